@@ -1,0 +1,12 @@
+# pipeline/: the host.  libnlpipe (registry, loader, INI, runner) and the
+# nlpipe command.
+lib_LTLIBRARIES += libnlpipe.la
+libnlpipe_la_SOURCES = \
+	pipeline/util.c
+libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS)
+libnlpipe_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) -lm
+libnlpipe_la_LDFLAGS = -version-info $(NLP_LT_VERSION) -no-undefined \
+	-export-symbols-regex '^nlp_'
+
+nlpipeincdir = $(includedir)/nlpipe
+nlpipeinc_HEADERS = pipeline/nlpipe/nlpipe.h plugins/nlpipe/plugin.h plugins/nlpipe/train.h

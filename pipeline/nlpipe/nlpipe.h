@@ -1,0 +1,138 @@
+/* nlpipe/nlpipe.h - the library API of libnlpipe: load stage modules, read
+ * and check an INI pipeline, run it.  Plugins need only nlpipe/plugin.h
+ * (and nlpipe/train.h for trainable stages).
+ *
+ * Every function returns an nlp_rc code (NLP_OK on success) and fills an
+ * nlp_err with a message that names the file, line or key at fault.
+ */
+#ifndef NLPIPE_NLPIPE_H
+#define NLPIPE_NLPIPE_H
+
+#include <stdio.h>
+#include <nlpipe/plugin.h>
+#include <nlpipe/train.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const char *nlp_version(void);
+
+/* Exit status of the nlpipe command for a result code:
+ * 0 ok, 1 usage or configuration error, 2 data error, 3 internal error. */
+int nlp_exit_code(int rc);
+
+/* ---- Diagnostics: messages that do not stop the work (a module refused,
+ * a skipped file).  The host prints them through this callback. ---- */
+typedef void (*nlp_diag_fn)(void *user, const char *msg);
+
+/* ---- The host: a registry of stage classes from loaded modules ---- */
+typedef struct nlp_host nlp_host;
+
+int nlp_host_new(nlp_host **out, nlp_err *err);
+void nlp_host_free(nlp_host *h);
+/* Where warnings go (default: stderr with an "nlpipe: warning: " prefix). */
+void nlp_host_set_diag(nlp_host *h, nlp_diag_fn fn, void *user);
+
+/* Append a folder to the module search path. */
+int nlp_host_add_path(nlp_host *h, const char *dir, nlp_err *err);
+/* Append NLPIPE_PLUGIN_PATH (colon-separated) then the installed folder. */
+int nlp_host_add_default_paths(nlp_host *h, nlp_err *err);
+/* Load every module in the search path, in order.  A module that cannot be
+ * loaded or is refused (ABI, no descriptor, init failure, a stage name taken
+ * by another module) is reported through the diag callback and skipped; a
+ * module whose name was already loaded from an earlier folder is skipped.
+ * Returns an error only when nothing could be scanned at all. */
+int nlp_host_load_modules(nlp_host *h, nlp_err *err);
+/* Load one module file (path with or without .la/.so). */
+int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err);
+
+/* Introspection, for `nlpipe plugins`. */
+typedef struct nlp_module_info {
+	const char *file;
+	const char *name;
+	const char *version;
+	const char *description;
+	unsigned abi_major, abi_minor;
+} nlp_module_info;
+
+size_t nlp_host_module_count(const nlp_host *h);
+const nlp_module_info *nlp_host_module(const nlp_host *h, size_t i);
+size_t nlp_host_class_count(const nlp_host *h);
+const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_module_info **from);
+const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
+					   const nlp_module_info **from);
+
+/* ---- INI pipeline files ---- */
+typedef struct nlp_ini nlp_ini;
+
+/* Parse an INI file.  Syntax errors fail with FILE:LINE messages. */
+int nlp_ini_read(nlp_ini **out, const char *path, nlp_err *err);
+/* Parse INI text held in memory; name is used in messages. */
+int nlp_ini_parse(nlp_ini **out, const char *name, const char *text, size_t len, nlp_err *err);
+void nlp_ini_free(nlp_ini *ini);
+/* Apply a command-line override "SECTION.KEY=VALUE". */
+int nlp_ini_override(nlp_ini *ini, const char *assignment, nlp_err *err);
+/* Value of key in section, or NULL. */
+const char *nlp_ini_get(const nlp_ini *ini, const char *section, const char *key);
+/* Where the file is (for relative paths); "" for in-memory text. */
+const char *nlp_ini_dir(const nlp_ini *ini);
+const char *nlp_ini_name(const nlp_ini *ini);
+/* Number of sections, and their names and lines, in file order. */
+size_t nlp_ini_section_count(const nlp_ini *ini);
+const char *nlp_ini_section(const nlp_ini *ini, size_t i, int *line);
+/* Keys of a section in file order; returns their number. */
+size_t nlp_ini_key_count(const nlp_ini *ini, const char *section);
+const char *nlp_ini_key(const nlp_ini *ini, const char *section, size_t i, const char **value,
+			int *line);
+
+/* A section that is not a stage instance ([train], [predict], ...) is
+ * declared by the command that uses it with this table: keys, types and
+ * defaults, checked like a stage's options. */
+int nlp_ini_declare_section(nlp_ini *ini, const char *section, const nlp_option *opts);
+
+/* ---- Pipelines ---- */
+typedef struct nlp_pipeline nlp_pipeline;
+
+/* Build a pipeline from an INI file (already parsed, overrides applied):
+ * adds the file's plugin_path to the host, loads modules, then validates
+ * everything and reports every problem at once, one FILE:LINE: message a
+ * line, in err (err->msg holds as many as fit; all go to diag).  On success
+ * one instance of each stage exists. */
+int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err);
+void nlp_pipeline_free(nlp_pipeline *p);
+
+size_t nlp_pipeline_stage_count(const nlp_pipeline *p);
+/* Stage i: its instance name, class, and resolved options. */
+const char *nlp_pipeline_stage_name(const nlp_pipeline *p, size_t i);
+const nlp_stage_class *nlp_pipeline_stage_class(const nlp_pipeline *p, size_t i);
+const nlp_config *nlp_pipeline_stage_config(const nlp_pipeline *p, size_t i);
+void *nlp_pipeline_stage_instance(const nlp_pipeline *p, size_t i);
+/* Index of the first stage that works on batches (has no process function
+ * or is trainable), or the stage count when all are document stages. */
+size_t nlp_pipeline_text_end(const nlp_pipeline *p);
+
+/* Print the resolved pipeline: every stage, every option with its value. */
+void nlp_pipeline_print(const nlp_pipeline *p, FILE *out);
+
+/* Number of option values in a config, and the i-th name and value as text
+ * (the default filled in when the file did not set it). */
+size_t nlp_config_count(const nlp_config *c);
+const char *nlp_config_entry(const nlp_config *c, size_t i, const char **value, int *is_default);
+
+/* A worker: one instance of every document stage, for one thread.  The
+ * pipeline itself holds worker 0.  The embedding's vocabulary etc. are read
+ * from the pipeline's instances (see nlp_worker_new). */
+typedef struct nlp_worker nlp_worker;
+int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err);
+void nlp_worker_free(nlp_worker *w);
+/* Run document stages [0, end) on a text.  On success *tokens is the final
+ * token list (owned by the worker, valid until its next run).  When a stage
+ * produced ids, *ids/*n_ids are set (else NULL/0). */
+int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text, size_t len,
+		   const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLPIPE_NLPIPE_H */

@@ -1,0 +1,242 @@
+/* util.c - small pieces of the contract every module uses: errors, token
+ * lists, document ids, the RNG, byte buffers and cursors. */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlpipe/nlpipe.h"
+
+int nlp_err_set(nlp_err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+		err->code = code;
+	}
+	return code;
+}
+
+const char *nlp_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+int nlp_exit_code(int rc)
+{
+	switch (rc) {
+	case NLP_OK:
+		return 0;
+	case NLP_ECONFIG:
+	case NLP_EPLUGIN:
+		return 1;
+	case NLP_EDATA:
+	case NLP_EIO:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+const char *nlp_kind_name(nlp_kind k)
+{
+	switch (k) {
+	case NLP_KIND_TEXT:
+		return "text";
+	case NLP_KIND_TOKENS:
+		return "tokens";
+	case NLP_KIND_IDS:
+		return "ids";
+	case NLP_KIND_SEQUENCE:
+		return "sequence";
+	case NLP_KIND_VECTOR:
+		return "vector";
+	case NLP_KIND_SCORES:
+		return "scores";
+	default:
+		return "nothing";
+	}
+}
+
+/* ---- token lists ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 16;
+	void *q;
+
+	if (need <= *cap)
+		return NLP_OK;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * elem);
+	if (!q)
+		return NLP_ENOMEM;
+	*p = q;
+	*cap = n;
+	return NLP_OK;
+}
+
+int nlp_tokens_push(nlp_tokens *t, const char *s, size_t len)
+{
+	size_t ncap = t->ncap;
+
+	if (len > UINT32_MAX - 1 || t->len + len + 1 > UINT32_MAX)
+		return NLP_EDATA;
+	if (grow((void **)&t->buf, &t->cap, t->len + len + 1, 1))
+		return NLP_ENOMEM;
+	if (t->n + 1 > t->ncap) {
+		if (grow((void **)&t->off, &ncap, t->n + 1, sizeof *t->off))
+			return NLP_ENOMEM;
+		ncap = t->ncap;
+		if (grow((void **)&t->tlen, &ncap, t->n + 1, sizeof *t->tlen))
+			return NLP_ENOMEM;
+		t->ncap = ncap;
+	}
+	memcpy(t->buf + t->len, s, len);
+	t->buf[t->len + len] = '\0';
+	t->off[t->n] = (uint32_t)t->len;
+	t->tlen[t->n] = (uint32_t)len;
+	t->len += len + 1;
+	t->n++;
+	return NLP_OK;
+}
+
+void nlp_tokens_clear(nlp_tokens *t)
+{
+	t->len = 0;
+	t->n = 0;
+}
+
+void nlp_tokens_free(nlp_tokens *t)
+{
+	free(t->buf);
+	free(t->off);
+	free(t->tlen);
+	memset(t, 0, sizeof *t);
+}
+
+int nlp_doc_push_id(nlp_doc *doc, int32_t id)
+{
+	if (grow((void **)&doc->ids, &doc->cap_ids, doc->n_ids + 1, sizeof *doc->ids))
+		return NLP_ENOMEM;
+	doc->ids[doc->n_ids++] = id;
+	return NLP_OK;
+}
+
+/* ---- random numbers: xoshiro256** seeded through splitmix64 ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void nlp_rng_seed(nlp_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t nlp_rng_next(nlp_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+float nlp_rng_uniform(nlp_rng *r)
+{
+	return (float)(nlp_rng_next(r) >> 40) * (1.0f / 16777216.0f);
+}
+
+float nlp_rng_normal(nlp_rng *r)
+{
+	/* Box-Muller; u1 in (0, 1] so the log is finite. */
+	double u1 = ((double)(nlp_rng_next(r) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+	double u2 = (double)(nlp_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+	return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2));
+}
+
+/* ---- byte buffers and cursors ---- */
+
+int nlp_buf_put(nlp_buf *b, const void *p, size_t n)
+{
+	if (grow((void **)&b->data, &b->cap, b->len + n, 1))
+		return NLP_ENOMEM;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return NLP_OK;
+}
+
+int nlp_buf_put_u32(nlp_buf *b, uint32_t v)
+{
+	unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8),
+			       (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+	return nlp_buf_put(b, le, 4);
+}
+
+int nlp_buf_put_str(nlp_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	int rc;
+
+	if (n > UINT32_MAX)
+		return NLP_EDATA;
+	rc = nlp_buf_put_u32(b, (uint32_t)n);
+	return rc ? rc : nlp_buf_put(b, s, n);
+}
+
+int nlp_cursor_get(nlp_cursor *c, void *p, size_t n)
+{
+	if ((size_t)(c->end - c->p) < n)
+		return NLP_EDATA;
+	if (n)
+		memcpy(p, c->p, n);
+	c->p += n;
+	return NLP_OK;
+}
+
+int nlp_cursor_get_u32(nlp_cursor *c, uint32_t *v)
+{
+	unsigned char le[4];
+
+	if (nlp_cursor_get(c, le, 4))
+		return NLP_EDATA;
+	*v = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 |
+	     (uint32_t)le[3] << 24;
+	return NLP_OK;
+}
+
+int nlp_cursor_get_str(nlp_cursor *c, const char **s, uint32_t *n, uint32_t max)
+{
+	uint32_t len;
+
+	if (nlp_cursor_get_u32(c, &len) || len > max || (size_t)(c->end - c->p) < len)
+		return NLP_EDATA;
+	*s = (const char *)c->p;
+	*n = len;
+	c->p += len;
+	return NLP_OK;
+}

@@ -1,0 +1,153 @@
+/* nlpipe/train.h - the trainable-stage contract (part of the plugin ABI).
+ *
+ * Trainable stages work on batches of B documents padded to T steps.
+ * Activations are float arrays owned by the stage that produced them (a
+ * workspace it reuses between calls; valid until its next forward/backward):
+ *
+ *   NLP_KIND_SEQUENCE  x[(t * B + b) * D + d]   time-major, T x B x D
+ *   NLP_KIND_VECTOR    x[b * D + d]             B x D (T = 1)
+ *   NLP_KIND_SCORES    x[b * D + d]             B x C probabilities (T = 1)
+ *
+ * Padding never changes a result: steps t >= len[b] of document b are
+ * ignored by every stage (outputs there are zero, gradients are not used).
+ *
+ * Parameters: each stage keeps all its parameters in one contiguous float
+ * buffer and its gradients in a second buffer of the same size, so one
+ * memset zeroes the gradients and the optimizer is a flat loop.  The stage
+ * describes that buffer to the host as blocks (weights, biases, embedding
+ * table) so the optimizer can apply weight decay per block and update only
+ * the touched rows of a sparse block.
+ */
+#ifndef NLPIPE_TRAIN_H
+#define NLPIPE_TRAIN_H
+
+#include <nlpipe/plugin.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A small, fast, seedable random generator (the host owns it). */
+typedef struct nlp_rng {
+	uint64_t s[4];
+} nlp_rng;
+
+void nlp_rng_seed(nlp_rng *r, uint64_t seed);
+uint64_t nlp_rng_next(nlp_rng *r);
+/* Uniform in [0, 1). */
+float nlp_rng_uniform(nlp_rng *r);
+/* Standard normal. */
+float nlp_rng_normal(nlp_rng *r);
+
+/* A batch as every trainable stage sees it. */
+typedef struct nlp_batch {
+	int B;                  /* documents */
+	int T;                  /* padded steps: max over len */
+	const int32_t *ids;     /* [T][B] token ids, time-major; 0 (<pad>) past len */
+	const int *len;         /* [B] real lengths, 0 <= len <= T */
+	const int *labels;      /* [B] class index (softmax); NULL when not training */
+	const float *targets;   /* [B][C] 0/1 targets (multi-label sigmoid); or NULL */
+	const float *weights;   /* [C] class weights for the loss; or NULL */
+	int training;           /* 1: dropout on, keep what backward needs */
+	nlp_rng *rng;           /* for dropout; the host seeds it */
+} nlp_batch;
+
+/* An activation or a gradient (see the layouts above). */
+typedef struct nlp_act {
+	float *x;
+	int T; /* 1 for VECTOR and SCORES */
+	int B;
+	int D;
+} nlp_act;
+
+/* A part of a stage's parameter buffer, for the optimizer. */
+typedef struct nlp_param_block {
+	const char *name;       /* "w_ih_l0", "bias", "table", ... */
+	size_t offset;          /* into the stage's buffer, in floats */
+	size_t count;           /* floats */
+	int decay;              /* 1: weight decay applies (weights, not biases) */
+	/* Sparse rows (embedding tables): the block is rows x cols and only the
+	 * rows listed in touched (n_touched of them, no repeats) have gradient
+	 * this step; the optimizer updates only those.  touched == NULL: dense. */
+	int rows, cols;
+	const int32_t *touched;
+	int n_touched;
+} nlp_param_block;
+
+typedef struct nlp_params {
+	float *w;               /* the stage's one parameter buffer */
+	float *g;               /* its gradient, same size */
+	size_t count;           /* floats in each */
+	const nlp_param_block *blocks;
+	int n_blocks;
+} nlp_params;
+
+/* A growable byte buffer for a stage's saved state. */
+typedef struct nlp_buf {
+	unsigned char *data;
+	size_t len, cap;
+} nlp_buf;
+
+int nlp_buf_put(nlp_buf *b, const void *p, size_t n);
+int nlp_buf_put_u32(nlp_buf *b, uint32_t v); /* little-endian */
+int nlp_buf_put_str(nlp_buf *b, const char *s); /* u32 length + bytes */
+
+/* A cursor over saved state; reading past the end sets an error, never
+ * crashes.  The get functions return NLP_OK or NLP_EDATA. */
+typedef struct nlp_cursor {
+	const unsigned char *p, *end;
+} nlp_cursor;
+
+int nlp_cursor_get(nlp_cursor *c, void *p, size_t n);
+int nlp_cursor_get_u32(nlp_cursor *c, uint32_t *v);
+/* A string of at most max bytes; *s points into the buffer, *n is its length. */
+int nlp_cursor_get_str(nlp_cursor *c, const char **s, uint32_t *n, uint32_t max);
+
+typedef struct nlp_train_ops {
+	uint32_t struct_size; /* sizeof(nlp_train_ops) as the module saw it */
+
+	/* Training only, before setup: the host shows the stage every training
+	 * document's output of the previous stage (an embedding counts tokens
+	 * to build its vocabulary).  NULL if not needed.  Not called on loads. */
+	int (*observe)(void *self, const nlp_doc *doc, nlp_err *err);
+
+	/* Fix shapes and allocate parameters.  in_dim: width of the input
+	 * (0 when the input is token ids); n_classes: number of labels.  Sets
+	 * *out_dim (the head sets it to n_classes).  Called after observe
+	 * during training and after load when reading a model. */
+	int (*setup)(void *self, int in_dim, int n_classes, int *out_dim, nlp_err *err);
+
+	/* Describe the parameter buffer (valid after setup). */
+	void (*params)(void *self, nlp_params *p);
+
+	/* Initial parameter values (training from scratch). */
+	void (*init)(void *self, nlp_rng *rng);
+
+	/* Forward: out is set to the stage's own workspace.  in is the previous
+	 * stage's output (ignored for the first stage, which reads b->ids). */
+	int (*forward)(void *self, nlp_act *out, const nlp_act *in, const nlp_batch *b,
+		       nlp_err *err);
+
+	/* Heads only (produces NLP_KIND_SCORES): the mean loss of the last
+	 * forward against b->labels or b->targets, and its gradient stored for
+	 * backward.  NULL for other stages. */
+	int (*loss)(void *self, double *loss, const nlp_batch *b, nlp_err *err);
+
+	/* Backward: given dout (ignored by heads, which use their loss), add
+	 * parameter gradients into the gradient buffer and set din to the
+	 * gradient with respect to the input (a workspace of the stage; din may
+	 * be NULL for the first stage). */
+	int (*backward)(void *self, nlp_act *din, const nlp_act *dout, const nlp_batch *b,
+			nlp_err *err);
+
+	/* State that is not in the parameter buffer (vocabulary, label
+	 * thresholds...).  save appends to out; load reads what save wrote,
+	 * before setup.  Either may be NULL when there is none. */
+	int (*save)(void *self, nlp_buf *out, nlp_err *err);
+	int (*load)(void *self, nlp_cursor *in, nlp_err *err);
+} nlp_train_ops;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLPIPE_TRAIN_H */
