@@ -1,0 +1,1478 @@
+/* model.c - model files: the checked container and the trained pipeline in it.
+ * The format is described in docs/model-format.md; the API in nlpipe/model.h.
+ */
+#define _GNU_SOURCE /* vasprintf */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "nlpipe/model.h"
+
+static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x1a, '\n'};
+
+#define SEC_HEAD     16u             /* type u32, stage u32, length u64 */
+#define SEC_OVERHEAD (SEC_HEAD + 4u) /* plus the CRC32 after the payload */
+#define MAX_NAME     4096u           /* longest name, label or module version we accept */
+#define MAX_TEXT     (1u << 30)      /* longest INI text or metadata value */
+
+/* ---- little-endian helpers ---- */
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const unsigned char *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
+{
+	return (uint32_t)crc32_z(crc, (const Bytef *)data, len);
+}
+
+void nlp_model_get_f32(float *out, const unsigned char *le, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = get_le32(le + 4 * i);
+		memcpy(&out[i], &u, 4);
+	}
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* ==== The writer ==== */
+
+struct nlp_model_writer {
+	char *path;
+	char *tmp;
+	FILE *f;
+	uint32_t flags;
+	uint32_t count;
+	uint64_t size;
+	int rc;            /* first failure, sticky */
+	nlp_err first_err; /* its message */
+};
+
+static int writer_fail(nlp_model_writer *w, nlp_err *err, int code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int writer_fail(nlp_model_writer *w, nlp_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!w->rc) {
+		w->rc = code;
+		w->first_err.code = code;
+		va_start(ap, fmt);
+		vsnprintf(w->first_err.msg, sizeof w->first_err.msg, fmt, ap);
+		va_end(ap);
+	}
+	if (err)
+		*err = w->first_err;
+	return w->rc;
+}
+
+static void writer_free(nlp_model_writer *w)
+{
+	if (w->f)
+		fclose(w->f);
+	if (w->tmp)
+		unlink(w->tmp);
+	free(w->tmp);
+	free(w->path);
+	free(w);
+}
+
+int nlp_model_writer_open(nlp_model_writer **out, const char *path, uint32_t flags, nlp_err *err)
+{
+	nlp_model_writer *w = NULL;
+	unsigned char zero[NLP_MODEL_HEADER_SIZE] = {0};
+	struct timespec ts;
+	size_t n;
+	int fd = -1, rc = NLP_OK;
+
+	*out = NULL;
+	if (!path || !*path)
+		return nlp_err_set(err, NLP_ECONFIG, "model file: no path given");
+	w = calloc(1, sizeof *w);
+	n = strlen(path) + 64;
+	if (!w || !(w->path = xstrdup(path)) || !(w->tmp = malloc(n))) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	w->flags = flags;
+	/* A fresh name beside the target, so that rename() stays in one file
+	 * system; O_EXCL so that we never write through someone else's file. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned i = 0; i < 100 && fd < 0; i++) {
+		unsigned long salt = (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)w ^
+		                     (i * 2654435761ul);
+		snprintf(w->tmp, n, "%s.tmp.%ld.%lx", path, (long)getpid(), salt & 0xfffffful);
+		fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot create a temporary file beside it: %s",
+		                 path, strerror(errno));
+		free(w->tmp);
+		w->tmp = NULL;
+		goto out;
+	}
+	w->f = fdopen(fd, "wb");
+	if (!w->f) {
+		close(fd);
+		rc = nlp_err_set(err, NLP_EIO, "%s: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	/* The header is written last, once sizes are known. */
+	if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	w->size = sizeof zero;
+out:
+	if (rc && w)
+		writer_free(w);
+	else
+		*out = w;
+	return rc;
+}
+
+static int writer_put(nlp_model_writer *w, const void *p, size_t n, uint32_t *crc, nlp_err *err)
+{
+	if (n && fwrite(p, 1, n, w->f) != n)
+		return writer_fail(w, err, NLP_EIO, "%s: write failed: %s", w->tmp,
+		                   strerror(errno ? errno : EIO));
+	*crc = crc_update(*crc, p, n);
+	w->size += n;
+	return NLP_OK;
+}
+
+static int writer_head(nlp_model_writer *w, uint32_t type, uint32_t stage, uint64_t len,
+                       uint32_t *crc, nlp_err *err)
+{
+	unsigned char h[SEC_HEAD];
+
+	if (w->rc)
+		return writer_fail(w, err, w->rc, "(earlier failure)");
+	if (type == 0)
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: section type 0 is reserved",
+		                   w->path);
+	if (w->count == UINT32_MAX)
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: too many sections", w->path);
+	put_le32(h, type);
+	put_le32(h + 4, stage);
+	put_le64(h + 8, len);
+	*crc = 0;
+	return writer_put(w, h, sizeof h, crc, err);
+}
+
+static int writer_tail(nlp_model_writer *w, uint32_t crc, nlp_err *err)
+{
+	unsigned char c[4];
+	uint32_t dummy = 0;
+	int rc;
+
+	put_le32(c, crc);
+	rc = writer_put(w, c, 4, &dummy, err);
+	if (!rc)
+		w->count++;
+	return rc;
+}
+
+int nlp_model_writer_add(nlp_model_writer *w, uint32_t type, uint32_t stage, const void *data,
+                         size_t len, nlp_err *err)
+{
+	uint32_t crc;
+	int rc;
+
+	if ((rc = writer_head(w, type, stage, len, &crc, err)))
+		return rc;
+	if ((rc = writer_put(w, data, len, &crc, err)))
+		return rc;
+	return writer_tail(w, crc, err);
+}
+
+int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage, const float *x,
+                             size_t n, nlp_err *err)
+{
+	unsigned char chunk[4096];
+	uint32_t crc;
+	int rc;
+
+	if (n > SIZE_MAX / 4)
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: section too large", w->path);
+	if ((rc = writer_head(w, type, stage, (uint64_t)n * 4, &crc, err)))
+		return rc;
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+		for (; k < sizeof chunk / 4 && i < n; k++, i++) {
+			uint32_t u;
+			memcpy(&u, &x[i], 4);
+			put_le32(chunk + 4 * k, u);
+		}
+		if ((rc = writer_put(w, chunk, 4 * k, &crc, err)))
+			return rc;
+	}
+	return writer_tail(w, crc, err);
+}
+
+static void fsync_dir_of(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash;
+	int fd;
+
+	if (!dir)
+		return;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd); /* best effort: some file systems refuse it */
+		close(fd);
+	}
+	free(dir);
+}
+
+int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
+{
+	unsigned char h[NLP_MODEL_HEADER_SIZE] = {0};
+	int rc = w->rc;
+	FILE *f;
+
+	if (rc) {
+		if (err)
+			*err = w->first_err;
+		goto out;
+	}
+	memcpy(h, model_magic, 8);
+	put_le32(h + 8, NLP_MODEL_HEADER_SIZE);
+	put_le32(h + 12, NLP_MODEL_FORMAT_VERSION);
+	put_le32(h + 16, w->flags);
+	put_le32(h + 20, w->count);
+	put_le64(h + 24, w->size);
+	put_le32(h + NLP_MODEL_HEADER_SIZE - 4, crc_update(0, h, NLP_MODEL_HEADER_SIZE - 4));
+	errno = 0;
+	if (fseek(w->f, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->f) != sizeof h || fflush(w->f) ||
+	    fsync(fileno(w->f))) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp,
+		                 strerror(errno ? errno : EIO));
+		goto out;
+	}
+	f = w->f;
+	w->f = NULL;
+	if (fclose(f)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(w->tmp, w->path)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp,
+		                 strerror(errno));
+		goto out;
+	}
+	free(w->tmp);
+	w->tmp = NULL; /* renamed: nothing to remove */
+	fsync_dir_of(w->path);
+out:
+	writer_free(w);
+	return rc;
+}
+
+void nlp_model_writer_abort(nlp_model_writer *w)
+{
+	if (w)
+		writer_free(w);
+}
+
+/* ==== The reader ==== */
+
+struct nlp_model_reader {
+	char *name;
+	unsigned char *data;
+	size_t len;
+	uint32_t version, flags;
+	nlp_model_section *sec;
+	size_t n_sec;
+};
+
+void nlp_model_reader_free(nlp_model_reader *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->data);
+	free(r->sec);
+	free(r);
+}
+
+/* Check everything about the container.  Order matters for the messages:
+ * magic, header size, header CRC, version, total size, then sections. */
+static int reader_parse(nlp_model_reader *r, nlp_err *err)
+{
+	const unsigned char *d = r->data;
+	const char *name = r->name;
+	uint32_t hsize, count;
+	uint64_t total, pos;
+	size_t n = r->len;
+
+	if (n == 0)
+		return nlp_err_set(err, NLP_EDATA, "%s: empty file, not an nlpipe model", name);
+	if (memcmp(d, model_magic, n < 8 ? n : 8) != 0)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: not an nlpipe model file (wrong magic bytes at the start)",
+		                   name);
+	if (n < 16)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: truncated: %zu bytes, shorter than the model header", name,
+		                   n);
+	hsize = get_le32(d + 8);
+	if (hsize < NLP_MODEL_HEADER_SIZE || hsize > 4096 || hsize % 4)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: corrupt header (header size %u): the file is damaged", name,
+		                   hsize);
+	if (n < hsize)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: truncated: %zu bytes, shorter than the %u-byte header",
+		                   name, n, hsize);
+	if (crc_update(0, d, hsize - 4) != get_le32(d + hsize - 4))
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: header checksum mismatch: the file is damaged", name);
+	r->version = get_le32(d + 12);
+	r->flags = get_le32(d + 16);
+	count = get_le32(d + 20);
+	total = get_le64(d + 24);
+	if (r->version == 0)
+		return nlp_err_set(err, NLP_EDATA, "%s: corrupt header (format version 0)", name);
+	if (r->version > NLP_MODEL_FORMAT_VERSION)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: model format version %u is newer than this nlpipe (%s) "
+		                   "reads (up to %u): upgrade nlpipe to use this model",
+		                   name, r->version, nlp_version(), NLP_MODEL_FORMAT_VERSION);
+	if (total > n)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: truncated: %zu of %llu bytes (was it copied completely?)",
+		                   name, n, (unsigned long long)total);
+	if (total < n)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: %zu bytes but the header says %llu: extra data at the end",
+		                   name, n, (unsigned long long)total);
+	if (count > (n - hsize) / SEC_OVERHEAD)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: corrupt header (%u sections cannot fit in %zu bytes)", name,
+		                   count, n);
+	r->sec = calloc(count ? count : 1, sizeof *r->sec);
+	if (!r->sec)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+	pos = hsize;
+	for (uint32_t i = 0; i < count; i++) {
+		nlp_model_section *s = &r->sec[i];
+		uint64_t len;
+
+		if (n - pos < SEC_OVERHEAD)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: section %u of %u at byte %llu: truncated header",
+			                   name, i + 1, count, (unsigned long long)pos);
+		s->type = get_le32(d + pos);
+		s->stage = get_le32(d + pos + 4);
+		len = get_le64(d + pos + 8);
+		s->offset = (size_t)pos;
+		if (len > n - pos - SEC_OVERHEAD)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: section %u of %u at byte %llu: its length (%llu "
+			                   "bytes) runs past the end of the file: the file is "
+			                   "damaged or truncated",
+			                   name, i + 1, count, (unsigned long long)pos,
+			                   (unsigned long long)len);
+		if (crc_update(0, d + pos, SEC_HEAD + len) != get_le32(d + pos + SEC_HEAD + len))
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: section %u of %u (type %u) at byte %llu: checksum "
+			                   "mismatch: the file is damaged",
+			                   name, i + 1, count, s->type, (unsigned long long)pos);
+		if (s->type == 0)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: section %u at byte %llu has type 0: the file is "
+			                   "damaged",
+			                   name, i + 1, (unsigned long long)pos);
+		s->data = d + pos + SEC_HEAD;
+		s->len = (size_t)len;
+		pos += SEC_OVERHEAD + len;
+	}
+	if (pos != n)
+		return nlp_err_set(
+		        err, NLP_EDATA,
+		        "%s: %llu bytes after the last of %u sections: the file is damaged", name,
+		        (unsigned long long)(n - pos), count);
+	r->n_sec = count;
+	return NLP_OK;
+}
+
+static int reader_new(nlp_model_reader **out, const char *name, nlp_err *err)
+{
+	nlp_model_reader *r = calloc(1, sizeof *r);
+
+	*out = NULL;
+	if (!r || !(r->name = xstrdup(name))) {
+		free(r);
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+	}
+	*out = r;
+	return NLP_OK;
+}
+
+int nlp_model_reader_open_mem(nlp_model_reader **out, const char *name, const void *data,
+                              size_t len, nlp_err *err)
+{
+	nlp_model_reader *r;
+	int rc;
+
+	*out = NULL;
+	if ((rc = reader_new(&r, name, err)))
+		return rc;
+	r->data = malloc(len ? len : 1);
+	if (!r->data) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+		goto out;
+	}
+	if (len)
+		memcpy(r->data, data, len);
+	r->len = len;
+	rc = reader_parse(r, err);
+out:
+	if (rc)
+		nlp_model_reader_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+int nlp_model_reader_open(nlp_model_reader **out, const char *path, nlp_err *err)
+{
+	nlp_model_reader *r = NULL;
+	struct stat st;
+	size_t got = 0;
+	FILE *f = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = reader_new(&r, path, err)))
+		return rc;
+	f = fopen(path, "rb");
+	if (!f) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot open the model file: %s", path,
+		                 strerror(errno));
+		goto out;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size >= SIZE_MAX / 2) {
+		rc = nlp_err_set(err, NLP_EDATA, "%s: too large for a model file", path);
+		goto out;
+	}
+	r->data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!r->data) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory (%lld bytes)", path,
+		                 (long long)st.st_size);
+		goto out;
+	}
+	got = fread(r->data, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: read failed: %s", path, strerror(errno));
+		goto out;
+	}
+	r->len = got; /* a file that shrank while we read is simply shorter */
+	rc = reader_parse(r, err);
+out:
+	if (f)
+		fclose(f);
+	if (rc)
+		nlp_model_reader_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+const char *nlp_model_reader_name(const nlp_model_reader *r)
+{
+	return r->name;
+}
+
+uint32_t nlp_model_reader_version(const nlp_model_reader *r)
+{
+	return r->version;
+}
+
+uint32_t nlp_model_reader_flags(const nlp_model_reader *r)
+{
+	return r->flags;
+}
+
+uint64_t nlp_model_reader_size(const nlp_model_reader *r)
+{
+	return r->len;
+}
+
+size_t nlp_model_reader_count(const nlp_model_reader *r)
+{
+	return r->n_sec;
+}
+
+const nlp_model_section *nlp_model_reader_section(const nlp_model_reader *r, size_t i)
+{
+	return i < r->n_sec ? &r->sec[i] : NULL;
+}
+
+const nlp_model_section *nlp_model_reader_find(const nlp_model_reader *r, uint32_t type,
+                                               uint32_t stage)
+{
+	for (size_t i = 0; i < r->n_sec; i++)
+		if (r->sec[i].type == type && r->sec[i].stage == stage)
+			return &r->sec[i];
+	return NULL;
+}
+
+/* ==== Metadata ==== */
+
+int nlp_model_meta_set(nlp_model_meta *m, const char *key, const char *value)
+{
+	char *v;
+
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->kv[i].key, key) == 0) {
+			if (!(v = xstrdup(value)))
+				return NLP_ENOMEM;
+			free(m->kv[i].value);
+			m->kv[i].value = v;
+			return NLP_OK;
+		}
+	}
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 8;
+		nlp_model_kv *kv = realloc(m->kv, cap * sizeof *kv);
+		if (!kv)
+			return NLP_ENOMEM;
+		m->kv = kv;
+		m->cap = cap;
+	}
+	m->kv[m->n].key = xstrdup(key);
+	m->kv[m->n].value = xstrdup(value);
+	if (!m->kv[m->n].key || !m->kv[m->n].value) {
+		free(m->kv[m->n].key);
+		free(m->kv[m->n].value);
+		return NLP_ENOMEM;
+	}
+	m->n++;
+	return NLP_OK;
+}
+
+int nlp_model_meta_setf(nlp_model_meta *m, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NLP_ENOMEM;
+	rc = nlp_model_meta_set(m, key, s);
+	free(s);
+	return rc;
+}
+
+const char *nlp_model_meta_get(const nlp_model_meta *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->kv[i].key, key) == 0)
+			return m->kv[i].value;
+	return NULL;
+}
+
+void nlp_model_meta_free(nlp_model_meta *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->kv[i].key);
+		free(m->kv[i].value);
+	}
+	free(m->kv);
+	memset(m, 0, sizeof *m);
+}
+
+int nlp_model_meta_set_date(nlp_model_meta *m)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t t = time(NULL);
+	struct tm tm;
+	char buf[64];
+
+	if (sde && *sde) {
+		char *end;
+		long long v = strtoll(sde, &end, 10);
+		if (*end == '\0' && v >= 0)
+			t = (time_t)v;
+	}
+	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return NLP_EINTERNAL;
+	return nlp_model_meta_set(m, "date", buf);
+}
+
+/* ==== Saving a pipeline ==== */
+
+static int buf_put_u64(nlp_buf *b, uint64_t v)
+{
+	unsigned char le[8];
+
+	put_le64(le, v);
+	return nlp_buf_put(b, le, 8);
+}
+
+static int buf_printf(nlp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int buf_printf(nlp_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NLP_ENOMEM;
+	rc = nlp_buf_put(b, s, (size_t)n);
+	free(s);
+	return rc;
+}
+
+static int value_storable(const char *v)
+{
+	size_t n = strlen(v);
+
+	/* INI values are one line, trimmed, and an inline " ;" starts a comment. */
+	if (strpbrk(v, "\r\n") || strstr(v, " ;") || strstr(v, "\t;") || strstr(v, " #"))
+		return 0;
+	return n == 0 || (v[0] != ' ' && v[0] != '\t' && v[n - 1] != ' ' && v[n - 1] != '\t');
+}
+
+/* The resolved pipeline as INI text: [pipeline] stages, then every stage
+ * with its class and every option value (defaults included), so that the
+ * model does not change when a module's defaults do. */
+static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const char *path, nlp_err *err)
+{
+	size_t n = nlp_pipeline_stage_count(p);
+	int rc = NLP_OK;
+
+	rc |= buf_printf(
+	        b, "; resolved pipeline stored by nlpipe %s\n[pipeline]\nstages = ", nlp_version());
+	for (size_t i = 0; i < n; i++)
+		rc |= buf_printf(b, "%s%s", i ? ", " : "", nlp_pipeline_stage_name(p, i));
+	rc |= nlp_buf_put(b, "\n", 1);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const nlp_config *c = nlp_pipeline_stage_config(p, i);
+		size_t nc = c ? nlp_config_count(c) : 0;
+
+		rc |= buf_printf(b, "\n[%s]\ntype = %s\n", nlp_pipeline_stage_name(p, i),
+		                 nlp_pipeline_stage_class(p, i)->name);
+		for (size_t k = 0; k < nc && !rc; k++) {
+			const char *v = NULL;
+			int is_default = 0;
+			const char *key = nlp_config_entry(c, k, &v, &is_default);
+
+			if (!key || !v || strcmp(key, "type") == 0)
+				continue;
+			if (!value_storable(v))
+				return nlp_err_set(err, NLP_ECONFIG,
+				                   "%s: option %s.%s = \"%s\" cannot be stored in "
+				                   "a model's INI text (line breaks, comment "
+				                   "characters or edge spaces)",
+				                   path, nlp_pipeline_stage_name(p, i), key, v);
+			if (!*v && is_default)
+				continue;
+			rc |= buf_printf(b, "%s = %s\n", key, v);
+		}
+	}
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path) : NLP_OK;
+}
+
+static int stage_record(nlp_buf *b, const nlp_pipeline *p, size_t i, nlp_params *prm)
+{
+	const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
+	const nlp_module_info *from = nlp_pipeline_stage_module(p, i);
+	int rc = 0;
+
+	rc |= nlp_buf_put_str(b, nlp_pipeline_stage_name(p, i));
+	rc |= nlp_buf_put_str(b, cls->name);
+	rc |= nlp_buf_put_str(b, from && from->name ? from->name : "");
+	rc |= nlp_buf_put_str(b, from && from->version ? from->version : "");
+	rc |= nlp_buf_put_u32(b, cls->train ? 1 : 0);
+	rc |= buf_put_u64(b, cls->train ? prm->count : 0);
+	rc |= nlp_buf_put_u32(b, cls->train ? (uint32_t)prm->n_blocks : 0);
+	for (int k = 0; cls->train && k < prm->n_blocks; k++) {
+		const nlp_param_block *bl = &prm->blocks[k];
+		rc |= nlp_buf_put_str(b, bl->name ? bl->name : "");
+		rc |= buf_put_u64(b, bl->offset);
+		rc |= buf_put_u64(b, bl->count);
+		rc |= nlp_buf_put_u32(b, bl->rows > 0 ? (uint32_t)bl->rows : 0);
+		rc |= nlp_buf_put_u32(b, bl->cols > 0 ? (uint32_t)bl->cols : 0);
+		rc |= nlp_buf_put_u32(b, bl->decay ? 1 : 0);
+	}
+	return rc ? NLP_ENOMEM : NLP_OK;
+}
+
+int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *labels,
+                   size_t n_labels, const nlp_model_meta *meta, const nlp_buf *checkpoint,
+                   nlp_err *err)
+{
+	nlp_model_writer *w = NULL;
+	nlp_buf b = {0};
+	nlp_ini *check = NULL;
+	size_t n = nlp_pipeline_stage_count(p);
+	char info[128];
+	int rc;
+
+	if (n_labels > UINT32_MAX)
+		return nlp_err_set(err, NLP_ECONFIG, "%s: too many labels", path);
+	for (size_t i = 0; i < n_labels; i++) {
+		if (!labels[i] || !*labels[i])
+			return nlp_err_set(err, NLP_ECONFIG, "%s: label %zu is empty", path, i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(labels[i], labels[j]) == 0)
+				return nlp_err_set(err, NLP_ECONFIG,
+				                   "%s: label \"%s\" appears twice", path,
+				                   labels[i]);
+	}
+	if ((rc = nlp_model_writer_open(&w, path, checkpoint ? NLP_MODEL_CHECKPOINT : 0, err)))
+		return rc;
+
+	snprintf(info, sizeof info, "nlpipe %s", nlp_version());
+	if ((rc = nlp_model_writer_add(w, NLP_SEC_INFO, NLP_MODEL_NO_STAGE, info, strlen(info),
+	                               err)))
+		goto out;
+
+	/* The pipeline text, checked by parsing it back. */
+	if ((rc = pipeline_ini(&b, p, path, err)))
+		goto out;
+	if ((rc = nlp_ini_parse(&check, path, (const char *)b.data, b.len, err))) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+		rc = nlp_err_set(err, NLP_EINTERNAL,
+		                 "%s: the pipeline text written for the model does not parse: %s",
+		                 path, msg);
+		goto out;
+	}
+	if ((rc = nlp_model_writer_add(w, NLP_SEC_PIPELINE, NLP_MODEL_NO_STAGE, b.data, b.len,
+	                               err)))
+		goto out;
+
+	for (size_t i = 0; i < n; i++) {
+		const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
+		nlp_params prm = {0};
+
+		if (cls->train && cls->train->params)
+			cls->train->params(nlp_pipeline_stage_instance(p, i), &prm);
+		b.len = 0;
+		if ((rc = stage_record(&b, p, i, &prm))) {
+			rc = nlp_err_set(err, rc, "%s: out of memory", path);
+			goto out;
+		}
+		if ((rc = nlp_model_writer_add(w, NLP_SEC_STAGE, (uint32_t)i, b.data, b.len, err)))
+			goto out;
+	}
+
+	b.len = 0;
+	rc = nlp_buf_put_u32(&b, (uint32_t)n_labels);
+	for (size_t i = 0; i < n_labels && !rc; i++)
+		rc = nlp_buf_put_str(&b, labels[i]);
+	if (rc) {
+		rc = nlp_err_set(err, rc, "%s: out of memory", path);
+		goto out;
+	}
+	if ((rc = nlp_model_writer_add(w, NLP_SEC_LABELS, NLP_MODEL_NO_STAGE, b.data, b.len, err)))
+		goto out;
+
+	b.len = 0;
+	rc = nlp_buf_put_u32(&b, meta ? (uint32_t)meta->n : 0);
+	for (size_t i = 0; meta && i < meta->n && !rc; i++) {
+		rc = nlp_buf_put_str(&b, meta->kv[i].key);
+		if (!rc)
+			rc = nlp_buf_put_str(&b, meta->kv[i].value);
+	}
+	if (rc) {
+		rc = nlp_err_set(err, rc, "%s: out of memory", path);
+		goto out;
+	}
+	if ((rc = nlp_model_writer_add(w, NLP_SEC_META, NLP_MODEL_NO_STAGE, b.data, b.len, err)))
+		goto out;
+
+	for (size_t i = 0; i < n; i++) {
+		const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
+		void *self = nlp_pipeline_stage_instance(p, i);
+		nlp_params prm = {0};
+
+		if (!cls->train)
+			continue;
+		b.len = 0;
+		if (cls->train->save && (rc = cls->train->save(self, &b, err))) {
+			char msg[sizeof err->msg];
+			snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+			rc = nlp_err_set(err, rc, "%s: stage %s (%s) could not save its state: %s",
+			                 path, nlp_pipeline_stage_name(p, i), cls->name, msg);
+			goto out;
+		}
+		if ((rc = nlp_model_writer_add(w, NLP_SEC_STATE, (uint32_t)i, b.data, b.len, err)))
+			goto out;
+		if (cls->train->params)
+			cls->train->params(self, &prm);
+		if (prm.count && !prm.w) {
+			rc = nlp_err_set(
+			        err, NLP_EINTERNAL,
+			        "%s: stage %s (%s) has no parameter buffer: was it set up?", path,
+			        nlp_pipeline_stage_name(p, i), cls->name);
+			goto out;
+		}
+		if ((rc = nlp_model_writer_add_f32(w, NLP_SEC_PARAMS, (uint32_t)i, prm.w, prm.count,
+		                                   err)))
+			goto out;
+	}
+	if (checkpoint && (rc = nlp_model_writer_add(w, NLP_SEC_CHECKPOINT, NLP_MODEL_NO_STAGE,
+	                                             checkpoint->data, checkpoint->len, err)))
+		goto out;
+	rc = nlp_model_writer_commit(w, err);
+	w = NULL;
+out:
+	nlp_model_writer_abort(w);
+	nlp_ini_free(check);
+	free(b.data);
+	return rc;
+}
+
+/* ==== Reading a model ==== */
+
+static int cur_u64(nlp_cursor *c, uint64_t *v)
+{
+	unsigned char le[8];
+
+	if (nlp_cursor_get(c, le, 8))
+		return NLP_EDATA;
+	*v = get_le64(le);
+	return NLP_OK;
+}
+
+/* A string without NUL bytes, copied. */
+static int cur_strdup(nlp_cursor *c, char **out, uint32_t max)
+{
+	const char *s;
+	uint32_t n;
+
+	*out = NULL;
+	if (nlp_cursor_get_str(c, &s, &n, max) || memchr(s, '\0', n))
+		return NLP_EDATA;
+	*out = malloc((size_t)n + 1);
+	if (!*out)
+		return NLP_ENOMEM;
+	memcpy(*out, s, n);
+	(*out)[n] = '\0';
+	return NLP_OK;
+}
+
+static nlp_cursor cursor_of(const nlp_model_section *s)
+{
+	nlp_cursor c = {s->data, s->data + s->len};
+	return c;
+}
+
+static void stage_free(nlp_model_stage *st)
+{
+	free(st->name);
+	free(st->class_name);
+	free(st->module);
+	free(st->module_version);
+	for (uint32_t k = 0; k < st->n_blocks; k++)
+		free(st->blocks[k].name);
+	free(st->blocks);
+}
+
+void nlp_model_free(nlp_model *m)
+{
+	if (!m)
+		return;
+	nlp_pipeline_free(m->pipeline);
+	nlp_ini_free(m->ini);
+	for (size_t i = 0; i < m->n_stages; i++)
+		stage_free(&m->stages[i]);
+	free(m->stages);
+	for (size_t i = 0; i < m->n_labels; i++)
+		free(m->labels[i]);
+	free(m->labels);
+	nlp_model_meta_free(&m->meta);
+	free(m->checkpoint.data);
+	free(m->warnings);
+	free(m->writer);
+	free(m->ini_text);
+	free(m->path);
+	nlp_model_reader_free(m->reader_);
+	free(m);
+}
+
+/* Decode one STAGE section into st.  Returns NLP_EDATA with a short reason
+ * in why on malformed content. */
+static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const char **why)
+{
+	nlp_cursor c = cursor_of(s);
+	uint32_t trainable, nb;
+	int rc;
+
+	*why = "malformed stage record";
+	if ((rc = cur_strdup(&c, &st->name, MAX_NAME)) ||
+	    (rc = cur_strdup(&c, &st->class_name, MAX_NAME)) ||
+	    (rc = cur_strdup(&c, &st->module, MAX_NAME)) ||
+	    (rc = cur_strdup(&c, &st->module_version, MAX_NAME)) ||
+	    (rc = nlp_cursor_get_u32(&c, &trainable)) || (rc = cur_u64(&c, &st->n_params)) ||
+	    (rc = nlp_cursor_get_u32(&c, &nb)))
+		return rc;
+	if (trainable > 1 || (!trainable && (st->n_params || nb)))
+		return NLP_EDATA;
+	st->trainable = (int)trainable;
+	/* Each block takes at least 32 bytes: do not trust nb before that. */
+	if (nb > (size_t)(c.end - c.p) / 32)
+		return NLP_EDATA;
+	st->blocks = calloc(nb ? nb : 1, sizeof *st->blocks);
+	if (!st->blocks)
+		return NLP_ENOMEM;
+	for (; st->n_blocks < nb; st->n_blocks++) {
+		nlp_model_block *bl = &st->blocks[st->n_blocks];
+		if ((rc = cur_strdup(&c, &bl->name, MAX_NAME)))
+			return rc;
+		if (cur_u64(&c, &bl->offset) || cur_u64(&c, &bl->count) ||
+		    nlp_cursor_get_u32(&c, &bl->rows) || nlp_cursor_get_u32(&c, &bl->cols) ||
+		    nlp_cursor_get_u32(&c, &bl->decay))
+			return NLP_EDATA;
+		if (bl->offset > st->n_params || bl->count > st->n_params - bl->offset) {
+			*why = "a parameter block lies outside the parameter buffer";
+			return NLP_EDATA;
+		}
+		if ((bl->rows || bl->cols) && (uint64_t)bl->rows * bl->cols != bl->count) {
+			*why = "a parameter block's rows x cols differs from its size";
+			return NLP_EDATA;
+		}
+	}
+	if (c.p != c.end) {
+		*why = "extra bytes after the stage record";
+		return NLP_EDATA;
+	}
+	return NLP_OK;
+}
+
+static int model_decode(nlp_model *m, nlp_err *err)
+{
+	nlp_model_reader *r = m->reader_;
+	const char *name = m->path;
+	const char *why = NULL;
+	size_t n_sec = nlp_model_reader_count(r);
+	size_t n_stage_sec = 0;
+	int seen_pipeline = 0, seen_labels = 0, seen_meta = 0, seen_info = 0, seen_ckpt = 0;
+	int rc = NLP_OK;
+
+	/* First pass: count stages; sections must appear at most once. */
+	for (size_t i = 0; i < n_sec; i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		int *seen = s->type == NLP_SEC_PIPELINE     ? &seen_pipeline
+		            : s->type == NLP_SEC_LABELS     ? &seen_labels
+		            : s->type == NLP_SEC_META       ? &seen_meta
+		            : s->type == NLP_SEC_INFO       ? &seen_info
+		            : s->type == NLP_SEC_CHECKPOINT ? &seen_ckpt
+		                                            : NULL;
+		if (seen && (*seen)++)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: section type %u appears twice: the file is damaged",
+			                   name, s->type);
+		if (s->type == NLP_SEC_STAGE)
+			n_stage_sec++;
+	}
+	if (!seen_pipeline || !seen_labels || !n_stage_sec)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: no %s section: the file is damaged or not a complete model",
+		                   name,
+		                   !seen_pipeline ? "pipeline"
+		                   : !seen_labels ? "labels"
+		                                  : "stage");
+	if (!!(m->flags & NLP_MODEL_CHECKPOINT) != seen_ckpt)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: the header's checkpoint flag and the sections disagree",
+		                   name);
+
+	m->stages = calloc(n_stage_sec, sizeof *m->stages);
+	if (!m->stages)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+	m->n_stages = n_stage_sec;
+
+	for (size_t i = 0; i < n_sec; i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		nlp_cursor c = cursor_of(s);
+
+		switch (s->type) {
+		case NLP_SEC_INFO:
+			m->writer = malloc(s->len + 1);
+			if (!m->writer)
+				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+			memcpy(m->writer, s->data, s->len);
+			m->writer[s->len] = '\0';
+			if (memchr(s->data, '\0', s->len))
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: the info section holds a NUL byte", name);
+			break;
+		case NLP_SEC_PIPELINE:
+			if (memchr(s->data, '\0', s->len) || s->len > MAX_TEXT)
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: the stored pipeline text holds a NUL byte "
+				                   "or is too long",
+				                   name);
+			m->ini_text = malloc(s->len + 1);
+			if (!m->ini_text)
+				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+			memcpy(m->ini_text, s->data, s->len);
+			m->ini_text[s->len] = '\0';
+			m->ini_len = s->len;
+			break;
+		case NLP_SEC_STAGE: {
+			nlp_model_stage *st;
+			if (s->stage >= n_stage_sec)
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: stage record %u but only %zu stages: the "
+				                   "file is damaged",
+				                   name, s->stage, n_stage_sec);
+			st = &m->stages[s->stage];
+			if (st->class_name)
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: stage %u is described twice", name,
+				                   s->stage);
+			rc = stage_decode(st, s, &why);
+			if (rc == NLP_ENOMEM)
+				return nlp_err_set(err, rc, "%s: out of memory", name);
+			if (rc)
+				return nlp_err_set(err, NLP_EDATA, "%s: stage %u: %s", name,
+				                   s->stage, why);
+			break;
+		}
+		case NLP_SEC_LABELS: {
+			uint32_t nl;
+			if (nlp_cursor_get_u32(&c, &nl) || nl > (size_t)(c.end - c.p) / 4)
+				return nlp_err_set(err, NLP_EDATA, "%s: malformed label set", name);
+			m->labels = calloc(nl ? nl : 1, sizeof *m->labels);
+			if (!m->labels)
+				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+			for (; m->n_labels < nl; m->n_labels++) {
+				rc = cur_strdup(&c, &m->labels[m->n_labels], MAX_NAME);
+				if (rc == NLP_ENOMEM)
+					return nlp_err_set(err, rc, "%s: out of memory", name);
+				if (rc || !*m->labels[m->n_labels])
+					return nlp_err_set(err, NLP_EDATA,
+					                   "%s: label %zu is malformed", name,
+					                   m->n_labels + 1);
+				for (size_t j = 0; j < m->n_labels; j++)
+					if (!strcmp(m->labels[j], m->labels[m->n_labels]))
+						return nlp_err_set(err, NLP_EDATA,
+						                   "%s: label \"%s\" appears twice",
+						                   name, m->labels[j]);
+			}
+			if (c.p != c.end)
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: extra bytes after the label set", name);
+			break;
+		}
+		case NLP_SEC_META: {
+			uint32_t nm;
+			if (nlp_cursor_get_u32(&c, &nm) || nm > (size_t)(c.end - c.p) / 8)
+				return nlp_err_set(err, NLP_EDATA, "%s: malformed metadata", name);
+			for (uint32_t k = 0; k < nm; k++) {
+				char *key = NULL, *val = NULL;
+				rc = cur_strdup(&c, &key, MAX_NAME);
+				if (!rc)
+					rc = cur_strdup(&c, &val, MAX_TEXT);
+				if (!rc)
+					rc = nlp_model_meta_set(&m->meta, key, val);
+				free(key);
+				free(val);
+				if (rc == NLP_ENOMEM)
+					return nlp_err_set(err, rc, "%s: out of memory", name);
+				if (rc)
+					return nlp_err_set(err, NLP_EDATA,
+					                   "%s: metadata entry %u is malformed",
+					                   name, k + 1);
+			}
+			if (c.p != c.end)
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: extra bytes after the metadata", name);
+			break;
+		}
+		case NLP_SEC_CHECKPOINT:
+			if (nlp_buf_put(&m->checkpoint, s->data, s->len))
+				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+			break;
+		default:
+			break; /* STATE and PARAMS below; unknown types are skipped */
+		}
+	}
+	for (size_t i = 0; i < m->n_stages; i++) {
+		nlp_model_stage *st = &m->stages[i];
+		const nlp_model_section *state, *params;
+
+		if (!st->class_name)
+			return nlp_err_set(err, NLP_EDATA, "%s: stage %zu is not described", name,
+			                   i);
+		state = nlp_model_reader_find(r, NLP_SEC_STATE, (uint32_t)i);
+		params = nlp_model_reader_find(r, NLP_SEC_PARAMS, (uint32_t)i);
+		if (!st->trainable) {
+			if (state || params)
+				return nlp_err_set(err, NLP_EDATA,
+				                   "%s: stage %s is not trainable but has saved "
+				                   "parameters",
+				                   name, st->name);
+			continue;
+		}
+		if (!state || !params)
+			return nlp_err_set(err, NLP_EDATA, "%s: stage %s: saved %s missing", name,
+			                   st->name, !state ? "state" : "parameters");
+		if (params->len / 4 != st->n_params || params->len % 4)
+			return nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s: stage %s: %zu bytes of parameters, the stage record "
+			        "says %llu floats",
+			        name, st->name, params->len, (unsigned long long)st->n_params);
+		st->state_len = state->len;
+	}
+	/* STATE/PARAMS sections for stages that do not exist, or repeated. */
+	for (size_t i = 0; i < n_sec; i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		if (s->type != NLP_SEC_STATE && s->type != NLP_SEC_PARAMS)
+			continue;
+		if (s->stage >= m->n_stages || nlp_model_reader_find(r, s->type, s->stage) != s)
+			return nlp_err_set(
+			        err, NLP_EDATA, "%s: stray or repeated saved %s for stage %u", name,
+			        s->type == NLP_SEC_STATE ? "state" : "parameters", s->stage);
+	}
+	return NLP_OK;
+}
+
+int nlp_model_read(nlp_model **out, const char *path, nlp_err *err)
+{
+	nlp_model *m = calloc(1, sizeof *m);
+	int rc;
+
+	*out = NULL;
+	if (!m || !(m->path = xstrdup(path))) {
+		free(m);
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+	}
+	if ((rc = nlp_model_reader_open(&m->reader_, path, err)))
+		goto out;
+	m->version = nlp_model_reader_version(m->reader_);
+	m->flags = nlp_model_reader_flags(m->reader_);
+	m->size = nlp_model_reader_size(m->reader_);
+	rc = model_decode(m, err);
+out:
+	if (rc)
+		nlp_model_free(m);
+	else
+		*out = m;
+	return rc;
+}
+
+/* ==== Building the pipeline ==== */
+
+static int warn(nlp_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int warn(nlp_model *m, const char *fmt, ...)
+{
+	size_t old = m->warnings ? strlen(m->warnings) : 0;
+	va_list ap;
+	char *s = NULL, *w;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NLP_ENOMEM;
+	w = realloc(m->warnings, old + (size_t)n + 2);
+	if (!w) {
+		free(s);
+		return NLP_ENOMEM;
+	}
+	memcpy(w + old, s, (size_t)n);
+	w[old + n] = '\n';
+	w[old + n + 1] = '\0';
+	m->warnings = w;
+	free(s);
+	return NLP_OK;
+}
+
+static const nlp_option *find_option(const nlp_stage_class *cls, const char *key)
+{
+	for (const nlp_option *o = cls ? cls->options : NULL; o && o->type != NLP_OPT_END; o++)
+		if (strcmp(o->name, key) == 0)
+			return o;
+	return NULL;
+}
+
+/* The stored INI without what could make the host open a file the model
+ * names: [pipeline] plugin_path, and values of stage options of type
+ * NLP_OPT_PATH. */
+static int clean_ini(nlp_model *m, const nlp_host *h, nlp_ini *stored, nlp_buf *b, nlp_err *err)
+{
+	size_t ns = nlp_ini_section_count(stored);
+	int rc = 0;
+
+	for (size_t i = 0; i < ns && !rc; i++) {
+		const char *sec = nlp_ini_section(stored, i, NULL);
+		const char *type = nlp_ini_get(stored, sec, "type");
+		const nlp_stage_class *cls =
+		        type && strcmp(sec, "pipeline") ? nlp_host_find_class(h, type, NULL) : NULL;
+		size_t nk = nlp_ini_key_count(stored, sec);
+
+		rc |= buf_printf(b, "[%s]\n", sec);
+		for (size_t k = 0; k < nk && !rc; k++) {
+			const char *v = NULL;
+			const char *key = nlp_ini_key(stored, sec, k, &v, NULL);
+			const nlp_option *o;
+
+			if (!key)
+				continue;
+			if (!strcmp(sec, "pipeline") && !strcmp(key, "plugin_path")) {
+				rc |= warn(m,
+				           "%s: ignoring the stored plugin_path = %s: modules "
+				           "come from the plugin search path",
+				           m->path, v ? v : "");
+				continue;
+			}
+			o = find_option(cls, key);
+			if (o && o->type == NLP_OPT_PATH && v && *v) {
+				if (!o->def)
+					return nlp_err_set(
+					        err, NLP_EDATA,
+					        "%s: stage %s needs the file %s = %s, but a model "
+					        "never makes nlpipe open a file it names",
+					        m->path, sec, key, v);
+				rc |= warn(m,
+				           "%s: stage %s: ignoring the stored %s = %s (a model "
+				           "never makes nlpipe open a file it names)",
+				           m->path, sec, key, v);
+				continue;
+			}
+			rc |= buf_printf(b, "%s = %s\n", key, v ? v : "");
+		}
+	}
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path) : NLP_OK;
+}
+
+static int stage_fill(nlp_model *m, size_t i, const nlp_stage_class *cls, void *self, int *in_dim,
+                      nlp_err *err)
+{
+	nlp_model_stage *st = &m->stages[i];
+	const nlp_model_section *state =
+	        nlp_model_reader_find(m->reader_, NLP_SEC_STATE, (uint32_t)i);
+	const nlp_model_section *params =
+	        nlp_model_reader_find(m->reader_, NLP_SEC_PARAMS, (uint32_t)i);
+	const nlp_train_ops *ops = cls->train;
+	nlp_cursor c = cursor_of(state);
+	nlp_params prm = {0};
+	char msg[sizeof err->msg];
+	int out_dim = 0, rc;
+
+	if (!ops->setup || !ops->params)
+		return nlp_err_set(err, NLP_EPLUGIN,
+		                   "%s: stage %s (%s): the class has no setup or params function",
+		                   m->path, st->name, cls->name);
+	if (ops->load) {
+		rc = ops->load(self, &c, err);
+		if (rc) {
+			snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+			return nlp_err_set(err, rc, "%s: stage %s (%s): cannot load its state: %s",
+			                   m->path, st->name, cls->name, msg);
+		}
+	}
+	if (c.p != c.end)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: stage %s (%s): %zu bytes of saved state were not read "
+		                   "(model saved with %s %s)",
+		                   m->path, st->name, cls->name, (size_t)(c.end - c.p), st->module,
+		                   st->module_version);
+	rc = ops->setup(self, *in_dim, (int)m->n_labels, &out_dim, err);
+	if (rc) {
+		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+		return nlp_err_set(err, rc, "%s: stage %s (%s): setup failed: %s", m->path,
+		                   st->name, cls->name, msg);
+	}
+	ops->params(self, &prm);
+	if (prm.count != st->n_params || (uint64_t)prm.n_blocks != st->n_blocks ||
+	    (prm.count && !prm.w))
+		return nlp_err_set(
+		        err, NLP_EDATA,
+		        "%s: stage %s (%s): the file holds %llu parameters in %u blocks, "
+		        "the stage expects %zu in %d (model saved with %s %s)",
+		        m->path, st->name, cls->name, (unsigned long long)st->n_params,
+		        st->n_blocks, prm.count, prm.n_blocks, st->module, st->module_version);
+	for (uint32_t k = 0; k < st->n_blocks; k++) {
+		const nlp_param_block *pb = &prm.blocks[k];
+		const nlp_model_block *fb = &st->blocks[k];
+		if (strcmp(pb->name ? pb->name : "", fb->name) || pb->offset != fb->offset ||
+		    pb->count != fb->count || (uint32_t)(pb->rows > 0 ? pb->rows : 0) != fb->rows ||
+		    (uint32_t)(pb->cols > 0 ? pb->cols : 0) != fb->cols)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: stage %s (%s): parameter block %u is %s %llu x %u "
+			                   "in the file but %s %d x %d in the stage",
+			                   m->path, st->name, cls->name, k, fb->name,
+			                   (unsigned long long)fb->rows, fb->cols,
+			                   pb->name ? pb->name : "", pb->rows, pb->cols);
+	}
+	nlp_model_get_f32(prm.w, params->data, prm.count);
+	for (size_t k = 0; k < prm.count; k++)
+		if (!isfinite(prm.w[k]))
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: stage %s: parameter %zu is not a finite number",
+			                   m->path, st->name, k);
+	st->in_dim = *in_dim;
+	st->out_dim = out_dim;
+	*in_dim = out_dim;
+	return NLP_OK;
+}
+
+int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
+{
+	nlp_ini *stored = NULL, *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_buf b = {0};
+	char *iname = NULL;
+	int in_dim = 0, rc;
+	size_t n;
+
+	if (m->pipeline || !m->reader_)
+		return nlp_err_set(err, NLP_EINTERNAL, "%s: model already built", m->path);
+	if (asprintf(&iname, "%s (stored pipeline)", m->path) < 0) {
+		iname = NULL;
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+		goto out;
+	}
+	if ((rc = nlp_ini_parse(&stored, iname, m->ini_text, m->ini_len, err)))
+		goto out;
+	if ((rc = clean_ini(m, h, stored, &b, err)))
+		goto out;
+	if ((rc = nlp_ini_parse(&ini, iname, (const char *)b.data, b.len, err)))
+		goto out;
+	if ((rc = nlp_pipeline_new(&p, h, ini, err)))
+		goto out;
+	n = nlp_pipeline_stage_count(p);
+	if (n != m->n_stages) {
+		rc = nlp_err_set(
+		        err, NLP_EDATA,
+		        "%s: the stored pipeline has %zu stages but the file describes %zu",
+		        m->path, n, m->n_stages);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
+		nlp_model_stage *st = &m->stages[i];
+
+		if (strcmp(nlp_pipeline_stage_name(p, i), st->name) ||
+		    strcmp(cls->name, st->class_name)) {
+			rc = nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s: stage %zu is %s (%s) in the stored pipeline but %s (%s) "
+			        "in the stage records",
+			        m->path, i, nlp_pipeline_stage_name(p, i), cls->name, st->name,
+			        st->class_name);
+			goto out;
+		}
+		if (!!cls->train != st->trainable) {
+			rc = nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s: stage %s: class %s is %s now but was %s when the model "
+			        "was saved (with %s %s)",
+			        m->path, st->name, cls->name,
+			        cls->train ? "trainable" : "not trainable",
+			        st->trainable ? "trainable" : "not", st->module,
+			        st->module_version);
+			goto out;
+		}
+		if (cls->train &&
+		    (rc = stage_fill(m, i, cls, nlp_pipeline_stage_instance(p, i), &in_dim, err)))
+			goto out;
+	}
+	m->pipeline = p;
+	m->ini = ini;
+	p = NULL;
+	ini = NULL;
+	nlp_model_reader_free(m->reader_);
+	m->reader_ = NULL;
+out:
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	nlp_ini_free(stored);
+	free(b.data);
+	free(iname);
+	return rc;
+}
+
+int nlp_model_load(nlp_model **out, const char *path, nlp_host *h, nlp_err *err)
+{
+	nlp_model *m = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = nlp_model_read(&m, path, err)))
+		return rc;
+	if ((rc = nlp_model_build(m, h, err))) {
+		nlp_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return NLP_OK;
+}
+
+int nlp_model_label_index(const nlp_model *m, const char *label)
+{
+	for (size_t i = 0; i < m->n_labels; i++)
+		if (strcmp(m->labels[i], label) == 0)
+			return (int)i;
+	return -1;
+}
