@@ -10,3 +10,20 @@ libnlpipe_la_LDFLAGS = -version-info $(NLP_LT_VERSION) -no-undefined \
 
 nlpipeincdir = $(includedir)/nlpipe
 nlpipeinc_HEADERS = pipeline/nlpipe/nlpipe.h plugins/nlpipe/plugin.h plugins/nlpipe/train.h
+
+libnlpipe_la_SOURCES += \
+	pipeline/internal.h \
+	pipeline/msgs.c \
+	pipeline/ini.c \
+	pipeline/config.c \
+	pipeline/host.c \
+	pipeline/pipeline.c
+
+bin_PROGRAMS += nlpipe
+nlpipe_SOURCES = \
+	pipeline/cli.h \
+	pipeline/cli.c \
+	pipeline/main.c \
+	pipeline/cmd_plugins.c \
+	pipeline/cmd_check.c
+nlpipe_LDADD = libnlpipe.la

@@ -1,2 +1,51 @@
-# tests/: TAP tests (tests/tap.h); each area registers its own tests too.
+# tests/: TAP tests (tests/tap.h).  Each area registers its own tests in its
+# local.mk; this part tests the host: loading, refusing, the INI format.
 noinst_HEADERS += tests/tap.h
+
+# Test modules, each in the folder a test points the search path at.
+NLP_TEST_MODULE_FLAGS = -module -avoid-version -no-undefined -shared -rpath /nowhere
+check_LTLIBRARIES += tests/host/good/good.la \
+	tests/host/bad/badabi.la tests/host/bad/newminor.la tests/host/bad/nodesc.la \
+	tests/host/bad/dup.la tests/host/bad/misnamed.la tests/host/bad/badinit.la \
+	tests/host/order1/order.la tests/host/order2/order.la
+tests_host_good_good_la_SOURCES = tests/host/mod_good.c
+tests_host_good_good_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_good_good_la_LIBADD = libnlpipe.la
+tests_host_bad_badabi_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_badabi_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_ABI_MAJOR
+tests_host_bad_badabi_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_badabi_la_LIBADD = libnlpipe.la
+tests_host_bad_newminor_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_newminor_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_ABI_MINOR
+tests_host_bad_newminor_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_newminor_la_LIBADD = libnlpipe.la
+tests_host_bad_nodesc_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_nodesc_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_NO_DESCRIPTOR
+tests_host_bad_nodesc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_nodesc_la_LIBADD = libnlpipe.la
+tests_host_bad_dup_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_dup_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_DUPLICATE
+tests_host_bad_dup_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_dup_la_LIBADD = libnlpipe.la
+tests_host_bad_misnamed_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_misnamed_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_NAME
+tests_host_bad_misnamed_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_misnamed_la_LIBADD = libnlpipe.la
+tests_host_bad_badinit_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_badinit_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_INIT
+tests_host_bad_badinit_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_badinit_la_LIBADD = libnlpipe.la
+tests_host_order1_order_la_SOURCES = tests/host/mod_bad.c
+tests_host_order1_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=1
+tests_host_order1_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_order1_order_la_LIBADD = libnlpipe.la
+tests_host_order2_order_la_SOURCES = tests/host/mod_bad.c
+tests_host_order2_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=2
+tests_host_order2_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_order2_order_la_LIBADD = libnlpipe.la
+
+check_PROGRAMS += tests/host/t_host tests/host/t_ini
+tests_host_t_host_LDADD = libnlpipe.la
+tests_host_t_ini_LDADD = libnlpipe.la
+TESTS += tests/host/t_host tests/host/t_ini tests/host/t_cli.sh
+EXTRA_DIST += tests/host/t_cli.sh

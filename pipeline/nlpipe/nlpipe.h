@@ -63,6 +63,9 @@ const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_mod
 const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
 					   const nlp_module_info **from);
 
+/* Edit distance between two short strings, for "did you mean". */
+size_t nlp_edit_distance(const char *a, const char *b);
+
 /* ---- INI pipeline files ---- */
 typedef struct nlp_ini nlp_ini;
 
@@ -86,16 +89,33 @@ size_t nlp_ini_key_count(const nlp_ini *ini, const char *section);
 const char *nlp_ini_key(const nlp_ini *ini, const char *section, size_t i, const char **value,
 			int *line);
 
+/* Line of key in section (of the section header when key is NULL); 0 when
+ * it came from an override or does not exist. */
+int nlp_ini_line(const nlp_ini *ini, const char *section, const char *key);
+/* The file as the pipeline sees it (overrides applied), as INI text. */
+int nlp_ini_dump(const nlp_ini *ini, nlp_buf *out);
+
 /* A section that is not a stage instance ([train], [predict], ...) is
  * declared by the command that uses it with this table: keys, types and
  * defaults, checked like a stage's options. */
 int nlp_ini_declare_section(nlp_ini *ini, const char *section, const nlp_option *opts);
 
+/* Check a command's own section (e.g. [train]) against its option table and
+ * make a config of it: every problem is reported, FILE:LINE: a line.  A
+ * missing section gives the defaults.  Free with nlp_config_destroy. */
+int nlp_config_from_ini(nlp_config **out, const nlp_ini *ini, const char *section,
+			const nlp_option *opts, nlp_err *err);
+void nlp_config_destroy(nlp_config *c);
+/* The option behind entry i of a config. */
+const nlp_option *nlp_config_option(const nlp_config *c, size_t i);
+
 /* ---- Pipelines ---- */
 typedef struct nlp_pipeline nlp_pipeline;
 
 /* Build a pipeline from an INI file (already parsed, overrides applied):
- * adds the file's plugin_path to the host, loads modules, then validates
+ * appends the file's plugin_path, then NLPIPE_PLUGIN_PATH and the installed
+ * folder, to the host's search path (so on a fresh host they are searched in
+ * that order), loads the modules found, then validates
  * everything and reports every problem at once, one FILE:LINE: message a
  * line, in err (err->msg holds as many as fit; all go to diag).  On success
  * one instance of each stage exists. */
@@ -108,8 +128,12 @@ const char *nlp_pipeline_stage_name(const nlp_pipeline *p, size_t i);
 const nlp_stage_class *nlp_pipeline_stage_class(const nlp_pipeline *p, size_t i);
 const nlp_config *nlp_pipeline_stage_config(const nlp_pipeline *p, size_t i);
 void *nlp_pipeline_stage_instance(const nlp_pipeline *p, size_t i);
-/* Index of the first stage that works on batches (has no process function
- * or is trainable), or the stage count when all are document stages. */
+const nlp_module_info *nlp_pipeline_stage_module(const nlp_pipeline *p, size_t i);
+/* The INI the pipeline was built from (borrowed: it must outlive p). */
+nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p);
+/* Index of the first stage that produces neither text nor tokens (the
+ * embedding, say), or the stage count when there is none: the text stages
+ * are [0, text_end). */
 size_t nlp_pipeline_text_end(const nlp_pipeline *p);
 
 /* Print the resolved pipeline: every stage, every option with its value. */
@@ -120,15 +144,16 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out);
 size_t nlp_config_count(const nlp_config *c);
 const char *nlp_config_entry(const nlp_config *c, size_t i, const char **value, int *is_default);
 
-/* A worker: one instance of every document stage, for one thread.  The
- * pipeline itself holds worker 0.  The embedding's vocabulary etc. are read
- * from the pipeline's instances (see nlp_worker_new). */
+/* A worker: its own instance of every document stage, for one thread.  A
+ * trainable stage's learned state (the embedding's vocabulary) is copied
+ * from the pipeline's instance with its save/load functions, so make
+ * workers after training's setup or after loading a model. */
 typedef struct nlp_worker nlp_worker;
 int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err);
 void nlp_worker_free(nlp_worker *w);
 /* Run document stages [0, end) on a text.  On success *tokens is the final
  * token list (owned by the worker, valid until its next run).  When a stage
- * produced ids, *ids/*n_ids are set (else NULL/0). */
+ * produced ids, *ids and *n_ids are set (else NULL and 0). */
 int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text, size_t len,
 		   const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err);
 

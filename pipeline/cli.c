@@ -1,0 +1,138 @@
+/* cli.c - helpers shared by the nlpipe subcommands. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/cli.h"
+
+int cli_verbose;
+int cli_quiet;
+
+static void vsay(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "nlpipe: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay("error: ", fmt, ap);
+	va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cli_info(const char *fmt, ...)
+{
+	va_list ap;
+	if (cli_quiet)
+		return;
+	va_start(ap, fmt);
+	vsay("", fmt, ap);
+	va_end(ap);
+}
+
+int cli_fail(const nlp_err *err)
+{
+	const char *p = err->msg;
+
+	/* One "error:" line per problem. */
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		fprintf(stderr, "nlpipe: error: %.*s\n", n, p);
+		p += n + (nl != NULL);
+	}
+	if (!err->msg[0])
+		fprintf(stderr, "nlpipe: error: failed (code %d)\n", err->code);
+	return nlp_exit_code(err->code ? err->code : NLP_EINTERNAL);
+}
+
+int cli_sets_add(cli_sets *s, const char *assignment)
+{
+	const char **v = realloc(s->v, (size_t)(s->n + 1) * sizeof *v);
+	if (!v) {
+		cli_error("out of memory");
+		return EXIT_INTERNAL;
+	}
+	s->v = v;
+	s->v[s->n++] = assignment;
+	return 0;
+}
+
+void cli_sets_free(cli_sets *s)
+{
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int cli_open_host(nlp_host **host)
+{
+	nlp_err err = {0};
+	int rc;
+
+	*host = NULL;
+	rc = nlp_host_new(host, &err);
+	if (!rc)
+		rc = nlp_host_add_default_paths(*host, &err);
+	if (!rc)
+		rc = nlp_host_load_modules(*host, &err);
+	if (rc) {
+		nlp_host_free(*host);
+		*host = NULL;
+		return cli_fail(&err);
+	}
+	return 0;
+}
+
+int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **host, nlp_ini **ini,
+		      nlp_pipeline **pipeline)
+{
+	nlp_err err = {0};
+	int rc;
+
+	*host = NULL;
+	*ini = NULL;
+	*pipeline = NULL;
+	rc = nlp_ini_read(ini, ini_path, &err);
+	for (int i = 0; !rc && sets && i < sets->n; i++)
+		rc = nlp_ini_override(*ini, sets->v[i], &err);
+	if (!rc)
+		rc = nlp_host_new(host, &err);
+	if (!rc)
+		rc = nlp_pipeline_new(pipeline, *host, *ini, &err);
+	if (rc) {
+		nlp_host_free(*host);
+		nlp_ini_free(*ini);
+		*host = NULL;
+		*ini = NULL;
+		return cli_fail(&err);
+	}
+	return 0;
+}
+
+int cli_wants_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* cli.h - what the nlpipe subcommands share (internal to the program).
+ *
+ * Each command lives in pipeline/cmd_NAME.c as `int cmd_NAME(int argc, char
+ * **argv)` (argv[0] is the command name) returning the exit status:
+ * 0 ok, 1 usage or configuration error, 2 data error, 3 internal error.
+ * Register it in the table in pipeline/main.c and add the file to
+ * nlpipe_SOURCES.  Commands print to stdout what the user asked for and
+ * everything else (errors, warnings, progress, summaries) to stderr.
+ */
+#ifndef NLP_CLI_H
+#define NLP_CLI_H
+
+#include <getopt.h>
+#include "nlpipe/nlpipe.h"
+
+/* The commands (main.c lists those that exist). */
+int cmd_plugins(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+#define EXIT_USAGE 1
+#define EXIT_DATA 2
+#define EXIT_INTERNAL 3
+
+/* Printing: "nlpipe: error: ...", "nlpipe: warning: ...", "nlpipe: ..." */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print err's message (it may hold several lines) and return the exit code. */
+int cli_fail(const nlp_err *err);
+
+/* Global flags parsed by main (before the command). */
+extern int cli_verbose; /* -v / --verbose */
+extern int cli_quiet;   /* -q / --quiet */
+
+/* Overrides collected from --set SECTION.KEY=VALUE options. */
+typedef struct cli_sets {
+	const char **v;
+	int n;
+} cli_sets;
+/* Remember one --set argument; returns 0 or EXIT_USAGE (message printed). */
+int cli_sets_add(cli_sets *s, const char *assignment);
+void cli_sets_free(cli_sets *s);
+
+/* Read PIPELINE.ini, apply overrides, load modules (plugin_path from the
+ * file, then NLPIPE_PLUGIN_PATH, then the installed folder) and build the
+ * pipeline, printing every problem.  Returns 0 or an exit code. */
+int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **host, nlp_ini **ini,
+		      nlp_pipeline **pipeline);
+/* Make a host with the default search path and every module loaded. */
+int cli_open_host(nlp_host **host);
+
+/* Standard option handling: returns 1 when argv asks for --help (the usage
+ * text was printed), else 0. */
+int cli_wants_help(int argc, char **argv, const char *usage);
+
+#endif /* NLP_CLI_H */

@@ -1,0 +1,109 @@
+#!/bin/sh
+# t_cli.sh - the nlpipe command on good and bad input: messages name the
+# file and line, exit codes are 0 ok, 1 usage/config, 2 data; never a crash.
+top=${NLP_TOP_BUILDDIR:-$(pwd)}
+nlpipe="$top/nlpipe"
+NLPIPE_PLUGIN_PATH="$top/tests/host/good"
+export NLPIPE_PLUGIN_PATH
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+echo "1..30"
+
+# check_run NAME WANT_STATUS WANT_TEXT CMD...: run, compare status, grep output.
+check_run() {
+	name=$1 want=$2 text=$3
+	shift 3
+	"$@" >"$tmp/out" 2>&1
+	got=$?
+	n=$((n + 1))
+	if [ "$got" -eq "$want" ] && { [ -z "$text" ] || grep -qF -- "$text" "$tmp/out"; }; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "#   exit status $got (want $want); want text: $text"
+		sed 's/^/#   | /' "$tmp/out" | head -20
+		failed=$((failed + 1))
+	fi
+}
+
+cat >"$tmp/good.ini" <<'INI'
+; a small pipeline
+[pipeline]
+stages = split, rep     ; in order
+
+[split]
+type = t_split
+
+[rep]
+type = t_opts
+suffix = !
+INI
+
+check_run "--version" 0 "plugin ABI 1.0" "$nlpipe" --version
+check_run "--help lists commands" 0 "check" "$nlpipe" --help
+check_run "no command is a usage error" 1 "Usage:" "$nlpipe"
+check_run "unknown command" 1 "unknown command 'frobnicate'" "$nlpipe" frobnicate
+check_run "unknown global option" 1 "unknown option '--bogus'" "$nlpipe" --bogus check
+check_run "check --help" 0 "Usage: nlpipe check" "$nlpipe" check --help
+check_run "check a good pipeline" 0 "suffix = !" "$nlpipe" check "$tmp/good.ini"
+check_run "defaults are shown as such" 0 "count  = 1    ; default" "$nlpipe" check "$tmp/good.ini"
+check_run "--set overrides the file" 0 "count  = 3" "$nlpipe" check --set rep.count=3 "$tmp/good.ini"
+check_run "--set value is checked" 1 "--set rep.count: rep.count = '30': int must be between 0 and 10" \
+	"$nlpipe" check --set rep.count=30 "$tmp/good.ini"
+check_run "--set without a dot" 1 "expected SECTION.KEY=VALUE" "$nlpipe" check --set count=3 "$tmp/good.ini"
+check_run "check without a file" 1 "exactly one pipeline file" "$nlpipe" check
+check_run "non-existent file" 1 "$tmp/none.ini: cannot open: No such file or directory" \
+	"$nlpipe" check "$tmp/none.ini"
+check_run "a folder as file" 1 "$tmp: not a regular file" "$nlpipe" check "$tmp"
+head -c 3000 /bin/sh >"$tmp/junk.ini"
+check_run "binary junk" 1 "junk.ini:" "$nlpipe" check "$tmp/junk.ini"
+printf '[pipeline]\nstages = caf\351\n' >"$tmp/latin1.ini"
+check_run "invalid UTF-8" 1 "latin1.ini:2: invalid UTF-8" "$nlpipe" check "$tmp/latin1.ini"
+: >"$tmp/empty.ini"
+check_run "empty file" 1 "empty.ini:1: no [pipeline] section" "$nlpipe" check "$tmp/empty.ini"
+sed 's/suffix = !/sufix = !/' "$tmp/good.ini" >"$tmp/typo.ini"
+check_run "typo: did you mean" 1 "typo.ini:10: unknown key 'sufix' in [rep]; did you mean 'suffix'?" \
+	"$nlpipe" check "$tmp/typo.ini"
+check_run "typo: the required option is missing too" 1 "typo.ini:8: [rep] needs 'suffix'" \
+	"$nlpipe" check "$tmp/typo.ini"
+awk '{print} END {for (i = 0; i < 5000; i++) printf "x"; print ""}' "$tmp/good.ini" >"$tmp/long.ini"
+check_run "overlong line" 1 "long.ini:11: line is longer than" "$nlpipe" check "$tmp/long.ini"
+if [ "$(id -u)" -ne 0 ]; then
+	cp "$tmp/good.ini" "$tmp/locked.ini"
+	chmod 000 "$tmp/locked.ini"
+	check_run "unreadable file" 1 "locked.ini: cannot open: Permission denied" \
+		"$nlpipe" check "$tmp/locked.ini"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP unreadable files cannot be made as root"
+fi
+check_run "plugins lists modules" 0 "good 1.2.3 (ABI 1.0)" "$nlpipe" plugins
+check_run "plugins lists classes with kinds" 0 "t_split      text     -> tokens" "$nlpipe" plugins
+check_run "plugins CLASS shows options" 0 "count            int    default 1; range 0..10" \
+	"$nlpipe" plugins t_opts
+check_run "plugins CLASS shows enum choices" 0 "one of a|b|c" "$nlpipe" plugins t_opts
+check_run "plugins: unknown class, did you mean" 1 "did you mean 't_opts'" "$nlpipe" plugins t_opt
+NLPIPE_PLUGIN_PATH="$top/tests/host/bad:$top/tests/host/good" \
+	check_run "refused modules are warnings, not fatal" 0 "provides ABI 1.0" "$nlpipe" plugins
+NLPIPE_PLUGIN_PATH="$top/tests/host/bad" \
+	check_run "plugin path: the refused file is named" 0 "tests/host/bad/badabi" "$nlpipe" plugins
+NLPIPE_PLUGIN_PATH="$tmp/nowhere" \
+	check_run "no modules at all" 1 "no nlpipe modules found" "$nlpipe" plugins
+mkdir "$tmp/sub"
+cat >"$tmp/sub/rel.ini" <<INI
+[pipeline]
+stages = s, o
+plugin_path = ../../$(basename "$tmp")/nowhere, $top/tests/host/order2, $top/tests/host/good
+[s]
+type = t_split
+[o]
+type = t_order_2
+INI
+NLPIPE_PLUGIN_PATH="$top/tests/host/order1" \
+	check_run "plugin_path is searched before NLPIPE_PLUGIN_PATH" 0 "module order 2" \
+	"$nlpipe" check "$tmp/sub/rel.ini"
+
+[ "$failed" -eq 0 ]
