@@ -1,1 +1,5 @@
-# docs: see Makefile.am
+# docs/: man pages (installed) and the Markdown documentation (distributed).
+dist_man_MANS += docs/nlpipe.1 docs/nlpipe.ini.5
+EXTRA_DIST += \
+	docs/writing-a-plugin.md \
+	docs/coding_style.md

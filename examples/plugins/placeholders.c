@@ -200,19 +200,21 @@ static void ph_destroy(void *self)
 	free(self);
 }
 
+/* Errors from create are printed by the host after "FILE:LINE: [instance]
+ * (placeholders): ", so the message starts at the option at fault. */
 static int ph_create(void **self, const nlp_config *cfg, nlp_err *err)
 {
 	static const char *const token_opts[PH_NKINDS] = {"url_token", "email_token",
 	                                                  "number_token"};
-	struct ph *ph;
+	struct ph *ph = calloc(1, sizeof *ph); /* ours until handed over in *self */
 	const char *const *words;
 	size_t n, i;
 	int k, rc = NLP_OK;
 
-	ph = calloc(1, sizeof *ph);
-	if (!ph)
-		return nlp_err_set(err, NLP_ENOMEM, "[%s]: out of memory",
-		                   nlp_config_instance(cfg));
+	if (!ph) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		goto out;
+	}
 	ph->name = nlp_config_instance(cfg);
 	ph->collapse = nlp_config_bool(cfg, "collapse");
 	for (k = 0; k < PH_NKINDS; k++) {
@@ -228,21 +230,19 @@ static int ph_create(void **self, const nlp_config *cfg, nlp_err *err)
 			if (strcmp(words[i], kind_names[k]) == 0)
 				break;
 		if (k == PH_NKINDS) {
-			rc = nlp_err_set(err, NLP_ECONFIG,
-			                 "[%s] replace: unknown kind '%s': use any of url, email, "
-			                 "number",
-			                 ph->name, words[i]);
+			rc = nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "replace: unknown kind '%s': use any of url, email, number",
+			        words[i]);
 			goto out;
 		}
 		ph->enabled[k] = 1;
 	}
-out:
-	if (rc != NLP_OK) {
-		ph_destroy(ph);
-		return rc;
-	}
 	*self = ph;
-	return NLP_OK;
+	ph = NULL; /* the host's now */
+out:
+	ph_destroy(ph);
+	return rc;
 }
 
 static int ph_process(void *self, nlp_doc *doc, nlp_err *err)
