@@ -9,3 +9,14 @@ check_PROGRAMS += tests/model/t_container
 TESTS += tests/model/t_container
 tests_model_t_container_LDADD = libnlpipe.la $(ZLIB_LIBS)
 tests_model_t_container_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+
+# A test module with a trainable embedding (vocabulary state) and head.
+check_LTLIBRARIES += tests/model/mods/toy.la
+tests_model_mods_toy_la_SOURCES = tests/model/mod_toy.c
+tests_model_mods_toy_la_LDFLAGS = -module -avoid-version -no-undefined -shared -rpath /nowhere
+tests_model_mods_toy_la_LIBADD = libnlpipe.la -lm
+
+# Whole pipelines through the model file.
+check_PROGRAMS += tests/model/t_model
+TESTS += tests/model/t_model
+tests_model_t_model_LDADD = libnlpipe.la

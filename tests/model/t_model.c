@@ -1,0 +1,627 @@
+/* t_model.c - saving and loading whole pipelines (with the toy test module):
+ * round trip (labels, metadata, vocabulary, parameters, identical scores),
+ * byte-identical re-save, checkpoints, the model never choosing paths
+ * (plugin_path, path options), layout mismatches, truncation at every
+ * offset and seeded damage of every section behind valid CRCs.
+ *
+ * With --write-model FILE it only writes the toy model (for t_inspect.sh). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nlpipe/model.h"
+#include "tests/tap.h"
+
+static char dir[4096], toy_dir[4096], toy_la[4200], input_file[4200];
+
+static const char *docs[] = {"the film was great great fun", "A dull film , not fun",
+                             "great acting", "", "nothing new here at all"};
+#define N_DOCS ((int)(sizeof docs / sizeof *docs))
+static const char *const labels[] = {"neg", "neutral", "pos"};
+
+static char *path_in(const char *name)
+{
+	static char buf[8][4200];
+	static int k;
+	char *p = buf[k++ % 8];
+	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+	return p;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *d = NULL;
+	long n;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	d = malloc(n ? (size_t)n : 1);
+	if (d && fread(d, 1, (size_t)n, f) != (size_t)n) {
+		free(d);
+		d = NULL;
+	}
+	fclose(f);
+	*len = d ? (size_t)n : 0;
+	return d;
+}
+
+static int spew(const char *path, const void *d, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	int good = f && fwrite(d, 1, n, f) == n;
+	if (f && fclose(f))
+		good = 0;
+	return good;
+}
+
+static nlp_host *toy_host(int with_toy)
+{
+	nlp_host *h = NULL;
+	nlp_err err = {0};
+
+	if (nlp_host_new(&h, &err)) {
+		diag("host: %s", err.msg);
+		return NULL;
+	}
+	nlp_host_set_diag(h, NULL, NULL);
+	if (with_toy && nlp_host_load_module(h, toy_la, &err)) {
+		diag("toy module: %s", err.msg);
+		nlp_host_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* The documents as a batch of ids (stages [0, embed]), time-major. */
+typedef struct toy_batch {
+	int32_t ids[64 * N_DOCS];
+	int len[N_DOCS];
+	nlp_batch b;
+} toy_batch;
+
+static int make_batch(nlp_pipeline *p, toy_batch *tb)
+{
+	nlp_worker *w = NULL;
+	nlp_err err = {0};
+	int T = 0, rc;
+	const int32_t *ids[N_DOCS];
+	int32_t *copy[N_DOCS] = {0};
+
+	if ((rc = nlp_worker_new(&w, p, &err))) {
+		diag("worker: %s", err.msg);
+		return rc;
+	}
+	for (int j = 0; j < N_DOCS && !rc; j++) {
+		size_t n = 0;
+		rc = nlp_worker_run(w, 2, "doc", docs[j], strlen(docs[j]), NULL, &ids[j], &n, &err);
+		if (rc) {
+			diag("run: %s", err.msg);
+			break;
+		}
+		tb->len[j] = (int)n;
+		T = (int)n > T ? (int)n : T;
+		copy[j] = malloc((n ? n : 1) * sizeof **copy);
+		if (n)
+			memcpy(copy[j], ids[j], n * sizeof **copy);
+	}
+	for (int t = 0; t < T && !rc; t++)
+		for (int j = 0; j < N_DOCS; j++)
+			tb->ids[t * N_DOCS + j] = t < tb->len[j] ? copy[j][t] : 0;
+	for (int j = 0; j < N_DOCS; j++)
+		free(copy[j]);
+	nlp_worker_free(w);
+	memset(&tb->b, 0, sizeof tb->b);
+	tb->b.B = N_DOCS;
+	tb->b.T = T;
+	tb->b.ids = tb->ids;
+	tb->b.len = tb->len;
+	return rc;
+}
+
+/* Scores of the documents through the embed and head stages. */
+static int scores(nlp_pipeline *p, float *out /* [N_DOCS * 3] */)
+{
+	toy_batch tb;
+	nlp_act a = {0}, o = {0};
+	nlp_err err = {0};
+	int rc;
+
+	if ((rc = make_batch(p, &tb)))
+		return rc;
+	for (size_t i = 1; i < 3 && !rc; i++) {
+		const nlp_stage_class *c = nlp_pipeline_stage_class(p, i);
+		rc = c->train->forward(nlp_pipeline_stage_instance(p, i), &o, &a, &tb.b, &err);
+		a = o;
+	}
+	if (!rc)
+		memcpy(out, o.x, sizeof(float) * N_DOCS * 3);
+	return rc;
+}
+
+static const char *ini_text(int with_file, const char *plugin_path)
+{
+	static char buf[9000];
+	snprintf(buf, sizeof buf,
+	         "[pipeline]\nstages = split, embed, head\n%s%s\n"
+	         "[split]\ntype = toy_split\n%s%s\n"
+	         "[embed]\ntype = toy_embed\ndim = 3\n\n"
+	         "[head]\ntype = toy_head\n",
+	         plugin_path ? "plugin_path = " : "", plugin_path ? plugin_path : "",
+	         with_file ? "file = " : "", with_file ? input_file : "");
+	return buf;
+}
+
+/* "Train": build the pipeline, observe, set up, init. */
+static int train(nlp_host *h, nlp_ini **ini, nlp_pipeline **p)
+{
+	const char *text = ini_text(1, NULL);
+	nlp_err err = {0};
+	nlp_worker *w = NULL;
+	nlp_rng rng;
+	int rc, in_dim = 0;
+
+	*p = NULL;
+	if ((rc = nlp_ini_parse(ini, "toy.ini", text, strlen(text), &err)) ||
+	    (rc = nlp_pipeline_new(p, h, *ini, &err)) || (rc = nlp_worker_new(&w, *p, &err))) {
+		diag("pipeline: %s", err.msg);
+		return rc;
+	}
+	for (int j = 0; j < N_DOCS && !rc; j++) {
+		const nlp_tokens *t = NULL;
+		nlp_doc d = {0};
+		rc = nlp_worker_run(w, 1, "doc", docs[j], strlen(docs[j]), &t, NULL, NULL, &err);
+		d.in = (nlp_tokens *)t;
+		if (!rc)
+			rc = nlp_pipeline_stage_class(*p, 1)->train->observe(
+			        nlp_pipeline_stage_instance(*p, 1), &d, &err);
+	}
+	nlp_worker_free(w);
+	nlp_rng_seed(&rng, 7);
+	for (size_t i = 1; i < 3 && !rc; i++) {
+		const nlp_train_ops *t = nlp_pipeline_stage_class(*p, i)->train;
+		void *self = nlp_pipeline_stage_instance(*p, i);
+		int out_dim = 0;
+		rc = t->setup(self, in_dim, 3, &out_dim, &err);
+		if (!rc)
+			t->init(self, &rng);
+		in_dim = out_dim;
+	}
+	if (rc)
+		diag("train: %s", err.msg);
+	return rc;
+}
+
+static int same_params(nlp_pipeline *a, nlp_pipeline *b)
+{
+	for (size_t i = 1; i < 3; i++) {
+		nlp_params pa = {0}, pb = {0};
+		nlp_pipeline_stage_class(a, i)->train->params(nlp_pipeline_stage_instance(a, i),
+		                                              &pa);
+		nlp_pipeline_stage_class(b, i)->train->params(nlp_pipeline_stage_instance(b, i),
+		                                              &pb);
+		if (pa.count != pb.count || memcmp(pa.w, pb.w, pa.count * sizeof *pa.w))
+			return 0;
+	}
+	return 1;
+}
+
+/* Rewrite a model with section `which` replaced by data/len (the writer
+ * makes the CRCs right, so the damage reaches the model layer). */
+static int rewrite(const char *from, const char *to, size_t which, const void *data, size_t len)
+{
+	nlp_model_reader *r = NULL;
+	nlp_model_writer *w = NULL;
+	nlp_err err = {0};
+	int rc;
+
+	if ((rc = nlp_model_reader_open(&r, from, &err)))
+		return rc;
+	if ((rc = nlp_model_writer_open(&w, to, nlp_model_reader_flags(r), &err)))
+		goto out;
+	for (size_t i = 0; i < nlp_model_reader_count(r) && !rc; i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		rc = i == which ? nlp_model_writer_add(w, s->type, s->stage, data, len, &err)
+		                : nlp_model_writer_add(w, s->type, s->stage, s->data, s->len, &err);
+	}
+	rc = rc ? (nlp_model_writer_abort(w), rc) : nlp_model_writer_commit(w, &err);
+out:
+	nlp_model_reader_free(r);
+	return rc;
+}
+
+static int write_model(const char *path, const nlp_buf *ckpt)
+{
+	nlp_host *h = toy_host(1);
+	nlp_ini *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_model_meta meta = {0};
+	nlp_err err = {0};
+	int rc = h ? train(h, &ini, &p) : NLP_EPLUGIN;
+
+	nlp_model_meta_set(&meta, "date", "2026-11-23T12:00:00Z");
+	nlp_model_meta_set(&meta, "data", "5 toy documents");
+	nlp_model_meta_setf(&meta, "accuracy", "%.4f", 0.8);
+	if (!rc && (rc = nlp_model_save(path, p, labels, 3, &meta, ckpt, &err)))
+		diag("save: %s", err.msg);
+	nlp_model_meta_free(&meta);
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	nlp_host_free(h);
+	return rc;
+}
+
+static void test_round_trip(void)
+{
+	nlp_host *h = toy_host(1), *h2 = toy_host(1);
+	nlp_ini *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_model *m = NULL;
+	nlp_model_meta meta = {0};
+	nlp_err err = {0};
+	float s1[N_DOCS * 3], s2[N_DOCS * 3];
+	unsigned char *a = NULL, *b = NULL;
+	size_t na, nb;
+	int rc;
+
+	if (!h || !h2 || train(h, &ini, &p)) {
+		ok(0, "train the toy pipeline");
+		goto out;
+	}
+	ok(1, "train the toy pipeline");
+	nlp_model_meta_set(&meta, "date", "2026-11-23T12:00:00Z");
+	nlp_model_meta_set(&meta, "data", "5 toy documents");
+	nlp_model_meta_set(&meta, "accuracy", "0.8");
+	rc = nlp_model_save(path_in("toy.nlpm"), p, labels, 3, &meta, NULL, &err);
+	is_int(rc, NLP_OK, "save");
+	if (rc)
+		diag("%s", err.msg);
+	rc = scores(p, s1);
+	is_int(rc, NLP_OK, "score with the trained pipeline");
+	/* Saving the same pipeline twice gives the same bytes. */
+	rc = nlp_model_save(path_in("twice.nlpm"), p, labels, 3, &meta, NULL, &err);
+	a = slurp(path_in("toy.nlpm"), &na);
+	b = slurp(path_in("twice.nlpm"), &nb);
+	ok(!rc && a && b && na == nb && !memcmp(a, b, na), "saving twice gives the same bytes");
+	free(a);
+	free(b);
+	a = b = NULL;
+	/* The file named by option split.file is gone: loading must not need it. */
+	unlink(input_file);
+	rc = nlp_model_load(&m, path_in("toy.nlpm"), h2, &err);
+	is_int(rc, NLP_OK, "load with a fresh host");
+	if (rc) {
+		diag("%s", err.msg);
+		skip(14, "no model");
+		goto out;
+	}
+	is_int(m->n_labels, 3, "three labels");
+	ok(m->n_labels == 3 && !strcmp(m->labels[0], "neg") && !strcmp(m->labels[2], "pos"),
+	   "labels in order");
+	is_int(nlp_model_label_index(m, "neutral"), 1, "label index");
+	is_str(nlp_model_meta_get(&m->meta, "accuracy"), "0.8", "metadata kept");
+	is_int(m->n_stages, 3, "three stages");
+	ok(m->n_stages == 3 && !strcmp(m->stages[1].class_name, "toy_embed") &&
+	           !strcmp(m->stages[1].module, "toy") &&
+	           !strcmp(m->stages[1].module_version, "1.2.3"),
+	   "stage class, module and version recorded");
+	ok(!m->stages[0].trainable && m->stages[1].trainable && m->stages[2].trainable,
+	   "trainable stages marked");
+	/* vocabulary: <pad> <unk> + 15 words; dim 3 */
+	ok(m->stages[1].n_blocks == 1 && m->stages[1].blocks[0].rows == 17 &&
+	           m->stages[1].blocks[0].cols == 3 && m->stages[1].n_params == 51,
+	   "embedding table layout 17 x 3 recorded");
+	is_int(m->stages[2].n_params, 3 * 3 + 3, "head parameter count");
+	ok(m->stages[2].in_dim == 3 && m->stages[2].out_dim == 3, "dims chained on build");
+	ok(same_params(p, m->pipeline), "parameters bit-identical after loading");
+	ok(scores(m->pipeline, s2) == 0 && !memcmp(s1, s2, sizeof s1),
+	   "the loaded pipeline scores the documents identically (vocabulary restored)");
+	like(m->warnings,
+	     "ignoring the stored file = ", "the path option was dropped, and said so");
+	ok(!strstr(m->ini_text, "plugin_path"), "no plugin_path stored");
+
+	/* A loaded model saved and loaded again is a fixed point. */
+	rc = nlp_model_save(path_in("again.nlpm"), m->pipeline, (const char *const *)m->labels,
+	                    m->n_labels, &m->meta, NULL, &err);
+	if (!rc) {
+		nlp_model *m2 = NULL;
+		rc = nlp_model_load(&m2, path_in("again.nlpm"), h2, &err);
+		if (!rc)
+			rc = nlp_model_save(path_in("again2.nlpm"), m2->pipeline,
+			                    (const char *const *)m2->labels, m2->n_labels,
+			                    &m2->meta, NULL, &err);
+		nlp_model_free(m2);
+	}
+	a = slurp(path_in("again.nlpm"), &na);
+	b = slurp(path_in("again2.nlpm"), &nb);
+	ok(!rc && a && b && na == nb && !memcmp(a, b, na),
+	   "load + save of a saved model is a fixed point");
+	if (rc)
+		diag("%s", err.msg);
+out:
+	free(a);
+	free(b);
+	nlp_model_free(m);
+	nlp_model_meta_free(&meta);
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	nlp_host_free(h);
+	nlp_host_free(h2);
+}
+
+static size_t section_index(const char *path, uint32_t type)
+{
+	nlp_model_reader *r = NULL;
+	nlp_err err = {0};
+	size_t i = (size_t)-1;
+
+	if (nlp_model_reader_open(&r, path, &err))
+		return i;
+	for (size_t k = 0; k < nlp_model_reader_count(r); k++)
+		if (nlp_model_reader_section(r, k)->type == type) {
+			i = k;
+			break;
+		}
+	nlp_model_reader_free(r);
+	return i;
+}
+
+static void test_checkpoint(void)
+{
+	nlp_buf ck = {0};
+	nlp_model *m = NULL;
+	nlp_err err = {0};
+	int rc;
+
+	nlp_buf_put(&ck, "optimizer+rng\0\1\2", 16);
+	spew(input_file, "x\n", 2);
+	rc = write_model(path_in("ck.nlpm"), &ck);
+	is_int(rc, NLP_OK, "save a checkpoint");
+	rc = nlp_model_read(&m, path_in("ck.nlpm"), &err);
+	is_int(rc, NLP_OK, "read it without modules");
+	ok(m && (m->flags & NLP_MODEL_CHECKPOINT) && m->checkpoint.len == 16 &&
+	           !memcmp(m->checkpoint.data, ck.data, 16),
+	   "checkpoint flag and trainer state kept");
+	nlp_model_free(m);
+	m = NULL;
+	rc = nlp_model_read(&m, path_in("toy.nlpm"), &err);
+	ok(!rc && !(m->flags & NLP_MODEL_CHECKPOINT) && m->checkpoint.len == 0,
+	   "a plain model is no checkpoint");
+	nlp_model_free(m);
+	free(ck.data);
+}
+
+/* Replace the stored pipeline text and try to load. */
+static int load_with_text(const char *text, nlp_host *h, nlp_model **m, nlp_err *err)
+{
+	size_t i = section_index(path_in("toy.nlpm"), NLP_SEC_PIPELINE);
+	int rc = rewrite(path_in("toy.nlpm"), path_in("edit.nlpm"), i, text, strlen(text));
+
+	*m = NULL;
+	if (rc)
+		return nlp_err_set(err, rc, "rewrite failed");
+	return nlp_model_load(m, path_in("edit.nlpm"), h, err);
+}
+
+static void test_no_chosen_paths(void)
+{
+	nlp_host *bare = toy_host(0), *h = toy_host(1), *ctl = toy_host(0);
+	nlp_model *m = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_ini *ini = NULL;
+	nlp_err err = {0};
+	const char *text = ini_text(0, toy_dir);
+	int rc;
+
+	/* Control: as a pipeline file, this plugin_path does find the toy module. */
+	rc = nlp_ini_parse(&ini, "ctl.ini", text, strlen(text), &err);
+	if (!rc)
+		rc = nlp_pipeline_new(&p, ctl, ini, &err);
+	is_int(rc, NLP_OK, "control: the plugin_path finds the toy module in a pipeline file");
+	if (rc)
+		diag("%s", err.msg);
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+
+	rc = load_with_text(text, bare, &m, &err);
+	ok(rc != NLP_OK, "a model's plugin_path is not searched");
+	like(err.msg, "toy_split", "the message names the missing stage class");
+	nlp_model_free(m);
+
+	rc = load_with_text(text, h, &m, &err);
+	is_int(rc, NLP_OK, "with the module on the host's own path the model loads");
+	like(m ? m->warnings : NULL, "ignoring the stored plugin_path", "and says it ignored it");
+	nlp_model_free(m);
+
+	/* Control: a plain replacement text loads. */
+	rc = load_with_text(ini_text(0, NULL), h, &m, &err);
+	is_int(rc, NLP_OK, "the stored pipeline text can be replaced (control)");
+	nlp_model_free(m);
+	nlp_host_free(bare);
+	nlp_host_free(h);
+	nlp_host_free(ctl);
+}
+
+static void test_mismatch(void)
+{
+	nlp_host *h = toy_host(1);
+	nlp_model *m = NULL;
+	nlp_err err = {0};
+	char text[9000], *dim;
+	size_t i;
+	int rc;
+
+	snprintf(text, sizeof text, "%s", ini_text(0, NULL));
+	dim = strstr(text, "dim = 3");
+	if (dim)
+		dim[6] = '5';
+	rc = load_with_text(text, h, &m, &err);
+	is_int(rc, NLP_EDATA, "a wider embedding than stored: NLP_EDATA");
+	like(err.msg, "stage embed (toy_embed): the file holds 51 parameters", "naming the stage");
+	nlp_model_free(m);
+	m = NULL;
+
+	/* Two labels for a head saved with three. */
+	{
+		nlp_buf b = {0};
+		nlp_buf_put_u32(&b, 2);
+		nlp_buf_put_str(&b, "neg");
+		nlp_buf_put_str(&b, "pos");
+		i = section_index(path_in("toy.nlpm"), NLP_SEC_LABELS);
+		rc = rewrite(path_in("toy.nlpm"), path_in("edit.nlpm"), i, b.data, b.len);
+		if (!rc)
+			rc = nlp_model_load(&m, path_in("edit.nlpm"), h, &err);
+		is_int(rc, NLP_EDATA, "fewer labels than the head was trained for: NLP_EDATA");
+		like(err.msg, "stage head (toy_head)", "naming the head");
+		free(b.data);
+		nlp_model_free(m);
+		m = NULL;
+	}
+
+	/* A host without the module. */
+	{
+		nlp_host *bare = toy_host(0);
+		rc = nlp_model_load(&m, path_in("toy.nlpm"), bare, &err);
+		ok(rc != NLP_OK && m == NULL, "no module for the stored classes: an error");
+		like(err.msg, "toy_split", "naming the class");
+		nlp_host_free(bare);
+	}
+	nlp_host_free(h);
+}
+
+/* Every prefix of the model file, through files and the whole loader. */
+static void test_truncation(void)
+{
+	nlp_host *h = toy_host(1);
+	unsigned char *d;
+	size_t n;
+	int bad = 0;
+
+	d = slurp(path_in("toy.nlpm"), &n);
+	for (size_t k = 0; d && k < n; k++) {
+		nlp_model *m = NULL;
+		nlp_err err = {0};
+		int rc;
+		if (!spew(path_in("cut.nlpm"), d, k)) {
+			bad++;
+			continue;
+		}
+		rc = nlp_model_load(&m, path_in("cut.nlpm"), h, &err);
+		if (rc != NLP_EDATA || m || !strstr(err.msg, "cut.nlpm"))
+			if (bad++ < 5)
+				diag("prefix %zu: rc %d: %s", k, rc, err.msg);
+		nlp_model_free(m);
+	}
+	ok(d != NULL, "the toy model is on disk");
+	diag("toy model: %zu bytes, each prefix loaded", n);
+	is_int(bad, 0, "every truncated model fails to load with NLP_EDATA naming the file");
+	free(d);
+	nlp_host_free(h);
+}
+
+/* Seeded damage inside every section, with the CRCs made right again so
+ * that the model layer and the stages' load functions see it. */
+static void test_section_damage(void)
+{
+	nlp_host *h = toy_host(1);
+	nlp_model_reader *r = NULL;
+	nlp_err err = {0};
+	nlp_rng rng;
+	int tries = 0, failed = 0, loaded = 0, bad = 0;
+
+	nlp_rng_seed(&rng, 42);
+	if (nlp_model_reader_open(&r, path_in("toy.nlpm"), &err)) {
+		ok(0, "open the toy model");
+		nlp_host_free(h);
+		return;
+	}
+	for (size_t i = 0; i < nlp_model_reader_count(r); i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		for (int t = 0; t < 60; t++) {
+			size_t n = s->len;
+			unsigned char *c = malloc(n + 8);
+			nlp_model *m = NULL;
+			int kind = t % 4, rc;
+			memcpy(c, s->data, n);
+			if (kind == 0 && n) { /* one bit */
+				size_t at = (size_t)(nlp_rng_next(&rng) % n);
+				c[at] ^= (unsigned char)(1u << (nlp_rng_next(&rng) % 8));
+			} else if (kind == 1 && n) { /* cut short */
+				n = (size_t)(nlp_rng_next(&rng) % n);
+			} else if (kind == 2) { /* a few random bytes */
+				for (int k = 0; k < 4 && n; k++)
+					c[nlp_rng_next(&rng) % n] =
+					        (unsigned char)nlp_rng_next(&rng);
+			} else { /* grown with junk */
+				for (int k = 0; k < 8; k++)
+					c[n++] = (unsigned char)nlp_rng_next(&rng);
+			}
+			rc = rewrite(path_in("toy.nlpm"), path_in("dmg.nlpm"), i, c, n);
+			if (!rc)
+				rc = nlp_model_load(&m, path_in("dmg.nlpm"), h, &err);
+			tries++;
+			if (rc) {
+				failed++;
+				if ((rc != NLP_EDATA && rc != NLP_ECONFIG && rc != NLP_EPLUGIN) ||
+				    !strstr(err.msg, "dmg.nlpm"))
+					if (bad++ < 5)
+						diag("section %zu try %d: rc %d: %s", i, t, rc,
+						     err.msg);
+			} else {
+				loaded++;
+			}
+			nlp_model_free(m);
+			free(c);
+		}
+	}
+	diag("%d damaged models: %d refused, %d still loaded (damage in values)", tries, failed,
+	     loaded);
+	is_int(bad, 0, "damaged sections: refused with a data or config error naming the file");
+	ok(failed > tries / 2, "most damage is refused");
+	nlp_model_reader_free(r);
+	nlp_host_free(h);
+}
+
+int main(int argc, char **argv)
+{
+	const char *bd = getenv("NLP_TOP_BUILDDIR");
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(toy_dir, sizeof toy_dir, "%s/tests/model/mods", bd ? bd : ".");
+	snprintf(toy_la, sizeof toy_la, "%s/toy.la", toy_dir);
+	if (argc == 3 && !strcmp(argv[1], "--write-model")) {
+		snprintf(input_file, sizeof input_file, "/dev/null");
+		return write_model(argv[2], NULL) ? 1 : 0;
+	}
+	snprintf(dir, sizeof dir, "%s/nlp-model-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		printf("Bail out! cannot make a temporary folder: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(input_file, sizeof input_file, "%s/input.txt", dir);
+	spew(input_file, "x\n", 2);
+	test_round_trip();
+	test_checkpoint();
+	test_no_chosen_paths();
+	test_mismatch();
+	test_truncation();
+	test_section_damage();
+	{
+		const char *names[] = {"toy.nlpm",    "twice.nlpm", "again.nlpm",
+		                       "again2.nlpm", "ck.nlpm",    "edit.nlpm",
+		                       "cut.nlpm",    "dmg.nlpm",   "input.txt"};
+		for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+			unlink(path_in(names[i]));
+		if (rmdir(dir))
+			diag("could not remove %s: %s", dir, strerror(errno));
+	}
+	return done_testing();
+}
