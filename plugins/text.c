@@ -1,0 +1,29 @@
+/* text.c - the built-in `text` module: tokenizer, stopwords, stemmer,
+ * ngrams and negation (their code is in preprocess/). */
+#include "config.h"
+
+#include "nlpipe/plugin.h"
+#include "preprocess/text.h"
+
+static int text_init(nlp_registrar *reg, nlp_err *err)
+{
+	static const nlp_stage_class *const classes[] = {
+	        &text_tokenizer_class, &text_stopwords_class, &text_stemmer_class,
+	        &text_ngrams_class,    &text_negation_class,
+	};
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+		int rc = nlp_register_stage(reg, classes[i], err);
+		if (rc)
+			return rc;
+	}
+	return NLP_OK;
+}
+
+NLP_MODULE(text) = {
+        NLP_ABI_MAJOR,
+        NLP_ABI_MINOR,
+        "text",
+        "1.0.0",
+        "Text stages: Unicode tokenizer, stop words, Snowball stemmer, n-grams, negation",
+        text_init,
+};
