@@ -137,9 +137,9 @@ static int is_email(const char *s, size_t n)
 
 /* A number: an optional sign, digits, then any groups of one separator
  * among . , : / - followed by digits (3.14, 1,000, 10:30, 24/7, 555-1234,
- * 2024-05-01), then an
- * optional suffix: "%", or an English ordinal st|nd|rd|th, or "s" (1990s).
- * A leading separator counts too when digits follow (.5). */
+ * 2024-05-01), then an optional suffix: "%", "s" (1990s) or an English
+ * ordinal st|nd|rd|th (2nd).  A leading separator counts too when digits
+ * follow (.5). */
 static int is_number(const char *s, size_t n)
 {
 	size_t i = 0, digits = 0;

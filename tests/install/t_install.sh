@@ -218,6 +218,11 @@ stages = tok, ph
 
 [tok]
 type = tokenizer
+casefold = yes
+urls = keep
+emails = keep
+numbers = keep
+punctuation = none
 
 [ph]
 type = placeholders
