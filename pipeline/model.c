@@ -52,6 +52,8 @@ static uint64_t get_le64(const unsigned char *p)
 
 static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
 {
+	if (!len) /* zlib treats a NULL buffer as "give the initial value" */
+		return crc;
 	return (uint32_t)crc32_z(crc, (const Bytef *)data, len);
 }
 
@@ -979,8 +981,8 @@ static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const c
 	st->blocks = calloc(nb ? nb : 1, sizeof *st->blocks);
 	if (!st->blocks)
 		return NLP_ENOMEM;
-	for (; st->n_blocks < nb; st->n_blocks++) {
-		nlp_model_block *bl = &st->blocks[st->n_blocks];
+	while (st->n_blocks < nb) {
+		nlp_model_block *bl = &st->blocks[st->n_blocks++]; /* freed by stage_free */
 		if ((rc = cur_strdup(&c, &bl->name, MAX_NAME)))
 			return rc;
 		if (cur_u64(&c, &bl->offset) || cur_u64(&c, &bl->count) ||
@@ -1397,7 +1399,7 @@ int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
 		goto out;
 	if ((rc = clean_ini(m, h, stored, &b, err)))
 		goto out;
-	if ((rc = nlp_ini_parse(&ini, iname, (const char *)b.data, b.len, err)))
+	if ((rc = nlp_ini_parse(&ini, iname, b.data ? (const char *)b.data : "", b.len, err)))
 		goto out;
 	if ((rc = nlp_pipeline_new(&p, h, ini, err)))
 		goto out;

@@ -94,7 +94,7 @@ static int write_small(const char *path, uint32_t flags, nlp_err *err)
 	                               err)) ||
 	    (rc = nlp_model_writer_add_f32(w, NLP_SEC_PARAMS, 3, weights,
 	                                   sizeof weights / sizeof *weights, err)) ||
-	    (rc = nlp_model_writer_add(w, NLP_SEC_STATE, 3, "", 0, err)) ||
+	    (rc = nlp_model_writer_add(w, NLP_SEC_STATE, 3, NULL, 0, err)) ||
 	    (rc = nlp_model_writer_add(w, 999, NLP_MODEL_NO_STAGE, "future", 6, err))) {
 		nlp_model_writer_abort(w);
 		return rc;
@@ -261,7 +261,8 @@ static void test_headers(const unsigned char *d, size_t n)
 	nlp_err err = {0};
 	int rc;
 
-	rc = nlp_model_reader_open_mem(&r, "gif.nlpm", "GIF89a\x01\x00 and so on", 20, &err);
+	static const char gif[] = "GIF89a\x01\x00 and so on";
+	rc = nlp_model_reader_open_mem(&r, "gif.nlpm", gif, sizeof gif - 1, &err);
 	is_int(rc, NLP_EDATA, "wrong magic: NLP_EDATA");
 	like(err.msg, "gif.nlpm: not an nlpipe model file", "wrong magic: says so");
 
