@@ -39,6 +39,12 @@ float nlp_rng_uniform(nlp_rng *r);
 /* Standard normal. */
 float nlp_rng_normal(nlp_rng *r);
 
+/* Numerics: set flush-to-zero and denormals-are-zero for the calling thread
+ * (x86; a no-op elsewhere).  Call before the first BLAS call of the process:
+ * OpenBLAS threads inherit the setting only if it is set before they start.
+ * Denormal gradients in backpropagation through time slow sgemm ~100x. */
+void nlp_numerics_init(void);
+
 /* A batch as every trainable stage sees it. */
 typedef struct nlp_batch {
 	int B;                  /* documents */

@@ -1,0 +1,76 @@
+/* models/blas.c - sgemm wrapper, its naive reference, small helpers. */
+#include "config.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+
+void nk_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc)
+{
+	for (int i = 0; i < M; i++) {
+		for (int j = 0; j < N; j++) {
+			double s = 0.0;
+			for (int k = 0; k < K; k++) {
+				double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+				double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+				s += a * b;
+			}
+			float *c = &C[(size_t)i * ldc + j];
+			*c = (float)(alpha * s + (beta == 0.0f ? 0.0 : (double)beta * *c));
+		}
+	}
+}
+
+void nk_gemm(int naive, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+             const float *B, int ldb, float beta, float *C, int ldc)
+{
+	if (M <= 0 || N <= 0)
+		return;
+	if (K <= 0) {
+		/* Nothing to add: only the beta scaling is left. */
+		for (int i = 0; i < M; i++)
+			for (int j = 0; j < N; j++)
+				C[(size_t)i * ldc + j] =
+				        beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+		return;
+	}
+	if (naive) {
+		nk_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+		return;
+	}
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+	            M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nk_colsum_add(float *y, const float *X, int M, int N, int ldx)
+{
+	for (int i = 0; i < M; i++) {
+		const float *x = X + (size_t)i * ldx;
+		for (int j = 0; j < N; j++)
+			y[j] += x[j];
+	}
+}
+
+void nk_rows_set(float *X, const float *v, int M, int N, int ldx)
+{
+	for (int i = 0; i < M; i++)
+		memcpy(X + (size_t)i * ldx, v, (size_t)N * sizeof *v);
+}
+
+int nk_grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+	void **pp = p;
+	if (n <= *cap && *pp)
+		return 0;
+	if (n == 0)
+		n = 1;
+	void *q = realloc(*pp, n * elem);
+	if (!q)
+		return -1;
+	*pp = q;
+	*cap = n;
+	return 0;
+}

@@ -1,0 +1,59 @@
+# models/encoders.mk: the recurrent encoders (stage classes rnn, lstm, gru in
+# plugins/rnn.la), their numeric helpers, tests, fixtures and benchmark.
+
+# FTZ/DAZ setup, exported by libnlpipe (declared in nlpipe/train.h).
+libnlpipe_la_SOURCES += models/numerics.c
+
+# The kernels, shared by the module, the tests and the benchmark.
+noinst_LTLIBRARIES += models/libencoders.la
+models_libencoders_la_SOURCES = \
+	models/blas.c models/blas.h \
+	models/recurrent.c models/recurrent.h \
+	models/rnn.c models/lstm.c models/gru.c models/attention.c
+# Vectorize the gate loops at -O2 too (the loops are written for it).
+NLP_ENCODER_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS) -fvect-cost-model=dynamic
+models_libencoders_la_CFLAGS = $(NLP_ENCODER_CFLAGS)
+NLP_ENCODER_LIBS = models/libencoders.la libnlpipe.la $(OPENBLAS_LIBS) -lm
+
+plugins_LTLIBRARIES += plugins/rnn.la
+plugins_rnn_la_SOURCES = plugins/rnn.c
+plugins_rnn_la_CFLAGS = $(NLP_ENCODER_CFLAGS)
+plugins_rnn_la_LDFLAGS = $(NLP_MODULE_FLAGS)
+plugins_rnn_la_LIBADD = $(NLP_ENCODER_LIBS)
+
+# Tests call the kernels directly (internal API) and the stage classes
+# through the host.
+NLP_ENCODER_TESTS = \
+	tests/models/t_encoders \
+	tests/models/t_encoders_ref \
+	tests/models/t_encoders_grad \
+	tests/models/t_encoders_learn
+check_PROGRAMS += $(NLP_ENCODER_TESTS)
+TESTS += $(NLP_ENCODER_TESTS)
+noinst_HEADERS += tests/models/t_encoders_util.h
+
+tests_models_t_encoders_SOURCES = tests/models/t_encoders.c
+tests_models_t_encoders_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_ref_SOURCES = tests/models/t_encoders_ref.c
+tests_models_t_encoders_ref_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_ref_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_grad_SOURCES = tests/models/t_encoders_grad.c
+tests_models_t_encoders_grad_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_grad_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_learn_SOURCES = tests/models/t_encoders_learn.c
+tests_models_t_encoders_learn_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_learn_LDADD = $(NLP_ENCODER_LIBS)
+
+# PyTorch reference: the script and its committed output.
+EXTRA_DIST += tests/ref/encoders.py tests/ref/encoders.txt
+
+# Forward+backward speed of one encoder (not a test): bench/encoder_speed -h
+check_PROGRAMS += bench/encoder_speed
+bench_encoder_speed_SOURCES = bench/encoder_speed.c
+bench_encoder_speed_CFLAGS = $(NLP_ENCODER_CFLAGS)
+bench_encoder_speed_LDADD = $(NLP_ENCODER_LIBS)
+EXTRA_DIST += bench/encoder_speed.py

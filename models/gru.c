@@ -1,0 +1,97 @@
+/* models/gru.c - the GRU cell over one direction of one layer (see
+ * recurrent.h for layouts).  PyTorch's nn.GRU:
+ *   r = s(W_ir x + b_ir + W_hr h + b_hr)
+ *   z = s(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r (W_hn h + b_hn))
+ *   h' = (1 - z) n + z h
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "blas.h"
+#include "recurrent.h"
+
+void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *b_hn,
+                 const int *len, int T, int B, int H, int ldy, int reverse, int naive)
+{
+	const int GH = 3 * H;
+	for (int s = 0; s < T; s++) {
+		const int t = reverse ? T - 1 - s : s;
+		const int tp = reverse ? t + 1 : t - 1;
+		if (s > 0)
+			nk_gemm(naive, 0, 1, B, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
+			        0.0f, gh, GH);
+		else
+			memset(gh, 0, (size_t)B * GH * sizeof *gh);
+		for (int b = 0; b < B; b++) {
+			float *restrict yr = y + ((size_t)t * B + b) * ldy;
+			float *restrict hr = hn + ((size_t)t * B + b) * H;
+			float *restrict g = gates + ((size_t)t * B + b) * GH;
+			const float *restrict ghr = gh + (size_t)b * GH;
+			if (t >= len[b]) {
+				memset(yr, 0, (size_t)H * sizeof *yr);
+				memset(hr, 0, (size_t)H * sizeof *hr);
+				continue;
+			}
+			/* At the first step h_prev is zero: gh's zeroed row stands in. */
+			const float *restrict hp = s > 0 ? y + ((size_t)tp * B + b) * ldy : ghr;
+			for (int j = 0; j < 2 * H; j++)
+				g[j] = nk_sigmoid(g[j] + ghr[j]);
+			for (int j = 0; j < H; j++) {
+				hr[j] = ghr[2 * H + j] + b_hn[j];
+				g[2 * H + j] = nk_tanh(g[2 * H + j] + g[j] * hr[j]);
+			}
+			for (int j = 0; j < H; j++) {
+				const float z = g[H + j], n = g[2 * H + j];
+				yr[j] = n + z * (hp[j] - n);
+			}
+		}
+	}
+}
+
+void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const float *y,
+                  const float *gates, const float *hn, const float *w_hh, const int *len, int T,
+                  int B, int H, int ldy, int reverse, int naive)
+{
+	const int GH = 3 * H;
+	memset(dh, 0, (size_t)B * H * sizeof *dh);
+	for (int s = T - 1; s >= 0; s--) {
+		const int t = reverse ? T - 1 - s : s;
+		const int tp = reverse ? t + 1 : t - 1;
+		float *DX = dgx + (size_t)t * B * GH;
+		float *DH = dgh + (size_t)t * B * GH;
+		for (int b = 0; b < B; b++) {
+			float *restrict dx = DX + (size_t)b * GH;
+			float *restrict dhh = DH + (size_t)b * GH;
+			float *restrict dhr = dh + (size_t)b * H;
+			if (t >= len[b]) {
+				memset(dx, 0, (size_t)GH * sizeof *dx);
+				memset(dhh, 0, (size_t)GH * sizeof *dhh);
+				memset(dhr, 0, (size_t)H * sizeof *dhr);
+				continue;
+			}
+			const float *restrict g = gates + ((size_t)t * B + b) * GH;
+			const float *restrict hr = hn + ((size_t)t * B + b) * H;
+			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
+			const float *restrict hp = s > 0 ? y + ((size_t)tp * B + b) * ldy : NULL;
+			for (int j = 0; j < H; j++) {
+				const float r = g[j], z = g[H + j], n = g[2 * H + j];
+				const float hpj = hp ? hp[j] : 0.0f;
+				const float dhj = dyr[j] + dhr[j];
+				const float dnp = dhj * (1.0f - z) * (1.0f - n * n);
+				const float drp = dnp * hr[j] * r * (1.0f - r);
+				const float dzp = dhj * (hpj - n) * z * (1.0f - z);
+				dx[j] = drp;
+				dx[H + j] = dzp;
+				dx[2 * H + j] = dnp;
+				dhh[j] = drp;
+				dhh[H + j] = dzp;
+				dhh[2 * H + j] = dnp * r;
+				dhr[j] = dhj * z;
+			}
+		}
+		if (s > 0)
+			nk_gemm(naive, 0, 0, B, H, GH, 1.0f, DH, GH, w_hh, H, 1.0f, dh, H);
+	}
+}

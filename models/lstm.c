@@ -1,0 +1,107 @@
+/* models/lstm.c - the LSTM cell over one direction of one layer (see
+ * recurrent.h for layouts).  PyTorch's nn.LSTM:
+ *   i = s(W_ii x + b_ii + W_hi h + b_hi)   f = s(... f ...)
+ *   g = tanh(... g ...)                    o = s(... o ...)
+ *   c' = f c + i g                         h' = o tanh(c')
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "blas.h"
+#include "recurrent.h"
+
+/* Gate activations of one row in place: sigmoid on i, f, o; tanh on g. */
+static void lstm_act(float *restrict g, int H)
+{
+	for (int j = 0; j < 2 * H; j++)
+		g[j] = nk_sigmoid(g[j]);
+	for (int j = 2 * H; j < 3 * H; j++)
+		g[j] = nk_tanh(g[j]);
+	for (int j = 3 * H; j < 4 * H; j++)
+		g[j] = nk_sigmoid(g[j]);
+}
+
+void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const int *len,
+                  int T, int B, int H, int ldy, int reverse, int naive)
+{
+	const int GH = 4 * H;
+	for (int s = 0; s < T; s++) {
+		const int t = reverse ? T - 1 - s : s;
+		const int tp = reverse ? t + 1 : t - 1; /* previous step, when s > 0 */
+		float *G = gates + (size_t)t * B * GH;
+		if (s > 0)
+			nk_gemm(naive, 0, 1, B, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
+			        1.0f, G, GH);
+		for (int b = 0; b < B; b++) {
+			float *restrict yr = y + ((size_t)t * B + b) * ldy;
+			float *restrict cr = c + ((size_t)t * B + b) * H;
+			float *restrict tr = tc + ((size_t)t * B + b) * H;
+			float *restrict g = G + (size_t)b * GH;
+			if (t >= len[b]) {
+				memset(yr, 0, (size_t)H * sizeof *yr);
+				memset(cr, 0, (size_t)H * sizeof *cr);
+				memset(tr, 0, (size_t)H * sizeof *tr);
+				continue;
+			}
+			lstm_act(g, H);
+			const float *restrict gi = g, *restrict gf = g + H,
+			                      *restrict gg = g + 2 * H, *restrict go = g + 3 * H;
+			if (s > 0) {
+				const float *restrict cp = c + ((size_t)tp * B + b) * H;
+				for (int j = 0; j < H; j++)
+					cr[j] = gf[j] * cp[j] + gi[j] * gg[j];
+			} else {
+				for (int j = 0; j < H; j++)
+					cr[j] = gi[j] * gg[j];
+			}
+			for (int j = 0; j < H; j++)
+				tr[j] = nk_tanh(cr[j]);
+			for (int j = 0; j < H; j++)
+				yr[j] = go[j] * tr[j];
+		}
+	}
+}
+
+void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float *gates,
+                   const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
+                   int H, int ldy, int reverse, int naive)
+{
+	const int GH = 4 * H;
+	memset(dh, 0, (size_t)B * H * sizeof *dh);
+	memset(dc, 0, (size_t)B * H * sizeof *dc);
+	for (int s = T - 1; s >= 0; s--) {
+		const int t = reverse ? T - 1 - s : s;
+		const int tp = reverse ? t + 1 : t - 1;
+		float *DG = dg + (size_t)t * B * GH;
+		for (int b = 0; b < B; b++) {
+			float *restrict d = DG + (size_t)b * GH;
+			float *restrict dhr = dh + (size_t)b * H;
+			float *restrict dcr = dc + (size_t)b * H;
+			if (t >= len[b]) {
+				memset(d, 0, (size_t)GH * sizeof *d);
+				memset(dhr, 0, (size_t)H * sizeof *dhr);
+				memset(dcr, 0, (size_t)H * sizeof *dcr);
+				continue;
+			}
+			const float *restrict g = gates + ((size_t)t * B + b) * GH;
+			const float *restrict tr = tc + ((size_t)t * B + b) * H;
+			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
+			const float *restrict cp = s > 0 ? c + ((size_t)tp * B + b) * H : NULL;
+			for (int j = 0; j < H; j++) {
+				const float i = g[j], f = g[H + j], gg = g[2 * H + j],
+				            o = g[3 * H + j], tcj = tr[j];
+				const float dhj = dyr[j] + dhr[j];
+				const float dct = dcr[j] + dhj * o * (1.0f - tcj * tcj);
+				const float cpj = cp ? cp[j] : 0.0f;
+				d[j] = dct * gg * i * (1.0f - i);
+				d[H + j] = dct * cpj * f * (1.0f - f);
+				d[2 * H + j] = dct * i * (1.0f - gg * gg);
+				d[3 * H + j] = dhj * tcj * o * (1.0f - o);
+				dcr[j] = dct * f;
+			}
+		}
+		if (s > 0)
+			nk_gemm(naive, 0, 0, B, H, GH, 1.0f, DG, GH, w_hh, H, 0.0f, dh, H);
+	}
+}

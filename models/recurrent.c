@@ -1,0 +1,585 @@
+/* models/recurrent.c - a stacked, optionally bidirectional recurrent encoder
+ * with pooling: what the rnn, lstm and gru stage classes run (plugins/rnn.c).
+ *
+ * Per layer and direction: the input projection of all T*B rows is one sgemm
+ * (into the gates buffer, pre-filled with the biases), the recurrence is one
+ * sgemm per step over the batch (in the cell kernels), and in backward the
+ * weight gradients and the input gradient are one sgemm each over all steps.
+ * Workspaces grow when T*B or B grow and are reused otherwise: no allocation
+ * per step, none per call once the largest batch has been seen.
+ *
+ * Truncation (max_tokens, truncate) happens here, on the batch: a document
+ * longer than max_tokens keeps its first (head), last (tail), or first
+ * ceil(M/2) and last floor(M/2) (head+tail) steps, gathered into a compact
+ * window; backward scatters the gradient back (zero for dropped steps).  The
+ * embedding before us still looks up every token (a cheap row copy each); in
+ * exchange, the option lives with the stage that has the sequence cost and
+ * needs nothing from other stages.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "recurrent.h"
+
+enum { W_IH, W_HH, B_IH, B_HH };
+
+struct rec_net {
+	rec_config c;
+	int G, H, dirs, Hout, A, L;
+	size_t count;
+	float *w, *g;
+	size_t *off; /* [L * dirs * 4]: w_ih, w_hh, b_ih, b_hh */
+	size_t off_att;
+	nlp_param_block *blocks;
+	char (*names)[32];
+	int n_blocks;
+	float *bsum; /* [G*H] combined input bias */
+
+	/* Workspaces, grown by ensure(). */
+	size_t cap_tb, cap_b, cap_tin;
+	float **gates; /* [L*dirs][TB*GH] */
+	float **cs;    /* LSTM: [L*dirs][TB*H] cell states */
+	float **tcs;   /* LSTM: tanh of them */
+	float **hn;    /* GRU: [L*dirs][TB*H] */
+	float **y;     /* [L][TB*Hout] */
+	float **mask;  /* [L][TB*Hout], l > 0, dropout */
+	float **xd;    /* [L][TB*Hout], dropped input of layer l > 0 */
+	float *gh;     /* GRU: [B*GH] */
+	float *dg, *dgh;
+	float *dh, *dc;
+	float *dya, *dyb; /* [TB*max(Hout, in)] */
+	float *out;
+	int *arg;
+	float *u, *alpha, *du;
+	float *xs; /* truncated input window [TB*in] */
+	float *dx; /* gradient with respect to the caller's x [Tin*B*in] */
+	int *lens; /* [B] */
+	int *src;  /* [TB] source step of each window step, -1: none */
+
+	/* The last forward. */
+	const float *x0; /* layer 0 input (x or xs) */
+	int T, Tin, B, gathered, trained, dropped;
+};
+
+static size_t maxz(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+const rec_config *rec_get_config(const rec_net *n)
+{
+	return &n->c;
+}
+
+int rec_out_dim(const rec_net *n)
+{
+	return n->Hout;
+}
+
+void rec_set_naive(rec_net *n, int naive)
+{
+	n->c.naive = naive;
+}
+
+static int layer_in(const rec_net *n, int l)
+{
+	return l == 0 ? n->c.in : n->Hout;
+}
+
+static float *P(rec_net *n, int l, int d, int k)
+{
+	return n->w + n->off[((size_t)l * n->dirs + d) * 4 + k];
+}
+
+static float *DP(rec_net *n, int l, int d, int k)
+{
+	return n->g + n->off[((size_t)l * n->dirs + d) * 4 + k];
+}
+
+static void add_block(rec_net *n, const char *name, size_t off, int rows, int cols, int decay)
+{
+	nlp_param_block *bl = &n->blocks[n->n_blocks];
+	snprintf(n->names[n->n_blocks], sizeof n->names[0], "%s", name);
+	bl->name = n->names[n->n_blocks];
+	bl->offset = off;
+	bl->count = (size_t)rows * cols;
+	bl->decay = decay;
+	bl->rows = rows;
+	bl->cols = cols;
+	bl->touched = NULL;
+	bl->n_touched = 0;
+	n->n_blocks++;
+}
+
+int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
+{
+	int rc = NLP_OK;
+	rec_net *n = calloc(1, sizeof *n);
+	if (!n)
+		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+	n->c = *c;
+	if (c->in < 1 || c->hidden < 1 || c->layers < 1) {
+		rc = nlp_err_set(
+		        err, NLP_ECONFIG,
+		        "recurrent encoder: input width %d, hidden %d, layers %d: all must be "
+		        ">= 1",
+		        c->in, c->hidden, c->layers);
+		goto out;
+	}
+	n->G = c->cell == REC_LSTM ? 4 : c->cell == REC_GRU ? 3 : 1;
+	n->H = c->hidden;
+	n->dirs = c->bidirectional ? 2 : 1;
+	n->Hout = n->H * n->dirs;
+	n->L = c->layers;
+	n->A = c->pool == REC_POOL_ATTENTION ? (c->att_dim > 0 ? c->att_dim : n->Hout) : 0;
+	const int GH = n->G * n->H, nld = n->L * n->dirs;
+
+	n->off = calloc((size_t)nld * 4, sizeof *n->off);
+	n->blocks = calloc((size_t)nld * 4 + 3, sizeof *n->blocks);
+	n->names = calloc((size_t)nld * 4 + 3, sizeof *n->names);
+	n->bsum = calloc((size_t)GH, sizeof *n->bsum);
+	n->gates = calloc((size_t)nld, sizeof *n->gates);
+	n->cs = calloc((size_t)nld, sizeof *n->cs);
+	n->tcs = calloc((size_t)nld, sizeof *n->tcs);
+	n->hn = calloc((size_t)nld, sizeof *n->hn);
+	n->y = calloc((size_t)n->L, sizeof *n->y);
+	n->mask = calloc((size_t)n->L, sizeof *n->mask);
+	n->xd = calloc((size_t)n->L, sizeof *n->xd);
+	if (!n->off || !n->blocks || !n->names || !n->bsum || !n->gates || !n->cs || !n->tcs ||
+	    !n->hn || !n->y || !n->mask || !n->xd) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		goto out;
+	}
+	size_t off = 0;
+	for (int l = 0; l < n->L; l++) {
+		const int in = layer_in(n, l);
+		for (int d = 0; d < n->dirs; d++) {
+			size_t *o = &n->off[((size_t)l * n->dirs + d) * 4];
+			char nm[32];
+			const char *sfx = d ? "_reverse" : "";
+			o[W_IH] = off;
+			snprintf(nm, sizeof nm, "w_ih_l%d%s", l, sfx);
+			add_block(n, nm, off, GH, in, 1);
+			off += (size_t)GH * in;
+			o[W_HH] = off;
+			snprintf(nm, sizeof nm, "w_hh_l%d%s", l, sfx);
+			add_block(n, nm, off, GH, n->H, 1);
+			off += (size_t)GH * n->H;
+			o[B_IH] = off;
+			snprintf(nm, sizeof nm, "b_ih_l%d%s", l, sfx);
+			add_block(n, nm, off, 1, GH, 0);
+			off += (size_t)GH;
+			o[B_HH] = off;
+			snprintf(nm, sizeof nm, "b_hh_l%d%s", l, sfx);
+			add_block(n, nm, off, 1, GH, 0);
+			off += (size_t)GH;
+		}
+	}
+	n->off_att = off;
+	if (n->A > 0) {
+		add_block(n, "att_w", off, n->A, n->Hout, 1);
+		off += (size_t)n->A * n->Hout;
+		add_block(n, "att_b", off, 1, n->A, 0);
+		off += (size_t)n->A;
+		add_block(n, "att_v", off, 1, n->A, 1);
+		off += (size_t)n->A;
+	}
+	n->count = off;
+	n->w = calloc(off, sizeof *n->w);
+	n->g = calloc(off, sizeof *n->g);
+	if (!n->w || !n->g) {
+		rc = nlp_err_set(err, NLP_ENOMEM,
+		                 "recurrent encoder: out of memory for %zu parameters", off);
+		goto out;
+	}
+out:
+	if (rc != NLP_OK) {
+		rec_free(n);
+		n = NULL;
+	}
+	*out = n;
+	return rc;
+}
+
+void rec_free(rec_net *n)
+{
+	if (!n)
+		return;
+	const int nld = n->L * n->dirs;
+	for (int i = 0; i < nld; i++) {
+		if (n->gates)
+			free(n->gates[i]);
+		if (n->cs)
+			free(n->cs[i]);
+		if (n->tcs)
+			free(n->tcs[i]);
+		if (n->hn)
+			free(n->hn[i]);
+	}
+	for (int l = 0; l < n->L; l++) {
+		if (n->y)
+			free(n->y[l]);
+		if (n->mask)
+			free(n->mask[l]);
+		if (n->xd)
+			free(n->xd[l]);
+	}
+	free(n->gates);
+	free(n->cs);
+	free(n->tcs);
+	free(n->hn);
+	free(n->y);
+	free(n->mask);
+	free(n->xd);
+	free(n->gh);
+	free(n->dg);
+	free(n->dgh);
+	free(n->dh);
+	free(n->dc);
+	free(n->dya);
+	free(n->dyb);
+	free(n->out);
+	free(n->arg);
+	free(n->u);
+	free(n->alpha);
+	free(n->du);
+	free(n->xs);
+	free(n->dx);
+	free(n->lens);
+	free(n->src);
+	free(n->off);
+	free(n->blocks);
+	free(n->names);
+	free(n->bsum);
+	free(n->w);
+	free(n->g);
+	free(n);
+}
+
+void rec_params(rec_net *n, nlp_params *p)
+{
+	p->w = n->w;
+	p->g = n->g;
+	p->count = n->count;
+	p->blocks = n->blocks;
+	p->n_blocks = n->n_blocks;
+}
+
+static void uniform_fill(float *w, size_t count, float k, nlp_rng *rng)
+{
+	for (size_t i = 0; i < count; i++)
+		w[i] = (2.0f * nlp_rng_uniform(rng) - 1.0f) * k;
+}
+
+void rec_init_params(rec_net *n, nlp_rng *rng)
+{
+	const float k = 1.0f / sqrtf((float)n->H);
+	uniform_fill(n->w, n->off_att, k, rng);
+	if (n->c.cell == REC_LSTM && n->c.forget_bias != 0.0f) {
+		for (int l = 0; l < n->L; l++)
+			for (int d = 0; d < n->dirs; d++) {
+				float *b = P(n, l, d, B_IH) + n->H;
+				for (int j = 0; j < n->H; j++)
+					b[j] += n->c.forget_bias;
+			}
+	}
+	if (n->A > 0) {
+		float *w = n->w + n->off_att;
+		const float kw = 1.0f / sqrtf((float)n->Hout);
+		uniform_fill(w, (size_t)n->A * n->Hout + n->A, kw, rng);
+		uniform_fill(w + (size_t)n->A * n->Hout + n->A, (size_t)n->A,
+		             1.0f / sqrtf((float)n->A), rng);
+	}
+}
+
+static int regrow(void *pp, size_t count, size_t elem)
+{
+	void **p = pp;
+	void *q = realloc(*p, maxz(count, 1) * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	return 0;
+}
+
+/* Make the workspaces fit T window steps, B documents, Tin input steps. */
+static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
+{
+	size_t tb = (size_t)T * B, tin = (size_t)Tin * B;
+	if (tb <= n->cap_tb && (size_t)B <= n->cap_b && tin <= n->cap_tin && n->out)
+		return NLP_OK;
+	tb = maxz(tb, n->cap_tb);
+	size_t b = maxz((size_t)B, n->cap_b);
+	tin = maxz(tin, n->cap_tin);
+	const size_t H = n->H, GH = (size_t)n->G * H, Ho = n->Hout, in = n->c.in, A = n->A;
+	const int nld = n->L * n->dirs, lstm = n->c.cell == REC_LSTM, gru = n->c.cell == REC_GRU;
+	int bad = 0;
+	for (int i = 0; i < nld; i++) {
+		bad |= regrow(&n->gates[i], tb * GH, sizeof(float));
+		if (lstm) {
+			bad |= regrow(&n->cs[i], tb * H, sizeof(float));
+			bad |= regrow(&n->tcs[i], tb * H, sizeof(float));
+		}
+		if (gru)
+			bad |= regrow(&n->hn[i], tb * H, sizeof(float));
+	}
+	for (int l = 0; l < n->L; l++) {
+		bad |= regrow(&n->y[l], tb * Ho, sizeof(float));
+		if (l > 0 && n->c.dropout > 0.0f) {
+			bad |= regrow(&n->mask[l], tb * Ho, sizeof(float));
+			bad |= regrow(&n->xd[l], tb * Ho, sizeof(float));
+		}
+	}
+	if (gru) {
+		bad |= regrow(&n->gh, b * GH, sizeof(float));
+		bad |= regrow(&n->dgh, tb * GH, sizeof(float));
+	}
+	bad |= regrow(&n->dg, tb * GH, sizeof(float));
+	bad |= regrow(&n->dh, b * H, sizeof(float));
+	bad |= regrow(&n->dc, b * H, sizeof(float));
+	bad |= regrow(&n->dya, tb * maxz(Ho, in), sizeof(float));
+	bad |= regrow(&n->dyb, tb * maxz(Ho, in), sizeof(float));
+	bad |= regrow(&n->out, b * Ho, sizeof(float));
+	bad |= regrow(&n->arg, b * Ho, sizeof(int));
+	if (A > 0) {
+		bad |= regrow(&n->u, tb * A, sizeof(float));
+		bad |= regrow(&n->du, tb * A, sizeof(float));
+		bad |= regrow(&n->alpha, tb, sizeof(float));
+	}
+	if (n->c.max_tokens > 0) {
+		bad |= regrow(&n->xs, tb * in, sizeof(float));
+		bad |= regrow(&n->src, tb, sizeof(int));
+	}
+	bad |= regrow(&n->dx, tin * in, sizeof(float));
+	bad |= regrow(&n->lens, b, sizeof(int));
+	if (bad)
+		return nlp_err_set(err, NLP_ENOMEM,
+		                   "recurrent encoder: out of memory for a batch of %d x %d steps",
+		                   B, T);
+	n->cap_tb = tb;
+	n->cap_b = b;
+	n->cap_tin = tin;
+	return NLP_OK;
+}
+
+/* Build the truncated window: lens, src and xs. */
+static void gather(rec_net *n, const float *x, int T, int B, const int *len, int Tw)
+{
+	const int M = n->c.max_tokens, in = n->c.in;
+	for (size_t i = 0; i < (size_t)Tw * B; i++)
+		n->src[i] = -1;
+	for (int b = 0; b < B; b++) {
+		const int L = len[b], k = L < M ? L : M;
+		n->lens[b] = k;
+		for (int t = 0; t < k; t++) {
+			int s = t;
+			if (L > M) {
+				if (n->c.truncate == REC_TRUNC_TAIL)
+					s = L - M + t;
+				else if (n->c.truncate == REC_TRUNC_HEAD_TAIL)
+					s = t < (M + 1) / 2 ? t : L - M + t;
+			}
+			n->src[(size_t)t * B + b] = s;
+		}
+	}
+	for (int t = 0; t < Tw; t++)
+		for (int b = 0; b < B; b++) {
+			float *d = n->xs + ((size_t)t * B + b) * in;
+			const int s = n->src[(size_t)t * B + b];
+			if (s >= 0)
+				memcpy(d, x + ((size_t)s * B + b) * in, (size_t)in * sizeof *d);
+			else
+				memset(d, 0, (size_t)in * sizeof *d);
+		}
+	(void)T;
+}
+
+/* The layer input of layer l in the last forward. */
+static const float *layer_x(const rec_net *n, int l)
+{
+	if (l == 0)
+		return n->x0;
+	return n->dropped ? n->xd[l] : n->y[l - 1];
+}
+
+int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                int training, nlp_rng *rng, nlp_err *err)
+{
+	int rc = NLP_OK;
+	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
+	n->trained = 0;
+	if (B < 1 || T < 0)
+		return nlp_err_set(err, NLP_EDATA, "recurrent encoder: bad batch shape %d x %d", T,
+		                   B);
+	for (int b = 0; b < B; b++)
+		if (len[b] < 0 || len[b] > T)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "recurrent encoder: document %d of the batch has length "
+			                   "%d, outside [0, %d]",
+			                   b, len[b], T);
+	if (training && n->c.dropout > 0.0f && n->L > 1 && !rng)
+		return nlp_err_set(err, NLP_EINTERNAL, "recurrent encoder: dropout needs an RNG");
+	int Tw = T, need = 0;
+	if (n->c.max_tokens > 0)
+		for (int b = 0; b < B; b++)
+			need |= len[b] > n->c.max_tokens;
+	if (need)
+		Tw = T < n->c.max_tokens ? T : n->c.max_tokens;
+	rc = ensure(n, Tw, B, T, err);
+	if (rc != NLP_OK)
+		return rc;
+	if (need) {
+		gather(n, x, T, B, len, Tw);
+		n->x0 = n->xs;
+	} else {
+		memcpy(n->lens, len, (size_t)B * sizeof *len);
+		n->x0 = x;
+	}
+	n->T = Tw;
+	n->Tin = T;
+	n->B = B;
+	n->gathered = need;
+	n->dropped = training && n->c.dropout > 0.0f && n->L > 1;
+	const int *lens = n->lens;
+	const size_t TB = (size_t)Tw * B;
+
+	for (int l = 0; l < n->L; l++) {
+		const int in = layer_in(n, l);
+		if (l > 0 && n->dropped) {
+			const float p = n->c.dropout, keep = 1.0f / (1.0f - p);
+			float *m = n->mask[l], *xd = n->xd[l];
+			const float *yp = n->y[l - 1];
+			for (size_t i = 0; i < TB * Ho; i++) {
+				m[i] = nlp_rng_uniform(rng) >= p ? keep : 0.0f;
+				xd[i] = yp[i] * m[i];
+			}
+		}
+		const float *X = layer_x(n, l);
+		for (int d = 0; d < n->dirs; d++) {
+			float *G = n->gates[l * n->dirs + d];
+			const float *bih = P(n, l, d, B_IH), *bhh = P(n, l, d, B_HH);
+			for (int j = 0; j < GH; j++)
+				n->bsum[j] = bih[j] + bhh[j];
+			if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
+				memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
+			nk_rows_set(G, n->bsum, (int)TB, GH, GH);
+			nk_gemm(naive, 0, 1, (int)TB, GH, in, 1.0f, X, in, P(n, l, d, W_IH), in,
+			        1.0f, G, GH);
+			float *Y = n->y[l] + (size_t)d * H;
+			const float *whh = P(n, l, d, W_HH);
+			switch (n->c.cell) {
+			case REC_LSTM:
+				lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d],
+				             whh, lens, Tw, B, H, Ho, d, naive);
+				break;
+			case REC_GRU:
+				gru_forward(Y, G, n->hn[l * n->dirs + d], n->gh, whh, bhh + 2 * H,
+				            lens, Tw, B, H, Ho, d, naive);
+				break;
+			default:
+				rnn_forward(Y, G, whh, lens, Tw, B, H, Ho, d,
+				            n->c.cell == REC_RNN_RELU, naive);
+				break;
+			}
+		}
+	}
+	const float *wa = n->w + n->off_att;
+	pool_forward(n->out, n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho,
+	             wa + (size_t)n->A * Ho + n->A, lens, Tw, B, Ho, H, n->A, n->c.pool, naive);
+	n->trained = training;
+	*out = n->out;
+	return rc;
+}
+
+int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
+{
+	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
+	const int T = n->T, B = n->B;
+	const size_t TB = (size_t)T * B;
+	const int *lens = n->lens;
+	if (!n->trained)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "recurrent encoder: backward without a training forward");
+	float *wa = n->w + n->off_att, *ga = n->g + n->off_att;
+	float *dY = n->dya, *dX = n->dyb;
+	pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du, dout,
+	              n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho + n->A,
+	              lens, T, B, Ho, H, n->A, n->c.pool, naive);
+	for (int l = n->L - 1; l >= 0; l--) {
+		const int in = layer_in(n, l);
+		const float *X = layer_x(n, l);
+		if (l == 0 && !n->gathered)
+			dX = n->dx;
+		for (int d = 0; d < n->dirs; d++) {
+			const int ld = l * n->dirs + d;
+			const float *Y = n->y[l] + (size_t)d * H;
+			const float *whh = P(n, l, d, W_HH);
+			float *dgh = n->dg;
+			switch (n->c.cell) {
+			case REC_LSTM:
+				lstm_backward(n->dg, n->dh, n->dc, dY + (size_t)d * H, n->gates[ld],
+				              n->cs[ld], n->tcs[ld], whh, lens, T, B, H, Ho, d,
+				              naive);
+				break;
+			case REC_GRU:
+				dgh = n->dgh;
+				gru_backward(n->dg, dgh, n->dh, dY + (size_t)d * H, Y, n->gates[ld],
+				             n->hn[ld], whh, lens, T, B, H, Ho, d, naive);
+				break;
+			default:
+				rnn_backward(n->dg, n->dh, dY + (size_t)d * H, Y, whh, lens, T, B,
+				             H, Ho, d, n->c.cell == REC_RNN_RELU, naive);
+				break;
+			}
+			/* dW_ih += dG^T X; dW_hh += dGh(t)^T h(t-1) over the steps that have a
+			 * previous step; biases; dX (+)= dG W_ih. */
+			nk_gemm(naive, 1, 0, GH, in, (int)TB, 1.0f, n->dg, GH, X, in, 1.0f,
+			        DP(n, l, d, W_IH), in);
+			if (T > 1) {
+				const float *dgs = d ? dgh : dgh + (size_t)B * GH;
+				const float *hp = d ? Y + (size_t)B * Ho : Y;
+				nk_gemm(naive, 1, 0, GH, H, (T - 1) * B, 1.0f, dgs, GH, hp, Ho,
+				        1.0f, DP(n, l, d, W_HH), H);
+			}
+			nk_colsum_add(DP(n, l, d, B_IH), n->dg, (int)TB, GH, GH);
+			nk_colsum_add(DP(n, l, d, B_HH), dgh, (int)TB, GH, GH);
+			nk_gemm(naive, 0, 0, (int)TB, in, GH, 1.0f, n->dg, GH, P(n, l, d, W_IH), in,
+			        d ? 1.0f : 0.0f, dX, in);
+		}
+		if (l > 0) {
+			if (n->dropped) {
+				const float *m = n->mask[l];
+				for (size_t i = 0; i < TB * Ho; i++)
+					dX[i] *= m[i];
+			}
+			float *tmp = dY;
+			dY = dX;
+			dX = tmp;
+		}
+	}
+	if (n->gathered) {
+		/* dX holds the window's gradient: scatter it back. */
+		const int in = n->c.in;
+		memset(n->dx, 0, (size_t)n->Tin * B * in * sizeof(float));
+		for (size_t i = 0; i < TB; i++) {
+			const int s = n->src[i];
+			if (s >= 0)
+				memcpy(n->dx + ((size_t)s * B + i % B) * in, dX + i * in,
+				       (size_t)in * sizeof(float));
+		}
+	}
+	*dxo = n->dx;
+	return NLP_OK;
+}
+
+const float *rec_last_sequence(const rec_net *n, int *T, const int **len)
+{
+	*T = n->T;
+	*len = n->lens;
+	return n->y[n->L - 1];
+}

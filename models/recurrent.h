@@ -1,0 +1,162 @@
+/* models/recurrent.h - recurrent encoders (RNN, LSTM, GRU) as PyTorch's
+ * nn.RNN / nn.LSTM / nn.GRU define them (internal to plugins/rnn.la and the
+ * tests that compile these files in).
+ *
+ * Layouts (row-major, time-major like nlpipe/train.h):
+ *   x      [T x B x In]     input sequence; steps t >= len[b] are ignored
+ *   y      [T x B x ldy]    a layer's output; direction d writes columns
+ *                           [d*H, (d+1)*H) (caller passes y + d*H), zero at padding
+ *   gates  [T x B x G*H]    G = 1 (RNN), 4 (LSTM: i f g o), 3 (GRU: r z n)
+ *   w_ih   [G*H x In], w_hh [G*H x H], b_ih [G*H], b_hh [G*H]  (PyTorch's)
+ *
+ * Padding: every step kernel masks rows with t >= len[b]: their output and
+ * state are zero, so the next step in either direction starts from a zero
+ * state; the reverse direction therefore starts at each document's last real
+ * token.  In backward the gradient rows of those steps are zero.
+ *
+ * Each cell has a *_forward / *_backward pair over one direction of one
+ * layer; the input projection (one sgemm over all T*B rows) and the weight
+ * gradients (one sgemm each over all steps) are done by the caller
+ * (recurrent.c), which is shared by the three cells.  `naive` selects the
+ * reference loops instead of BLAS (models/blas.h).
+ */
+#ifndef NLP_MODELS_RECURRENT_H
+#define NLP_MODELS_RECURRENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nlpipe/train.h"
+
+enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
+enum rec_pool { REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION };
+enum rec_trunc { REC_TRUNC_HEAD, REC_TRUNC_TAIL, REC_TRUNC_HEAD_TAIL };
+
+/* ---- Cells: one direction of one layer over a whole batch ---- */
+
+/* rnn_forward
+ *   y     [T x B x ldy] out: h_t = act(pre_t + W_hh h_prev) in columns [0, H)
+ *   pre   [T x B x H]   in: x W_ih^T + b_ih + b_hh (overwritten)
+ *   w_hh  [H x H]
+ */
+void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T, int B, int H,
+                 int ldy, int reverse, int relu, int naive);
+/* rnn_backward
+ *   dpre  [T x B x H]   out: gradient with respect to the pre-activations
+ *   dh    [B x H]       scratch (recurrent gradient)
+ *   dy    [T x B x ldy] in: gradient with respect to y (columns [0, H))
+ *   y     [T x B x ldy] the forward output
+ */
+void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const float *w_hh,
+                  const int *len, int T, int B, int H, int ldy, int reverse, int relu, int naive);
+
+/* lstm_forward
+ *   y     [T x B x ldy] out: h_t
+ *   gates [T x B x 4H]  in: x W_ih^T + b_ih + b_hh; out: activations i f g o
+ *   c, tc [T x B x H]   out: cell state and tanh(c)
+ *   w_hh  [4H x H]
+ */
+void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const int *len,
+                  int T, int B, int H, int ldy, int reverse, int naive);
+/* lstm_backward
+ *   dg    [T x B x 4H]  out: gradient with respect to the gate pre-activations
+ *   dh,dc [B x H]       scratch
+ *   dy    [T x B x ldy] in
+ */
+void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float *gates,
+                   const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
+                   int H, int ldy, int reverse, int naive);
+
+/* gru_forward
+ *   y     [T x B x ldy] out: h_t = (1 - z) n + z h_prev
+ *   gates [T x B x 3H]  in: x W_ih^T + b_ih + (b_hr, b_hz, 0); out: r z n
+ *   hn    [T x B x H]   out: W_hn h_prev + b_hn (what r multiplies)
+ *   gh    [B x 3H]      scratch
+ *   w_hh  [3H x H], b_hn [H]
+ */
+void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *b_hn,
+                 const int *len, int T, int B, int H, int ldy, int reverse, int naive);
+/* gru_backward
+ *   dgx   [T x B x 3H]  out: gradient with respect to x W_ih^T + b_ih
+ *   dgh   [T x B x 3H]  out: gradient with respect to h_prev W_hh^T + b_hh
+ *   dh    [B x H]       scratch
+ */
+void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const float *y,
+                  const float *gates, const float *hn, const float *w_hh, const int *len, int T,
+                  int B, int H, int ldy, int reverse, int naive);
+
+/* ---- Pooling over the last layer's output (models/attention.c) ---- */
+
+/* pool_forward
+ *   out   [B x D]       pooled vector per document (zero when len[b] == 0)
+ *   arg   [B x D]       MAX: the step of each maximum (saved for backward)
+ *   u     [T x B x A]   ATTENTION: tanh(W y + b) (saved)
+ *   alpha [T x B]       ATTENTION: the weights (saved; zero at padding)
+ *   y     [T x B x D]   with D = dirs * H; LAST takes the forward direction's
+ *                       h at len - 1 and the reverse direction's h at 0
+ *   w [A x D], bias [A], v [A]: the attention parameters (else unused)
+ */
+void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const float *w,
+                  const float *bias, const float *v, const int *len, int T, int B, int D, int H,
+                  int A, int pool, int naive);
+/* pool_backward
+ *   dy    [T x B x D]   out: gradient with respect to y (overwritten; zero at padding)
+ *   dw, dbias, dv       out: gradients added (ATTENTION)
+ *   du    [T x B x A]   scratch (ATTENTION)
+ *   dout  [B x D]       in
+ */
+void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, const float *dout,
+                   const int *arg, const float *u, const float *alpha, const float *y,
+                   const float *w, const float *v, const int *len, int T, int B, int D, int H,
+                   int A, int pool, int naive);
+
+/* ---- The encoder: layers x directions, dropout, pooling, truncation ---- */
+
+typedef struct rec_config {
+	int cell;   /* enum rec_cell */
+	int in;     /* input width (set by setup) */
+	int hidden; /* H */
+	int layers;
+	int bidirectional; /* 0 or 1 */
+	float dropout;     /* between layers, in [0, 1) */
+	int pool;          /* enum rec_pool */
+	int att_dim;       /* attention width A; 0: the output width */
+	float forget_bias; /* LSTM: added to b_ih's forget slice at init */
+	int max_tokens;    /* 0: no limit */
+	int truncate;      /* enum rec_trunc */
+	int naive;         /* reference kernels (tests) */
+} rec_config;
+
+typedef struct rec_net rec_net;
+
+/* Make an encoder for c (c->in must be set); parameters allocated, zero. */
+int rec_new(rec_net **out, const rec_config *c, nlp_err *err);
+void rec_free(rec_net *n);
+const rec_config *rec_get_config(const rec_net *n);
+int rec_out_dim(const rec_net *n);
+/* The parameter buffer and its blocks (PyTorch's order and names:
+ * w_ih_l0, w_hh_l0, b_ih_l0, b_hh_l0, w_ih_l0_reverse, ..., then att_w,
+ * att_b, att_v). */
+void rec_params(rec_net *n, nlp_params *p);
+/* PyTorch's initialisation: U(-1/sqrt(H), 1/sqrt(H)) for every weight and
+ * bias; attention U(-1/sqrt(fan_in), ...); plus forget_bias (LSTM). */
+void rec_init_params(rec_net *n, nlp_rng *rng);
+/* Use the reference kernels (1) or BLAS (0). */
+void rec_set_naive(rec_net *n, int naive);
+
+/* Forward over x [T x B x In] with lengths len [B]: *out is set to the
+ * pooled output [B x out_dim] (a workspace of n).  training: dropout on
+ * (drawn from rng) and keep what backward needs.  x must stay valid until
+ * rec_backward. */
+int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                int training, nlp_rng *rng, nlp_err *err);
+/* Backward of the last training forward: adds parameter gradients into the
+ * gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
+ * (a workspace of n). */
+int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
+
+/* The last layer's output sequence of the last forward [T' x B x out_dim]
+ * (after truncation: T' steps) and its lengths; for tests. */
+const float *rec_last_sequence(const rec_net *n, int *T, const int **len);
+
+#endif /* NLP_MODELS_RECURRENT_H */

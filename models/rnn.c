@@ -1,0 +1,67 @@
+/* models/rnn.c - the Elman RNN cell over one direction of one layer (see
+ * recurrent.h for layouts).  PyTorch's nn.RNN:
+ *   h' = act(W_ih x + b_ih + W_hh h + b_hh),  act = tanh or relu
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "blas.h"
+#include "recurrent.h"
+
+void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T, int B, int H,
+                 int ldy, int reverse, int relu, int naive)
+{
+	for (int s = 0; s < T; s++) {
+		const int t = reverse ? T - 1 - s : s;
+		const int tp = reverse ? t + 1 : t - 1;
+		float *P = pre + (size_t)t * B * H;
+		if (s > 0)
+			nk_gemm(naive, 0, 1, B, H, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
+			        1.0f, P, H);
+		for (int b = 0; b < B; b++) {
+			float *restrict yr = y + ((size_t)t * B + b) * ldy;
+			const float *restrict p = P + (size_t)b * H;
+			if (t >= len[b]) {
+				memset(yr, 0, (size_t)H * sizeof *yr);
+				continue;
+			}
+			if (relu) {
+				for (int j = 0; j < H; j++)
+					yr[j] = p[j] > 0.0f ? p[j] : 0.0f;
+			} else {
+				for (int j = 0; j < H; j++)
+					yr[j] = nk_tanh(p[j]);
+			}
+		}
+	}
+}
+
+void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const float *w_hh,
+                  const int *len, int T, int B, int H, int ldy, int reverse, int relu, int naive)
+{
+	memset(dh, 0, (size_t)B * H * sizeof *dh);
+	for (int s = T - 1; s >= 0; s--) {
+		const int t = reverse ? T - 1 - s : s;
+		float *DP = dpre + (size_t)t * B * H;
+		for (int b = 0; b < B; b++) {
+			float *restrict d = DP + (size_t)b * H;
+			float *restrict dhr = dh + (size_t)b * H;
+			if (t >= len[b]) {
+				memset(d, 0, (size_t)H * sizeof *d);
+				continue;
+			}
+			const float *restrict yr = y + ((size_t)t * B + b) * ldy;
+			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
+			if (relu) {
+				for (int j = 0; j < H; j++)
+					d[j] = yr[j] > 0.0f ? dyr[j] + dhr[j] : 0.0f;
+			} else {
+				for (int j = 0; j < H; j++)
+					d[j] = (dyr[j] + dhr[j]) * (1.0f - yr[j] * yr[j]);
+			}
+		}
+		if (s > 0)
+			nk_gemm(naive, 0, 0, B, H, H, 1.0f, DP, H, w_hh, H, 0.0f, dh, H);
+	}
+}
