@@ -18,6 +18,7 @@ typedef struct command {
 static const command commands[] = {
 	{"plugins", cmd_plugins, "list modules and stage classes, or one class's options"},
 	{"check", cmd_check, "validate a pipeline file and print it resolved"},
+	{"inspect", cmd_inspect, "show what a model file holds: pipeline, labels, sizes, metadata"},
 	/* @COMMANDS@ */
 	{NULL, NULL, NULL},
 };

@@ -20,3 +20,8 @@ tests_model_mods_toy_la_LIBADD = libnlpipe.la -lm
 check_PROGRAMS += tests/model/t_model
 TESTS += tests/model/t_model
 tests_model_t_model_LDADD = libnlpipe.la
+
+# nlpipe inspect MODEL
+nlpipe_SOURCES += pipeline/cmd_inspect.c
+TESTS += tests/model/t_inspect.sh
+EXTRA_DIST += tests/model/t_inspect.sh

@@ -1,0 +1,359 @@
+/* cmd_inspect.c - `nlpipe inspect MODEL`: what a model file holds. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nlpipe/model.h"
+#include "pipeline/cli.h"
+
+static const char usage[] =
+        "Usage: nlpipe inspect [--json] [--check] MODEL\n\n"
+        "Show what a model file holds: the stored pipeline, the labels, the\n"
+        "vocabulary size, the parameters of each trainable stage (with their\n"
+        "blocks' shapes), the size of each stage's saved state and the training\n"
+        "metadata.  The file is checked completely (every checksum and size)\n"
+        "without loading any module.\n\n"
+        "  --json    print one JSON object instead of text\n"
+        "  --check   also build the pipeline with the installed modules and load\n"
+        "            every stage's state and parameters, as predict would\n"
+        "  --help    this text\n\n"
+        "Exit status: 0 ok, 1 usage or module error, 2 damaged or unreadable model.\n";
+
+/* Text for a terminal: control characters escaped. */
+static void put_text(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+}
+
+/* Length of a valid UTF-8 sequence at p (1-4), or 0. */
+static int utf8_len(const unsigned char *p)
+{
+	int n = p[0] < 0x80         ? 1
+	        : (p[0] >> 5) == 6  ? 2
+	        : (p[0] >> 4) == 14 ? 3
+	        : (p[0] >> 3) == 30 ? 4
+	                            : 0;
+	uint32_t cp;
+
+	if (n <= 1)
+		return n;
+	cp = p[0] & (0x7f >> n);
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A JSON string; invalid UTF-8 becomes U+FFFD. */
+static void put_json(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	fputc('"', out);
+	while (*p) {
+		int n = utf8_len(p);
+		if (*p == '"' || *p == '\\') {
+			fprintf(out, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\u%04x", *p);
+		} else if (n == 0) {
+			fputs("\\ufffd", out);
+			n = 1;
+		} else {
+			fwrite(p, 1, (size_t)n, out);
+		}
+		p += n ? n : 1;
+	}
+	fputc('"', out);
+}
+
+static uint64_t total_params(const nlp_model *m, int *n_trainable)
+{
+	uint64_t n = 0;
+
+	*n_trainable = 0;
+	for (size_t i = 0; i < m->n_stages; i++) {
+		n += m->stages[i].n_params;
+		*n_trainable += m->stages[i].trainable;
+	}
+	return n;
+}
+
+/* The vocabulary is the row count of the first trainable stage's first
+ * block (the embedding table: the first trainable stage reads token ids). */
+static long long vocab_size(const nlp_model *m, const char **stage)
+{
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		if (!st->trainable)
+			continue;
+		if (st->n_blocks && st->blocks[0].rows) {
+			*stage = st->name;
+			return st->blocks[0].rows;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+static void human_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b < 10 * 1024)
+		snprintf(buf, n, "%llu B", (unsigned long long)b);
+	else if (b < 10ull * 1024 * 1024)
+		snprintf(buf, n, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024.0));
+}
+
+static void print_text(const nlp_model *m, FILE *out)
+{
+	const char *vstage = NULL;
+	long long vocab = vocab_size(m, &vstage);
+	int n_trainable;
+	uint64_t params = total_params(m, &n_trainable);
+	char size[32];
+	size_t w_name = 4, w_class = 5, w_mod = 6;
+
+	human_bytes(size, sizeof size, m->size);
+	fputs("model:       ", out);
+	put_text(out, m->path);
+	fprintf(out, "\nformat:      nlpipe model format %u, %s", m->version, size);
+	if (m->writer) {
+		fputs(", written by ", out);
+		put_text(out, m->writer);
+	}
+	fprintf(out, "\nkind:        %s\n",
+	        m->flags & NLP_MODEL_CHECKPOINT
+	                ? "training checkpoint (continue with nlpipe train --resume)"
+	                : "trained model");
+	fprintf(out, "labels (%zu): ", m->n_labels);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		fputs(i ? ", " : "", out);
+		put_text(out, m->labels[i]);
+	}
+	fputs("\nvocabulary:  ", out);
+	if (vocab >= 0) {
+		fprintf(out, "%lld entries (stage ", vocab);
+		put_text(out, vstage);
+		fputs(")\n", out);
+	} else {
+		fputs("(not reported)\n", out);
+	}
+	human_bytes(size, sizeof size, params * 4);
+	fprintf(out, "parameters:  %llu (%s of float32) in %d trainable stage%s\n",
+	        (unsigned long long)params, size, n_trainable, n_trainable == 1 ? "" : "s");
+
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		size_t lm = strlen(st->module) + 1 + strlen(st->module_version);
+		w_name = strlen(st->name) > w_name ? strlen(st->name) : w_name;
+		w_class = strlen(st->class_name) > w_class ? strlen(st->class_name) : w_class;
+		w_mod = lm > w_mod ? lm : w_mod;
+	}
+	fprintf(out, "\nstages:\n  %-3s %-*s %-*s %-*s %12s  %s\n", "#", (int)w_name, "name",
+	        (int)w_class, "class", (int)w_mod, "module", "parameters", "saved state");
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		char mod[600];
+		snprintf(mod, sizeof mod, "%s %s", st->module, st->module_version);
+		fprintf(out, "  %-3zu ", i);
+		/* names were checked to hold no NUL; escape the rest while padding */
+		put_text(out, st->name);
+		fprintf(out, "%*s ", (int)(w_name - strlen(st->name)), "");
+		put_text(out, st->class_name);
+		fprintf(out, "%*s ", (int)(w_class - strlen(st->class_name)), "");
+		put_text(out, mod);
+		fprintf(out, "%*s ", (int)(w_mod - strlen(mod)), "");
+		if (st->trainable) {
+			human_bytes(size, sizeof size, st->state_len);
+			fprintf(out, "%12llu  %s\n", (unsigned long long)st->n_params, size);
+		} else {
+			fprintf(out, "%12s  %s\n", "-", "-");
+		}
+		for (uint32_t k = 0; k < st->n_blocks; k++) {
+			const nlp_model_block *b = &st->blocks[k];
+			fputs(k ? ", " : "      blocks: ", out);
+			put_text(out, b->name);
+			if (b->rows || b->cols)
+				fprintf(out, " %u x %u", b->rows, b->cols);
+			else
+				fprintf(out, " %llu", (unsigned long long)b->count);
+		}
+		if (st->n_blocks)
+			fputc('\n', out);
+	}
+
+	fputs("\ntraining:\n", out);
+	if (!m->meta.n)
+		fputs("  (no metadata)\n", out);
+	for (size_t i = 0; i < m->meta.n; i++) {
+		fputs("  ", out);
+		put_text(out, m->meta.kv[i].key);
+		fputs(" = ", out);
+		put_text(out, m->meta.kv[i].value);
+		fputc('\n', out);
+	}
+	if (m->flags & NLP_MODEL_CHECKPOINT)
+		fprintf(out, "  (trainer state: %zu bytes)\n", m->checkpoint.len);
+
+	fputs("\npipeline (as stored):\n", out);
+	for (const char *p = m->ini_text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024];
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1),
+		         p);
+		if (n)
+			fputs("  ", out);
+		put_text(out, line);
+		fputc('\n', out);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static void print_json(const nlp_model *m, FILE *out, int checked)
+{
+	const char *vstage = NULL;
+	long long vocab = vocab_size(m, &vstage);
+	int n_trainable;
+	uint64_t params = total_params(m, &n_trainable);
+
+	fputs("{\"path\":", out);
+	put_json(out, m->path);
+	fprintf(out, ",\"format_version\":%u,\"bytes\":%llu,\"writer\":", m->version,
+	        (unsigned long long)m->size);
+	put_json(out, m->writer);
+	fprintf(out, ",\"checkpoint\":%s,\"labels\":[",
+	        m->flags & NLP_MODEL_CHECKPOINT ? "true" : "false");
+	for (size_t i = 0; i < m->n_labels; i++) {
+		fputs(i ? "," : "", out);
+		put_json(out, m->labels[i]);
+	}
+	fputs("],\"vocabulary\":", out);
+	if (vocab >= 0)
+		fprintf(out, "%lld", vocab);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"parameters\":%llu,\"stages\":[", (unsigned long long)params);
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		fputs(i ? ",{\"name\":" : "{\"name\":", out);
+		put_json(out, st->name);
+		fputs(",\"class\":", out);
+		put_json(out, st->class_name);
+		fputs(",\"module\":", out);
+		put_json(out, st->module);
+		fputs(",\"module_version\":", out);
+		put_json(out, st->module_version);
+		fprintf(out, ",\"trainable\":%s", st->trainable ? "true" : "false");
+		if (st->trainable) {
+			fprintf(out, ",\"parameters\":%llu,\"state_bytes\":%llu,\"blocks\":[",
+			        (unsigned long long)st->n_params,
+			        (unsigned long long)st->state_len);
+			for (uint32_t k = 0; k < st->n_blocks; k++) {
+				const nlp_model_block *b = &st->blocks[k];
+				fputs(k ? ",{\"name\":" : "{\"name\":", out);
+				put_json(out, b->name);
+				fprintf(out,
+				        ",\"offset\":%llu,\"count\":%llu,\"rows\":%u,\"cols\":%u,"
+				        "\"decay\":%s}",
+				        (unsigned long long)b->offset, (unsigned long long)b->count,
+				        b->rows, b->cols, b->decay ? "true" : "false");
+			}
+			fputc(']', out);
+		}
+		fputc('}', out);
+	}
+	fputs("],\"metadata\":{", out);
+	for (size_t i = 0; i < m->meta.n; i++) {
+		fputs(i ? "," : "", out);
+		put_json(out, m->meta.kv[i].key);
+		fputc(':', out);
+		put_json(out, m->meta.kv[i].value);
+	}
+	fputs("},\"pipeline\":", out);
+	put_json(out, m->ini_text);
+	if (checked)
+		fputs(",\"checked\":true", out);
+	fputs("}\n", out);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"json", no_argument, NULL, 'j'},
+	        {"check", no_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	nlp_model *m = NULL;
+	nlp_host *h = NULL;
+	nlp_err err = {0};
+	int c, json = 0, check = 0, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jch", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+		} else if (c == 'c') {
+			check = 1;
+		} else if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("inspect needs exactly one model file");
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (nlp_model_read(&m, argv[optind], &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (check) {
+		if ((rc = cli_open_host(&h)))
+			goto out;
+		if (nlp_model_build(m, h, &err)) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (m->warnings && !cli_quiet) {
+			for (const char *p = m->warnings; *p;) {
+				const char *nl = strchr(p, '\n');
+				size_t n = nl ? (size_t)(nl - p) : strlen(p);
+				cli_warn("%.*s", (int)n, p);
+				p += n + (nl ? 1 : 0);
+			}
+		}
+	}
+	if (json)
+		print_json(m, stdout, check);
+	else
+		print_text(m, stdout);
+	if (check)
+		cli_info("%s: loads with the installed modules", argv[optind]);
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("cannot write the output");
+		rc = EXIT_DATA;
+	}
+out:
+	nlp_model_free(m);
+	nlp_host_free(h);
+	return rc;
+}
