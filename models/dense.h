@@ -1,0 +1,31 @@
+/* models/dense.h - dense (fully connected) layers and activations, llm.c
+ * style: *_forward(outputs, inputs, sizes) / *_backward(dinputs, dout,
+ * saved, sizes).  Weights use PyTorch's nn.Linear layout, w[NO][NI], so
+ * parameters and results compare directly.  Internal to the nn module.
+ */
+#ifndef NLP_MODELS_DENSE_H
+#define NLP_MODELS_DENSE_H
+
+enum dense_act { DENSE_ACT_NONE = 0, DENSE_ACT_RELU, DENSE_ACT_TANH };
+
+/* out[B][NO] = in[B][NI] . w[NO][NI]^T + bias[NO]  (one cblas_sgemm) */
+void dense_forward(float *out, const float *in, const float *w, const float *bias, int B, int NI,
+                   int NO);
+
+/* Given dout[B][NO]: dw[NO][NI] += dout^T . in, dbias[NO] += sum_b dout,
+ * din[B][NI] = dout . w (overwritten; skipped when din is NULL). */
+void dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
+                    const float *w, int B, int NI, int NO);
+
+/* The naive (loop) versions of the two, to test the BLAS ones against. */
+void dense_forward_naive(float *out, const float *in, const float *w, const float *bias, int B,
+                         int NI, int NO);
+void dense_backward_naive(float *din, float *dw, float *dbias, const float *dout, const float *in,
+                          const float *w, int B, int NI, int NO);
+
+/* y[n] = act(x[n]); in place allowed (y == x). */
+void act_forward(float *y, const float *x, int n, enum dense_act act);
+/* dx[n] = dy[n] * act'(.) computed from the output y[n]; dx == dy allowed. */
+void act_backward(float *dx, const float *dy, const float *y, int n, enum dense_act act);
+
+#endif /* NLP_MODELS_DENSE_H */

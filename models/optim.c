@@ -1,0 +1,478 @@
+/* models/optim.c - optimizers and training numerics (nlpipe/optim.h).
+ * Part of libnlpipe. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlpipe/optim.h"
+
+#define OPTIM_MAGIC   0x504f4c4eU /* "NLOP" little-endian */
+#define OPTIM_VERSION 1
+
+struct nlp_optim {
+	nlp_optim_config cfg;
+	long steps;
+	int n;
+	size_t *count; /* [n] floats per stage */
+	float **m;     /* [n] first moment (Adam) or momentum buffer (SGD) */
+	float **v;     /* [n] second moment (Adam); NULL for SGD */
+};
+
+void nlp_optim_config_default(nlp_optim_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->kind = NLP_OPTIM_ADAM;
+	c->lr = 1e-3;
+	c->momentum = 0.9;
+	c->beta1 = 0.9;
+	c->beta2 = 0.999;
+	c->eps = 1e-8;
+	c->schedule = NLP_LR_CONSTANT;
+}
+
+int nlp_optim_kind_parse(const char *name, nlp_optim_kind *kind, nlp_err *err)
+{
+	if (strcmp(name, "sgd") == 0)
+		*kind = NLP_OPTIM_SGD;
+	else if (strcmp(name, "adam") == 0)
+		*kind = NLP_OPTIM_ADAM;
+	else if (strcmp(name, "adamw") == 0)
+		*kind = NLP_OPTIM_ADAMW;
+	else
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "optimizer \"%s\" is unknown: use sgd, adam or adamw", name);
+	return NLP_OK;
+}
+
+int nlp_lr_schedule_parse(const char *name, nlp_lr_schedule *s, nlp_err *err)
+{
+	if (strcmp(name, "constant") == 0)
+		*s = NLP_LR_CONSTANT;
+	else if (strcmp(name, "linear") == 0)
+		*s = NLP_LR_LINEAR;
+	else
+		return nlp_err_set(
+		        err, NLP_ECONFIG,
+		        "learning-rate schedule \"%s\" is unknown: use constant or linear", name);
+	return NLP_OK;
+}
+
+const char *nlp_optim_kind_name(nlp_optim_kind kind)
+{
+	switch (kind) {
+	case NLP_OPTIM_SGD:
+		return "sgd";
+	case NLP_OPTIM_ADAM:
+		return "adam";
+	case NLP_OPTIM_ADAMW:
+		return "adamw";
+	}
+	return "?";
+}
+
+void nlp_optim_free(nlp_optim *o)
+{
+	if (!o)
+		return;
+	for (int i = 0; i < o->n; i++) {
+		free(o->m ? o->m[i] : NULL);
+		free(o->v ? o->v[i] : NULL);
+	}
+	free(o->m);
+	free(o->v);
+	free(o->count);
+	free(o);
+}
+
+static int check_config(const nlp_optim_config *c, nlp_err *err)
+{
+	if (c->kind != NLP_OPTIM_SGD && c->kind != NLP_OPTIM_ADAM && c->kind != NLP_OPTIM_ADAMW)
+		return nlp_err_set(err, NLP_ECONFIG, "unknown optimizer kind %d", (int)c->kind);
+	if (!(c->lr > 0) || !isfinite(c->lr))
+		return nlp_err_set(err, NLP_ECONFIG, "learning rate %g: it must be positive",
+		                   c->lr);
+	if (!(c->momentum >= 0 && c->momentum < 1))
+		return nlp_err_set(err, NLP_ECONFIG, "momentum %g: it must be in [0, 1)",
+		                   c->momentum);
+	if (!(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1))
+		return nlp_err_set(err, NLP_ECONFIG, "Adam betas %g, %g: each must be in [0, 1)",
+		                   c->beta1, c->beta2);
+	if (!(c->eps > 0))
+		return nlp_err_set(err, NLP_ECONFIG, "Adam eps %g: it must be positive", c->eps);
+	if (!(c->weight_decay >= 0) || !isfinite(c->weight_decay))
+		return nlp_err_set(err, NLP_ECONFIG, "weight decay %g: it must be 0 or more",
+		                   c->weight_decay);
+	if (!(c->clip_norm >= 0) || !isfinite(c->clip_norm))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "gradient clip norm %g: it must be 0 (off) or "
+		                   "positive",
+		                   c->clip_norm);
+	if (c->warmup_steps < 0)
+		return nlp_err_set(err, NLP_ECONFIG, "warm-up steps %ld: it must be 0 or more",
+		                   c->warmup_steps);
+	if (c->schedule == NLP_LR_LINEAR && c->total_steps <= c->warmup_steps)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "linear learning-rate decay over %ld steps with %ld warm-up "
+		                   "steps: the total must exceed the warm-up",
+		                   c->total_steps, c->warmup_steps);
+	if (c->schedule != NLP_LR_CONSTANT && c->schedule != NLP_LR_LINEAR)
+		return nlp_err_set(err, NLP_ECONFIG, "unknown learning-rate schedule %d",
+		                   (int)c->schedule);
+	return NLP_OK;
+}
+
+int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params *p, int n,
+                  nlp_err *err)
+{
+	nlp_optim *o = NULL;
+	int rc = check_config(cfg, err), adam = cfg->kind != NLP_OPTIM_SGD;
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	if (n < 0)
+		return nlp_err_set(err, NLP_EINTERNAL, "nlp_optim_new: %d stages", n);
+	o = calloc(1, sizeof *o);
+	if (!o)
+		goto nomem;
+	o->cfg = *cfg;
+	o->n = n;
+	o->count = calloc((size_t)n + 1, sizeof *o->count);
+	o->m = calloc((size_t)n + 1, sizeof *o->m);
+	o->v = calloc((size_t)n + 1, sizeof *o->v);
+	if (!o->count || !o->m || !o->v)
+		goto nomem;
+	for (int i = 0; i < n; i++) {
+		size_t c = p[i].count;
+		o->count[i] = c;
+		o->m[i] = calloc(c ? c : 1, sizeof(float));
+		if (!o->m[i])
+			goto nomem;
+		if (adam && !(o->v[i] = calloc(c ? c : 1, sizeof(float))))
+			goto nomem;
+	}
+	*out = o;
+	return NLP_OK;
+nomem:
+	nlp_optim_free(o);
+	return nlp_err_set(err, NLP_ENOMEM, "out of memory for the optimizer state");
+}
+
+long nlp_optim_steps(const nlp_optim *o)
+{
+	return o->steps;
+}
+
+double nlp_optim_lr(const nlp_optim *o)
+{
+	const nlp_optim_config *c = &o->cfg;
+	long s = o->steps;
+
+	if (s < c->warmup_steps)
+		return c->lr * (double)(s + 1) / (double)c->warmup_steps;
+	if (c->schedule == NLP_LR_LINEAR) {
+		double f =
+		        (double)(c->total_steps - s) / (double)(c->total_steps - c->warmup_steps);
+		return c->lr * (f > 0 ? f : 0);
+	}
+	return c->lr;
+}
+
+/* ---- flat loops over one span of parameters ---- */
+
+static double sumsq(const float *g, size_t n)
+{
+	double s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (double)g[i] * g[i];
+	return s;
+}
+
+static void scale(float *g, size_t n, float f)
+{
+	for (size_t i = 0; i < n; i++)
+		g[i] *= f;
+}
+
+/* Call fn on each span of a block: the whole block, or its touched rows. */
+#define FOR_SPANS(blk, base, span_off, span_n, body)                                               \
+	do {                                                                                       \
+		if ((blk)->touched) {                                                              \
+			for (int r_ = 0; r_ < (blk)->n_touched; r_++) {                            \
+				size_t span_off =                                                  \
+				        (blk)->offset + (size_t)(blk)->touched[r_] * (blk)->cols;  \
+				size_t span_n = (size_t)(blk)->cols;                               \
+				body;                                                              \
+			}                                                                          \
+		} else {                                                                           \
+			size_t span_off = (blk)->offset;                                           \
+			size_t span_n = (blk)->count;                                              \
+			body;                                                                      \
+		}                                                                                  \
+	} while (0)
+
+double nlp_optim_grad_norm(const nlp_params *p, int n)
+{
+	double s = 0;
+
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < p[i].n_blocks; k++) {
+			const nlp_param_block *blk = &p[i].blocks[k];
+			FOR_SPANS(blk, p[i].g, off, cnt, s += sumsq(p[i].g + off, cnt));
+		}
+	return sqrt(s);
+}
+
+static void scale_all(const nlp_params *p, int n, float f)
+{
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < p[i].n_blocks; k++) {
+			const nlp_param_block *blk = &p[i].blocks[k];
+			FOR_SPANS(blk, p[i].g, off, cnt, scale(p[i].g + off, cnt, f));
+		}
+}
+
+double nlp_optim_clip(const nlp_params *p, int n, double max_norm)
+{
+	double norm = nlp_optim_grad_norm(p, n);
+	double coef = max_norm / (norm + 1e-6);
+
+	if (coef < 1.0)
+		scale_all(p, n, (float)coef);
+	return norm;
+}
+
+static void sgd_span(float *w, const float *g, float *buf, size_t n, float lr, float mom, float wd,
+                     int nesterov)
+{
+	for (size_t i = 0; i < n; i++) {
+		float d = g[i] + wd * w[i];
+		float bb = mom * buf[i] + d;
+		buf[i] = bb;
+		w[i] -= lr * (nesterov ? d + mom * bb : bb);
+	}
+}
+
+static void adam_span(float *w, const float *g, float *m, float *v, size_t n, float step_size,
+                      float b1, float b2, float bc2_sqrt, float eps, float wd, float decoupled)
+{
+	for (size_t i = 0; i < n; i++) {
+		float d = g[i] + wd * w[i];
+		float mm = b1 * m[i] + (1.0f - b1) * d;
+		float vv = b2 * v[i] + (1.0f - b2) * d * d;
+		m[i] = mm;
+		v[i] = vv;
+		w[i] = w[i] * decoupled - step_size * mm / (sqrtf(vv) / bc2_sqrt + eps);
+	}
+}
+
+int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, nlp_err *err)
+{
+	const nlp_optim_config *c = &o->cfg;
+	double norm, lr = nlp_optim_lr(o);
+	long t = o->steps + 1;
+
+	if (n != o->n)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "optimizer made for %d stages, stepped with %d", o->n, n);
+	for (int i = 0; i < n; i++) {
+		if (p[i].count != o->count[i])
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "optimizer: stage %d has %zu parameters, %zu expected",
+			                   i, p[i].count, o->count[i]);
+		for (int k = 0; k < p[i].n_blocks; k++) {
+			const nlp_param_block *blk = &p[i].blocks[k];
+			if (blk->offset > p[i].count || blk->count > p[i].count - blk->offset ||
+			    (blk->touched && (size_t)blk->rows * blk->cols != blk->count))
+				return nlp_err_set(err, NLP_EINTERNAL,
+				                   "optimizer: stage %d block %s lies outside its "
+				                   "buffer",
+				                   i, blk->name ? blk->name : "?");
+		}
+	}
+	norm = nlp_optim_grad_norm(p, n);
+	if (norm_out)
+		*norm_out = norm;
+	if (!isfinite(norm))
+		return nlp_err_set(err, NLP_EDATA,
+		                   "the gradient is not finite at step %ld (norm %g): lower the "
+		                   "learning rate or set a gradient clip norm",
+		                   t, norm);
+	if (c->clip_norm > 0) {
+		double coef = c->clip_norm / (norm + 1e-6);
+		if (coef < 1.0)
+			scale_all(p, n, (float)coef);
+	}
+	for (int i = 0; i < n; i++) {
+		float *w = p[i].w, *g = p[i].g, *m = o->m[i], *v = o->v[i];
+		for (int k = 0; k < p[i].n_blocks; k++) {
+			const nlp_param_block *blk = &p[i].blocks[k];
+			float wd = blk->decay ? (float)c->weight_decay : 0.0f;
+			if (c->kind == NLP_OPTIM_SGD) {
+				FOR_SPANS(blk, g, off, cnt,
+				          sgd_span(w + off, g + off, m + off, cnt, (float)lr,
+				                   (float)c->momentum, wd, c->nesterov));
+			} else {
+				double bc1 = 1.0 - pow(c->beta1, (double)t);
+				double bc2 = 1.0 - pow(c->beta2, (double)t);
+				float step_size = (float)(lr / bc1), bc2s = (float)sqrt(bc2);
+				float decoupled = 1.0f, l2 = wd;
+				if (c->kind == NLP_OPTIM_ADAMW) {
+					decoupled = (float)(1.0 - lr * wd);
+					l2 = 0.0f;
+				}
+				FOR_SPANS(blk, g, off, cnt,
+				          adam_span(w + off, g + off, m + off, v + off, cnt,
+				                    step_size, (float)c->beta1, (float)c->beta2,
+				                    bc2s, (float)c->eps, l2, decoupled));
+			}
+		}
+	}
+	o->steps = t;
+	return NLP_OK;
+}
+
+void nlp_optim_zero_grad(const nlp_params *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (p[i].n_blocks == 0)
+			continue;
+		for (int k = 0; k < p[i].n_blocks; k++) {
+			const nlp_param_block *blk = &p[i].blocks[k];
+			FOR_SPANS(blk, p[i].g, off, cnt,
+			          memset(p[i].g + off, 0, cnt * sizeof(float)));
+		}
+	}
+}
+
+/* ---- state as bytes: floats as little-endian IEEE 754 ---- */
+
+static int put_floats(nlp_buf *b, const float *x, size_t n)
+{
+	unsigned char tmp[4096];
+
+	while (n) {
+		size_t k = n < sizeof tmp / 4 ? n : sizeof tmp / 4;
+		for (size_t i = 0; i < k; i++) {
+			uint32_t u;
+			memcpy(&u, &x[i], 4);
+			tmp[4 * i] = (unsigned char)u;
+			tmp[4 * i + 1] = (unsigned char)(u >> 8);
+			tmp[4 * i + 2] = (unsigned char)(u >> 16);
+			tmp[4 * i + 3] = (unsigned char)(u >> 24);
+		}
+		if (nlp_buf_put(b, tmp, 4 * k))
+			return NLP_ENOMEM;
+		x += k;
+		n -= k;
+	}
+	return NLP_OK;
+}
+
+static int get_floats(nlp_cursor *c, float *x, size_t n)
+{
+	if ((size_t)(c->end - c->p) / 4 < n)
+		return NLP_EDATA;
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *q = c->p + 4 * i;
+		uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+		             (uint32_t)q[3] << 24;
+		memcpy(&x[i], &u, 4);
+	}
+	c->p += 4 * n;
+	return NLP_OK;
+}
+
+int nlp_optim_save(const nlp_optim *o, nlp_buf *out, nlp_err *err)
+{
+	uint64_t steps = (uint64_t)o->steps;
+	int rc;
+
+	if ((rc = nlp_buf_put_u32(out, OPTIM_MAGIC)) ||
+	    (rc = nlp_buf_put_u32(out, OPTIM_VERSION)) ||
+	    (rc = nlp_buf_put_u32(out, (uint32_t)o->cfg.kind)) ||
+	    (rc = nlp_buf_put_u32(out, (uint32_t)steps)) ||
+	    (rc = nlp_buf_put_u32(out, (uint32_t)(steps >> 32))) ||
+	    (rc = nlp_buf_put_u32(out, (uint32_t)o->n)))
+		goto out;
+	for (int i = 0; i < o->n; i++) {
+		uint64_t c = o->count[i];
+		if ((rc = nlp_buf_put_u32(out, (uint32_t)c)) ||
+		    (rc = nlp_buf_put_u32(out, (uint32_t)(c >> 32))))
+			goto out;
+	}
+	for (int i = 0; i < o->n; i++) {
+		if ((rc = put_floats(out, o->m[i], o->count[i])))
+			goto out;
+		if (o->v[i] && (rc = put_floats(out, o->v[i], o->count[i])))
+			goto out;
+	}
+out:
+	if (rc)
+		nlp_err_set(err, rc, "out of memory saving the optimizer state");
+	return rc;
+}
+
+int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
+{
+	uint32_t magic, version, kind, lo, hi, n;
+	uint64_t steps;
+
+	if (nlp_cursor_get_u32(in, &magic) || nlp_cursor_get_u32(in, &version))
+		goto truncated;
+	if (magic != OPTIM_MAGIC)
+		return nlp_err_set(err, NLP_EDATA, "not an nlpipe optimizer state (bad magic)");
+	if (version != OPTIM_VERSION)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "optimizer state format %u is not supported (this nlpipe reads "
+		                   "%d)",
+		                   version, OPTIM_VERSION);
+	if (nlp_cursor_get_u32(in, &kind) || nlp_cursor_get_u32(in, &lo) ||
+	    nlp_cursor_get_u32(in, &hi) || nlp_cursor_get_u32(in, &n))
+		goto truncated;
+	if (kind != (uint32_t)o->cfg.kind)
+		return nlp_err_set(
+		        err, NLP_EDATA,
+		        "the saved optimizer state is for %s, the configuration says %s: "
+		        "resume with the same optimizer",
+		        nlp_optim_kind_name((nlp_optim_kind)kind),
+		        nlp_optim_kind_name(o->cfg.kind));
+	steps = (uint64_t)lo | (uint64_t)hi << 32;
+	if (steps > (uint64_t)1 << 62)
+		return nlp_err_set(err, NLP_EDATA, "the saved optimizer state is corrupt");
+	if (n != (uint32_t)o->n)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "the saved optimizer state has %u stages, the pipeline %d", n,
+		                   o->n);
+	for (int i = 0; i < o->n; i++) {
+		uint64_t c;
+		if (nlp_cursor_get_u32(in, &lo) || nlp_cursor_get_u32(in, &hi))
+			goto truncated;
+		c = (uint64_t)lo | (uint64_t)hi << 32;
+		if (c != o->count[i])
+			return nlp_err_set(err, NLP_EDATA,
+			                   "the saved optimizer state of stage %d has %llu "
+			                   "parameters, the stage %zu",
+			                   i, (unsigned long long)c, o->count[i]);
+	}
+	{
+		/* All or nothing: check the size first. */
+		size_t need = 0;
+		for (int i = 0; i < o->n; i++)
+			need += o->count[i] * (o->v[i] ? 2 : 1);
+		if ((size_t)(in->end - in->p) / 4 < need)
+			goto truncated;
+	}
+	for (int i = 0; i < o->n; i++) {
+		get_floats(in, o->m[i], o->count[i]);
+		if (o->v[i])
+			get_floats(in, o->v[i], o->count[i]);
+	}
+	o->steps = (long)steps;
+	return NLP_OK;
+truncated:
+	return nlp_err_set(err, NLP_EDATA, "the saved optimizer state is truncated");
+}

@@ -1,0 +1,29 @@
+/* plugins/nn.c - the built-in module of non-recurrent trainable stages:
+ * `embedding` (vocabulary and token vectors), and the heads `softmax` and
+ * `sigmoid`.  The classes live in models/. */
+#include "config.h"
+
+#include <nlpipe/plugin.h>
+
+#include "models/embedding.h"
+#include "models/head.h"
+
+static int nn_init(nlp_registrar *reg, nlp_err *err)
+{
+	int rc;
+
+	if ((rc = nlp_register_stage(reg, &nn_embedding_class, err)) ||
+	    (rc = nlp_register_stage(reg, &nn_softmax_class, err)) ||
+	    (rc = nlp_register_stage(reg, &nn_sigmoid_class, err)))
+		return rc;
+	return NLP_OK;
+}
+
+NLP_MODULE(nn) = {
+        NLP_ABI_MAJOR,
+        NLP_ABI_MINOR,
+        "nn",
+        "1.0.0",
+        "Embedding (vocabulary, pretrained vectors) and softmax/sigmoid heads",
+        nn_init,
+};
