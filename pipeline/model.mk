@@ -25,3 +25,4 @@ tests_model_t_model_LDADD = libnlpipe.la
 nlpipe_SOURCES += pipeline/cmd_inspect.c
 TESTS += tests/model/t_inspect.sh
 EXTRA_DIST += tests/model/t_inspect.sh
+EXTRA_DIST += docs/model-format.md
