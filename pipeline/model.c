@@ -736,6 +736,38 @@ static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const char *path, nlp
 	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path) : NLP_OK;
 }
 
+/* Every stored value must read back as it is (INI quirks: comments,
+ * trimming). */
+static int ini_matches(const nlp_ini *check, const nlp_pipeline *p, const char *path, nlp_err *err)
+{
+	for (size_t i = 0; i < nlp_pipeline_stage_count(p); i++) {
+		const nlp_config *c = nlp_pipeline_stage_config(p, i);
+		const char *sec = nlp_pipeline_stage_name(p, i);
+		const char *type = nlp_ini_get(check, sec, "type");
+
+		if (!type || strcmp(type, nlp_pipeline_stage_class(p, i)->name))
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "%s: stage %s does not read back from the stored text",
+			                   path, sec);
+		for (size_t k = 0; c && k < nlp_config_count(c); k++) {
+			const char *v = NULL, *got;
+			int is_default = 0;
+			const char *key = nlp_config_entry(c, k, &v, &is_default);
+
+			if (!key || !v || !strcmp(key, "type") || (!*v && is_default))
+				continue;
+			got = nlp_ini_get(check, sec, key);
+			if (!got || strcmp(got, v))
+				return nlp_err_set(
+				        err, NLP_ECONFIG,
+				        "%s: option %s.%s = \"%s\" cannot be stored in a "
+				        "model's INI text (it reads back as \"%s\")",
+				        path, sec, key, v, got ? got : "(nothing)");
+		}
+	}
+	return NLP_OK;
+}
+
 static int stage_record(nlp_buf *b, const nlp_pipeline *p, size_t i, nlp_params *prm)
 {
 	const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
@@ -802,6 +834,8 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 		                 path, msg);
 		goto out;
 	}
+	if ((rc = ini_matches(check, p, path, err)))
+		goto out;
 	if ((rc = nlp_model_writer_add(w, NLP_SEC_PIPELINE, NLP_MODEL_NO_STAGE, b.data, b.len,
 	                               err)))
 		goto out;

@@ -21,6 +21,7 @@
 static const nlp_option split_options[] = {
         {"file", NLP_OPT_PATH, "", 1, 0, NULL, "a file that create() opens (must exist when set)"},
         {"lower", NLP_OPT_BOOL, "true", 1, 0, NULL, "lower-case ASCII letters"},
+        {"note", NLP_OPT_STRING, "", 1, 0, NULL, "any text (unused)"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 

@@ -497,6 +497,35 @@ static void test_mismatch(void)
 	nlp_host_free(h);
 }
 
+/* A value that would not read back from INI text is refused at save. */
+static void test_unstorable(void)
+{
+	nlp_host *h = toy_host(1);
+	const char *text = ini_text(0, NULL);
+	nlp_ini *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_err err = {0};
+	int rc;
+
+	rc = nlp_ini_parse(&ini, "toy.ini", text, strlen(text), &err);
+	if (!rc)
+		rc = nlp_ini_override(ini, "split.note=a ;b", &err);
+	if (!rc)
+		rc = nlp_pipeline_new(&p, h, ini, &err);
+	if (rc) {
+		diag("%s", err.msg);
+		skip(3, "no pipeline");
+	} else {
+		rc = nlp_model_save(path_in("note.nlpm"), p, labels, 3, NULL, NULL, &err);
+		is_int(rc, NLP_ECONFIG, "an option value INI cannot hold: refused at save");
+		like(err.msg, "split.note", "naming the option");
+		ok(access(path_in("note.nlpm"), F_OK) != 0, "and no file written");
+	}
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	nlp_host_free(h);
+}
+
 /* Every prefix of the model file, through files and the whole loader. */
 static void test_truncation(void)
 {
@@ -612,6 +641,7 @@ int main(int argc, char **argv)
 	test_checkpoint();
 	test_no_chosen_paths();
 	test_mismatch();
+	test_unstorable();
 	test_truncation();
 	test_section_damage();
 	{
