@@ -533,13 +533,13 @@ static int emb_save(void *self, nlp_buf *out, nlp_err *err)
 	embedding *e = self;
 	int rc;
 
-	if (!e->frozen)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] save before setup", e->name);
+	/* Before setup there is no vocabulary yet: 0 words (a worker made then
+	 * tokenizes for observe() and never looks tokens up). */
 	if ((rc = nlp_buf_put_u32(out, EMB_STATE_VERSION)) ||
 	    (rc = nlp_buf_put_u32(out, (uint32_t)e->dim)) ||
-	    (rc = nlp_buf_put_u32(out, (uint32_t)e->words.n)))
+	    (rc = nlp_buf_put_u32(out, e->frozen ? (uint32_t)e->words.n : 0)))
 		goto out;
-	for (size_t i = 0; i < e->words.n; i++) {
+	for (size_t i = 0; e->frozen && i < e->words.n; i++) {
 		if ((rc = nlp_buf_put_u32(out, e->words.len[i])) ||
 		    (rc = nlp_buf_put(out, vocab_word(&e->words, i), e->words.len[i])))
 			goto out;
@@ -571,6 +571,8 @@ static int emb_load(void *self, nlp_cursor *in, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "[%s] the model's vectors have %u dimensions but dim = %d",
 		                   e->name, dim, e->dim);
+	if (n == 0)
+		return NLP_OK; /* saved before setup: no vocabulary yet */
 	if (n < 2 || n > (uint32_t)(in->end - in->p) / 4)
 		goto corrupt;
 	for (uint32_t i = 0; i < n; i++) {

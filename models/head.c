@@ -228,6 +228,7 @@ static int head_create(void **self, const nlp_config *cfg, nlp_err *err, int sig
 	size_t n;
 	int rc = NLP_OK;
 
+	nlp_numerics_init(); /* flush-to-zero before our first BLAS call */
 	o.tanh = strcmp(nlp_config_str(cfg, "activation"), "tanh") == 0;
 	o.dropout = (float)nlp_config_float(cfg, "dropout");
 	list = nlp_config_list(cfg, "hidden_layers", &n);

@@ -26,8 +26,10 @@ plugins_nn_la_LIBADD = models/libnnlayers.la libnlpipe.la $(OPENBLAS_LIBS) -lm
 NN_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests $(OPENBLAS_CFLAGS)
 NN_TEST_LDADD = models/libnnlayers.la libnlpipe.la $(OPENBLAS_LIBS) -lm
 
-check_PROGRAMS += tests/models/t_embedding tests/models/t_head tests/models/t_optim
-TESTS += tests/models/t_embedding tests/models/t_head tests/models/t_optim
+check_PROGRAMS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
+	tests/models/t_head_pipeline
+TESTS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
+	tests/models/t_head_pipeline
 tests_models_t_embedding_SOURCES = tests/models/t_embedding.c tests/ref/layers_fixture.h
 tests_models_t_embedding_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_embedding_LDADD = $(NN_TEST_LDADD)
@@ -37,6 +39,11 @@ tests_models_t_head_LDADD = $(NN_TEST_LDADD)
 tests_models_t_optim_SOURCES = tests/models/t_optim.c tests/ref/layers_fixture.h
 tests_models_t_optim_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_optim_LDADD = $(NN_TEST_LDADD)
+# Through the host: needs the text, nn and rnn modules built.
+tests_models_t_head_pipeline_SOURCES = tests/models/t_head_pipeline.c
+tests_models_t_head_pipeline_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_head_pipeline_LDADD = libnlpipe.la -lm
+EXTRA_tests_models_t_head_pipeline_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
 
 dist_noinst_SCRIPTS += tests/ref/layers.py
 EXTRA_DIST += tests/ref/layers_fixtures.txt

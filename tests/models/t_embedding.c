@@ -485,6 +485,19 @@ static void test_save_load(void)
 	nn_embedding_class.destroy(e);
 	free(buf.data);
 
+	/* saved before setup (a worker made during observe): loads as "no
+	 * vocabulary yet" */
+	e = make(&o);
+	e2 = make(&o);
+	buf = (nlp_buf){0};
+	ok(ops->save(e, &buf, &err) == NLP_OK, "state saves before setup");
+	cur = (nlp_cursor){buf.data, buf.data + buf.len};
+	ok(ops->load(e2, &cur, &err) == NLP_OK, "and loads");
+	is_int(ids_of(e2, "a", a, 8, &err), -1, "such a copy has no vocabulary to look up");
+	nn_embedding_class.destroy(e);
+	nn_embedding_class.destroy(e2);
+	free(buf.data);
+
 	/* empty vocabulary after min_count */
 	o.min_count = 5;
 	o.pretrained = NULL;
