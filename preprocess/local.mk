@@ -28,3 +28,7 @@ check_PROGRAMS += tests/preprocess/t_tokenizer
 tests_preprocess_t_tokenizer_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
 tests_preprocess_t_tokenizer_LDADD = $(NLP_TEXT_TEST_LIBS)
 TESTS += tests/preprocess/t_tokenizer
+
+# The document readers belong to libnlpipe (every command reads data).
+libnlpipe_la_SOURCES += pipeline/reader.c
+nlpipeinc_HEADERS += pipeline/nlpipe/reader.h
