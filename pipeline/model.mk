@@ -26,3 +26,8 @@ nlpipe_SOURCES += pipeline/cmd_inspect.c
 TESTS += tests/model/t_inspect.sh
 EXTRA_DIST += tests/model/t_inspect.sh
 EXTRA_DIST += docs/model-format.md
+
+# The built-in stages (text, nn, rnn modules) through a model file.
+check_PROGRAMS += tests/model/t_model_real
+TESTS += tests/model/t_model_real
+tests_model_t_model_real_LDADD = libnlpipe.la -lm
