@@ -15,6 +15,7 @@
 #include "blas.h"
 #include "recurrent.h"
 
+NK_CLONES
 void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const float *w,
                   const float *bias, const float *v, const int *len, int T, int B, int D, int H,
                   int A, int pool, int naive)
@@ -111,6 +112,7 @@ void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, 
 	}
 }
 
+NK_CLONES
 void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, const float *dout,
                    const int *arg, const float *u, const float *alpha, const float *y,
                    const float *w, const float *v, const int *len, int T, int B, int D, int H,

@@ -14,6 +14,7 @@
 #define NLP_MODELS_BLAS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void nk_gemm(int naive, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);
@@ -28,16 +29,69 @@ void nk_colsum_add(float *y, const float *X, int M, int N, int ldx);
 /* Set each of the M rows of X [M x N] (row stride ldx) to v [N]. */
 void nk_rows_set(float *X, const float *v, int M, int N, int ldx);
 
-/* Element-wise activations, written as plain loops the compiler vectorizes
- * (see blas.c for the function versions and their accuracy). */
-static inline float nk_sigmoid(float x)
+/* Runtime dispatch for the element-wise loops: functions marked NK_CLONES
+ * are compiled for AVX-512, AVX2+FMA and the baseline, and the loader picks
+ * the best the CPU has (GCC target_clones, an ifunc).  The default build
+ * stays portable (no -march).  Results may differ in the last bits between
+ * CPUs (FMA contraction), never between runs on one CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 &&           \
+        defined(__linux__) && !defined(NLP_NO_CLONES)
+#define NK_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NK_CLONES
+#endif
+
+/* Always inlined, so a helper takes the target of the clone calling it. */
+#define NK_INLINE static inline __attribute__((always_inline))
+
+/* Element-wise activations, branch-free so that loops over them vectorize
+ * (libm's expf/tanhf are calls the compiler cannot vectorize without
+ * -ffast-math).  nk_expf: Cephes-style range reduction and a degree-6
+ * polynomial, relative error about 1e-7 over [-87, 88] (clamped outside).
+ * nk_tanh: odd polynomial below 0.625 (Cephes), 1 - 2 / (e^2|x| + 1) above;
+ * absolute error below 2e-7.  nk_sigmoid: 1 / (1 + e^-x), relative error
+ * about 2e-7. */
+NK_INLINE float nk_expf(float x)
 {
-	return 1.0f / (1.0f + __builtin_expf(-x));
+	x = x < -87.0f ? -87.0f : x;
+	x = x > 88.0f ? 88.0f : x;
+	/* n = round(x / ln 2) by the 1.5 * 2^23 trick (no libm call) */
+	float n = x * 1.44269504088896341f + 12582912.0f;
+	n -= 12582912.0f;
+	const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	union {
+		int32_t i;
+		float f;
+	} e;
+	e.i = ((int32_t)n + 127) << 23;
+	return p * e.f;
 }
 
-static inline float nk_tanh(float x)
+NK_INLINE float nk_sigmoid(float x)
 {
-	return __builtin_tanhf(x);
+	return 1.0f / (1.0f + nk_expf(-x));
+}
+
+NK_INLINE float nk_tanh(float x)
+{
+	const float a = x < 0.0f ? -x : x;
+	const float z = x * x;
+	float p = -5.70498872745e-3f;
+	p = p * z + 2.06390887954e-2f;
+	p = p * z - 5.37397155531e-2f;
+	p = p * z + 1.33314422036e-1f;
+	p = p * z - 3.33332819422e-1f;
+	const float small = x + x * z * p;
+	const float big = 1.0f - 2.0f / (nk_expf(2.0f * a) + 1.0f);
+	const float sb = x < 0.0f ? -big : big;
+	return a < 0.625f ? small : sb;
 }
 
 /* Grow *p to hold at least n elements of size elem (contents not kept).

@@ -12,6 +12,7 @@
 #include "blas.h"
 #include "recurrent.h"
 
+NK_CLONES
 void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *b_hn,
                  const int *len, int T, int B, int H, int ldy, int reverse, int naive)
 {
@@ -50,6 +51,7 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 	}
 }
 
+NK_CLONES
 void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const float *y,
                   const float *gates, const float *hn, const float *w_hh, const int *len, int T,
                   int B, int H, int ldy, int reverse, int naive)

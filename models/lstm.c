@@ -12,7 +12,7 @@
 #include "recurrent.h"
 
 /* Gate activations of one row in place: sigmoid on i, f, o; tanh on g. */
-static void lstm_act(float *restrict g, int H)
+NK_INLINE void lstm_act(float *restrict g, int H)
 {
 	for (int j = 0; j < 2 * H; j++)
 		g[j] = nk_sigmoid(g[j]);
@@ -22,6 +22,7 @@ static void lstm_act(float *restrict g, int H)
 		g[j] = nk_sigmoid(g[j]);
 }
 
+NK_CLONES
 void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const int *len,
                   int T, int B, int H, int ldy, int reverse, int naive)
 {
@@ -63,6 +64,7 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
 	}
 }
 
+NK_CLONES
 void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float *gates,
                    const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
                    int H, int ldy, int reverse, int naive)

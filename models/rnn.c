@@ -9,6 +9,7 @@
 #include "blas.h"
 #include "recurrent.h"
 
+NK_CLONES
 void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T, int B, int H,
                  int ldy, int reverse, int relu, int naive)
 {
@@ -37,6 +38,7 @@ void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T,
 	}
 }
 
+NK_CLONES
 void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const float *w_hh,
                   const int *len, int T, int B, int H, int ldy, int reverse, int relu, int naive)
 {
