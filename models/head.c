@@ -38,7 +38,7 @@ typedef struct head {
 	float *w, *g;
 	size_t count;
 	nlp_param_block blocks[2 * HEAD_MAX_LAYERS];
-	char block_names[2 * HEAD_MAX_LAYERS][24];
+	char block_names[2 * HEAD_MAX_LAYERS][32];
 
 	/* workspaces for up to cap_B rows, one allocation */
 	float *ws;

@@ -47,38 +47,46 @@ static uint32_t hash_bytes(const char *s, size_t len)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-/* The slot holding word (s, len, h), or the empty slot where it would go. */
+/* The slot holding word (s, len, h), or the empty slot where it would go.
+ * The slot keeps the hash, so a probe past another word touches no other
+ * memory. */
 static size_t probe(const vocab *v, const char *s, size_t len, uint32_t h)
 {
 	size_t mask = v->n_slots - 1;
 	size_t i = h & mask;
 
 	for (;;) {
-		uint32_t e = v->slots[i];
+		uint64_t e = v->slots[i];
 		if (!e)
 			return i;
-		e--;
-		if (v->hash[e] == h && v->len[e] == len &&
-		    memcmp(v->arena + v->off[e], s, len) == 0)
-			return i;
+		if ((uint32_t)(e >> 32) == h) {
+			uint32_t k = (uint32_t)e - 1;
+			if (v->len[k] == len && memcmp(v->arena + v->off[k], s, len) == 0)
+				return i;
+		}
 		i = (i + 1) & mask;
 	}
 }
 
+static uint64_t slot_of(uint32_t h, size_t e)
+{
+	return (uint64_t)h << 32 | (uint64_t)(e + 1);
+}
+
 int32_t vocab_find(const vocab *v, const char *s, size_t len)
 {
-	uint32_t e;
+	uint64_t e;
 
 	if (!v->n_slots)
 		return -1;
 	e = v->slots[probe(v, s, len, hash_bytes(s, len))];
-	return e ? (int32_t)(e - 1) : -1;
+	return e ? (int32_t)((uint32_t)e - 1) : -1;
 }
 
 static int grow_slots(vocab *v)
 {
 	size_t n = v->n_slots ? v->n_slots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof *slots);
+	uint64_t *slots = calloc(n, sizeof *slots);
 
 	if (!slots)
 		return NLP_ENOMEM;
@@ -89,7 +97,7 @@ static int grow_slots(vocab *v)
 		size_t i = v->hash[e] & (n - 1);
 		while (slots[i])
 			i = (i + 1) & (n - 1);
-		slots[i] = (uint32_t)e + 1;
+		slots[i] = slot_of(v->hash[e], e);
 	}
 	return NLP_OK;
 }
@@ -150,7 +158,7 @@ static int insert(vocab *v, const char *s, size_t len, uint32_t h, uint64_t n)
 	v->count[v->n] = n;
 	v->arena_len += len + 1;
 	slot = probe(v, s, len, h);
-	v->slots[slot] = (uint32_t)v->n + 1;
+	v->slots[slot] = slot_of(h, v->n);
 	v->n++;
 	return NLP_OK;
 }
@@ -160,9 +168,9 @@ int vocab_count(vocab *v, const char *s, size_t len, uint64_t n)
 	uint32_t h = hash_bytes(s, len);
 
 	if (v->n_slots) {
-		uint32_t e = v->slots[probe(v, s, len, h)];
+		uint64_t e = v->slots[probe(v, s, len, h)];
 		if (e) {
-			v->count[e - 1] += n;
+			v->count[(uint32_t)e - 1] += n;
 			return NLP_OK;
 		}
 	}

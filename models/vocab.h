@@ -31,7 +31,7 @@ typedef struct vocab {
 	uint32_t *hash;  /* [n] its hash (32 bits), to skip compares and rehash */
 	uint64_t *count; /* [n] occurrences (counting) */
 	size_t n, cap;
-	uint32_t *slots; /* [n_slots] word index + 1; 0 = empty */
+	uint64_t *slots; /* [n_slots] hash << 32 | (word index + 1); 0 = empty */
 	size_t n_slots;  /* a power of two, at least twice n */
 } vocab;
 
