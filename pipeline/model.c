@@ -1470,6 +1470,17 @@ int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
 			        st->module_version);
 			goto out;
 		}
+		{
+			const nlp_module_info *mi = nlp_pipeline_stage_module(p, i);
+			const char *now = mi && mi->version ? mi->version : "";
+			if (strcmp(now, st->module_version) &&
+			    warn(m, "%s: stage %s (%s): saved with module %s %s, loading with %s",
+			         m->path, st->name, cls->name, st->module, st->module_version,
+			         *now ? now : "an unknown version")) {
+				rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+				goto out;
+			}
+		}
 		if (cls->train &&
 		    (rc = stage_fill(m, i, cls, nlp_pipeline_stage_instance(p, i), &in_dim, err)))
 			goto out;
@@ -1511,4 +1522,90 @@ int nlp_model_label_index(const nlp_model *m, const char *label)
 		if (strcmp(m->labels[i], label) == 0)
 			return (int)i;
 	return -1;
+}
+
+int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err)
+{
+	const nlp_pipeline *p = m->pipeline;
+	const nlp_stage_class *cls;
+	const nlp_train_ops *ops;
+	void *src, *self = NULL;
+	nlp_params from = {0}, to = {0};
+	nlp_buf state = {0};
+	nlp_cursor c;
+	int out_dim = 0, rc;
+
+	*out = NULL;
+	if (!p || i >= nlp_pipeline_stage_count(p))
+		return nlp_err_set(err, NLP_EINTERNAL, "%s: no stage %zu to clone", m->path, i);
+	cls = nlp_pipeline_stage_class(p, i);
+	ops = cls->train;
+	src = nlp_pipeline_stage_instance(p, i);
+	if ((rc = cls->create(&self, nlp_pipeline_stage_config(p, i), err)))
+		return rc;
+	if (ops) {
+		if (ops->save && (rc = ops->save(src, &state, err)))
+			goto out;
+		c.p = state.data;
+		c.end = state.data + state.len;
+		if (ops->load && (rc = ops->load(self, &c, err)))
+			goto out;
+		if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
+			goto out;
+		ops->params(src, &from);
+		ops->params(self, &to);
+		if (from.count != to.count || out_dim != m->stages[i].out_dim) {
+			rc = nlp_err_set(
+			        err, NLP_EINTERNAL,
+			        "%s: stage %s: a copy has %zu parameters, the original %zu",
+			        m->path, m->stages[i].name, to.count, from.count);
+			goto out;
+		}
+		if (from.count)
+			memcpy(to.w, from.w, from.count * sizeof *from.w);
+	}
+out:
+	free(state.data);
+	if (rc)
+		cls->destroy(self);
+	else
+		*out = self;
+	return rc;
+}
+
+int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v)
+{
+	return buf_put_u64(b, v);
+}
+
+int nlp_model_buf_put_f32(nlp_buf *b, const float *x, size_t n)
+{
+	unsigned char chunk[4096];
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+		int rc;
+		for (; k < sizeof chunk / 4 && i < n; k++, i++) {
+			uint32_t u;
+			memcpy(&u, &x[i], 4);
+			put_le32(chunk + 4 * k, u);
+		}
+		if ((rc = nlp_buf_put(b, chunk, 4 * k)))
+			return rc;
+	}
+	return NLP_OK;
+}
+
+int nlp_model_cursor_get_u64(nlp_cursor *c, uint64_t *v)
+{
+	return cur_u64(c, v);
+}
+
+int nlp_model_cursor_get_f32(nlp_cursor *c, float *x, size_t n)
+{
+	if (n > (size_t)(c->end - c->p) / 4)
+		return NLP_EDATA;
+	nlp_model_get_f32(x, c->p, n);
+	c->p += 4 * n;
+	return NLP_OK;
 }

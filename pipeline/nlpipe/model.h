@@ -205,6 +205,19 @@ void nlp_model_free(nlp_model *m);
 /* Index of a label, or -1. */
 int nlp_model_label_index(const nlp_model *m, const char *label);
 
+/* A fresh instance of stage i of a built model, for another thread: made
+ * from the stage's config, given the original's saved state, set up, and
+ * given a copy of its parameters.  The caller owns it: free it with the
+ * class's destroy().  Document stages are simply created. */
+int nlp_model_clone_stage(const nlp_model *m, size_t i, void **self, nlp_err *err);
+
+/* Portable encodings for a trainer's checkpoint state (little-endian). */
+int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v);
+int nlp_model_buf_put_f32(nlp_buf *b, const float *x, size_t n);
+int nlp_model_cursor_get_u64(nlp_cursor *c, uint64_t *v);
+/* n floats; NLP_EDATA (and nothing read) when fewer are left. */
+int nlp_model_cursor_get_f32(nlp_cursor *c, float *x, size_t n);
+
 /* Set meta "date" to the current UTC time (ISO 8601), or to
  * SOURCE_DATE_EPOCH when that is set (reproducible builds). */
 int nlp_model_meta_set_date(nlp_model_meta *m);

@@ -381,15 +381,32 @@ static void test_checkpoint(void)
 	nlp_err err = {0};
 	int rc;
 
+	static const float adam[3] = {1.5f, -0.0f, 3e-38f};
+	float back[3] = {0};
+	uint64_t step = 0;
+	nlp_cursor cur;
+
 	nlp_buf_put(&ck, "optimizer+rng\0\1\2", 16);
+	nlp_model_buf_put_u64(&ck, 1234567890123ull);
+	nlp_model_buf_put_f32(&ck, adam, 3);
 	spew(input_file, "x\n", 2);
 	rc = write_model(path_in("ck.nlpm"), &ck);
 	is_int(rc, NLP_OK, "save a checkpoint");
 	rc = nlp_model_read(&m, path_in("ck.nlpm"), &err);
 	is_int(rc, NLP_OK, "read it without modules");
-	ok(m && (m->flags & NLP_MODEL_CHECKPOINT) && m->checkpoint.len == 16 &&
-	           !memcmp(m->checkpoint.data, ck.data, 16),
+	ok(m && (m->flags & NLP_MODEL_CHECKPOINT) && m->checkpoint.len == 16 + 8 + 12 &&
+	           !memcmp(m->checkpoint.data, ck.data, ck.len),
 	   "checkpoint flag and trainer state kept");
+	if (m && m->checkpoint.len == ck.len) {
+		cur.p = m->checkpoint.data + 16;
+		cur.end = m->checkpoint.data + m->checkpoint.len;
+		ok(!nlp_model_cursor_get_u64(&cur, &step) && step == 1234567890123ull &&
+		           !nlp_model_cursor_get_f32(&cur, back, 3) && !memcmp(back, adam, 12) &&
+		           nlp_model_cursor_get_f32(&cur, back, 1) == NLP_EDATA,
+		   "portable u64/f32 helpers for trainer state");
+	} else {
+		skip(1, "no checkpoint");
+	}
 	nlp_model_free(m);
 	m = NULL;
 	rc = nlp_model_read(&m, path_in("toy.nlpm"), &err);
@@ -448,6 +465,43 @@ static void test_no_chosen_paths(void)
 	nlp_host_free(bare);
 	nlp_host_free(h);
 	nlp_host_free(ctl);
+}
+
+static void test_module_version(void)
+{
+	nlp_host *h = toy_host(1);
+	nlp_model *m = NULL;
+	nlp_err err = {0};
+	nlp_buf b = {0};
+	size_t i;
+	int rc;
+
+	nlp_buf_put_str(&b, "embed");
+	nlp_buf_put_str(&b, "toy_embed");
+	nlp_buf_put_str(&b, "toy");
+	nlp_buf_put_str(&b, "0.9");
+	nlp_buf_put_u32(&b, 1);
+	nlp_model_buf_put_u64(&b, 51);
+	nlp_buf_put_u32(&b, 1);
+	nlp_buf_put_str(&b, "table");
+	nlp_model_buf_put_u64(&b, 0);
+	nlp_model_buf_put_u64(&b, 51);
+	nlp_buf_put_u32(&b, 17);
+	nlp_buf_put_u32(&b, 3);
+	nlp_buf_put_u32(&b, 0);
+	/* the STAGE record of stage 1 is the second STAGE section */
+	i = section_index(path_in("toy.nlpm"), NLP_SEC_STAGE) + 1;
+	rc = rewrite(path_in("toy.nlpm"), path_in("edit.nlpm"), i, b.data, b.len);
+	if (!rc)
+		rc = nlp_model_load(&m, path_in("edit.nlpm"), h, &err);
+	is_int(rc, NLP_OK, "a model saved with another module version loads");
+	if (rc)
+		diag("%s", err.msg);
+	like(m ? m->warnings : NULL, "saved with module toy 0.9, loading with 1.2.3",
+	     "with a warning naming both versions");
+	nlp_model_free(m);
+	free(b.data);
+	nlp_host_free(h);
 }
 
 static void test_mismatch(void)
@@ -641,6 +695,7 @@ int main(int argc, char **argv)
 	test_checkpoint();
 	test_no_chosen_paths();
 	test_mismatch();
+	test_module_version();
 	test_unstorable();
 	test_truncation();
 	test_section_damage();

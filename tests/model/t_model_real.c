@@ -218,7 +218,7 @@ static void one_pipeline(const char *title, const char *text, const char *dir)
 	snprintf(name, sizeof name, "%s: build and train", title);
 	if (!ok(!rc && !train(p), name)) {
 		diag("%s", err.msg);
-		skip(6, "no pipeline");
+		skip(7, "no pipeline");
 		goto out;
 	}
 	te = nlp_pipeline_text_end(p);
@@ -235,7 +235,7 @@ static void one_pipeline(const char *title, const char *text, const char *dir)
 	snprintf(name, sizeof name, "%s: load with a fresh host", title);
 	if (!is_int(rc, NLP_OK, name)) {
 		diag("%s", err.msg);
-		skip(4, "no model");
+		skip(5, "no model");
 		goto out;
 	}
 	snprintf(name, sizeof name, "%s: parameters bit-identical", title);
@@ -252,6 +252,29 @@ static void one_pipeline(const char *title, const char *text, const char *dir)
 	ok(!rc && s1 && fabsf(o3.x[0] - s1[one * o1.D]) <= 1e-6f &&
 	           fabsf(o3.x[o3.D - 1] - s1[one * o1.D + o1.D - 1]) <= 1e-6f,
 	   name);
+	snprintf(name, sizeof name, "%s: cloned stages (for other threads) score identically",
+	         title);
+	{
+		size_t n = nlp_pipeline_stage_count(m->pipeline);
+		void *clone[8] = {0};
+		nlp_act a = {0}, o = {0};
+		int good = n - te <= 8;
+		for (size_t i = te; i < n && good; i++)
+			good = !nlp_model_clone_stage(m, i, &clone[i - te], &err);
+		if (!good)
+			diag("clone: %s", err.msg);
+		for (size_t i = te; i < n && good; i++) {
+			good = !nlp_pipeline_stage_class(m->pipeline, i)
+			                ->train->forward(clone[i - te], &o, &a, &b2.b, &err);
+			a = o;
+		}
+		ok(good && s1 && o.B == o1.B && o.D == o1.D &&
+		           !memcmp(s1, o.x, sizeof *s1 * (size_t)o1.B * o1.D),
+		   name);
+		for (size_t i = te; i < n && i - te < 8; i++)
+			if (clone[i - te])
+				nlp_pipeline_stage_class(m->pipeline, i)->destroy(clone[i - te]);
+	}
 	snprintf(name, sizeof name, "%s: the vocabulary size is the embedding table's rows", title);
 	{
 		nlp_params prm = {0};
