@@ -217,6 +217,49 @@ static int check_line(ini_state *ps, const char *s, size_t n)
 	return 1;
 }
 
+static int handler(void *user, const char *section, const char *name, const char *value);
+
+/* A key = value line (already checked by check_line) parsed as libinih
+ * would: trimmed key and value, an inline comment starts at a ';' that
+ * follows white space. */
+static void long_line(ini_state *ps, const char *s, size_t n)
+{
+	const char *end = s + n, *eq, *colon, *sep, *v, *ve;
+	char *key, *value;
+	const char *section = ps->ini->ns ? ps->ini->s[ps->ini->ns - 1].name : "";
+
+	while (end > s && is_blank((unsigned char)end[-1]))
+		end--;
+	while (s < end && is_blank((unsigned char)*s))
+		s++;
+	eq = memchr(s, '=', (size_t)(end - s));
+	colon = memchr(s, ':', (size_t)(end - s));
+	sep = eq && (!colon || eq < colon) ? eq : colon;
+	if (!sep)
+		return;
+	for (ve = sep + 1; ve < end; ve++)
+		if (*ve == ';' && is_blank((unsigned char)ve[-1]))
+			break;
+	v = sep + 1;
+	while (v < ve && is_blank((unsigned char)*v))
+		v++;
+	while (ve > v && is_blank((unsigned char)ve[-1]))
+		ve--;
+	{
+		const char *kb = sep;
+		while (kb > s && is_blank((unsigned char)kb[-1]))
+			kb--;
+		key = xstrndup(s, (size_t)(kb - s));
+	}
+	value = xstrndup(v, (size_t)(ve - v));
+	if (!key || !value)
+		ps->oom = 1;
+	else
+		handler(ps, section, key, value);
+	free(key);
+	free(value);
+}
+
 /* libinih's reader: hand it one line at a time; lines that we already
  * reported are handed over as blank lines. */
 static char *reader(char *str, int num, void *stream)
@@ -238,9 +281,13 @@ static char *reader(char *str, int num, void *stream)
 	} else if (!check_line(ps, ps->p, n)) {
 		str[0] = '\n';
 		str[1] = '\0';
+	} else if ((int)n >= num) {
+		/* Longer than libinih's line buffer (Debian builds it with a fixed
+		 * one): parse this key = value line here, hand libinih a blank. */
+		long_line(ps, ps->p, n);
+		str[0] = '\n';
+		str[1] = '\0';
 	} else {
-		if ((int)n >= num) /* cannot happen: ini_max_line > INI_LINE_MAX */
-			n = (size_t)num - 1;
 		memcpy(str, ps->p, n);
 		str[n] = '\0';
 	}

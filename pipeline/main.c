@@ -19,6 +19,10 @@ static const command commands[] = {
 	{"plugins", cmd_plugins, "list modules and stage classes, or one class's options"},
 	{"check", cmd_check, "validate a pipeline file and print it resolved"},
 	{"inspect", cmd_inspect, "show what a model file holds: pipeline, labels, sizes, metadata"},
+	{"tokenize", cmd_tokenize, "print the tokens the text stages of a pipeline make"},
+	{"train", cmd_train, "train a pipeline on labelled documents, write a model"},
+	{"predict", cmd_predict, "label documents with a model"},
+	{"eval", cmd_eval, "measure a model on labelled documents"},
 	/* @COMMANDS@ */
 	{NULL, NULL, NULL},
 };

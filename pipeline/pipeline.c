@@ -39,6 +39,39 @@ static const nlp_option pipeline_opts[] = {
 	{NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
+/* [train]: read by `nlpipe train`; known here so that every command checks
+ * it (and a model's stored pipeline, which keeps it, builds). */
+const nlp_option nlp_train_options[] = {
+	{"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
+	{"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
+	{"optimizer", NLP_OPT_ENUM, "adam", 1, 0, "adam|adamw|sgd", "update rule"},
+	{"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
+	{"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
+	{"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
+	 "learning rate after warm-up: constant, or linear decay to 0 at the last step"},
+	{"warmup", NLP_OPT_INT, "0", 0, 1e9, NULL, "steps of linear warm-up"},
+	{"clip", NLP_OPT_FLOAT, "5", 0, 1e6, NULL, "clip the global gradient norm (0: off)"},
+	{"weight_decay", NLP_OPT_FLOAT, "0", 0, 1, NULL,
+	 "L2 penalty (adam, sgd) or decoupled decay (adamw) on weights"},
+	{"seed", NLP_OPT_INT, "1", 0, 2147483647, NULL, "seed of every random choice"},
+	{"threads", NLP_OPT_INT, "0", 0, 256, NULL,
+	 "threads (0: one per core); same seed and threads give the same model"},
+	{"validation", NLP_OPT_FLOAT, "0.1", 0, 0.9, NULL,
+	 "share of the data held out (seeded, stratified) when validation_data is unset"},
+	{"validation_data", NLP_OPT_PATH, "", 1, 0, NULL, "held-out data instead of a split"},
+	{"early_stopping", NLP_OPT_INT, "0", 0, 100000, NULL,
+	 "stop after this many epochs without improvement (0: off)"},
+	{"metric", NLP_OPT_ENUM, "accuracy", 1, 0, "accuracy|macro_f1|loss",
+	 "validation metric that picks the best model and drives early stopping"},
+	{"class_weights", NLP_OPT_ENUM, "none", 1, 0, "none|balanced",
+	 "weigh the loss by inverse class frequency"},
+	{"bucketing", NLP_OPT_BOOL, "true", 1, 0, NULL,
+	 "batch documents of similar length together to cut padding"},
+	{"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
+	 "also write a checkpoint every N steps (0: at the end of each epoch only)"},
+	{NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+};
+
 static void stage_free(pl_stage *s)
 {
 	if (s->self)
@@ -157,6 +190,8 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		int line, listed = 0;
 		const char *sec = nlp_ini_section(ini, i, &line);
 		const nlp_option *decl = nlp_ini_declared(ini, sec);
+		if (!decl && strcmp(sec, "train") == 0)
+			decl = nlp_train_options;
 		if (strcmp(sec, "pipeline") == 0)
 			continue;
 		for (size_t k = 0; k < nnames; k++)
@@ -200,7 +235,8 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 				     file, stages_line, names[k]);
 			continue;
 		}
-		if (strcmp(names[k], "pipeline") == 0 || nlp_ini_declared(ini, names[k])) {
+		if (strcmp(names[k], "pipeline") == 0 || strcmp(names[k], "train") == 0 ||
+		    nlp_ini_declared(ini, names[k])) {
 			nlp_msgs_add(&msgs, "%s:%d: '%s' cannot be a stage name: it is a reserved "
 					    "section",
 				     file, stages_line, names[k]);

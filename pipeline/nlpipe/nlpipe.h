@@ -109,6 +109,10 @@ void nlp_config_destroy(nlp_config *c);
 /* The option behind entry i of a config. */
 const nlp_option *nlp_config_option(const nlp_config *c, size_t i);
 
+/* The options of the [train] section (nlpipe train reads it; every
+ * pipeline check validates it). */
+extern const nlp_option nlp_train_options[];
+
 /* ---- Pipelines ---- */
 typedef struct nlp_pipeline nlp_pipeline;
 

@@ -1,0 +1,186 @@
+/* cmd_eval.c - `nlpipe eval MODEL DATA...`: metrics of a model on labelled
+ * data, as text, JSON or one HTML page. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlpipe/metrics.h"
+#include "pipeline/classify.h"
+#include "pipeline/cli.h"
+#include "pipeline/data.h"
+
+static const char usage[] =
+	"Usage: nlpipe eval [OPTIONS] MODEL DATA...\n\n"
+	"Measure MODEL on labelled DATA (document folders DIR/<label>/..., or\n"
+	"`label<TAB>text` / `__label__X text` line files): accuracy, per-class\n"
+	"precision, recall and F1, macro and micro F1, the confusion matrix, log loss\n"
+	"and, for two classes, ROC AUC.\n\n"
+	"Options:\n"
+	"  --json               one JSON object instead of the text report\n"
+	"  --curves             with --json: the ROC and precision-recall curves too\n"
+	"  --report FILE.html   also write a self-contained HTML report\n"
+	"  -j, --threads N      threads (0: one per core; default 0)\n"
+	"  --batch N            documents per network batch (64)\n"
+	"  -q, --quiet          no summary lines on stderr\n"
+	"  -v, --verbose        name every document left out\n"
+	"  -h, --help           this text\n\n" DATA_USAGE;
+
+typedef struct eval_ctx {
+	nlp_metrics *m;
+} eval_ctx;
+
+static int add(void *user, const char *name, int label, const float *probs, const char *error,
+	       nlp_err *err)
+{
+	eval_ctx *e = user;
+
+	if (!probs) {
+		cli_warn("%s: not classified: %s", name, error);
+		return NLP_OK;
+	}
+	return nlp_metrics_add(e->m, (size_t)label, probs, err);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'J'},
+		{"curves", no_argument, NULL, 'C'},
+		{"report", required_argument, NULL, 'R'},
+		{"threads", required_argument, NULL, 'j'},
+		{"batch", required_argument, NULL, 'b'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		DATA_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	nlp_reader_opts ro;
+	nlp_reader *r = NULL;
+	classify cl;
+	eval_ctx e = {0};
+	nlp_err err = {0};
+	const char *report = NULL;
+	long threads = 0, batch = 64;
+	int c, rc = NLP_OK, code = 0, json = 0, curves = 0, opened = 0;
+	char *end;
+
+	memset(&cl, 0, sizeof cl);
+	nlp_reader_opts_init(&ro);
+	ro.diag = data_diag;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:qvh", longopts, NULL)) != -1) {
+		int handled;
+		if ((code = data_option(c, optarg, &ro, &handled)))
+			return code;
+		if (handled)
+			continue;
+		switch (c) {
+		case 'J':
+			json = 1;
+			break;
+		case 'C':
+			curves = 1;
+			break;
+		case 'R':
+			report = optarg;
+			break;
+		case 'j':
+			threads = strtol(optarg, &end, 10);
+			if (*end || threads < 0 || threads > 256) {
+				cli_error("--threads '%s': give 0 to 256", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			batch = strtol(optarg, &end, 10);
+			if (*end || batch < 1 || batch > 65536) {
+				cli_error("--batch '%s': give 1 to 65536", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			cli_quiet = 1;
+			break;
+		case 'v':
+			cli_verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	ro.verbose = cli_verbose;
+	if (argc - optind < 2) {
+		cli_error("eval needs a MODEL and labelled DATA");
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	nlp_numerics_init();
+	rc = classify_open(&cl, argv[optind], run_threads(threads), (int)batch, &err);
+	opened = 1;
+	if (rc)
+		goto fail;
+	run_blas_threads(run_threads(threads));
+	rc = nlp_metrics_new(&e.m, (size_t)cl.n_classes, (const char *const *)cl.model->labels,
+			     &err);
+	if (!rc)
+		rc = nlp_reader_open(&r, &ro, (const char *const *)argv + optind + 1,
+				     (size_t)(argc - optind - 1), &err);
+	if (!rc)
+		rc = nlp_reader_set_labels(r, (const char *const *)cl.model->labels,
+					   cl.model->n_labels, &err);
+	if (rc)
+		goto fail;
+	cl.labelled = 1;
+	cl.cb = add;
+	cl.user = &e;
+	rc = classify_run(&cl, r, &err);
+	if (rc)
+		goto fail;
+	if (cl.done == 0) {
+		rc = nlp_err_set(&err, NLP_EDATA,
+				 "%s: no document with one of the model's labels (%zu labels: %s%s)",
+				 argv[optind + 1], cl.model->n_labels, cl.model->labels[0],
+				 cl.model->n_labels > 1 ? ", ..." : "");
+		goto fail;
+	}
+	rc = json ? nlp_metrics_print_json(stdout, e.m, curves, &err)
+		  : nlp_metrics_print_text(stdout, e.m, &err);
+	if (!rc && report) {
+		char title[512];
+		snprintf(title, sizeof title, "%s on %s", argv[optind], argv[optind + 1]);
+		rc = nlp_metrics_write_html(report, e.m, title, &err);
+	}
+	if (rc)
+		goto fail;
+	if (!cli_quiet) {
+		char line[1024];
+		nlp_reader_summary(nlp_reader_get_stats(r), line, sizeof line);
+		cli_info("%s", line);
+		if (cl.unlabelled)
+			cli_info("%llu documents left out: no label of the model's (--verbose names them)",
+				 (unsigned long long)cl.unlabelled);
+		if (cl.failed)
+			cli_info("%llu documents could not be classified (named above)",
+				 (unsigned long long)cl.failed);
+		if (report)
+			cli_info("report written to %s", report);
+	}
+	if (cl.failed || nlp_reader_skipped(nlp_reader_get_stats(r)))
+		code = EXIT_DATA;
+	goto out;
+fail:
+	code = cli_fail(&err);
+out:
+	nlp_reader_close(r);
+	nlp_metrics_free(e.m);
+	if (opened)
+		classify_close(&cl);
+	return code;
+}

@@ -1,0 +1,21 @@
+/* outfile.h - an output file written atomically: rows go to a temporary
+ * file beside the target, which replaces it only when everything was
+ * written (fsync, rename); stdout when no path is given (internal). */
+#ifndef NLP_OUTFILE_H
+#define NLP_OUTFILE_H
+
+#include <stdio.h>
+#include "nlpipe/plugin.h"
+
+typedef struct outfile {
+	FILE *f;
+	char *path; /* NULL: stdout */
+	char *tmp;
+} outfile;
+
+int outfile_open(outfile *o, const char *path, nlp_err *err);
+int outfile_commit(outfile *o, nlp_err *err);
+/* Remove the temporary file (safe to call after commit or on a zeroed one). */
+void outfile_abort(outfile *o);
+
+#endif
