@@ -193,6 +193,9 @@ static void print_text(const nlp_model *m, FILE *out)
 		}
 		if (st->n_blocks)
 			fputc('\n', out);
+		if (m->pipeline && st->trainable)
+			fprintf(out, "      width: in %d%s -> out %d\n", st->in_dim,
+			        st->in_dim ? "" : " (token ids)", st->out_dim);
 	}
 
 	fputs("\ntraining:\n", out);

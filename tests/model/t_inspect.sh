@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 n=0
 failed=0
-echo "1..19"
+echo "1..20"
 
 # check_run NAME WANT_STATUS WANT_TEXT CMD...: run, compare status, grep output.
 check_run() {
@@ -41,6 +41,8 @@ check_run "inspect --json: labels" 0 '"labels":["neg","neutral","pos"],"vocabula
 	"$nlpipe" inspect --json "$m"
 check_run "inspect --json: metadata" 0 '"metadata":{"date":"2026-11-23T12:00:00Z"' "$nlpipe" inspect --json "$m"
 check_run "inspect --check: loads with the module" 0 "loads with the installed modules" \
+	env NLPIPE_PLUGIN_PATH="$mods" "$nlpipe" inspect --check "$m"
+check_run "inspect --check: widths" 0 "width: in 3 -> out 3" \
 	env NLPIPE_PLUGIN_PATH="$mods" "$nlpipe" inspect --check "$m"
 check_run "inspect --check: no module for the class" 1 "toy_split" \
 	env NLPIPE_PLUGIN_PATH="$top/tests/host/good" "$nlpipe" inspect --check "$m"
