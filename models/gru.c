@@ -19,10 +19,11 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 	const int GH = 3 * H;
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
+		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		if (s > 0)
-			nk_gemm(naive, 0, 1, B, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
-			        0.0f, gh, GH);
+			nk_gemm(naive, 0, 1, nt, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh,
+			        H, 0.0f, gh, GH);
 		else
 			memset(gh, 0, (size_t)B * GH * sizeof *gh);
 		for (int b = 0; b < B; b++) {
@@ -30,7 +31,7 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 			float *restrict hr = hn + ((size_t)t * B + b) * H;
 			float *restrict g = gates + ((size_t)t * B + b) * GH;
 			const float *restrict ghr = gh + (size_t)b * GH;
-			if (t >= len[b]) {
+			if (b >= nt) {
 				memset(yr, 0, (size_t)H * sizeof *yr);
 				memset(hr, 0, (size_t)H * sizeof *hr);
 				continue;
@@ -60,6 +61,7 @@ void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const floa
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
 	for (int s = T - 1; s >= 0; s--) {
 		const int t = reverse ? T - 1 - s : s;
+		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		float *DX = dgx + (size_t)t * B * GH;
 		float *DH = dgh + (size_t)t * B * GH;
@@ -67,7 +69,7 @@ void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const floa
 			float *restrict dx = DX + (size_t)b * GH;
 			float *restrict dhh = DH + (size_t)b * GH;
 			float *restrict dhr = dh + (size_t)b * H;
-			if (t >= len[b]) {
+			if (b >= nt) {
 				memset(dx, 0, (size_t)GH * sizeof *dx);
 				memset(dhh, 0, (size_t)GH * sizeof *dhh);
 				memset(dhr, 0, (size_t)H * sizeof *dhr);
@@ -94,6 +96,6 @@ void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const floa
 			}
 		}
 		if (s > 0)
-			nk_gemm(naive, 0, 0, B, H, GH, 1.0f, DH, GH, w_hh, H, 1.0f, dh, H);
+			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DH, GH, w_hh, H, 1.0f, dh, H);
 	}
 }

@@ -29,17 +29,18 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
 	const int GH = 4 * H;
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
+		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1; /* previous step, when s > 0 */
 		float *G = gates + (size_t)t * B * GH;
 		if (s > 0)
-			nk_gemm(naive, 0, 1, B, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
-			        1.0f, G, GH);
+			nk_gemm(naive, 0, 1, nt, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh,
+			        H, 1.0f, G, GH);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			float *restrict cr = c + ((size_t)t * B + b) * H;
 			float *restrict tr = tc + ((size_t)t * B + b) * H;
 			float *restrict g = G + (size_t)b * GH;
-			if (t >= len[b]) {
+			if (b >= nt) {
 				memset(yr, 0, (size_t)H * sizeof *yr);
 				memset(cr, 0, (size_t)H * sizeof *cr);
 				memset(tr, 0, (size_t)H * sizeof *tr);
@@ -74,13 +75,14 @@ void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float
 	memset(dc, 0, (size_t)B * H * sizeof *dc);
 	for (int s = T - 1; s >= 0; s--) {
 		const int t = reverse ? T - 1 - s : s;
+		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		float *DG = dg + (size_t)t * B * GH;
 		for (int b = 0; b < B; b++) {
 			float *restrict d = DG + (size_t)b * GH;
 			float *restrict dhr = dh + (size_t)b * H;
 			float *restrict dcr = dc + (size_t)b * H;
-			if (t >= len[b]) {
+			if (b >= nt) {
 				memset(d, 0, (size_t)GH * sizeof *d);
 				memset(dhr, 0, (size_t)H * sizeof *dhr);
 				memset(dcr, 0, (size_t)H * sizeof *dcr);
@@ -104,6 +106,6 @@ void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float
 			}
 		}
 		if (s > 0)
-			nk_gemm(naive, 0, 0, B, H, GH, 1.0f, DG, GH, w_hh, H, 0.0f, dh, H);
+			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DG, GH, w_hh, H, 0.0f, dh, H);
 	}
 }

@@ -8,13 +8,22 @@
  * Workspaces grow when T*B or B grow and are reused otherwise: no allocation
  * per step, none per call once the largest batch has been seen.
  *
+ * The batch as the kernels see it: documents sorted by length, longest
+ * first (so the real rows of every step are a prefix and the recurrent sgemm
+ * of a step covers only those: padding costs nothing in the recurrence),
+ * steps beyond the longest document dropped, and truncated (below).  When
+ * the batch needs any of that, its rows are gathered into a compact window
+ * (a copy of T*B*In floats, small next to the recurrence) and backward
+ * scatters the input gradient back (zero for padding and dropped steps); the
+ * pooled output is unpermuted.  Each row's arithmetic does not depend on the
+ * other rows, so results are bit-identical whatever the batch.
+ *
  * Truncation (max_tokens, truncate) happens here, on the batch: a document
  * longer than max_tokens keeps its first (head), last (tail), or first
- * ceil(M/2) and last floor(M/2) (head+tail) steps, gathered into a compact
- * window; backward scatters the gradient back (zero for dropped steps).  The
- * embedding before us still looks up every token (a cheap row copy each); in
- * exchange, the option lives with the stage that has the sequence cost and
- * needs nothing from other stages.
+ * ceil(M/2) and last floor(M/2) (head+tail) steps.  The embedding before us
+ * still looks up every token (a cheap row copy each); in exchange, the option
+ * lives with the stage that has the sequence cost and needs nothing from
+ * other stages.
  */
 #include "config.h"
 
@@ -56,14 +65,16 @@ struct rec_net {
 	float *out;
 	int *arg;
 	float *u, *alpha, *du;
-	float *xs; /* truncated input window [TB*in] */
-	float *dx; /* gradient with respect to the caller's x [Tin*B*in] */
-	int *lens; /* [B] */
-	int *src;  /* [TB] source step of each window step, -1: none */
+	float *xs;           /* truncated input window [TB*in] */
+	float *dx;           /* gradient with respect to the caller's x [Tin*B*in] */
+	int *lens;           /* [B] window lengths, non-increasing */
+	int *src;            /* [TB] source row (t * B + b) of each window row, -1: none */
+	int *perm;           /* [B] window document i is the batch's document perm[i] */
+	float *outs, *douts; /* [B*Hout] pooled output / its gradient, window order */
 
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
-	int T, Tin, B, gathered, trained, dropped;
+	int T, Tin, B, gathered, permuted, trained, dropped;
 };
 
 static size_t maxz(size_t a, size_t b)
@@ -252,6 +263,9 @@ void rec_free(rec_net *n)
 	free(n->dx);
 	free(n->lens);
 	free(n->src);
+	free(n->perm);
+	free(n->outs);
+	free(n->douts);
 	free(n->off);
 	free(n->blocks);
 	free(n->names);
@@ -351,10 +365,11 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 		bad |= regrow(&n->du, tb * A, sizeof(float));
 		bad |= regrow(&n->alpha, tb, sizeof(float));
 	}
-	if (n->c.max_tokens > 0) {
-		bad |= regrow(&n->xs, tb * in, sizeof(float));
-		bad |= regrow(&n->src, tb, sizeof(int));
-	}
+	bad |= regrow(&n->xs, tb * in, sizeof(float));
+	bad |= regrow(&n->src, tb, sizeof(int));
+	bad |= regrow(&n->perm, b, sizeof(int));
+	bad |= regrow(&n->outs, b * Ho, sizeof(float));
+	bad |= regrow(&n->douts, b * Ho, sizeof(float));
 	bad |= regrow(&n->dx, tin * in, sizeof(float));
 	bad |= regrow(&n->lens, b, sizeof(int));
 	if (bad)
@@ -367,36 +382,65 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 	return NLP_OK;
 }
 
-/* Build the truncated window: lens, src and xs. */
-static void gather(rec_net *n, const float *x, int T, int B, const int *len, int Tw)
+/* Window length of a document of length L. */
+static int window_len(const rec_net *n, int L)
+{
+	return n->c.max_tokens > 0 && L > n->c.max_tokens ? n->c.max_tokens : L;
+}
+
+/* Order the documents longest first (stable), set the window lengths, and
+ * say whether the window differs from the batch as given. */
+static int plan_window(rec_net *n, int T, int B, const int *len, int *Tw)
+{
+	int *p = n->perm, moved = 0, longest = 0;
+	for (int b = 0; b < B; b++) {
+		/* insertion sort: B is small and batches are often nearly sorted */
+		const int k = window_len(n, len[b]);
+		int i = b;
+		while (i > 0 && window_len(n, len[p[i - 1]]) < k) {
+			p[i] = p[i - 1];
+			i--;
+		}
+		p[i] = b;
+		moved |= i != b;
+	}
+	for (int b = 0; b < B; b++) {
+		n->lens[b] = window_len(n, len[p[b]]);
+		longest = n->lens[b] > longest ? n->lens[b] : longest;
+		moved |= n->lens[b] != len[p[b]];
+	}
+	n->permuted = 0;
+	for (int b = 0; b < B; b++)
+		n->permuted |= p[b] != b;
+	*Tw = longest;
+	return moved || longest < T;
+}
+
+/* Fill src and gather x into the window xs [Tw x B x in]. */
+static void gather(rec_net *n, const float *x, int B, const int *len, int Tw)
 {
 	const int M = n->c.max_tokens, in = n->c.in;
-	for (size_t i = 0; i < (size_t)Tw * B; i++)
-		n->src[i] = -1;
-	for (int b = 0; b < B; b++) {
-		const int L = len[b], k = L < M ? L : M;
-		n->lens[b] = k;
-		for (int t = 0; t < k; t++) {
-			int s = t;
-			if (L > M) {
-				if (n->c.truncate == REC_TRUNC_TAIL)
-					s = L - M + t;
-				else if (n->c.truncate == REC_TRUNC_HEAD_TAIL)
-					s = t < (M + 1) / 2 ? t : L - M + t;
-			}
-			n->src[(size_t)t * B + b] = s;
-		}
-	}
 	for (int t = 0; t < Tw; t++)
 		for (int b = 0; b < B; b++) {
+			const int ob = n->perm[b], L = len[ob];
+			int s = -1;
+			if (t < n->lens[b]) {
+				s = t;
+				if (n->lens[b] < L) { /* truncated */
+					if (n->c.truncate == REC_TRUNC_TAIL)
+						s = L - M + t;
+					else if (n->c.truncate == REC_TRUNC_HEAD_TAIL)
+						s = t < (M + 1) / 2 ? t : L - M + t;
+				}
+				s = s * B + ob;
+			}
+			n->src[(size_t)t * B + b] = s;
 			float *d = n->xs + ((size_t)t * B + b) * in;
-			const int s = n->src[(size_t)t * B + b];
 			if (s >= 0)
-				memcpy(d, x + ((size_t)s * B + b) * in, (size_t)in * sizeof *d);
+				memcpy(d, x + (size_t)s * in, (size_t)in * sizeof *d);
 			else
 				memset(d, 0, (size_t)in * sizeof *d);
 		}
-	(void)T;
 }
 
 /* The layer input of layer l in the last forward. */
@@ -424,22 +468,14 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 			                   b, len[b], T);
 	if (training && n->c.dropout > 0.0f && n->L > 1 && !rng)
 		return nlp_err_set(err, NLP_EINTERNAL, "recurrent encoder: dropout needs an RNG");
-	int Tw = T, need = 0;
-	if (n->c.max_tokens > 0)
-		for (int b = 0; b < B; b++)
-			need |= len[b] > n->c.max_tokens;
-	if (need)
-		Tw = T < n->c.max_tokens ? T : n->c.max_tokens;
-	rc = ensure(n, Tw, B, T, err);
+	int Tw = T;
+	rc = ensure(n, T, B, T, err);
 	if (rc != NLP_OK)
 		return rc;
-	if (need) {
-		gather(n, x, T, B, len, Tw);
-		n->x0 = n->xs;
-	} else {
-		memcpy(n->lens, len, (size_t)B * sizeof *len);
-		n->x0 = x;
-	}
+	const int need = plan_window(n, T, B, len, &Tw);
+	if (need)
+		gather(n, x, B, len, Tw);
+	n->x0 = need ? n->xs : x;
 	n->T = Tw;
 	n->Tin = T;
 	n->B = B;
@@ -489,8 +525,13 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 		}
 	}
 	const float *wa = n->w + n->off_att;
-	pool_forward(n->out, n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho,
+	float *po = n->permuted ? n->outs : n->out;
+	pool_forward(po, n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho,
 	             wa + (size_t)n->A * Ho + n->A, lens, Tw, B, Ho, H, n->A, n->c.pool, naive);
+	if (n->permuted)
+		for (int b = 0; b < B; b++)
+			memcpy(n->out + (size_t)n->perm[b] * Ho, po + (size_t)b * Ho,
+			       (size_t)Ho * sizeof(float));
 	n->trained = training;
 	*out = n->out;
 	return rc;
@@ -507,6 +548,12 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 		                   "recurrent encoder: backward without a training forward");
 	float *wa = n->w + n->off_att, *ga = n->g + n->off_att;
 	float *dY = n->dya, *dX = n->dyb;
+	if (n->permuted) {
+		for (int b = 0; b < B; b++)
+			memcpy(n->douts + (size_t)b * Ho, dout + (size_t)n->perm[b] * Ho,
+			       (size_t)Ho * sizeof(float));
+		dout = n->douts;
+	}
 	pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du, dout,
 	              n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho + n->A,
 	              lens, T, B, Ho, H, n->A, n->c.pool, naive);
@@ -569,17 +616,10 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 		for (size_t i = 0; i < TB; i++) {
 			const int s = n->src[i];
 			if (s >= 0)
-				memcpy(n->dx + ((size_t)s * B + i % B) * in, dX + i * in,
+				memcpy(n->dx + (size_t)s * in, dX + i * in,
 				       (size_t)in * sizeof(float));
 		}
 	}
 	*dxo = n->dx;
 	return NLP_OK;
-}
-
-const float *rec_last_sequence(const rec_net *n, int *T, const int **len)
-{
-	*T = n->T;
-	*len = n->lens;
-	return n->y[n->L - 1];
 }

@@ -9,10 +9,13 @@
  *   gates  [T x B x G*H]    G = 1 (RNN), 4 (LSTM: i f g o), 3 (GRU: r z n)
  *   w_ih   [G*H x In], w_hh [G*H x H], b_ih [G*H], b_hh [G*H]  (PyTorch's)
  *
- * Padding: every step kernel masks rows with t >= len[b]: their output and
- * state are zero, so the next step in either direction starts from a zero
- * state; the reverse direction therefore starts at each document's last real
- * token.  In backward the gradient rows of those steps are zero.
+ * Padding: the cell kernels take len [B] non-increasing (recurrent.c sorts
+ * the batch by length), so the real rows of step t are a prefix [0, n_t) and
+ * the recurrent sgemm of step t covers only those (padding costs nothing in
+ * the recurrence).  Rows past n_t get zero output and state, so the next step
+ * in either direction starts from a zero state: the reverse direction
+ * starts at each document's last real token.  In backward the gradient rows
+ * of those steps are zero.
  *
  * Each cell has a *_forward / *_backward pair over one direction of one
  * layer; the input projection (one sgemm over all T*B rows) and the weight
@@ -33,6 +36,15 @@ enum rec_pool { REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION }
 enum rec_trunc { REC_TRUNC_HEAD, REC_TRUNC_TAIL, REC_TRUNC_HEAD_TAIL };
 
 /* ---- Cells: one direction of one layer over a whole batch ---- */
+
+/* Real rows at step t: len is non-increasing, so they are a prefix. */
+static inline int rec_active(const int *len, int B, int t)
+{
+	int n = B;
+	while (n > 0 && len[n - 1] <= t)
+		n--;
+	return n;
+}
 
 /* rnn_forward
  *   y     [T x B x ldy] out: h_t = act(pre_t + W_hh h_prev) in columns [0, H)
@@ -154,9 +166,5 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
  * gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
  * (a workspace of n). */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
-
-/* The last layer's output sequence of the last forward [T' x B x out_dim]
- * (after truncation: T' steps) and its lengths; for tests. */
-const float *rec_last_sequence(const rec_net *n, int *T, const int **len);
 
 #endif /* NLP_MODELS_RECURRENT_H */

@@ -15,15 +15,16 @@ void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T,
 {
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
+		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		float *P = pre + (size_t)t * B * H;
 		if (s > 0)
-			nk_gemm(naive, 0, 1, B, H, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
+			nk_gemm(naive, 0, 1, nt, H, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
 			        1.0f, P, H);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			const float *restrict p = P + (size_t)b * H;
-			if (t >= len[b]) {
+			if (b >= nt) {
 				memset(yr, 0, (size_t)H * sizeof *yr);
 				continue;
 			}
@@ -45,12 +46,14 @@ void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
 	for (int s = T - 1; s >= 0; s--) {
 		const int t = reverse ? T - 1 - s : s;
+		const int nt = rec_active(len, B, t);
 		float *DP = dpre + (size_t)t * B * H;
 		for (int b = 0; b < B; b++) {
 			float *restrict d = DP + (size_t)b * H;
 			float *restrict dhr = dh + (size_t)b * H;
-			if (t >= len[b]) {
+			if (b >= nt) {
 				memset(d, 0, (size_t)H * sizeof *d);
+				memset(dhr, 0, (size_t)H * sizeof *dhr);
 				continue;
 			}
 			const float *restrict yr = y + ((size_t)t * B + b) * ldy;
@@ -64,6 +67,6 @@ void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const
 			}
 		}
 		if (s > 0)
-			nk_gemm(naive, 0, 0, B, H, H, 1.0f, DP, H, w_hh, H, 0.0f, dh, H);
+			nk_gemm(naive, 0, 0, nt, H, H, 1.0f, DP, H, w_hh, H, 0.0f, dh, H);
 	}
 }
