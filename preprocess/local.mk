@@ -32,3 +32,25 @@ TESTS += tests/preprocess/t_tokenizer
 # The document readers belong to libnlpipe (every command reads data).
 libnlpipe_la_SOURCES += pipeline/reader.c
 nlpipeinc_HEADERS += pipeline/nlpipe/reader.h
+
+# `nlpipe tokenize`
+nlpipe_SOURCES += pipeline/cmd_tokenize.c
+
+# Stop-word lists, installed under $(pkgdatadir)/stopwords/.
+stopwordsdir = $(pkgdatadir)/stopwords
+dist_stopwords_DATA = \
+	data/stopwords/danish.txt \
+	data/stopwords/dutch.txt \
+	data/stopwords/english.txt \
+	data/stopwords/finnish.txt \
+	data/stopwords/french.txt \
+	data/stopwords/german.txt \
+	data/stopwords/hungarian.txt \
+	data/stopwords/indonesian.txt \
+	data/stopwords/italian.txt \
+	data/stopwords/norwegian.txt \
+	data/stopwords/portuguese.txt \
+	data/stopwords/russian.txt \
+	data/stopwords/spanish.txt \
+	data/stopwords/swedish.txt \
+	data/stopwords/turkish.txt

@@ -14,13 +14,36 @@
 
 #include "text.h"
 
+/* A set of characters (scope_end, remove) as code points. */
+struct cset {
+	int32_t c[32];
+	size_t n;
+};
+
+static int cset_init(struct cset *s, const char *text)
+{
+	size_t len = strlen(text), i = 0;
+
+	s->n = 0;
+	while (i < len) {
+		int32_t c;
+		i += text_utf8_next((const unsigned char *)text + i, len - i, &c);
+		if (c == ' ')
+			continue;
+		if (s->n == sizeof s->c / sizeof s->c[0])
+			return NLP_ECONFIG;
+		s->c[s->n++] = c;
+	}
+	return NLP_OK;
+}
+
 struct text_negation {
 	struct text_set words;
 	int contractions; /* words ending in n't negate */
 	char *suffix;
 	size_t suffix_len;
-	char *scope_end;
-	char *remove;
+	struct cset scope_end;
+	struct cset remove;
 	long max_scope;
 	char *buf;
 	size_t buf_cap;
@@ -42,11 +65,15 @@ int text_negation_new(struct text_negation **out, const char *const *words, size
 			rc = text_set_add(&g->words, words[i], strlen(words[i]));
 	}
 	g->suffix = strdup(suffix);
-	g->scope_end = strdup(scope_end);
-	g->remove = strdup(remove);
-	if (rc || !g->suffix || !g->scope_end || !g->remove) {
+	if (rc || !g->suffix) {
 		text_negation_free(g);
 		return nlp_err_set(err, NLP_ENOMEM, "negation: out of memory");
+	}
+	if (cset_init(&g->scope_end, scope_end) || cset_init(&g->remove, remove)) {
+		text_negation_free(g);
+		return nlp_err_set(
+		        err, NLP_ECONFIG,
+		        "negation: scope_end and remove take at most 32 characters each");
 	}
 	g->suffix_len = strlen(g->suffix);
 	g->max_scope = max_scope;
@@ -60,32 +87,22 @@ void text_negation_free(struct text_negation *g)
 		return;
 	text_set_free(&g->words);
 	free(g->suffix);
-	free(g->scope_end);
-	free(g->remove);
 	free(g->buf);
 	free(g);
 }
 
-/* Is w made only of characters from set (ASCII and UTF-8 alike)? */
-static int only_of(const char *w, size_t n, const char *set)
+/* Is w made only of characters from s? */
+static int only_of(const char *w, size_t n, const struct cset *s)
 {
-	if (!n || !*set)
+	if (!n || !s->n ||
+	    (((unsigned char)w[0] | 0x20) >= 'a' && ((unsigned char)w[0] | 0x20) <= 'z'))
 		return 0;
 	for (size_t i = 0; i < n;) {
 		int32_t c;
-		size_t k = text_utf8_next((const unsigned char *)w + i, n - i, &c);
-		const char *p = set;
-		int found = 0;
-		while (*p) {
-			int32_t d;
-			size_t dl = text_utf8_next((const unsigned char *)p, strlen(p), &d);
-			if (d == c) {
-				found = 1;
-				break;
-			}
-			p += dl;
-		}
-		if (!found)
+		size_t k = text_utf8_next((const unsigned char *)w + i, n - i, &c), j;
+		for (j = 0; j < s->n && s->c[j] != c; j++)
+			;
+		if (j == s->n)
 			return 0;
 		i += k;
 	}
@@ -108,15 +125,15 @@ int text_negation_run(struct text_negation *g, const nlp_tokens *in, nlp_tokens 
 		const char *w = nlp_token(in, i);
 		size_t n = in->tlen[i];
 
-		if (only_of(w, n, g->scope_end)) {
+		if (only_of(w, n, &g->scope_end)) {
 			scope = -1;
-			if (only_of(w, n, g->remove))
+			if (only_of(w, n, &g->remove))
 				continue;
 			if ((rc = nlp_tokens_push(out, w, n)))
 				return rc;
 			continue;
 		}
-		if (only_of(w, n, g->remove))
+		if (only_of(w, n, &g->remove))
 			continue;
 		if (is_negation(g, w, n)) {
 			scope = 0;

@@ -20,6 +20,8 @@
 struct text_stopwords {
 	struct text_set stop;
 	struct text_set keep;
+	char **keep_sfx; /* keep patterns *SUFFIX: words ending in SUFFIX */
+	size_t n_keep_sfx;
 	int ignore_case;
 	char *low; /* scratch for ASCII lower-casing */
 	size_t low_cap;
@@ -166,7 +168,20 @@ int text_stopwords_new(struct text_stopwords **out, const char *data_dir, const 
 		if (rc)
 			goto out;
 	}
+	s->keep_sfx = calloc(n_keep ? n_keep : 1, sizeof *s->keep_sfx);
+	if (!s->keep_sfx) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n_keep; i++) {
+		if (keep[i][0] == '*' && keep[i][1]) {
+			s->keep_sfx[s->n_keep_sfx] = strdup(keep[i] + 1);
+			if (!s->keep_sfx[s->n_keep_sfx++]) {
+				rc = nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+				goto out;
+			}
+			continue;
+		}
 		rc = add_word(&s->keep, keep[i], strlen(keep[i]));
 		if (rc) {
 			nlp_err_set(err, rc, "stopwords: keep word '%s' is not valid UTF-8",
@@ -189,6 +204,9 @@ void text_stopwords_free(struct text_stopwords *s)
 		return;
 	text_set_free(&s->stop);
 	text_set_free(&s->keep);
+	for (size_t i = 0; i < s->n_keep_sfx; i++)
+		free(s->keep_sfx[i]);
+	free(s->keep_sfx);
 	free(s->low);
 	free(s);
 }
@@ -200,7 +218,14 @@ size_t text_stopwords_count(const struct text_stopwords *s)
 
 int text_stopwords_has(const struct text_stopwords *s, const char *w, size_t len)
 {
-	return text_set_has(&s->stop, w, len) && !text_set_has(&s->keep, w, len);
+	if (!text_set_has(&s->stop, w, len) || text_set_has(&s->keep, w, len))
+		return 0;
+	for (size_t i = 0; i < s->n_keep_sfx; i++) {
+		size_t k = strlen(s->keep_sfx[i]);
+		if (len >= k && memcmp(w + len - k, s->keep_sfx[i], k) == 0)
+			return 0;
+	}
+	return 1;
 }
 
 int text_stopwords_filter(struct text_stopwords *s, const nlp_tokens *in, nlp_tokens *out)
@@ -246,7 +271,7 @@ static const nlp_option stopwords_options[] = {
         {"file", NLP_OPT_PATH, "", 0, 0, NULL,
          "your own list: words separated by white space, | or # starts a comment"},
         {"keep", NLP_OPT_LIST, "", 0, 0, NULL,
-         "words never removed, e.g. not, no, never (for sentiment)"},
+         "words never removed, e.g. not, no, never, *n't (*X: every word ending in X)"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 

@@ -60,12 +60,10 @@ static int is_ideo_range(int32_t c)
 	       (c >= 0xff66 && c <= 0xff9f) || (c >= 0x20000 && c <= 0x3134f);
 }
 
-static int cls_of(int32_t c)
+static int cls_slow(int32_t c)
 {
 	utf8proc_category_t cat;
 
-	if (c < 0x80)
-		return ascii_cls[c];
 	switch (c) {
 	case 0xfffd:
 		return C_WORD;
@@ -134,7 +132,12 @@ static int cls_of(int32_t c)
 	}
 }
 
-static int is_wordc(int k)
+static inline int cls_of(int32_t c)
+{
+	return c < 0x80 ? ascii_cls[c] : cls_slow(c);
+}
+
+static inline int is_wordc(int k)
 {
 	return k == C_WORD || k == C_DIGIT || k == C_MARK;
 }
@@ -556,6 +559,20 @@ static int is_number(const struct cpbuf *b)
 	return digits;
 }
 
+/* Is the ASCII word v[0..n) a number (digits with . or , inside)? */
+static int ascii_number(const int32_t *v, size_t n)
+{
+	int digits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] >= '0' && v[i] <= '9')
+			digits = 1;
+		else if (v[i] != '.' && v[i] != ',')
+			return 0;
+	}
+	return digits;
+}
+
 /* Push a word, splitting an English clitic off when asked. */
 static int push_word(struct text_tokenizer *t, const char *w, size_t n, nlp_tokens *out)
 {
@@ -607,6 +624,25 @@ static int emit_word(struct text_tokenizer *t, size_t i, size_t j, nlp_tokens *o
 	int fold = t->o.casefold, need_fold = 0;
 	long n;
 
+	/* the common case, an ASCII word: straight to bytes */
+	{
+		size_t k = i;
+		while (k < j && v[k] < 0x80)
+			k++;
+		if (k == j && (t->o.numbers == TOK_NUM_KEEP || !ascii_number(v + i, j - i))) {
+			size_t len = j - i;
+			if ((long)len < t->o.min_length ||
+			    (t->o.max_length > 0 && (long)len > t->o.max_length))
+				return NLP_OK;
+			if (ub_reserve(t, len + 1))
+				return NLP_ENOMEM;
+			for (k = 0; k < len; k++) {
+				int32_t c = v[i + k];
+				t->ub[k] = (char)(fold && c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			return push_word(t, t->ub, len, out);
+		}
+	}
 	b->n = 0;
 	if (cp_reserve(b, j - i + 1))
 		return NLP_ENOMEM;
@@ -840,6 +876,15 @@ static size_t emoji_end(const int32_t *v, size_t n, size_t i)
 	}
 }
 
+static int emit_email(struct text_tokenizer *t, size_t i, size_t e, nlp_tokens *out)
+{
+	if (t->o.emails == TOK_KEEP)
+		return emit_raw(t, i, e, t->o.casefold, out);
+	if (t->o.emails == TOK_REPLACE)
+		return push_str(out, "<email>");
+	return NLP_OK;
+}
+
 static int keep_punct(const struct text_tokenizer *t, int32_t c)
 {
 	if (t->o.punctuation == TOK_PUNCT_ALL)
@@ -855,7 +900,7 @@ static int keep_punct(const struct text_tokenizer *t, int32_t c)
 static int segment(struct text_tokenizer *t, nlp_tokens *out)
 {
 	const int32_t *v = t->nm.v;
-	size_t n = t->nm.n, i = 0, e;
+	size_t n = t->nm.n, i = 0, e, e2;
 	int rc = NLP_OK;
 
 	while (i < n && !rc) {
@@ -904,11 +949,9 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 			i = e;
 			continue;
 		}
-		if (c < 0x80 && is_email_local(c) && (e = email_end(v, n, i)) != 0) {
-			if (t->o.emails == TOK_KEEP)
-				rc = emit_raw(t, i, e, t->o.casefold, out);
-			else if (t->o.emails == TOK_REPLACE)
-				rc = push_str(out, "<email>");
+		if (c < 0x80 && (c == '.' || c == '_' || c == '%' || c == '+' || c == '-') &&
+		    (e = email_end(v, n, i)) != 0) {
+			rc = emit_email(t, i, e, out);
 			i = e;
 			continue;
 		}
@@ -942,6 +985,16 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 					}
 				}
 				break;
+			}
+			/* an e-mail address starts like a word and goes on with one of
+			 * @._%+- (checking only then keeps the scan linear and cheap) */
+			if (e < n && c < 0x80 &&
+			    (v[e] == '@' || v[e] == '.' || v[e] == '_' || v[e] == '%' ||
+			     v[e] == '+' || v[e] == '-') &&
+			    (e2 = email_end(v, n, i)) != 0) {
+				rc = emit_email(t, i, e2, out);
+				i = e2;
+				continue;
 			}
 			rc = emit_word(t, i, e, out);
 			i = e;

@@ -1,0 +1,493 @@
+/* cmd_tokenize.c - `nlpipe tokenize PIPELINE.ini PATH...`: run the text
+ * stages of a pipeline over documents and print their tokens, one document
+ * a line, in input order, for looking at what a pipeline does to the data. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pipeline/cli.h"
+#include "nlpipe/reader.h"
+
+static const char usage[] =
+        "Usage: nlpipe tokenize [OPTIONS] PIPELINE.ini PATH...\n\n"
+        "Run the text stages of a pipeline (up to the first stage that is not a\n"
+        "text stage) over the documents in PATH... and print one document a line:\n"
+        "  NAME<TAB>tok tok tok          (--format text, the default)\n"
+        "  {\"name\":...,\"label\":...,\"tokens\":[...]}   (--format jsonl)\n"
+        "A summary (documents, skipped and why, bytes, replaced bytes, tokens) goes\n"
+        "to stderr; --verbose names every skipped file or line.\n\n"
+        "Options:\n"
+        "  --format text|jsonl                      output format (text)\n"
+        "  -j, --threads N                          worker threads (1); output stays in\n"
+        "                                           input order\n"
+        "  --set SECTION.KEY=VALUE                  override a pipeline option\n"
+        "                                           (repeatable)\n"
+        "Data options:\n"
+        "  --input-format auto|folder|files|lines   how to read each PATH (auto)\n"
+        "  --line-format auto|tab|fasttext|space|plain  lines of a line file (auto)\n"
+        "  --encoding utf-8|latin-1|auto            text encoding (utf-8; invalid bytes\n"
+        "                                           become U+FFFD and are counted)\n"
+        "  --max-doc-size SIZE                      skip (and count) larger documents\n"
+        "                                           (16M)\n"
+        "  --strict                                 a skipped document is an error\n";
+
+/* One document on its way: read by the main thread, tokenized by a worker,
+ * printed by the main thread. */
+struct slot {
+	char *name;
+	size_t name_cap;
+	char *label; /* NULL: unlabelled */
+	size_t label_cap;
+	int has_label;
+	char *text;
+	size_t text_len, text_cap;
+	char *out; /* the formatted output line */
+	size_t out_len, out_cap;
+	size_t n_tokens;
+};
+
+struct job {
+	nlp_worker *w;
+	size_t end;
+	int jsonl;
+	struct slot *slots;
+	size_t n, first, step; /* slots first, first + step, ... */
+	int rc;
+	nlp_err err;
+	const char *failed; /* the document that failed */
+};
+
+static int put(struct slot *s, const char *p, size_t n)
+{
+	if (s->out_len + n + 1 > s->out_cap) {
+		size_t nc = s->out_cap ? s->out_cap : 1024;
+		char *q;
+		while (nc < s->out_len + n + 1)
+			nc *= 2;
+		q = realloc(s->out, nc);
+		if (!q)
+			return NLP_ENOMEM;
+		s->out = q;
+		s->out_cap = nc;
+	}
+	memcpy(s->out + s->out_len, p, n);
+	s->out_len += n;
+	return NLP_OK;
+}
+
+/* Text format: a token's TAB, newline and CR are written as \t \n \r (the
+ * text stages never make them; other stages might). */
+static int put_plain(struct slot *s, const char *p, size_t n)
+{
+	size_t i = 0, j;
+	int rc = NLP_OK;
+
+	for (j = 0; j < n && (unsigned char)p[j] >= 0x20; j++)
+		;
+	if (j == n)
+		return put(s, p, n); /* the usual case: nothing to escape */
+	while (i < n && !rc) {
+		for (j = i; j < n && p[j] != '\t' && p[j] != '\n' && p[j] != '\r'; j++)
+			;
+		rc = put(s, p + i, j - i);
+		if (!rc && j < n)
+			rc = put(s, p[j] == '\t' ? "\\t" : p[j] == '\n' ? "\\n" : "\\r", 2);
+		i = j + 1;
+	}
+	return rc;
+}
+
+/* A JSON string; bytes that are not UTF-8 (file names can hold them)
+ * become U+FFFD. */
+static int put_json(struct slot *s, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	int rc = put(s, "\"", 1);
+
+	for (size_t i = 0; i < n && !rc;) {
+		unsigned c = u[i];
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			rc = put(s, esc, 2);
+			i++;
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			rc = put(s, esc, 6);
+			i++;
+		} else if (c < 0x80) {
+			rc = put(s, p + i, 1);
+			i++;
+		} else {
+			size_t k = 0;
+			if (c >= 0xc2 && c <= 0xdf)
+				k = 2;
+			else if (c >= 0xe0 && c <= 0xef)
+				k = 3;
+			else if (c >= 0xf0 && c <= 0xf4)
+				k = 4;
+			for (size_t m = 1; m < k; m++)
+				if (i + m >= n || (u[i + m] & 0xc0) != 0x80)
+					k = 0;
+			if (k) {
+				rc = put(s, p + i, k);
+				i += k;
+			} else {
+				rc = put(s, "\xef\xbf\xbd", 3);
+				i++;
+			}
+		}
+	}
+	return rc ? rc : put(s, "\"", 1);
+}
+
+static int format_doc(struct slot *s, const nlp_tokens *t, int jsonl)
+{
+	int rc;
+
+	s->out_len = 0;
+	s->n_tokens = t->n;
+	if (jsonl) {
+		rc = put(s, "{\"name\":", 8);
+		if (!rc)
+			rc = put_json(s, s->name, strlen(s->name));
+		if (!rc && s->has_label) {
+			rc = put(s, ",\"label\":", 9);
+			if (!rc)
+				rc = put_json(s, s->label, strlen(s->label));
+		}
+		if (!rc)
+			rc = put(s, ",\"tokens\":[", 11);
+		for (size_t i = 0; i < t->n && !rc; i++) {
+			if (i)
+				rc = put(s, ",", 1);
+			if (!rc)
+				rc = put_json(s, nlp_token(t, i), t->tlen[i]);
+		}
+		if (!rc)
+			rc = put(s, "]}\n", 3);
+		return rc;
+	}
+	rc = put_plain(s, s->name, strlen(s->name));
+	if (!rc)
+		rc = put(s, "\t", 1);
+	for (size_t i = 0; i < t->n && !rc; i++) {
+		if (i)
+			rc = put(s, " ", 1);
+		if (!rc)
+			rc = put_plain(s, nlp_token(t, i), t->tlen[i]);
+	}
+	if (!rc)
+		rc = put(s, "\n", 1);
+	return rc;
+}
+
+static void *work(void *arg)
+{
+	struct job *j = arg;
+
+	for (size_t i = j->first; i < j->n && !j->rc; i += j->step) {
+		struct slot *s = &j->slots[i];
+		const nlp_tokens *toks;
+		const int32_t *ids;
+		size_t n_ids;
+		j->rc = nlp_worker_run(j->w, j->end, s->name, s->text, s->text_len, &toks, &ids,
+		                       &n_ids, &j->err);
+		if (j->rc) {
+			j->failed = s->name;
+			break;
+		}
+		j->rc = format_doc(s, toks, j->jsonl);
+		if (j->rc)
+			nlp_err_set(&j->err, j->rc, "out of memory");
+	}
+	return NULL;
+}
+
+static int copy_str(char **p, size_t *cap, const char *s, size_t n)
+{
+	if (n + 1 > *cap) {
+		char *q = realloc(*p, n + 1);
+		if (!q)
+			return NLP_ENOMEM;
+		*p = q;
+		*cap = n + 1;
+	}
+	memcpy(*p, s, n);
+	(*p)[n] = '\0';
+	return NLP_OK;
+}
+
+static void diag(void *user, const char *msg)
+{
+	(void)user;
+	cli_warn("%s", msg);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Where the text stages end: before the first batch stage, or the first
+ * stage that does not produce tokens (an id lookup). */
+static size_t tokens_end(const nlp_pipeline *p)
+{
+	size_t end = nlp_pipeline_text_end(p);
+
+	for (size_t i = 0; i < end; i++)
+		if (nlp_pipeline_stage_class(p, i)->produces != NLP_KIND_TOKENS)
+			return i;
+	return end;
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"format", required_argument, NULL, 'f'},
+	        {"threads", required_argument, NULL, 'j'},
+	        {"set", required_argument, NULL, 's'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"input-format", required_argument, NULL, 1001},
+	        {"line-format", required_argument, NULL, 1002},
+	        {"encoding", required_argument, NULL, 1003},
+	        {"max-doc-size", required_argument, NULL, 1004},
+	        {"strict", no_argument, NULL, 1005},
+	        {NULL, 0, NULL, 0},
+	};
+	cli_sets sets = {0};
+	nlp_host *h = NULL;
+	nlp_ini *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_reader *rd = NULL;
+	nlp_reader_opts ro;
+	nlp_err err = {0};
+	nlp_worker **workers = NULL;
+	struct job *jobs = NULL;
+	pthread_t *tids = NULL;
+	int *live = NULL;
+	struct slot *slots = NULL;
+	size_t batch = 0, end, n_slots = 0;
+	long threads = 1;
+	int jsonl = 0, c, rc = 0, nrc;
+	uint64_t tokens = 0;
+	double t0;
+	char summary[1024];
+
+	nlp_reader_opts_init(&ro);
+	ro.diag = diag;
+	ro.verbose = cli_verbose;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:f:s:h", longopts, NULL)) != -1) {
+		nrc = NLP_OK;
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "jsonl"))
+				jsonl = 1;
+			else if (!strcmp(optarg, "text"))
+				jsonl = 0;
+			else
+				nrc = nlp_err_set(&err, NLP_ECONFIG,
+				                  "--format %s: use text or jsonl", optarg);
+			break;
+		case 'j': {
+			char *e;
+			threads = strtol(optarg, &e, 10);
+			if (*e || threads < 1 || threads > 256)
+				nrc = nlp_err_set(&err, NLP_ECONFIG,
+				                  "-j %s: give a number of threads from 1 to 256",
+				                  optarg);
+			break;
+		}
+		case 's':
+			if ((rc = cli_sets_add(&sets, optarg)))
+				goto out;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			goto out;
+		case 1001:
+			nrc = nlp_input_format_parse(optarg, &ro.format, &err);
+			break;
+		case 1002:
+			nrc = nlp_line_format_parse(optarg, &ro.lines, &err);
+			break;
+		case 1003:
+			nrc = nlp_encoding_parse(optarg, &ro.encoding, &err);
+			break;
+		case 1004:
+			nrc = nlp_size_parse(optarg, &ro.max_doc_bytes, &err);
+			break;
+		case 1005:
+			ro.strict = 1;
+			break;
+		default:
+			fputs(usage, stderr);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (nrc) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+	}
+	if (argc - optind < 2) {
+		cli_error("tokenize needs a pipeline file and at least one PATH");
+		fputs(usage, stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = cli_open_pipeline(argv[optind], &sets, &h, &ini, &p);
+	if (rc)
+		goto out;
+	end = tokens_end(p);
+	if (end == 0 || nlp_pipeline_stage_class(p, 0)->consumes != NLP_KIND_TEXT) {
+		cli_error("%s: the pipeline does not start with a text stage (such as a "
+		          "tokenizer), so there is nothing to tokenize",
+		          argv[optind]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((nrc = nlp_reader_open(&rd, &ro, (const char *const *)argv + optind + 1,
+	                           (size_t)(argc - optind - 1), &err))) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+
+	batch = (size_t)threads * 256;
+	workers = calloc((size_t)threads, sizeof *workers);
+	jobs = calloc((size_t)threads, sizeof *jobs);
+	tids = calloc((size_t)threads, sizeof *tids);
+	live = calloc((size_t)threads, sizeof *live);
+	slots = calloc(batch, sizeof *slots);
+	if (!workers || !jobs || !tids || !live || !slots) {
+		cli_error("out of memory");
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	for (long t = 0; t < threads; t++) {
+		if ((nrc = nlp_worker_new(&workers[t], p, &err))) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+	}
+
+	t0 = now();
+	for (;;) {
+		const nlp_document *d = NULL;
+		int done = 0;
+
+		/* read a batch */
+		n_slots = 0;
+		while (n_slots < batch) {
+			struct slot *s = &slots[n_slots];
+			if ((nrc = nlp_reader_next(rd, &d, &err))) {
+				rc = cli_fail(&err);
+				goto out;
+			}
+			if (!d) {
+				done = 1;
+				break;
+			}
+			if (copy_str(&s->name, &s->name_cap, d->name, strlen(d->name)) ||
+			    copy_str(&s->text, &s->text_cap, d->text, d->len) ||
+			    (d->label_name && copy_str(&s->label, &s->label_cap, d->label_name,
+			                               strlen(d->label_name)))) {
+				cli_error("out of memory");
+				rc = EXIT_INTERNAL;
+				goto out;
+			}
+			s->text_len = d->len;
+			s->has_label = d->label_name != NULL;
+			n_slots++;
+		}
+		/* tokenize it: thread t takes slots t, t + threads, ... */
+		for (long t = 0; t < threads; t++) {
+			struct job *j = &jobs[t];
+			j->w = workers[t];
+			j->end = end;
+			j->jsonl = jsonl;
+			j->slots = slots;
+			j->n = n_slots;
+			j->first = (size_t)t;
+			j->step = (size_t)threads;
+			j->rc = 0;
+			j->failed = NULL;
+		}
+		for (long t = 1; t < threads && (size_t)t < n_slots; t++)
+			live[t] = pthread_create(&tids[t], NULL, work, &jobs[t]) == 0;
+		work(&jobs[0]);
+		for (long t = 1; t < threads && (size_t)t < n_slots; t++) {
+			if (live[t])
+				pthread_join(tids[t], NULL);
+			else
+				work(&jobs[t]); /* no thread: do its share here */
+			live[t] = 0;
+		}
+		for (long t = 0; t < threads; t++) {
+			if (jobs[t].rc) {
+				cli_error("%s: %s", jobs[t].failed ? jobs[t].failed : "tokenize",
+				          jobs[t].err.msg);
+				rc = nlp_exit_code(jobs[t].rc);
+				goto out;
+			}
+		}
+		/* print in input order */
+		for (size_t i = 0; i < n_slots; i++) {
+			tokens += slots[i].n_tokens;
+			if (fwrite(slots[i].out, 1, slots[i].out_len, stdout) != slots[i].out_len) {
+				cli_error("cannot write the output (disk full or closed pipe?)");
+				rc = EXIT_DATA;
+				goto out;
+			}
+		}
+		if (done)
+			break;
+	}
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the output (disk full or closed pipe?)");
+		rc = EXIT_DATA;
+		goto out;
+	}
+	{
+		const nlp_reader_stats *st = nlp_reader_get_stats(rd);
+		double dt = now() - t0;
+		nlp_reader_summary(st, summary, sizeof summary);
+		cli_info("%s; %llu tokens in %.2f s (%.1f MB/s, %.0f tokens/s, %ld thread%s)",
+		         summary, (unsigned long long)tokens, dt,
+		         dt > 0 ? (double)st->bytes / 1e6 / dt : 0.0,
+		         dt > 0 ? (double)tokens / dt : 0.0, threads, threads == 1 ? "" : "s");
+		if (ro.strict == 0 && nlp_reader_skipped(st) && !cli_verbose)
+			cli_info("run with --verbose to name every skipped file or line");
+	}
+out:
+	if (workers)
+		for (long t = 0; t < threads; t++)
+			nlp_worker_free(workers[t]);
+	free(workers);
+	free(jobs);
+	free(tids);
+	free(live);
+	if (slots) {
+		for (size_t i = 0; i < batch; i++) {
+			free(slots[i].name);
+			free(slots[i].label);
+			free(slots[i].text);
+			free(slots[i].out);
+		}
+		free(slots);
+	}
+	nlp_reader_close(rd);
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	nlp_host_free(h);
+	cli_sets_free(&sets);
+	return rc;
+}
