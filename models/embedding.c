@@ -351,7 +351,7 @@ static int emb_process(void *self, nlp_doc *doc, nlp_err *err)
 static int emb_observe(void *self, const nlp_doc *doc, nlp_err *err)
 {
 	embedding *e = self;
-	const nlp_tokens *t = doc->in;
+	const nlp_tokens *t = doc->in ? doc->in : doc->out;
 
 	if (e->frozen)
 		return nlp_err_set(err, NLP_EINTERNAL,
