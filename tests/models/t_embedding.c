@@ -435,6 +435,28 @@ static void test_vec(void)
 		nn_embedding_class.destroy(e);
 	}
 	{
+		/* random garbage: a clear result every time, never a crash */
+		const char alpha[] = "cat dog 1 2 . - e+ \t\r\n\n 3 4 x";
+		nlp_rng g;
+		int clean = 1;
+		nlp_rng_seed(&g, 77);
+		for (int k = 0; k < 300; k++) {
+			char text[80];
+			int n = (int)(nlp_rng_next(&g) % 79), rc;
+			for (int i = 0; i < n; i++)
+				text[i] = alpha[nlp_rng_next(&g) % (sizeof alpha - 1)];
+			text[n] = '\0';
+			err.msg[0] = '\0';
+			rc = with_vec(text, 0, &e, &err);
+			if (rc != NLP_OK && (rc != NLP_EDATA || !strstr(err.msg, "v.vec"))) {
+				diag("rc %d for \"%s\": %s", rc, text, err.msg);
+				clean = 0;
+			}
+			nn_embedding_class.destroy(e);
+		}
+		ok(clean, "300 random .vec files: loaded or NLP_EDATA naming the file");
+	}
+	{
 		embedding_opts o = {.dim = 2, .min_count = 1, .pretrained = "/nonexistent/x.vec"};
 		int out_dim;
 		e = make(&o);
