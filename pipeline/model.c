@@ -696,10 +696,42 @@ static int value_storable(const char *v)
 	return n == 0 || (v[0] != ' ' && v[0] != '\t' && v[n - 1] != ' ' && v[n - 1] != '\t');
 }
 
-/* The resolved pipeline as INI text: [pipeline] stages, then every stage
- * with its class and every option value (defaults included), so that the
- * model does not change when a module's defaults do. */
-static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const char *path, nlp_err *err)
+/* One section: [sec], type = (stages only), then every option value of c
+ * except empty defaults. */
+static int put_section(nlp_buf *b, const char *sec, const char *type, const nlp_config *c,
+                       const char *path, nlp_err *err)
+{
+	size_t nc = c ? nlp_config_count(c) : 0;
+	int rc = buf_printf(b, "\n[%s]\n", sec);
+
+	if (type)
+		rc |= buf_printf(b, "type = %s\n", type);
+	for (size_t k = 0; k < nc && !rc; k++) {
+		const char *v = NULL;
+		int is_default = 0;
+		const char *key = nlp_config_entry(c, k, &v, &is_default);
+
+		if (!key || !v || strcmp(key, "type") == 0)
+			continue;
+		if (!value_storable(v))
+			return nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "%s: option %s.%s = \"%s\" cannot be stored in a model's "
+			        "INI text (line breaks, comment characters or edge spaces)",
+			        path, sec, key, v);
+		if (!*v && is_default)
+			continue;
+		rc |= buf_printf(b, "%s = %s\n", key, v);
+	}
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path) : NLP_OK;
+}
+
+/* The resolved pipeline as INI text: [pipeline] stages, every stage with
+ * its class and every option value (defaults included), so that the model
+ * does not change when a module's defaults do, then the resolved [train]
+ * section (what `nlpipe train --resume` continues with). */
+static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const nlp_config *train,
+                        const char *path, nlp_err *err)
 {
 	size_t n = nlp_pipeline_stage_count(p);
 	int rc = NLP_OK;
@@ -709,39 +741,46 @@ static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const char *path, nlp
 	for (size_t i = 0; i < n; i++)
 		rc |= buf_printf(b, "%s%s", i ? ", " : "", nlp_pipeline_stage_name(p, i));
 	rc |= nlp_buf_put(b, "\n", 1);
-	for (size_t i = 0; i < n && !rc; i++) {
-		const nlp_config *c = nlp_pipeline_stage_config(p, i);
-		size_t nc = c ? nlp_config_count(c) : 0;
-
-		rc |= buf_printf(b, "\n[%s]\ntype = %s\n", nlp_pipeline_stage_name(p, i),
-		                 nlp_pipeline_stage_class(p, i)->name);
-		for (size_t k = 0; k < nc && !rc; k++) {
-			const char *v = NULL;
-			int is_default = 0;
-			const char *key = nlp_config_entry(c, k, &v, &is_default);
-
-			if (!key || !v || strcmp(key, "type") == 0)
-				continue;
-			if (!value_storable(v))
-				return nlp_err_set(err, NLP_ECONFIG,
-				                   "%s: option %s.%s = \"%s\" cannot be stored in "
-				                   "a model's INI text (line breaks, comment "
-				                   "characters or edge spaces)",
-				                   path, nlp_pipeline_stage_name(p, i), key, v);
-			if (!*v && is_default)
-				continue;
-			rc |= buf_printf(b, "%s = %s\n", key, v);
-		}
-	}
-	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path) : NLP_OK;
+	if (rc)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = put_section(b, nlp_pipeline_stage_name(p, i),
+		                 nlp_pipeline_stage_class(p, i)->name,
+		                 nlp_pipeline_stage_config(p, i), path, err);
+	if (!rc && train)
+		rc = put_section(b, "train", NULL, train, path, err);
+	return rc;
 }
 
-/* Every stored value must read back as it is (INI quirks: comments,
- * trimming). */
-static int ini_matches(const nlp_ini *check, const nlp_pipeline *p, const char *path, nlp_err *err)
+/* Every stored value of a section must read back as it is (INI quirks:
+ * comments, trimming). */
+static int check_section(const nlp_ini *check, const char *sec, const nlp_config *c,
+                         const char *path, nlp_err *err)
 {
-	for (size_t i = 0; i < nlp_pipeline_stage_count(p); i++) {
-		const nlp_config *c = nlp_pipeline_stage_config(p, i);
+	for (size_t k = 0; c && k < nlp_config_count(c); k++) {
+		const char *v = NULL, *got;
+		int is_default = 0;
+		const char *key = nlp_config_entry(c, k, &v, &is_default);
+
+		if (!key || !v || !strcmp(key, "type") || (!*v && is_default))
+			continue;
+		got = nlp_ini_get(check, sec, key);
+		if (!got || strcmp(got, v))
+			return nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "%s: option %s.%s = \"%s\" cannot be stored in a model's "
+			        "INI text (it reads back as \"%s\")",
+			        path, sec, key, v, got ? got : "(nothing)");
+	}
+	return NLP_OK;
+}
+
+static int ini_matches(const nlp_ini *check, const nlp_pipeline *p, const nlp_config *train,
+                       const char *path, nlp_err *err)
+{
+	int rc = NLP_OK;
+
+	for (size_t i = 0; i < nlp_pipeline_stage_count(p) && !rc; i++) {
 		const char *sec = nlp_pipeline_stage_name(p, i);
 		const char *type = nlp_ini_get(check, sec, "type");
 
@@ -749,23 +788,11 @@ static int ini_matches(const nlp_ini *check, const nlp_pipeline *p, const char *
 			return nlp_err_set(err, NLP_EINTERNAL,
 			                   "%s: stage %s does not read back from the stored text",
 			                   path, sec);
-		for (size_t k = 0; c && k < nlp_config_count(c); k++) {
-			const char *v = NULL, *got;
-			int is_default = 0;
-			const char *key = nlp_config_entry(c, k, &v, &is_default);
-
-			if (!key || !v || !strcmp(key, "type") || (!*v && is_default))
-				continue;
-			got = nlp_ini_get(check, sec, key);
-			if (!got || strcmp(got, v))
-				return nlp_err_set(
-				        err, NLP_ECONFIG,
-				        "%s: option %s.%s = \"%s\" cannot be stored in a "
-				        "model's INI text (it reads back as \"%s\")",
-				        path, sec, key, v, got ? got : "(nothing)");
-		}
+		rc = check_section(check, sec, nlp_pipeline_stage_config(p, i), path, err);
 	}
-	return NLP_OK;
+	if (!rc && train)
+		rc = check_section(check, "train", train, path, err);
+	return rc;
 }
 
 static int stage_record(nlp_buf *b, const nlp_pipeline *p, size_t i, nlp_params *prm)
@@ -800,6 +827,7 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 	nlp_model_writer *w = NULL;
 	nlp_buf b = {0};
 	nlp_ini *check = NULL;
+	nlp_config *train = NULL;
 	size_t n = nlp_pipeline_stage_count(p);
 	char info[128];
 	int rc;
@@ -824,7 +852,10 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 		goto out;
 
 	/* The pipeline text, checked by parsing it back. */
-	if ((rc = pipeline_ini(&b, p, path, err)))
+	if (nlp_pipeline_ini(p) && (rc = nlp_config_from_ini(&train, nlp_pipeline_ini(p), "train",
+	                                                     nlp_train_options, err)))
+		goto out;
+	if ((rc = pipeline_ini(&b, p, train, path, err)))
 		goto out;
 	if ((rc = nlp_ini_parse(&check, path, (const char *)b.data, b.len, err))) {
 		char msg[sizeof err->msg];
@@ -834,7 +865,7 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 		                 path, msg);
 		goto out;
 	}
-	if ((rc = ini_matches(check, p, path, err)))
+	if ((rc = ini_matches(check, p, train, path, err)))
 		goto out;
 	if ((rc = nlp_model_writer_add(w, NLP_SEC_PIPELINE, NLP_MODEL_NO_STAGE, b.data, b.len,
 	                               err)))
@@ -917,6 +948,7 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 	w = NULL;
 out:
 	nlp_model_writer_abort(w);
+	nlp_config_destroy(train);
 	nlp_ini_free(check);
 	free(b.data);
 	return rc;

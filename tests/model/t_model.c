@@ -154,7 +154,7 @@ static const char *ini_text(int with_file, const char *plugin_path)
 	         "[pipeline]\nstages = split, embed, head\n%s%s\n"
 	         "[split]\ntype = toy_split\n%s%s\n"
 	         "[embed]\ntype = toy_embed\ndim = 3\n\n"
-	         "[head]\ntype = toy_head\n",
+	         "[head]\ntype = toy_head\n\n[train]\nepochs = 3\n",
 	         plugin_path ? "plugin_path = " : "", plugin_path ? plugin_path : "",
 	         with_file ? "file = " : "", with_file ? input_file : "");
 	return buf;
@@ -300,7 +300,7 @@ static void test_round_trip(void)
 	is_int(rc, NLP_OK, "load with a fresh host");
 	if (rc) {
 		diag("%s", err.msg);
-		skip(14, "no model");
+		skip(17, "no model");
 		goto out;
 	}
 	is_int(m->n_labels, 3, "three labels");
@@ -327,6 +327,8 @@ static void test_round_trip(void)
 	like(m->warnings,
 	     "ignoring the stored file = ", "the path option was dropped, and said so");
 	ok(!strstr(m->ini_text, "plugin_path"), "no plugin_path stored");
+	is_str(nlp_ini_get(m->ini, "train", "epochs"), "3", "[train] stored, as set");
+	is_str(nlp_ini_get(m->ini, "train", "optimizer"), "adam", "[train] stored resolved");
 
 	/* A loaded model saved and loaded again is a fixed point. */
 	rc = nlp_model_save(path_in("again.nlpm"), m->pipeline, (const char *const *)m->labels,
