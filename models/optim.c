@@ -291,6 +291,13 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 				                   "optimizer: stage %d block %s lies outside its "
 				                   "buffer",
 				                   i, blk->name ? blk->name : "?");
+			for (int r = 0; blk->touched && r < blk->n_touched; r++)
+				if (blk->touched[r] < 0 || blk->touched[r] >= blk->rows)
+					return nlp_err_set(
+					        err, NLP_EINTERNAL,
+					        "optimizer: stage %d block %s lists row %ld of %d",
+					        i, blk->name ? blk->name : "?",
+					        (long)blk->touched[r], blk->rows);
 		}
 	}
 	norm = nlp_optim_grad_norm(p, n);

@@ -321,6 +321,22 @@ static void test_errors(void)
 	p.count = 8;
 	is_int(nlp_optim_step(o, &p, 1, NULL, &err), NLP_EINTERNAL, "shape change refused");
 	nlp_optim_free(o);
+	{
+		float w[6] = {0}, g[6] = {0};
+		int32_t rows[1] = {3};
+		nlp_param_block blk = {.name = "table",
+		                       .count = 6,
+		                       .rows = 3,
+		                       .cols = 2,
+		                       .touched = rows,
+		                       .n_touched = 1};
+		nlp_params ps = {w, g, 6, &blk, 1};
+		nlp_optim_config_default(&c);
+		nlp_optim_new(&o, &c, &ps, 1, &err);
+		is_int(nlp_optim_step(o, &ps, 1, NULL, &err), NLP_EINTERNAL,
+		       "a touched row outside the table is refused");
+		nlp_optim_free(o);
+	}
 }
 
 /* For the record: a dense Adam step over a 20000 x 128 table against a lazy
