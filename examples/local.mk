@@ -1,4 +1,18 @@
-# examples: see Makefile.am
+# examples/: what a user or a plugin author starts from.
+
+# ---- The out-of-tree plugin example (examples/plugins/) and its test ----
+# The plugin is not built by this tree: it is built the way a plugin author
+# builds it, against an installed nlpipe, by tests/install/t_install.sh
+# (which installs this tree into a temporary DESTDIR first).
+EXTRA_DIST += \
+	examples/plugins/placeholders.c \
+	examples/plugins/Makefile \
+	examples/plugins/README.md
+
+TESTS += tests/install/t_install.sh
+EXTRA_DIST += tests/install/t_install.sh
+
+# ---- The bundled example pipeline and corpus ----
 
 # The example corpus: written by examples/make-reviews (fixed seed) and
 # committed; folders in EXTRA_DIST are copied whole.
