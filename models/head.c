@@ -337,10 +337,18 @@ static int head_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_e
 			snprintf(h->block_names[2 * l + 1], sizeof h->block_names[0],
 			         "hidden%d.bias", l);
 		}
-		h->blocks[2 * l] = (nlp_param_block){
-		        .name = h->block_names[2 * l], .offset = off, .count = nw, .decay = 1};
-		h->blocks[2 * l + 1] = (nlp_param_block){
-		        .name = h->block_names[2 * l + 1], .offset = off + nw, .count = nb};
+		/* rows x cols for display (the blocks are dense: no touched list) */
+		h->blocks[2 * l] = (nlp_param_block){.name = h->block_names[2 * l],
+		                                     .offset = off,
+		                                     .count = nw,
+		                                     .decay = 1,
+		                                     .rows = h->dims[l + 1],
+		                                     .cols = h->dims[l]};
+		h->blocks[2 * l + 1] = (nlp_param_block){.name = h->block_names[2 * l + 1],
+		                                         .offset = off + nw,
+		                                         .count = nb,
+		                                         .rows = 1,
+		                                         .cols = h->dims[l + 1]};
 		off += nw + nb;
 	}
 	h->count = off;
