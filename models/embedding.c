@@ -287,10 +287,9 @@ int embedding_new(void **self, const char *name, const embedding_opts *o, nlp_er
 	embedding *e;
 
 	if (o->dim < 1 || o->dim > 65536)
-		return nlp_err_set(err, NLP_ECONFIG, "[%s] dim %d is not in 1..65536", name,
-		                   o->dim);
+		return nlp_err_set(err, NLP_ECONFIG, "dim %d is not in 1..65536", o->dim);
 	if (!(o->dropout >= 0.0f && o->dropout < 1.0f))
-		return nlp_err_set(err, NLP_ECONFIG, "[%s] dropout must be in [0, 1)", name);
+		return nlp_err_set(err, NLP_ECONFIG, "dropout must be in [0, 1)");
 	e = calloc(1, sizeof *e);
 	if (!e)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");

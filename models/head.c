@@ -183,19 +183,19 @@ int head_new(void **self, const char *name, const head_opts *o, nlp_err *err)
 	h->multi_label = o->multi_label;
 	h->threshold = o->threshold;
 	if (!(h->dropout >= 0.0f && h->dropout < 1.0f)) {
-		rc = nlp_err_set(err, NLP_ECONFIG, "[%s] dropout must be in [0, 1)", name);
+		rc = nlp_err_set(err, NLP_ECONFIG, "dropout must be in [0, 1)");
 		goto out;
 	}
 	if (o->n_hidden < 0 || o->n_hidden > HEAD_MAX_HIDDEN) {
 		rc = nlp_err_set(err, NLP_ECONFIG,
-		                 "[%s] hidden_layers lists %d layers; at most %d are supported",
-		                 name, o->n_hidden, HEAD_MAX_HIDDEN);
+		                 "hidden_layers lists %d layers; at most %d are supported",
+		                 o->n_hidden, HEAD_MAX_HIDDEN);
 		goto out;
 	}
 	for (int i = 0; i < o->n_hidden; i++) {
 		if (o->hidden[i] < 1 || o->hidden[i] > 65536) {
 			rc = nlp_err_set(err, NLP_ECONFIG,
-			                 "[%s] hidden_layers: width %d is not in 1..65536", name,
+			                 "hidden_layers: width %d is not in 1..65536",
 			                 o->hidden[i]);
 			goto out;
 		}
@@ -234,17 +234,16 @@ static int head_create(void **self, const nlp_config *cfg, nlp_err *err, int sig
 	list = nlp_config_list(cfg, "hidden_layers", &n);
 	if (n > HEAD_MAX_HIDDEN)
 		return nlp_err_set(err, NLP_ECONFIG,
-		                   "[%s] hidden_layers lists %zu layers; at most %d are supported",
-		                   name, n, HEAD_MAX_HIDDEN);
+		                   "hidden_layers lists %zu layers; at most %d are supported", n,
+		                   HEAD_MAX_HIDDEN);
 	for (size_t i = 0; i < n; i++) {
 		char *end;
 		long v = strtol(list[i], &end, 10);
 		if (end == list[i] || *end || v < 1 || v > 65536)
-			return nlp_err_set(
-			        err, NLP_ECONFIG,
-			        "[%s] hidden_layers: \"%s\" is not a layer width (a whole "
-			        "number from 1 to 65536)",
-			        name, list[i]);
+			return nlp_err_set(err, NLP_ECONFIG,
+			                   "hidden_layers: \"%s\" is not a layer width (a whole "
+			                   "number from 1 to 65536)",
+			                   list[i]);
 		o.hidden[o.n_hidden++] = (int)v;
 	}
 	if (sigmoid) {
@@ -257,10 +256,9 @@ static int head_create(void **self, const nlp_config *cfg, nlp_err *err, int sig
 			char *end;
 			double v = strtod(list[i], &end);
 			if (end == list[i] || *end || !(v >= 0 && v <= 1)) {
-				rc = nlp_err_set(
-				        err, NLP_ECONFIG,
-				        "[%s] thresholds: \"%s\" is not a number from 0 to 1", name,
-				        list[i]);
+				rc = nlp_err_set(err, NLP_ECONFIG,
+				                 "thresholds: \"%s\" is not a number from 0 to 1",
+				                 list[i]);
 				goto out;
 			}
 			th[o.n_thresholds++] = (float)v;
