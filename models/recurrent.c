@@ -595,8 +595,9 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 			}
 			nk_colsum_add(DP(n, l, d, B_IH), n->dg, (int)TB, GH, GH);
 			nk_colsum_add(DP(n, l, d, B_HH), dgh, (int)TB, GH, GH);
-			nk_gemm(naive, 0, 0, (int)TB, in, GH, 1.0f, n->dg, GH, P(n, l, d, W_IH), in,
-			        d ? 1.0f : 0.0f, dX, in);
+			if (l > 0 || dxo) /* no input gradient wanted: skip its sgemm */
+				nk_gemm(naive, 0, 0, (int)TB, in, GH, 1.0f, n->dg, GH,
+				        P(n, l, d, W_IH), in, d ? 1.0f : 0.0f, dX, in);
 		}
 		if (l > 0) {
 			if (n->dropped) {
@@ -609,6 +610,8 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 			dX = tmp;
 		}
 	}
+	if (!dxo)
+		return NLP_OK;
 	if (n->gathered) {
 		/* dX holds the window's gradient: scatter it back. */
 		const int in = n->c.in;

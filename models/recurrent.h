@@ -164,7 +164,8 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
                 int training, nlp_rng *rng, nlp_err *err);
 /* Backward of the last training forward: adds parameter gradients into the
  * gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
- * (a workspace of n). */
+ * (a workspace of n).  dx == NULL: the input gradient is not wanted (a frozen
+ * embedding before us) and its sgemm is skipped. */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
 
 #endif /* NLP_MODELS_RECURRENT_H */

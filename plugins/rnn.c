@@ -204,8 +204,9 @@ static int rnn_backward_op(void *self, nlp_act *din, const nlp_act *dout, const 
 	if (!s->net || !dout || !dout->x)
 		return nlp_err_set(err, NLP_EINTERNAL, "[%s]: backward without a gradient",
 		                   s->name);
-	const float *dx;
-	int rc = rec_backward(s->net, &dx, dout->x, err);
+	const float *dx = NULL;
+	/* din == NULL: nobody wants the input gradient (the input is frozen). */
+	int rc = rec_backward(s->net, din ? &dx : NULL, dout->x, err);
 	if (rc != NLP_OK)
 		return rc;
 	if (din) {

@@ -359,6 +359,39 @@ static void test_reuse(void)
 	rec_free(fresh);
 }
 
+/* Without an input gradient the parameter gradients are the same. */
+static void test_no_dx(void)
+{
+	enum { IN = 3, H = 4, T = 5, B = 3 };
+	const int len[B] = {5, 2, 4};
+	int same = 1;
+	for (int cell = 0; cell < 4; cell++) {
+		rec_config c = make_config(cell, IN, H, 2, 1, REC_POOL_MEAN);
+		rec_net *a = must_new(&c), *b = must_new(&c);
+		nlp_rng r;
+		nlp_rng_seed(&r, 21);
+		rec_init_params(a, &r);
+		nlp_params pa, pb;
+		rec_params(a, &pa);
+		rec_params(b, &pb);
+		memcpy(pb.w, pa.w, pa.count * sizeof(float));
+		float x[T * B * IN], dout[B * 2 * H];
+		fill_input(x, T, B, IN, len, &r);
+		for (int i = 0; i < B * 2 * H; i++)
+			dout[i] = nlp_rng_normal(&r);
+		const float *o, *d;
+		nlp_err err = {0};
+		rec_forward(a, &o, x, T, B, len, 1, NULL, &err);
+		rec_backward(a, &d, dout, &err);
+		rec_forward(b, &o, x, T, B, len, 1, NULL, &err);
+		same &= rec_backward(b, NULL, dout, &err) == NLP_OK;
+		same &= memcmp(pa.g, pb.g, pa.count * sizeof(float)) == 0;
+		rec_free(a);
+		rec_free(b);
+	}
+	ok(same, "backward without an input gradient: same parameter gradients");
+}
+
 /* Errors on external data, not crashes. */
 static void test_errors(void)
 {
@@ -491,6 +524,7 @@ int main(void)
 	test_determinism();
 	test_truncation();
 	test_reuse();
+	test_no_dx();
 	test_errors();
 	test_host();
 	return done_testing();
