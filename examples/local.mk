@@ -13,6 +13,9 @@ TESTS += tests/install/t_install.sh
 EXTRA_DIST += tests/install/t_install.sh
 
 # ---- The bundled example pipeline and corpus ----
+# The default sentiment pipeline is installed for users to start from.
+dist_pkgdata_DATA += examples/sentiment.ini
+EXTRA_DIST += examples/run-example.sh
 
 # The example corpus: written by examples/make-reviews (fixed seed) and
 # committed; folders in EXTRA_DIST are copied whole.

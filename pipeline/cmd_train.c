@@ -28,7 +28,9 @@ static const char usage[] =
 	"  -o, --output MODEL       where to write the model (required)\n"
 	"  --set SECTION.KEY=VALUE  override the pipeline file (repeatable)\n"
 	"  --keep-last              also write the last epoch's model to MODEL.last\n"
-	"  --resume CHECKPOINT      continue a run from its checkpoint (MODEL.ckpt)\n"
+	"  --resume CHECKPOINT      continue a run from its checkpoint (MODEL.ckpt); the\n"
+	"                           pipeline comes from it (PIPELINE.ini is not read) and\n"
+	"                           --set may change only [train] options\n"
 	"  -q, --quiet              no progress and no summaries\n"
 	"  -v, --verbose            name every skipped document\n"
 	"  -h, --help               this text\n\n" DATA_USAGE
@@ -62,6 +64,9 @@ typedef struct trainer {
 	nlp_rng rng_epoch; /* shuffle generator as it was at the start of this epoch */
 	nlp_rng rng;       /* shuffle generator */
 	nlp_rng rng_drop;  /* dropout */
+	double loss_sum;  /* this epoch so far */
+	long loss_n;
+	uint64_t tokens;
 	double best;
 	long best_epoch;
 	long bad_epochs;
@@ -269,6 +274,9 @@ static int save_model(trainer *t, const char *path, int checkpoint, nlp_err *err
 		rc = rc ? rc : put_u64(&ck, dbits(t->best));
 		rc = rc ? rc : put_u64(&ck, (uint64_t)t->best_epoch);
 		rc = rc ? rc : put_u64(&ck, (uint64_t)t->bad_epochs);
+		rc = rc ? rc : put_u64(&ck, dbits(t->loss_sum));
+		rc = rc ? rc : put_u64(&ck, (uint64_t)t->loss_n);
+		rc = rc ? rc : put_u64(&ck, t->tokens);
 		if (!rc) {
 			nlp_buf ob = {0};
 			rc = nlp_optim_save(t->opt, &ob, err);
@@ -291,7 +299,7 @@ static int load_checkpoint(trainer *t, const nlp_buf *ck, nlp_err *err)
 {
 	nlp_cursor c = {ck->data, ck->data + ck->len};
 	uint32_t version, olen;
-	uint64_t epoch, bn, step, best, best_epoch, bad;
+	uint64_t epoch, bn, step, best, best_epoch, bad, lsum, ln, tok;
 	nlp_cursor oc;
 	int rc;
 
@@ -302,7 +310,8 @@ static int load_checkpoint(trainer *t, const nlp_buf *ck, nlp_err *err)
 				   version, CKPT_VERSION);
 	if (get_u64(&c, &epoch) || get_u64(&c, &bn) || get_u64(&c, &step) ||
 	    get_rng(&c, &t->rng_epoch) || get_rng(&c, &t->rng_drop) || get_u64(&c, &best) ||
-	    get_u64(&c, &best_epoch) || get_u64(&c, &bad) || nlp_cursor_get_u32(&c, &olen) ||
+	    get_u64(&c, &best_epoch) || get_u64(&c, &bad) || get_u64(&c, &lsum) ||
+	    get_u64(&c, &ln) || get_u64(&c, &tok) || nlp_cursor_get_u32(&c, &olen) ||
 	    (size_t)(c.end - c.p) < olen)
 		return nlp_err_set(err, NLP_EDATA, "the checkpoint's trainer state is truncated");
 	oc.p = c.p;
@@ -316,6 +325,9 @@ static int load_checkpoint(trainer *t, const nlp_buf *ck, nlp_err *err)
 	t->best = bitsd(best);
 	t->best_epoch = (long)best_epoch;
 	t->bad_epochs = (long)bad;
+	t->loss_sum = bitsd(lsum);
+	t->loss_n = (long)ln;
+	t->tokens = tok;
 	return NLP_OK;
 }
 
@@ -341,15 +353,19 @@ static int train_loop(trainer *t, nlp_err *err)
 
 	progress_init(&pg, t->quiet);
 	for (; t->epoch < t->epochs; t->epoch++) {
-		double loss_sum = 0, acc = 0, f1 = 0, vloss = 0, value;
-		long loss_n = 0;
-		uint64_t tokens = 0;
+		double acc = 0, f1 = 0, vloss = 0, value;
+		uint64_t tokens = 0; /* for the rate shown */
 		double t0 = progress_now();
 		int improved = 0;
 
 		/* The epoch's order comes from the generator as it was at its start. */
 		t->rng = t->rng_epoch;
 		epoch_order(t);
+		if (t->batch_next == 0) {
+			t->loss_sum = 0;
+			t->loss_n = 0;
+			t->tokens = 0;
+		}
 		for (size_t bi = (size_t)t->batch_next; bi < nb; bi++) {
 			size_t at = bi * (size_t)t->batch;
 			int B = (int)(t->train.n - at < (size_t)t->batch ? t->train.n - at
@@ -393,12 +409,12 @@ static int train_loop(trainer *t, nlp_err *err)
 			nlp_optim_zero_grad(t->params, (int)(t->n - t->first));
 			t->step++;
 			t->batch_next = (long)bi + 1;
-			loss_sum += loss;
-			loss_n++;
+			t->loss_sum += loss;
+			t->loss_n++;
 			for (int b = 0; b < B; b++)
 				tokens += (uint64_t)t->rb.len[b];
 			progress_update(&pg, t->epoch + 1, t->epochs, (long)bi + 1, (long)nb,
-					loss_sum / (double)loss_n, tokens, progress_now() - t0);
+					t->loss_sum / (double)t->loss_n, tokens, progress_now() - t0);
 			if (stop_signal) {
 				progress_end(&pg);
 				rc = save_model(t, t->ckpt_path, 1, err);
@@ -436,7 +452,7 @@ static int train_loop(trainer *t, nlp_err *err)
 				nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", vloss);
 			}
 			nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
-					    loss_n ? loss_sum / (double)loss_n : 0.0);
+					    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
 			rc = save_model(t, t->out, 0, err);
 			if (rc)
 				return rc;
@@ -449,13 +465,13 @@ static int train_loop(trainer *t, nlp_err *err)
 				cli_info("epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, "
 					 "macro-F1 %.4f, loss %.4f%s; %.1f s, %.0f tokens/s",
 					 t->epoch + 1, t->epochs,
-					 loss_n ? loss_sum / (double)loss_n : 0.0, acc, f1, vloss,
+					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, acc, f1, vloss,
 					 improved ? " (best so far, saved)" : "", secs,
 					 secs > 0 ? (double)tokens / secs : 0.0);
 			else
 				cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s (saved)",
 					 t->epoch + 1, t->epochs,
-					 loss_n ? loss_sum / (double)loss_n : 0.0, secs,
+					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, secs,
 					 secs > 0 ? (double)tokens / secs : 0.0);
 		}
 		{
@@ -675,6 +691,18 @@ int cmd_train(int argc, char **argv)
 			goto fail;
 		p = resumed->pipeline;
 		ini = resumed->ini;
+		/* Only [train] may change on resume (e.g. more epochs). */
+		for (int i = 0; i < sets.n && !rc; i++) {
+			if (strncmp(sets.v[i], "train.", 6) != 0)
+				rc = nlp_err_set(&err, NLP_ECONFIG,
+						 "--set %s: with --resume only [train] options may "
+						 "change; the pipeline comes from the checkpoint",
+						 sets.v[i]);
+			else
+				rc = nlp_ini_override(ini, sets.v[i], &err);
+		}
+		if (rc)
+			goto fail;
 	} else {
 		code = cli_open_pipeline(argv[optind], &sets, &h, &ini, &p);
 		if (code)

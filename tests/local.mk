@@ -49,3 +49,8 @@ tests_host_t_host_LDADD = libnlpipe.la
 tests_host_t_ini_LDADD = libnlpipe.la
 TESTS += tests/host/t_host tests/host/t_ini tests/host/t_cli.sh
 EXTRA_DIST += tests/host/t_cli.sh
+
+# The main job: train, predict, eval on the bundled example corpus, and the
+# accuracy check on ../shared/data/polarity-v2 (skipped when absent).
+TESTS += tests/train/t_train.sh tests/train/t_polarity.sh
+EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini

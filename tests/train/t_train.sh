@@ -1,0 +1,99 @@
+#!/bin/sh
+# t_train.sh - nlpipe train / predict / eval on the bundled example corpus:
+# byte-identical models for the same seed, exact resume after SIGTERM,
+# predictions in input order, bad input counted and named.
+top=${NLP_TOP_BUILDDIR:-$(pwd)}
+src=${NLP_TOP_SRCDIR:-$top}
+nlpipe="$top/nlpipe"
+NLPIPE_DATA_DIR="$src/data"
+SOURCE_DATE_EPOCH=1700000000
+export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_train.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+reviews="$src/examples/reviews"
+ini="$src/examples/sentiment.ini"
+
+n=0
+failed=0
+echo "1..24"
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+fail() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	failed=$((failed + 1))
+	[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
+}
+check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+
+train() { "$nlpipe" -q train --set train.threads=2 "$@" 2>"$tmp/err"; }
+
+train "$ini" "$reviews" -o "$tmp/a.nlp"
+check "train exits 0" '[ $? -eq 0 ]'
+check "the model is written" '[ -s "$tmp/a.nlp" ]'
+check "a checkpoint is written beside it" '[ -s "$tmp/a.nlp.ckpt" ]'
+train "$ini" "$reviews" -o "$tmp/b.nlp"
+check "same data, seed and threads: byte-identical model" 'cmp -s "$tmp/a.nlp" "$tmp/b.nlp"'
+train --set train.seed=7 "$ini" "$reviews" -o "$tmp/c.nlp"
+check "another seed: another model" '! cmp -s "$tmp/a.nlp" "$tmp/c.nlp"'
+ls "$tmp" | grep -q tmp
+check "no temporary files are left" '[ $? -ne 0 ]'
+
+"$nlpipe" predict "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/pred.tsv" 2>"$tmp/err"
+check "predict exits 0" '[ $? -eq 0 ]'
+check "one row per unlabelled file" '[ "$(wc -l <"$tmp/pred.tsv")" -eq "$(ls "$src/examples/unlabelled" | wc -l)" ]'
+check "rows are path, label, probability" \
+	'awk -F"\t" "NF != 3 || (\$2 != \"pos\" && \$2 != \"neg\") || \$3 < 0.5 || \$3 > 1 { bad = 1 } END { exit bad }" "$tmp/pred.tsv"'
+check "rows come in input order" 'cut -f1 "$tmp/pred.tsv" | sort -c 2>/dev/null'
+"$nlpipe" eval --json "$tmp/a.nlp" "$reviews" >"$tmp/eval.json" 2>"$tmp/err"
+check "eval exits 0" '[ $? -eq 0 ]'
+acc=$(sed -n 's/.*"accuracy": *\([0-9.e-]*\).*/\1/p' "$tmp/eval.json")
+check "eval: accuracy on the training corpus >= 0.9 (got $acc)" 'awk "BEGIN { exit !($acc >= 0.9) }"'
+"$nlpipe" -q eval --report "$tmp/report.html" "$tmp/a.nlp" "$reviews" >/dev/null 2>"$tmp/err"
+check "eval --report writes one self-contained page" 'grep -q "<svg" "$tmp/report.html" && ! grep -q "src=\"http" "$tmp/report.html"'
+
+# Bad input is named and counted; the rest is still classified.
+mkdir "$tmp/mixed"
+cp "$src/examples/unlabelled/"*.txt "$tmp/mixed/"
+printf 'ELF\000\001\002 binary \000 junk' >"$tmp/mixed/binary.txt"
+printf 'the the the\n' >"$tmp/mixed/stopwords-only.txt"
+"$nlpipe" predict -o "$tmp/mixed.tsv" "$tmp/a.nlp" "$tmp/mixed" 2>"$tmp/err"
+check "predict with bad files exits 2" '[ $? -eq 2 ]'
+check "the binary file is named" 'grep -q "binary.txt" "$tmp/err"'
+check "a document with no tokens left is named" 'grep -q "stopwords-only.txt: not classified" "$tmp/err"'
+check "the good files are still classified (-o written)" \
+	'[ "$(wc -l <"$tmp/mixed.tsv")" -eq "$(ls "$src/examples/unlabelled" | wc -l)" ]'
+
+# Exact resume: interrupt a long run, resume it, compare with an uninterrupted one.
+long="--set train.epochs=40 --set train.early_stopping=0"
+train $long "$ini" "$reviews" -o "$tmp/full.nlp"
+"$nlpipe" -q train --set train.threads=2 $long "$ini" "$reviews" -o "$tmp/cut.nlp" 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -TERM $pid 2>/dev/null
+wait $pid
+st=$?
+if [ $st -eq 130 ]; then
+	check "SIGTERM: a resume command is printed" 'grep -q "resume with: nlpipe train --resume" "$tmp/err"'
+	"$nlpipe" -q train --resume "$tmp/cut.nlp.ckpt" "$ini" "$reviews" -o "$tmp/cut.nlp" 2>"$tmp/err"
+	check "resume finishes" '[ $? -eq 0 ]'
+	check "interrupted and resumed: byte-identical to the uninterrupted model" 'cmp -s "$tmp/full.nlp" "$tmp/cut.nlp"'
+else
+	n=$((n + 3))
+	echo "ok $((n - 2)) # SKIP the run ended (status $st) before it could be interrupted"
+	echo "ok $((n - 1)) # SKIP no interruption"
+	echo "ok $n # SKIP no interruption"
+fi
+"$nlpipe" train --resume "$tmp/a.nlp" "$ini" "$reviews" -o "$tmp/x.nlp" 2>"$tmp/err"
+check "resuming from a model, not a checkpoint, is refused" '[ $? -eq 1 ] && grep -q "not a checkpoint" "$tmp/err"'
+
+# Data problems.
+mkdir -p "$tmp/one/pos"
+cp "$reviews/pos/"000*.txt "$tmp/one/pos/"
+"$nlpipe" train "$ini" "$tmp/one" -o "$tmp/one.nlp" 2>"$tmp/err"
+check "one label only: exit 2, explained" '[ $? -eq 2 ] && grep -q "at least two" "$tmp/err"'
+"$nlpipe" train "$ini" "$tmp/nowhere" -o "$tmp/n.nlp" 2>"$tmp/err"
+check "missing data: the path is named" '[ $? -ne 0 ] && grep -q "$tmp/nowhere" "$tmp/err"'
+"$nlpipe" predict "$tmp/nowhere.nlp" "$src/examples/unlabelled" 2>"$tmp/err" >/dev/null
+check "missing model: exit 2, named" '[ $? -eq 2 ] && grep -q "nowhere.nlp" "$tmp/err"'
+
+[ "$failed" -eq 0 ]
