@@ -678,6 +678,7 @@ static void test_section_damage(void)
 int main(int argc, char **argv)
 {
 	const char *bd = getenv("NLP_TOP_BUILDDIR");
+	/* hundreds of atomic (fsynced) writes: prefer a memory file system */
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(toy_dir, sizeof toy_dir, "%s/tests/model/mods", bd ? bd : ".");
@@ -686,7 +687,10 @@ int main(int argc, char **argv)
 		snprintf(input_file, sizeof input_file, "/dev/null");
 		return write_model(argv[2], NULL) ? 1 : 0;
 	}
-	snprintf(dir, sizeof dir, "%s/nlp-model-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(dir, sizeof dir, "%s/nlp-model-XXXXXX",
+	         tmp && *tmp                     ? tmp
+	         : access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+	                                         : "/tmp");
 	if (!mkdtemp(dir)) {
 		printf("Bail out! cannot make a temporary folder: %s\n", strerror(errno));
 		return 1;
