@@ -182,14 +182,25 @@ static void print_text(const nlp_model *m, FILE *out)
 		} else {
 			fprintf(out, "%12s  %s\n", "-", "-");
 		}
-		for (uint32_t k = 0; k < st->n_blocks; k++) {
+		for (uint32_t k = 0, col = 0; k < st->n_blocks; k++) {
 			const nlp_model_block *b = &st->blocks[k];
-			fputs(k ? ", " : "      blocks: ", out);
-			put_text(out, b->name);
+			char shape[64];
 			if (b->rows || b->cols)
-				fprintf(out, " %u x %u", b->rows, b->cols);
+				snprintf(shape, sizeof shape, " %u x %u", b->rows, b->cols);
 			else
-				fprintf(out, " %llu", (unsigned long long)b->count);
+				snprintf(shape, sizeof shape, " %llu",
+				         (unsigned long long)b->count);
+			/* wrap before 90 columns */
+			if (k && col + strlen(b->name) + strlen(shape) + 2 > 90) {
+				fputs(",\n              ", out);
+				col = 14;
+			} else {
+				fputs(k ? ", " : "      blocks: ", out);
+				col += k ? 2 : 14;
+			}
+			put_text(out, b->name);
+			fputs(shape, out);
+			col += (uint32_t)(strlen(b->name) + strlen(shape));
 		}
 		if (st->n_blocks)
 			fputc('\n', out);
