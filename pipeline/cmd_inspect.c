@@ -360,11 +360,11 @@ int cmd_inspect(int argc, char **argv)
 		print_json(m, stdout, check);
 	else
 		print_text(m, stdout);
-	if (check)
-		cli_info("%s: loads with the installed modules", argv[optind]);
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_error("cannot write the output");
 		rc = EXIT_DATA;
+	} else if (check) {
+		cli_info("%s: loads with the installed modules", argv[optind]);
 	}
 out:
 	nlp_model_free(m);
