@@ -378,6 +378,11 @@ static int emb_read_pretrained(embedding *e, nlp_err *err)
 	rc = embedding_read_vec(e->w, e->found, &e->n_found, &e->pre_sd, &e->words, e->dim, f,
 	                        e->pretrained, err);
 	fclose(f);
+	if (rc && err) {
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		nlp_err_set(err, rc, "[%s] pretrained vectors: %s", e->name, msg);
+	}
 	return rc;
 }
 
