@@ -161,6 +161,53 @@ static void test_sparse(void)
 	nlp_optim_free(o);
 }
 
+/* A sparse block with every row touched updates exactly like a dense one,
+ * for every rule (with weight decay, clipping and a schedule). */
+static void test_sparse_equals_dense(void)
+{
+	const nlp_optim_kind kinds[] = {NLP_OPTIM_SGD, NLP_OPTIM_ADAM, NLP_OPTIM_ADAMW};
+	enum { V = 5, D = 4 };
+
+	for (int k = 0; k < 3; k++) {
+		float wd[V * D], gd[V * D], ws[V * D], gs[V * D];
+		int32_t touched[V] = {3, 0, 4, 1, 2};
+		nlp_param_block bd = {.name = "t", .count = V * D, .decay = 1};
+		nlp_param_block bs = {.name = "t",
+		                      .count = V * D,
+		                      .decay = 1,
+		                      .rows = V,
+		                      .cols = D,
+		                      .touched = touched,
+		                      .n_touched = V};
+		nlp_params pd = {wd, gd, V * D, &bd, 1}, ps = {ws, gs, V * D, &bs, 1};
+		nlp_optim *od = NULL, *os = NULL;
+		nlp_optim_config c;
+		nlp_err err = {0};
+		nlp_rng r;
+		char what[100];
+
+		nlp_optim_config_default(&c);
+		c.kind = kinds[k], c.lr = 0.1, c.weight_decay = 0.05, c.clip_norm = 1.0;
+		c.schedule = NLP_LR_LINEAR, c.warmup_steps = 2, c.total_steps = 8;
+		nlp_rng_seed(&r, 11);
+		for (int i = 0; i < V * D; i++)
+			wd[i] = ws[i] = nlp_rng_normal(&r);
+		nlp_optim_new(&od, &c, &pd, 1, &err);
+		nlp_optim_new(&os, &c, &ps, 1, &err);
+		for (int s = 0; s < 6; s++) {
+			for (int i = 0; i < V * D; i++)
+				gd[i] = gs[i] = nlp_rng_normal(&r);
+			nlp_optim_step(od, &pd, 1, NULL, &err);
+			nlp_optim_step(os, &ps, 1, NULL, &err);
+		}
+		snprintf(what, sizeof what, "%s: all rows touched = dense, bit for bit",
+		         nlp_optim_kind_name(kinds[k]));
+		ok(memcmp(wd, ws, sizeof wd) == 0, what);
+		nlp_optim_free(od);
+		nlp_optim_free(os);
+	}
+}
+
 static void test_schedule_and_clip(void)
 {
 	nlp_optim_config c;
@@ -390,6 +437,7 @@ int main(void)
 	fx_load();
 	test_fixtures();
 	test_sparse();
+	test_sparse_equals_dense();
 	test_schedule_and_clip();
 	test_save_load();
 	test_errors();
