@@ -1387,10 +1387,15 @@ static int stage_fill(nlp_model *m, size_t i, const nlp_stage_class *cls, void *
 	char msg[sizeof err->msg];
 	int out_dim = 0, rc;
 
-	if (!ops->setup || !ops->params)
-		return nlp_err_set(err, NLP_EPLUGIN,
-		                   "%s: stage %s (%s): the class has no setup or params function",
-		                   m->path, st->name, cls->name);
+	/* A class with train ops but no setup/params only keeps state (a
+	 * document stage saving what it read); it has no parameters. */
+	if ((!ops->setup || !ops->params) && st->n_params)
+		return nlp_err_set(
+		        err, NLP_EDATA,
+		        "%s: stage %s (%s): the file holds %llu parameters but the class "
+		        "has none (model saved with %s %s)",
+		        m->path, st->name, cls->name, (unsigned long long)st->n_params, st->module,
+		        st->module_version);
 	if (ops->load) {
 		rc = ops->load(self, &c, err);
 		if (rc) {
@@ -1405,6 +1410,8 @@ static int stage_fill(nlp_model *m, size_t i, const nlp_stage_class *cls, void *
 		                   "(model saved with %s %s)",
 		                   m->path, st->name, cls->name, (size_t)(c.end - c.p), st->module,
 		                   st->module_version);
+	if (!ops->setup || !ops->params)
+		return NLP_OK;
 	rc = ops->setup(self, *in_dim, (int)m->n_labels, &out_dim, err);
 	if (rc) {
 		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
@@ -1582,6 +1589,8 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 		c.end = state.data + state.len;
 		if (ops->load && (rc = ops->load(self, &c, err)))
 			goto out;
+		if (!ops->setup || !ops->params)
+			goto out; /* state only */
 		if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
 			goto out;
 		ops->params(src, &from);

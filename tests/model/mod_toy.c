@@ -394,7 +394,134 @@ static const nlp_train_ops head_train = {
         head_forward,          head_loss, head_backward, NULL,        NULL,
 };
 
+/* ---- toy_keep: a document stage with learned state and no parameters:
+ * drops the words seen in 2+ training documents' tokens (counted by
+ * observe), a list kept by save/load. ---- */
+
+typedef struct keep {
+	char **words;
+	int *count;
+	int n, cap;
+} keep;
+
+static int keep_create(void **self, const nlp_config *cfg, nlp_err *err)
+{
+	*self = calloc(1, sizeof(keep));
+	return *self ? NLP_OK : nlp_err_set(err, NLP_ENOMEM, "out of memory");
+}
+
+static void keep_clear(keep *k)
+{
+	for (int i = 0; i < k->n; i++)
+		free(k->words[i]);
+	k->n = 0;
+}
+
+static void keep_destroy(void *self)
+{
+	keep *k = self;
+	keep_clear(k);
+	free(k->words);
+	free(k->count);
+	free(k);
+}
+
+static int keep_bump(keep *k, const char *w, int by)
+{
+	for (int i = 0; i < k->n; i++)
+		if (!strcmp(k->words[i], w))
+			return k->count[i] += by, NLP_OK;
+	if (k->n == k->cap) {
+		int cap = k->cap ? 2 * k->cap : 16;
+		char **nw = realloc(k->words, (size_t)cap * sizeof *nw);
+		int *nc = nw ? realloc(k->count, (size_t)cap * sizeof *nc) : NULL;
+		if (nw)
+			k->words = nw;
+		if (!nc)
+			return NLP_ENOMEM;
+		k->count = nc;
+		k->cap = cap;
+	}
+	if (!(k->words[k->n] = malloc(strlen(w) + 1)))
+		return NLP_ENOMEM;
+	strcpy(k->words[k->n], w);
+	k->count[k->n++] = by;
+	return NLP_OK;
+}
+
+static int keep_drops(const keep *k, const char *w)
+{
+	for (int i = 0; i < k->n; i++)
+		if (!strcmp(k->words[i], w))
+			return k->count[i] >= 2;
+	return 0;
+}
+
+static int keep_process(void *self, nlp_doc *doc, nlp_err *err)
+{
+	for (size_t i = 0; i < doc->in->n; i++)
+		if (!keep_drops(self, nlp_token(doc->in, i)) &&
+		    nlp_tokens_push(doc->out, nlp_token(doc->in, i), doc->in->tlen[i]))
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	return NLP_OK;
+}
+
+static int keep_observe(void *self, const nlp_doc *doc, nlp_err *err)
+{
+	for (size_t i = 0; i < doc->in->n; i++)
+		if (keep_bump(self, nlp_token(doc->in, i), 1))
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	return NLP_OK;
+}
+
+static int keep_save(void *self, nlp_buf *out, nlp_err *err)
+{
+	keep *k = self;
+	uint32_t n = 0;
+	int rc;
+
+	for (int i = 0; i < k->n; i++)
+		n += k->count[i] >= 2;
+	rc = nlp_buf_put_u32(out, n);
+	for (int i = 0; i < k->n && !rc; i++)
+		if (k->count[i] >= 2)
+			rc = nlp_buf_put_str(out, k->words[i]);
+	return rc ? nlp_err_set(err, rc, "out of memory") : NLP_OK;
+}
+
+static int keep_load(void *self, nlp_cursor *in, nlp_err *err)
+{
+	keep *k = self;
+	uint32_t n;
+
+	keep_clear(k);
+	if (nlp_cursor_get_u32(in, &n) || n > 100000)
+		return nlp_err_set(err, NLP_EDATA, "toy_keep: bad word count");
+	for (uint32_t i = 0; i < n; i++) {
+		const char *s;
+		uint32_t len;
+		char w[65];
+		if (nlp_cursor_get_str(in, &s, &len, 64))
+			return nlp_err_set(err, NLP_EDATA, "toy_keep: bad word %u", i);
+		memcpy(w, s, len);
+		w[len] = '\0';
+		if (keep_bump(k, w, 2))
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	return NLP_OK;
+}
+
+static const nlp_train_ops keep_train = {
+        .struct_size = sizeof(nlp_train_ops),
+        .observe = keep_observe,
+        .save = keep_save,
+        .load = keep_load,
+};
+
 static const nlp_stage_class toy_classes[] = {
+        {sizeof(nlp_stage_class), "toy_keep", "drops words seen twice in training (state only)",
+         NULL, NLP_KIND_TOKENS, NLP_KIND_TOKENS, keep_create, keep_destroy, keep_process,
+         &keep_train},
         {sizeof(nlp_stage_class), "toy_split", "whitespace splitter", split_options, NLP_KIND_TEXT,
          NLP_KIND_TOKENS, split_create, plain_destroy, split_process, NULL},
         {sizeof(nlp_stage_class), "toy_embed", "toy embedding", embed_options, NLP_KIND_TOKENS,

@@ -553,6 +553,75 @@ static void test_mismatch(void)
 	nlp_host_free(h);
 }
 
+/* A document stage with learned state and no parameters (train ops with
+ * observe/save/load only) round-trips its state. */
+static void test_state_only(void)
+{
+	static const char text[] = "[pipeline]\nstages = split, keep, embed, head\n"
+	                           "[split]\ntype = toy_split\n[keep]\ntype = toy_keep\n"
+	                           "[embed]\ntype = toy_embed\n[head]\ntype = toy_head\n";
+	nlp_host *h = toy_host(1), *h2 = toy_host(1);
+	nlp_ini *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_worker *w = NULL;
+	nlp_model *m = NULL;
+	nlp_err err = {0};
+	const nlp_tokens *t = NULL;
+	char got[256] = "";
+	int rc, in_dim = 0;
+
+	rc = nlp_ini_parse(&ini, "keep.ini", text, strlen(text), &err);
+	if (!rc)
+		rc = nlp_pipeline_new(&p, h, ini, &err);
+	if (!rc)
+		rc = nlp_worker_new(&w, p, &err);
+	for (int j = 0; j < N_DOCS && !rc; j++) {
+		nlp_doc d = {0};
+		rc = nlp_worker_run(w, 1, "doc", docs[j], strlen(docs[j]), &t, NULL, NULL, &err);
+		d.in = (nlp_tokens *)t;
+		if (!rc)
+			rc = nlp_pipeline_stage_class(p, 1)->train->observe(
+			        nlp_pipeline_stage_instance(p, 1), &d, &err);
+	}
+	nlp_worker_free(w);
+	w = NULL;
+	for (size_t i = 2; i < 4 && !rc; i++) {
+		int out_dim = 0;
+		rc = nlp_pipeline_stage_class(p, i)->train->setup(nlp_pipeline_stage_instance(p, i),
+		                                                  in_dim, 3, &out_dim, &err);
+		in_dim = out_dim;
+	}
+	if (!rc)
+		rc = nlp_model_save(path_in("keep.nlpm"), p, labels, 3, NULL, NULL, &err);
+	if (!rc)
+		rc = nlp_model_load(&m, path_in("keep.nlpm"), h2, &err);
+	is_int(rc, NLP_OK, "a pipeline with a state-only document stage saves and loads");
+	if (rc) {
+		diag("%s", err.msg);
+		skip(2, "no model");
+	} else {
+		ok(m->stages[1].trainable && m->stages[1].n_params == 0 &&
+		           m->stages[1].state_len > 4,
+		   "its state is stored, with no parameters");
+		rc = nlp_worker_new(&w, m->pipeline, &err);
+		if (!rc)
+			rc = nlp_worker_run(w, 2, "doc", docs[0], strlen(docs[0]), &t, NULL, NULL,
+			                    &err);
+		for (size_t i = 0; !rc && i < t->n; i++) {
+			strcat(got, i ? " " : "");
+			strncat(got, nlp_token(t, i), 64);
+		}
+		is_str(rc ? err.msg : got, "the was", "the loaded stage drops what it learned");
+	}
+	nlp_worker_free(w);
+	nlp_model_free(m);
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	nlp_host_free(h);
+	nlp_host_free(h2);
+	unlink(path_in("keep.nlpm"));
+}
+
 /* A value that would not read back from INI text is refused at save. */
 static void test_unstorable(void)
 {
@@ -703,6 +772,7 @@ int main(int argc, char **argv)
 	test_mismatch();
 	test_module_version();
 	test_unstorable();
+	test_state_only();
 	test_truncation();
 	test_section_damage();
 	{
