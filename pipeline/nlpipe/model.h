@@ -196,7 +196,9 @@ int nlp_model_read(nlp_model **out, const char *path, nlp_err *err);
  * trainable stage in order: train->load(state), train->setup(in_dim,
  * n_labels), check the parameter layout against the file, copy the
  * parameters in.  in_dim is 0 for the first trainable stage and the
- * previous one's out_dim after that. */
+ * previous one's out_dim after that.  A class with train ops but no
+ * setup/params (state only, no parameters) gets load() alone.  Messages
+ * about what was dropped or differs (module versions) go to m->warnings. */
 int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err);
 /* nlp_model_read + nlp_model_build. */
 int nlp_model_load(nlp_model **out, const char *path, nlp_host *h, nlp_err *err);
