@@ -461,6 +461,22 @@ static int looks_binary(const unsigned char *s, size_t n)
 
 static void count_doc(nlp_reader *r, const nlp_document *d)
 {
+	size_t ctl = 0;
+
+	for (size_t i = 0; i < d->len; i++) {
+		unsigned char c = (unsigned char)d->text[i];
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+		    c == 0x7f)
+			ctl++;
+	}
+	r->s.control += ctl;
+	if (d->replaced)
+		say(r, 0, "%s: %zu invalid byte%s replaced by U+FFFD", d->name, d->replaced,
+		    d->replaced == 1 ? "" : "s");
+	if (ctl)
+		say(r, 0, "%s: %zu control byte%s (kept)", d->name, ctl, ctl == 1 ? "" : "s");
+	if (d->latin1)
+		say(r, 0, "%s: not UTF-8, read as Latin-1", d->name);
 	r->s.docs++;
 	r->s.bytes += d->raw_len;
 	r->s.replaced += d->replaced;

@@ -54,3 +54,33 @@ dist_stopwords_DATA = \
 	data/stopwords/spanish.txt \
 	data/stopwords/swedish.txt \
 	data/stopwords/turkish.txt
+
+check_PROGRAMS += tests/preprocess/t_stemmer
+tests_preprocess_t_stemmer_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
+tests_preprocess_t_stemmer_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+tests_preprocess_t_stemmer_LDADD = $(NLP_TEXT_TEST_LIBS) $(ZLIB_LIBS)
+TESTS += tests/preprocess/t_stemmer
+
+check_PROGRAMS += tests/preprocess/t_stopwords tests/preprocess/t_ngrams tests/preprocess/t_negation
+tests_preprocess_t_stopwords_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
+tests_preprocess_t_stopwords_LDADD = $(NLP_TEXT_TEST_LIBS)
+tests_preprocess_t_ngrams_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
+tests_preprocess_t_ngrams_LDADD = $(NLP_TEXT_TEST_LIBS)
+tests_preprocess_t_negation_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
+tests_preprocess_t_negation_LDADD = $(NLP_TEXT_TEST_LIBS)
+TESTS += tests/preprocess/t_stopwords tests/preprocess/t_ngrams tests/preprocess/t_negation
+noinst_HEADERS += tests/preprocess/toks.h
+
+check_PROGRAMS += tests/preprocess/t_reader
+tests_preprocess_t_reader_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
+tests_preprocess_t_reader_LDADD = libnlpipe.la
+TESTS += tests/preprocess/t_reader
+
+check_PROGRAMS += tests/preprocess/t_pipeline
+tests_preprocess_t_pipeline_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
+tests_preprocess_t_pipeline_LDADD = libnlpipe.la
+TESTS += tests/preprocess/t_pipeline
+EXTRA_DIST += tests/preprocess/sentiment.ini
+
+TESTS += tests/preprocess/t_tokenize.sh
+EXTRA_DIST += tests/preprocess/t_tokenize.sh

@@ -101,6 +101,7 @@ typedef struct nlp_reader_stats {
 	uint64_t replaced;      /* invalid bytes replaced by U+FFFD */
 	uint64_t latin1;        /* documents read as Latin-1 under encoding = auto */
 	uint64_t unknown_label; /* documents whose label is not in a fixed label list */
+	uint64_t control;       /* control bytes (not TAB, LF, CR, FF, VT) kept in the text */
 	/* skipped, by reason */
 	uint64_t binary;     /* NUL bytes, or binary-looking */
 	uint64_t too_large;  /* over max_doc_bytes */

@@ -66,7 +66,8 @@ int main(void)
 	is_str(t1("\xef\xac\x81nal"), "final", "NFKC expands the fi ligature");
 	text_tok_defaults(&o);
 	o.normalization = TOK_NORM_NFC;
-	is_str(tok(&o, "\xef\xac\x81nal", 6), "final", "NFC: case folding still expands the ligature");
+	is_str(tok(&o, "\xef\xac\x81nal", 6), "final",
+	       "NFC: case folding still expands the ligature");
 	o.casefold = 0;
 	is_str(tok(&o, "\xef\xac\x81nal", 6), "\xef\xac\x81nal", "NFC without folding keeps it");
 	is_str(t1("cafe\xcc\x81 CAF\xc3\x89"), "caf\xc3\xa9 caf\xc3\xa9",
