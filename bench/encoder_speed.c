@@ -3,10 +3,11 @@
  * the PyTorch side).
  *
  *   OPENBLAS_NUM_THREADS=1 bench/encoder_speed [-c lstm|gru|rnn] [-E 128]
- *       [-H 128] [-B 32] [-T 200] [-l layers] [-b] [-f] [-x] [-n iters] [-r reps]
+ *       [-H 128] [-B 32] [-T 200] [-l layers] [-b] [-f] [-x] [-j threads] [-n iters] [-r reps]
  *
  * -b bidirectional, -f forward only (inference), -x no input gradient (as
- * behind a frozen embedding).  Prints the median over
+ * behind a frozen embedding), -j batch shards on that many threads (keep
+ * OPENBLAS_NUM_THREADS=1 then).  Prints the median over
  * reps of iters forward(+backward) passes: tokens/s and GFLOP/s counting the
  * recurrent layer as 2*G*H*(E+H) flops per token forward (x3 for training).
  */
@@ -37,8 +38,8 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	int E = 128, H = 128, B = 32, T = 200, layers = 1, bi = 0, fwd_only = 0, no_dx = 0,
-	    iters = 10, reps = 5, cell = REC_LSTM, opt;
-	while ((opt = getopt(argc, argv, "c:E:H:B:T:l:bfxn:r:h")) != -1) {
+	    threads = 1, iters = 10, reps = 5, cell = REC_LSTM, opt;
+	while ((opt = getopt(argc, argv, "c:E:H:B:T:l:bfxj:n:r:h")) != -1) {
 		switch (opt) {
 		case 'c':
 			cell = strcmp(optarg, "gru") == 0   ? REC_GRU
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
 		case 'x':
 			no_dx = 1;
 			break;
+		case 'j':
+			threads = atoi(optarg);
+			break;
 		case 'n':
 			iters = atoi(optarg);
 			break;
@@ -78,7 +82,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 			        "usage: %s [-c lstm|gru|rnn] [-E n] [-H n] [-B n] [-T n] "
-			        "[-l layers] [-b] [-f] [-x] [-n iters] [-r reps]\n",
+			        "[-l layers] [-b] [-f] [-x] [-j threads] [-n iters] [-r reps]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -95,6 +99,7 @@ int main(int argc, char **argv)
 	c.layers = layers;
 	c.bidirectional = bi;
 	c.pool = REC_POOL_LAST;
+	c.threads = threads;
 	rec_net *n = NULL;
 	nlp_err err = {0};
 	if (rec_new(&n, &c, &err)) {
@@ -142,14 +147,15 @@ int main(int argc, char **argv)
 	for (int l = 0; l < layers; l++)
 		flops += 2.0 * G * H * ((l ? H * (bi + 1) : E) + H) * (bi + 1);
 	flops *= fwd_only ? 1 : 3;
-	printf("%s E%d H%d B%d T%d layers=%d %s %s%s: %.0f tokens/s, %.1f GFLOP/s (median of %d x "
+	printf("%s E%d H%d B%d T%d layers=%d %s %s%s, %d thread(s): %.0f tokens/s, %.1f GFLOP/s "
+	       "(median of %d x "
 	       "%d passes)\n",
 	       cell == REC_LSTM  ? "lstm"
 	       : cell == REC_GRU ? "gru"
 	                         : "rnn",
 	       E, H, B, T, layers, bi ? "bi" : "uni", fwd_only ? "forward" : "forward+backward",
-	       no_dx && !fwd_only ? " (no input gradient)" : "", tok, tok * flops * 1e-9, reps,
-	       iters);
+	       no_dx && !fwd_only ? " (no input gradient)" : "", threads, tok, tok * flops * 1e-9,
+	       reps, iters);
 	free(x);
 	free(dout);
 	free(len);

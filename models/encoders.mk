@@ -14,8 +14,8 @@ models_libencoders_la_SOURCES = \
 # model), and let it if-convert float operations (-fno-trapping-math: we
 # never trap on FP exceptions; results are unchanged).
 NLP_ENCODER_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS) -fvect-cost-model=dynamic -fno-trapping-math
-models_libencoders_la_CFLAGS = $(NLP_ENCODER_CFLAGS)
-NLP_ENCODER_LIBS = models/libencoders.la libnlpipe.la $(OPENBLAS_LIBS) -lm
+models_libencoders_la_CFLAGS = $(NLP_ENCODER_CFLAGS) $(PTHREAD_LIBS)
+NLP_ENCODER_LIBS = models/libencoders.la libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
 
 plugins_LTLIBRARIES += plugins/rnn.la
 plugins_rnn_la_SOURCES = plugins/rnn.c

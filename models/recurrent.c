@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,22 @@ struct rec_net {
 	int *perm;           /* [B] window document i is the batch's document perm[i] */
 	float *outs, *douts; /* [B*Hout] pooled output / its gradient, window order */
 
+	/* Batch shards run by worker threads (threads > 1): shard k holds the
+	 * documents k, k + S, ... of the batch sorted by length. */
+	rec_net **shard;
+	int n_shards; /* allocated */
+	int used;     /* shards used by the last forward; 0: not sharded */
+	int *rows;    /* [B] batch document of each shard row, shard by shard */
+	int *slen;    /* [B] their lengths */
+	int shared_w; /* a shard: w belongs to the parent */
+	float *xin;   /* a shard: its input rows [T x Bk x in] */
+	float *dxin;  /* a shard: its output gradient rows [Bk x Hout] */
+	int *sperm;   /* [B] the batch sorted by length, longest first */
+	float *sout;  /* [B x Hout] output of a sharded forward */
+	float *sdx;   /* [T x B x in] input gradient of a sharded backward */
+	size_t cap_xin, cap_dxin, cap_rows, cap_slen, cap_sperm, cap_sout, cap_sdx;
+	nlp_rng rng; /* a shard: its dropout stream */
+
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
 	int T, Tin, B, gathered, permuted, trained, dropped;
@@ -95,6 +112,8 @@ int rec_out_dim(const rec_net *n)
 void rec_set_naive(rec_net *n, int naive)
 {
 	n->c.naive = naive;
+	for (int k = 0; k < n->n_shards; k++)
+		n->shard[k]->c.naive = naive;
 }
 
 static int layer_in(const rec_net *n, int l)
@@ -270,7 +289,18 @@ void rec_free(rec_net *n)
 	free(n->blocks);
 	free(n->names);
 	free(n->bsum);
-	free(n->w);
+	for (int k = 0; k < n->n_shards; k++)
+		rec_free(n->shard[k]);
+	free(n->shard);
+	free(n->rows);
+	free(n->slen);
+	free(n->sperm);
+	free(n->sout);
+	free(n->sdx);
+	free(n->xin);
+	free(n->dxin);
+	if (!n->shared_w)
+		free(n->w);
 	free(n->g);
 	free(n);
 }
@@ -451,8 +481,8 @@ static const float *layer_x(const rec_net *n, int l)
 	return n->dropped ? n->xd[l] : n->y[l - 1];
 }
 
-int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
-                int training, nlp_rng *rng, nlp_err *err)
+static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                   int training, nlp_rng *rng, nlp_err *err)
 {
 	int rc = NLP_OK;
 	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
@@ -537,7 +567,7 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 	return rc;
 }
 
-int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
+static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 {
 	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
 	const int T = n->T, B = n->B;
@@ -624,5 +654,234 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 		}
 	}
 	*dxo = n->dx;
+	return NLP_OK;
+}
+
+/* ---- Batch shards on worker threads ---- */
+
+enum { REC_MIN_SHARD_ROWS = 8 };
+
+typedef struct shard_job {
+	rec_net *s;
+	int Tk, Bk, training;
+	nlp_rng *rng;
+	const float **out;
+	int want_dx;
+	const float *dx;
+	int rc;
+	nlp_err err;
+} shard_job;
+
+static void *shard_forward_main(void *arg)
+{
+	shard_job *j = arg;
+	j->rc = fwd_one(j->s, j->out, j->s->xin, j->Tk, j->Bk, j->s->slen, j->training, j->rng,
+	                &j->err);
+	return NULL;
+}
+
+static void *shard_backward_main(void *arg)
+{
+	shard_job *j = arg;
+	rec_net *s = j->s;
+	memset(s->g, 0, s->count * sizeof(float));
+	j->rc = bwd_one(s, j->want_dx ? &j->dx : NULL, s->dxin, &j->err);
+	return NULL;
+}
+
+/* Run fn on every job: job 0 on this thread, the others on new threads. */
+static int run_jobs(shard_job *jobs, int S, void *(*fn)(void *), nlp_err *err)
+{
+	pthread_t th[64];
+	int started[64] = {0};
+	for (int k = 1; k < S; k++)
+		started[k] = pthread_create(&th[k], NULL, fn, &jobs[k]) == 0;
+	for (int k = 1; k < S; k++)
+		if (!started[k])
+			fn(&jobs[k]); /* no thread: do it here */
+	fn(&jobs[0]);
+	for (int k = 1; k < S; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	for (int k = 0; k < S; k++)
+		if (jobs[k].rc != NLP_OK) {
+			if (err)
+				*err = jobs[k].err;
+			return jobs[k].rc;
+		}
+	return NLP_OK;
+}
+
+static int make_shards(rec_net *n, int S, nlp_err *err)
+{
+	if (n->n_shards >= S)
+		return NLP_OK;
+	rec_net **sh = realloc(n->shard, (size_t)S * sizeof *sh);
+	if (!sh)
+		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+	n->shard = sh;
+	rec_config c = n->c;
+	c.threads = 1;
+	while (n->n_shards < S) {
+		rec_net *s = NULL;
+		int rc = rec_new(&s, &c, err);
+		if (rc != NLP_OK)
+			return rc;
+		free(s->w);
+		s->w = n->w;
+		s->shared_w = 1;
+		n->shard[n->n_shards++] = s;
+	}
+	return NLP_OK;
+}
+
+/* Number of shards for a batch of B documents. */
+static int shard_count(const rec_net *n, int B)
+{
+	int S = n->c.threads;
+	if (S > 64)
+		S = 64;
+	if (S > B / REC_MIN_SHARD_ROWS)
+		S = B / REC_MIN_SHARD_ROWS;
+	return S > 1 ? S : 0;
+}
+
+int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                int training, nlp_rng *rng, nlp_err *err)
+{
+	const int S = shard_count(n, B), in = n->c.in, Ho = n->Hout;
+	int rc;
+	n->used = 0;
+	n->trained = 0;
+	if (!S)
+		return fwd_one(n, out, x, T, B, len, training, rng, err);
+	if (T < 0)
+		return nlp_err_set(err, NLP_EDATA, "recurrent encoder: bad batch shape %d x %d", T,
+		                   B);
+	for (int b = 0; b < B; b++)
+		if (len[b] < 0 || len[b] > T)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "recurrent encoder: document %d of the batch has length "
+			                   "%d, outside [0, %d]",
+			                   b, len[b], T);
+	if ((rc = make_shards(n, S, err)))
+		return rc;
+	if (nk_grow(&n->rows, &n->cap_rows, (size_t)B, sizeof(int)) ||
+	    nk_grow(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
+	    nk_grow(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)) ||
+	    nk_grow(&n->sout, &n->cap_sout, (size_t)B * Ho, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+	/* Longest first (stable), dealt round-robin: shards get similar lengths
+	 * and each shard's rows stay sorted. */
+	for (int b = 0; b < B; b++) {
+		int i = b;
+		while (i > 0 && len[n->sperm[i - 1]] < len[b]) {
+			n->sperm[i] = n->sperm[i - 1];
+			i--;
+		}
+		n->sperm[i] = b;
+	}
+	shard_job jobs[64];
+	const float *souts[64];
+	int r = 0;
+	for (int k = 0; k < S; k++) {
+		rec_net *s = n->shard[k];
+		const int Bk = (B - k + S - 1) / S;
+		int Tk = 0;
+		for (int i = 0; i < Bk; i++) {
+			const int b = n->sperm[k + i * S];
+			n->rows[r + i] = b;
+			n->slen[r + i] = len[b];
+			Tk = len[b] > Tk ? len[b] : Tk;
+		}
+		const size_t need = (size_t)Tk * Bk * in;
+		if (nk_grow(&s->xin, &s->cap_xin, need, sizeof(float)) ||
+		    nk_grow(&s->dxin, &s->cap_dxin, (size_t)Bk * Ho, sizeof(float)) ||
+		    nk_grow(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)))
+			return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		memcpy(s->slen, n->slen + r, (size_t)Bk * sizeof(int));
+		for (int t = 0; t < Tk; t++)
+			for (int i = 0; i < Bk; i++) {
+				float *d = s->xin + ((size_t)t * Bk + i) * in;
+				if (t < s->slen[i])
+					memcpy(d, x + ((size_t)t * B + n->rows[r + i]) * in,
+					       (size_t)in * sizeof(float));
+				else
+					memset(d, 0, (size_t)in * sizeof(float));
+			}
+		if (rng)
+			nlp_rng_seed(&s->rng, nlp_rng_next(rng));
+		jobs[k] = (shard_job){.s = s,
+		                      .Tk = Tk,
+		                      .Bk = Bk,
+		                      .training = training,
+		                      .out = &souts[k],
+		                      .rng = rng ? &s->rng : NULL};
+		r += Bk;
+	}
+	rc = run_jobs(jobs, S, shard_forward_main, err);
+	if (rc != NLP_OK)
+		return rc;
+	r = 0;
+	for (int k = 0; k < S; k++) {
+		for (int i = 0; i < jobs[k].Bk; i++)
+			memcpy(n->sout + (size_t)n->rows[r + i] * Ho, souts[k] + (size_t)i * Ho,
+			       (size_t)Ho * sizeof(float));
+		r += jobs[k].Bk;
+	}
+	n->used = S;
+	n->B = B;
+	n->Tin = T;
+	n->trained = training;
+	*out = n->sout;
+	return NLP_OK;
+}
+
+int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
+{
+	if (!n->used)
+		return bwd_one(n, dxo, dout, err);
+	if (!n->trained)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "recurrent encoder: backward without a training forward");
+	const int S = n->used, B = n->B, in = n->c.in, Ho = n->Hout;
+	shard_job jobs[64];
+	int r = 0;
+	for (int k = 0; k < S; k++) {
+		rec_net *s = n->shard[k];
+		const int Bk = (B - k + S - 1) / S;
+		for (int i = 0; i < Bk; i++)
+			memcpy(s->dxin + (size_t)i * Ho, dout + (size_t)n->rows[r + i] * Ho,
+			       (size_t)Ho * sizeof(float));
+		jobs[k] = (shard_job){.s = s, .Bk = Bk, .want_dx = dxo != NULL};
+		r += Bk;
+	}
+	int rc = run_jobs(jobs, S, shard_backward_main, err);
+	if (rc != NLP_OK)
+		return rc;
+	/* Gradients: shard by shard, in a fixed order (deterministic). */
+	for (int k = 0; k < S; k++) {
+		const float *g = n->shard[k]->g;
+		for (size_t i = 0; i < n->count; i++)
+			n->g[i] += g[i];
+	}
+	if (!dxo)
+		return NLP_OK;
+	if (nk_grow(&n->sdx, &n->cap_sdx, (size_t)n->Tin * B * in, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+	memset(n->sdx, 0, (size_t)n->Tin * B * in * sizeof(float));
+	r = 0;
+	for (int k = 0; k < S; k++) {
+		const int Bk = jobs[k].Bk;
+		for (int i = 0; i < Bk; i++) {
+			const int b = n->rows[r + i], L = n->slen[r + i];
+			for (int t = 0; t < L; t++)
+				memcpy(n->sdx + ((size_t)t * B + b) * in,
+				       jobs[k].dx + ((size_t)t * Bk + i) * in,
+				       (size_t)in * sizeof(float));
+		}
+		r += Bk;
+	}
+	*dxo = n->sdx;
 	return NLP_OK;
 }

@@ -136,6 +136,9 @@ typedef struct rec_config {
 	float forget_bias; /* LSTM: added to b_ih's forget slice at init */
 	int max_tokens;    /* 0: no limit */
 	int truncate;      /* enum rec_trunc */
+	int threads;       /* > 1: split batches of >= 8 * threads documents into
+	                    * that many shards run on worker threads (run
+	                    * OpenBLAS single-threaded then) */
 	int naive;         /* reference kernels (tests) */
 } rec_config;
 

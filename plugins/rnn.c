@@ -20,48 +20,26 @@ typedef struct rnn_stage {
 	int in_T; /* steps of the last forward's input */
 } rnn_stage;
 
-#define REC_COMMON_OPTIONS                                                                         \
-	{"hidden", NLP_OPT_INT, "128", 1, 65536, NULL, "hidden units per direction"},              \
-	        {"layers", NLP_OPT_INT, "1", 1, 64, NULL, "stacked layers"},                       \
-	        {"bidirectional",                                                                  \
-	         NLP_OPT_BOOL,                                                                     \
-	         "false",                                                                          \
-	         0,                                                                                \
-	         0,                                                                                \
-	         NULL,                                                                             \
-	         "also run a reverse direction (from each document's last real token)"},           \
-	        {"dropout",                                                                        \
-	         NLP_OPT_FLOAT,                                                                    \
-	         "0",                                                                              \
-	         0,                                                                                \
-	         0.95,                                                                             \
-	         NULL,                                                                             \
-	         "dropout between layers while training (inverted; off at inference)"},            \
-	        {"pooling",                                                                        \
-	         NLP_OPT_ENUM,                                                                     \
-	         "last",                                                                           \
-	         0,                                                                                \
-	         0,                                                                                \
-	         "last|mean|max|attention",                                                        \
-	         "how the output sequence becomes one vector per document"},                       \
-	        {"attention_dim",                                                                  \
-	         NLP_OPT_INT,                                                                      \
-	         "0",                                                                              \
-	         0,                                                                                \
-	         65536,                                                                            \
-	         NULL,                                                                             \
-	         "attention pooling width (0: the output width)"},                                 \
-	        {"max_tokens",                                                                     \
-	         NLP_OPT_INT,                                                                      \
-	         "0",                                                                              \
-	         0,                                                                                \
-	         1e9,                                                                              \
-	         NULL,                                                                             \
-	         "keep at most this many tokens per document (0: all)"},                           \
-	{                                                                                          \
-		"truncate", NLP_OPT_ENUM, "head", 0, 0, "head|tail|head+tail",                     \
-		        "which tokens max_tokens keeps"                                            \
-	}
+/* clang-format off */
+#define REC_COMMON_OPTIONS \
+	{"hidden", NLP_OPT_INT, "128", 1, 65536, NULL, "hidden units per direction"}, \
+	{"layers", NLP_OPT_INT, "1", 1, 64, NULL, "stacked layers"}, \
+	{"bidirectional", NLP_OPT_BOOL, "false", 0, 0, NULL, \
+	 "also run a reverse direction (from each document's last real token)"}, \
+	{"dropout", NLP_OPT_FLOAT, "0", 0, 0.95, NULL, \
+	 "dropout between layers while training (inverted; off at inference)"}, \
+	{"pooling", NLP_OPT_ENUM, "last", 0, 0, "last|mean|max|attention", \
+	 "how the output sequence becomes one vector per document"}, \
+	{"attention_dim", NLP_OPT_INT, "0", 0, 65536, NULL, \
+	 "attention pooling width (0: the output width)"}, \
+	{"max_tokens", NLP_OPT_INT, "0", 0, 1e9, NULL, \
+	 "keep at most this many tokens per document (0: all)"}, \
+	{"truncate", NLP_OPT_ENUM, "head", 0, 0, "head|tail|head+tail", \
+	 "which tokens max_tokens keeps"}, \
+	{"threads", NLP_OPT_INT, "1", 1, 64, NULL, \
+	 "split batches of >= 8 x threads documents over this many threads " \
+	 "(keep OpenBLAS at 1 thread then)"}
+/* clang-format on */
 
 static const nlp_option rnn_options[] = {
         REC_COMMON_OPTIONS,
@@ -110,6 +88,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->att_dim = (int)nlp_config_int(cfg, "attention_dim");
 	c->max_tokens = (int)nlp_config_int(cfg, "max_tokens");
 	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);
+	c->threads = (int)nlp_config_int(cfg, "threads");
 	if (cell == REC_LSTM)
 		c->forget_bias = (float)nlp_config_float(cfg, "forget_bias");
 	*self = s;

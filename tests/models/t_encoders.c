@@ -392,6 +392,81 @@ static void test_no_dx(void)
 	ok(same, "backward without an input gradient: same parameter gradients");
 }
 
+/* Batch shards on worker threads: same outputs and input gradients bit for
+ * bit (rows are independent), parameter gradients equal up to summation
+ * order, and bit-identical between runs. */
+static void test_threads(void)
+{
+	enum { IN = 5, H = 6, T = 11, B = 37 };
+	int len[B];
+	nlp_rng r;
+	nlp_rng_seed(&r, 31);
+	for (int b = 0; b < B; b++)
+		len[b] = (int)(nlp_rng_next(&r) % (T + 1));
+	len[3] = T;
+	int same_out = 1, same_dx = 1, runs_equal = 1;
+	double gdiff = 0.0;
+	for (int cell = 0; cell < 4; cell++) {
+		rec_config c = make_config(cell, IN, H, 2, 1,
+		                           cell == REC_GRU ? REC_POOL_ATTENTION : REC_POOL_LAST);
+		c.max_tokens = cell == REC_LSTM ? 7 : 0;
+		c.truncate = REC_TRUNC_HEAD_TAIL;
+		rec_net *one = must_new(&c);
+		c.threads = 3;
+		rec_net *sh = must_new(&c), *sh2 = must_new(&c);
+		nlp_rng_seed(&r, 32);
+		rec_init_params(one, &r);
+		nlp_params p1, p2, p3;
+		rec_params(one, &p1);
+		rec_params(sh, &p2);
+		rec_params(sh2, &p3);
+		memcpy(p2.w, p1.w, p1.count * sizeof(float));
+		memcpy(p3.w, p1.w, p1.count * sizeof(float));
+		float *x = xcalloc((size_t)T * B * IN, sizeof(float));
+		float *dout = xcalloc((size_t)B * 2 * H, sizeof(float));
+		float *o1 = xcalloc((size_t)B * 2 * H, sizeof(float));
+		float *d1 = xcalloc((size_t)T * B * IN, sizeof(float));
+		fill_input(x, T, B, IN, len, &r);
+		for (int i = 0; i < B * 2 * H; i++)
+			dout[i] = nlp_rng_normal(&r);
+		const float *o, *d;
+		nlp_err err = {0};
+		rec_forward(one, &o, x, T, B, len, 1, NULL, &err);
+		memcpy(o1, o, (size_t)B * 2 * H * sizeof(float));
+		rec_backward(one, &d, dout, &err);
+		memcpy(d1, d, (size_t)T * B * IN * sizeof(float));
+		for (int k = 0; k < 2; k++) {
+			rec_net *s = k ? sh2 : sh;
+			if (rec_forward(s, &o, x, T, B, len, 1, NULL, &err) != NLP_OK) {
+				diag("%s", err.msg);
+				same_out = 0;
+				continue;
+			}
+			same_out &= memcmp(o, o1, (size_t)B * 2 * H * sizeof(float)) == 0;
+			if (rec_backward(s, &d, dout, &err) != NLP_OK) {
+				diag("%s", err.msg);
+				same_dx = 0;
+				continue;
+			}
+			same_dx &= memcmp(d, d1, (size_t)T * B * IN * sizeof(float)) == 0;
+		}
+		gdiff = fmax(gdiff, rel_diff(p2.g, p1.g, p1.count));
+		runs_equal &= memcmp(p2.g, p3.g, p1.count * sizeof(float)) == 0;
+		free(x);
+		free(dout);
+		free(o1);
+		free(d1);
+		rec_free(one);
+		rec_free(sh);
+		rec_free(sh2);
+	}
+	ok(same_out, "3 threads: outputs bit-identical to 1 thread");
+	ok(same_dx, "3 threads: input gradients bit-identical to 1 thread");
+	ok(gdiff < 1e-5, "3 threads: parameter gradients equal to 1 thread's up to rounding");
+	diag("threads vs 1 thread: parameter gradients differ by %.2g (relative)", gdiff);
+	ok(runs_equal, "3 threads: two runs give bit-identical gradients");
+}
+
 /* Errors on external data, not crashes. */
 static void test_errors(void)
 {
@@ -525,6 +600,7 @@ int main(void)
 	test_truncation();
 	test_reuse();
 	test_no_dx();
+	test_threads();
 	test_errors();
 	test_host();
 	return done_testing();
