@@ -52,6 +52,30 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 	}
 }
 
+/* One row of one step (see lstm_backward_row): has_prev is a constant at
+ * each call so the loop vectorizes. */
+NK_INLINE void gru_backward_row(float *restrict dx, float *restrict dhh, float *restrict dhr,
+                                const float *restrict g, const float *restrict hr,
+                                const float *restrict dyr, const float *restrict hp, int H,
+                                int has_prev)
+{
+	for (int j = 0; j < H; j++) {
+		const float r = g[j], z = g[H + j], n = g[2 * H + j];
+		const float hpj = has_prev ? hp[j] : 0.0f;
+		const float dhj = dyr[j] + dhr[j];
+		const float dnp = dhj * (1.0f - z) * (1.0f - n * n);
+		const float drp = dnp * hr[j] * r * (1.0f - r);
+		const float dzp = dhj * (hpj - n) * z * (1.0f - z);
+		dx[j] = drp;
+		dx[H + j] = dzp;
+		dx[2 * H + j] = dnp;
+		dhh[j] = drp;
+		dhh[H + j] = dzp;
+		dhh[2 * H + j] = dnp * r;
+		dhr[j] = dhj * z;
+	}
+}
+
 NK_CLONES
 void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const float *y,
                   const float *gates, const float *hn, const float *w_hh, const int *len, int T,
@@ -78,22 +102,11 @@ void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const floa
 			const float *restrict g = gates + ((size_t)t * B + b) * GH;
 			const float *restrict hr = hn + ((size_t)t * B + b) * H;
 			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
-			const float *restrict hp = s > 0 ? y + ((size_t)tp * B + b) * ldy : NULL;
-			for (int j = 0; j < H; j++) {
-				const float r = g[j], z = g[H + j], n = g[2 * H + j];
-				const float hpj = hp ? hp[j] : 0.0f;
-				const float dhj = dyr[j] + dhr[j];
-				const float dnp = dhj * (1.0f - z) * (1.0f - n * n);
-				const float drp = dnp * hr[j] * r * (1.0f - r);
-				const float dzp = dhj * (hpj - n) * z * (1.0f - z);
-				dx[j] = drp;
-				dx[H + j] = dzp;
-				dx[2 * H + j] = dnp;
-				dhh[j] = drp;
-				dhh[H + j] = dzp;
-				dhh[2 * H + j] = dnp * r;
-				dhr[j] = dhj * z;
-			}
+			if (s > 0)
+				gru_backward_row(dx, dhh, dhr, g, hr, dyr,
+				                 y + ((size_t)tp * B + b) * ldy, H, 1);
+			else
+				gru_backward_row(dx, dhh, dhr, g, hr, dyr, NULL, H, 0);
 		}
 		if (s > 0)
 			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DH, GH, w_hh, H, 1.0f, dh, H);

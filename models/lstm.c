@@ -65,6 +65,28 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
 	}
 }
 
+/* One row of one step: gate gradients d [4H] from dh (dy + dhr) and dc;
+ * dcr becomes the gradient for the previous cell state.  has_prev is a
+ * constant at each call, so the loop has no branch and vectorizes. */
+NK_INLINE void lstm_backward_row(float *restrict d, const float *restrict dhr, float *restrict dcr,
+                                 const float *restrict g, const float *restrict tr,
+                                 const float *restrict dyr, const float *restrict cp, int H,
+                                 int has_prev)
+{
+	for (int j = 0; j < H; j++) {
+		const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j],
+		            tcj = tr[j];
+		const float dhj = dyr[j] + dhr[j];
+		const float dct = dcr[j] + dhj * o * (1.0f - tcj * tcj);
+		const float cpj = has_prev ? cp[j] : 0.0f;
+		d[j] = dct * gg * i * (1.0f - i);
+		d[H + j] = dct * cpj * f * (1.0f - f);
+		d[2 * H + j] = dct * i * (1.0f - gg * gg);
+		d[3 * H + j] = dhj * tcj * o * (1.0f - o);
+		dcr[j] = dct * f;
+	}
+}
+
 NK_CLONES
 void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float *gates,
                    const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
@@ -91,19 +113,11 @@ void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float
 			const float *restrict g = gates + ((size_t)t * B + b) * GH;
 			const float *restrict tr = tc + ((size_t)t * B + b) * H;
 			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
-			const float *restrict cp = s > 0 ? c + ((size_t)tp * B + b) * H : NULL;
-			for (int j = 0; j < H; j++) {
-				const float i = g[j], f = g[H + j], gg = g[2 * H + j],
-				            o = g[3 * H + j], tcj = tr[j];
-				const float dhj = dyr[j] + dhr[j];
-				const float dct = dcr[j] + dhj * o * (1.0f - tcj * tcj);
-				const float cpj = cp ? cp[j] : 0.0f;
-				d[j] = dct * gg * i * (1.0f - i);
-				d[H + j] = dct * cpj * f * (1.0f - f);
-				d[2 * H + j] = dct * i * (1.0f - gg * gg);
-				d[3 * H + j] = dhj * tcj * o * (1.0f - o);
-				dcr[j] = dct * f;
-			}
+			if (s > 0)
+				lstm_backward_row(d, dhr, dcr, g, tr, dyr,
+				                  c + ((size_t)tp * B + b) * H, H, 1);
+			else
+				lstm_backward_row(d, dhr, dcr, g, tr, dyr, NULL, H, 0);
 		}
 		if (s > 0)
 			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DG, GH, w_hh, H, 0.0f, dh, H);
