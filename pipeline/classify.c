@@ -178,6 +178,8 @@ int classify_open(classify *cl, const char *model_path, int threads, int batch, 
 		rc = nlp_model_load(&cl->model, model_path, cl->host, err);
 	if (rc)
 		return rc;
+	if (cl->model->warnings && cli_verbose)
+		cli_warn("%s: %s", model_path, cl->model->warnings);
 	cl->p = cl->model->pipeline;
 	cl->n_classes = (int)cl->model->n_labels;
 	rc = run_check_classifier(cl->p, err);

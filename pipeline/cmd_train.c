@@ -78,6 +78,8 @@ typedef struct trainer {
 	const char *out;
 	char *ckpt_path, *last_path;
 	int keep_last, quiet;
+	double time_limit; /* seconds; 0: none */
+	double started;
 	nlp_model_meta meta;
 } trainer;
 
@@ -352,7 +354,9 @@ static int train_loop(trainer *t, nlp_err *err)
 	int rc = NLP_OK;
 
 	progress_init(&pg, t->quiet);
+	t->started = progress_now();
 	for (; t->epoch < t->epochs; t->epoch++) {
+		int out_of_time = 0;
 		double acc = 0, f1 = 0, vloss = 0, value;
 		uint64_t tokens = 0; /* for the rate shown */
 		double t0 = progress_now();
@@ -427,11 +431,22 @@ static int train_loop(trainer *t, nlp_err *err)
 				if (rc)
 					return rc;
 			}
+			if (t->time_limit > 0 && progress_now() - t->started >= t->time_limit &&
+			    bi + 1 < nb) {
+				/* Out of time mid-epoch: the checkpoint keeps the position. */
+				rc = save_model(t, t->ckpt_path, 1, err);
+				if (rc)
+					return rc;
+				out_of_time = 1;
+				break;
+			}
 		}
 		progress_end(&pg);
 		/* The epoch is done: the next one starts from the generator now. */
-		t->rng_epoch = t->rng;
-		t->batch_next = 0;
+		if (!out_of_time) {
+			t->rng_epoch = t->rng;
+			t->batch_next = 0;
+		}
 		if (t->val.n) {
 			rc = evaluate(t, &t->val, &acc, &f1, &vloss, err);
 			if (rc)
@@ -473,6 +488,12 @@ static int train_loop(trainer *t, nlp_err *err)
 					 t->epoch + 1, t->epochs,
 					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, secs,
 					 secs > 0 ? (double)tokens / secs : 0.0);
+		}
+		if (out_of_time) {
+			cli_info("time limit of %g s reached in epoch %ld; best was epoch %ld",
+				 t->time_limit, t->epoch + 1, t->best_epoch);
+			t->epoch++;
+			break;
 		}
 		{
 			long ep = t->epoch;
@@ -722,6 +743,7 @@ int cmd_train(int argc, char **argv)
 	t.patience = nlp_config_int(tc, "early_stopping");
 	t.ckpt_every = nlp_config_int(tc, "checkpoint_every");
 	t.bucketing = nlp_config_bool(tc, "bucketing");
+	t.time_limit = nlp_config_float(tc, "time_limit");
 	t.threads = run_threads(nlp_config_int(tc, "threads"));
 	{
 		const char *m = nlp_config_str(tc, "metric");

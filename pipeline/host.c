@@ -382,7 +382,8 @@ static int scan_dir(const char *dir, char ***names, size_t *n)
 		cnt++;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof *v, cmp_str);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof *v, cmp_str);
 	*names = v;
 	*n = cnt;
 	return 0;

@@ -372,7 +372,7 @@ int nlp_ini_parse(nlp_ini **out, const char *name, const char *text, size_t len,
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
-	nul = memchr(text, '\0', len);
+	nul = len ? memchr(text, '\0', len) : NULL;
 	if (nul) {
 		rc = nlp_err_set(err, NLP_ECONFIG,
 				 "%s:%d: NUL byte: this is not a text INI file (give a pipeline "
@@ -380,7 +380,7 @@ int nlp_ini_parse(nlp_ini **out, const char *name, const char *text, size_t len,
 				 name, line_of(text, (size_t)(nul - text)));
 		goto out;
 	}
-	bad = bad_utf8((const unsigned char *)text, len);
+	bad = len ? bad_utf8((const unsigned char *)text, len) : -1;
 	if (bad >= 0) {
 		rc = nlp_err_set(err, NLP_ECONFIG,
 				 "%s:%d: invalid UTF-8 (byte 0x%02x): INI files must be UTF-8 text",

@@ -67,6 +67,9 @@ const nlp_option nlp_train_options[] = {
 	 "weigh the loss by inverse class frequency"},
 	{"bucketing", NLP_OPT_BOOL, "true", 1, 0, NULL,
 	 "batch documents of similar length together to cut padding"},
+	{"time_limit", NLP_OPT_FLOAT, "0", 0, 1e8, NULL,
+	 "stop after this many seconds of training (0: no limit); the run ends as if the "
+	 "epoch had ended, and the best model so far is kept"},
 	{"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
 	 "also write a checkpoint every N steps (0: at the end of each epoch only)"},
 	{NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},

@@ -54,3 +54,7 @@ EXTRA_DIST += tests/host/t_cli.sh
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh
 EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini
+
+# The install test runs `make install` in this build tree; libtool relinks
+# the modules while doing so, so it runs after every other test.
+tests/install/t_install.log: $(filter-out tests/install/t_install.log,$(TEST_LOGS))

@@ -1,0 +1,49 @@
+#!/bin/sh
+# t_polarity.sh - accuracy on real data: train on polarity v2.0 folds
+# cv000-cv899 (at most 2 minutes), assert >= 75 % accuracy on cv900-cv999.
+top=${NLP_TOP_BUILDDIR:-$(pwd)}
+src=${NLP_TOP_SRCDIR:-$top}
+data=${NLP_SHARED_DATA:-$src/../shared/data}/polarity-v2/txt_sentoken
+nlpipe="$top/nlpipe"
+NLPIPE_DATA_DIR="$src/data"
+export NLPIPE_DATA_DIR
+
+if [ ! -d "$data/pos" ] || [ ! -d "$data/neg" ]; then
+	echo "1..0 # SKIP $data is absent (../shared/data beside the source tree)"
+	exit 0
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_polarity.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+echo "1..3"
+for label in pos neg; do
+	mkdir -p "$tmp/train/$label" "$tmp/test/$label"
+	for f in "$data/$label"/cv*.txt; do
+		case $(basename "$f") in
+		cv9*) ln -s "$f" "$tmp/test/$label/" ;;
+		*) ln -s "$f" "$tmp/train/$label/" ;;
+		esac
+	done
+done
+start=$(date +%s)
+"$nlpipe" train "$src/tests/train/polarity.ini" "$tmp/train" -o "$tmp/p.nlp" 2>"$tmp/err"
+st=$?
+secs=$(($(date +%s) - start))
+if [ $st -eq 0 ]; then echo "ok 1 - trained on cv000-cv899 in $secs s"; else
+	echo "not ok 1 - train failed (status $st)"
+	sed 's/^/#   | /' "$tmp/err" | tail -20
+fi
+grep "epoch\|time limit" "$tmp/err" | sed 's/^/# /'
+"$nlpipe" -q eval --json "$tmp/p.nlp" "$tmp/test" >"$tmp/eval.json" 2>"$tmp/err"
+acc=$(sed -n 's/.*"accuracy": *\([0-9.e-]*\).*/\1/p' "$tmp/eval.json")
+if [ -n "$acc" ]; then echo "ok 2 - eval on cv900-cv999"; else
+	echo "not ok 2 - eval failed"
+	sed 's/^/#   | /' "$tmp/err" | tail -20
+	acc=0
+fi
+if awk "BEGIN { exit !($acc >= 0.75) }"; then
+	echo "ok 3 - accuracy $acc >= 0.75 on the 200 held-out reviews"
+else
+	echo "not ok 3 - accuracy $acc < 0.75 on the 200 held-out reviews"
+	exit 1
+fi
+[ $st -eq 0 ]
