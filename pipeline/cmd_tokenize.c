@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "pipeline/cli.h"
@@ -223,6 +224,34 @@ static int copy_str(char **p, size_t *cap, const char *s, size_t n)
 	return NLP_OK;
 }
 
+/* Read up to batch documents into slots; *done at the end of the input. */
+static int read_batch(nlp_reader *rd, struct slot *slots, size_t batch, size_t *n, int *done,
+                      nlp_err *err)
+{
+	const nlp_document *d;
+	int rc;
+
+	*n = 0;
+	while (*n < batch) {
+		struct slot *s = &slots[*n];
+		if ((rc = nlp_reader_next(rd, &d, err)))
+			return rc;
+		if (!d) {
+			*done = 1;
+			break;
+		}
+		if (copy_str(&s->name, &s->name_cap, d->name, strlen(d->name)) ||
+		    copy_str(&s->text, &s->text_cap, d->text, d->len) ||
+		    (d->label_name &&
+		     copy_str(&s->label, &s->label_cap, d->label_name, strlen(d->label_name))))
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		s->text_len = d->len;
+		s->has_label = d->label_name != NULL;
+		(*n)++;
+	}
+	return NLP_OK;
+}
+
 static void diag(void *user, const char *msg)
 {
 	(void)user;
@@ -274,7 +303,8 @@ int cmd_tokenize(int argc, char **argv)
 	pthread_t *tids = NULL;
 	int *live = NULL;
 	struct slot *slots = NULL;
-	size_t batch = 0, end, n_slots = 0;
+	size_t batch = 0, end, n_cur = 0, n_next = 0;
+	int cur_half = 0, done = 0;
 	long threads = 1;
 	int jsonl = 0, c, rc = 0, nrc;
 	uint64_t tokens = 0;
@@ -366,7 +396,7 @@ int cmd_tokenize(int argc, char **argv)
 	jobs = calloc((size_t)threads, sizeof *jobs);
 	tids = calloc((size_t)threads, sizeof *tids);
 	live = calloc((size_t)threads, sizeof *live);
-	slots = calloc(batch, sizeof *slots);
+	slots = calloc(2 * batch, sizeof *slots);
 	if (!workers || !jobs || !tids || !live || !slots) {
 		cli_error("out of memory");
 		rc = EXIT_INTERNAL;
@@ -379,57 +409,47 @@ int cmd_tokenize(int argc, char **argv)
 		}
 	}
 
+	/* Two batches: with -j N > 1, N threads tokenize one while this thread
+	 * reads the next; with -j 1 all is done here, one after the other. */
 	t0 = now();
-	for (;;) {
-		const nlp_document *d = NULL;
-		int done = 0;
+	if ((nrc = read_batch(rd, slots, batch, &n_cur, &done, &err))) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	while (n_cur > 0) {
+		struct slot *cur = slots + cur_half * batch, *next = slots + (1 - cur_half) * batch;
+		int rrc = NLP_OK;
+		nlp_err rerr = {0};
 
-		/* read a batch */
-		n_slots = 0;
-		while (n_slots < batch) {
-			struct slot *s = &slots[n_slots];
-			if ((nrc = nlp_reader_next(rd, &d, &err))) {
-				rc = cli_fail(&err);
-				goto out;
-			}
-			if (!d) {
-				done = 1;
-				break;
-			}
-			if (copy_str(&s->name, &s->name_cap, d->name, strlen(d->name)) ||
-			    copy_str(&s->text, &s->text_cap, d->text, d->len) ||
-			    (d->label_name && copy_str(&s->label, &s->label_cap, d->label_name,
-			                               strlen(d->label_name)))) {
-				cli_error("out of memory");
-				rc = EXIT_INTERNAL;
-				goto out;
-			}
-			s->text_len = d->len;
-			s->has_label = d->label_name != NULL;
-			n_slots++;
-		}
-		/* tokenize it: thread t takes slots t, t + threads, ... */
 		for (long t = 0; t < threads; t++) {
 			struct job *j = &jobs[t];
 			j->w = workers[t];
 			j->end = end;
 			j->jsonl = jsonl;
-			j->slots = slots;
-			j->n = n_slots;
+			j->slots = cur;
+			j->n = n_cur;
 			j->first = (size_t)t;
 			j->step = (size_t)threads;
 			j->rc = 0;
 			j->failed = NULL;
 		}
-		for (long t = 1; t < threads && (size_t)t < n_slots; t++)
-			live[t] = pthread_create(&tids[t], NULL, work, &jobs[t]) == 0;
-		work(&jobs[0]);
-		for (long t = 1; t < threads && (size_t)t < n_slots; t++) {
-			if (live[t])
-				pthread_join(tids[t], NULL);
-			else
-				work(&jobs[t]); /* no thread: do its share here */
-			live[t] = 0;
+		n_next = 0;
+		if (threads == 1) {
+			work(&jobs[0]);
+			if (!done && !jobs[0].rc)
+				rrc = read_batch(rd, next, batch, &n_next, &done, &rerr);
+		} else {
+			for (long t = 0; t < threads; t++)
+				live[t] = pthread_create(&tids[t], NULL, work, &jobs[t]) == 0;
+			if (!done)
+				rrc = read_batch(rd, next, batch, &n_next, &done, &rerr);
+			for (long t = 0; t < threads; t++) {
+				if (live[t])
+					pthread_join(tids[t], NULL);
+				else
+					work(&jobs[t]); /* no thread: do its share here */
+				live[t] = 0;
+			}
 		}
 		for (long t = 0; t < threads; t++) {
 			if (jobs[t].rc) {
@@ -440,16 +460,20 @@ int cmd_tokenize(int argc, char **argv)
 			}
 		}
 		/* print in input order */
-		for (size_t i = 0; i < n_slots; i++) {
-			tokens += slots[i].n_tokens;
-			if (fwrite(slots[i].out, 1, slots[i].out_len, stdout) != slots[i].out_len) {
+		for (size_t i = 0; i < n_cur; i++) {
+			tokens += cur[i].n_tokens;
+			if (fwrite(cur[i].out, 1, cur[i].out_len, stdout) != cur[i].out_len) {
 				cli_error("cannot write the output (disk full or closed pipe?)");
 				rc = EXIT_DATA;
 				goto out;
 			}
 		}
-		if (done)
-			break;
+		if (rrc) {
+			rc = cli_fail(&rerr);
+			goto out;
+		}
+		cur_half = 1 - cur_half;
+		n_cur = n_next;
 	}
 	if (fflush(stdout) != 0) {
 		cli_error("cannot write the output (disk full or closed pipe?)");
@@ -460,10 +484,16 @@ int cmd_tokenize(int argc, char **argv)
 		const nlp_reader_stats *st = nlp_reader_get_stats(rd);
 		double dt = now() - t0;
 		nlp_reader_summary(st, summary, sizeof summary);
-		cli_info("%s; %llu tokens in %.2f s (%.1f MB/s, %.0f tokens/s, %ld thread%s)",
+		struct rusage ru;
+		double cpu = 0;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+			      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+		cli_info("%s; %llu tokens in %.2f s (%.1f MB/s, %.0f tokens/s, %ld thread%s, "
+		         "%.2f s CPU)",
 		         summary, (unsigned long long)tokens, dt,
 		         dt > 0 ? (double)st->bytes / 1e6 / dt : 0.0,
-		         dt > 0 ? (double)tokens / dt : 0.0, threads, threads == 1 ? "" : "s");
+		         dt > 0 ? (double)tokens / dt : 0.0, threads, threads == 1 ? "" : "s", cpu);
 		if (ro.strict == 0 && nlp_reader_skipped(st) && !cli_verbose)
 			cli_info("run with --verbose to name every skipped file or line");
 	}
@@ -476,7 +506,7 @@ out:
 	free(tids);
 	free(live);
 	if (slots) {
-		for (size_t i = 0; i < batch; i++) {
+		for (size_t i = 0; i < 2 * batch; i++) {
 			free(slots[i].name);
 			free(slots[i].label);
 			free(slots[i].text);

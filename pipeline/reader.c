@@ -397,7 +397,7 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	int latin1 = r->o.encoding == NLP_ENC_LATIN1;
-	size_t o = 0, rep = 0;
+	size_t o = 0, rep = 0, ctl = 0;
 	unsigned char *t;
 
 	if (!latin1 && n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
@@ -415,6 +415,9 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d)
 		if (c < 0x80) {
 			t[o++] = (unsigned char)c;
 			i++;
+			if (c < 0x20 || c == 0x7f)
+				ctl += !(c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+				         c == '\v');
 			continue;
 		}
 		if (latin1) {
@@ -440,6 +443,7 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d)
 	d->text = r->text;
 	d->len = o;
 	d->replaced = rep;
+	d->control = ctl;
 	d->latin1 = latin1 && r->o.encoding == NLP_ENC_AUTO;
 	return NLP_OK;
 }
@@ -461,14 +465,8 @@ static int looks_binary(const unsigned char *s, size_t n)
 
 static void count_doc(nlp_reader *r, const nlp_document *d)
 {
-	size_t ctl = 0;
+	size_t ctl = d->control;
 
-	for (size_t i = 0; i < d->len; i++) {
-		unsigned char c = (unsigned char)d->text[i];
-		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
-		    c == 0x7f)
-			ctl++;
-	}
 	r->s.control += ctl;
 	if (d->replaced)
 		say(r, 0, "%s: %zu invalid byte%s replaced by U+FFFD", d->name, d->replaced,

@@ -5,8 +5,10 @@
  * placeholders such as <url> pass unchanged.  A token ending in keep_suffix
  * (the negation stage's _NEG) is stemmed without it and gets it back.
  *
- * libstemmer is quick but not free; word frequencies are skewed, so a small
- * direct-mapped cache of recent words saves most of the calls.
+ * libstemmer is quick but not free; word frequencies are skewed, so a cache
+ * of the first CACHE_MAX different words seen (word -> stem, in one string
+ * pool, found through an open-addressing table) saves most of the calls:
+ * on IMDB reviews the first 32768 words cover about 97 % of the tokens.
  */
 #include "config.h"
 
@@ -18,13 +20,14 @@
 
 #include "text.h"
 
-#define CACHE_SLOTS 8192 /* power of two */
-#define CACHE_WORD  24   /* words up to 23 bytes are cached */
+#define CACHE_SLOTS 65536 /* power of two, twice CACHE_MAX */
+#define CACHE_MAX   32768 /* words cached; then the cache stops growing */
+#define CACHE_WORD  64    /* longer words are not cached */
 
 struct cache_slot {
-	uint8_t wlen, slen; /* wlen 0: empty */
-	char word[CACHE_WORD];
-	char stem[CACHE_WORD];
+	uint32_t tag; /* high bits of the hash, odd */
+	uint32_t off; /* 0: empty; else word at pool + off - 1, then its stem */
+	uint8_t wlen, slen;
 };
 
 struct text_stemmer {
@@ -35,6 +38,9 @@ struct text_stemmer {
 	char *buf; /* stem + suffix */
 	size_t buf_cap;
 	struct cache_slot *cache;
+	size_t cached;
+	char *pool;
+	size_t pool_len, pool_cap;
 };
 
 static int list_has(const char *lang)
@@ -86,6 +92,7 @@ void text_stemmer_free(struct text_stemmer *s)
 	free(s->suffix);
 	free(s->buf);
 	free(s->cache);
+	free(s->pool);
 	free(s);
 }
 
@@ -139,26 +146,43 @@ static int is_word(const char *w, size_t n)
 static int stem_cached(struct text_stemmer *s, const char *w, size_t n, const char **res,
                        size_t *rlen)
 {
-	struct cache_slot *c = NULL;
+	uint64_t h;
+	uint32_t tag;
+	size_t i;
 	int rc;
 
-	if (n < CACHE_WORD) {
-		c = &s->cache[text_hash(w, n) & (CACHE_SLOTS - 1)];
-		if (c->wlen == n && memcmp(c->word, w, n) == 0) {
-			*res = c->stem;
+	if (n >= CACHE_WORD)
+		return text_stem(s, w, n, res, rlen);
+	h = text_hash(w, n);
+	tag = (uint32_t)(h >> 32) | 1;
+	for (i = (size_t)h & (CACHE_SLOTS - 1); s->cache[i].off; i = (i + 1) & (CACHE_SLOTS - 1)) {
+		const struct cache_slot *c = &s->cache[i];
+		if (c->tag == tag && c->wlen == n && text_eq(s->pool + c->off - 1, w, n)) {
+			*res = s->pool + c->off - 1 + n;
 			*rlen = c->slen;
 			return NLP_OK;
 		}
 	}
 	rc = text_stem(s, w, n, res, rlen);
-	if (rc)
+	if (rc || s->cached >= CACHE_MAX || *rlen >= CACHE_WORD)
 		return rc;
-	if (c && *rlen < CACHE_WORD) {
-		c->wlen = (uint8_t)n;
-		memcpy(c->word, w, n);
-		c->slen = (uint8_t)*rlen;
-		memcpy(c->stem, *res, *rlen);
+	/* remember it: slot i is the empty one the search ended on */
+	if (s->pool_len + n + *rlen > s->pool_cap) {
+		size_t nc = s->pool_cap ? s->pool_cap * 2 : 65536;
+		char *p = realloc(s->pool, nc);
+		if (!p)
+			return NLP_OK; /* no room: just don't cache */
+		s->pool = p;
+		s->pool_cap = nc;
 	}
+	memcpy(s->pool + s->pool_len, w, n);
+	memcpy(s->pool + s->pool_len + n, *res, *rlen);
+	s->cache[i].tag = tag;
+	s->cache[i].off = (uint32_t)s->pool_len + 1;
+	s->cache[i].wlen = (uint8_t)n;
+	s->cache[i].slen = (uint8_t)*rlen;
+	s->pool_len += n + *rlen;
+	s->cached++;
 	return NLP_OK;
 }
 

@@ -101,6 +101,25 @@ int text_set_add(struct text_set *s, const char *w, size_t len);
 int text_set_has(const struct text_set *s, const char *w, size_t len);
 void text_set_free(struct text_set *s);
 uint64_t text_hash(const char *s, size_t len);
+
+/* a[0..n) == b[0..n) for short strings, without a call into libc */
+static inline int text_eq(const char *a, const char *b, size_t n)
+{
+	while (n >= 8) {
+		uint64_t x, y;
+		__builtin_memcpy(&x, a, 8);
+		__builtin_memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
+}
 /* Next code point of a UTF-8 string (invalid bytes read as U+FFFD, one
  * byte each); returns the bytes consumed (>= 1). */
 size_t text_utf8_next(const unsigned char *s, size_t len, int32_t *cp);

@@ -47,7 +47,7 @@ static size_t set_find(const struct text_set *s, const char *w, size_t len, int 
 			*found = 0;
 			return i;
 		}
-		if (s->slot_len[i] == len && memcmp(s->pool + v - 1, w, len) == 0) {
+		if (s->slot_len[i] == len && text_eq(s->pool + v - 1, w, len)) {
 			*found = 1;
 			return i;
 		}

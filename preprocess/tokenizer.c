@@ -18,7 +18,7 @@
 #include "text.h"
 
 enum cls {
-	C_SPACE,  /* white space, controls, U+200B: breaks tokens */
+	C_SPACE,  /* white space, controls, U+200B, U+2581: break tokens */
 	C_WORD,   /* letters, other numbers, U+FFFD, unassigned */
 	C_DIGIT,  /* decimal digits */
 	C_MARK,   /* combining marks (part of words, attach to ideographs and emoji) */
@@ -78,6 +78,7 @@ static int cls_slow(int32_t c)
 	case 0x200d:
 		return C_JOIN;
 	case 0x200b:
+	case 0x2581: /* the ngrams separator: never inside a token */
 		return C_SPACE;
 	case 0x00ad:
 	case 0xfeff:

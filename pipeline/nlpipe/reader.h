@@ -90,6 +90,7 @@ typedef struct nlp_document {
 	size_t len;             /* bytes in text */
 	size_t raw_len;         /* bytes read */
 	size_t replaced;        /* invalid bytes replaced by U+FFFD */
+	size_t control;         /* control bytes (not TAB, LF, CR, FF, VT) kept in text */
 	int latin1;             /* 1 when decoded as Latin-1 */
 } nlp_document;
 

@@ -134,6 +134,10 @@ int main(void)
 	       "see http://example.com/a_(b)_c?x=1 or www.imdb.com/title mail "
 	       "joe.doe+x@mail.example.org !",
 	       "URLs and e-mail addresses are single tokens, trailing punctuation left out");
+	is_str(t1("(see http://en.wikipedia.org/wiki/Foo_(bar))."),
+	       "see http://en.wikipedia.org/wiki/foo_(bar)",
+	       "a URL keeps its balanced parentheses, not the closing one after it");
+	is_str(t1("a\xe2\x96\x81" "b"), "a b", "U+2581 (the n-gram separator) separates tokens");
 	text_tok_defaults(&o);
 	o.urls = TOK_REPLACE;
 	o.emails = TOK_DROP;
