@@ -29,6 +29,13 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -125,9 +132,9 @@ int main(int argc, char **argv)
 		dout[i] = 0.01f * nlp_rng_normal(&r);
 	for (int b = 0; b < B; b++)
 		len[b] = T;
-	double times[100];
+	double times[100], cpus[100];
 	for (int k = -1; k < reps; k++) { /* k = -1: warm-up */
-		double t0 = now();
+		double t0 = now(), c0 = cpu_now();
 		for (int i = 0; i < iters; i++) {
 			const float *o, *d;
 			if (rec_forward(n, &o, x, T, B, len, !fwd_only, &r, &err) ||
@@ -136,10 +143,13 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		if (k >= 0)
+		if (k >= 0) {
 			times[k] = now() - t0;
+			cpus[k] = cpu_now() - c0;
+		}
 	}
 	qsort(times, (size_t)reps, sizeof times[0], cmp);
+	qsort(cpus, (size_t)reps, sizeof cpus[0], cmp);
 	const double sec = times[reps / 2];
 	const double tok = (double)B * T * iters / sec;
 	const int G = cell == REC_LSTM ? 4 : cell == REC_GRU ? 3 : 1;
@@ -148,14 +158,13 @@ int main(int argc, char **argv)
 		flops += 2.0 * G * H * ((l ? H * (bi + 1) : E) + H) * (bi + 1);
 	flops *= fwd_only ? 1 : 3;
 	printf("%s E%d H%d B%d T%d layers=%d %s %s%s, %d thread(s): %.0f tokens/s, %.1f GFLOP/s "
-	       "(median of %d x "
-	       "%d passes)\n",
+	       "(median of %d x %d passes; %.0f tokens per CPU second)\n",
 	       cell == REC_LSTM  ? "lstm"
 	       : cell == REC_GRU ? "gru"
 	                         : "rnn",
 	       E, H, B, T, layers, bi ? "bi" : "uni", fwd_only ? "forward" : "forward+backward",
 	       no_dx && !fwd_only ? " (no input gradient)" : "", threads, tok, tok * flops * 1e-9,
-	       reps, iters);
+	       reps, iters, (double)B * T * iters / cpus[reps / 2]);
 	free(x);
 	free(dout);
 	free(len);
