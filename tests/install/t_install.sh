@@ -39,7 +39,7 @@ log=$tmp/log
 
 n=0
 failed=0
-echo "1..22"
+echo "1..24"
 
 pass() {
 	n=$((n + 1))
@@ -319,6 +319,35 @@ else
 	show "$tmp/tok.err"
 fi
 
+# The installed nlpipe(1) documents every command and every option the
+# installed program offers (roff writes a '-' as '\-').
+man1=$(find "$dest" -path '*/man1/nlpipe.1' | head -n 1)
+"$nlpipe" --help >"$tmp/help.out" 2>&1
+cmds=$(awk '/^Commands:/ { on = 1; next } on && NF == 0 { on = 0 } on { print $1 }' "$tmp/help.out")
+missing=
+for c in $cmds; do
+	grep -q "^\.SS \"nlpipe $c" "$man1" || missing="$missing $c"
+done
+if [ -n "$cmds" ] && [ -z "$missing" ]; then
+	pass "nlpipe(1) has a section for every command of nlpipe --help"
+else
+	fail "nlpipe(1) has a section for every command of nlpipe --help"
+	echo "# commands: $(echo $cmds); not in nlpipe(1):$missing"
+fi
+missing=
+for c in $cmds; do
+	for o in $("$nlpipe" "$c" --help 2>&1 | grep -o -e '--[a-z][a-z-]*' | sort -u); do
+		roff=$(printf '%s' "$o" | sed 's/-/\\-/g')
+		grep -q -F -e "$roff" "$man1" || missing="$missing $c:$o"
+	done
+done
+if [ -z "$missing" ]; then
+	pass "nlpipe(1) mentions every option of every command's --help"
+else
+	fail "nlpipe(1) mentions every option of every command's --help"
+	echo "# not in nlpipe(1):$missing"
+fi
+
 # ---- 4. uninstall ----
 unset LD_LIBRARY_PATH
 if $MAKE -C "$top_builddir" uninstall DESTDIR="$dest" >"$log" 2>&1; then
@@ -335,8 +364,8 @@ else
 	show "$tmp/left"
 fi
 
-if [ "$n" -ne 22 ]; then
-	echo "# planned 22 tests but ran $n"
+if [ "$n" -ne 24 ]; then
+	echo "# planned 24 tests but ran $n"
 	exit 1
 fi
 [ "$failed" -eq 0 ]
