@@ -48,17 +48,19 @@ def step():
     (y[-1] * dout).sum().backward()
 
 
-times = []
+times, cpus = [], []
 for k in range(-1, a.reps):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(a.iters):
         step()
     if k >= 0:
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
 sec = statistics.median(times)
 tok = a.B * a.T * a.iters / sec
-print("torch %s %s E%d H%d B%d T%d layers=%d %s %s: %.0f tokens/s (median of %d x %d passes, "
-      "%d thread(s), OMP_WAIT_POLICY=%s)" %
+cputok = a.B * a.T * a.iters / statistics.median(cpus)
+print("torch %s %s E%d H%d B%d T%d layers=%d %s %s, %d thread(s): %.0f tokens/s (median of %d x "
+      "%d passes; %.0f tokens per CPU second; OMP_WAIT_POLICY=%s)" %
       (torch.__version__, a.cell, a.E, a.H, a.B, a.T, a.layers, "bi" if a.bi else "uni",
-       "forward" if a.forward else "forward+backward", tok, a.reps, a.iters, a.threads,
+       "forward" if a.forward else "forward+backward", a.threads, tok, a.reps, a.iters, cputok,
        os.environ.get("OMP_WAIT_POLICY", "unset")))
