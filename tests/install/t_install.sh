@@ -39,7 +39,7 @@ log=$tmp/log
 
 n=0
 failed=0
-echo "1..24"
+echo "1..25"
 
 pass() {
 	n=$((n + 1))
@@ -319,6 +319,28 @@ else
 	show "$tmp/tok.err"
 fi
 
+# The installed default pipeline runs on the installed modules and data
+# (stop-word lists).  The program looks for its data under the real prefix,
+# so NLPIPE_DATA_DIR points it into DESTDIR.
+sentiment=$(find "$dest" -name sentiment.ini -path '*/nlpipe/*' | head -n 1)
+if [ -n "$sentiment" ]; then
+	NLPIPE_PLUGIN_PATH="$dest$pluginsdir" NLPIPE_DATA_DIR=$(dirname "$sentiment") \
+		"$nlpipe" tokenize "$sentiment" "$tmp/doc.txt" >"$tmp/tok.out" 2>"$tmp/tok.err"
+	rc=$?
+else
+	rc=none
+	echo "no sentiment.ini installed" >"$tmp/tok.err"
+fi
+got=$(cut -f 2- "$tmp/tok.out" 2>/dev/null)
+case $rc:$got in
+0:*writ*example.com*)
+	pass "the installed sentiment.ini runs on the installed modules and data" ;;
+*)
+	fail "the installed sentiment.ini runs on the installed modules and data (exit $rc)"
+	echo "#      got: $got"
+	show "$tmp/tok.err" ;;
+esac
+
 # The installed nlpipe(1) documents every command and every option the
 # installed program offers (roff writes a '-' as '\-').
 man1=$(find "$dest" -path '*/man1/nlpipe.1' | head -n 1)
@@ -364,8 +386,8 @@ else
 	show "$tmp/left"
 fi
 
-if [ "$n" -ne 24 ]; then
-	echo "# planned 24 tests but ran $n"
+if [ "$n" -ne 25 ]; then
+	echo "# planned 25 tests but ran $n"
 	exit 1
 fi
 [ "$failed" -eq 0 ]
