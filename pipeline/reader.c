@@ -392,12 +392,25 @@ static int utf8_valid(const unsigned char *s, size_t n)
 	return 1;
 }
 
-/* Decode s[0..n) into r->text per the encoding; fills d's text fields. */
-static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d)
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Are all eight bytes of x printable ASCII (0x20..0x7e)? */
+static inline int printable8(uint64_t x)
+{
+	uint64_t below = (x - ONES * 0x20) & ~x & HIGHS; /* some byte < 0x20 */
+	uint64_t d = x ^ (ONES * 0x7f);
+	uint64_t del = (d - ONES) & ~d & HIGHS; /* some byte == 0x7f */
+	return ((x & HIGHS) | below | del) == 0;
+}
+
+/* Decode s[0..n) into r->text per the encoding; fills d's text fields and
+ * counts control bytes (d->control) and NUL bytes (*nul). */
+static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d, size_t *nul)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	int latin1 = r->o.encoding == NLP_ENC_LATIN1;
-	size_t o = 0, rep = 0, ctl = 0;
+	size_t o = 0, rep = 0, ctl = 0, nuls = 0, i = 0;
 	unsigned char *t;
 
 	if (!latin1 && n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
@@ -409,15 +422,30 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d)
 	if (reserve(&r->text, &r->text_cap, 3 * n + 1))
 		return NLP_ENOMEM;
 	t = (unsigned char *)r->text;
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
+	while (i < n) {
+		unsigned c;
 		size_t k;
+		/* plain ASCII text goes eight bytes at a time */
+		while (i + 8 <= n) {
+			uint64_t x;
+			memcpy(&x, s + i, 8);
+			if (!printable8(x))
+				break;
+			memcpy(t + o, &x, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			t[o++] = (unsigned char)c;
 			i++;
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				ctl += !(c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
 				         c == '\v');
+				nuls += c == 0;
+			}
 			continue;
 		}
 		if (latin1) {
@@ -445,22 +473,8 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d)
 	d->replaced = rep;
 	d->control = ctl;
 	d->latin1 = latin1 && r->o.encoding == NLP_ENC_AUTO;
+	*nul = nuls;
 	return NLP_OK;
-}
-
-/* Binary-looking: many control bytes (other than white space and ESC) in
- * the first 4 KiB. */
-static int looks_binary(const unsigned char *s, size_t n)
-{
-	size_t m = n < 4096 ? n : 4096, ctl = 0;
-
-	for (size_t i = 0; i < m; i++) {
-		unsigned c = s[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' &&
-		    c != 0x1b)
-			ctl++;
-	}
-	return m && ctl * 10 > m;
 }
 
 static void count_doc(nlp_reader *r, const nlp_document *d)
@@ -502,7 +516,7 @@ static int read_doc_file(nlp_reader *r, const char *path, int label, const char 
 {
 	int fd = -1, rc = NLP_OK;
 	struct stat sb;
-	size_t n = 0;
+	size_t n = 0, nul = 0;
 	char sz[32], mx[32];
 
 	*got = 0;
@@ -559,13 +573,15 @@ static int read_doc_file(nlp_reader *r, const char *path, int label, const char 
 			goto out;
 		}
 	}
-	if (memchr(r->raw, '\0', n) || looks_binary((unsigned char *)r->raw, n)) {
-		rc = skip(r, &r->s.binary, 0, err, "%s: %s; skipped", path,
-		          memchr(r->raw, '\0', n) ? "holds NUL bytes (binary?)" : "looks binary");
+	if (set_str(&r->path, &r->path_cap, path, strlen(path)) ||
+	    decode(r, r->raw, n, &r->doc, &nul)) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	if (set_str(&r->path, &r->path_cap, path, strlen(path)) || decode(r, r->raw, n, &r->doc)) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+	/* binary: NUL bytes, or more than 10 % control bytes */
+	if (nul || r->doc.control * 10 > n) {
+		rc = skip(r, &r->s.binary, 0, err, "%s: %s; skipped", path,
+		          nul ? "holds NUL bytes (binary?)" : "looks binary (control bytes)");
 		goto out;
 	}
 	r->doc.name = r->path;
@@ -814,7 +830,7 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 {
 	struct lines *L = &r->lf;
 	const char *lab, *text;
-	size_t ll, tl;
+	size_t ll, tl, nul;
 	int k, lbl = -1;
 	char mx[32];
 
@@ -861,7 +877,7 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 	if (reserve(&r->name, &r->name_cap, strlen(L->path) + 24))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	snprintf(r->name, r->name_cap, "%s:%lu", L->path, L->lineno);
-	if (decode(r, text, tl, &r->doc))
+	if (decode(r, text, tl, &r->doc, &nul))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	r->doc.name = r->name;
 	r->doc.path = L->path;

@@ -129,7 +129,7 @@ int text_negation_run(struct text_negation *g, const nlp_tokens *in, nlp_tokens 
 			scope = -1;
 			if (only_of(w, n, &g->remove))
 				continue;
-			if ((rc = nlp_tokens_push(out, w, n)))
+			if ((rc = text_push(out, w, n)))
 				return rc;
 			continue;
 		}
@@ -137,7 +137,7 @@ int text_negation_run(struct text_negation *g, const nlp_tokens *in, nlp_tokens 
 			continue;
 		if (is_negation(g, w, n)) {
 			scope = 0;
-			if ((rc = nlp_tokens_push(out, w, n)))
+			if ((rc = text_push(out, w, n)))
 				return rc;
 			continue;
 		}
@@ -151,12 +151,12 @@ int text_negation_run(struct text_negation *g, const nlp_tokens *in, nlp_tokens 
 			}
 			memcpy(g->buf, w, n);
 			memcpy(g->buf + n, g->suffix, g->suffix_len);
-			if ((rc = nlp_tokens_push(out, g->buf, n + g->suffix_len)))
+			if ((rc = text_push(out, g->buf, n + g->suffix_len)))
 				return rc;
 			scope++;
 			continue;
 		}
-		if ((rc = nlp_tokens_push(out, w, n)))
+		if ((rc = text_push(out, w, n)))
 			return rc;
 	}
 	return NLP_OK;

@@ -20,7 +20,7 @@ int text_ngrams_run(const nlp_tokens *in, nlp_tokens *out, long n_max, const cha
 
 	if (keep_unigrams)
 		for (size_t i = 0; i < in->n; i++)
-			if ((rc = nlp_tokens_push(out, nlp_token(in, i), in->tlen[i])))
+			if ((rc = text_push(out, nlp_token(in, i), in->tlen[i])))
 				return rc;
 	for (long k = 2; k <= n_max; k++) {
 		for (size_t i = 0; i + (size_t)k <= in->n; i++) {
@@ -43,7 +43,7 @@ int text_ngrams_run(const nlp_tokens *in, nlp_tokens *out, long n_max, const cha
 				       in->tlen[i + (size_t)j]);
 				p += in->tlen[i + (size_t)j];
 			}
-			if ((rc = nlp_tokens_push(out, *scratch, p)))
+			if ((rc = text_push(out, *scratch, p)))
 				return rc;
 		}
 	}

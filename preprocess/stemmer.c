@@ -197,7 +197,7 @@ int text_stemmer_run(struct text_stemmer *s, const nlp_tokens *in, nlp_tokens *o
 		    memcmp(w + n - s->suffix_len, s->suffix, s->suffix_len) == 0)
 			sl = s->suffix_len;
 		if ((long)(n - sl) < s->min_length || !is_word(w, n - sl)) {
-			rc = nlp_tokens_push(out, w, n);
+			rc = text_push(out, w, n);
 			if (rc)
 				return rc;
 			continue;
@@ -218,7 +218,7 @@ int text_stemmer_run(struct text_stemmer *s, const nlp_tokens *in, nlp_tokens *o
 			r = s->buf;
 			rn += sl;
 		}
-		rc = nlp_tokens_push(out, r, rn);
+		rc = text_push(out, r, rn);
 		if (rc)
 			return rc;
 	}

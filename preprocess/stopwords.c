@@ -256,7 +256,7 @@ int text_stopwords_filter(struct text_stopwords *s, const nlp_tokens *in, nlp_to
 		}
 		if (text_stopwords_has(s, look, n))
 			continue;
-		rc = nlp_tokens_push(out, w, n);
+		rc = text_push(out, w, n);
 		if (rc)
 			return rc;
 	}

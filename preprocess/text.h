@@ -102,6 +102,26 @@ int text_set_has(const struct text_set *s, const char *w, size_t len);
 void text_set_free(struct text_set *s);
 uint64_t text_hash(const char *s, size_t len);
 
+/* nlp_tokens_push with the common case (room enough) inline; the token
+ * list's layout is part of the plugin contract. */
+static inline int text_push(nlp_tokens *t, const char *s, size_t len)
+{
+	size_t end = t->len + len + 1;
+
+	if (t->n < t->ncap && end <= t->cap && end <= UINT32_MAX) {
+		char *d = t->buf + t->len;
+		for (size_t i = 0; i < len; i++)
+			d[i] = s[i];
+		d[len] = '\0';
+		t->off[t->n] = (uint32_t)t->len;
+		t->tlen[t->n] = (uint32_t)len;
+		t->len = end;
+		t->n++;
+		return NLP_OK;
+	}
+	return nlp_tokens_push(t, s, len);
+}
+
 /* a[0..n) == b[0..n) for short strings, without a call into libc */
 static inline int text_eq(const char *a, const char *b, size_t n)
 {

@@ -26,8 +26,20 @@ uint64_t text_hash(const char *s, size_t len)
 		h ^= h >> 32;
 	}
 	if (i < len) {
+		/* the tail, without a call to memcpy: four bytes, then one by one */
+		size_t r = len - i;
+		unsigned shift = 0;
 		w = 0;
-		memcpy(&w, s + i, len - i);
+		if (r >= 4) {
+			uint32_t a;
+			memcpy(&a, s + i, 4);
+			w = a;
+			i += 4;
+			r -= 4;
+			shift = 32;
+		}
+		for (; r; r--, i++, shift += 8)
+			w |= (uint64_t)(unsigned char)s[i] << shift;
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 	}
 	h ^= h >> 33;

@@ -542,7 +542,7 @@ static long encode_tok(struct text_tokenizer *t)
 
 static int push_str(nlp_tokens *out, const char *s)
 {
-	return nlp_tokens_push(out, s, strlen(s));
+	return text_push(out, s, strlen(s));
 }
 
 static int is_number(const struct cpbuf *b)
@@ -582,7 +582,7 @@ static int push_word(struct text_tokenizer *t, const char *w, size_t n, nlp_toke
 	int rc;
 
 	if (!t->o.split_clitics || !(ap = memchr(w, '\'', n)))
-		return nlp_tokens_push(out, w, n);
+		return text_push(out, w, n);
 	/* n't: do|n't, is|n't; can't, won't, shan't keep their verb */
 	if (n > 3 && memcmp(w + n - 3, "n't", 3) == 0) {
 		static const struct {
@@ -591,7 +591,7 @@ static int push_word(struct text_tokenizer *t, const char *w, size_t n, nlp_toke
 		for (size_t i = 0; i < sizeof irr / sizeof irr[0]; i++) {
 			if (strlen(irr[i].w) == n && memcmp(irr[i].w, w, n) == 0) {
 				rc = push_str(out, irr[i].verb);
-				return rc ? rc : nlp_tokens_push(out, "n't", 3);
+				return rc ? rc : text_push(out, "n't", 3);
 			}
 		}
 		cut = n - 3;
@@ -610,15 +610,15 @@ static int push_word(struct text_tokenizer *t, const char *w, size_t n, nlp_toke
 		                 memcmp(sfx, "ll", 2) == 0)))
 			goto split;
 	}
-	return nlp_tokens_push(out, w, n);
+	return text_push(out, w, n);
 split:
-	rc = nlp_tokens_push(out, w, cut);
-	return rc ? rc : nlp_tokens_push(out, w + cut, n - cut);
+	rc = text_push(out, w, cut);
+	return rc ? rc : text_push(out, w + cut, n - cut);
 }
 
 /* Emit the word nm[i..j): map apostrophes and hyphens, drop ignorables,
  * case-fold, apply the number and length rules. */
-static int emit_word(struct text_tokenizer *t, size_t i, size_t j, nlp_tokens *out)
+static int emit_word(struct text_tokenizer *t, size_t i, size_t j, int ascii, nlp_tokens *out)
 {
 	const int32_t *v = t->nm.v;
 	struct cpbuf *b = &t->tok;
@@ -626,23 +626,36 @@ static int emit_word(struct text_tokenizer *t, size_t i, size_t j, nlp_tokens *o
 	long n;
 
 	/* the common case, an ASCII word: straight to bytes */
-	{
-		size_t k = i;
-		while (k < j && v[k] < 0x80)
-			k++;
-		if (k == j && (t->o.numbers == TOK_NUM_KEEP || !ascii_number(v + i, j - i))) {
-			size_t len = j - i;
-			if ((long)len < t->o.min_length ||
-			    (t->o.max_length > 0 && (long)len > t->o.max_length))
-				return NLP_OK;
+	if (ascii && (t->o.numbers == TOK_NUM_KEEP || !ascii_number(v + i, j - i))) {
+		size_t len = j - i, end = out->len + len + 1;
+		char *d;
+		if ((long)len < t->o.min_length ||
+		    (t->o.max_length > 0 && (long)len > t->o.max_length))
+			return NLP_OK;
+		if (!t->o.split_clitics && out->n < out->ncap && end <= out->cap &&
+		    end <= UINT32_MAX) {
+			/* room in the token list: write the token there */
+			d = out->buf + out->len;
+			out->off[out->n] = (uint32_t)out->len;
+			out->tlen[out->n] = (uint32_t)len;
+			out->len = end;
+			out->n++;
+		} else {
 			if (ub_reserve(t, len + 1))
 				return NLP_ENOMEM;
-			for (k = 0; k < len; k++) {
-				int32_t c = v[i + k];
-				t->ub[k] = (char)(fold && c >= 'A' && c <= 'Z' ? c + 32 : c);
-			}
-			return push_word(t, t->ub, len, out);
+			d = t->ub;
 		}
+		if (fold) {
+			for (size_t k = 0; k < len; k++) {
+				int32_t c = v[i + k];
+				d[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+		} else {
+			for (size_t k = 0; k < len; k++)
+				d[k] = (char)v[i + k];
+		}
+		d[len] = '\0';
+		return d == t->ub ? push_word(t, t->ub, len, out) : NLP_OK;
 	}
 	b->n = 0;
 	if (cp_reserve(b, j - i + 1))
@@ -713,7 +726,7 @@ static int emit_raw(struct text_tokenizer *t, size_t i, size_t j, int fold, nlp_
 	n = encode_tok(t);
 	if (n < 0)
 		return NLP_ENOMEM;
-	return nlp_tokens_push(out, t->ub, (size_t)n);
+	return text_push(out, t->ub, (size_t)n);
 }
 
 static int32_t lower(int32_t c)
@@ -920,14 +933,14 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 				     e < n && (cls_of(v[e]) == C_MARK || cls_of(v[e]) == C_IGNORE);
 				     e++)
 					;
-				rc = emit_word(t, i, e, out);
+				rc = emit_word(t, i, e, 0, out);
 				i = e;
 				continue;
 			}
 			for (e = i + 1; e < n && (cls_of(v[e]) == C_IDEO || cls_of(v[e]) == C_MARK);
 			     e++)
 				;
-			rc = emit_word(t, i, e, out);
+			rc = emit_word(t, i, e, 0, out);
 			i = e;
 			continue;
 		case C_EMOJI:
@@ -957,10 +970,16 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 			continue;
 		}
 		if (is_wordc(k)) {
-			int prev = k;
+			int prev = k, ascii = c < 0x80;
 			e = i + 1;
 			while (e < n) {
-				int ke = cls_of(v[e]);
+				int ke;
+				if (v[e] < 0x80) {
+					ke = ascii_cls[v[e]];
+				} else {
+					ke = cls_slow(v[e]);
+					ascii = 0;
+				}
 				if (is_wordc(ke)) {
 					prev = ke;
 					e++;
@@ -997,7 +1016,7 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 				i = e2;
 				continue;
 			}
-			rc = emit_word(t, i, e, out);
+			rc = emit_word(t, i, e, ascii, out);
 			i = e;
 			continue;
 		}
@@ -1018,7 +1037,7 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 				t->tok.v[t->tok.n++] =
 				        k == C_APOS ? '\'' : (k == C_HYPHEN ? '-' : c);
 			long bn = encode_tok(t);
-			rc = bn < 0 ? NLP_ENOMEM : nlp_tokens_push(out, t->ub, (size_t)bn);
+			rc = bn < 0 ? NLP_ENOMEM : text_push(out, t->ub, (size_t)bn);
 		}
 		i = e;
 	}

@@ -19,8 +19,8 @@
  * becomes U+FFFD (counted); Latin-1 is converted; `auto` reads a document as
  * UTF-8 when it is valid and as Latin-1 otherwise (counted).  A UTF-8 byte
  * order mark at the start of a file is dropped.  Documents holding NUL bytes
- * or looking binary, and documents over the size limit, are skipped and
- * counted, never cut.  Nothing is skipped without being counted, and under
+ * or more than 10 % control bytes (binary), and documents over the size
+ * limit, are skipped and counted, never cut.  Nothing is skipped without being counted, and under
  * `verbose` every skipped file or line is named through the diag callback;
  * files over the size limit, unreadable files and symlink loops are always
  * named (as warnings).
