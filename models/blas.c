@@ -45,6 +45,14 @@ void nk_gemm(int naive, int ta, int tb, int M, int N, int K, float alpha, const 
 	            M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+int nk_blas_threads(int n)
+{
+	const int old = openblas_get_num_threads();
+	if (n != old && n >= 1)
+		openblas_set_num_threads(n);
+	return old;
+}
+
 void nk_colsum_add(float *y, const float *X, int M, int N, int ldx)
 {
 	for (int i = 0; i < M; i++) {

@@ -689,11 +689,14 @@ static void *shard_backward_main(void *arg)
 	return NULL;
 }
 
-/* Run fn on every job: job 0 on this thread, the others on new threads. */
+/* Run fn on every job: job 0 on this thread, the others on new threads.
+ * OpenBLAS runs single-threaded meanwhile (its thread count is restored
+ * after): our threads and its threads never share the cores. */
 static int run_jobs(shard_job *jobs, int S, void *(*fn)(void *), nlp_err *err)
 {
 	pthread_t th[64];
 	int started[64] = {0};
+	const int blas_threads = nk_blas_threads(1);
 	for (int k = 1; k < S; k++)
 		started[k] = pthread_create(&th[k], NULL, fn, &jobs[k]) == 0;
 	for (int k = 1; k < S; k++)
@@ -703,6 +706,7 @@ static int run_jobs(shard_job *jobs, int S, void *(*fn)(void *), nlp_err *err)
 	for (int k = 1; k < S; k++)
 		if (started[k])
 			pthread_join(th[k], NULL);
+	(void)nk_blas_threads(blas_threads);
 	for (int k = 0; k < S; k++)
 		if (jobs[k].rc != NLP_OK) {
 			if (err)

@@ -137,8 +137,8 @@ typedef struct rec_config {
 	int max_tokens;    /* 0: no limit */
 	int truncate;      /* enum rec_trunc */
 	int threads;       /* > 1: split batches of >= 8 * threads documents into
-	                    * that many shards run on worker threads (run
-	                    * OpenBLAS single-threaded then) */
+	                    * that many shards run on worker threads (OpenBLAS
+	                    * is set to 1 thread meanwhile, then restored) */
 	int naive;         /* reference kernels (tests) */
 } rec_config;
 

@@ -38,7 +38,7 @@ typedef struct rnn_stage {
 	 "which tokens max_tokens keeps"}, \
 	{"threads", NLP_OPT_INT, "1", 1, 64, NULL, \
 	 "split batches of >= 8 x threads documents over this many threads " \
-	 "(keep OpenBLAS at 1 thread then)"}
+	 "(OpenBLAS runs single-threaded meanwhile)"}
 /* clang-format on */
 
 static const nlp_option rnn_options[] = {
