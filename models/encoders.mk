@@ -58,4 +58,4 @@ check_PROGRAMS += bench/encoder_speed
 bench_encoder_speed_SOURCES = bench/encoder_speed.c
 bench_encoder_speed_CFLAGS = $(NLP_ENCODER_CFLAGS)
 bench_encoder_speed_LDADD = $(NLP_ENCODER_LIBS)
-EXTRA_DIST += bench/encoder_speed.py
+EXTRA_DIST += bench/encoder_speed.py bench/encoder_compare.py
