@@ -1262,10 +1262,28 @@ uint64_t nlp_reader_skipped(const nlp_reader_stats *s)
 	       s->other;
 }
 
+/* snprintf at buf + n (n: what was written so far, maybe more than fits). */
+static int append(char *buf, size_t size, int n, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int append(char *buf, size_t size, int n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < size)
+		k = vsnprintf(buf + n, size - (size_t)n, fmt, ap);
+	else
+		k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	return n + (k > 0 ? k : 0);
+}
+
 int nlp_reader_summary(const nlp_reader_stats *s, char *buf, size_t size)
 {
 	char mb[32], why[400];
 	size_t w = 0;
+	int n;
 	uint64_t sk = nlp_reader_skipped(s);
 	const struct {
 		uint64_t n;
@@ -1285,15 +1303,20 @@ int nlp_reader_summary(const nlp_reader_stats *s, char *buf, size_t size)
 		                      (unsigned long long)reasons[i].n, reasons[i].what);
 	}
 	fmt_mb(mb, sizeof mb, (double)s->bytes);
-	return snprintf(
-	        buf, size,
-	        "read %llu document%s (%llu empty, %s) from %llu file%s; skipped %llu%s%s%s; "
-	        "%llu invalid byte%s replaced by U+FFFD%s%.0llu%s%s%.0llu%s",
-	        (unsigned long long)s->docs, s->docs == 1 ? "" : "s", (unsigned long long)s->empty,
-	        mb, (unsigned long long)s->files, s->files == 1 ? "" : "s", (unsigned long long)sk,
-	        sk ? " (" : "", why, sk ? ")" : "", (unsigned long long)s->replaced,
-	        s->replaced == 1 ? "" : "s", s->latin1 ? "; " : "", (unsigned long long)s->latin1,
-	        s->latin1 ? " read as Latin-1" : "", s->unknown_label ? "; " : "",
-	        (unsigned long long)s->unknown_label,
-	        s->unknown_label ? " with a label not in the model" : "");
+	n = snprintf(buf, size,
+	             "read %llu document%s (%llu empty, %s) from %llu file%s; skipped %llu%s%s%s; "
+	             "%llu invalid byte%s replaced by U+FFFD",
+	             (unsigned long long)s->docs, s->docs == 1 ? "" : "s",
+	             (unsigned long long)s->empty, mb, (unsigned long long)s->files,
+	             s->files == 1 ? "" : "s", (unsigned long long)sk, sk ? " (" : "", why,
+	             sk ? ")" : "", (unsigned long long)s->replaced, s->replaced == 1 ? "" : "s");
+	if (s->latin1)
+		n = append(buf, size, n, "; %llu read as Latin-1", (unsigned long long)s->latin1);
+	if (s->control)
+		n = append(buf, size, n, "; %llu control byte%s kept",
+		           (unsigned long long)s->control, s->control == 1 ? "" : "s");
+	if (s->unknown_label)
+		n = append(buf, size, n, "; %llu with a label not in the list",
+		           (unsigned long long)s->unknown_label);
+	return n;
 }

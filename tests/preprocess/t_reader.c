@@ -153,6 +153,7 @@ int main(void)
 	     "skipped 9 (2 binary, 1 too large, 1 unreadable, 2 symlink loop, 3 not a document)",
 	     "summary: skipped and why");
 	like(sum, "2 invalid bytes replaced by U+FFFD", "summary: replaced bytes");
+	ok(!strstr(sum, "control"), "summary: no control bytes in the documents read");
 	nlp_reader_close(r);
 
 	/* verbose names binary files; Latin-1; a fixed label list */
@@ -184,6 +185,18 @@ int main(void)
 	is_str(got, "set/neg/latin.txt|-1|caf\xc3\xa9 na\xc3\xafve;set/pos/b.txt|-1|good;",
 	       "single files are unlabelled documents; auto reads non-UTF-8 as Latin-1");
 	is_int((long long)nlp_reader_get_stats(r)->latin1, 1, "one read as Latin-1");
+	nlp_reader_summary(nlp_reader_get_stats(r), sum, sizeof sum);
+	like(sum, "; 1 read as Latin-1", "summary: Latin-1 documents");
+	nlp_reader_close(r);
+
+	/* a few control bytes are kept (and counted), many make a file binary */
+	put_str("ctl.txt", "a review\x16 with\x12 two control bytes in it");
+	paths[0] = P("ctl.txt");
+	ok(nlp_reader_open(&r, &o, paths, 1, &err) == NLP_OK, "a file with control bytes");
+	read_all(r, got, sizeof got, &err);
+	like(got, "ctl.txt|-1|a review\x16 with\x12 two", "kept in the text");
+	nlp_reader_summary(nlp_reader_get_stats(r), sum, sizeof sum);
+	like(sum, "; 2 control bytes kept", "and counted in the summary");
 	nlp_reader_close(r);
 
 	/* line files */
