@@ -229,7 +229,8 @@ int text_stemmer_run(struct text_stemmer *s, const nlp_tokens *in, nlp_tokens *o
 
 static const nlp_option stemmer_options[] = {
         {"language", NLP_OPT_STRING, "english", 0, 0, NULL,
-         "a Snowball language (`nlpipe plugins stemmer` lists them)"},
+         "a language of the installed libstemmer (english, french, russian, porter, ...; a wrong "
+         "name lists them all)"},
         {"keep_suffix", NLP_OPT_STRING, "_NEG", 0, 0, NULL,
          "stem a word ending in this without it, then put it back"},
         {"min_length", NLP_OPT_INT, "0", 0, 1000, NULL, "words shorter than this (bytes) stay"},
