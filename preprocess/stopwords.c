@@ -18,6 +18,7 @@
 #include "text.h"
 
 struct text_stopwords {
+	size_t max_len; /* longest stop word, in bytes */
 	struct text_set stop;
 	struct text_set keep;
 	char **keep_sfx; /* keep patterns *SUFFIX: words ending in SUFFIX */
@@ -189,6 +190,9 @@ int text_stopwords_new(struct text_stopwords **out, const char *data_dir, const 
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < s->stop.cap; i++)
+		if (s->stop.slot[i] && s->stop.slot_len[i] > s->max_len)
+			s->max_len = s->stop.slot_len[i];
 out:
 	if (rc) {
 		text_stopwords_free(s);
@@ -218,6 +222,8 @@ size_t text_stopwords_count(const struct text_stopwords *s)
 
 int text_stopwords_has(const struct text_stopwords *s, const char *w, size_t len)
 {
+	if (len > s->max_len)
+		return 0;
 	if (!text_set_has(&s->stop, w, len) || text_set_has(&s->keep, w, len))
 		return 0;
 	for (size_t i = 0; i < s->n_keep_sfx; i++) {

@@ -369,6 +369,16 @@ static size_t entity_end(const unsigned char *s, size_t len, size_t i, int32_t *
 	return 0;
 }
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Does one of the eight bytes of x equal b? */
+static inline int has_byte(uint64_t x, unsigned b)
+{
+	uint64_t y = x ^ (ONES * b);
+	return ((y - ONES) & ~y & HIGHS) != 0;
+}
+
 static int decode(struct text_tokenizer *t, const unsigned char *s, size_t len, int *nonascii)
 {
 	int32_t *out;
@@ -382,7 +392,21 @@ static int decode(struct text_tokenizer *t, const unsigned char *s, size_t len, 
 	t->cc_from = 1;
 	t->cc_pos = 0; /* empty memo */
 	while (i < len) {
-		unsigned c = s[i];
+		unsigned c;
+		/* plain ASCII (and no markup to look at) goes eight bytes at a time */
+		while (i + 8 <= len) {
+			uint64_t x;
+			memcpy(&x, s + i, 8);
+			if ((x & HIGHS) || (strip && (has_byte(x, '<') || has_byte(x, '&'))))
+				break;
+			for (int k = 0; k < 8; k++)
+				out[n + (size_t)k] = (int32_t)s[i + (size_t)k];
+			n += 8;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			if (strip && (c == '<' || c == '&')) {
 				int32_t v;
