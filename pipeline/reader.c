@@ -1256,6 +1256,29 @@ const nlp_reader_stats *nlp_reader_get_stats(const nlp_reader *r)
 	return &r->s;
 }
 
+/* A new counter must be added below (and to the summary). */
+_Static_assert(sizeof(nlp_reader_stats) == 15 * sizeof(uint64_t),
+               "nlp_reader_stats changed: update nlp_reader_stats_add");
+
+void nlp_reader_stats_add(nlp_reader_stats *total, const nlp_reader_stats *s)
+{
+	total->docs += s->docs;
+	total->empty += s->empty;
+	total->files += s->files;
+	total->bytes += s->bytes;
+	total->replaced += s->replaced;
+	total->latin1 += s->latin1;
+	total->unknown_label += s->unknown_label;
+	total->control += s->control;
+	total->binary += s->binary;
+	total->too_large += s->too_large;
+	total->unreadable += s->unreadable;
+	total->loops += s->loops;
+	total->no_label += s->no_label;
+	total->blank += s->blank;
+	total->other += s->other;
+}
+
 uint64_t nlp_reader_skipped(const nlp_reader_stats *s)
 {
 	return s->binary + s->too_large + s->unreadable + s->loops + s->no_label + s->blank +

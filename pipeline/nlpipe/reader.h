@@ -94,6 +94,8 @@ typedef struct nlp_document {
 	int latin1;             /* 1 when decoded as Latin-1 */
 } nlp_document;
 
+/* Counters only (every field a uint64_t), so that totals over several
+ * readers can be summed with nlp_reader_stats_add. */
 typedef struct nlp_reader_stats {
 	uint64_t docs;          /* documents handed out */
 	uint64_t empty;         /* of which without text */
@@ -133,6 +135,8 @@ int nlp_reader_next(nlp_reader *r, const nlp_document **doc, nlp_err *err);
 
 const nlp_reader_stats *nlp_reader_get_stats(const nlp_reader *r);
 uint64_t nlp_reader_skipped(const nlp_reader_stats *s);
+/* total += s, field by field. */
+void nlp_reader_stats_add(nlp_reader_stats *total, const nlp_reader_stats *s);
 /* One line, e.g. "read 2000 documents (3 empty, 7.8 MB) from 2000 files;
  * skipped 2 (1 binary, 1 too large); 5 invalid bytes replaced by U+FFFD".
  * Returns the length snprintf would have written. */

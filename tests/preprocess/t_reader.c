@@ -149,6 +149,14 @@ int main(void)
 	ok(!strstr(msgs, "bin.dat"), "binary files are named only under verbose");
 	nlp_reader_summary(st, sum, sizeof sum);
 	like(sum, "read 5 documents (1 empty, ", "summary: documents");
+	{
+		nlp_reader_stats total = {0};
+		nlp_reader_stats_add(&total, st);
+		nlp_reader_stats_add(&total, st);
+		ok(total.docs == 10 && total.binary == 4 && total.other == 6 &&
+		           nlp_reader_skipped(&total) == 2 * nlp_reader_skipped(st),
+		   "stats add up");
+	}
 	like(sum,
 	     "skipped 9 (2 binary, 1 too large, 1 unreadable, 2 symlink loop, 3 not a document)",
 	     "summary: skipped and why");
