@@ -359,6 +359,7 @@ static int train_loop(trainer *t, nlp_err *err)
 		int out_of_time = 0;
 		double acc = 0, f1 = 0, vloss = 0, value;
 		uint64_t tokens = 0; /* for the rate shown */
+		double train_secs = 0;
 		double t0 = progress_now();
 		int improved = 0;
 
@@ -442,6 +443,7 @@ static int train_loop(trainer *t, nlp_err *err)
 			}
 		}
 		progress_end(&pg);
+		train_secs = progress_now() - t0;
 		/* The epoch is done: the next one starts from the generator now. */
 		if (!out_of_time) {
 			t->rng_epoch = t->rng;
@@ -482,12 +484,12 @@ static int train_loop(trainer *t, nlp_err *err)
 					 t->epoch + 1, t->epochs,
 					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, acc, f1, vloss,
 					 improved ? " (best so far, saved)" : "", secs,
-					 secs > 0 ? (double)tokens / secs : 0.0);
+					 train_secs > 0 ? (double)tokens / train_secs : 0.0);
 			else
 				cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s (saved)",
 					 t->epoch + 1, t->epochs,
 					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, secs,
-					 secs > 0 ? (double)tokens / secs : 0.0);
+					 train_secs > 0 ? (double)tokens / train_secs : 0.0);
 		}
 		if (out_of_time) {
 			cli_info("time limit of %g s reached in epoch %ld; best was epoch %ld",

@@ -324,10 +324,16 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 			break;
 		}
 	}
-	/* Everything checked: make the instances. */
+	/* Everything checked: make the instances.  A stage's own code for the
+	 * failure is kept unless it is a configuration problem. */
+	rc = NLP_ECONFIG;
 	for (size_t i = 0; i < p->n; i++) {
+		int crc;
 		memset(&e, 0, sizeof e);
-		if (p->s[i].cls->create(&p->s[i].self, p->s[i].cfg, &e) != NLP_OK) {
+		crc = p->s[i].cls->create(&p->s[i].self, p->s[i].cfg, &e);
+		if (crc != NLP_OK) {
+			if (crc != NLP_ECONFIG && rc == NLP_ECONFIG)
+				rc = crc;
 			p->s[i].self = NULL;
 			nlp_msgs_add(&msgs, "%s:%d: [%s] (%s): %s", file,
 				     nlp_ini_line(ini, p->s[i].name, NULL), p->s[i].name,
@@ -335,9 +341,10 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		}
 	}
 	if (msgs.n) {
-		rc = nlp_msgs_to_err(&msgs, err, NLP_ECONFIG);
+		rc = nlp_msgs_to_err(&msgs, err, rc);
 		goto out;
 	}
+	rc = NLP_OK;
 	*out = p;
 	p = NULL;
 out:
@@ -504,8 +511,19 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 					   w->p->s[i].name, c->name);
 		nlp_tokens_clear(d->out);
 		rc = c->process(self, d, err);
-		if (rc)
+		if (rc) {
+			/* Say which stage refused the document. */
+			if (err) {
+				char msg[2 * sizeof err->msg];
+				size_t n = (size_t)snprintf(msg, sizeof msg, "[%s] (%s): %s",
+							    w->p->s[i].name, c->name, err->msg);
+				if (n >= sizeof err->msg)
+					n = sizeof err->msg - 1;
+				memcpy(err->msg, msg, n);
+				err->msg[n] = '\0';
+			}
 			return rc;
+		}
 		if (c->produces == NLP_KIND_TOKENS) {
 			t = d->in;
 			d->in = d->out;

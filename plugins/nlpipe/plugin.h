@@ -202,9 +202,15 @@ typedef struct nlp_module {
 int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *err);
 
 #define NLP_MODULE_SYMBOL "nlp_module"
+#if defined(__GNUC__)
+#define NLP_EXPORT __attribute__((visibility("default")))
+#else
+#define NLP_EXPORT
+#endif
+/* The descriptor is exported even under -fvisibility=hidden. */
 #define NLP_MODULE(modname) \
-	extern const nlp_module modname##_LTX_nlp_module; \
-	const nlp_module modname##_LTX_nlp_module
+	extern NLP_EXPORT const nlp_module modname##_LTX_nlp_module; \
+	NLP_EXPORT const nlp_module modname##_LTX_nlp_module
 
 #ifdef __cplusplus
 }
