@@ -866,6 +866,10 @@ static size_t emoticon_end(const int32_t *v, size_t n, size_t i)
 
 	if (c != ':' && c != ';' && c != '=' && c != '<' && c != '>' && c != '^' && c != '-')
 		return 0;
+	/* the second character of some emoticon? (most punctuation is not one) */
+	if (i + 1 >= n || v[i + 1] >= 0x80 ||
+	    !strchr("-:')(DPp/\\|Oo*][><@$Ss3_.^", (int)v[i + 1]) || v[i + 1] == 0)
+		return 0;
 	for (size_t e = 0; e < sizeof emoticons / sizeof emoticons[0]; e++) {
 		const char *p = emoticons[e];
 		size_t j = i;
