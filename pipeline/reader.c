@@ -761,12 +761,18 @@ static int split_line(nlp_line_format fmt, const char *s, size_t n, const char *
 }
 
 /* The format of a line file from its first non-blank line. */
+/* The format of a line file from its first lines (up to 5 complete lines
+ * in the first 8 KiB): __label__ if the first starts so, TAB if it has one.
+ * *labelled_looking when the first line and two thirds of those looked at
+ * fit: start with __label__, or have a TAB after a short label without
+ * spaces. */
 static nlp_line_format sniff_lines(const char *path, int *labelled_looking)
 {
 	FILE *f = fopen(path, "rb");
 	char buf[8192];
-	size_t n, i = 0;
+	size_t n, i = 0, lines = 0, fit = 0;
 	nlp_line_format fmt = NLP_LINES_PLAIN;
+	int first_fits = 0;
 
 	*labelled_looking = 0;
 	if (!f)
@@ -774,24 +780,32 @@ static nlp_line_format sniff_lines(const char *path, int *labelled_looking)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	while (i < n && (buf[i] == '\n' || buf[i] == '\r' || buf[i] == ' '))
-		i++;
-	if (n - i >= 9 && memcmp(buf + i, "__label__", 9) == 0) {
-		*labelled_looking = 1;
-		return NLP_LINES_FASTTEXT;
-	}
-	{
-		const char *line = buf + i, *nl = memchr(line, '\n', n - i);
+	while (i < n && lines < 5) {
+		const char *line = buf + i, *nl = memchr(line, '\n', n - i), *tab;
 		size_t ll = nl ? (size_t)(nl - line) : n - i;
-		const char *tab = memchr(line, '\t', ll);
-		if (tab) {
-			fmt = NLP_LINES_TAB;
-			/* a short label before the TAB, no spaces: looks labelled */
-			if (tab > line && tab - line <= 64 &&
-			    !memchr(line, ' ', (size_t)(tab - line)))
-				*labelled_looking = 1;
+		int ok = 0;
+		if (!nl && n == sizeof buf - 1 && lines)
+			break; /* a cut line: judge by the whole ones */
+		i += ll + 1;
+		if (is_blank_line(line, ll) || (ll == 1 && line[0] == '\r'))
+			continue;
+		if (!lines)
+			fmt = ll >= 9 && memcmp(line, "__label__", 9) == 0 ? NLP_LINES_FASTTEXT
+			      : memchr(line, '\t', ll)                     ? NLP_LINES_TAB
+			                                                   : NLP_LINES_PLAIN;
+		lines++;
+		if (fmt == NLP_LINES_FASTTEXT) {
+			ok = ll >= 9 && memcmp(line, "__label__", 9) == 0;
+		} else if (fmt == NLP_LINES_TAB) {
+			tab = memchr(line, '\t', ll);
+			ok = tab && tab > line && tab - line <= 64 &&
+			     !memchr(line, ' ', (size_t)(tab - line));
 		}
+		fit += (size_t)ok;
+		if (lines == 1)
+			first_fits = ok;
 	}
+	*labelled_looking = first_fits && fit * 3 >= lines * 2;
 	return fmt;
 }
 

@@ -12,8 +12,8 @@
  *    `__label__X text`, `label text` (first word), or plain text lines.
  * NLP_INPUT_AUTO takes a folder with sub-folders as a document folder, a
  * folder without as unlabelled files, and a file as a line file when its
- * first lines look like `__label__X text` or `label<TAB>text`, else as one
- * document.
+ * first lines look like `__label__X text` or `label<TAB>text` (the first
+ * line and two thirds of the first five), else as one document.
  *
  * Text is always handed out as valid UTF-8: in UTF-8 mode each invalid byte
  * becomes U+FFFD (counted); Latin-1 is converted; `auto` reads a document as

@@ -247,6 +247,18 @@ int main(void)
 	       "plain lines are unlabelled");
 	nlp_reader_close(r);
 
+	/* auto: a file counts as a line file only when its first lines all look
+	 * labelled */
+	o.format = NLP_INPUT_AUTO;
+	put_str("review.txt", "Title\tA film\nIt was good.\nReally.\n");
+	paths[0] = P("review.txt");
+	ok(nlp_reader_open(&r, &o, paths, 1, &err) == NLP_OK, "a review with a TAB in line 1");
+	read_all(r, got, sizeof got, &err);
+	is_str(got, "review.txt|-1|Title\tA film\nIt was good.\nReally.\n;",
+	       "is one document, not a line file");
+	nlp_reader_close(r);
+	o.format = NLP_INPUT_LINES;
+
 	/* a line over the limit is skipped, named, and reading goes on */
 	msgs[0] = '\0';
 	{
