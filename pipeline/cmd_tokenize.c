@@ -27,6 +27,9 @@ static const char usage[] =
         "                                           input order\n"
         "  --set SECTION.KEY=VALUE                  override a pipeline option\n"
         "                                           (repeatable)\n"
+        "  -v, --verbose                            name every skipped file or line, and\n"
+        "                                           every document with replaced bytes\n"
+        "  -q, --quiet                              no summary\n"
         "Data options:\n"
         "  --input-format auto|folder|files|lines   how to read each PATH (auto)\n"
         "  --line-format auto|tab|fasttext|space|plain  lines of a line file (auto)\n"
@@ -289,6 +292,8 @@ int cmd_tokenize(int argc, char **argv)
 	        {"encoding", required_argument, NULL, 1003},
 	        {"max-doc-size", required_argument, NULL, 1004},
 	        {"strict", no_argument, NULL, 1005},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"quiet", no_argument, NULL, 'q'},
 	        {NULL, 0, NULL, 0},
 	};
 	cli_sets sets = {0};
@@ -315,7 +320,7 @@ int cmd_tokenize(int argc, char **argv)
 	ro.diag = diag;
 	ro.verbose = cli_verbose;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:f:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:f:s:hvq", longopts, NULL)) != -1) {
 		nrc = NLP_OK;
 		switch (c) {
 		case 'f':
@@ -357,6 +362,13 @@ int cmd_tokenize(int argc, char **argv)
 			break;
 		case 1005:
 			ro.strict = 1;
+			break;
+		case 'v':
+			cli_verbose = 1;
+			ro.verbose = 1;
+			break;
+		case 'q':
+			cli_quiet = 1;
 			break;
 		default:
 			fputs(usage, stderr);

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 n=0
 failed=0
-echo "1..19"
+echo "1..21"
 
 report() { # report STATUS NAME (0: pass)
 	n=$((n + 1))
@@ -69,6 +69,13 @@ report $? "-j 3 prints the same lines in the same order"
 run 0 --verbose tokenize "$ini" "$tmp/d"
 grep -q "neg/2.bin: holds NUL bytes" "$tmp/err"
 report $? "--verbose names the skipped file"
+
+run 0 tokenize --verbose "$ini" "$tmp/d"
+grep -q "neg/2.bin: holds NUL bytes" "$tmp/err"
+report $? "tokenize --verbose (after the command) too"
+run 0 tokenize -q "$ini" "$tmp/d"
+[ ! -s "$tmp/err" ]
+report $? "tokenize -q: no summary"
 
 run 0 tokenize --format jsonl "$ini" "$tmp/d/pos/2.txt"
 grep -qF "{\"name\":\"$tmp/d/pos/2.txt\",\"tokens\":[\"love\",\":)\"]}" "$tmp/out"
