@@ -26,7 +26,8 @@ void nk_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *
 /* y[j] += sum over rows i < M of X[i * ldx + j], j < N (bias gradients). */
 void nk_colsum_add(float *y, const float *X, int M, int N, int ldx);
 
-/* Set OpenBLAS's thread count to n (if it differs); returns the old count. */
+/* Set OpenBLAS's thread count to n (if it differs; n < 1: leave it);
+ * returns the old count. */
 int nk_blas_threads(int n);
 
 /* Set each of the M rows of X [M x N] (row stride ldx) to v [N]. */

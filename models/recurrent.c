@@ -742,7 +742,7 @@ static int make_shards(rec_net *n, int S, nlp_err *err)
 /* Number of shards for a batch of B documents. */
 static int shard_count(const rec_net *n, int B)
 {
-	int S = n->c.threads;
+	int S = n->c.threads > 0 ? n->c.threads : nk_blas_threads(0);
 	if (S > 64)
 		S = 64;
 	if (S > B / REC_MIN_SHARD_ROWS)

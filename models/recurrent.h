@@ -138,7 +138,8 @@ typedef struct rec_config {
 	int truncate;      /* enum rec_trunc */
 	int threads;       /* > 1: split batches of >= 8 * threads documents into
 	                    * that many shards run on worker threads (OpenBLAS
-	                    * is set to 1 thread meanwhile, then restored) */
+	                    * is set to 1 thread meanwhile, then restored);
+	                    * 0: as many as OpenBLAS is set to use */
 	int naive;         /* reference kernels (tests) */
 } rec_config;
 

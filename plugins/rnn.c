@@ -36,9 +36,9 @@ typedef struct rnn_stage {
 	 "keep at most this many tokens per document (0: all)"}, \
 	{"truncate", NLP_OPT_ENUM, "head", 0, 0, "head|tail|head+tail", \
 	 "which tokens max_tokens keeps"}, \
-	{"threads", NLP_OPT_INT, "1", 1, 64, NULL, \
-	 "split batches of >= 8 x threads documents over this many threads " \
-	 "(OpenBLAS runs single-threaded meanwhile)"}
+	{"threads", NLP_OPT_INT, "0", 0, 64, NULL, \
+	 "split batches of >= 8 x threads documents over this many threads, " \
+	 "OpenBLAS single-threaded meanwhile (0: as many as OpenBLAS uses)"}
 /* clang-format on */
 
 static const nlp_option rnn_options[] = {

@@ -411,6 +411,7 @@ static void test_threads(void)
 		                           cell == REC_GRU ? REC_POOL_ATTENTION : REC_POOL_LAST);
 		c.max_tokens = cell == REC_LSTM ? 7 : 0;
 		c.truncate = REC_TRUNC_HEAD_TAIL;
+		c.threads = 1;
 		rec_net *one = must_new(&c);
 		c.threads = 3;
 		rec_net *sh = must_new(&c), *sh2 = must_new(&c);
