@@ -52,6 +52,18 @@ static const unsigned char ascii_cls[128] = {
 #undef P
 };
 
+/* ASCII letters and digits: the characters most words are made of. */
+static const unsigned char ascii_alnum[128] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+        ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+        ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+        ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+        ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+        ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+        ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 static int is_ideo_range(int32_t c)
 {
 	return (c >= 0x3040 && c <= 0x30ff) || (c >= 0x31f0 && c <= 0x31ff) ||
@@ -1000,8 +1012,16 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 		if (is_wordc(k)) {
 			int prev = k, ascii = c < 0x80;
 			e = i + 1;
-			while (e < n) {
+			for (;;) {
 				int ke;
+				size_t e0 = e;
+				/* the bulk of a word: ASCII letters and digits */
+				while (e < n && v[e] < 0x80 && ascii_alnum[v[e]])
+					e++;
+				if (e > e0)
+					prev = ascii_cls[v[e - 1]];
+				if (e >= n)
+					break;
 				if (v[e] < 0x80) {
 					ke = ascii_cls[v[e]];
 				} else {
