@@ -39,6 +39,7 @@ nlpipe_SOURCES += pipeline/cmd_tokenize.c
 # Stop-word lists, installed under $(pkgdatadir)/stopwords/.
 stopwordsdir = $(pkgdatadir)/stopwords
 dist_stopwords_DATA = \
+	data/stopwords/catalan.txt \
 	data/stopwords/danish.txt \
 	data/stopwords/dutch.txt \
 	data/stopwords/english.txt \
@@ -50,6 +51,7 @@ dist_stopwords_DATA = \
 	data/stopwords/italian.txt \
 	data/stopwords/norwegian.txt \
 	data/stopwords/portuguese.txt \
+	data/stopwords/romanian.txt \
 	data/stopwords/russian.txt \
 	data/stopwords/spanish.txt \
 	data/stopwords/swedish.txt \

@@ -27,10 +27,10 @@ int main(void)
 	struct text_stopwords *s = NULL;
 	nlp_err err = {0};
 	const char *keep[] = {"not", "no", "*n't"};
-	static const char *const langs[] = {"danish",  "dutch",     "english",    "finnish",
-	                                    "french",  "german",    "hungarian",  "indonesian",
-	                                    "italian", "norwegian", "portuguese", "russian",
-	                                    "spanish", "swedish",   "turkish"};
+	static const char *const langs[] = {
+	        "catalan",    "romanian", "danish",    "dutch",      "english", "finnish",
+	        "french",     "german",   "hungarian", "indonesian", "italian", "norwegian",
+	        "portuguese", "russian",  "spanish",   "swedish",    "turkish"};
 	int fd;
 	FILE *f;
 
