@@ -178,8 +178,12 @@ int classify_open(classify *cl, const char *model_path, int threads, int batch, 
 		rc = nlp_model_load(&cl->model, model_path, cl->host, err);
 	if (rc)
 		return rc;
-	if (cl->model->warnings && cli_verbose)
-		cli_warn("%s: %s", model_path, cl->model->warnings);
+	if (cl->model->warnings && cli_verbose) {
+		size_t n = strlen(cl->model->warnings);
+		while (n && cl->model->warnings[n - 1] == '\n')
+			n--;
+		cli_warn("%.*s", (int)n, cl->model->warnings);
+	}
 	cl->p = cl->model->pipeline;
 	cl->n_classes = (int)cl->model->n_labels;
 	rc = run_check_classifier(cl->p, err);

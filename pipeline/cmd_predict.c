@@ -178,13 +178,8 @@ static int run_paths(classify *cl, const nlp_reader_opts *ro, const char *const 
 
 	if (!rc)
 		rc = classify_run(cl, r, err);
-	if (r) {
-		const nlp_reader_stats *s = nlp_reader_get_stats(r);
-		uint64_t *dst = (uint64_t *)total;
-		const uint64_t *src = (const uint64_t *)s;
-		for (size_t i = 0; i < sizeof *s / sizeof(uint64_t); i++)
-			dst[i] += src[i];
-	}
+	if (r)
+		nlp_reader_stats_add(total, nlp_reader_get_stats(r));
 	nlp_reader_close(r);
 	return rc;
 }

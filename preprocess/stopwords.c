@@ -15,6 +15,8 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include <nlpipe/train.h>
+
 #include "text.h"
 
 struct text_stopwords {
@@ -288,15 +290,11 @@ static int stopwords_create(void **self, const nlp_config *cfg, nlp_err *err)
 	struct text_stopwords *s;
 	int rc;
 
+	/* The host names the instance in front of any message. */
 	rc = text_stopwords_new(&s, text_data_dir(), nlp_config_str(cfg, "language"),
 	                        nlp_config_str(cfg, "file"), keep, nk, err);
-	if (rc) {
-		char msg[sizeof err->msg];
-		if (!err)
-			return rc;
-		snprintf(msg, sizeof msg, "%s", err->msg);
-		return nlp_err_set(err, rc, "[%s] %s", nlp_config_instance(cfg), msg);
-	}
+	if (rc)
+		return rc;
 	*self = s;
 	return NLP_OK;
 }
@@ -312,6 +310,62 @@ static int stopwords_process(void *self, nlp_doc *doc, nlp_err *err)
 	return rc ? nlp_err_set(err, rc, "stopwords: out of memory") : NLP_OK;
 }
 
+/* The list travels in model files: a model predicts with the words it was
+ * trained with, whatever the installed lists or the file say later (and a
+ * model never makes nlpipe open a file it names). */
+static int stopwords_save(void *self, nlp_buf *out, nlp_err *err)
+{
+	struct text_stopwords *s = self;
+	int rc = nlp_buf_put_u32(out, (uint32_t)s->stop.n);
+
+	for (size_t off = 0; !rc && off < s->stop.pool_len;) {
+		const char *w = s->stop.pool + off;
+		rc = nlp_buf_put_str(out, w);
+		off += strlen(w) + 1;
+	}
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory") : NLP_OK;
+}
+
+static int stopwords_load(void *self, nlp_cursor *in, nlp_err *err)
+{
+	struct text_stopwords *s = self;
+	struct text_set set = {0};
+	uint32_t n, len;
+	const char *w;
+	int rc = NLP_OK;
+
+	if (nlp_cursor_get_u32(in, &n)) {
+		rc = nlp_err_set(err, NLP_EDATA, "stopwords: the saved list is truncated");
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (nlp_cursor_get_str(in, &w, &len, 1u << 16)) {
+			rc = nlp_err_set(err, NLP_EDATA, "stopwords: the saved list is truncated");
+			goto out;
+		}
+		if (text_set_add(&set, w, len)) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+			goto out;
+		}
+	}
+	text_set_free(&s->stop);
+	s->stop = set;
+	memset(&set, 0, sizeof set);
+	s->max_len = 0;
+	for (size_t i = 0; i < s->stop.cap; i++)
+		if (s->stop.slot[i] && s->stop.slot_len[i] > s->max_len)
+			s->max_len = s->stop.slot_len[i];
+out:
+	text_set_free(&set);
+	return rc;
+}
+
+static const nlp_train_ops stopwords_state = {
+        .struct_size = sizeof(nlp_train_ops),
+        .save = stopwords_save,
+        .load = stopwords_load,
+};
+
 const nlp_stage_class text_stopwords_class = {
         .struct_size = sizeof(nlp_stage_class),
         .name = "stopwords",
@@ -322,5 +376,5 @@ const nlp_stage_class text_stopwords_class = {
         .create = stopwords_create,
         .destroy = stopwords_destroy,
         .process = stopwords_process,
-        .train = NULL,
+        .train = &stopwords_state,
 };
