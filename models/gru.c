@@ -13,8 +13,9 @@
 #include "recurrent.h"
 
 NK_CLONES
-void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *b_hn,
-                 const int *len, int T, int B, int H, int ldy, int reverse, int naive)
+void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *bias,
+                 const float *b_hn, const int *len, int T, int B, int H, int ldy, int reverse,
+                 int naive)
 {
 	const int GH = 3 * H;
 	for (int s = 0; s < T; s++) {
@@ -39,10 +40,11 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 			/* At the first step h_prev is zero: gh's zeroed row stands in. */
 			const float *restrict hp = s > 0 ? y + ((size_t)tp * B + b) * ldy : ghr;
 			for (int j = 0; j < 2 * H; j++)
-				g[j] = nk_sigmoid(g[j] + ghr[j]);
+				g[j] = nk_sigmoid(g[j] + bias[j] + ghr[j]);
 			for (int j = 0; j < H; j++) {
 				hr[j] = ghr[2 * H + j] + b_hn[j];
-				g[2 * H + j] = nk_tanh(g[2 * H + j] + g[j] * hr[j]);
+				g[2 * H + j] =
+				        nk_tanh(g[2 * H + j] + bias[2 * H + j] + g[j] * hr[j]);
 			}
 			for (int j = 0; j < H; j++) {
 				const float z = g[H + j], n = g[2 * H + j];
@@ -54,10 +56,10 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 
 /* One row of one step (see lstm_backward_row): has_prev is a constant at
  * each call so the loop vectorizes. */
-NK_INLINE void gru_backward_row(float *restrict dx, float *restrict dhh, float *restrict dhr,
-                                const float *restrict g, const float *restrict hr,
-                                const float *restrict dyr, const float *restrict hp, int H,
-                                int has_prev)
+NK_INLINE void gru_backward_row(float *restrict dx, float *restrict dhh, float *restrict dbx,
+                                float *restrict dbh, float *restrict dhr, const float *restrict g,
+                                const float *restrict hr, const float *restrict dyr,
+                                const float *restrict hp, int H, int has_prev)
 {
 	for (int j = 0; j < H; j++) {
 		const float r = g[j], z = g[H + j], n = g[2 * H + j];
@@ -74,12 +76,16 @@ NK_INLINE void gru_backward_row(float *restrict dx, float *restrict dhh, float *
 		dhh[2 * H + j] = dnp * r;
 		dhr[j] = dhj * z;
 	}
+	for (int j = 0; j < 3 * H; j++) {
+		dbx[j] += dx[j];
+		dbh[j] += dhh[j];
+	}
 }
 
 NK_CLONES
-void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const float *y,
-                  const float *gates, const float *hn, const float *w_hh, const int *len, int T,
-                  int B, int H, int ldy, int reverse, int naive)
+void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
+                  const float *y, const float *gates, const float *hn, const float *w_hh,
+                  const int *len, int T, int B, int H, int ldy, int reverse, int naive)
 {
 	const int GH = 3 * H;
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
@@ -103,10 +109,10 @@ void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const floa
 			const float *restrict hr = hn + ((size_t)t * B + b) * H;
 			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
 			if (s > 0)
-				gru_backward_row(dx, dhh, dhr, g, hr, dyr,
+				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr,
 				                 y + ((size_t)tp * B + b) * ldy, H, 1);
 			else
-				gru_backward_row(dx, dhh, dhr, g, hr, dyr, NULL, H, 0);
+				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr, NULL, H, 0);
 		}
 		if (s > 0)
 			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DH, GH, w_hh, H, 1.0f, dh, H);

@@ -11,20 +11,21 @@
 #include "blas.h"
 #include "recurrent.h"
 
-/* Gate activations of one row in place: sigmoid on i, f, o; tanh on g. */
-NK_INLINE void lstm_act(float *restrict g, int H)
+/* Gate activations of one row in place, bias added: sigmoid on i, f, o;
+ * tanh on g. */
+NK_INLINE void lstm_act(float *restrict g, const float *restrict bias, int H)
 {
 	for (int j = 0; j < 2 * H; j++)
-		g[j] = nk_sigmoid(g[j]);
+		g[j] = nk_sigmoid(g[j] + bias[j]);
 	for (int j = 2 * H; j < 3 * H; j++)
-		g[j] = nk_tanh(g[j]);
+		g[j] = nk_tanh(g[j] + bias[j]);
 	for (int j = 3 * H; j < 4 * H; j++)
-		g[j] = nk_sigmoid(g[j]);
+		g[j] = nk_sigmoid(g[j] + bias[j]);
 }
 
 NK_CLONES
-void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const int *len,
-                  int T, int B, int H, int ldy, int reverse, int naive)
+void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const float *bias,
+                  const int *len, int T, int B, int H, int ldy, int reverse, int naive)
 {
 	const int GH = 4 * H;
 	for (int s = 0; s < T; s++) {
@@ -46,7 +47,7 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
 				memset(tr, 0, (size_t)H * sizeof *tr);
 				continue;
 			}
-			lstm_act(g, H);
+			lstm_act(g, bias, H);
 			const float *restrict gi = g, *restrict gf = g + H,
 			                      *restrict gg = g + 2 * H, *restrict go = g + 3 * H;
 			if (s > 0) {
@@ -68,10 +69,10 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
 /* One row of one step: gate gradients d [4H] from dh (dy + dhr) and dc;
  * dcr becomes the gradient for the previous cell state.  has_prev is a
  * constant at each call, so the loop has no branch and vectorizes. */
-NK_INLINE void lstm_backward_row(float *restrict d, const float *restrict dhr, float *restrict dcr,
-                                 const float *restrict g, const float *restrict tr,
-                                 const float *restrict dyr, const float *restrict cp, int H,
-                                 int has_prev)
+NK_INLINE void lstm_backward_row(float *restrict d, float *restrict db, const float *restrict dhr,
+                                 float *restrict dcr, const float *restrict g,
+                                 const float *restrict tr, const float *restrict dyr,
+                                 const float *restrict cp, int H, int has_prev)
 {
 	for (int j = 0; j < H; j++) {
 		const float i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j],
@@ -85,10 +86,12 @@ NK_INLINE void lstm_backward_row(float *restrict d, const float *restrict dhr, f
 		d[3 * H + j] = dhj * tcj * o * (1.0f - o);
 		dcr[j] = dct * f;
 	}
+	for (int j = 0; j < 4 * H; j++)
+		db[j] += d[j];
 }
 
 NK_CLONES
-void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float *gates,
+void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
                    const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
                    int H, int ldy, int reverse, int naive)
 {
@@ -114,10 +117,10 @@ void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float
 			const float *restrict tr = tc + ((size_t)t * B + b) * H;
 			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
 			if (s > 0)
-				lstm_backward_row(d, dhr, dcr, g, tr, dyr,
+				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr,
 				                  c + ((size_t)tp * B + b) * H, H, 1);
 			else
-				lstm_backward_row(d, dhr, dcr, g, tr, dyr, NULL, H, 0);
+				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr, NULL, H, 0);
 		}
 		if (s > 0)
 			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DG, GH, w_hh, H, 0.0f, dh, H);

@@ -2,7 +2,7 @@
  * with pooling: what the rnn, lstm and gru stage classes run (plugins/rnn.c).
  *
  * Per layer and direction: the input projection of all T*B rows is one sgemm
- * (into the gates buffer, pre-filled with the biases), the recurrence is one
+ * (into the gates buffer; the cell adds the biases), the recurrence is one
  * sgemm per step over the batch (in the cell kernels), and in backward the
  * weight gradients and the input gradient are one sgemm each over all steps.
  * Workspaces grow when T*B or B grow and are reused otherwise: no allocation
@@ -48,7 +48,8 @@ struct rec_net {
 	nlp_param_block *blocks;
 	char (*names)[32];
 	int n_blocks;
-	float *bsum; /* [G*H] combined input bias */
+	float *bsum;  /* [G*H] combined bias (forward); bias gradient (backward) */
+	float *bsum2; /* [G*H] GRU: b_hh gradient (backward) */
 
 	/* Workspaces, grown by ensure(). */
 	size_t cap_tb, cap_b, cap_tin;
@@ -173,6 +174,7 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	n->blocks = calloc((size_t)nld * 4 + 3, sizeof *n->blocks);
 	n->names = calloc((size_t)nld * 4 + 3, sizeof *n->names);
 	n->bsum = calloc((size_t)GH, sizeof *n->bsum);
+	n->bsum2 = calloc((size_t)GH, sizeof *n->bsum2);
 	n->gates = calloc((size_t)nld, sizeof *n->gates);
 	n->cs = calloc((size_t)nld, sizeof *n->cs);
 	n->tcs = calloc((size_t)nld, sizeof *n->tcs);
@@ -180,8 +182,8 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	n->y = calloc((size_t)n->L, sizeof *n->y);
 	n->mask = calloc((size_t)n->L, sizeof *n->mask);
 	n->xd = calloc((size_t)n->L, sizeof *n->xd);
-	if (!n->off || !n->blocks || !n->names || !n->bsum || !n->gates || !n->cs || !n->tcs ||
-	    !n->hn || !n->y || !n->mask || !n->xd) {
+	if (!n->off || !n->blocks || !n->names || !n->bsum || !n->bsum2 || !n->gates || !n->cs ||
+	    !n->tcs || !n->hn || !n->y || !n->mask || !n->xd) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
 		goto out;
 	}
@@ -289,6 +291,7 @@ void rec_free(rec_net *n)
 	free(n->blocks);
 	free(n->names);
 	free(n->bsum);
+	free(n->bsum2);
 	for (int k = 0; k < n->n_shards; k++)
 		rec_free(n->shard[k]);
 	free(n->shard);
@@ -533,22 +536,22 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 				n->bsum[j] = bih[j] + bhh[j];
 			if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
 				memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
-			nk_rows_set(G, n->bsum, (int)TB, GH, GH);
+			/* the biases are added by the cell's activation loop */
 			nk_gemm(naive, 0, 1, (int)TB, GH, in, 1.0f, X, in, P(n, l, d, W_IH), in,
-			        1.0f, G, GH);
+			        0.0f, G, GH);
 			float *Y = n->y[l] + (size_t)d * H;
 			const float *whh = P(n, l, d, W_HH);
 			switch (n->c.cell) {
 			case REC_LSTM:
 				lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d],
-				             whh, lens, Tw, B, H, Ho, d, naive);
+				             whh, n->bsum, lens, Tw, B, H, Ho, d, naive);
 				break;
 			case REC_GRU:
-				gru_forward(Y, G, n->hn[l * n->dirs + d], n->gh, whh, bhh + 2 * H,
-				            lens, Tw, B, H, Ho, d, naive);
+				gru_forward(Y, G, n->hn[l * n->dirs + d], n->gh, whh, n->bsum,
+				            bhh + 2 * H, lens, Tw, B, H, Ho, d, naive);
 				break;
 			default:
-				rnn_forward(Y, G, whh, lens, Tw, B, H, Ho, d,
+				rnn_forward(Y, G, whh, n->bsum, lens, Tw, B, H, Ho, d,
 				            n->c.cell == REC_RNN_RELU, naive);
 				break;
 			}
@@ -596,21 +599,25 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 			const int ld = l * n->dirs + d;
 			const float *Y = n->y[l] + (size_t)d * H;
 			const float *whh = P(n, l, d, W_HH);
-			float *dgh = n->dg;
+			float *dgh = n->dg, *dbx = n->bsum, *dbh = n->bsum;
+			memset(n->bsum, 0, (size_t)GH * sizeof(float));
 			switch (n->c.cell) {
 			case REC_LSTM:
-				lstm_backward(n->dg, n->dh, n->dc, dY + (size_t)d * H, n->gates[ld],
-				              n->cs[ld], n->tcs[ld], whh, lens, T, B, H, Ho, d,
-				              naive);
+				lstm_backward(n->dg, dbx, n->dh, n->dc, dY + (size_t)d * H,
+				              n->gates[ld], n->cs[ld], n->tcs[ld], whh, lens, T, B,
+				              H, Ho, d, naive);
 				break;
 			case REC_GRU:
 				dgh = n->dgh;
-				gru_backward(n->dg, dgh, n->dh, dY + (size_t)d * H, Y, n->gates[ld],
-				             n->hn[ld], whh, lens, T, B, H, Ho, d, naive);
+				dbh = n->bsum2;
+				memset(dbh, 0, (size_t)GH * sizeof(float));
+				gru_backward(n->dg, dgh, dbx, dbh, n->dh, dY + (size_t)d * H, Y,
+				             n->gates[ld], n->hn[ld], whh, lens, T, B, H, Ho, d,
+				             naive);
 				break;
 			default:
-				rnn_backward(n->dg, n->dh, dY + (size_t)d * H, Y, whh, lens, T, B,
-				             H, Ho, d, n->c.cell == REC_RNN_RELU, naive);
+				rnn_backward(n->dg, dbx, n->dh, dY + (size_t)d * H, Y, whh, lens, T,
+				             B, H, Ho, d, n->c.cell == REC_RNN_RELU, naive);
 				break;
 			}
 			/* dW_ih += dG^T X; dW_hh += dGh(t)^T h(t-1) over the steps that have a
@@ -623,8 +630,11 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 				nk_gemm(naive, 1, 0, GH, H, (T - 1) * B, 1.0f, dgs, GH, hp, Ho,
 				        1.0f, DP(n, l, d, W_HH), H);
 			}
-			nk_colsum_add(DP(n, l, d, B_IH), n->dg, (int)TB, GH, GH);
-			nk_colsum_add(DP(n, l, d, B_HH), dgh, (int)TB, GH, GH);
+			float *gbi = DP(n, l, d, B_IH), *gbh = DP(n, l, d, B_HH);
+			for (int j = 0; j < GH; j++) {
+				gbi[j] += dbx[j];
+				gbh[j] += dbh[j];
+			}
 			if (l > 0 || dxo) /* no input gradient wanted: skip its sgemm */
 				nk_gemm(naive, 0, 0, (int)TB, in, GH, 1.0f, n->dg, GH,
 				        P(n, l, d, W_IH), in, d ? 1.0f : 0.0f, dX, in);

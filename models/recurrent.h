@@ -47,55 +47,60 @@ static inline int rec_active(const int *len, int B, int t)
 }
 
 /* rnn_forward
- *   y     [T x B x ldy] out: h_t = act(pre_t + W_hh h_prev) in columns [0, H)
- *   pre   [T x B x H]   in: x W_ih^T + b_ih + b_hh (overwritten)
- *   w_hh  [H x H]
+ *   y     [T x B x ldy] out: h_t = act(pre_t + bias + W_hh h_prev) in columns [0, H)
+ *   pre   [T x B x H]   in: x W_ih^T (overwritten)
+ *   w_hh  [H x H], bias [H] = b_ih + b_hh
  */
-void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T, int B, int H,
-                 int ldy, int reverse, int relu, int naive);
+void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, const int *len, int T,
+                 int B, int H, int ldy, int reverse, int relu, int naive);
 /* rnn_backward
  *   dpre  [T x B x H]   out: gradient with respect to the pre-activations
+ *   db    [H]           out: their sum over rows added (the bias gradient)
  *   dh    [B x H]       scratch (recurrent gradient)
  *   dy    [T x B x ldy] in: gradient with respect to y (columns [0, H))
  *   y     [T x B x ldy] the forward output
  */
-void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const float *w_hh,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int relu, int naive);
+void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
+                  const float *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
+                  int relu, int naive);
 
 /* lstm_forward
  *   y     [T x B x ldy] out: h_t
- *   gates [T x B x 4H]  in: x W_ih^T + b_ih + b_hh; out: activations i f g o
+ *   gates [T x B x 4H]  in: x W_ih^T; out: activations i f g o
  *   c, tc [T x B x H]   out: cell state and tanh(c)
- *   w_hh  [4H x H]
+ *   w_hh  [4H x H], bias [4H] = b_ih + b_hh
  */
-void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const int *len,
-                  int T, int B, int H, int ldy, int reverse, int naive);
+void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const float *bias,
+                  const int *len, int T, int B, int H, int ldy, int reverse, int naive);
 /* lstm_backward
  *   dg    [T x B x 4H]  out: gradient with respect to the gate pre-activations
+ *   db    [4H]          out: its sum over rows added (the bias gradient)
  *   dh,dc [B x H]       scratch
  *   dy    [T x B x ldy] in
  */
-void lstm_backward(float *dg, float *dh, float *dc, const float *dy, const float *gates,
+void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
                    const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
                    int H, int ldy, int reverse, int naive);
 
 /* gru_forward
  *   y     [T x B x ldy] out: h_t = (1 - z) n + z h_prev
- *   gates [T x B x 3H]  in: x W_ih^T + b_ih + (b_hr, b_hz, 0); out: r z n
+ *   gates [T x B x 3H]  in: x W_ih^T; out: r z n
  *   hn    [T x B x H]   out: W_hn h_prev + b_hn (what r multiplies)
  *   gh    [B x 3H]      scratch
- *   w_hh  [3H x H], b_hn [H]
+ *   w_hh  [3H x H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H]
  */
-void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *b_hn,
-                 const int *len, int T, int B, int H, int ldy, int reverse, int naive);
+void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *bias,
+                 const float *b_hn, const int *len, int T, int B, int H, int ldy, int reverse,
+                 int naive);
 /* gru_backward
  *   dgx   [T x B x 3H]  out: gradient with respect to x W_ih^T + b_ih
  *   dgh   [T x B x 3H]  out: gradient with respect to h_prev W_hh^T + b_hh
+ *   dbx, dbh [3H]       out: their sums over rows added (bias gradients)
  *   dh    [B x H]       scratch
  */
-void gru_backward(float *dgx, float *dgh, float *dh, const float *dy, const float *y,
-                  const float *gates, const float *hn, const float *w_hh, const int *len, int T,
-                  int B, int H, int ldy, int reverse, int naive);
+void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
+                  const float *y, const float *gates, const float *hn, const float *w_hh,
+                  const int *len, int T, int B, int H, int ldy, int reverse, int naive);
 
 /* ---- Pooling over the last layer's output (models/attention.c) ---- */
 

@@ -10,8 +10,8 @@
 #include "recurrent.h"
 
 NK_CLONES
-void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T, int B, int H,
-                 int ldy, int reverse, int relu, int naive)
+void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, const int *len, int T,
+                 int B, int H, int ldy, int reverse, int relu, int naive)
 {
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
@@ -29,19 +29,22 @@ void rnn_forward(float *y, float *pre, const float *w_hh, const int *len, int T,
 				continue;
 			}
 			if (relu) {
-				for (int j = 0; j < H; j++)
-					yr[j] = p[j] > 0.0f ? p[j] : 0.0f;
+				for (int j = 0; j < H; j++) {
+					const float v = p[j] + bias[j];
+					yr[j] = v > 0.0f ? v : 0.0f;
+				}
 			} else {
 				for (int j = 0; j < H; j++)
-					yr[j] = nk_tanh(p[j]);
+					yr[j] = nk_tanh(p[j] + bias[j]);
 			}
 		}
 	}
 }
 
 NK_CLONES
-void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const float *w_hh,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int relu, int naive)
+void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
+                  const float *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
+                  int relu, int naive)
 {
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
 	for (int s = T - 1; s >= 0; s--) {
@@ -65,6 +68,9 @@ void rnn_backward(float *dpre, float *dh, const float *dy, const float *y, const
 				for (int j = 0; j < H; j++)
 					d[j] = (dyr[j] + dhr[j]) * (1.0f - yr[j] * yr[j]);
 			}
+			float *restrict dbr = db;
+			for (int j = 0; j < H; j++)
+				dbr[j] += d[j];
 		}
 		if (s > 0)
 			nk_gemm(naive, 0, 0, nt, H, H, 1.0f, DP, H, w_hh, H, 0.0f, dh, H);
