@@ -1,14 +1,24 @@
 /* models/numerics.c - process-wide floating-point setup for the neural stages.
  *
  * Denormal numbers appear in backpropagation through time (gradients that
- * shrink step after step); on x86 every operation on one takes a slow
- * microcode path, and sgemm slows down about 100x.  nlp_numerics_init() sets
- * flush-to-zero (results that would be denormal become 0) and
+ * shrink step after step); on many x86 CPUs every operation on one takes a
+ * slow microcode path and sgemm slows down up to 100x.  nlp_numerics_init()
+ * sets flush-to-zero (results that would be denormal become 0) and
  * denormals-are-zero (denormal inputs read as 0) in the MXCSR of the calling
- * thread.  Call it before the first BLAS call of the process: OpenBLAS's worker
- * threads copy the MXCSR of the thread that starts them.
+ * thread; threads it creates afterwards inherit it.
+ *
+ * OpenBLAS (pthreads build) starts its worker threads when it is loaded: for
+ * a program linked with it, before main, so they never see the setting
+ * (measured here: with OPENBLAS_NUM_THREADS=2 the worker's half of an sgemm
+ * result kept its denormals).  The first call therefore also stops OpenBLAS's
+ * thread pool; OpenBLAS starts a new one, from the calling thread, at its
+ * next parallel call.  The OpenBLAS entry point is a weak reference: nothing
+ * happens when OpenBLAS is not loaded yet (its threads will then inherit the
+ * setting) or is another BLAS.
  */
 #include "config.h"
+
+#include <pthread.h>
 
 #include "nlpipe/nlpipe.h"
 
@@ -17,10 +27,27 @@
 #define NLP_HAVE_MXCSR 1
 #endif
 
+#if defined(__GNUC__) && defined(__ELF__)
+/* OpenBLAS's own pool shutdown (what its fork handler uses). */
+extern void blas_thread_shutdown_(void) __attribute__((weak));
+#define NLP_HAVE_WEAK 1
+#endif
+
+static pthread_once_t restart_once = PTHREAD_ONCE_INIT;
+
+static void restart_blas_threads(void)
+{
+#ifdef NLP_HAVE_WEAK
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
+#endif
+}
+
 void nlp_numerics_init(void)
 {
 #ifdef NLP_HAVE_MXCSR
 	/* FTZ is bit 15, DAZ bit 6. */
 	_mm_setcsr(_mm_getcsr() | 0x8040u);
 #endif
+	pthread_once(&restart_once, restart_blas_threads);
 }

@@ -15,6 +15,8 @@
 #include "t_encoders_util.h"
 #include "../../models/blas.h"
 
+#include <cblas.h>
+
 /* Relative closeness: max |a - b| / max(1, max |b|). */
 static double rel_diff(const float *a, const float *b, size_t n)
 {
@@ -22,6 +24,42 @@ static double rel_diff(const float *a, const float *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		m = fmax(m, fabs((double)b[i]));
 	return max_abs_diff(a, b, n) / m;
+}
+
+/* FTZ/DAZ reach OpenBLAS's worker threads even when they were started before
+ * nlp_numerics_init (as they are in a program linked with OpenBLAS): an
+ * sgemm over denormal inputs gives exact zeros in every thread's part. */
+static void test_numerics(void)
+{
+	enum { N = 512 };
+	const int old = openblas_get_num_threads();
+	openblas_set_num_threads(2);
+	if (openblas_get_num_threads() < 2) {
+		skip(1, "one CPU: OpenBLAS runs no worker threads");
+		nlp_numerics_init();
+		return;
+	}
+	float *A = xcalloc((size_t)N * N, sizeof *A), *B = xcalloc((size_t)N * N, sizeof *B);
+	float *C = xcalloc((size_t)N * N, sizeof *C);
+	volatile float tiny = 1e-39f; /* denormal */
+	for (int i = 0; i < N * N; i++) {
+		A[i] = tiny;
+		B[i] = 0.5f;
+	}
+	/* workers exist now, started without FTZ/DAZ */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, A, N, B, N, 0.0f, C,
+	            N);
+	nlp_numerics_init();
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, A, N, B, N, 0.0f, C,
+	            N);
+	long nz = 0;
+	for (int i = 0; i < N * N; i++)
+		nz += C[i] != 0.0f;
+	is_int(nz, 0, "after nlp_numerics_init, OpenBLAS's worker threads flush denormals too");
+	openblas_set_num_threads(old);
+	free(A);
+	free(B);
+	free(C);
 }
 
 static void test_gemm(void)
@@ -593,7 +631,7 @@ static void test_host(void)
 
 int main(void)
 {
-	nlp_numerics_init();
+	test_numerics(); /* first: it calls nlp_numerics_init itself */
 	test_gemm();
 	test_naive_vs_blas();
 	test_padding();
