@@ -15,7 +15,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..24"
+echo "1..31"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -50,6 +50,28 @@ acc=$(sed -n 's/.*"accuracy": *\([0-9.e-]*\).*/\1/p' "$tmp/eval.json")
 check "eval: accuracy on the training corpus >= 0.9 (got $acc)" 'awk "BEGIN { exit !($acc >= 0.9) }"'
 "$nlpipe" -q eval --report "$tmp/report.html" "$tmp/a.nlp" "$reviews" >/dev/null 2>"$tmp/err"
 check "eval --report writes one self-contained page" 'grep -q "<svg" "$tmp/report.html" && ! grep -q "src=\"http" "$tmp/report.html"'
+
+# Shards split the input without overlap; --files-from reads paths.
+for i in 1 2 3; do
+	"$nlpipe" -q predict --shard $i/3 "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/shard$i.tsv" 2>"$tmp/err"
+done
+cat "$tmp/shard1.tsv" "$tmp/shard2.tsv" "$tmp/shard3.tsv" | sort >"$tmp/shards.tsv"
+sort "$tmp/pred.tsv" >"$tmp/pred.sorted"
+check "--shard 1/3, 2/3, 3/3 together give every row once" 'cmp -s "$tmp/shards.tsv" "$tmp/pred.sorted"'
+check "--shard: no shard is empty or everything" \
+	'[ -s "$tmp/shard1.tsv" ] && [ "$(wc -l <"$tmp/shard1.tsv")" -lt "$(wc -l <"$tmp/pred.tsv")" ]'
+"$nlpipe" predict --shard 4/3 "$tmp/a.nlp" "$src/examples/unlabelled" >/dev/null 2>"$tmp/err"
+check "--shard 4/3 is a usage error" '[ $? -eq 1 ] && grep -q "1 <= I <= N" "$tmp/err"'
+ls "$src/examples/unlabelled/"*.txt | "$nlpipe" -q predict --files-from - "$tmp/a.nlp" >"$tmp/ff.tsv" 2>"$tmp/err"
+check "--files-from - reads paths from stdin" 'cmp -s "$tmp/ff.tsv" "$tmp/pred.tsv"'
+"$nlpipe" -q predict --format csv --probs "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/p.csv" 2>"$tmp/err"
+check "--format csv --probs: a header and every class" \
+	'head -1 "$tmp/p.csv" | grep -q "^path,label_1,probability_1,label_2,probability_2$" && [ "$(awk -F, "NF == 5" "$tmp/p.csv" | wc -l)" -eq "$(wc -l <"$tmp/p.csv")" ]'
+"$nlpipe" -q predict --format jsonl --top-k 2 "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/p.jsonl" 2>"$tmp/err"
+check "--format jsonl: one object a line with the top labels" \
+	'[ "$(grep -c "^{\"path\":.*\"labels\":\[\[" "$tmp/p.jsonl")" -eq "$(wc -l <"$tmp/pred.tsv")" ]'
+"$nlpipe" -q predict -o "$tmp/none/x.tsv" "$tmp/a.nlp" "$src/examples/unlabelled" 2>"$tmp/err"
+check "-o into a missing folder: exit 2, named, nothing written" '[ $? -eq 2 ] && grep -q "none/x.tsv" "$tmp/err" && [ ! -e "$tmp/none" ]'
 
 # Bad input is named and counted; the rest is still classified.
 mkdir "$tmp/mixed"
