@@ -81,21 +81,23 @@ static int run_chunk(classify *cl, chunk *ch, nlp_err *err)
 		if (rc)
 			break;
 		if (scores.D != C)
-			return nlp_err_set(err, NLP_EINTERNAL, "the head gave %d scores for %d labels",
-					   scores.D, C);
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "the head gave %d scores for %d labels", scores.D, C);
 		for (int b = 0; b < B; b++)
 			memcpy(ch->probs + ch->idx[at + (size_t)b] * (size_t)C,
 			       scores.x + (size_t)b * (size_t)C, (size_t)C * sizeof(float));
 	}
 	for (size_t i = 0; i < ch->n && !rc; i++) {
 		run_item *it = &ch->items[i];
-		const char *why = it->rc ? it->msg : it->n_ids == 0 ? "no tokens left after the text stages" : NULL;
+		const char *why = it->rc           ? it->msg
+		                  : it->n_ids == 0 ? "no tokens left after the text stages"
+		                                   : NULL;
 		if (why)
 			cl->failed++;
 		else
 			cl->done++;
-		rc = cl->cb(cl->user, it->name, ch->labels[i], why ? NULL : ch->probs + i * (size_t)C,
-			    why, err);
+		rc = cl->cb(cl->user, it->name, ch->labels[i],
+		            why ? NULL : ch->probs + i * (size_t)C, why, err);
 	}
 	for (size_t i = 0; i < ch->n; i++) {
 		free(ch->items[i].ids);
@@ -127,8 +129,8 @@ int classify_run(classify *cl, nlp_reader *r, nlp_err *err)
 			cl->unlabelled++;
 			if (cli_verbose)
 				cli_warn("%s: left out: %s", doc->name,
-					 doc->label_name ? "its label is not one of the model's"
-							 : "it has no label");
+				         doc->label_name ? "its label is not one of the model's"
+				                         : "it has no label");
 			continue;
 		}
 		ch->texts[i] = malloc(doc->len + 1);

@@ -10,7 +10,7 @@
 /* Called once per document, in input order.  probs[n_classes] is NULL when
  * the document could not be classified; error then says why. */
 typedef int (*classify_fn)(void *user, const char *name, int label, const float *probs,
-			   const char *error, nlp_err *err);
+                           const char *error, nlp_err *err);
 
 typedef struct classify {
 	nlp_host *host;
@@ -21,7 +21,7 @@ typedef struct classify {
 	nlp_rng rng;
 	int n_classes;
 	int batch;
-	int labelled;            /* leave out (and count) documents without a known label */
+	int labelled;                  /* leave out (and count) documents without a known label */
 	long shard_index, shard_count; /* 1-based I of N */
 	classify_fn cb;
 	void *user;

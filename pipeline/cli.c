@@ -99,7 +99,7 @@ int cli_open_host(nlp_host **host)
 }
 
 int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **host, nlp_ini **ini,
-		      nlp_pipeline **pipeline)
+                      nlp_pipeline **pipeline)
 {
 	nlp_err err = {0};
 	int rc;

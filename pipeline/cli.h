@@ -22,8 +22,8 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 
-#define EXIT_USAGE 1
-#define EXIT_DATA 2
+#define EXIT_USAGE    1
+#define EXIT_DATA     2
 #define EXIT_INTERNAL 3
 
 /* Printing: "nlpipe: error: ...", "nlpipe: warning: ...", "nlpipe: ..." */
@@ -50,7 +50,7 @@ void cli_sets_free(cli_sets *s);
  * file, then NLPIPE_PLUGIN_PATH, then the installed folder) and build the
  * pipeline, printing every problem.  Returns 0 or an exit code. */
 int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **host, nlp_ini **ini,
-		      nlp_pipeline **pipeline);
+                      nlp_pipeline **pipeline);
 /* Make a host with the default search path and every module loaded. */
 int cli_open_host(nlp_host **host);
 

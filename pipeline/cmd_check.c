@@ -7,16 +7,16 @@
 #include "pipeline/cli.h"
 
 static const char usage[] =
-	"Usage: nlpipe check [--set SECTION.KEY=VALUE]... PIPELINE.ini\n\n"
-	"Check a pipeline file completely (every problem is reported as FILE:LINE:)\n"
-	"and print the resolved pipeline: every stage with every option's value.\n";
+        "Usage: nlpipe check [--set SECTION.KEY=VALUE]... PIPELINE.ini\n\n"
+        "Check a pipeline file completely (every problem is reported as FILE:LINE:)\n"
+        "and print the resolved pipeline: every stage with every option's value.\n";
 
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"set", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"set", required_argument, NULL, 's'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	cli_sets sets = {0};
 	nlp_host *h;

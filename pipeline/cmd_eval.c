@@ -12,27 +12,27 @@
 #include "pipeline/data.h"
 
 static const char usage[] =
-	"Usage: nlpipe eval [OPTIONS] MODEL DATA...\n\n"
-	"Measure MODEL on labelled DATA (document folders DIR/<label>/..., or\n"
-	"`label<TAB>text` / `__label__X text` line files): accuracy, per-class\n"
-	"precision, recall and F1, macro and micro F1, the confusion matrix, log loss\n"
-	"and, for two classes, ROC AUC.\n\n"
-	"Options:\n"
-	"  --json               one JSON object instead of the text report\n"
-	"  --curves             with --json: the ROC and precision-recall curves too\n"
-	"  --report FILE.html   also write a self-contained HTML report\n"
-	"  -j, --threads N      threads (0: one per core; default 0)\n"
-	"  --batch N            documents per network batch (64)\n"
-	"  -q, --quiet          no summary lines on stderr\n"
-	"  -v, --verbose        name every document left out\n"
-	"  -h, --help           this text\n\n" DATA_USAGE;
+        "Usage: nlpipe eval [OPTIONS] MODEL DATA...\n\n"
+        "Measure MODEL on labelled DATA (document folders DIR/<label>/..., or\n"
+        "`label<TAB>text` / `__label__X text` line files): accuracy, per-class\n"
+        "precision, recall and F1, macro and micro F1, the confusion matrix, log loss\n"
+        "and, for two classes, ROC AUC.\n\n"
+        "Options:\n"
+        "  --json               one JSON object instead of the text report\n"
+        "  --curves             with --json: the ROC and precision-recall curves too\n"
+        "  --report FILE.html   also write a self-contained HTML report\n"
+        "  -j, --threads N      threads (0: one per core; default 0)\n"
+        "  --batch N            documents per network batch (64)\n"
+        "  -q, --quiet          no summary lines on stderr\n"
+        "  -v, --verbose        name every document left out\n"
+        "  -h, --help           this text\n\n" DATA_USAGE;
 
 typedef struct eval_ctx {
 	nlp_metrics *m;
 } eval_ctx;
 
 static int add(void *user, const char *name, int label, const float *probs, const char *error,
-	       nlp_err *err)
+               nlp_err *err)
 {
 	eval_ctx *e = user;
 
@@ -46,16 +46,16 @@ static int add(void *user, const char *name, int label, const float *probs, cons
 int cmd_eval(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"json", no_argument, NULL, 'J'},
-		{"curves", no_argument, NULL, 'C'},
-		{"report", required_argument, NULL, 'R'},
-		{"threads", required_argument, NULL, 'j'},
-		{"batch", required_argument, NULL, 'b'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		DATA_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	        {"json", no_argument, NULL, 'J'},
+	        {"curves", no_argument, NULL, 'C'},
+	        {"report", required_argument, NULL, 'R'},
+	        {"threads", required_argument, NULL, 'j'},
+	        {"batch", required_argument, NULL, 'b'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        DATA_LONGOPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	nlp_reader_opts ro;
 	nlp_reader *r = NULL;
@@ -128,13 +128,13 @@ int cmd_eval(int argc, char **argv)
 		goto fail;
 	run_blas_threads(run_threads(threads));
 	rc = nlp_metrics_new(&e.m, (size_t)cl.n_classes, (const char *const *)cl.model->labels,
-			     &err);
+	                     &err);
 	if (!rc)
 		rc = nlp_reader_open(&r, &ro, (const char *const *)argv + optind + 1,
-				     (size_t)(argc - optind - 1), &err);
+		                     (size_t)(argc - optind - 1), &err);
 	if (!rc)
 		rc = nlp_reader_set_labels(r, (const char *const *)cl.model->labels,
-					   cl.model->n_labels, &err);
+		                           cl.model->n_labels, &err);
 	if (rc)
 		goto fail;
 	cl.labelled = 1;
@@ -144,14 +144,15 @@ int cmd_eval(int argc, char **argv)
 	if (rc)
 		goto fail;
 	if (cl.done == 0) {
-		rc = nlp_err_set(&err, NLP_EDATA,
-				 "%s: no document with one of the model's labels (%zu labels: %s%s)",
-				 argv[optind + 1], cl.model->n_labels, cl.model->labels[0],
-				 cl.model->n_labels > 1 ? ", ..." : "");
+		rc = nlp_err_set(
+		        &err, NLP_EDATA,
+		        "%s: no document with one of the model's labels (%zu labels: %s%s)",
+		        argv[optind + 1], cl.model->n_labels, cl.model->labels[0],
+		        cl.model->n_labels > 1 ? ", ..." : "");
 		goto fail;
 	}
 	rc = json ? nlp_metrics_print_json(stdout, e.m, curves, &err)
-		  : nlp_metrics_print_text(stdout, e.m, &err);
+	          : nlp_metrics_print_text(stdout, e.m, &err);
 	if (!rc && report) {
 		char title[512];
 		snprintf(title, sizeof title, "%s on %s", argv[optind], argv[optind + 1]);
@@ -164,11 +165,12 @@ int cmd_eval(int argc, char **argv)
 		nlp_reader_summary(nlp_reader_get_stats(r), line, sizeof line);
 		cli_info("%s", line);
 		if (cl.unlabelled)
-			cli_info("%llu documents left out: no label of the model's (--verbose names them)",
-				 (unsigned long long)cl.unlabelled);
+			cli_info("%llu documents left out: no label of the model's (--verbose "
+			         "names them)",
+			         (unsigned long long)cl.unlabelled);
 		if (cl.failed)
 			cli_info("%llu documents could not be classified (named above)",
-				 (unsigned long long)cl.failed);
+			         (unsigned long long)cl.failed);
 		if (report)
 			cli_info("report written to %s", report);
 	}

@@ -7,9 +7,9 @@
 #include "pipeline/cli.h"
 
 static const char usage[] =
-	"Usage: nlpipe plugins [STAGE]\n\n"
-	"List the modules found in the plugin search path and their stage classes;\n"
-	"with a class name, show that class's options (types, defaults, help).\n";
+        "Usage: nlpipe plugins [STAGE]\n\n"
+        "List the modules found in the plugin search path and their stage classes;\n"
+        "with a class name, show that class's options (types, defaults, help).\n";
 
 static const char *type_name(nlp_opt_type t)
 {
@@ -41,7 +41,9 @@ static void show_class(const nlp_stage_class *c, const nlp_module_info *m)
 	       m->abi_minor, m->file);
 	printf("  consumes:  %s\n  produces:  %s\n", nlp_kind_name(c->consumes),
 	       nlp_kind_name(c->produces));
-	printf("  trainable: %s\n", c->train ? "yes" : "no");
+	printf("  trainable: %s\n", c->train && c->train->setup ? "yes"
+	                            : c->train ? "no (its state is saved in model files)"
+	                                       : "no");
 	printf("  options:%s\n", c->options && c->options->name ? "" : " none");
 	for (const nlp_option *o = c->options; o && o->name; o++) {
 		printf("    %-16s %-6s ", o->name, type_name(o->type));
@@ -89,7 +91,7 @@ int cmd_plugins(int argc, char **argv)
 				cli_error("no stage class '%s'; did you mean '%s'?", argv[1], best);
 			else
 				cli_error("no stage class '%s' (run `nlpipe plugins` for the list)",
-					  argv[1]);
+				          argv[1]);
 			nlp_host_free(h);
 			return EXIT_USAGE;
 		}

@@ -14,29 +14,29 @@
 #include "pipeline/outfile.h"
 
 static const char usage[] =
-	"Usage: nlpipe predict [OPTIONS] MODEL [PATH...]\n\n"
-	"Classify every file below each PATH (folders are walked recursively; every\n"
-	"file is one document unless --input-format says otherwise) and print one\n"
-	"row a document, in input order:  path<TAB>label<TAB>probability\n\n"
-	"Options:\n"
-	"  --files-from FILE     also read paths from FILE, one a line (- for stdin)\n"
-	"  -o, --output FILE     write the rows to FILE (atomically) instead of stdout\n"
-	"  --format tsv|csv|jsonl  row format (tsv)\n"
-	"  --probs               every class with its probability\n"
-	"  -k, --top-k K         the K most probable classes (1)\n"
-	"  --threshold P         every class with probability >= P (multi-label)\n"
-	"  -j, --threads N       threads for the text stages and the network (0: one per\n"
-	"                        core; default 0)\n"
-	"  --batch N             documents per network batch (64)\n"
-	"  --shard I/N           only the documents of shard I of N (1 <= I <= N), chosen\n"
-	"                        by a hash of the path: run N processes, one per shard\n"
-	"  -q, --quiet           no summary line\n"
-	"  -v, --verbose         name every skipped document\n"
-	"  -h, --help            this text\n\n" DATA_USAGE
-	"\nDocuments that cannot be classified (unreadable, binary, too large, nothing\n"
-	"left after the text stages) are named on stderr and counted; the exit status\n"
-	"is then 2.  Example, 4 shards with GNU parallel:\n"
-	"  parallel nlpipe predict --shard {}/4 -o part{}.tsv model.nlp docs/ ::: 1 2 3 4\n";
+        "Usage: nlpipe predict [OPTIONS] MODEL [PATH...]\n\n"
+        "Classify every file below each PATH (folders are walked recursively; every\n"
+        "file is one document unless --input-format says otherwise) and print one\n"
+        "row a document, in input order:  path<TAB>label<TAB>probability\n\n"
+        "Options:\n"
+        "  --files-from FILE     also read paths from FILE, one a line (- for stdin)\n"
+        "  -o, --output FILE     write the rows to FILE (atomically) instead of stdout\n"
+        "  --format tsv|csv|jsonl  row format (tsv)\n"
+        "  --probs               every class with its probability\n"
+        "  -k, --top-k K         the K most probable classes (1)\n"
+        "  --threshold P         every class with probability >= P (multi-label)\n"
+        "  -j, --threads N       threads for the text stages and the network (0: one per\n"
+        "                        core; default 0)\n"
+        "  --batch N             documents per network batch (64)\n"
+        "  --shard I/N           only the documents of shard I of N (1 <= I <= N), chosen\n"
+        "                        by a hash of the path: run N processes, one per shard\n"
+        "  -q, --quiet           no summary line\n"
+        "  -v, --verbose         name every skipped document\n"
+        "  -h, --help            this text\n\n" DATA_USAGE
+        "\nDocuments that cannot be classified (unreadable, binary, too large, nothing\n"
+        "left after the text stages) are named on stderr and counted; the exit status\n"
+        "is then 2.  Example, 4 shards with GNU parallel:\n"
+        "  parallel nlpipe predict --shard {}/4 -o part{}.tsv model.nlp docs/ ::: 1 2 3 4\n";
 
 typedef struct pred_out {
 	FILE *f;
@@ -100,7 +100,7 @@ static int by_prob(const void *a, const void *b)
 }
 
 static int emit(void *user, const char *name, int label, const float *probs, const char *error,
-		nlp_err *err)
+                nlp_err *err)
 {
 	pred_out *o = user;
 	int n;
@@ -171,7 +171,7 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 /* Classify paths in groups so that a --files-from list of any length keeps
  * memory flat. */
 static int run_paths(classify *cl, const nlp_reader_opts *ro, const char *const *paths, size_t n,
-		     nlp_reader_stats *total, nlp_err *err)
+                     nlp_reader_stats *total, nlp_err *err)
 {
 	nlp_reader *r = NULL;
 	int rc = nlp_reader_open(&r, ro, paths, n, err);
@@ -187,20 +187,20 @@ static int run_paths(classify *cl, const nlp_reader_opts *ro, const char *const 
 int cmd_predict(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"files-from", required_argument, NULL, 'F'},
-		{"output", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'f'},
-		{"probs", no_argument, NULL, 'P'},
-		{"top-k", required_argument, NULL, 'k'},
-		{"threshold", required_argument, NULL, 't'},
-		{"threads", required_argument, NULL, 'j'},
-		{"batch", required_argument, NULL, 'b'},
-		{"shard", required_argument, NULL, 'S'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		DATA_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	        {"files-from", required_argument, NULL, 'F'},
+	        {"output", required_argument, NULL, 'o'},
+	        {"format", required_argument, NULL, 'f'},
+	        {"probs", no_argument, NULL, 'P'},
+	        {"top-k", required_argument, NULL, 'k'},
+	        {"threshold", required_argument, NULL, 't'},
+	        {"threads", required_argument, NULL, 'j'},
+	        {"batch", required_argument, NULL, 'b'},
+	        {"shard", required_argument, NULL, 'S'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        DATA_LONGOPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	nlp_reader_opts ro;
 	nlp_reader_stats total;
@@ -281,7 +281,8 @@ int cmd_predict(int argc, char **argv)
 		case 'S':
 			shard = optarg;
 			if (classify_shard_parse(optarg, &si, &sn)) {
-				cli_error("--shard '%s': give I/N with 1 <= I <= N, e.g. 2/8", optarg);
+				cli_error("--shard '%s': give I/N with 1 <= I <= N, e.g. 2/8",
+				          optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -330,20 +331,21 @@ int cmd_predict(int argc, char **argv)
 		int n = o.threshold >= 0 || o.probs ? o.C : (o.top_k < o.C ? o.top_k : o.C);
 		fputs("path", o.f);
 		for (int i = 1; i <= n; i++)
-			fprintf(o.f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i, i);
+			fprintf(o.f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i,
+			        i);
 		fputc('\n', o.f);
 	}
 	if (optind + 1 < argc)
 		rc = run_paths(&cl, &ro, (const char *const *)argv + optind + 1,
-			       (size_t)(argc - optind - 1), &total, &err);
+		               (size_t)(argc - optind - 1), &total, &err);
 	if (!rc && files_from) {
 		FILE *ff = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
 		char *line = NULL, *group[1024];
 		size_t cap = 0, ng = 0;
 		ssize_t len;
 		if (!ff) {
-			rc = nlp_err_set(&err, NLP_EIO, "--files-from %s: cannot open: %s", files_from,
-					 strerror(errno));
+			rc = nlp_err_set(&err, NLP_EIO, "--files-from %s: cannot open: %s",
+			                 files_from, strerror(errno));
 			goto fail;
 		}
 		while (!rc && (len = getline(&line, &cap, ff)) >= 0) {
@@ -357,7 +359,8 @@ int cmd_predict(int argc, char **argv)
 				break;
 			}
 			if (++ng == 1024) {
-				rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total, &err);
+				rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total,
+				               &err);
 				while (ng)
 					free(group[--ng]);
 			}
@@ -382,8 +385,8 @@ int cmd_predict(int argc, char **argv)
 		if (!cli_quiet) {
 			cli_info("%s", line);
 			cli_info("classified %llu documents%s%s; %llu could not be classified",
-				 (unsigned long long)cl.done, shard ? " in shard " : "",
-				 shard ? shard : "", (unsigned long long)(cl.failed + skipped));
+			         (unsigned long long)cl.done, shard ? " in shard " : "",
+			         shard ? shard : "", (unsigned long long)(cl.failed + skipped));
 		}
 		if (cl.failed + skipped > 0)
 			code = EXIT_DATA;

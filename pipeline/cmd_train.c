@@ -20,23 +20,23 @@
 #include "pipeline/progress.h"
 
 static const char usage[] =
-	"Usage: nlpipe train [OPTIONS] PIPELINE.ini DATA... -o MODEL\n\n"
-	"Train the pipeline's trainable stages on labelled DATA (document folders\n"
-	"DIR/<label>/..., `label<TAB>text` or `__label__X text` line files) and write\n"
-	"the best model (by the [train] metric on the validation data) to MODEL.\n\n"
-	"Options:\n"
-	"  -o, --output MODEL       where to write the model (required)\n"
-	"  --set SECTION.KEY=VALUE  override the pipeline file (repeatable)\n"
-	"  --keep-last              also write the last epoch's model to MODEL.last\n"
-	"  --resume CHECKPOINT      continue a run from its checkpoint (MODEL.ckpt); the\n"
-	"                           pipeline comes from it (PIPELINE.ini is not read) and\n"
-	"                           --set may change only [train] options\n"
-	"  -q, --quiet              no progress and no summaries\n"
-	"  -v, --verbose            name every skipped document\n"
-	"  -h, --help               this text\n\n" DATA_USAGE
-	"\nCheckpoints go to MODEL.ckpt at the end of every epoch (and every\n"
-	"checkpoint_every steps).  On SIGINT or SIGTERM the current step finishes, a\n"
-	"checkpoint is written and the command says how to resume (exit status 130).\n";
+        "Usage: nlpipe train [OPTIONS] PIPELINE.ini DATA... -o MODEL\n\n"
+        "Train the pipeline's trainable stages on labelled DATA (document folders\n"
+        "DIR/<label>/..., `label<TAB>text` or `__label__X text` line files) and write\n"
+        "the best model (by the [train] metric on the validation data) to MODEL.\n\n"
+        "Options:\n"
+        "  -o, --output MODEL       where to write the model (required)\n"
+        "  --set SECTION.KEY=VALUE  override the pipeline file (repeatable)\n"
+        "  --keep-last              also write the last epoch's model to MODEL.last\n"
+        "  --resume CHECKPOINT      continue a run from its checkpoint (MODEL.ckpt); the\n"
+        "                           pipeline comes from it (PIPELINE.ini is not read) and\n"
+        "                           --set may change only [train] options\n"
+        "  -q, --quiet              no progress and no summaries\n"
+        "  -v, --verbose            name every skipped document\n"
+        "  -h, --help               this text\n\n" DATA_USAGE
+        "\nCheckpoints go to MODEL.ckpt at the end of every epoch (and every\n"
+        "checkpoint_every steps).  On SIGINT or SIGTERM the current step finishes, a\n"
+        "checkpoint is written and the command says how to resume (exit status 130).\n";
 
 static volatile sig_atomic_t stop_signal;
 
@@ -58,13 +58,13 @@ typedef struct trainer {
 	char **labels;
 	run_batch rb;
 	/* position */
-	long epoch;      /* epochs completed */
-	long batch_next; /* next batch in the epoch */
-	long step;       /* steps done */
+	long epoch;        /* epochs completed */
+	long batch_next;   /* next batch in the epoch */
+	long step;         /* steps done */
 	nlp_rng rng_epoch; /* shuffle generator as it was at the start of this epoch */
 	nlp_rng rng;       /* shuffle generator */
 	nlp_rng rng_drop;  /* dropout */
-	double loss_sum;  /* this epoch so far */
+	double loss_sum;   /* this epoch so far */
 	long loss_n;
 	uint64_t tokens;
 	double best;
@@ -115,8 +115,8 @@ static void init_params(trainer *t, nlp_rng *rng)
 static void refresh_params(trainer *t)
 {
 	for (size_t i = t->first; i < t->n; i++)
-		nlp_pipeline_stage_class(t->p, i)->train->params(nlp_pipeline_stage_instance(t->p, i),
-								  &t->params[i - t->first]);
+		nlp_pipeline_stage_class(t->p, i)->train->params(
+		        nlp_pipeline_stage_instance(t->p, i), &t->params[i - t->first]);
 }
 
 /* ---- the epoch's batches ---- */
@@ -173,7 +173,7 @@ static void epoch_order(trainer *t)
 /* ---- validation ---- */
 
 static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, double *loss,
-		    nlp_err *err)
+                    nlp_err *err)
 {
 	nlp_metrics *m = NULL;
 	const nlp_metrics_summary *s;
@@ -198,7 +198,7 @@ static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, dou
 		}
 		for (int b = 0; !rc && b < B; b++)
 			rc = nlp_metrics_add(m, (size_t)t->rb.labels[b],
-					     scores.x + (size_t)b * (size_t)scores.D, err);
+			                     scores.x + (size_t)b * (size_t)scores.D, err);
 	}
 	if (!rc)
 		rc = nlp_metrics_compute(m, &s, err);
@@ -283,7 +283,7 @@ static int save_model(trainer *t, const char *path, int checkpoint, nlp_err *err
 			nlp_buf ob = {0};
 			rc = nlp_optim_save(t->opt, &ob, err);
 			if (!rc && (nlp_buf_put_u32(&ck, (uint32_t)ob.len) ||
-				    nlp_buf_put(&ck, ob.data, ob.len)))
+			            nlp_buf_put(&ck, ob.data, ob.len)))
 				rc = NLP_ENOMEM;
 			free(ob.data);
 		}
@@ -291,8 +291,8 @@ static int save_model(trainer *t, const char *path, int checkpoint, nlp_err *err
 			nlp_err_set(err, rc, "out of memory");
 	}
 	if (!rc)
-		rc = nlp_model_save(path, t->p, (const char *const *)t->labels, (size_t)t->n_classes,
-				    &t->meta, checkpoint ? &ck : NULL, err);
+		rc = nlp_model_save(path, t->p, (const char *const *)t->labels,
+		                    (size_t)t->n_classes, &t->meta, checkpoint ? &ck : NULL, err);
 	free(ck.data);
 	return rc;
 }
@@ -307,9 +307,9 @@ static int load_checkpoint(trainer *t, const nlp_buf *ck, nlp_err *err)
 
 	if (nlp_cursor_get_u32(&c, &version) || version != CKPT_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
-				   "the checkpoint's trainer state has version %u; this nlpipe "
-				   "reads version %u",
-				   version, CKPT_VERSION);
+		                   "the checkpoint's trainer state has version %u; this nlpipe "
+		                   "reads version %u",
+		                   version, CKPT_VERSION);
 	if (get_u64(&c, &epoch) || get_u64(&c, &bn) || get_u64(&c, &step) ||
 	    get_rng(&c, &t->rng_epoch) || get_rng(&c, &t->rng_drop) || get_u64(&c, &best) ||
 	    get_u64(&c, &best_epoch) || get_u64(&c, &bad) || get_u64(&c, &lsum) ||
@@ -374,7 +374,7 @@ static int train_loop(trainer *t, nlp_err *err)
 		for (size_t bi = (size_t)t->batch_next; bi < nb; bi++) {
 			size_t at = bi * (size_t)t->batch;
 			int B = (int)(t->train.n - at < (size_t)t->batch ? t->train.n - at
-									 : (size_t)t->batch);
+			                                                 : (size_t)t->batch);
 			double loss;
 			nlp_act scores;
 
@@ -392,23 +392,25 @@ static int train_loop(trainer *t, nlp_err *err)
 			if (!isfinite(loss)) {
 				progress_end(&pg);
 				return nlp_err_set(
-					err, NLP_ECONFIG,
-					"the training loss became %s at epoch %ld, step %ld: lower "
-					"[train] learning_rate (now %g), set clip (now %g), or look "
-					"for odd documents in the data",
-					isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->step + 1,
-					nlp_config_float(t->tc, "learning_rate"),
-					nlp_config_float(t->tc, "clip"));
+				        err, NLP_ECONFIG,
+				        "the training loss became %s at epoch %ld, step %ld: lower "
+				        "[train] learning_rate (now %g), set clip (now %g), or "
+				        "look "
+				        "for odd documents in the data",
+				        isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->step + 1,
+				        nlp_config_float(t->tc, "learning_rate"),
+				        nlp_config_float(t->tc, "clip"));
 			}
 			refresh_params(t);
 			rc = nlp_optim_step(t->opt, t->params, (int)(t->n - t->first), NULL, err);
 			if (rc) {
 				progress_end(&pg);
 				if (rc == NLP_EDATA)
-					return nlp_err_set(err, NLP_ECONFIG,
-							   "%s at epoch %ld, step %ld: lower [train] "
-							   "learning_rate or set clip",
-							   err->msg, t->epoch + 1, t->step + 1);
+					return nlp_err_set(
+					        err, NLP_ECONFIG,
+					        "%s at epoch %ld, step %ld: lower [train] "
+					        "learning_rate or set clip",
+					        err->msg, t->epoch + 1, t->step + 1);
 				return rc;
 			}
 			nlp_optim_zero_grad(t->params, (int)(t->n - t->first));
@@ -419,7 +421,8 @@ static int train_loop(trainer *t, nlp_err *err)
 			for (int b = 0; b < B; b++)
 				tokens += (uint64_t)t->rb.len[b];
 			progress_update(&pg, t->epoch + 1, t->epochs, (long)bi + 1, (long)nb,
-					t->loss_sum / (double)t->loss_n, tokens, progress_now() - t0);
+			                t->loss_sum / (double)t->loss_n, tokens,
+			                progress_now() - t0);
 			if (stop_signal) {
 				progress_end(&pg);
 				rc = save_model(t, t->ckpt_path, 1, err);
@@ -469,7 +472,7 @@ static int train_loop(trainer *t, nlp_err *err)
 				nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", vloss);
 			}
 			nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
-					    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
+			                    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
 			rc = save_model(t, t->out, 0, err);
 			if (rc)
 				return rc;
@@ -479,21 +482,23 @@ static int train_loop(trainer *t, nlp_err *err)
 		if (!t->quiet) {
 			double secs = progress_now() - t0;
 			if (t->val.n)
-				cli_info("epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, "
-					 "macro-F1 %.4f, loss %.4f%s; %.1f s, %.0f tokens/s",
-					 t->epoch + 1, t->epochs,
-					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, acc, f1, vloss,
-					 improved ? " (best so far, saved)" : "", secs,
-					 train_secs > 0 ? (double)tokens / train_secs : 0.0);
+				cli_info(
+				        "epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, "
+				        "macro-F1 %.4f, loss %.4f%s; %.1f s, %.0f tokens/s",
+				        t->epoch + 1, t->epochs,
+				        t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, acc, f1,
+				        vloss, improved ? " (best so far, saved)" : "", secs,
+				        train_secs > 0 ? (double)tokens / train_secs : 0.0);
 			else
-				cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s (saved)",
-					 t->epoch + 1, t->epochs,
-					 t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, secs,
-					 train_secs > 0 ? (double)tokens / train_secs : 0.0);
+				cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s "
+				         "(saved)",
+				         t->epoch + 1, t->epochs,
+				         t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, secs,
+				         train_secs > 0 ? (double)tokens / train_secs : 0.0);
 		}
 		if (out_of_time) {
 			cli_info("time limit of %g s reached in epoch %ld; best was epoch %ld",
-				 t->time_limit, t->epoch + 1, t->best_epoch);
+			         t->time_limit, t->epoch + 1, t->best_epoch);
 			t->epoch++;
 			break;
 		}
@@ -512,8 +517,8 @@ static int train_loop(trainer *t, nlp_err *err)
 		}
 		if (t->patience > 0 && t->bad_epochs >= t->patience && t->epoch + 1 < t->epochs) {
 			cli_info("early stopping: no better validation %s for %ld epochs; best was "
-				 "epoch %ld",
-				 metric_name(t->metric), t->patience, t->best_epoch);
+			         "epoch %ld",
+			         metric_name(t->metric), t->patience, t->best_epoch);
 			t->epoch++;
 			break;
 		}
@@ -523,7 +528,7 @@ static int train_loop(trainer *t, nlp_err *err)
 
 /* Split ds into train (kept in ds) and val: a seeded, stratified share. */
 static int split(data_set *ds, data_set *val, double share, int n_classes, nlp_rng *rng,
-		 nlp_err *err)
+                 nlp_err *err)
 {
 	size_t n = ds->n, nv = 0, nt = 0;
 	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
@@ -628,15 +633,15 @@ static int observe_all(trainer *t, const data_set *ds, nlp_err *err)
 int cmd_train(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"set", required_argument, NULL, 's'},
-		{"keep-last", no_argument, NULL, 'k'},
-		{"resume", required_argument, NULL, 'r'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		DATA_LONGOPTS,
-		{NULL, 0, NULL, 0},
+	        {"output", required_argument, NULL, 'o'},
+	        {"set", required_argument, NULL, 's'},
+	        {"keep-last", no_argument, NULL, 'k'},
+	        {"resume", required_argument, NULL, 'r'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        DATA_LONGOPTS,
+	        {NULL, 0, NULL, 0},
 	};
 	cli_sets sets = {0};
 	nlp_reader_opts ro;
@@ -707,9 +712,9 @@ int cmd_train(int argc, char **argv)
 		rc = nlp_model_load(&resumed, resume, h, &err);
 		if (!rc && !(resumed->flags & NLP_MODEL_CHECKPOINT))
 			rc = nlp_err_set(&err, NLP_ECONFIG,
-					 "%s is a model, not a checkpoint: resume from the .ckpt "
-					 "file that train writes beside the model",
-					 resume);
+			                 "%s is a model, not a checkpoint: resume from the .ckpt "
+			                 "file that train writes beside the model",
+			                 resume);
 		if (rc)
 			goto fail;
 		p = resumed->pipeline;
@@ -718,9 +723,9 @@ int cmd_train(int argc, char **argv)
 		for (int i = 0; i < sets.n && !rc; i++) {
 			if (strncmp(sets.v[i], "train.", 6) != 0)
 				rc = nlp_err_set(&err, NLP_ECONFIG,
-						 "--set %s: with --resume only [train] options may "
-						 "change; the pipeline comes from the checkpoint",
-						 sets.v[i]);
+				                 "--set %s: with --resume only [train] options may "
+				                 "change; the pipeline comes from the checkpoint",
+				                 sets.v[i]);
 			else
 				rc = nlp_ini_override(ini, sets.v[i], &err);
 		}
@@ -774,34 +779,36 @@ int cmd_train(int argc, char **argv)
 		nlp_rng split_rng;
 
 		rc = data_read(&t.train, p, end, t.threads, want_ids, &ro, paths, np, labels, nl, 1,
-			       t.quiet, &err);
+		               t.quiet, &err);
 		if (rc)
 			goto fail;
 		if (t.train.n_labels < 2) {
 			rc = nlp_err_set(&err, NLP_EDATA,
-					 "%s: found %zu label%s; training needs at least two "
-					 "(DIR/<label>/files, or label<TAB>text lines)",
-					 paths[0], t.train.n_labels, t.train.n_labels == 1 ? "" : "s");
+			                 "%s: found %zu label%s; training needs at least two "
+			                 "(DIR/<label>/files, or label<TAB>text lines)",
+			                 paths[0], t.train.n_labels,
+			                 t.train.n_labels == 1 ? "" : "s");
 			goto fail;
 		}
 		t.n_classes = (int)t.train.n_labels;
 		t.labels = t.train.labels;
 		if (*vpath) {
 			rc = data_read(&t.val, p, end, t.threads, want_ids, &ro, &vpath, 1,
-				       (const char *const *)t.labels, t.train.n_labels, 1, t.quiet,
-				       &err);
+			               (const char *const *)t.labels, t.train.n_labels, 1, t.quiet,
+			               &err);
 			if (rc)
 				goto fail;
 		} else if (nlp_config_float(tc, "validation") > 0) {
-			nlp_rng_seed(&split_rng, (uint64_t)nlp_config_int(tc, "seed") ^ 0x5b1175eedULL);
+			nlp_rng_seed(&split_rng,
+			             (uint64_t)nlp_config_int(tc, "seed") ^ 0x5b1175eedULL);
 			/* The split works on docs; tokens travel with their index. */
 			if (!want_ids) {
 				/* Keep tokens aligned: move them into run_doc order first. */
 				for (size_t i = 0; i < t.train.n; i++)
 					t.train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
 			}
-			rc = split(&t.train, &t.val, nlp_config_float(tc, "validation"), t.n_classes,
-				   &split_rng, &err);
+			rc = split(&t.train, &t.val, nlp_config_float(tc, "validation"),
+			           t.n_classes, &split_rng, &err);
 			if (rc)
 				goto fail;
 			if (!want_ids) {
@@ -858,7 +865,8 @@ int cmd_train(int argc, char **argv)
 		nlp_optim_config_default(&oc);
 		rc = nlp_optim_kind_parse(nlp_config_str(tc, "optimizer"), &oc.kind, &err);
 		if (!rc)
-			rc = nlp_lr_schedule_parse(nlp_config_str(tc, "schedule"), &oc.schedule, &err);
+			rc = nlp_lr_schedule_parse(nlp_config_str(tc, "schedule"), &oc.schedule,
+			                           &err);
 		if (rc)
 			goto fail;
 		oc.lr = nlp_config_float(tc, "learning_rate");
@@ -866,7 +874,8 @@ int cmd_train(int argc, char **argv)
 		oc.weight_decay = nlp_config_float(tc, "weight_decay");
 		oc.clip_norm = nlp_config_float(tc, "clip");
 		oc.warmup_steps = nlp_config_int(tc, "warmup");
-		oc.total_steps = t.epochs * (long)((t.train.n + (size_t)t.batch - 1) / (size_t)t.batch);
+		oc.total_steps =
+		        t.epochs * (long)((t.train.n + (size_t)t.batch - 1) / (size_t)t.batch);
 		refresh_params(&t);
 		rc = nlp_optim_new(&t.opt, &oc, t.params, (int)(t.n - t.first), &err);
 		if (rc)
@@ -884,8 +893,8 @@ int cmd_train(int argc, char **argv)
 			count[t.train.docs[i].label]++;
 		for (int k = 0; k < t.n_classes; k++)
 			t.class_w[k] = count[k] ? (float)((double)t.train.n /
-							  ((double)t.n_classes * (double)count[k]))
-						: 0.0f;
+			                                  ((double)t.n_classes * (double)count[k]))
+			                        : 0.0f;
 		free(count);
 	}
 	t.order = malloc((t.train.n ? t.train.n : 1) * sizeof *t.order);
@@ -901,21 +910,22 @@ int cmd_train(int argc, char **argv)
 			goto fail;
 		cli_info("resuming %s: %ld epochs and %ld steps done", resume, t.epoch, t.step);
 		for (size_t i = 0; i < resumed->meta.n; i++)
-			nlp_model_meta_set(&t.meta, resumed->meta.kv[i].key, resumed->meta.kv[i].value);
+			nlp_model_meta_set(&t.meta, resumed->meta.kv[i].key,
+			                   resumed->meta.kv[i].value);
 	} else {
 		nlp_model_meta_set_date(&t.meta);
 		nlp_model_meta_setf(&t.meta, "seed", "%ld", nlp_config_int(tc, "seed"));
 		nlp_model_meta_setf(&t.meta, "threads", "%d", t.threads);
 		nlp_model_meta_setf(&t.meta, "train_documents", "%zu", t.train.n);
 		nlp_model_meta_setf(&t.meta, "train_tokens", "%llu",
-				    (unsigned long long)t.train.tokens_total);
+		                    (unsigned long long)t.train.tokens_total);
 		nlp_model_meta_setf(&t.meta, "validation_documents", "%zu", t.val.n);
 		nlp_model_meta_set(&t.meta, "data", argv[optind + 1]);
 		nlp_model_meta_set(&t.meta, "metric", metric_name(t.metric));
 	}
 	if (!t.quiet)
-		cli_info("training on %zu documents (%zu validation), %d classes, %d threads", t.train.n,
-			 t.val.n, t.n_classes, t.threads);
+		cli_info("training on %zu documents (%zu validation), %d classes, %d threads",
+		         t.train.n, t.val.n, t.n_classes, t.threads);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
@@ -926,10 +936,10 @@ int cmd_train(int argc, char **argv)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc == -1) {
-		cli_error("interrupted at epoch %ld, step %ld; checkpoint written to %s", t.epoch + 1,
-			  t.step, t.ckpt_path);
+		cli_error("interrupted at epoch %ld, step %ld; checkpoint written to %s",
+		          t.epoch + 1, t.step, t.ckpt_path);
 		fprintf(stderr, "nlpipe: resume with: nlpipe train --resume %s %s", t.ckpt_path,
-			argv[optind]);
+		        argv[optind]);
 		for (int i = optind + 1; i < argc; i++)
 			fprintf(stderr, " %s", argv[i]);
 		fprintf(stderr, " -o %s\n", t.out);
@@ -940,7 +950,7 @@ int cmd_train(int argc, char **argv)
 		goto fail;
 	if (!t.quiet)
 		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", t.best_epoch,
-			 metric_name(t.metric), t.best, t.out);
+		         metric_name(t.metric), t.best, t.out);
 	goto out;
 fail:
 	code = cli_fail(&err);

@@ -242,13 +242,13 @@ static int set_value(cfg_value *v, const char *text, const char *dir, char *why,
 
 static const char *type_name(nlp_opt_type t)
 {
-	static const char *names[] = {"end", "bool", "int", "float", "string", "enum", "list",
-				      "path"};
+	static const char *names[] = {"end",    "bool", "int",  "float",
+	                              "string", "enum", "list", "path"};
 	return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
 void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, const char *skip_key,
-		     nlp_msgs *msgs)
+                     nlp_msgs *msgs)
 {
 	const char *file = nlp_ini_name(ini);
 	size_t nk = nlp_ini_key_count(ini, section);
@@ -283,16 +283,18 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, con
 				}
 			}
 			if (best && bd <= 2 + strlen(key) / 4)
-				nlp_msgs_add(msgs, "%s: unknown key '%s' in [%s]; did you mean '%s'?",
-					     where, key, section, best);
+				nlp_msgs_add(msgs,
+				             "%s: unknown key '%s' in [%s]; did you mean '%s'?",
+				             where, key, section, best);
 			else if (c->n == 0)
-				nlp_msgs_add(msgs, "%s: unknown key '%s' in [%s]: it takes no options",
-					     where, key, section);
+				nlp_msgs_add(msgs,
+				             "%s: unknown key '%s' in [%s]: it takes no options",
+				             where, key, section);
 			else
 				nlp_msgs_add(msgs,
-					     "%s: unknown key '%s' in [%s] (see `nlpipe plugins "
-					     "CLASS` for its options)",
-					     where, key, section);
+				             "%s: unknown key '%s' in [%s] (see `nlpipe plugins "
+				             "CLASS` for its options)",
+				             where, key, section);
 			continue;
 		}
 		if (set_value(v, value, nlp_ini_dir(ini), why, sizeof why) == NLP_ENOMEM) {
@@ -301,7 +303,7 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, con
 		}
 		if (why[0]) {
 			nlp_msgs_add(msgs, "%s: %s.%s = '%s': %s %s", where, section, key, value,
-				     type_name(v->opt->type), why);
+			             type_name(v->opt->type), why);
 			continue;
 		}
 		v->is_default = 0;
@@ -313,7 +315,7 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, con
 			continue;
 		if (!v->opt->def) {
 			nlp_msgs_add(msgs, "%s:%d: [%s] needs '%s' (%s)", file, sline, section,
-				     v->opt->name, v->opt->help ? v->opt->help : "required");
+			             v->opt->name, v->opt->help ? v->opt->help : "required");
 			continue;
 		}
 		if (set_value(v, v->opt->def, "", why, sizeof why) == NLP_ENOMEM) {
@@ -321,9 +323,10 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, con
 			continue;
 		}
 		if (why[0])
-			nlp_msgs_add(msgs, "%s:%d: [%s]: the stage's own default %s = '%s' is bad (%s); "
-					   "set it in the file",
-				     file, sline, section, v->opt->name, v->opt->def, why);
+			nlp_msgs_add(msgs,
+			             "%s:%d: [%s]: the stage's own default %s = '%s' is bad (%s); "
+			             "set it in the file",
+			             file, sline, section, v->opt->name, v->opt->def, why);
 		v->is_default = 1;
 	}
 }
@@ -335,7 +338,7 @@ static cfg_value *lookup(const nlp_config *c, const char *name)
 			return &c->v[i];
 	/* A stage asked for an option its own table does not declare. */
 	fprintf(stderr, "nlpipe: internal error: [%s] has no option '%s' in its table\n",
-		c->instance, name);
+	        c->instance, name);
 	abort();
 }
 
@@ -394,7 +397,7 @@ const nlp_option *nlp_config_option(const nlp_config *c, size_t i)
 }
 
 int nlp_config_from_ini(nlp_config **out, const nlp_ini *ini, const char *section,
-			const nlp_option *opts, nlp_err *err)
+                        const nlp_option *opts, nlp_err *err)
 {
 	nlp_msgs msgs = {0};
 	nlp_config *c = nlp_config_new(section, opts);

@@ -73,8 +73,8 @@ static int push_doc(data_set *ds, int want_tokens)
 }
 
 /* Process the chunk and move results into ds. */
-static int flush(data_set *ds, run_pool *pool, run_item *items, char **texts, int *labels,
-		 size_t n, int want_ids, nlp_err *err)
+static int flush(data_set *ds, run_pool *pool, run_item *items, char **texts, int *labels, size_t n,
+                 int want_ids, nlp_err *err)
 {
 	int rc = NLP_OK;
 
@@ -118,8 +118,8 @@ static int flush(data_set *ds, run_pool *pool, run_item *items, char **texts, in
 }
 
 int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_ids,
-	      const nlp_reader_opts *ro, const char *const *paths, size_t n_paths,
-	      const char *const *labels, size_t n_labels, int labelled, int quiet, nlp_err *err)
+              const nlp_reader_opts *ro, const char *const *paths, size_t n_paths,
+              const char *const *labels, size_t n_labels, int labelled, int quiet, nlp_err *err)
 {
 	nlp_reader *r = NULL;
 	run_pool *pool = NULL;
@@ -148,8 +148,8 @@ int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_i
 			unlabelled++;
 			if (ro->verbose)
 				cli_warn("%s: left out: %s", doc->name,
-					 doc->label_name ? "its label is not one of the model's"
-							 : "it has no label");
+				         doc->label_name ? "its label is not one of the model's"
+				                         : "it has no label");
 			continue;
 		}
 		texts[k] = malloc(doc->len + 1);
@@ -197,10 +197,10 @@ int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_i
 		cli_info("%s", line);
 		if (unlabelled)
 			cli_info("%llu documents left out: no known label (--verbose names them)",
-				 (unsigned long long)unlabelled);
+			         (unsigned long long)unlabelled);
 		if (ds->failed)
 			cli_info("%llu documents left out: a stage refused them (named above)",
-				 (unsigned long long)ds->failed);
+			         (unsigned long long)ds->failed);
 	}
 out:
 	for (size_t i = 0; i < k; i++) {

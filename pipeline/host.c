@@ -75,7 +75,7 @@ int nlp_host_new(nlp_host **out, nlp_err *err)
 	if (lt_dlinit() != 0) {
 		free(h);
 		return nlp_err_set(err, NLP_EPLUGIN, "cannot start the module loader: %s",
-				   lt_dlerror());
+		                   lt_dlerror());
 	}
 	h->lt_ready = 1;
 	h->diag = default_diag;
@@ -191,34 +191,34 @@ int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *
 	    !valid_kind(cls->produces)) {
 		reg->failed = 1;
 		return nlp_err_set(err, NLP_EPLUGIN,
-				   "module %s registers a malformed stage class '%s' (size, name "
-				   "[a-z0-9_], create/destroy and kinds are required)",
-				   mod, cls && cls->name ? cls->name : "?");
+		                   "module %s registers a malformed stage class '%s' (size, name "
+		                   "[a-z0-9_], create/destroy and kinds are required)",
+		                   mod, cls && cls->name ? cls->name : "?");
 	}
 	if (!cls->process && !cls->train) {
 		reg->failed = 1;
 		return nlp_err_set(err, NLP_EPLUGIN,
-				   "module %s: stage class '%s' has neither process nor train "
-				   "functions",
-				   mod, cls->name);
+		                   "module %s: stage class '%s' has neither process nor train "
+		                   "functions",
+		                   mod, cls->name);
 	}
 	for (const nlp_option *o = cls->options; o && o->name; o++) {
 		if (o->type <= NLP_OPT_END || o->type > NLP_OPT_PATH ||
 		    (o->type == NLP_OPT_ENUM && !o->choices)) {
 			reg->failed = 1;
 			return nlp_err_set(err, NLP_EPLUGIN,
-					   "module %s: stage class '%s' option '%s' has a bad type",
-					   mod, cls->name, o->name);
+			                   "module %s: stage class '%s' option '%s' has a bad type",
+			                   mod, cls->name, o->name);
 		}
 	}
 	for (size_t i = 0; i < h->nc; i++) {
 		if (strcmp(h->c[i].cls->name, cls->name) == 0) {
 			reg->failed = 1;
 			return nlp_err_set(err, NLP_EPLUGIN,
-					   "stage class '%s' is registered by two modules: %s (%s) "
-					   "and %s (%s); remove one of them from the plugin path",
-					   cls->name, h->m[h->c[i].module].info.name,
-					   h->m[h->c[i].module].file, mod, h->m[reg->module].file);
+			                   "stage class '%s' is registered by two modules: %s (%s) "
+			                   "and %s (%s); remove one of them from the plugin path",
+			                   cls->name, h->m[h->c[i].module].info.name,
+			                   h->m[h->c[i].module].file, mod, h->m[reg->module].file);
 		}
 	}
 	c = realloc(h->c, (h->nc + 1) * sizeof *c);
@@ -265,38 +265,38 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 	handle = lt_dlopenadvise(path, advise);
 	if (!handle) {
 		rc = nlp_err_set(err, NLP_EPLUGIN, "%s: cannot load module: %s", path,
-				 lt_dlerror());
+		                 lt_dlerror());
 		goto out;
 	}
 	desc = lt_dlsym(handle, NLP_MODULE_SYMBOL);
 	if (!desc) {
 		rc = nlp_err_set(err, NLP_EPLUGIN,
-				 "%s: not an nlpipe module: it has no '%s_LTX_%s' or '%s' "
-				 "descriptor (see docs/writing-a-plugin.md)",
-				 path, stem, NLP_MODULE_SYMBOL, NLP_MODULE_SYMBOL);
+		                 "%s: not an nlpipe module: it has no '%s_LTX_%s' or '%s' "
+		                 "descriptor (see docs/writing-a-plugin.md)",
+		                 path, stem, NLP_MODULE_SYMBOL, NLP_MODULE_SYMBOL);
 		goto out;
 	}
 	if (desc->abi_major != NLP_ABI_MAJOR || desc->abi_minor > NLP_ABI_MINOR) {
 		rc = nlp_err_set(err, NLP_EPLUGIN,
-				 "%s: refused: module built for plugin ABI %u.%u, this nlpipe "
-				 "provides ABI %d.%d; rebuild the module against this nlpipe's "
-				 "headers",
-				 path, desc->abi_major, desc->abi_minor, NLP_ABI_MAJOR,
-				 NLP_ABI_MINOR);
+		                 "%s: refused: module built for plugin ABI %u.%u, this nlpipe "
+		                 "provides ABI %d.%d; rebuild the module against this nlpipe's "
+		                 "headers",
+		                 path, desc->abi_major, desc->abi_minor, NLP_ABI_MAJOR,
+		                 NLP_ABI_MINOR);
 		goto out;
 	}
 	if (!desc->name || !desc->init || !desc->version) {
 		rc = nlp_err_set(err, NLP_EPLUGIN,
-				 "%s: refused: its descriptor lacks a name, version or init "
-				 "function",
-				 path);
+		                 "%s: refused: its descriptor lacks a name, version or init "
+		                 "function",
+		                 path);
 		goto out;
 	}
 	if (strcmp(desc->name, stem) != 0) {
 		rc = nlp_err_set(err, NLP_EPLUGIN,
-				 "%s: refused: the descriptor names module '%s' but the file is "
-				 "'%s'; a module's file must be named after it",
-				 path, desc->name, stem);
+		                 "%s: refused: the descriptor names module '%s' but the file is "
+		                 "'%s'; a module's file must be named after it",
+		                 path, desc->name, stem);
 		goto out;
 	}
 	file = strdup(path);
@@ -327,7 +327,7 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 		h->nm--;
 		h->nc = reg.first; /* forget what it registered */
 		rc = nlp_err_set(err, NLP_EPLUGIN, "%s: refused: %s", path,
-				 ierr.msg[0] ? ierr.msg : "its init function failed");
+		                 ierr.msg[0] ? ierr.msg : "its init function failed");
 		goto out;
 	}
 	file = NULL;
@@ -418,9 +418,9 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 	}
 	if (h->nm == 0)
 		return nlp_err_set(err, NLP_EPLUGIN,
-				   "no nlpipe modules found (searched the pipeline's plugin_path, "
-				   "NLPIPE_PLUGIN_PATH and %s)",
-				   NLP_PLUGINS_DIR);
+		                   "no nlpipe modules found (searched the pipeline's plugin_path, "
+		                   "NLPIPE_PLUGIN_PATH and %s)",
+		                   NLP_PLUGINS_DIR);
 	return NLP_OK;
 }
 
@@ -449,7 +449,7 @@ const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_mod
 }
 
 const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
-					   const nlp_module_info **from)
+                                           const nlp_module_info **from)
 {
 	for (size_t i = 0; i < h->nc; i++)
 		if (strcmp(h->c[i].cls->name, name) == 0)

@@ -45,7 +45,7 @@ typedef struct ini_state {
 	const char *p, *end; /* unread text */
 	int line;            /* line of the text last handed to libinih */
 	nlp_msgs *msgs;
-	char *section;       /* current section as we saw it */
+	char *section; /* current section as we saw it */
 	int oom;
 } ini_state;
 
@@ -95,7 +95,7 @@ static int add_section(nlp_ini *ini, const char *name, size_t len, int line)
 }
 
 static int add_entry(nlp_ini *ini, const char *section, const char *key, const char *value,
-		     int line)
+                     int line)
 {
 	ini_entry *e;
 
@@ -158,7 +158,7 @@ static int check_line(ini_state *ps, const char *s, size_t n)
 		size_t na, nb;
 		if (!close) {
 			nlp_msgs_add(ps->msgs, "%s:%d: section header has no closing ']'",
-				     ps->ini->name, ps->line);
+			             ps->ini->name, ps->line);
 			return 0;
 		}
 		na = a + 1;
@@ -168,18 +168,20 @@ static int check_line(ini_state *ps, const char *s, size_t n)
 		while (nb > na && is_blank((unsigned char)s[nb - 1]))
 			nb--;
 		if (!valid_name(s + na, nb - na)) {
-			nlp_msgs_add(ps->msgs,
-				     "%s:%d: bad section name '%.*s' (use letters, digits, '_', '-')",
-				     ps->ini->name, ps->line, (int)(nb - na), s + na);
+			nlp_msgs_add(
+			        ps->msgs,
+			        "%s:%d: bad section name '%.*s' (use letters, digits, '_', '-')",
+			        ps->ini->name, ps->line, (int)(nb - na), s + na);
 			return 0;
 		}
 		for (size_t i = 0; i < ps->ini->ns; i++) {
 			ini_section *o = &ps->ini->s[i];
 			if (strlen(o->name) == nb - na && memcmp(o->name, s + na, nb - na) == 0) {
-				nlp_msgs_add(ps->msgs,
-					     "%s:%d: section [%s] appears twice (first at line %d); "
-					     "merge them",
-					     ps->ini->name, ps->line, o->name, o->line);
+				nlp_msgs_add(
+				        ps->msgs,
+				        "%s:%d: section [%s] appears twice (first at line %d); "
+				        "merge them",
+				        ps->ini->name, ps->line, o->name, o->line);
 				return 1;
 			}
 		}
@@ -194,7 +196,8 @@ static int check_line(ini_state *ps, const char *s, size_t n)
 		size_t kb;
 		if (!sep) {
 			nlp_msgs_add(ps->msgs, "%s:%d: expected 'key = value', got '%.*s'",
-				     ps->ini->name, ps->line, (int)(b - a > 60 ? 60 : b - a), s + a);
+			             ps->ini->name, ps->line, (int)(b - a > 60 ? 60 : b - a),
+			             s + a);
 			return 0;
 		}
 		kb = (size_t)(sep - s);
@@ -202,15 +205,15 @@ static int check_line(ini_state *ps, const char *s, size_t n)
 			kb--;
 		if (!valid_name(s + a, kb - a)) {
 			nlp_msgs_add(ps->msgs,
-				     "%s:%d: bad key name '%.*s' (use letters, digits, '_', '-')",
-				     ps->ini->name, ps->line, (int)(kb - a), s + a);
+			             "%s:%d: bad key name '%.*s' (use letters, digits, '_', '-')",
+			             ps->ini->name, ps->line, (int)(kb - a), s + a);
 			return 0;
 		}
 		if (ps->ini->ns == 0) {
 			nlp_msgs_add(ps->msgs,
-				     "%s:%d: key '%.*s' comes before any [section]; start the file "
-				     "with [pipeline]",
-				     ps->ini->name, ps->line, (int)(kb - a), s + a);
+			             "%s:%d: key '%.*s' comes before any [section]; start the file "
+			             "with [pipeline]",
+			             ps->ini->name, ps->line, (int)(kb - a), s + a);
 			return 0;
 		}
 	}
@@ -275,7 +278,7 @@ static char *reader(char *str, int num, void *stream)
 	ps->line++;
 	if (n > INI_LINE_MAX) {
 		nlp_msgs_add(ps->msgs, "%s:%d: line is longer than %d bytes", ps->ini->name,
-			     ps->line, INI_LINE_MAX);
+		             ps->line, INI_LINE_MAX);
 		str[0] = '\n';
 		str[1] = '\0';
 	} else if (!check_line(ps, ps->p, n)) {
@@ -302,7 +305,7 @@ static int handler(void *user, const char *section, const char *name, const char
 
 	if (old) {
 		nlp_msgs_add(ps->msgs, "%s:%d: key '%s' in [%s] is already set at line %d",
-			     ps->ini->name, ps->line, name, section, old->line);
+		             ps->ini->name, ps->line, name, section, old->line);
 		return 1;
 	}
 	if (add_entry(ps->ini, section, name, value, ps->line))
@@ -375,16 +378,16 @@ int nlp_ini_parse(nlp_ini **out, const char *name, const char *text, size_t len,
 	nul = len ? memchr(text, '\0', len) : NULL;
 	if (nul) {
 		rc = nlp_err_set(err, NLP_ECONFIG,
-				 "%s:%d: NUL byte: this is not a text INI file (give a pipeline "
-				 "file such as examples/sentiment.ini)",
-				 name, line_of(text, (size_t)(nul - text)));
+		                 "%s:%d: NUL byte: this is not a text INI file (give a pipeline "
+		                 "file such as examples/sentiment.ini)",
+		                 name, line_of(text, (size_t)(nul - text)));
 		goto out;
 	}
 	bad = len ? bad_utf8((const unsigned char *)text, len) : -1;
 	if (bad >= 0) {
 		rc = nlp_err_set(err, NLP_ECONFIG,
-				 "%s:%d: invalid UTF-8 (byte 0x%02x): INI files must be UTF-8 text",
-				 name, line_of(text, (size_t)bad), (unsigned char)text[bad]);
+		                 "%s:%d: invalid UTF-8 (byte 0x%02x): INI files must be UTF-8 text",
+		                 name, line_of(text, (size_t)bad), (unsigned char)text[bad]);
 		goto out;
 	}
 	ps.ini = ini;
@@ -475,9 +478,9 @@ int nlp_ini_override(nlp_ini *ini, const char *assignment, nlp_err *err)
 
 	if (!dot || !eq || dot > eq || dot == assignment || eq == dot + 1)
 		return nlp_err_set(err, NLP_ECONFIG,
-				   "--set '%s': expected SECTION.KEY=VALUE, e.g. --set "
-				   "train.epochs=5",
-				   assignment);
+		                   "--set '%s': expected SECTION.KEY=VALUE, e.g. --set "
+		                   "train.epochs=5",
+		                   assignment);
 	{
 		const char *ka = dot + 1, *kb = eq, *sa = assignment;
 		while (is_blank((unsigned char)*sa))
@@ -495,9 +498,9 @@ int nlp_ini_override(nlp_ini *ini, const char *assignment, nlp_err *err)
 	}
 	if (!valid_name(section, strlen(section)) || !valid_name(key, strlen(key))) {
 		rc = nlp_err_set(err, NLP_ECONFIG,
-				 "--set '%s': bad section or key name (use letters, digits, '_', "
-				 "'-')",
-				 assignment);
+		                 "--set '%s': bad section or key name (use letters, digits, '_', "
+		                 "'-')",
+		                 assignment);
 		goto out;
 	}
 	value = eq + 1;
@@ -582,7 +585,7 @@ size_t nlp_ini_key_count(const nlp_ini *ini, const char *section)
 }
 
 const char *nlp_ini_key(const nlp_ini *ini, const char *section, size_t k, const char **value,
-			int *line)
+                        int *line)
 {
 	for (size_t i = 0; i < ini->n; i++) {
 		if (strcmp(ini->e[i].section, section) != 0)

@@ -29,7 +29,7 @@ void nlp_config_free(nlp_config *c);
 /* Check and store every option of section from ini against the table;
  * problems go to msgs as FILE:LINE: messages. */
 void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, const char *skip_key,
-		     nlp_msgs *msgs);
+                     nlp_msgs *msgs);
 /* Edit distance, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 

@@ -7,8 +7,6 @@
 
 #include "pipeline/cli.h"
 
-
-
 typedef struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -16,30 +14,31 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-	{"plugins", cmd_plugins, "list modules and stage classes, or one class's options"},
-	{"check", cmd_check, "validate a pipeline file and print it resolved"},
-	{"inspect", cmd_inspect, "show what a model file holds: pipeline, labels, sizes, metadata"},
-	{"tokenize", cmd_tokenize, "print the tokens the text stages of a pipeline make"},
-	{"train", cmd_train, "train a pipeline on labelled documents, write a model"},
-	{"predict", cmd_predict, "label documents with a model"},
-	{"eval", cmd_eval, "measure a model on labelled documents"},
-	/* @COMMANDS@ */
-	{NULL, NULL, NULL},
+        {"plugins", cmd_plugins, "list modules and stage classes, or one class's options"},
+        {"check", cmd_check, "validate a pipeline file and print it resolved"},
+        {"inspect", cmd_inspect, "show what a model file holds: pipeline, labels, sizes, metadata"},
+        {"tokenize", cmd_tokenize, "print the tokens the text stages of a pipeline make"},
+        {"train", cmd_train, "train a pipeline on labelled documents, write a model"},
+        {"predict", cmd_predict, "label documents with a model"},
+        {"eval", cmd_eval, "measure a model on labelled documents"},
+        /* @COMMANDS@ */
+        {NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: nlpipe [--verbose|--quiet] COMMAND [ARGS...]\n"
-		     "       nlpipe COMMAND --help\n"
-		     "       nlpipe --version\n\n"
-		     "Text classification pipelines built from plugin stages.\n\nCommands:\n");
+	             "       nlpipe COMMAND --help\n"
+	             "       nlpipe --version\n\n"
+	             "Text classification pipelines built from plugin stages.\n\nCommands:\n");
 	for (const command *c = commands; c->name; c++)
 		fprintf(out, "  %-10s %s\n", c->name, c->summary);
-	fprintf(out, "\nExit status: 0 ok, 1 usage or configuration error, 2 data error,\n"
-		     "3 internal error.  Modules are searched in the pipeline's plugin_path,\n"
-		     "then NLPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
-		     "See nlpipe(1) and nlpipe.ini(5).\n",
-		NLP_PLUGINS_DIR);
+	fprintf(out,
+	        "\nExit status: 0 ok, 1 usage or configuration error, 2 data error,\n"
+	        "3 internal error.  Modules are searched in the pipeline's plugin_path,\n"
+	        "then NLPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
+	        "See nlpipe(1) and nlpipe.ini(5).\n",
+	        NLP_PLUGINS_DIR);
 }
 
 int main(int argc, char **argv)

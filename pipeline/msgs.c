@@ -60,7 +60,7 @@ int nlp_msgs_to_err(const nlp_msgs *m, nlp_err *err, int code)
 	}
 	if (i < m->n)
 		snprintf(err->msg + used, sizeof err->msg - used, "(and %zu more problems)",
-			 m->n - i);
+		         m->n - i);
 	return code;
 }
 
@@ -93,7 +93,7 @@ int nlp_read_file(const char *path, size_t max, char **text, size_t *len, nlp_er
 	}
 	if ((unsigned long long)st.st_size > max) {
 		rc = nlp_err_set(err, NLP_EDATA, "%s: too large (%lld bytes; at most %zu)", path,
-				 (long long)st.st_size, max);
+		                 (long long)st.st_size, max);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);

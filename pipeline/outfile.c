@@ -33,7 +33,7 @@ int outfile_open(outfile *o, const char *path, nlp_err *err)
 		o->tmp = NULL;
 		outfile_abort(o);
 		return nlp_err_set(err, NLP_EIO, "%s: cannot create a file beside it: %s", path,
-				   strerror(e));
+		                   strerror(e));
 	}
 	{
 		mode_t um = umask(0);
@@ -56,7 +56,7 @@ int outfile_commit(outfile *o, nlp_err *err)
 	if (!o->path) {
 		if (fflush(stdout) != 0 || ferror(stdout))
 			rc = nlp_err_set(err, NLP_EIO, "cannot write to standard output: %s",
-					 strerror(errno));
+			                 strerror(errno));
 		o->f = NULL;
 		return rc;
 	}
@@ -66,7 +66,8 @@ int outfile_commit(outfile *o, nlp_err *err)
 		rc = nlp_err_set(err, NLP_EIO, "%s: cannot write: %s", o->path, strerror(errno));
 	o->f = NULL;
 	if (!rc && rename(o->tmp, o->path) != 0)
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot replace it: %s", o->path, strerror(errno));
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot replace it: %s", o->path,
+		                 strerror(errno));
 	if (!rc) {
 		free(o->tmp);
 		o->tmp = NULL;

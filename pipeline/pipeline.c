@@ -32,47 +32,47 @@ struct nlp_worker {
 };
 
 static const nlp_option pipeline_opts[] = {
-	{"stages", NLP_OPT_LIST, NULL, 1, 0, NULL,
-	 "stage instances in order; each has a section of its own"},
-	{"plugin_path", NLP_OPT_LIST, "", 1, 0, NULL,
-	 "folders searched for modules first, relative to this file"},
-	{NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+        {"stages", NLP_OPT_LIST, NULL, 1, 0, NULL,
+         "stage instances in order; each has a section of its own"},
+        {"plugin_path", NLP_OPT_LIST, "", 1, 0, NULL,
+         "folders searched for modules first, relative to this file"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
 /* [train]: read by `nlpipe train`; known here so that every command checks
  * it (and a model's stored pipeline, which keeps it, builds). */
 const nlp_option nlp_train_options[] = {
-	{"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
-	{"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
-	{"optimizer", NLP_OPT_ENUM, "adam", 1, 0, "adam|adamw|sgd", "update rule"},
-	{"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
-	{"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
-	{"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
-	 "learning rate after warm-up: constant, or linear decay to 0 at the last step"},
-	{"warmup", NLP_OPT_INT, "0", 0, 1e9, NULL, "steps of linear warm-up"},
-	{"clip", NLP_OPT_FLOAT, "5", 0, 1e6, NULL, "clip the global gradient norm (0: off)"},
-	{"weight_decay", NLP_OPT_FLOAT, "0", 0, 1, NULL,
-	 "L2 penalty (adam, sgd) or decoupled decay (adamw) on weights"},
-	{"seed", NLP_OPT_INT, "1", 0, 2147483647, NULL, "seed of every random choice"},
-	{"threads", NLP_OPT_INT, "0", 0, 256, NULL,
-	 "threads (0: one per core); same seed and threads give the same model"},
-	{"validation", NLP_OPT_FLOAT, "0.1", 0, 0.9, NULL,
-	 "share of the data held out (seeded, stratified) when validation_data is unset"},
-	{"validation_data", NLP_OPT_PATH, "", 1, 0, NULL, "held-out data instead of a split"},
-	{"early_stopping", NLP_OPT_INT, "0", 0, 100000, NULL,
-	 "stop after this many epochs without improvement (0: off)"},
-	{"metric", NLP_OPT_ENUM, "accuracy", 1, 0, "accuracy|macro_f1|loss",
-	 "validation metric that picks the best model and drives early stopping"},
-	{"class_weights", NLP_OPT_ENUM, "none", 1, 0, "none|balanced",
-	 "weigh the loss by inverse class frequency"},
-	{"bucketing", NLP_OPT_BOOL, "true", 1, 0, NULL,
-	 "batch documents of similar length together to cut padding"},
-	{"time_limit", NLP_OPT_FLOAT, "0", 0, 1e8, NULL,
-	 "stop after this many seconds of training (0: no limit); the run ends as if the "
-	 "epoch had ended, and the best model so far is kept"},
-	{"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
-	 "also write a checkpoint every N steps (0: at the end of each epoch only)"},
-	{NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+        {"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
+        {"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
+        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, "adam|adamw|sgd", "update rule"},
+        {"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
+        {"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
+        {"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
+         "learning rate after warm-up: constant, or linear decay to 0 at the last step"},
+        {"warmup", NLP_OPT_INT, "0", 0, 1e9, NULL, "steps of linear warm-up"},
+        {"clip", NLP_OPT_FLOAT, "5", 0, 1e6, NULL, "clip the global gradient norm (0: off)"},
+        {"weight_decay", NLP_OPT_FLOAT, "0", 0, 1, NULL,
+         "L2 penalty (adam, sgd) or decoupled decay (adamw) on weights"},
+        {"seed", NLP_OPT_INT, "1", 0, 2147483647, NULL, "seed of every random choice"},
+        {"threads", NLP_OPT_INT, "0", 0, 256, NULL,
+         "threads (0: one per core); same seed and threads give the same model"},
+        {"validation", NLP_OPT_FLOAT, "0.1", 0, 0.9, NULL,
+         "share of the data held out (seeded, stratified) when validation_data is unset"},
+        {"validation_data", NLP_OPT_PATH, "", 1, 0, NULL, "held-out data instead of a split"},
+        {"early_stopping", NLP_OPT_INT, "0", 0, 100000, NULL,
+         "stop after this many epochs without improvement (0: off)"},
+        {"metric", NLP_OPT_ENUM, "accuracy", 1, 0, "accuracy|macro_f1|loss",
+         "validation metric that picks the best model and drives early stopping"},
+        {"class_weights", NLP_OPT_ENUM, "none", 1, 0, "none|balanced",
+         "weigh the loss by inverse class frequency"},
+        {"bucketing", NLP_OPT_BOOL, "true", 1, 0, NULL,
+         "batch documents of similar length together to cut padding"},
+        {"time_limit", NLP_OPT_FLOAT, "0", 0, 1e8, NULL,
+         "stop after this many seconds of training (0: no limit); the run ends as if the "
+         "epoch had ended, and the best model so far is kept"},
+        {"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
+         "also write a checkpoint every N steps (0: at the end of each epoch only)"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
 static void stage_free(pl_stage *s)
@@ -172,15 +172,16 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 	}
 	p->ini = ini;
 	if (nlp_ini_line(ini, "pipeline", NULL) == 0 && !nlp_ini_get(ini, "pipeline", "stages")) {
-		nlp_msgs_add(&msgs, "%s:1: no [pipeline] section: start the file with [pipeline] "
-				    "and 'stages = ...'",
-			     file);
+		nlp_msgs_add(&msgs,
+		             "%s:1: no [pipeline] section: start the file with [pipeline] "
+		             "and 'stages = ...'",
+		             file);
 	} else {
 		nlp_config_fill(pc, ini, "pipeline", NULL, &msgs);
 		names = nlp_config_list(pc, "stages", &nnames);
 		if (nlp_ini_get(ini, "pipeline", "stages") && nnames == 0)
 			nlp_msgs_add(&msgs, "%s:%d: [pipeline] stages is empty: name the stages",
-				     file, nlp_ini_line(ini, "pipeline", "stages"));
+			             file, nlp_ini_line(ini, "pipeline", "stages"));
 	}
 	stages_line = nlp_ini_line(ini, "pipeline", "stages");
 	p->s = calloc(nnames ? nnames : 1, sizeof *p->s);
@@ -211,15 +212,15 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 			nlp_config_free(dc);
 		} else if (nlp_ini_get(ini, sec, "type")) {
 			nlp_msgs_add(&msgs,
-				     "%s:%d: section [%s] is a stage but is not listed in "
-				     "[pipeline] stages; add it there or remove the section",
-				     file, line, sec);
+			             "%s:%d: section [%s] is a stage but is not listed in "
+			             "[pipeline] stages; add it there or remove the section",
+			             file, line, sec);
 		} else {
 			nlp_msgs_add(&msgs,
-				     "%s:%d: unknown section [%s]: sections are [pipeline], one "
-				     "per stage listed in 'stages', and those a command reads "
-				     "(such as [train])",
-				     file, line, sec);
+			             "%s:%d: unknown section [%s]: sections are [pipeline], one "
+			             "per stage listed in 'stages', and those a command reads "
+			             "(such as [train])",
+			             file, line, sec);
 		}
 	}
 	/* The stages themselves. */
@@ -233,29 +234,31 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 			dup |= strcmp(names[j], names[k]) == 0;
 		if (dup) {
 			nlp_msgs_add(&msgs,
-				     "%s:%d: stage '%s' is listed twice in [pipeline] stages; give "
-				     "each instance its own section name",
-				     file, stages_line, names[k]);
+			             "%s:%d: stage '%s' is listed twice in [pipeline] stages; give "
+			             "each instance its own section name",
+			             file, stages_line, names[k]);
 			continue;
 		}
 		if (strcmp(names[k], "pipeline") == 0 || strcmp(names[k], "train") == 0 ||
 		    nlp_ini_declared(ini, names[k])) {
-			nlp_msgs_add(&msgs, "%s:%d: '%s' cannot be a stage name: it is a reserved "
-					    "section",
-				     file, stages_line, names[k]);
+			nlp_msgs_add(&msgs,
+			             "%s:%d: '%s' cannot be a stage name: it is a reserved "
+			             "section",
+			             file, stages_line, names[k]);
 			continue;
 		}
 		if (sline == 0 && nlp_ini_key_count(ini, names[k]) == 0) {
 			nlp_msgs_add(&msgs,
-				     "%s:%d: stage '%s' is listed in [pipeline] stages but has no "
-				     "[%s] section",
-				     file, stages_line, names[k], names[k]);
+			             "%s:%d: stage '%s' is listed in [pipeline] stages but has no "
+			             "[%s] section",
+			             file, stages_line, names[k], names[k]);
 			continue;
 		}
 		type = nlp_ini_get(ini, names[k], "type");
 		if (!type) {
-			nlp_msgs_add(&msgs, "%s:%d: [%s] needs 'type = CLASS' (see `nlpipe plugins`)",
-				     file, sline, names[k]);
+			nlp_msgs_add(&msgs,
+			             "%s:%d: [%s] needs 'type = CLASS' (see `nlpipe plugins`)",
+			             file, sline, names[k]);
 			continue;
 		}
 		s->cls = nlp_host_find_class(h, type, &s->module);
@@ -274,14 +277,15 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 			known_classes(h, known, sizeof known);
 			if (best && bd <= 2)
 				nlp_msgs_add(&msgs,
-					     "%s:%d: [%s] unknown stage class '%s'; did you mean "
-					     "'%s'? (known: %s)",
-					     file, nlp_ini_line(ini, names[k], "type"), names[k], type,
-					     best, known);
+				             "%s:%d: [%s] unknown stage class '%s'; did you mean "
+				             "'%s'? (known: %s)",
+				             file, nlp_ini_line(ini, names[k], "type"), names[k],
+				             type, best, known);
 			else
-				nlp_msgs_add(&msgs, "%s:%d: [%s] unknown stage class '%s' (known: %s)",
-					     file, nlp_ini_line(ini, names[k], "type"), names[k], type,
-					     known);
+				nlp_msgs_add(&msgs,
+				             "%s:%d: [%s] unknown stage class '%s' (known: %s)",
+				             file, nlp_ini_line(ini, names[k], "type"), names[k],
+				             type, known);
 			continue;
 		}
 		s->name = strdup(names[k]);
@@ -303,11 +307,11 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		const char *prev = i ? p->s[i - 1].name : "the document reader";
 		if (p->s[i].cls->consumes != want)
 			nlp_msgs_add(&msgs,
-				     "%s:%d: stage '%s' (%s) consumes %s, but %s gives %s; reorder "
-				     "the stages or add one between",
-				     file, stages_line, p->s[i].name, p->s[i].cls->name,
-				     nlp_kind_name(p->s[i].cls->consumes), prev,
-				     nlp_kind_name(want));
+			             "%s:%d: stage '%s' (%s) consumes %s, but %s gives %s; reorder "
+			             "the stages or add one between",
+			             file, stages_line, p->s[i].name, p->s[i].cls->name,
+			             nlp_kind_name(p->s[i].cls->consumes), prev,
+			             nlp_kind_name(want));
 	}
 	if (msgs.oom) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
@@ -336,8 +340,9 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 				rc = crc;
 			p->s[i].self = NULL;
 			nlp_msgs_add(&msgs, "%s:%d: [%s] (%s): %s", file,
-				     nlp_ini_line(ini, p->s[i].name, NULL), p->s[i].name,
-				     p->s[i].cls->name, e.msg[0] ? e.msg : "cannot create the stage");
+			             nlp_ini_line(ini, p->s[i].name, NULL), p->s[i].name,
+			             p->s[i].cls->name,
+			             e.msg[0] ? e.msg : "cannot create the stage");
 		}
 	}
 	if (msgs.n) {
@@ -409,8 +414,8 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 		const pl_stage *s = &p->s[i];
 		size_t w = 4;
 		fprintf(out, "\n[%s]    ; %s -> %s, module %s %s\n", s->name,
-			nlp_kind_name(s->cls->consumes), nlp_kind_name(s->cls->produces),
-			s->module->name, s->module->version);
+		        nlp_kind_name(s->cls->consumes), nlp_kind_name(s->cls->produces),
+		        s->module->name, s->module->version);
 		for (size_t k = 0; k < nlp_config_count(s->cfg); k++) {
 			size_t len = strlen(nlp_config_entry(s->cfg, k, NULL, NULL));
 			if (len > w)
@@ -485,7 +490,7 @@ void nlp_worker_free(nlp_worker *w)
 }
 
 int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text, size_t len,
-		   const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err)
+                   const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err)
 {
 	nlp_doc *d = &w->doc;
 	int got_ids = 0;
@@ -507,8 +512,8 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 		int rc;
 		if (!c->process)
 			return nlp_err_set(err, NLP_EINTERNAL,
-					   "stage '%s' (%s) has no document-level function",
-					   w->p->s[i].name, c->name);
+			                   "stage '%s' (%s) has no document-level function",
+			                   w->p->s[i].name, c->name);
 		nlp_tokens_clear(d->out);
 		rc = c->process(self, d, err);
 		if (rc) {
@@ -516,7 +521,7 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 			if (err) {
 				char msg[2 * sizeof err->msg];
 				size_t n = (size_t)snprintf(msg, sizeof msg, "[%s] (%s): %s",
-							    w->p->s[i].name, c->name, err->msg);
+				                            w->p->s[i].name, c->name, err->msg);
 				if (n >= sizeof err->msg)
 					n = sizeof err->msg - 1;
 				memcpy(err->msg, msg, n);

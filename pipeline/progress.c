@@ -32,7 +32,7 @@ static void eta_text(char *buf, size_t size, double secs)
 }
 
 void progress_update(progress *pg, long epoch, long epochs, long step, long steps, double loss,
-		     uint64_t tokens, double elapsed)
+                     uint64_t tokens, double elapsed)
 {
 	double now = progress_now(), rate = elapsed > 0 ? (double)tokens / elapsed : 0;
 	double eta = step > 0 ? elapsed * (double)(steps - step) / (double)step : 0;
@@ -50,14 +50,15 @@ void progress_update(progress *pg, long epoch, long epochs, long step, long step
 		bar[30] = '\0';
 		eta_text(etab, sizeof etab, eta);
 		fprintf(stderr, "\r\033[Kepoch %ld/%ld [%s] %ld/%ld loss %.4f %.1fk tok/s ETA %s",
-			epoch, epochs, bar, step, steps, loss, rate / 1000, etab);
+		        epoch, epochs, bar, step, steps, loss, rate / 1000, etab);
 		pg->shown = 1;
 	} else {
 		if (now - pg->last < 10)
 			return;
 		eta_text(etab, sizeof etab, eta);
-		fprintf(stderr, "nlpipe: epoch %ld/%ld step %ld/%ld loss %.4f %.0f tokens/s eta %s\n",
-			epoch, epochs, step, steps, loss, rate, etab);
+		fprintf(stderr,
+		        "nlpipe: epoch %ld/%ld step %ld/%ld loss %.4f %.0f tokens/s eta %s\n",
+		        epoch, epochs, step, steps, loss, rate, etab);
 	}
 	fflush(stderr);
 	pg->last = now;

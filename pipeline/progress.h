@@ -8,15 +8,15 @@
 typedef struct progress {
 	int quiet;
 	int tty;
-	int shown;     /* a bar is on the screen */
-	double last;   /* time of the last output */
+	int shown;   /* a bar is on the screen */
+	double last; /* time of the last output */
 } progress;
 
 void progress_init(progress *pg, int quiet);
 /* Seconds on a monotonic clock. */
 double progress_now(void);
 void progress_update(progress *pg, long epoch, long epochs, long step, long steps, double loss,
-		     uint64_t tokens, double elapsed);
+                     uint64_t tokens, double elapsed);
 /* End the bar's line (before other output). */
 void progress_end(progress *pg);
 

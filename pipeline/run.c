@@ -17,34 +17,37 @@ int run_check_classifier(const nlp_pipeline *p, nlp_err *err)
 	const nlp_stage_class *c;
 
 	if (first >= n)
-		return nlp_err_set(err, NLP_ECONFIG,
-				   "%s: the pipeline has no trainable stages; a classifier needs "
-				   "an embedding, an encoder and a head (see examples/sentiment.ini)",
-				   nlp_ini_name(nlp_pipeline_ini(p)));
+		return nlp_err_set(
+		        err, NLP_ECONFIG,
+		        "%s: the pipeline has no trainable stages; a classifier needs "
+		        "an embedding, an encoder and a head (see examples/sentiment.ini)",
+		        nlp_ini_name(nlp_pipeline_ini(p)));
 	c = nlp_pipeline_stage_class(p, first);
 	if (!c->train || !c->process || c->consumes != NLP_KIND_TOKENS)
 		return nlp_err_set(err, NLP_ECONFIG,
-				   "%s: stage '%s' (%s) follows the text stages but does not map "
-				   "tokens to ids; put an embedding there",
-				   nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, first),
-				   c->name);
+		                   "%s: stage '%s' (%s) follows the text stages but does not map "
+		                   "tokens to ids; put an embedding there",
+		                   nlp_ini_name(nlp_pipeline_ini(p)),
+		                   nlp_pipeline_stage_name(p, first), c->name);
 	for (size_t i = first; i < n; i++) {
 		c = nlp_pipeline_stage_class(p, i);
 		if (!c->train || !c->train->forward || !c->train->backward || !c->train->setup ||
 		    !c->train->params)
-			return nlp_err_set(err, NLP_ECONFIG,
-					   "%s: stage '%s' (%s) comes after the embedding but is not "
-					   "trainable; only trainable stages may follow it",
-					   nlp_ini_name(nlp_pipeline_ini(p)),
-					   nlp_pipeline_stage_name(p, i), c->name);
+			return nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "%s: stage '%s' (%s) comes after the embedding but is not "
+			        "trainable; only trainable stages may follow it",
+			        nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, i),
+			        c->name);
 	}
 	c = nlp_pipeline_stage_class(p, n - 1);
 	if (c->produces != NLP_KIND_SCORES || !c->train->loss)
-		return nlp_err_set(err, NLP_ECONFIG,
-				   "%s: the last stage '%s' (%s) gives %s; a classifier ends with a "
-				   "head (softmax or sigmoid) that gives scores",
-				   nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, n - 1),
-				   c->name, nlp_kind_name(c->produces));
+		return nlp_err_set(
+		        err, NLP_ECONFIG,
+		        "%s: the last stage '%s' (%s) gives %s; a classifier ends with a "
+		        "head (softmax or sigmoid) that gives scores",
+		        nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, n - 1),
+		        c->name, nlp_kind_name(c->produces));
 	return NLP_OK;
 }
 
@@ -242,8 +245,8 @@ int run_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scor
 
 	for (size_t i = first; i < n; i++) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
-		int rc = t->forward(nlp_pipeline_stage_instance(p, i), &out, i == first ? NULL : &in,
-				    b, err);
+		int rc = t->forward(nlp_pipeline_stage_instance(p, i), &out,
+		                    i == first ? NULL : &in, b, err);
 		if (rc)
 			return rc;
 		in = out;
@@ -265,7 +268,7 @@ int run_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss
 	for (size_t i = n; i-- > first;) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
 		rc = t->backward(nlp_pipeline_stage_instance(p, i), i == first ? NULL : &din,
-				 i == n - 1 ? NULL : &dout, b, err);
+		                 i == n - 1 ? NULL : &dout, b, err);
 		if (rc)
 			return rc;
 		dout = din;

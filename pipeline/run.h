@@ -26,14 +26,14 @@ typedef struct run_doc {
 
 /* ---- Text stages over many documents, in parallel ---- */
 typedef struct run_item {
-	const char *name;  /* borrowed */
-	const char *text;  /* borrowed */
+	const char *name; /* borrowed */
+	const char *text; /* borrowed */
 	size_t len;
 	/* results */
 	nlp_tokens tokens; /* when tokens are wanted (owned, free with nlp_tokens_free) */
 	int32_t *ids;      /* when ids are wanted (owned, free()) */
 	size_t n_ids;
-	int rc;            /* NLP_OK, or the failure (message in msg) */
+	int rc; /* NLP_OK, or the failure (message in msg) */
 	char msg[1100];
 } run_item;
 

@@ -192,8 +192,8 @@ int nlp_buf_put(nlp_buf *b, const void *p, size_t n)
 
 int nlp_buf_put_u32(nlp_buf *b, uint32_t v)
 {
-	unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8),
-			       (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+	unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+	                       (unsigned char)(v >> 24)};
 	return nlp_buf_put(b, le, 4);
 }
 
@@ -224,8 +224,7 @@ int nlp_cursor_get_u32(nlp_cursor *c, uint32_t *v)
 
 	if (nlp_cursor_get(c, le, 4))
 		return NLP_EDATA;
-	*v = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 |
-	     (uint32_t)le[3] << 24;
+	*v = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
 	return NLP_OK;
 }
 

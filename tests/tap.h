@@ -29,9 +29,9 @@ static inline void plan(int n)
 
 static inline void diag(const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 1, 2)))
+        __attribute__((format(printf, 1, 2)))
 #endif
-	;
+        ;
 static inline void diag(const char *fmt, ...)
 {
 	va_list ap;

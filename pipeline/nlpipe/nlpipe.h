@@ -61,7 +61,7 @@ const nlp_module_info *nlp_host_module(const nlp_host *h, size_t i);
 size_t nlp_host_class_count(const nlp_host *h);
 const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_module_info **from);
 const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
-					   const nlp_module_info **from);
+                                           const nlp_module_info **from);
 
 /* Edit distance between two short strings, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
@@ -87,7 +87,7 @@ const char *nlp_ini_section(const nlp_ini *ini, size_t i, int *line);
 /* Keys of a section in file order; returns their number. */
 size_t nlp_ini_key_count(const nlp_ini *ini, const char *section);
 const char *nlp_ini_key(const nlp_ini *ini, const char *section, size_t i, const char **value,
-			int *line);
+                        int *line);
 
 /* Line of key in section (of the section header when key is NULL); 0 when
  * it came from an override or does not exist. */
@@ -104,7 +104,7 @@ int nlp_ini_declare_section(nlp_ini *ini, const char *section, const nlp_option 
  * make a config of it: every problem is reported, FILE:LINE: a line.  A
  * missing section gives the defaults.  Free with nlp_config_destroy. */
 int nlp_config_from_ini(nlp_config **out, const nlp_ini *ini, const char *section,
-			const nlp_option *opts, nlp_err *err);
+                        const nlp_option *opts, nlp_err *err);
 void nlp_config_destroy(nlp_config *c);
 /* The option behind entry i of a config. */
 const nlp_option *nlp_config_option(const nlp_config *c, size_t i);
@@ -159,7 +159,7 @@ void nlp_worker_free(nlp_worker *w);
  * token list (owned by the worker, valid until its next run).  When a stage
  * produced ids, *ids and *n_ids are set (else NULL and 0). */
 int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text, size_t len,
-		   const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err);
+                   const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err);
 
 #ifdef __cplusplus
 }

@@ -68,9 +68,9 @@ typedef struct nlp_err {
 /* Fill in err (printf format) and return code.  err may be NULL. */
 int nlp_err_set(nlp_err *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
+        __attribute__((format(printf, 3, 4)))
 #endif
-	;
+        ;
 
 /* ---- What flows between stages ---- */
 typedef enum nlp_kind {
@@ -117,9 +117,9 @@ typedef struct nlp_doc {
 	const char *name; /* where it came from, for messages */
 	const char *text; /* NLP_KIND_TEXT input, valid UTF-8, NUL-terminated */
 	size_t text_len;
-	nlp_tokens *in;   /* NLP_KIND_TOKENS input */
-	nlp_tokens *out;  /* NLP_KIND_TOKENS output, empty on entry */
-	int32_t *ids;     /* NLP_KIND_IDS output: use nlp_doc_push_id */
+	nlp_tokens *in;  /* NLP_KIND_TOKENS input */
+	nlp_tokens *out; /* NLP_KIND_TOKENS output, empty on entry */
+	int32_t *ids;    /* NLP_KIND_IDS output: use nlp_doc_push_id */
 	size_t n_ids;
 	size_t cap_ids;
 } nlp_doc;
@@ -155,7 +155,8 @@ typedef struct nlp_config nlp_config;
 int nlp_config_bool(const nlp_config *c, const char *name);
 long nlp_config_int(const nlp_config *c, const char *name);
 double nlp_config_float(const nlp_config *c, const char *name);
-const char *nlp_config_str(const nlp_config *c, const char *name); /* STRING, ENUM, PATH; "" when unset */
+const char *nlp_config_str(const nlp_config *c,
+                           const char *name); /* STRING, ENUM, PATH; "" when unset */
 /* LIST: the words, trimmed; *n is set to their number.  Lives as long as c. */
 const char *const *nlp_config_list(const nlp_config *c, const char *name, size_t *n);
 /* The instance name from the INI file (its section), for messages. */
@@ -165,9 +166,9 @@ const char *nlp_config_instance(const nlp_config *c);
 struct nlp_train_ops; /* trainable stages: see nlpipe/train.h */
 
 typedef struct nlp_stage_class {
-	uint32_t struct_size;  /* sizeof(nlp_stage_class) as the module saw it */
-	const char *name;      /* class name used in INI `type = ...`: [a-z0-9_]+ */
-	const char *summary;   /* one line */
+	uint32_t struct_size;      /* sizeof(nlp_stage_class) as the module saw it */
+	const char *name;          /* class name used in INI `type = ...`: [a-z0-9_]+ */
+	const char *summary;       /* one line */
 	const nlp_option *options; /* table ending with an NLP_OPT_END entry; may be NULL */
 	nlp_kind consumes;
 	nlp_kind produces;
@@ -208,8 +209,8 @@ int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *
 #define NLP_EXPORT
 #endif
 /* The descriptor is exported even under -fvisibility=hidden. */
-#define NLP_MODULE(modname) \
-	extern NLP_EXPORT const nlp_module modname##_LTX_nlp_module; \
+#define NLP_MODULE(modname)                                                                        \
+	extern NLP_EXPORT const nlp_module modname##_LTX_nlp_module;                               \
 	NLP_EXPORT const nlp_module modname##_LTX_nlp_module
 
 #ifdef __cplusplus

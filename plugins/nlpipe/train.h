@@ -47,15 +47,15 @@ void nlp_numerics_init(void);
 
 /* A batch as every trainable stage sees it. */
 typedef struct nlp_batch {
-	int B;                  /* documents */
-	int T;                  /* padded steps: max over len */
-	const int32_t *ids;     /* [T][B] token ids, time-major; 0 (<pad>) past len */
-	const int *len;         /* [B] real lengths, 0 <= len <= T */
-	const int *labels;      /* [B] class index (softmax); NULL when not training */
-	const float *targets;   /* [B][C] 0/1 targets (multi-label sigmoid); or NULL */
-	const float *weights;   /* [C] class weights for the loss; or NULL */
-	int training;           /* 1: dropout on, keep what backward needs */
-	nlp_rng *rng;           /* for dropout; the host seeds it */
+	int B;                /* documents */
+	int T;                /* padded steps: max over len */
+	const int32_t *ids;   /* [T][B] token ids, time-major; 0 (<pad>) past len */
+	const int *len;       /* [B] real lengths, 0 <= len <= T */
+	const int *labels;    /* [B] class index (softmax); NULL when not training */
+	const float *targets; /* [B][C] 0/1 targets (multi-label sigmoid); or NULL */
+	const float *weights; /* [C] class weights for the loss; or NULL */
+	int training;         /* 1: dropout on, keep what backward needs */
+	nlp_rng *rng;         /* for dropout; the host seeds it */
 } nlp_batch;
 
 /* An activation or a gradient (see the layouts above). */
@@ -68,10 +68,10 @@ typedef struct nlp_act {
 
 /* A part of a stage's parameter buffer, for the optimizer. */
 typedef struct nlp_param_block {
-	const char *name;       /* "w_ih_l0", "bias", "table", ... */
-	size_t offset;          /* into the stage's buffer, in floats */
-	size_t count;           /* floats */
-	int decay;              /* 1: weight decay applies (weights, not biases) */
+	const char *name; /* "w_ih_l0", "bias", "table", ... */
+	size_t offset;    /* into the stage's buffer, in floats */
+	size_t count;     /* floats */
+	int decay;        /* 1: weight decay applies (weights, not biases) */
 	/* Sparse rows (embedding tables): the block is rows x cols and only the
 	 * rows listed in touched (n_touched of them, no repeats) have gradient
 	 * this step; the optimizer updates only those.  touched == NULL: dense. */
@@ -81,9 +81,9 @@ typedef struct nlp_param_block {
 } nlp_param_block;
 
 typedef struct nlp_params {
-	float *w;               /* the stage's one parameter buffer */
-	float *g;               /* its gradient, same size */
-	size_t count;           /* floats in each */
+	float *w;     /* the stage's one parameter buffer */
+	float *g;     /* its gradient, same size */
+	size_t count; /* floats in each */
 	const nlp_param_block *blocks;
 	int n_blocks;
 } nlp_params;
@@ -95,7 +95,7 @@ typedef struct nlp_buf {
 } nlp_buf;
 
 int nlp_buf_put(nlp_buf *b, const void *p, size_t n);
-int nlp_buf_put_u32(nlp_buf *b, uint32_t v); /* little-endian */
+int nlp_buf_put_u32(nlp_buf *b, uint32_t v);    /* little-endian */
 int nlp_buf_put_str(nlp_buf *b, const char *s); /* u32 length + bytes */
 
 /* A cursor over saved state; reading past the end sets an error, never
@@ -132,7 +132,7 @@ typedef struct nlp_train_ops {
 	/* Forward: out is set to the stage's own workspace.  in is the previous
 	 * stage's output (ignored for the first stage, which reads b->ids). */
 	int (*forward)(void *self, nlp_act *out, const nlp_act *in, const nlp_batch *b,
-		       nlp_err *err);
+	               nlp_err *err);
 
 	/* Heads only (produces NLP_KIND_SCORES): the mean loss of the last
 	 * forward against b->labels or b->targets, and its gradient stored for
@@ -144,7 +144,7 @@ typedef struct nlp_train_ops {
 	 * gradient with respect to the input (a workspace of the stage; din may
 	 * be NULL for the first stage). */
 	int (*backward)(void *self, nlp_act *din, const nlp_act *dout, const nlp_batch *b,
-			nlp_err *err);
+	                nlp_err *err);
 
 	/* State that is not in the parameter buffer (vocabulary, label
 	 * thresholds...).  save appends to out; load reads what save wrote,

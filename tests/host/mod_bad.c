@@ -8,7 +8,7 @@
 #include <nlpipe/plugin.h>
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)  STR_(x)
 
 static int make(void **self, const nlp_config *cfg, nlp_err *err)
 {
@@ -28,13 +28,29 @@ static int process(void *self, nlp_doc *doc, nlp_err *err)
 
 #ifdef ORDER
 static const nlp_stage_class cls = {
-	sizeof(nlp_stage_class), "t_order_" STR(ORDER), "version marker", NULL,
-	NLP_KIND_TOKENS, NLP_KIND_TOKENS, make, destroy, process, NULL,
+        sizeof(nlp_stage_class),
+        "t_order_" STR(ORDER),
+        "version marker",
+        NULL,
+        NLP_KIND_TOKENS,
+        NLP_KIND_TOKENS,
+        make,
+        destroy,
+        process,
+        NULL,
 };
 #else
 static const nlp_stage_class cls = {
-	sizeof(nlp_stage_class), "t_split", "a second t_split", NULL,
-	NLP_KIND_TEXT, NLP_KIND_TOKENS, make, destroy, process, NULL,
+        sizeof(nlp_stage_class),
+        "t_split",
+        "a second t_split",
+        NULL,
+        NLP_KIND_TEXT,
+        NLP_KIND_TOKENS,
+        make,
+        destroy,
+        process,
+        NULL,
 };
 #endif
 

@@ -43,14 +43,14 @@ static int split_process(void *self, nlp_doc *doc, nlp_err *err)
 
 /* t_opts: repeats each token `count` times, appending `suffix`. */
 static const nlp_option opts_options[] = {
-	{"count", NLP_OPT_INT, "1", 0, 10, NULL, "copies of each token"},
-	{"ratio", NLP_OPT_FLOAT, "0.5", 0, 1, NULL, "a number in [0, 1]"},
-	{"flag", NLP_OPT_BOOL, "false", 1, 0, NULL, "a switch"},
-	{"mode", NLP_OPT_ENUM, "a", 1, 0, "a|b|c", "a choice"},
-	{"words", NLP_OPT_LIST, "", 1, 0, NULL, "some words"},
-	{"file", NLP_OPT_PATH, "", 1, 0, NULL, "a file"},
-	{"suffix", NLP_OPT_STRING, NULL, 1, 0, NULL, "text appended to every token"},
-	{NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+        {"count", NLP_OPT_INT, "1", 0, 10, NULL, "copies of each token"},
+        {"ratio", NLP_OPT_FLOAT, "0.5", 0, 1, NULL, "a number in [0, 1]"},
+        {"flag", NLP_OPT_BOOL, "false", 1, 0, NULL, "a switch"},
+        {"mode", NLP_OPT_ENUM, "a", 1, 0, "a|b|c", "a choice"},
+        {"words", NLP_OPT_LIST, "", 1, 0, NULL, "some words"},
+        {"file", NLP_OPT_PATH, "", 1, 0, NULL, "a file"},
+        {"suffix", NLP_OPT_STRING, NULL, 1, 0, NULL, "text appended to every token"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
 static int opts_create(void **self, const nlp_config *cfg, nlp_err *err)
@@ -63,7 +63,7 @@ static int opts_create(void **self, const nlp_config *cfg, nlp_err *err)
 	if (strlen(suffix) >= sizeof s->suffix) {
 		free(s);
 		return nlp_err_set(err, NLP_ECONFIG, "suffix: at most %zu bytes",
-				   sizeof s->suffix - 1);
+		                   sizeof s->suffix - 1);
 	}
 	s->count = nlp_config_int(cfg, "count");
 	strcpy(s->suffix, suffix);
@@ -92,16 +92,40 @@ static int vec_process(void *self, nlp_doc *doc, nlp_err *err)
 }
 
 static const nlp_stage_class split_class = {
-	sizeof(nlp_stage_class), "t_split", "split text at white space", NULL,
-	NLP_KIND_TEXT, NLP_KIND_TOKENS, split_create, plain_destroy, split_process, NULL,
+        sizeof(nlp_stage_class),
+        "t_split",
+        "split text at white space",
+        NULL,
+        NLP_KIND_TEXT,
+        NLP_KIND_TOKENS,
+        split_create,
+        plain_destroy,
+        split_process,
+        NULL,
 };
 static const nlp_stage_class opts_class = {
-	sizeof(nlp_stage_class), "t_opts", "repeat and suffix tokens", opts_options,
-	NLP_KIND_TOKENS, NLP_KIND_TOKENS, opts_create, plain_destroy, opts_process, NULL,
+        sizeof(nlp_stage_class),
+        "t_opts",
+        "repeat and suffix tokens",
+        opts_options,
+        NLP_KIND_TOKENS,
+        NLP_KIND_TOKENS,
+        opts_create,
+        plain_destroy,
+        opts_process,
+        NULL,
 };
 static const nlp_stage_class vec_class = {
-	sizeof(nlp_stage_class), "t_vec", "count tokens into a vector", NULL,
-	NLP_KIND_TOKENS, NLP_KIND_VECTOR, split_create, plain_destroy, vec_process, NULL,
+        sizeof(nlp_stage_class),
+        "t_vec",
+        "count tokens into a vector",
+        NULL,
+        NLP_KIND_TOKENS,
+        NLP_KIND_VECTOR,
+        split_create,
+        plain_destroy,
+        vec_process,
+        NULL,
 };
 
 static int good_init(nlp_registrar *reg, nlp_err *err)
@@ -112,6 +136,6 @@ static int good_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(good) = {
-	NLP_ABI_MAJOR, NLP_ABI_MINOR, "good", "1.2.3", "test module with well-behaved stages",
-	good_init,
+        NLP_ABI_MAJOR, NLP_ABI_MINOR, "good", "1.2.3", "test module with well-behaved stages",
+        good_init,
 };

@@ -56,17 +56,17 @@ typedef struct refusal {
 } refusal;
 
 static const refusal refusals[] = {
-	{"bad/badabi", "ABI 2.0", "provides ABI 1.0"},
-	{"bad/newminor", "ABI 1.1", "rebuild the module"},
-	{"bad/nodesc", "not an nlpipe module", "nodesc_LTX_nlp_module"},
-	{"bad/dup", "'t_split' is registered by two modules: good", "dup"},
-	{"bad/misnamed", "names module 'other'", "'misnamed'"},
-	{"bad/badinit", "refused", "always fails to start"},
-	{"bad/nonexistent", "cannot load module", "nonexistent"},
+        {"bad/badabi", "ABI 2.0", "provides ABI 1.0"},
+        {"bad/newminor", "ABI 1.1", "rebuild the module"},
+        {"bad/nodesc", "not an nlpipe module", "nodesc_LTX_nlp_module"},
+        {"bad/dup", "'t_split' is registered by two modules: good", "dup"},
+        {"bad/misnamed", "names module 'other'", "'misnamed'"},
+        {"bad/badinit", "refused", "always fails to start"},
+        {"bad/nonexistent", "cannot load module", "nonexistent"},
 };
 
 static void run_pipeline(nlp_host *h, const char *text, const char *input, const char *want,
-			 const char *name)
+                         const char *name)
 {
 	nlp_ini *ini = NULL;
 	nlp_pipeline *p = NULL;
@@ -83,7 +83,7 @@ static void run_pipeline(nlp_host *h, const char *text, const char *input, const
 		rc = nlp_worker_new(&w, p, &err);
 	if (!rc)
 		rc = nlp_worker_run(w, nlp_pipeline_text_end(p), "doc", input, strlen(input), &t,
-				    NULL, NULL, &err);
+		                    NULL, NULL, &err);
 	if (rc) {
 		diag("%s", err.msg);
 	} else {
@@ -124,25 +124,27 @@ int main(void)
 		snprintf(name, sizeof name, "%s refused", refusals[i].file);
 		is_int(rc, NLP_EPLUGIN, name);
 		snprintf(name, sizeof name, "%s: reason names '%s'", refusals[i].file,
-			 refusals[i].want1);
+		         refusals[i].want1);
 		like(err.msg, refusals[i].want1, name);
 		snprintf(name, sizeof name, "%s: reason has '%s'", refusals[i].file,
-			 refusals[i].want2);
+		         refusals[i].want2);
 		like(err.msg, refusals[i].want2, name);
 	}
 	is_int((long long)nlp_host_class_count(h), 3, "refused modules registered nothing");
-	run_pipeline(h,
-		     "[pipeline]\nstages = split, rep, rep2\n[split]\ntype = t_split\n"
-		     "[rep]\ntype = t_opts\ncount = 2\nsuffix = !\n[rep2]\ntype = t_opts\nsuffix = ?\n",
-		     "a  b", "a!? a!? b!? b!?",
-		     "a pipeline runs module code; two instances of one class keep their own state");
+	run_pipeline(
+	        h,
+	        "[pipeline]\nstages = split, rep, rep2\n[split]\ntype = t_split\n"
+	        "[rep]\ntype = t_opts\ncount = 2\nsuffix = !\n[rep2]\ntype = t_opts\nsuffix = ?\n",
+	        "a  b", "a!? a!? b!? b!?",
+	        "a pipeline runs module code; two instances of one class keep their own state");
 	nlp_host_free(h);
 
 	/* A folder with good and bad modules: bad ones are reported, the rest load. */
 	h = host_with("bad", "good");
 	is_int(diag_count, 6, "six refusals reported while scanning bad/");
 	like(diag_buf, "badabi", "the ABI refusal is among them");
-	is_int((long long)nlp_host_module_count(h), 1, "dup (scanned first) loads; good is refused for its t_split");
+	is_int((long long)nlp_host_module_count(h), 1,
+	       "dup (scanned first) loads; good is refused for its t_split");
 	like(diag_buf, "registered by two modules: dup", "the clash names both modules");
 	nlp_host_free(h);
 
@@ -163,9 +165,9 @@ int main(void)
 		nlp_pipeline *p = NULL;
 		setenv("NLPIPE_PLUGIN_PATH", dir("order2"), 1);
 		snprintf(text, sizeof text,
-			 "[pipeline]\nstages = s, o\nplugin_path = %s, %s\n[s]\ntype = t_split\n"
-			 "[o]\ntype = t_order_1\n",
-			 dir("order1"), dir("good"));
+		         "[pipeline]\nstages = s, o\nplugin_path = %s, %s\n[s]\ntype = t_split\n"
+		         "[o]\ntype = t_order_1\n",
+		         dir("order1"), dir("good"));
 		nlp_host_new(&h, &err);
 		nlp_host_set_diag(h, collect, NULL);
 		nlp_ini_parse(&ini, "mem.ini", text, strlen(text), &err);
@@ -189,7 +191,8 @@ int main(void)
 		nlp_host_set_diag(h, collect, NULL);
 		nlp_ini_parse(&ini, "mem.ini", text, strlen(text), &err);
 		memset(&err, 0, sizeof err);
-		ok(nlp_pipeline_new(&p, h, ini, &err) != NLP_OK && !nlp_host_find_class(h, "t_split", NULL),
+		ok(nlp_pipeline_new(&p, h, ini, &err) != NLP_OK &&
+		           !nlp_host_find_class(h, "t_split", NULL),
 		   "a module in the current folder is not loaded");
 		nlp_pipeline_free(p);
 		nlp_ini_free(ini);
@@ -200,18 +203,21 @@ int main(void)
 	{
 		nlp_ini *ini = NULL;
 		nlp_pipeline *p = NULL;
-		const char *text = "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\n";
+		const char *text =
+		        "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\n";
 		nlp_ini_parse(&ini, "mem.ini", text, strlen(text), &err);
 		if (nlp_pipeline_new(&p, h, ini, &err))
 			diag("%s", err.msg);
-		ok(p && nlp_pipeline_text_end(p) == 1, "text_end stops before a stage that gives vectors");
+		ok(p && nlp_pipeline_text_end(p) == 1,
+		   "text_end stops before a stage that gives vectors");
 		if (p) {
 			nlp_worker *w = NULL;
 			const int32_t *ids = NULL;
 			size_t n = 0;
 			nlp_worker_new(&w, p, &err);
 			nlp_worker_run(w, 2, "d", "x y z", 5, NULL, &ids, &n, &err);
-			ok(n == 1 && ids && ids[0] == 3, "ids from a document stage reach the caller");
+			ok(n == 1 && ids && ids[0] == 3,
+			   "ids from a document stage reach the caller");
 			nlp_worker_free(w);
 		} else {
 			skip(1, "no pipeline");
