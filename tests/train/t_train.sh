@@ -15,7 +15,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..31"
+echo "1..33"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -107,6 +107,32 @@ else
 fi
 "$nlpipe" train --resume "$tmp/a.nlp" "$ini" "$reviews" -o "$tmp/x.nlp" 2>"$tmp/err"
 check "resuming from a model, not a checkpoint, is refused" '[ $? -eq 1 ] && grep -q "not a checkpoint" "$tmp/err"'
+
+# A loss that overflows stops the run with advice, and writes no model.
+printf 'great 1e38 1e38 1e38 1e38 1e38 1e38 1e38 1e38\nbad -1e38 1e38 1e38 1e38 1e38 1e38 1e38 1e38\n' >"$tmp/huge.vec"
+cat >"$tmp/nan.ini" <<INI
+[pipeline]
+stages = t, e, r, h
+[t]
+type = tokenizer
+[e]
+type = embedding
+dim = 8
+pretrained = $tmp/huge.vec
+[r]
+type = rnn
+hidden = 8
+nonlinearity = relu
+pooling = mean
+[h]
+type = softmax
+[train]
+clip = 0
+INI
+"$nlpipe" -q train "$tmp/nan.ini" "$reviews" -o "$tmp/nan.nlp" 2>"$tmp/err"
+check "a NaN loss stops training: exit 1" '[ $? -eq 1 ]'
+check "the NaN message says what to change, no model is written" \
+	'grep -q "loss became \(NaN\|infinite\).*learning_rate" "$tmp/err" && [ ! -e "$tmp/nan.nlp" ]'
 
 # Data problems.
 mkdir -p "$tmp/one/pos"
