@@ -1,6 +1,7 @@
 /* cli.c - helpers shared by the nlpipe subcommands. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,4 +136,45 @@ int cli_wants_help(int argc, char **argv, const char *usage)
 		}
 	}
 	return 0;
+}
+
+int cli_long_arg(const char *name, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (!*arg || *end || errno || v < min || v > max) {
+		cli_error("--%s '%s': give a whole number from %ld to %ld", name, arg, min, max);
+		return EXIT_USAGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int cli_common_option(int c, const char *usage, int *done, int *code)
+{
+	*done = 0;
+	switch (c) {
+	case 'q':
+		cli_quiet = 1;
+		return 1;
+	case 'v':
+		cli_verbose = 1;
+		return 1;
+	case 'h':
+		fputs(usage, stdout);
+		*done = 1;
+		*code = 0;
+		return 1;
+	case '?':
+	case ':':
+		fputs(usage, stderr);
+		*done = 1;
+		*code = EXIT_USAGE;
+		return 1;
+	default:
+		return 0;
+	}
 }

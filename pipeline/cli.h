@@ -54,6 +54,16 @@ int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **hos
 /* Make a host with the default search path and every module loaded. */
 int cli_open_host(nlp_host **host);
 
+/* A whole-number option argument within [min, max]; on a bad value prints
+ * "--NAME 'ARG': give MIN to MAX" and returns EXIT_USAGE, else 0. */
+int cli_long_arg(const char *name, const char *arg, long min, long max, long *out);
+
+/* The options every command shares, -q/--quiet, -v/--verbose, -h/--help
+ * and getopt's '?' for an unknown one.  Returns 1 when c was one of them;
+ * *done is then set when the command must return *code (help printed, or a
+ * usage error). */
+int cli_common_option(int c, const char *usage, int *done, int *code);
+
 /* Standard option handling: returns 1 when argv asks for --help (the usage
  * text was printed), else 0. */
 int cli_wants_help(int argc, char **argv, const char *usage);

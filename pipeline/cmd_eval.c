@@ -65,7 +65,6 @@ int cmd_eval(int argc, char **argv)
 	const char *report = NULL;
 	long threads = 0, batch = 64;
 	int c, rc = NLP_OK, code = 0, json = 0, curves = 0, opened = 0;
-	char *end;
 
 	memset(&cl, 0, sizeof cl);
 	nlp_reader_opts_init(&ro);
@@ -88,31 +87,23 @@ int cmd_eval(int argc, char **argv)
 			report = optarg;
 			break;
 		case 'j':
-			threads = strtol(optarg, &end, 10);
-			if (*end || threads < 0 || threads > 256) {
-				cli_error("--threads '%s': give 0 to 256", optarg);
-				return EXIT_USAGE;
-			}
+			if ((code = cli_long_arg("threads", optarg, 0, 256, &threads)))
+				return code;
 			break;
 		case 'b':
-			batch = strtol(optarg, &end, 10);
-			if (*end || batch < 1 || batch > 65536) {
-				cli_error("--batch '%s': give 1 to 65536", optarg);
-				return EXIT_USAGE;
+			if ((code = cli_long_arg("batch", optarg, 1, 65536, &batch)))
+				return code;
+			break;
+		default: {
+			int done;
+			if (cli_common_option(c, usage, &done, &code) && !done)
+				break;
+			if (!done) {
+				fputs(usage, stderr);
+				code = EXIT_USAGE;
 			}
-			break;
-		case 'q':
-			cli_quiet = 1;
-			break;
-		case 'v':
-			cli_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+			return code;
+		}
 		}
 	}
 	ro.verbose = cli_verbose;

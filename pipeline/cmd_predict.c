@@ -250,13 +250,13 @@ int cmd_predict(int argc, char **argv)
 		case 'P':
 			o.probs = 1;
 			break;
-		case 'k':
-			o.top_k = (int)strtol(optarg, &end, 10);
-			if (*end || o.top_k < 1) {
-				cli_error("--top-k '%s': give a whole number >= 1", optarg);
-				return EXIT_USAGE;
-			}
+		case 'k': {
+			long k;
+			if ((code = cli_long_arg("top-k", optarg, 1, 1000000, &k)))
+				return code;
+			o.top_k = (int)k;
 			break;
+		}
 		case 't':
 			o.threshold = strtod(optarg, &end);
 			if (*end || !(o.threshold >= 0 && o.threshold <= 1)) {
@@ -265,18 +265,12 @@ int cmd_predict(int argc, char **argv)
 			}
 			break;
 		case 'j':
-			threads = strtol(optarg, &end, 10);
-			if (*end || threads < 0 || threads > 256) {
-				cli_error("--threads '%s': give 0 to 256", optarg);
-				return EXIT_USAGE;
-			}
+			if ((code = cli_long_arg("threads", optarg, 0, 256, &threads)))
+				return code;
 			break;
 		case 'b':
-			batch = strtol(optarg, &end, 10);
-			if (*end || batch < 1 || batch > 65536) {
-				cli_error("--batch '%s': give 1 to 65536", optarg);
-				return EXIT_USAGE;
-			}
+			if ((code = cli_long_arg("batch", optarg, 1, 65536, &batch)))
+				return code;
 			break;
 		case 'S':
 			shard = optarg;
@@ -286,18 +280,16 @@ int cmd_predict(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case 'q':
-			cli_quiet = 1;
-			break;
-		case 'v':
-			cli_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+		default: {
+			int done;
+			if (cli_common_option(c, usage, &done, &code) && !done)
+				break;
+			if (!done) {
+				fputs(usage, stderr);
+				code = EXIT_USAGE;
+			}
+			return code;
+		}
 		}
 	}
 	ro.verbose = 1; /* every document left out is named */

@@ -680,19 +680,16 @@ int cmd_train(int argc, char **argv)
 		case 'r':
 			resume = optarg;
 			break;
-		case 'q':
-			cli_quiet = 1;
-			break;
-		case 'v':
-			cli_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
+		default: {
+			int done;
+			if (cli_common_option(c, usage, &done, &code) && !done)
+				break;
+			if (!done) {
+				fputs(usage, stderr);
+				code = EXIT_USAGE;
+			}
 			goto out;
-		default:
-			fputs(usage, stderr);
-			code = EXIT_USAGE;
-			goto out;
+		}
 		}
 	}
 	ro.verbose = cli_verbose;
