@@ -3,3 +3,16 @@
 # Accuracy against fastText on ../shared/data (IMDB split, polarity-v2 CV):
 # a script, not a test.  Run it from a build folder: bench/accuracy --help.
 EXTRA_DIST += bench/accuracy
+
+# Speed against PyTorch and fastText (issue 6): a script, not a test.
+# Its helpers are built on demand (bench/speed runs
+# `make bench/speed_nlpipe bench/sgemm_rate`), not by `make` or `make check`.
+EXTRA_PROGRAMS = bench/speed_nlpipe bench/sgemm_rate
+bench_speed_nlpipe_SOURCES = bench/speed_nlpipe.c
+bench_speed_nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
+bench_speed_nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
+bench_sgemm_rate_SOURCES = bench/sgemm_rate.c
+bench_sgemm_rate_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
+bench_sgemm_rate_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
+CLEANFILES += bench/speed_nlpipe bench/sgemm_rate
+EXTRA_DIST += bench/speed bench/speed_torch.py
