@@ -24,6 +24,7 @@ echo "== nlpipe predict $out/sentiment.nlp examples/unlabelled"
 "$nlpipe" predict "$out/sentiment.nlp" "$here/unlabelled" | sed "s|$here/||"
 echo
 echo "== nlpipe eval $out/sentiment.nlp examples/reviews --report $out/report.html"
+echo "   (on the training corpus itself: a sanity check; measure real models on held-out data)"
 "$nlpipe" eval --report "$out/report.html" "$out/sentiment.nlp" "$here/reviews"
 echo
 echo "Model: $out/sentiment.nlp (see: $nlpipe inspect $out/sentiment.nlp)"
