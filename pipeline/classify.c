@@ -52,6 +52,18 @@ typedef struct chunk {
 	size_t n;
 } chunk;
 
+/* Token slots per batch row that a batch may use on average. */
+#define BATCH_STEPS 256
+
+static const run_doc *sort_docs;
+static int longest_first(const void *a, const void *b)
+{
+	uint32_t la = sort_docs[*(const size_t *)a].n, lb = sort_docs[*(const size_t *)b].n;
+	if (la != lb)
+		return la > lb ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 static int run_chunk(classify *cl, chunk *ch, nlp_err *err)
 {
 	size_t first = nlp_pipeline_text_end(cl->p), k = 0;
@@ -69,10 +81,22 @@ static int run_chunk(classify *cl, chunk *ch, nlp_err *err)
 		if (!it->rc && it->n_ids > 0)
 			ch->idx[k++] = i;
 	}
-	for (size_t at = 0; at < k && !rc; at += (size_t)cl->batch) {
-		int B = (int)(k - at < (size_t)cl->batch ? k - at : (size_t)cl->batch);
+	/* Longest first, and batches cut to at most batch * BATCH_STEPS token
+	 * slots: memory follows that budget, not the longest document seen, and
+	 * little padding is computed.  Results do not depend on the batching. */
+	sort_docs = ch->docs;
+	qsort(ch->idx, k, sizeof *ch->idx, longest_first);
+	for (size_t at = 0, B; at < k && !rc; at += B) {
+		size_t T = ch->docs[ch->idx[at]].n, budget = (size_t)cl->batch * BATCH_STEPS;
 		nlp_act scores;
-		rc = run_batch_fill(&cl->rb, ch->docs, ch->idx + at, B, err);
+		B = T > 0 ? budget / T : (size_t)cl->batch;
+		if (B > (size_t)cl->batch)
+			B = (size_t)cl->batch;
+		if (B < 1)
+			B = 1;
+		if (B > k - at)
+			B = k - at;
+		rc = run_batch_fill(&cl->rb, ch->docs, ch->idx + at, (int)B, err);
 		if (rc)
 			break;
 		cl->rb.b.training = 0;
@@ -83,7 +107,7 @@ static int run_chunk(classify *cl, chunk *ch, nlp_err *err)
 		if (scores.D != C)
 			return nlp_err_set(err, NLP_EINTERNAL,
 			                   "the head gave %d scores for %d labels", scores.D, C);
-		for (int b = 0; b < B; b++)
+		for (size_t b = 0; b < B; b++)
 			memcpy(ch->probs + ch->idx[at + (size_t)b] * (size_t)C,
 			       scores.x + (size_t)b * (size_t)C, (size_t)C * sizeof(float));
 	}

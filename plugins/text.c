@@ -23,7 +23,7 @@ NLP_MODULE(text) = {
         NLP_ABI_MAJOR,
         NLP_ABI_MINOR,
         "text",
-        "1.0.0",
+        "1.1.0",
         "Text stages: Unicode tokenizer, stop words, Snowball stemmer, n-grams, negation",
         text_init,
 };
