@@ -153,28 +153,22 @@ int cli_long_arg(const char *name, const char *arg, long min, long max, long *ou
 	return 0;
 }
 
-int cli_common_option(int c, const char *usage, int *done, int *code)
+int cli_common_option(int c, const char *usage, int *code)
 {
-	*done = 0;
 	switch (c) {
 	case 'q':
 		cli_quiet = 1;
-		return 1;
+		return 0;
 	case 'v':
 		cli_verbose = 1;
-		return 1;
+		return 0;
 	case 'h':
 		fputs(usage, stdout);
-		*done = 1;
 		*code = 0;
 		return 1;
-	case '?':
-	case ':':
+	default:
 		fputs(usage, stderr);
-		*done = 1;
 		*code = EXIT_USAGE;
 		return 1;
-	default:
-		return 0;
 	}
 }

@@ -58,11 +58,11 @@ int cli_open_host(nlp_host **host);
  * "--NAME 'ARG': give MIN to MAX" and returns EXIT_USAGE, else 0. */
 int cli_long_arg(const char *name, const char *arg, long min, long max, long *out);
 
-/* The options every command shares, -q/--quiet, -v/--verbose, -h/--help
- * and getopt's '?' for an unknown one.  Returns 1 when c was one of them;
- * *done is then set when the command must return *code (help printed, or a
- * usage error). */
-int cli_common_option(int c, const char *usage, int *done, int *code);
+/* The options every command shares: -q/--quiet and -v/--verbose (noted,
+ * returns 0), -h/--help (usage to stdout, *code = 0, returns 1) and anything
+ * else getopt gives (usage to stderr, *code = EXIT_USAGE, returns 1).  Use
+ * it as the `default:` of a command's option switch. */
+int cli_common_option(int c, const char *usage, int *code);
 
 /* Standard option handling: returns 1 when argv asks for --help (the usage
  * text was printed), else 0. */

@@ -94,16 +94,10 @@ int cmd_eval(int argc, char **argv)
 			if ((code = cli_long_arg("batch", optarg, 1, 65536, &batch)))
 				return code;
 			break;
-		default: {
-			int done;
-			if (cli_common_option(c, usage, &done, &code) && !done)
-				break;
-			if (!done) {
-				fputs(usage, stderr);
-				code = EXIT_USAGE;
-			}
-			return code;
-		}
+		default:
+			if (cli_common_option(c, usage, &code))
+				return code;
+			break;
 		}
 	}
 	ro.verbose = cli_verbose;

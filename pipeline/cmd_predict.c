@@ -280,16 +280,10 @@ int cmd_predict(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		default: {
-			int done;
-			if (cli_common_option(c, usage, &done, &code) && !done)
-				break;
-			if (!done) {
-				fputs(usage, stderr);
-				code = EXIT_USAGE;
-			}
-			return code;
-		}
+		default:
+			if (cli_common_option(c, usage, &code))
+				return code;
+			break;
 		}
 	}
 	ro.verbose = 1; /* every document left out is named */

@@ -680,16 +680,10 @@ int cmd_train(int argc, char **argv)
 		case 'r':
 			resume = optarg;
 			break;
-		default: {
-			int done;
-			if (cli_common_option(c, usage, &done, &code) && !done)
-				break;
-			if (!done) {
-				fputs(usage, stderr);
-				code = EXIT_USAGE;
-			}
-			goto out;
-		}
+		default:
+			if (cli_common_option(c, usage, &code))
+				goto out;
+			break;
 		}
 	}
 	ro.verbose = cli_verbose;
