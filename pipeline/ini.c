@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <utf8proc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,38 +314,23 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-/* First invalid UTF-8 position in s (overlong forms and surrogates count
- * as invalid), or -1. */
+/* First invalid UTF-8 position in s (utf8proc also refuses overlong forms
+ * and surrogates), or -1. */
 static long bad_utf8(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
-		size_t k;
-		if (c < 0x80) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k;
+		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			lo = c == 0xe0 ? 0xa0 : 0x80;
-			hi = c == 0xed ? 0x9f : 0xbf;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			lo = c == 0xf0 ? 0x90 : 0x80;
-			hi = c == 0xf4 ? 0x8f : 0xbf;
-		} else {
+		k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0)
 			return (long)i;
-		}
-		if (i + k >= n || s[i + 1] < lo || s[i + 1] > hi)
-			return (long)i;
-		for (size_t j = 2; j <= k; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return (long)i;
-		i += k + 1;
+		i += (size_t)k;
 	}
 	return -1;
 }

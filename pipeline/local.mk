@@ -7,7 +7,7 @@ libnlpipe_la_SOURCES = \
 # reads errno after a math function.
 libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS) \
 	-fno-math-errno -fvect-cost-model=dynamic
-libnlpipe_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) -lm
+libnlpipe_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(UTF8PROC_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) -lm
 libnlpipe_la_LDFLAGS = -version-info $(NLP_LT_VERSION) -no-undefined \
 	-export-symbols-regex '^nlp_'
 
