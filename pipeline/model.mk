@@ -31,3 +31,4 @@ EXTRA_DIST += docs/model-format.md
 check_PROGRAMS += tests/model/t_model_real
 TESTS += tests/model/t_model_real
 tests_model_t_model_real_LDADD = libnlpipe.la -lm
+noinst_HEADERS += tests/model/files.h

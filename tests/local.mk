@@ -1,6 +1,7 @@
 # tests/: TAP tests (tests/tap.h).  Each area registers its own tests in its
 # local.mk; this part tests the host: loading, refusing, the INI format.
 noinst_HEADERS += tests/tap.h
+EXTRA_DIST += tests/tap.sh
 
 # Test modules, each in the folder a test points the search path at.
 NLP_TEST_MODULE_FLAGS = -module -avoid-version -no-undefined -shared -rpath /nowhere

@@ -8,26 +8,8 @@ export NLPIPE_PLUGIN_PATH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
+. "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
 echo "1..30"
-
-# check_run NAME WANT_STATUS WANT_TEXT CMD...: run, compare status, grep output.
-check_run() {
-	name=$1 want=$2 text=$3
-	shift 3
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	n=$((n + 1))
-	if [ "$got" -eq "$want" ] && { [ -z "$text" ] || grep -qF -- "$text" "$tmp/out"; }; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		echo "#   exit status $got (want $want); want text: $text"
-		sed 's/^/#   | /' "$tmp/out" | head -20
-		failed=$((failed + 1))
-	fi
-}
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -106,4 +88,4 @@ NLPIPE_PLUGIN_PATH="$top/tests/host/order1" \
 	check_run "plugin_path is searched before NLPIPE_PLUGIN_PATH" 0 "module order 2" \
 	"$nlpipe" check "$tmp/sub/rel.ini"
 
-[ "$failed" -eq 0 ]
+tap_done

@@ -17,48 +17,7 @@
 
 #include "nlpipe/model.h"
 #include "tests/tap.h"
-
-static char dir[4096];
-
-static char *path_in(const char *name)
-{
-	static char buf[8][4200];
-	static int k;
-	char *p = buf[k++ % 8];
-	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
-	return p;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *d = NULL;
-	long n;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	d = malloc(n ? (size_t)n : 1);
-	if (d && fread(d, 1, (size_t)n, f) != (size_t)n) {
-		free(d);
-		d = NULL;
-	}
-	fclose(f);
-	*len = d ? (size_t)n : 0;
-	return d;
-}
-
-static int spew(const char *path, const void *d, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	int ok_ = f && fwrite(d, 1, n, f) == n;
-	if (f && fclose(f))
-		ok_ = 0;
-	return ok_;
-}
+#include "tests/model/files.h"
 
 /* Files in dir other than the ones named (temporary leftovers). */
 static int count_strays(const char *keep1, const char *keep2)

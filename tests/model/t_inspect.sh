@@ -7,26 +7,8 @@ mods="$top/tests/model/mods"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_inspect.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
+. "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
 echo "1..20"
-
-# check_run NAME WANT_STATUS WANT_TEXT CMD...: run, compare status, grep output.
-check_run() {
-	name=$1 want=$2 text=$3
-	shift 3
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	n=$((n + 1))
-	if [ "$got" -eq "$want" ] && { [ -z "$text" ] || grep -qF -- "$text" "$tmp/out"; }; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		echo "#   exit status $got (want $want); want text: $text"
-		sed 's/^/#   | /' "$tmp/out" | head -20
-		failed=$((failed + 1))
-	fi
-}
 
 check_run "write the toy model" 0 "" "$top/tests/model/t_model" --write-model "$tmp/toy.nlpm"
 m="$tmp/toy.nlpm"
@@ -61,4 +43,4 @@ check_run "no argument: usage, exit 1" 1 "Usage: nlpipe inspect" "$nlpipe" inspe
 check_run "--help: exit 0" 0 "Usage: nlpipe inspect" "$nlpipe" inspect --help
 check_run "a folder: exit 2" 2 "not a regular file" "$nlpipe" inspect "$tmp"
 
-[ "$failed" -eq 0 ]
+tap_done

@@ -15,6 +15,7 @@
 
 #include "nlpipe/model.h"
 #include "tests/tap.h"
+#include "tests/model/files.h"
 
 static char dir[4096], toy_dir[4096], toy_la[4200], input_file[4200];
 
@@ -22,46 +23,6 @@ static const char *docs[] = {"the film was great great fun", "A dull film , not 
                              "great acting", "", "nothing new here at all"};
 #define N_DOCS ((int)(sizeof docs / sizeof *docs))
 static const char *const labels[] = {"neg", "neutral", "pos"};
-
-static char *path_in(const char *name)
-{
-	static char buf[8][4200];
-	static int k;
-	char *p = buf[k++ % 8];
-	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
-	return p;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *d = NULL;
-	long n;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	d = malloc(n ? (size_t)n : 1);
-	if (d && fread(d, 1, (size_t)n, f) != (size_t)n) {
-		free(d);
-		d = NULL;
-	}
-	fclose(f);
-	*len = d ? (size_t)n : 0;
-	return d;
-}
-
-static int spew(const char *path, const void *d, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-	int good = f && fwrite(d, 1, n, f) == n;
-	if (f && fclose(f))
-		good = 0;
-	return good;
-}
 
 static nlp_host *toy_host(int with_toy)
 {

@@ -1,0 +1,55 @@
+/* tests/model/files.h - file helpers of the model tests: paths in the
+ * test's scratch folder `dir` (which the test defines and fills), whole-file
+ * reads and writes. */
+#ifndef NLP_TEST_FILES_H
+#define NLP_TEST_FILES_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static char dir[4096];
+
+/* dir/name, in one of 8 rotating buffers. */
+static inline char *path_in(const char *name)
+{
+	static char buf[8][4200];
+	static int k;
+	char *p = buf[k++ % 8];
+	snprintf(p, sizeof buf[0], "%s/%s", dir, name);
+	return p;
+}
+
+/* The whole file (caller frees), or NULL. */
+static inline unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *d = NULL;
+	long n;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	d = malloc(n ? (size_t)n : 1);
+	if (d && fread(d, 1, (size_t)n, f) != (size_t)n) {
+		free(d);
+		d = NULL;
+	}
+	fclose(f);
+	*len = d ? (size_t)n : 0;
+	return d;
+}
+
+/* Write n bytes to path; 1 on success. */
+static inline int spew(const char *path, const void *d, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	int good = f && fwrite(d, 1, n, f) == n;
+	if (f && fclose(f))
+		good = 0;
+	return good;
+}
+
+#endif

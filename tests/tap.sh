@@ -1,0 +1,28 @@
+# tests/tap.sh - TAP helpers for the shell tests (sourced, after they set
+# $tmp to a scratch folder):
+#
+#   check_run NAME WANT_STATUS WANT_TEXT CMD...   run CMD, compare its exit
+#                                                 status, grep its output
+#   tap_done                                      the exit status: 0 when all passed
+n=0
+failed=0
+
+check_run() {
+	name=$1 want=$2 text=$3
+	shift 3
+	"$@" >"$tmp/out" 2>&1
+	got=$?
+	n=$((n + 1))
+	if [ "$got" -eq "$want" ] && { [ -z "$text" ] || grep -qF -- "$text" "$tmp/out"; }; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "#   exit status $got (want $want); want text: $text"
+		sed 's/^/#   | /' "$tmp/out" | head -20
+		failed=$((failed + 1))
+	fi
+}
+
+tap_done() {
+	[ "$failed" -eq 0 ]
+}
