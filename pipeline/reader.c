@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "nlpipe/reader.h"
 
@@ -342,37 +343,14 @@ const char *nlp_reader_label(const nlp_reader *r, size_t i)
 
 /* ---- text decoding ---- */
 
+/* Length of the valid UTF-8 sequence at s (utf8proc refuses overlong
+ * forms, surrogates and code points past U+10FFFF), or 0. */
 static size_t utf8_seq(const unsigned char *s, size_t len)
 {
-	unsigned c = s[0];
-	size_t n;
-	uint32_t v, min;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t k = utf8proc_iterate(s, (utf8proc_ssize_t)len, &cp);
 
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	return n;
+	return k > 0 ? (size_t)k : 0;
 }
 
 /* Is s[0..n) valid UTF-8? */
