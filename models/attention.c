@@ -13,10 +13,11 @@
 #include <string.h>
 
 #include "blas.h"
+#include "gemm.h"
 #include "recurrent.h"
 
 NK_CLONES
-void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const float *w,
+void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const nk_pack *w,
                   const float *bias, const float *v, const int *len, int T, int B, int D, int H,
                   int A, int pool, int naive)
 {
@@ -73,7 +74,7 @@ void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, 
 	case REC_POOL_ATTENTION: {
 		const size_t TB = (size_t)T * B;
 		nk_rows_set(u, bias, (int)TB, A, A);
-		nk_gemm(naive, 0, 1, (int)TB, A, D, 1.0f, y, D, w, D, 1.0f, u, A);
+		nk_gemm_rows(naive, (int)TB, y, D, w, 1.0f, u, A);
 		for (size_t r = 0; r < TB * A; r++)
 			u[r] = nk_tanh(u[r]);
 		for (int b = 0; b < B; b++) {
@@ -115,7 +116,7 @@ void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, 
 NK_CLONES
 void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, const float *dout,
                    const int *arg, const float *u, const float *alpha, const float *y,
-                   const float *w, const float *v, const int *len, int T, int B, int D, int H,
+                   const nk_pack *w, const float *v, const int *len, int T, int B, int D, int H,
                    int A, int pool, int naive)
 {
 	memset(dy, 0, (size_t)T * B * D * sizeof *dy);
@@ -189,7 +190,7 @@ void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, con
 		}
 		nk_colsum_add(dbias, du, (int)TB, A, A);
 		nk_gemm(naive, 1, 0, A, D, (int)TB, 1.0f, du, A, y, D, 1.0f, dw, D);
-		nk_gemm(naive, 0, 0, (int)TB, D, A, 1.0f, du, A, w, D, 1.0f, dy, D);
+		nk_gemm_rows(naive, (int)TB, du, A, w, 1.0f, dy, D);
 		break;
 	}
 	}

@@ -8,34 +8,40 @@
 #include "dense.h"
 
 /* out[B][NO] = in[B][NI] . w[NO][NI]^T + bias[NO] */
-void dense_forward(float *out, const float *in, const float *w, const float *bias, int B, int NI,
-                   int NO)
+int dense_forward(float *out, const float *in, const float *w, const float *bias, int B, int NI,
+                  int NO, nk_pack *pk)
 {
 	for (int b = 0; b < B; b++)
 		memcpy(out + (size_t)b * NO, bias, (size_t)NO * sizeof *out);
-	if (B > 0 && NO > 0 && NI > 0)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, NO, NI, 1.0f, in, NI, w, NI,
-		            1.0f, out, NO);
+	if (B <= 0 || NO <= 0 || NI <= 0)
+		return 0;
+	if (nk_pack_b(pk, 0, 1, NI, NO, w, NI))
+		return -1;
+	nk_gemm_rows(0, B, in, NI, pk, 1.0f, out, NO);
+	return 0;
 }
 
 /* dout[B][NO], in[B][NI], w[NO][NI] -> din[B][NI] (=), dw[NO][NI] (+=), dbias[NO] (+=) */
-void dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
-                    const float *w, int B, int NI, int NO)
+int dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
+                   const float *w, int B, int NI, int NO, nk_pack *pk)
 {
 	if (B <= 0 || NO <= 0)
-		return;
+		return 0;
 	for (int b = 0; b < B; b++) {
 		const float *d = dout + (size_t)b * NO;
 		for (int o = 0; o < NO; o++)
 			dbias[o] += d[o];
 	}
 	if (NI <= 0)
-		return;
+		return 0;
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, NO, NI, B, 1.0f, dout, NO, in, NI,
 	            1.0f, dw, NI);
-	if (din)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, NI, NO, 1.0f, dout, NO, w,
-		            NI, 0.0f, din, NI);
+	if (!din)
+		return 0;
+	if (nk_pack_b(pk, 0, 0, NO, NI, w, NI))
+		return -1;
+	nk_gemm_rows(0, B, dout, NO, pk, 0.0f, din, NI);
+	return 0;
 }
 
 void dense_forward_naive(float *out, const float *in, const float *w, const float *bias, int B,

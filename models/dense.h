@@ -8,14 +8,19 @@
 
 enum dense_act { DENSE_ACT_NONE = 0, DENSE_ACT_RELU, DENSE_ACT_TANH };
 
-/* out[B][NO] = in[B][NI] . w[NO][NI]^T + bias[NO]  (one cblas_sgemm) */
-void dense_forward(float *out, const float *in, const float *w, const float *bias, int B, int NI,
-                   int NO);
+#include "gemm.h"
 
-/* Given dout[B][NO]: dw[NO][NI] += dout^T . in, dbias[NO] += sum_b dout,
- * din[B][NI] = dout . w (overwritten; skipped when din is NULL). */
-void dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
-                    const float *w, int B, int NI, int NO);
+/* out[B][NO] = in[B][NI] . w[NO][NI]^T + bias[NO]  (nk_gemm_rows: a row of
+ * out depends on its row of in only).  pk: the caller's workspace, w is
+ * packed into it.  Returns 0, or -1 when out of memory. */
+int dense_forward(float *out, const float *in, const float *w, const float *bias, int B, int NI,
+                  int NO, nk_pack *pk);
+
+/* Given dout[B][NO]: dw[NO][NI] += dout^T . in (cblas_sgemm), dbias[NO] +=
+ * sum_b dout, din[B][NI] = dout . w (overwritten, nk_gemm_rows; skipped when
+ * din is NULL).  pk as above.  Returns 0, or -1 when out of memory. */
+int dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
+                   const float *w, int B, int NI, int NO, nk_pack *pk);
 
 /* The naive (loop) versions of the two, to test the BLAS ones against. */
 void dense_forward_naive(float *out, const float *in, const float *w, const float *bias, int B,

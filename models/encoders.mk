@@ -4,12 +4,20 @@
 # FTZ/DAZ setup, exported by libnlpipe (declared in nlpipe/train.h).
 libnlpipe_la_SOURCES += models/numerics.c
 
+# The matrix products (nk_gemm_rows, models/gemm.h; the sgemm wrapper), one
+# copy in each of the nn and rnn modules.
+noinst_LTLIBRARIES += models/libnkblas.la
+models_libnkblas_la_SOURCES = \
+	models/blas.c models/blas.h \
+	models/gemm.c models/gemm.h models/gemm_kernel.h
+models_libnkblas_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
+
 # The kernels, shared by the module, the tests and the benchmark.
 noinst_LTLIBRARIES += models/libencoders.la
 models_libencoders_la_SOURCES = \
-	models/blas.c models/blas.h \
 	models/recurrent.c models/recurrent.h \
 	models/rnn.c models/lstm.c models/gru.c models/attention.c
+models_libencoders_la_LIBADD = models/libnkblas.la
 # The gate loops are written to vectorize: let -O2 do it (dynamic cost
 # model), and let it if-convert float operations (-fno-trapping-math: we
 # never trap on FP exceptions; results are unchanged).
@@ -26,6 +34,7 @@ plugins_rnn_la_LIBADD = $(NLP_ENCODER_LIBS)
 # Tests call the kernels directly (internal API) and the stage classes
 # through the host.
 NLP_ENCODER_TESTS = \
+	tests/models/t_gemm \
 	tests/models/t_encoders \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
@@ -33,6 +42,10 @@ NLP_ENCODER_TESTS = \
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
 TESTS += $(NLP_ENCODER_TESTS)
 noinst_HEADERS += tests/models/t_encoders_util.h
+
+tests_models_t_gemm_SOURCES = tests/models/t_gemm.c
+tests_models_t_gemm_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_gemm_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_SOURCES = tests/models/t_encoders.c
 tests_models_t_encoders_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
@@ -59,3 +72,7 @@ bench_encoder_speed_SOURCES = bench/encoder_speed.c
 bench_encoder_speed_CFLAGS = $(NLP_ENCODER_CFLAGS)
 bench_encoder_speed_LDADD = $(NLP_ENCODER_LIBS)
 EXTRA_DIST += bench/encoder_speed.py bench/encoder_compare.py
+
+# The numeric tests again under every OpenBLAS core type and nlpipe kernel.
+TESTS += tests/models/t_kernels.sh
+EXTRA_DIST += tests/models/t_kernels.sh

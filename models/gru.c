@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "blas.h"
+#include "gemm.h"
 #include "recurrent.h"
 
 NK_CLONES
-void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *bias,
-                 const float *b_hn, const int *len, int T, int B, int H, int ldy, int reverse,
-                 int naive)
+void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
+                 const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
+                 int reverse, int naive)
 {
 	const int GH = 3 * H;
 	for (int s = 0; s < T; s++) {
@@ -23,8 +24,7 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		if (s > 0)
-			nk_gemm(naive, 0, 1, nt, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh,
-			        H, 0.0f, gh, GH);
+			nk_gemm_rows(naive, nt, y + (size_t)tp * B * ldy, ldy, w_hh, 0.0f, gh, GH);
 		else
 			memset(gh, 0, (size_t)B * GH * sizeof *gh);
 		for (int b = 0; b < B; b++) {
@@ -84,7 +84,7 @@ NK_INLINE void gru_backward_row(float *restrict dx, float *restrict dhh, float *
 
 NK_CLONES
 void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
-                  const float *y, const float *gates, const float *hn, const float *w_hh,
+                  const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
                   const int *len, int T, int B, int H, int ldy, int reverse, int naive)
 {
 	const int GH = 3 * H;
@@ -115,6 +115,6 @@ void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, con
 				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr, NULL, H, 0);
 		}
 		if (s > 0)
-			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DH, GH, w_hh, H, 1.0f, dh, H);
+			nk_gemm_rows(naive, nt, DH, GH, w_hh, 1.0f, dh, H);
 	}
 }

@@ -14,6 +14,7 @@ models_libnnlayers_la_SOURCES = \
 	models/embedding.c models/embedding.h \
 	models/head.c models/head.h
 models_libnnlayers_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)
+models_libnnlayers_la_LIBADD = models/libnkblas.la
 
 # The module: embedding, softmax, sigmoid.
 plugins_LTLIBRARIES += plugins/nn.la

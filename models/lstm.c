@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "gemm.h"
 #include "recurrent.h"
 
 /* Gate activations of one row in place, bias added: sigmoid on i, f, o;
@@ -24,8 +25,9 @@ NK_INLINE void lstm_act(float *restrict g, const float *restrict bias, int H)
 }
 
 NK_CLONES
-void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const float *bias,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int naive)
+void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
+                  const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
+                  int naive)
 {
 	const int GH = 4 * H;
 	for (int s = 0; s < T; s++) {
@@ -34,8 +36,7 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
 		const int tp = reverse ? t + 1 : t - 1; /* previous step, when s > 0 */
 		float *G = gates + (size_t)t * B * GH;
 		if (s > 0)
-			nk_gemm(naive, 0, 1, nt, GH, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh,
-			        H, 1.0f, G, GH);
+			nk_gemm_rows(naive, nt, y + (size_t)tp * B * ldy, ldy, w_hh, 1.0f, G, GH);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			float *restrict cr = c + ((size_t)t * B + b) * H;
@@ -92,8 +93,8 @@ NK_INLINE void lstm_backward_row(float *restrict d, float *restrict db, const fl
 
 NK_CLONES
 void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
-                   const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
-                   int H, int ldy, int reverse, int naive)
+                   const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
+                   int B, int H, int ldy, int reverse, int naive)
 {
 	const int GH = 4 * H;
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
@@ -123,6 +124,6 @@ void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, 
 				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr, NULL, H, 0);
 		}
 		if (s > 0)
-			nk_gemm(naive, 0, 0, nt, H, GH, 1.0f, DG, GH, w_hh, H, 0.0f, dh, H);
+			nk_gemm_rows(naive, nt, DG, GH, w_hh, 0.0f, dh, H);
 	}
 }

@@ -73,6 +73,7 @@ struct rec_net {
 	int *src;            /* [TB] source row (t * B + b) of each window row, -1: none */
 	int *perm;           /* [B] window document i is the batch's document perm[i] */
 	float *outs, *douts; /* [B*Hout] pooled output / its gradient, window order */
+	nk_pack pk_x, pk_h;  /* the layer's W_ih and W_hh (or the attention W), packed */
 
 	/* Batch shards run by worker threads (threads > 1): shard k holds the
 	 * documents k, k + S, ... of the batch sorted by length. */
@@ -287,6 +288,8 @@ void rec_free(rec_net *n)
 	free(n->perm);
 	free(n->outs);
 	free(n->douts);
+	nk_pack_free(&n->pk_x);
+	nk_pack_free(&n->pk_h);
 	free(n->off);
 	free(n->blocks);
 	free(n->names);
@@ -536,11 +539,15 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 				n->bsum[j] = bih[j] + bhh[j];
 			if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
 				memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
+			/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
+			if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in) ||
+			    nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H))
+				return nlp_err_set(err, NLP_ENOMEM,
+				                   "recurrent encoder: out of memory");
 			/* the biases are added by the cell's activation loop */
-			nk_gemm(naive, 0, 1, (int)TB, GH, in, 1.0f, X, in, P(n, l, d, W_IH), in,
-			        0.0f, G, GH);
+			nk_gemm_rows(naive, (int)TB, X, in, &n->pk_x, 0.0f, G, GH);
 			float *Y = n->y[l] + (size_t)d * H;
-			const float *whh = P(n, l, d, W_HH);
+			const nk_pack *whh = &n->pk_h;
 			switch (n->c.cell) {
 			case REC_LSTM:
 				lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d],
@@ -559,7 +566,9 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 	}
 	const float *wa = n->w + n->off_att;
 	float *po = n->permuted ? n->outs : n->out;
-	pool_forward(po, n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho,
+	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 1, Ho, n->A, wa, Ho))
+		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+	pool_forward(po, n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x, wa + (size_t)n->A * Ho,
 	             wa + (size_t)n->A * Ho + n->A, lens, Tw, B, Ho, H, n->A, n->c.pool, naive);
 	if (n->permuted)
 		for (int b = 0; b < B; b++)
@@ -587,9 +596,11 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 			       (size_t)Ho * sizeof(float));
 		dout = n->douts;
 	}
+	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 0, n->A, Ho, wa, Ho))
+		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
 	pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du, dout,
-	              n->arg, n->u, n->alpha, n->y[n->L - 1], wa, wa + (size_t)n->A * Ho + n->A,
-	              lens, T, B, Ho, H, n->A, n->c.pool, naive);
+	              n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x,
+	              wa + (size_t)n->A * Ho + n->A, lens, T, B, Ho, H, n->A, n->c.pool, naive);
 	for (int l = n->L - 1; l >= 0; l--) {
 		const int in = layer_in(n, l);
 		const float *X = layer_x(n, l);
@@ -598,7 +609,14 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 		for (int d = 0; d < n->dirs; d++) {
 			const int ld = l * n->dirs + d;
 			const float *Y = n->y[l] + (size_t)d * H;
-			const float *whh = P(n, l, d, W_HH);
+			const nk_pack *whh = &n->pk_h;
+			const int want_dx = l > 0 || dxo;
+			/* dh W_hh and dG W_ih: packed as they are */
+			if (nk_pack_b(&n->pk_h, naive, 0, GH, H, P(n, l, d, W_HH), H) ||
+			    (want_dx &&
+			     nk_pack_b(&n->pk_x, naive, 0, GH, in, P(n, l, d, W_IH), in)))
+				return nlp_err_set(err, NLP_ENOMEM,
+				                   "recurrent encoder: out of memory");
 			float *dgh = n->dg, *dbx = n->bsum, *dbh = n->bsum;
 			memset(n->bsum, 0, (size_t)GH * sizeof(float));
 			switch (n->c.cell) {
@@ -635,9 +653,9 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 				gbi[j] += dbx[j];
 				gbh[j] += dbh[j];
 			}
-			if (l > 0 || dxo) /* no input gradient wanted: skip its sgemm */
-				nk_gemm(naive, 0, 0, (int)TB, in, GH, 1.0f, n->dg, GH,
-				        P(n, l, d, W_IH), in, d ? 1.0f : 0.0f, dX, in);
+			if (want_dx) /* no input gradient wanted: skip its product */
+				nk_gemm_rows(naive, (int)TB, n->dg, GH, &n->pk_x, d ? 1.0f : 0.0f,
+				             dX, in);
 		}
 		if (l > 0) {
 			if (n->dropped) {

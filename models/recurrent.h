@@ -18,10 +18,16 @@
  * of those steps are zero.
  *
  * Each cell has a *_forward / *_backward pair over one direction of one
- * layer; the input projection (one sgemm over all T*B rows) and the weight
+ * layer; the input projection (one product over all T*B rows) and the weight
  * gradients (one sgemm each over all steps) are done by the caller
  * (recurrent.c), which is shared by the three cells.  `naive` selects the
- * reference loops instead of BLAS (models/blas.h).
+ * reference loops instead of the kernels (models/blas.h).
+ *
+ * Every product that makes an output or an input gradient is nk_gemm_rows
+ * (models/gemm.h), so a document's rows are bit-identical whatever else is
+ * in the batch: the cells take W_hh packed for it, as W_hh^T ([H x G*H])
+ * in *_forward and as W_hh ([G*H x H]) in *_backward; pooling takes the
+ * attention matrix packed likewise (W^T [D x A] forward, W [A x D] backward).
  */
 #ifndef NLP_MODELS_RECURRENT_H
 #define NLP_MODELS_RECURRENT_H
@@ -29,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gemm.h"
 #include "nlpipe/train.h"
 
 enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
@@ -51,8 +58,8 @@ static inline int rec_active(const int *len, int B, int t)
  *   pre   [T x B x H]   in: x W_ih^T (overwritten)
  *   w_hh  [H x H], bias [H] = b_ih + b_hh
  */
-void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, const int *len, int T,
-                 int B, int H, int ldy, int reverse, int relu, int naive);
+void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
+                 int T, int B, int H, int ldy, int reverse, int relu, int naive);
 /* rnn_backward
  *   dpre  [T x B x H]   out: gradient with respect to the pre-activations
  *   db    [H]           out: their sum over rows added (the bias gradient)
@@ -61,7 +68,7 @@ void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, con
  *   y     [T x B x ldy] the forward output
  */
 void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
-                  const float *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
+                  const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
                   int relu, int naive);
 
 /* lstm_forward
@@ -70,8 +77,9 @@ void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const floa
  *   c, tc [T x B x H]   out: cell state and tanh(c)
  *   w_hh  [4H x H], bias [4H] = b_ih + b_hh
  */
-void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh, const float *bias,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int naive);
+void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
+                  const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
+                  int naive);
 /* lstm_backward
  *   dg    [T x B x 4H]  out: gradient with respect to the gate pre-activations
  *   db    [4H]          out: its sum over rows added (the bias gradient)
@@ -79,8 +87,8 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const float *w_hh
  *   dy    [T x B x ldy] in
  */
 void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
-                   const float *c, const float *tc, const float *w_hh, const int *len, int T, int B,
-                   int H, int ldy, int reverse, int naive);
+                   const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
+                   int B, int H, int ldy, int reverse, int naive);
 
 /* gru_forward
  *   y     [T x B x ldy] out: h_t = (1 - z) n + z h_prev
@@ -89,9 +97,9 @@ void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, 
  *   gh    [B x 3H]      scratch
  *   w_hh  [3H x H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H]
  */
-void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh, const float *bias,
-                 const float *b_hn, const int *len, int T, int B, int H, int ldy, int reverse,
-                 int naive);
+void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
+                 const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
+                 int reverse, int naive);
 /* gru_backward
  *   dgx   [T x B x 3H]  out: gradient with respect to x W_ih^T + b_ih
  *   dgh   [T x B x 3H]  out: gradient with respect to h_prev W_hh^T + b_hh
@@ -99,7 +107,7 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const float *w_hh
  *   dh    [B x H]       scratch
  */
 void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
-                  const float *y, const float *gates, const float *hn, const float *w_hh,
+                  const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
                   const int *len, int T, int B, int H, int ldy, int reverse, int naive);
 
 /* ---- Pooling over the last layer's output (models/attention.c) ---- */
@@ -111,9 +119,10 @@ void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, con
  *   alpha [T x B]       ATTENTION: the weights (saved; zero at padding)
  *   y     [T x B x D]   with D = dirs * H; LAST takes the forward direction's
  *                       h at len - 1 and the reverse direction's h at 0
- *   w [A x D], bias [A], v [A]: the attention parameters (else unused)
+ *   w     the attention matrix [A x D], packed as W^T (pool_backward: as W);
+ *   bias [A], v [A]: the other attention parameters (else unused)
  */
-void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const float *w,
+void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const nk_pack *w,
                   const float *bias, const float *v, const int *len, int T, int B, int D, int H,
                   int A, int pool, int naive);
 /* pool_backward
@@ -124,7 +133,7 @@ void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, 
  */
 void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, const float *dout,
                    const int *arg, const float *u, const float *alpha, const float *y,
-                   const float *w, const float *v, const int *len, int T, int B, int D, int H,
+                   const nk_pack *w, const float *v, const int *len, int T, int B, int D, int H,
                    int A, int pool, int naive);
 
 /* ---- The encoder: layers x directions, dropout, pooling, truncation ---- */

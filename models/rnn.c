@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "blas.h"
+#include "gemm.h"
 #include "recurrent.h"
 
 NK_CLONES
-void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, const int *len, int T,
-                 int B, int H, int ldy, int reverse, int relu, int naive)
+void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
+                 int T, int B, int H, int ldy, int reverse, int relu, int naive)
 {
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
@@ -19,8 +20,7 @@ void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, con
 		const int tp = reverse ? t + 1 : t - 1;
 		float *P = pre + (size_t)t * B * H;
 		if (s > 0)
-			nk_gemm(naive, 0, 1, nt, H, H, 1.0f, y + (size_t)tp * B * ldy, ldy, w_hh, H,
-			        1.0f, P, H);
+			nk_gemm_rows(naive, nt, y + (size_t)tp * B * ldy, ldy, w_hh, 1.0f, P, H);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			const float *restrict p = P + (size_t)b * H;
@@ -43,7 +43,7 @@ void rnn_forward(float *y, float *pre, const float *w_hh, const float *bias, con
 
 NK_CLONES
 void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
-                  const float *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
+                  const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
                   int relu, int naive)
 {
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
@@ -73,6 +73,6 @@ void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const floa
 				dbr[j] += d[j];
 		}
 		if (s > 0)
-			nk_gemm(naive, 0, 0, nt, H, H, 1.0f, DP, H, w_hh, H, 0.0f, dh, H);
+			nk_gemm_rows(naive, nt, DP, H, w_hh, 0.0f, dh, H);
 	}
 }

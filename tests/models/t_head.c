@@ -56,11 +56,12 @@ static void test_dense_blas(void)
 		fill(w, NO * NI, &r, 1);
 		fill(bias, NO, &r, 1);
 		fill(d, B * NO, &r, 1);
-		dense_forward(y1, x, w, bias, B, NI, NO);
+		nk_pack pk = {0};
+		dense_forward(y1, x, w, bias, B, NI, NO, &pk);
 		dense_forward_naive(y2, x, w, bias, B, NI, NO);
 		/* accumulate twice: += semantics */
 		for (int k = 0; k < 2; k++) {
-			dense_backward(dx1, dw1, db1, d, x, w, B, NI, NO);
+			dense_backward(dx1, dw1, db1, d, x, w, B, NI, NO, &pk);
 			dense_backward_naive(dx2, dw2, db2, d, x, w, B, NI, NO);
 		}
 		snprintf(what, sizeof what, "dense %dx%d->%d: forward BLAS = naive", B, NI, NO);
@@ -82,6 +83,7 @@ static void test_dense_blas(void)
 		close_to(db1, ref, NO, 1e-5, 1e-5, what);
 		free(x), free(w), free(bias), free(d), free(y1), free(y2), free(dx1), free(dx2);
 		free(dw1), free(dw2), free(db1), free(db2), free(ref);
+		nk_pack_free(&pk);
 	}
 }
 

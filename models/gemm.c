@@ -1,0 +1,192 @@
+/* models/gemm.c - nk_gemm_rows: the row-stable matrix product (see gemm.h),
+ * its kernels for each instruction set, packing and dispatch. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "gemm.h"
+
+/* A kernel: C [M x N] (=, or += when beta) A [M x K] . panels p. */
+typedef void nk_run_fn(int M, int N, int K, const float *A, int lda, const float *p, float *C,
+                       int ldc, int beta);
+
+typedef struct nk_kernel {
+	const char *name;
+	int nr; /* panel width */
+	nk_run_fn *run;
+} nk_kernel;
+
+/* ---- Plain C: everywhere ---- */
+#define NK_K(x) nk_c_##x
+#define NK_TARGET
+#define NK_MR           4
+#define NK_NV           4
+#define NK_W            1
+#define NK_VT           float
+#define NK_ZERO()       0.0f
+#define NK_LOAD(p)      (*(p))
+#define NK_STORE(p, v)  (*(p) = (v))
+#define NK_SET1(x)      (x)
+#define NK_FMA(a, b, c) ((c) + (a) * (b))
+#include "gemm_kernel.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(NLP_NO_SIMD)
+#include <immintrin.h>
+#define NK_HAVE_X86 1
+
+/* ---- SSE2: every x86-64 CPU (two roundings a step: no FMA) ---- */
+#define NK_K(x) nk_sse2_##x
+#define NK_TARGET
+#define NK_MR           4
+#define NK_NV           2
+#define NK_W            4
+#define NK_VT           __m128
+#define NK_ZERO()       _mm_setzero_ps()
+#define NK_LOAD(p)      _mm_loadu_ps(p)
+#define NK_STORE(p, v)  _mm_storeu_ps((p), (v))
+#define NK_SET1(x)      _mm_set1_ps(x)
+#define NK_FMA(a, b, c) _mm_add_ps((c), _mm_mul_ps((a), (b)))
+#include "gemm_kernel.h"
+
+/* ---- AVX2 + FMA ---- */
+#define NK_K(x)         nk_avx2_##x
+#define NK_TARGET       __attribute__((target("avx2,fma")))
+#define NK_MR           6
+#define NK_NV           2
+#define NK_W            8
+#define NK_VT           __m256
+#define NK_ZERO()       _mm256_setzero_ps()
+#define NK_LOAD(p)      _mm256_loadu_ps(p)
+#define NK_STORE(p, v)  _mm256_storeu_ps((p), (v))
+#define NK_SET1(x)      _mm256_set1_ps(x)
+#define NK_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#include "gemm_kernel.h"
+
+/* ---- AVX-512 (F) ---- */
+#define NK_K(x)         nk_avx512_##x
+#define NK_TARGET       __attribute__((target("avx512f,avx2,fma")))
+#define NK_MR           8
+#define NK_NV           2
+#define NK_W            16
+#define NK_VT           __m512
+#define NK_ZERO()       _mm512_setzero_ps()
+#define NK_LOAD(p)      _mm512_loadu_ps(p)
+#define NK_STORE(p, v)  _mm512_storeu_ps((p), (v))
+#define NK_SET1(x)      _mm512_set1_ps(x)
+#define NK_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#include "gemm_kernel.h"
+#endif
+
+/* Best first; the first one the CPU (and NLPIPE_MAX_CPU_ISA) allows wins. */
+static const nk_kernel kernels[] = {
+#ifdef NK_HAVE_X86
+        {"avx512", 32, nk_avx512_run},
+        {"avx2", 16, nk_avx2_run},
+        {"sse2", 8, nk_sse2_run},
+#endif
+        {"c", 4, nk_c_run},
+};
+enum { NK_NKERNELS = sizeof kernels / sizeof kernels[0] };
+
+static const nk_kernel *chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+static int cpu_has(const char *name)
+{
+#ifdef NK_HAVE_X86
+	__builtin_cpu_init();
+	if (!strcmp(name, "avx512"))
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("fma");
+	if (!strcmp(name, "avx2"))
+		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+	(void)name;
+	return 1;
+}
+
+static void choose(void)
+{
+	/* A cap names a kernel; the ones before it in the list are skipped.  An
+	 * unknown name caps nothing. */
+	const char *cap = getenv("NLPIPE_MAX_CPU_ISA");
+	int first = 0;
+	for (int i = 0; cap && i < NK_NKERNELS; i++)
+		if (!strcmp(cap, kernels[i].name))
+			first = i;
+	chosen = &kernels[NK_NKERNELS - 1];
+	for (int i = first; i < NK_NKERNELS; i++)
+		if (cpu_has(kernels[i].name)) {
+			chosen = &kernels[i];
+			break;
+		}
+}
+
+static const nk_kernel *kernel(void)
+{
+	pthread_once(&chosen_once, choose);
+	return chosen;
+}
+
+const char *nk_gemm_isa(void)
+{
+	return kernel()->name;
+}
+
+int nk_pack_b(nk_pack *pk, int naive, int trans, int K, int N, const float *src, int ld)
+{
+	pk->K = K;
+	pk->N = N;
+	pk->trans = trans;
+	pk->ld = ld;
+	pk->src = src;
+	if (naive || K <= 0 || N <= 0)
+		return 0;
+	const int nr = kernel()->nr, np = (N + nr - 1) / nr;
+	const size_t need = (size_t)np * K * nr;
+	if (need > pk->cap) {
+		float *q = realloc(pk->p, need * sizeof *q);
+		if (!q)
+			return -1;
+		pk->p = q;
+		pk->cap = need;
+	}
+	pk->nr = nr;
+	for (int q = 0; q < np; q++) {
+		float *d = pk->p + (size_t)q * K * nr;
+		const int j0 = q * nr, nc = N - j0 < nr ? N - j0 : nr;
+		for (int k = 0; k < K; k++, d += nr) {
+			for (int j = 0; j < nc; j++)
+				d[j] = trans ? src[(size_t)(j0 + j) * ld + k]
+				             : src[(size_t)k * ld + j0 + j];
+			for (int j = nc; j < nr; j++)
+				d[j] = 0.0f;
+		}
+	}
+	return 0;
+}
+
+void nk_pack_free(nk_pack *pk)
+{
+	if (!pk)
+		return;
+	free(pk->p);
+	pk->p = NULL;
+	pk->cap = 0;
+}
+
+void nk_gemm_rows(int naive, int M, const float *A, int lda, const nk_pack *B, float beta, float *C,
+                  int ldc)
+{
+	const int N = B->N, K = B->K;
+	if (M <= 0 || N <= 0)
+		return;
+	if (naive || K <= 0) {
+		nk_gemm(1, 0, B->trans, M, N, K, 1.0f, A, lda, B->src, B->ld, beta, C, ldc);
+		return;
+	}
+	kernel()->run(M, N, K, A, lda, B->p, C, ldc, beta != 0.0f);
+}
