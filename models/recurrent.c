@@ -1,22 +1,27 @@
 /* models/recurrent.c - a stacked, optionally bidirectional recurrent encoder
  * with pooling: what the rnn, lstm and gru stage classes run (plugins/rnn.c).
  *
- * Per layer and direction: the input projection of all T*B rows is one sgemm
- * (into the gates buffer; the cell adds the biases), the recurrence is one
- * sgemm per step over the batch (in the cell kernels), and in backward the
- * weight gradients and the input gradient are one sgemm each over all steps.
+ * Per layer and direction: the input projection of all T*B rows is one
+ * product (into the gates buffer; the cell adds the biases), the recurrence
+ * is one product per step over the batch (in the cell kernels), and in
+ * backward the input gradient is one product and the weight gradients one
+ * sgemm each over all steps.  Products that make outputs or input gradients
+ * are nk_gemm_rows (models/gemm.h: a row never depends on another row, on
+ * the CPU's OpenBLAS kernel or on the thread count); the weights are packed
+ * for it once per call.
  * Workspaces grow when T*B or B grow and are reused otherwise: no allocation
  * per step, none per call once the largest batch has been seen.
  *
  * The batch as the kernels see it: documents sorted by length, longest
- * first (so the real rows of every step are a prefix and the recurrent sgemm
+ * first (so the real rows of every step are a prefix and the recurrent product
  * of a step covers only those: padding costs nothing in the recurrence),
  * steps beyond the longest document dropped, and truncated (below).  When
  * the batch needs any of that, its rows are gathered into a compact window
  * (a copy of T*B*In floats, small next to the recurrence) and backward
  * scatters the input gradient back (zero for padding and dropped steps); the
  * pooled output is unpermuted.  Each row's arithmetic does not depend on the
- * other rows, so results are bit-identical whatever the batch.
+ * other rows, so outputs and input gradients are bit-identical whatever the
+ * batch and however it is split over threads (tests/models/t_encoders.c).
  *
  * Truncation (max_tokens, truncate) happens here, on the batch: a document
  * longer than max_tokens keeps its first (head), last (tail), or first

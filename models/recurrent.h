@@ -11,7 +11,7 @@
  *
  * Padding: the cell kernels take len [B] non-increasing (recurrent.c sorts
  * the batch by length), so the real rows of step t are a prefix [0, n_t) and
- * the recurrent sgemm of step t covers only those (padding costs nothing in
+ * the recurrent product of step t covers only those (padding costs nothing in
  * the recurrence).  Rows past n_t get zero output and state, so the next step
  * in either direction starts from a zero state: the reverse direction
  * starts at each document's last real token.  In backward the gradient rows
@@ -183,7 +183,7 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 /* Backward of the last training forward: adds parameter gradients into the
  * gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
  * (a workspace of n).  dx == NULL: the input gradient is not wanted (a frozen
- * embedding before us) and its sgemm is skipped. */
+ * embedding before us) and its product is skipped. */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
 
 #endif /* NLP_MODELS_RECURRENT_H */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # t_polarity.sh - accuracy on real data: train on polarity v2.0 folds
-# cv000-cv899 (at most 2 minutes), assert >= 75 % accuracy on cv900-cv999.
+# cv000-cv899 (at most 2 minutes), assert >= 75 % accuracy on cv900-cv999;
+# predictions of all 2,000 reviews byte-identical across -j and --shard.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
 data=${NLP_SHARED_DATA:-$src/../shared/data}/polarity-v2/txt_sentoken
@@ -20,7 +21,7 @@ if [ ! -d "$data/pos" ] || [ ! -d "$data/neg" ]; then
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_polarity.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..3"
+echo "1..6"
 for label in pos neg; do
 	mkdir -p "$tmp/train/$label" "$tmp/test/$label"
 	for f in "$data/$label"/cv*.txt; do
@@ -46,10 +47,31 @@ if [ -n "$acc" ]; then echo "ok 2 - eval on cv900-cv999"; else
 	sed 's/^/#   | /' "$tmp/err" | tail -20
 	acc=0
 fi
+fails=0
 if awk "BEGIN { exit !($acc >= 0.75) }"; then
 	echo "ok 3 - accuracy $acc >= 0.75 on the 200 held-out reviews"
 else
 	echo "not ok 3 - accuracy $acc < 0.75 on the 200 held-out reviews"
-	exit 1
+	fails=1
 fi
-[ $st -eq 0 ]
+
+# Every one of the 2,000 reviews gets the same bytes with 1 or 2 threads and
+# split into two shards.
+pred() { "$nlpipe" -q predict --probs "$@" "$tmp/p.nlp" "$data" 2>"$tmp/err"; }
+pred -j 1 | sort >"$tmp/j1.tsv"
+pred -j 2 | sort >"$tmp/j2.tsv"
+{ pred --shard 1/2 && pred --shard 2/2; } | sort >"$tmp/sh.tsv"
+rows=$(wc -l <"$tmp/j1.tsv")
+if [ "$rows" -eq 2000 ]; then echo "ok 4 - predict -j 1: 2000 rows"; else
+	echo "not ok 4 - predict -j 1: $rows rows, want 2000"
+	fails=1
+fi
+if cmp -s "$tmp/j1.tsv" "$tmp/j2.tsv"; then echo "ok 5 - predict -j 1 and -j 2: byte-identical"; else
+	echo "not ok 5 - predict -j 1 and -j 2 differ in $(diff "$tmp/j1.tsv" "$tmp/j2.tsv" | grep -c '^<') rows"
+	fails=1
+fi
+if cmp -s "$tmp/j1.tsv" "$tmp/sh.tsv"; then echo "ok 6 - predict --shard 1/2 + 2/2: byte-identical to the whole run"; else
+	echo "not ok 6 - predict --shard 1/2 + 2/2 differ from the whole run in $(diff "$tmp/j1.tsv" "$tmp/sh.tsv" | grep -c '^<') rows"
+	fails=1
+fi
+[ $st -eq 0 ] && [ $fails -eq 0 ]

@@ -15,7 +15,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..33"
+echo "1..39"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -62,6 +62,31 @@ check "--shard: no shard is empty or everything" \
 	'[ -s "$tmp/shard1.tsv" ] && [ "$(wc -l <"$tmp/shard1.tsv")" -lt "$(wc -l <"$tmp/pred.tsv")" ]'
 "$nlpipe" predict --shard 4/3 "$tmp/a.nlp" "$src/examples/unlabelled" >/dev/null 2>"$tmp/err"
 check "--shard 4/3 is a usage error" '[ $? -eq 1 ] && grep -q "1 <= I <= N" "$tmp/err"'
+# A document's outputs do not depend on what else is in its batch, on the
+# thread count, on the shard, or on OpenBLAS's core type (bit for bit: the
+# same bytes at every printed digit).
+pred() { "$nlpipe" -q predict --probs "$@" "$tmp/a.nlp" "$reviews" 2>"$tmp/err"; }
+pred -j 1 | sort >"$tmp/inv1.tsv"
+pred -j 2 | sort >"$tmp/inv2.tsv"
+check "predict -j 1 and -j 2: byte-identical" '[ -s "$tmp/inv1.tsv" ] && cmp -s "$tmp/inv1.tsv" "$tmp/inv2.tsv"'
+pred -j 2 --batch 5 | sort >"$tmp/inv3.tsv"
+check "predict --batch 5 and 64: byte-identical" 'cmp -s "$tmp/inv1.tsv" "$tmp/inv3.tsv"'
+{ pred --shard 1/2 && pred --shard 2/2; } | sort >"$tmp/inv4.tsv"
+check "predict --shard 1/2 + 2/2 and the whole run: byte-identical" 'cmp -s "$tmp/inv1.tsv" "$tmp/inv4.tsv"'
+if grep -q '^flags.* avx2 ' /proc/cpuinfo 2>/dev/null; then
+	OPENBLAS_CORETYPE=Haswell pred -j 2 | sort >"$tmp/inv5.tsv"
+	check "predict with OPENBLAS_CORETYPE=Haswell: byte-identical" 'cmp -s "$tmp/inv1.tsv" "$tmp/inv5.tsv"'
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP OPENBLAS_CORETYPE=Haswell: the CPU has no AVX2"
+fi
+"$nlpipe" -q eval --json -j 1 "$tmp/a.nlp" "$reviews" >"$tmp/ev1.json" 2>"$tmp/err"
+"$nlpipe" -q eval --json -j 2 --batch 7 "$tmp/a.nlp" "$reviews" >"$tmp/ev2.json" 2>"$tmp/err"
+check "eval -j 1 and -j 2 --batch 7: byte-identical report" '[ -s "$tmp/ev1.json" ] && cmp -s "$tmp/ev1.json" "$tmp/ev2.json"'
+"$nlpipe" -q tokenize -j 1 "$ini" "$reviews" >"$tmp/tok1" 2>"$tmp/err"
+"$nlpipe" -q tokenize -j 2 "$ini" "$reviews" >"$tmp/tok2" 2>"$tmp/err"
+check "tokenize -j 1 and -j 2: byte-identical" '[ -s "$tmp/tok1" ] && cmp -s "$tmp/tok1" "$tmp/tok2"'
+
 ls "$src/examples/unlabelled/"*.txt | "$nlpipe" -q predict --files-from - "$tmp/a.nlp" >"$tmp/ff.tsv" 2>"$tmp/err"
 check "--files-from - reads paths from stdin" 'cmp -s "$tmp/ff.tsv" "$tmp/pred.tsv"'
 "$nlpipe" -q predict --format csv --probs "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/p.csv" 2>"$tmp/err"
