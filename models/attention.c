@@ -14,7 +14,7 @@
 
 #include "blas.h"
 #include "gemm.h"
-#include "recurrent.h"
+#include "cells.h"
 
 NK_CLONES
 void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const nk_pack *w,

@@ -11,7 +11,7 @@
 
 #include "blas.h"
 #include "gemm.h"
-#include "recurrent.h"
+#include "cells.h"
 
 NK_CLONES
 void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,

@@ -10,7 +10,7 @@
 
 #include "blas.h"
 #include "gemm.h"
-#include "recurrent.h"
+#include "cells.h"
 
 /* Gate activations of one row in place, bias added: sigmoid on i, f, o;
  * tanh on g. */

@@ -1,5 +1,5 @@
 /* models/recurrent.c - a stacked, optionally bidirectional recurrent encoder
- * with pooling: what the rnn, lstm and gru stage classes run (plugins/rnn.c).
+ * with pooling: what the rnn, lstm and gru stage classes run (models/encoder_stage.c).
  *
  * Per layer and direction: the input projection of all T*B rows is one
  * product (into the gates buffer; the cell adds the biases), the recurrence

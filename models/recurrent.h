@@ -1,33 +1,8 @@
-/* models/recurrent.h - recurrent encoders (RNN, LSTM, GRU) as PyTorch's
- * nn.RNN / nn.LSTM / nn.GRU define them (internal to plugins/rnn.la and the
- * tests that compile these files in).
- *
- * Layouts (row-major, time-major like nlpipe/train.h):
- *   x      [T x B x In]     input sequence; steps t >= len[b] are ignored
- *   y      [T x B x ldy]    a layer's output; direction d writes columns
- *                           [d*H, (d+1)*H) (caller passes y + d*H), zero at padding
- *   gates  [T x B x G*H]    G = 1 (RNN), 4 (LSTM: i f g o), 3 (GRU: r z n)
- *   w_ih   [G*H x In], w_hh [G*H x H], b_ih [G*H], b_hh [G*H]  (PyTorch's)
- *
- * Padding: the cell kernels take len [B] non-increasing (recurrent.c sorts
- * the batch by length), so the real rows of step t are a prefix [0, n_t) and
- * the recurrent product of step t covers only those (padding costs nothing in
- * the recurrence).  Rows past n_t get zero output and state, so the next step
- * in either direction starts from a zero state: the reverse direction
- * starts at each document's last real token.  In backward the gradient rows
- * of those steps are zero.
- *
- * Each cell has a *_forward / *_backward pair over one direction of one
- * layer; the input projection (one product over all T*B rows) and the weight
- * gradients (one sgemm each over all steps) are done by the caller
- * (recurrent.c), which is shared by the three cells.  `naive` selects the
- * reference loops instead of the kernels (models/blas.h).
- *
- * Every product that makes an output or an input gradient is nk_gemm_rows
- * (models/gemm.h), so a document's rows are bit-identical whatever else is
- * in the batch: the cells take W_hh packed for it, as W_hh^T ([H x G*H])
- * in *_forward and as W_hh ([G*H x H]) in *_backward; pooling takes the
- * attention matrix packed likewise (W^T [D x A] forward, W [A x D] backward).
+/* models/recurrent.h - the recurrent encoder: stacked, optionally
+ * bidirectional RNN, LSTM or GRU layers with dropout, truncation and pooling
+ * (models/recurrent.c), over the cells of models/cells.h; and the stage
+ * classes that run it (models/encoder_stage.c).  Internal to plugins/rnn.la
+ * and the tests and benchmark that compile these files in.
  */
 #ifndef NLP_MODELS_RECURRENT_H
 #define NLP_MODELS_RECURRENT_H
@@ -35,106 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gemm.h"
+#include "cells.h"
 #include "nlpipe/train.h"
 
-enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
-enum rec_pool { REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION };
 enum rec_trunc { REC_TRUNC_HEAD, REC_TRUNC_TAIL, REC_TRUNC_HEAD_TAIL };
-
-/* ---- Cells: one direction of one layer over a whole batch ---- */
-
-/* Real rows at step t: len is non-increasing, so they are a prefix. */
-static inline int rec_active(const int *len, int B, int t)
-{
-	int n = B;
-	while (n > 0 && len[n - 1] <= t)
-		n--;
-	return n;
-}
-
-/* rnn_forward
- *   y     [T x B x ldy] out: h_t = act(pre_t + bias + W_hh h_prev) in columns [0, H)
- *   pre   [T x B x H]   in: x W_ih^T (overwritten)
- *   w_hh  [H x H], bias [H] = b_ih + b_hh
- */
-void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
-                 int T, int B, int H, int ldy, int reverse, int relu, int naive);
-/* rnn_backward
- *   dpre  [T x B x H]   out: gradient with respect to the pre-activations
- *   db    [H]           out: their sum over rows added (the bias gradient)
- *   dh    [B x H]       scratch (recurrent gradient)
- *   dy    [T x B x ldy] in: gradient with respect to y (columns [0, H))
- *   y     [T x B x ldy] the forward output
- */
-void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
-                  const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
-                  int relu, int naive);
-
-/* lstm_forward
- *   y     [T x B x ldy] out: h_t
- *   gates [T x B x 4H]  in: x W_ih^T; out: activations i f g o
- *   c, tc [T x B x H]   out: cell state and tanh(c)
- *   w_hh  [4H x H], bias [4H] = b_ih + b_hh
- */
-void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
-                  const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
-                  int naive);
-/* lstm_backward
- *   dg    [T x B x 4H]  out: gradient with respect to the gate pre-activations
- *   db    [4H]          out: its sum over rows added (the bias gradient)
- *   dh,dc [B x H]       scratch
- *   dy    [T x B x ldy] in
- */
-void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
-                   const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
-                   int B, int H, int ldy, int reverse, int naive);
-
-/* gru_forward
- *   y     [T x B x ldy] out: h_t = (1 - z) n + z h_prev
- *   gates [T x B x 3H]  in: x W_ih^T; out: r z n
- *   hn    [T x B x H]   out: W_hn h_prev + b_hn (what r multiplies)
- *   gh    [B x 3H]      scratch
- *   w_hh  [3H x H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H]
- */
-void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
-                 const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
-                 int reverse, int naive);
-/* gru_backward
- *   dgx   [T x B x 3H]  out: gradient with respect to x W_ih^T + b_ih
- *   dgh   [T x B x 3H]  out: gradient with respect to h_prev W_hh^T + b_hh
- *   dbx, dbh [3H]       out: their sums over rows added (bias gradients)
- *   dh    [B x H]       scratch
- */
-void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
-                  const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int naive);
-
-/* ---- Pooling over the last layer's output (models/attention.c) ---- */
-
-/* pool_forward
- *   out   [B x D]       pooled vector per document (zero when len[b] == 0)
- *   arg   [B x D]       MAX: the step of each maximum (saved for backward)
- *   u     [T x B x A]   ATTENTION: tanh(W y + b) (saved)
- *   alpha [T x B]       ATTENTION: the weights (saved; zero at padding)
- *   y     [T x B x D]   with D = dirs * H; LAST takes the forward direction's
- *                       h at len - 1 and the reverse direction's h at 0
- *   w     the attention matrix [A x D], packed as W^T (pool_backward: as W);
- *   bias [A], v [A]: the other attention parameters (else unused)
- */
-void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, const nk_pack *w,
-                  const float *bias, const float *v, const int *len, int T, int B, int D, int H,
-                  int A, int pool, int naive);
-/* pool_backward
- *   dy    [T x B x D]   out: gradient with respect to y (overwritten; zero at padding)
- *   dw, dbias, dv       out: gradients added (ATTENTION)
- *   du    [T x B x A]   scratch (ATTENTION)
- *   dout  [B x D]       in
- */
-void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, const float *dout,
-                   const int *arg, const float *u, const float *alpha, const float *y,
-                   const nk_pack *w, const float *v, const int *len, int T, int B, int D, int H,
-                   int A, int pool, int naive);
 
 /* ---- The encoder: layers x directions, dropout, pooling, truncation ---- */
 
@@ -185,5 +64,8 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
  * (a workspace of n).  dx == NULL: the input gradient is not wanted (a frozen
  * embedding before us) and its product is skipped. */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
+
+/* The stage classes (models/encoder_stage.c). */
+extern const nlp_stage_class rec_rnn_class, rec_lstm_class, rec_gru_class;
 
 #endif /* NLP_MODELS_RECURRENT_H */

@@ -8,7 +8,7 @@
 
 #include "blas.h"
 #include "gemm.h"
-#include "recurrent.h"
+#include "cells.h"
 
 NK_CLONES
 void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,

@@ -1,32 +1,78 @@
-# pipeline/: the host.  libnlpipe (registry, loader, INI, runner) and the
-# nlpipe command.
+# pipeline/: libnlpipe, the host: module loader, INI files, options,
+# pipelines, model files, readers, metrics and optimizers.  The program is in
+# cli/local.mk.
 lib_LTLIBRARIES += libnlpipe.la
 libnlpipe_la_SOURCES = \
-	pipeline/util.c
+	pipeline/internal.h \
+	pipeline/util.c \
+	pipeline/msgs.c \
+	pipeline/ini.c \
+	pipeline/config.c \
+	pipeline/host.c \
+	pipeline/pipeline.c \
+	pipeline/model.c \
+	pipeline/reader.c \
+	pipeline/metrics.c \
+	pipeline/optim.c \
+	pipeline/numerics.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
 # reads errno after a math function.
 libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS) \
-	-fno-math-errno -fvect-cost-model=dynamic
+	-fno-math-errno $(NLP_VECT_CFLAGS)
 libnlpipe_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(UTF8PROC_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) -lm
 libnlpipe_la_LDFLAGS = -version-info $(NLP_LT_VERSION) -no-undefined \
 	-export-symbols-regex '^nlp_'
 
 nlpipeincdir = $(includedir)/nlpipe
-nlpipeinc_HEADERS = pipeline/nlpipe/nlpipe.h plugins/nlpipe/plugin.h plugins/nlpipe/train.h
+nlpipeinc_HEADERS = \
+	pipeline/nlpipe/nlpipe.h \
+	pipeline/nlpipe/model.h \
+	pipeline/nlpipe/reader.h \
+	pipeline/nlpipe/metrics.h \
+	pipeline/nlpipe/optim.h \
+	plugins/nlpipe/plugin.h \
+	plugins/nlpipe/train.h
 
-libnlpipe_la_SOURCES += \
-	pipeline/internal.h \
-	pipeline/msgs.c \
-	pipeline/ini.c \
-	pipeline/config.c \
-	pipeline/host.c \
-	pipeline/pipeline.c
+EXTRA_DIST += docs/model-format.md
 
-bin_PROGRAMS += nlpipe
-nlpipe_SOURCES = \
-	pipeline/cli.h \
-	pipeline/cli.c \
-	pipeline/main.c \
-	pipeline/cmd_plugins.c \
-	pipeline/cmd_check.c
-nlpipe_LDADD = libnlpipe.la
+# ---- Tests of the library ----
+
+# Model files (tests/format/).
+# The container layer: round trips, truncation at every offset, seeded bit
+# flips, wrong magic, newer versions, atomic writes.
+check_PROGRAMS += tests/format/t_container
+TESTS += tests/format/t_container
+tests_format_t_container_LDADD = libnlpipe.la $(ZLIB_LIBS)
+tests_format_t_container_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+
+# A test module with a trainable embedding (vocabulary state) and head.
+check_LTLIBRARIES += tests/format/mods/toy.la
+tests_format_mods_toy_la_SOURCES = tests/format/mod_toy.c
+tests_format_mods_toy_la_LDFLAGS = -module -avoid-version -no-undefined -shared -rpath /nowhere
+tests_format_mods_toy_la_LIBADD = libnlpipe.la -lm
+
+# Whole pipelines through the model file.
+check_PROGRAMS += tests/format/t_model
+TESTS += tests/format/t_model
+tests_format_t_model_LDADD = libnlpipe.la
+
+# nlpipe inspect MODEL
+TESTS += tests/format/t_inspect.sh
+EXTRA_DIST += tests/format/t_inspect.sh
+
+# The built-in stages (text, nn, rnn modules) through a model file.
+check_PROGRAMS += tests/format/t_model_real
+TESTS += tests/format/t_model_real
+tests_format_t_model_real_LDADD = libnlpipe.la -lm
+noinst_HEADERS += tests/format/files.h
+
+# Metrics.
+# Hand-computed cases (perfect, all wrong, ties, a class never predicted,
+# multi-class) and random cases checked against an independent Python
+# implementation (tests/metrics/gen_fixtures.py writes fixtures.h; make check
+# does not need Python).
+check_PROGRAMS += tests/metrics/t_metrics
+TESTS += tests/metrics/t_metrics
+tests_metrics_t_metrics_SOURCES = tests/metrics/t_metrics.c tests/metrics/fixtures.h
+tests_metrics_t_metrics_LDADD = libnlpipe.la -lm
+EXTRA_DIST += tests/metrics/gen_fixtures.py

@@ -1,6 +1,6 @@
 # preprocess/: the text stages (tokenizer, stopwords, stemmer, ngrams,
-# negation) built as the `text` module, the document readers (in
-# libnlpipe), `nlpipe tokenize`, stop-word lists, tests and the benchmark.
+# negation) built as the `text` module (plugins/text.c), the stop-word
+# lists, the tests of the stages and of the readers, and the benchmark.
 
 # The stages, as a convenience library shared by the module and the tests.
 noinst_LTLIBRARIES += preprocess/libtext.la
@@ -15,12 +15,6 @@ preprocess_libtext_la_SOURCES = \
 preprocess_libtext_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 preprocess_libtext_la_CFLAGS = $(AM_CFLAGS) $(UTF8PROC_CFLAGS)
 
-plugins_LTLIBRARIES += plugins/text.la
-plugins_text_la_SOURCES = plugins/text.c
-plugins_text_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
-plugins_text_la_LDFLAGS = $(NLP_MODULE_FLAGS)
-plugins_text_la_LIBADD = preprocess/libtext.la libnlpipe.la $(UTF8PROC_LIBS) $(STEMMER_LIBS)
-
 # Tests of the stages: link the stage code directly.
 NLP_TEXT_TEST_LIBS = preprocess/libtext.la libnlpipe.la $(UTF8PROC_LIBS) $(STEMMER_LIBS)
 NLP_TEXT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests
@@ -28,13 +22,6 @@ check_PROGRAMS += tests/preprocess/t_tokenizer
 tests_preprocess_t_tokenizer_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
 tests_preprocess_t_tokenizer_LDADD = $(NLP_TEXT_TEST_LIBS)
 TESTS += tests/preprocess/t_tokenizer
-
-# The document readers belong to libnlpipe (every command reads data).
-libnlpipe_la_SOURCES += pipeline/reader.c
-nlpipeinc_HEADERS += pipeline/nlpipe/reader.h
-
-# `nlpipe tokenize`
-nlpipe_SOURCES += pipeline/cmd_tokenize.c
 
 # Stop-word lists, installed under $(pkgdatadir)/stopwords/.
 stopwordsdir = $(pkgdatadir)/stopwords

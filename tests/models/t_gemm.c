@@ -189,10 +189,8 @@ static void test_isa(void)
 	const char *got = nk_gemm_isa();
 	diag("kernel %s (NLPIPE_MAX_CPU_ISA=%s), OpenBLAS core %s", got, cap ? cap : "",
 	     openblas_get_corename());
-	if (!cap || !*cap) {
-		skip(1, "NLPIPE_MAX_CPU_ISA unset: the best kernel for the CPU");
-		return;
-	}
+	if (!cap || !*cap)
+		return; /* the best kernel for the CPU: t_kernels.sh runs the others */
 	ok(!strcmp(cap, got), "NLPIPE_MAX_CPU_ISA selects that kernel");
 }
 

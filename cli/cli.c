@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 
 int cli_verbose;
 int cli_quiet;

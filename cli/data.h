@@ -5,7 +5,7 @@
 #define NLP_DATA_H
 
 #include "nlpipe/reader.h"
-#include "pipeline/run.h"
+#include "cli/run.h"
 
 /* Reader options from the command line: --input-format, --line-format,
  * --encoding, --max-doc-size, --strict.  Returns 1 when opt was one of them

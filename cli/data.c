@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli.h"
-#include "pipeline/data.h"
+#include "cli/cli.h"
+#include "cli/data.h"
 
 #define CHUNK 2048
 

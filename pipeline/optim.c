@@ -1,4 +1,4 @@
-/* models/optim.c - optimizers and training numerics (nlpipe/optim.h).
+/* pipeline/optim.c - optimizers and training numerics (nlpipe/optim.h).
  * Part of libnlpipe. */
 #include "config.h"
 

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/progress.h"
+#include "cli/progress.h"
 
 void progress_init(progress *pg, int quiet)
 {

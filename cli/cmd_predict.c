@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/classify.h"
-#include "pipeline/cli.h"
-#include "pipeline/data.h"
-#include "pipeline/outfile.h"
+#include "cli/classify.h"
+#include "cli/cli.h"
+#include "cli/data.h"
+#include "cli/outfile.h"
 
 static const char usage[] =
         "Usage: nlpipe predict [OPTIONS] MODEL [PATH...]\n\n"

@@ -9,7 +9,7 @@
 
 #include <cblas.h>
 
-#include "pipeline/run.h"
+#include "cli/run.h"
 
 int run_check_classifier(const nlp_pipeline *p, nlp_err *err)
 {

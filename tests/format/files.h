@@ -1,4 +1,4 @@
-/* tests/model/files.h - file helpers of the model tests: paths in the
+/* tests/format/files.h - file helpers of the model tests: paths in the
  * test's scratch folder `dir` (which the test defines and fills), whole-file
  * reads and writes. */
 #ifndef NLP_TEST_FILES_H

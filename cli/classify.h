@@ -5,7 +5,7 @@
 
 #include "nlpipe/model.h"
 #include "nlpipe/reader.h"
-#include "pipeline/run.h"
+#include "cli/run.h"
 
 /* Called once per document, in input order.  probs[n_classes] is NULL when
  * the document could not be classified; error then says why. */

@@ -17,7 +17,7 @@
 
 #include "nlpipe/model.h"
 #include "tests/tap.h"
-#include "tests/model/files.h"
+#include "tests/format/files.h"
 
 /* Files in dir other than the ones named (temporary leftovers). */
 static int count_strays(const char *keep1, const char *keep2)

@@ -1,4 +1,4 @@
-/* models/numerics.c - process-wide floating-point setup for the neural stages.
+/* pipeline/numerics.c - process-wide floating-point setup for the neural stages.
  *
  * Denormal numbers appear in backpropagation through time (gradients that
  * shrink step after step); on many x86 CPUs every operation on one takes a

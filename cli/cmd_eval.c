@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "nlpipe/metrics.h"
-#include "pipeline/classify.h"
-#include "pipeline/cli.h"
-#include "pipeline/data.h"
+#include "cli/classify.h"
+#include "cli/cli.h"
+#include "cli/data.h"
 
 static const char usage[] =
         "Usage: nlpipe eval [OPTIONS] MODEL DATA...\n\n"

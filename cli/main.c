@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 
 typedef struct command {
 	const char *name;

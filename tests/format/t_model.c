@@ -15,7 +15,7 @@
 
 #include "nlpipe/model.h"
 #include "tests/tap.h"
-#include "tests/model/files.h"
+#include "tests/format/files.h"
 
 static char dir[4096], toy_dir[4096], toy_la[4200], input_file[4200];
 
@@ -711,7 +711,7 @@ int main(int argc, char **argv)
 	/* hundreds of atomic (fsynced) writes: prefer a memory file system */
 	const char *tmp = getenv("TMPDIR");
 
-	snprintf(toy_dir, sizeof toy_dir, "%s/tests/model/mods", bd ? bd : ".");
+	snprintf(toy_dir, sizeof toy_dir, "%s/tests/format/mods", bd ? bd : ".");
 	snprintf(toy_la, sizeof toy_la, "%s/toy.la", toy_dir);
 	if (argc == 3 && !strcmp(argv[1], "--write-model")) {
 		snprintf(input_file, sizeof input_file, "/dev/null");

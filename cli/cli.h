@@ -1,9 +1,9 @@
 /* cli.h - what the nlpipe subcommands share (internal to the program).
  *
- * Each command lives in pipeline/cmd_NAME.c as `int cmd_NAME(int argc, char
+ * Each command lives in cli/cmd_NAME.c as `int cmd_NAME(int argc, char
  * **argv)` (argv[0] is the command name) returning the exit status:
  * 0 ok, 1 usage or configuration error, 2 data error, 3 internal error.
- * Register it in the table in pipeline/main.c and add the file to
+ * Register it in the table in cli/main.c and add the file to
  * nlpipe_SOURCES.  Commands print to stdout what the user asked for and
  * everything else (errors, warnings, progress, summaries) to stderr.
  */

@@ -3,14 +3,14 @@
 # --check) and on bad files: exit codes 0 ok, 1 usage/module, 2 damaged.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 nlpipe="$top/nlpipe"
-mods="$top/tests/model/mods"
+mods="$top/tests/format/mods"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_inspect.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
 echo "1..20"
 
-check_run "write the toy model" 0 "" "$top/tests/model/t_model" --write-model "$tmp/toy.nlpm"
+check_run "write the toy model" 0 "" "$top/tests/format/t_model" --write-model "$tmp/toy.nlpm"
 m="$tmp/toy.nlpm"
 check_run "inspect: labels" 0 "labels (3): neg, neutral, pos" "$nlpipe" inspect "$m"
 check_run "inspect: vocabulary size" 0 "vocabulary:  17 entries (stage embed)" "$nlpipe" inspect "$m"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 
 static const char usage[] =
         "Usage: nlpipe plugins [STAGE]\n\n"

@@ -1,8 +1,9 @@
-# models/encoders.mk: the recurrent encoders (stage classes rnn, lstm, gru in
-# plugins/rnn.la), their numeric helpers, tests, fixtures and benchmark.
+# models/: the neural stages and their numerics, built into the nn module
+# (embedding, softmax, sigmoid: plugins/nn.c) and the rnn module (rnn, lstm,
+# gru: plugins/rnn.c), with their tests, PyTorch fixtures and benchmark.
+# Training's optimizers are libnlpipe's (pipeline/optim.c).
 
-# FTZ/DAZ setup, exported by libnlpipe (declared in nlpipe/train.h).
-libnlpipe_la_SOURCES += models/numerics.c
+# ---- The recurrent encoders ----
 
 # The matrix products (nk_gemm_rows, models/gemm.h; the sgemm wrapper), one
 # copy in each of the nn and rnn modules.
@@ -15,21 +16,16 @@ models_libnkblas_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 # The kernels, shared by the module, the tests and the benchmark.
 noinst_LTLIBRARIES += models/libencoders.la
 models_libencoders_la_SOURCES = \
-	models/recurrent.c models/recurrent.h \
-	models/rnn.c models/lstm.c models/gru.c models/attention.c
+	models/recurrent.c models/recurrent.h models/cells.h \
+	models/rnn.c models/lstm.c models/gru.c models/attention.c \
+	models/encoder_stage.c
 models_libencoders_la_LIBADD = models/libnkblas.la
 # The gate loops are written to vectorize: let -O2 do it (dynamic cost
 # model), and let it if-convert float operations (-fno-trapping-math: we
 # never trap on FP exceptions; results are unchanged).
-NLP_ENCODER_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS) -fvect-cost-model=dynamic -fno-trapping-math
+NLP_ENCODER_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS) $(NLP_VECT_CFLAGS) -fno-trapping-math
 models_libencoders_la_CFLAGS = $(NLP_ENCODER_CFLAGS) $(PTHREAD_LIBS)
 NLP_ENCODER_LIBS = models/libencoders.la libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
-
-plugins_LTLIBRARIES += plugins/rnn.la
-plugins_rnn_la_SOURCES = plugins/rnn.c
-plugins_rnn_la_CFLAGS = $(NLP_ENCODER_CFLAGS)
-plugins_rnn_la_LDFLAGS = $(NLP_MODULE_FLAGS)
-plugins_rnn_la_LIBADD = $(NLP_ENCODER_LIBS)
 
 # Tests call the kernels directly (internal API) and the stage classes
 # through the host.
@@ -76,3 +72,42 @@ EXTRA_DIST += bench/encoder_speed.py bench/encoder_compare.py
 # The numeric tests again under every OpenBLAS core type and nlpipe kernel.
 TESTS += tests/models/t_kernels.sh
 EXTRA_DIST += tests/models/t_kernels.sh
+
+# ---- The non-recurrent trainable stages (embedding, heads) and their layers ----
+
+# The layers, shared by the nn module and the tests.
+noinst_LTLIBRARIES += models/libnnlayers.la
+models_libnnlayers_la_SOURCES = \
+	models/vocab.c models/vocab.h \
+	models/dense.c models/dense.h \
+	models/dropout.c models/dropout.h \
+	models/embedding.c models/embedding.h \
+	models/head.c models/head.h
+models_libnnlayers_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)
+models_libnnlayers_la_LIBADD = models/libnkblas.la
+
+# Tests.
+NN_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests $(OPENBLAS_CFLAGS)
+NN_TEST_LDADD = models/libnnlayers.la libnlpipe.la $(OPENBLAS_LIBS) -lm
+
+check_PROGRAMS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
+	tests/models/t_head_pipeline
+TESTS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
+	tests/models/t_head_pipeline
+tests_models_t_embedding_SOURCES = tests/models/t_embedding.c tests/ref/layers_fixture.h
+tests_models_t_embedding_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_embedding_LDADD = $(NN_TEST_LDADD)
+tests_models_t_head_SOURCES = tests/models/t_head.c tests/ref/layers_fixture.h
+tests_models_t_head_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_head_LDADD = $(NN_TEST_LDADD)
+tests_models_t_optim_SOURCES = tests/models/t_optim.c tests/ref/layers_fixture.h
+tests_models_t_optim_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_optim_LDADD = $(NN_TEST_LDADD)
+# Through the host: needs the text, nn and rnn modules built.
+tests_models_t_head_pipeline_SOURCES = tests/models/t_head_pipeline.c
+tests_models_t_head_pipeline_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_head_pipeline_LDADD = libnlpipe.la -lm
+EXTRA_tests_models_t_head_pipeline_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
+
+dist_noinst_SCRIPTS += tests/ref/layers.py
+EXTRA_DIST += tests/ref/layers_fixtures.txt

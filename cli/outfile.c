@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pipeline/outfile.h"
+#include "cli/outfile.h"
 
 int outfile_open(outfile *o, const char *path, nlp_err *err)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/classify.h"
-#include "pipeline/cli.h"
+#include "cli/classify.h"
+#include "cli/cli.h"
 
 #define CHUNK 1024
 

@@ -10,7 +10,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 #include "nlpipe/reader.h"
 
 static const char usage[] =

@@ -15,9 +15,9 @@
 #include "nlpipe/metrics.h"
 #include "nlpipe/model.h"
 #include "nlpipe/optim.h"
-#include "pipeline/cli.h"
-#include "pipeline/data.h"
-#include "pipeline/progress.h"
+#include "cli/cli.h"
+#include "cli/data.h"
+#include "cli/progress.h"
 
 static const char usage[] =
         "Usage: nlpipe train [OPTIONS] PIPELINE.ini DATA... -o MODEL\n\n"

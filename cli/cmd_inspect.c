@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "nlpipe/model.h"
-#include "pipeline/cli.h"
+#include "cli/cli.h"
 
 static const char usage[] =
         "Usage: nlpipe inspect [--json] [--check] MODEL\n\n"

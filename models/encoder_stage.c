@@ -1,0 +1,227 @@
+/* models/encoder_stage.c - the stage classes rnn, lstm and gru (registered
+ * by the rnn module, plugins/rnn.c; models/recurrent.c does the work).  Each
+ * consumes a sequence batch (T x B x D, from the embedding) and produces one
+ * vector per document (B x hidden * directions).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nlpipe/plugin.h"
+#include "nlpipe/train.h"
+#include "recurrent.h"
+
+typedef struct rnn_stage {
+	rec_config c;
+	char name[64];
+	rec_net *net;
+	int in_T; /* steps of the last forward's input */
+} rnn_stage;
+
+/* clang-format off */
+#define REC_COMMON_OPTIONS \
+	{"hidden", NLP_OPT_INT, "128", 1, 65536, NULL, "hidden units per direction"}, \
+	{"layers", NLP_OPT_INT, "1", 1, 64, NULL, "stacked layers"}, \
+	{"bidirectional", NLP_OPT_BOOL, "false", 0, 0, NULL, \
+	 "also run a reverse direction (from each document's last real token)"}, \
+	{"dropout", NLP_OPT_FLOAT, "0", 0, 0.95, NULL, \
+	 "dropout between layers while training (inverted; off at inference)"}, \
+	{"pooling", NLP_OPT_ENUM, "last", 0, 0, "last|mean|max|attention", \
+	 "how the output sequence becomes one vector per document"}, \
+	{"attention_dim", NLP_OPT_INT, "0", 0, 65536, NULL, \
+	 "attention pooling width (0: the output width)"}, \
+	{"max_tokens", NLP_OPT_INT, "0", 0, 1e9, NULL, \
+	 "keep at most this many tokens per document (0: all)"}, \
+	{"truncate", NLP_OPT_ENUM, "head", 0, 0, "head|tail|head+tail", \
+	 "which tokens max_tokens keeps"}, \
+	{"threads", NLP_OPT_INT, "0", 0, 64, NULL, \
+	 "split batches of >= 8 x threads documents over this many threads, " \
+	 "OpenBLAS single-threaded meanwhile (0: as many as OpenBLAS uses)"}
+/* clang-format on */
+
+static const nlp_option rnn_options[] = {
+        REC_COMMON_OPTIONS,
+        {"nonlinearity", NLP_OPT_ENUM, "tanh", 0, 0, "tanh|relu", "the cell's activation"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+};
+
+static const nlp_option lstm_options[] = {
+        REC_COMMON_OPTIONS,
+        {"forget_bias", NLP_OPT_FLOAT, "0", -100, 100, NULL,
+         "added to the forget-gate input bias at initialisation (1 is common)"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+};
+
+static const nlp_option gru_options[] = {
+        REC_COMMON_OPTIONS,
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+};
+
+static int enum_index(const char *v, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	return 0;
+}
+
+static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *err)
+{
+	static const char *const pools[] = {"last", "mean", "max", "attention"};
+	static const char *const truncs[] = {"head", "tail", "head+tail"};
+	rnn_stage *s = calloc(1, sizeof *s);
+	if (!s)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", nlp_config_instance(cfg));
+	nlp_numerics_init();
+	snprintf(s->name, sizeof s->name, "%s", nlp_config_instance(cfg));
+	rec_config *c = &s->c;
+	c->cell = cell;
+	if (cell == REC_RNN_TANH && strcmp(nlp_config_str(cfg, "nonlinearity"), "relu") == 0)
+		c->cell = REC_RNN_RELU;
+	c->hidden = (int)nlp_config_int(cfg, "hidden");
+	c->layers = (int)nlp_config_int(cfg, "layers");
+	c->bidirectional = nlp_config_bool(cfg, "bidirectional");
+	c->dropout = (float)nlp_config_float(cfg, "dropout");
+	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pools, 4);
+	c->att_dim = (int)nlp_config_int(cfg, "attention_dim");
+	c->max_tokens = (int)nlp_config_int(cfg, "max_tokens");
+	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);
+	c->threads = (int)nlp_config_int(cfg, "threads");
+	if (cell == REC_LSTM)
+		c->forget_bias = (float)nlp_config_float(cfg, "forget_bias");
+	*self = s;
+	return NLP_OK;
+}
+
+static int rnn_create(void **self, const nlp_config *cfg, nlp_err *err)
+{
+	return create_cell(self, cfg, REC_RNN_TANH, err);
+}
+
+static int lstm_create(void **self, const nlp_config *cfg, nlp_err *err)
+{
+	return create_cell(self, cfg, REC_LSTM, err);
+}
+
+static int gru_create(void **self, const nlp_config *cfg, nlp_err *err)
+{
+	return create_cell(self, cfg, REC_GRU, err);
+}
+
+static void rnn_destroy(void *self)
+{
+	rnn_stage *s = self;
+	if (!s)
+		return;
+	rec_free(s->net);
+	free(s);
+}
+
+static int rnn_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_err *err)
+{
+	rnn_stage *s = self;
+	if (in_dim < 1)
+		return nlp_err_set(
+		        err, NLP_ECONFIG,
+		        "[%s]: a recurrent encoder needs a sequence of vectors as input: "
+		        "put an embedding stage before it",
+		        s->name);
+	rec_free(s->net);
+	s->net = NULL;
+	s->c.in = in_dim;
+	int rc = rec_new(&s->net, &s->c, err);
+	if (rc != NLP_OK)
+		return rc;
+	*out_dim = rec_out_dim(s->net);
+	return NLP_OK;
+}
+
+static void rnn_params(void *self, nlp_params *p)
+{
+	rnn_stage *s = self;
+	if (s->net)
+		rec_params(s->net, p);
+	else
+		memset(p, 0, sizeof *p);
+}
+
+static void rnn_init_params(void *self, nlp_rng *rng)
+{
+	rnn_stage *s = self;
+	if (s->net)
+		rec_init_params(s->net, rng);
+}
+
+static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp_batch *b,
+                          nlp_err *err)
+{
+	rnn_stage *s = self;
+	if (!s->net)
+		return nlp_err_set(err, NLP_EINTERNAL, "[%s]: forward before setup", s->name);
+	if (!in || !in->x || in->D != s->c.in || in->B != b->B || !b->len)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "[%s]: expected a sequence batch of width %d for %d documents",
+		                   s->name, s->c.in, b->B);
+	const float *y;
+	int rc = rec_forward(s->net, &y, in->x, in->T, in->B, b->len, b->training, b->rng, err);
+	if (rc != NLP_OK)
+		return rc;
+	s->in_T = in->T;
+	out->x = (float *)y;
+	out->T = 1;
+	out->B = in->B;
+	out->D = rec_out_dim(s->net);
+	return NLP_OK;
+}
+
+static int rnn_backward_op(void *self, nlp_act *din, const nlp_act *dout, const nlp_batch *b,
+                           nlp_err *err)
+{
+	rnn_stage *s = self;
+	if (!s->net || !dout || !dout->x)
+		return nlp_err_set(err, NLP_EINTERNAL, "[%s]: backward without a gradient",
+		                   s->name);
+	const float *dx = NULL;
+	/* din == NULL: nobody wants the input gradient (the input is frozen). */
+	int rc = rec_backward(s->net, din ? &dx : NULL, dout->x, err);
+	if (rc != NLP_OK)
+		return rc;
+	if (din) {
+		din->x = (float *)dx;
+		din->T = s->in_T;
+		din->B = b->B;
+		din->D = s->c.in;
+	}
+	return NLP_OK;
+}
+
+static const nlp_train_ops rnn_train_ops = {
+        .struct_size = sizeof(nlp_train_ops),
+        .observe = NULL,
+        .setup = rnn_setup,
+        .params = rnn_params,
+        .init = rnn_init_params,
+        .forward = rnn_forward_op,
+        .loss = NULL,
+        .backward = rnn_backward_op,
+        .save = NULL,
+        .load = NULL,
+};
+
+#define REC_CLASS(cname, summary_, opts, createfn)                                                 \
+	{                                                                                          \
+		.struct_size = sizeof(nlp_stage_class), .name = cname, .summary = summary_,        \
+		.options = opts, .consumes = NLP_KIND_SEQUENCE, .produces = NLP_KIND_VECTOR,       \
+		.create = createfn, .destroy = rnn_destroy, .process = NULL,                       \
+		.train = &rnn_train_ops,                                                           \
+	}
+
+const nlp_stage_class rec_rnn_class =
+        REC_CLASS("rnn", "Elman RNN encoder (tanh or relu), as PyTorch nn.RNN, pooled", rnn_options,
+                  rnn_create);
+const nlp_stage_class rec_lstm_class =
+        REC_CLASS("lstm", "LSTM encoder, as PyTorch nn.LSTM, pooled", lstm_options, lstm_create);
+const nlp_stage_class rec_gru_class =
+        REC_CLASS("gru", "GRU encoder, as PyTorch nn.GRU, pooled", gru_options, gru_create);
