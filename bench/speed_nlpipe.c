@@ -31,6 +31,7 @@
 
 #include <nlpipe/nlpipe.h>
 #include <nlpipe/optim.h>
+#include <nlpipe/runner.h>
 
 #define MAX_STAGES 8
 
@@ -90,35 +91,17 @@ typedef struct bench {
 
 static int forward(bench *k, const nlp_batch *b, nlp_err *err)
 {
-	nlp_act in = {0}, out = {0};
-
-	for (size_t i = k->first; i < k->n; i++) {
-		const nlp_train_ops *t = nlp_pipeline_stage_class(k->p, i)->train;
-		int rc = t->forward(nlp_pipeline_stage_instance(k->p, i), &out,
-		                    i == k->first ? NULL : &in, b, err);
-		if (rc)
-			return rc;
-		in = out;
-	}
-	return NLP_OK;
+	nlp_act scores;
+	return nlp_chain_forward(k->p, k->first, b, &scores, err);
 }
 
 /* Loss, backward through every stage, one Adam step, zeroed gradients. */
 static int train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err)
 {
-	const nlp_train_ops *head = nlp_pipeline_stage_class(k->p, k->n - 1)->train;
-	nlp_act dout = {0}, din = {0};
 	int rc = forward(k, b, err);
 
-	if (rc)
-		return rc;
-	rc = head->loss(nlp_pipeline_stage_instance(k->p, k->n - 1), loss, b, err);
-	for (size_t i = k->n; !rc && i-- > k->first;) {
-		const nlp_train_ops *t = nlp_pipeline_stage_class(k->p, i)->train;
-		rc = t->backward(nlp_pipeline_stage_instance(k->p, i), i == k->first ? NULL : &din,
-		                 i == k->n - 1 ? NULL : &dout, b, err);
-		dout = din;
-	}
+	if (!rc)
+		rc = nlp_chain_backward(k->p, k->first, b, loss, err);
 	if (rc)
 		return rc;
 	/* the embedding's touched rows change every step */

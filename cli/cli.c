@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "nlpipe/model.h"
 
 int cli_verbose;
 int cli_quiet;
@@ -171,4 +172,16 @@ int cli_common_option(int c, const char *usage, int *code)
 		*code = EXIT_USAGE;
 		return 1;
 	}
+}
+
+void cli_model_warnings(const struct nlp_model *model)
+{
+	size_t n;
+
+	if (!model->warnings || !cli_verbose)
+		return;
+	n = strlen(model->warnings);
+	while (n && model->warnings[n - 1] == '\n')
+		n--;
+	cli_warn("%.*s", (int)n, model->warnings);
 }

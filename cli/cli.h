@@ -51,6 +51,10 @@ void cli_sets_free(cli_sets *s);
  * pipeline, printing every problem.  Returns 0 or an exit code. */
 int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **host, nlp_ini **ini,
                       nlp_pipeline **pipeline);
+/* Print what loading a model had to drop (model->warnings), with -v. */
+struct nlp_model;
+void cli_model_warnings(const struct nlp_model *model);
+
 /* Make a host with the default search path and every module loaded. */
 int cli_open_host(nlp_host **host);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "nlpipe/metrics.h"
-#include "cli/classify.h"
+#include "nlpipe/classifier.h"
 #include "cli/cli.h"
 #include "cli/data.h"
 
@@ -31,16 +31,22 @@ typedef struct eval_ctx {
 	nlp_metrics *m;
 } eval_ctx;
 
-static int add(void *user, const char *name, int label, const float *probs, const char *error,
-               nlp_err *err)
+static int add(void *user, const nlp_result *r, nlp_err *err)
 {
 	eval_ctx *e = user;
 
-	if (!probs) {
-		cli_warn("%s: not classified: %s", name, error);
+	if (r->left_out) {
+		if (cli_verbose)
+			cli_warn("%s: left out: %s", r->name,
+			         r->label_name ? "its label is not one of the model's"
+			                       : "it has no label");
 		return NLP_OK;
 	}
-	return nlp_metrics_add(e->m, (size_t)label, probs, err);
+	if (!r->probs) {
+		cli_warn("%s: not classified: %s", r->name, r->error);
+		return NLP_OK;
+	}
+	return nlp_metrics_add(e->m, (size_t)r->label, r->probs, err);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -59,14 +65,15 @@ int cmd_eval(int argc, char **argv)
 	};
 	nlp_reader_opts ro;
 	nlp_reader *r = NULL;
-	classify cl;
+	nlp_classifier *cl = NULL;
+	const nlp_model *model;
+	uint64_t done = 0, failed = 0, left_out = 0;
 	eval_ctx e = {0};
 	nlp_err err = {0};
 	const char *report = NULL;
 	long threads = 0, batch = 64;
-	int c, rc = NLP_OK, code = 0, json = 0, curves = 0, opened = 0;
+	int c, rc = NLP_OK, code = 0, json = 0, curves = 0;
 
-	memset(&cl, 0, sizeof cl);
 	nlp_reader_opts_init(&ro);
 	ro.diag = data_diag;
 	optind = 1;
@@ -107,33 +114,32 @@ int cmd_eval(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	nlp_numerics_init();
-	rc = classify_open(&cl, argv[optind], run_threads(threads), (int)batch, &err);
-	opened = 1;
+	rc = nlp_classifier_open(
+	        &cl, argv[optind],
+	        &(nlp_classifier_opts){.threads = (int)threads, .batch = (int)batch}, &err);
 	if (rc)
 		goto fail;
-	run_blas_threads(run_threads(threads));
-	rc = nlp_metrics_new(&e.m, (size_t)cl.n_classes, (const char *const *)cl.model->labels,
-	                     &err);
+	model = nlp_classifier_model(cl);
+	cli_model_warnings(model);
+	rc = nlp_metrics_new(&e.m, model->n_labels, (const char *const *)model->labels, &err);
 	if (!rc)
 		rc = nlp_reader_open(&r, &ro, (const char *const *)argv + optind + 1,
 		                     (size_t)(argc - optind - 1), &err);
 	if (!rc)
-		rc = nlp_reader_set_labels(r, (const char *const *)cl.model->labels,
-		                           cl.model->n_labels, &err);
+		rc = nlp_reader_set_labels(r, (const char *const *)model->labels, model->n_labels,
+		                           &err);
 	if (rc)
 		goto fail;
-	cl.labelled = 1;
-	cl.cb = add;
-	cl.user = &e;
-	rc = classify_run(&cl, r, &err);
+	rc = nlp_classifier_run(cl, r, &(nlp_stream_opts){.labelled = 1}, add, &e, &err);
 	if (rc)
 		goto fail;
-	if (cl.done == 0) {
+	nlp_classifier_counts(cl, &done, &failed, &left_out);
+	if (done == 0) {
 		rc = nlp_err_set(
 		        &err, NLP_EDATA,
 		        "%s: no document with one of the model's labels (%zu labels: %s%s)",
-		        argv[optind + 1], cl.model->n_labels, cl.model->labels[0],
-		        cl.model->n_labels > 1 ? ", ..." : "");
+		        argv[optind + 1], model->n_labels, model->labels[0],
+		        model->n_labels > 1 ? ", ..." : "");
 		goto fail;
 	}
 	rc = json ? nlp_metrics_print_json(stdout, e.m, curves, &err)
@@ -149,17 +155,17 @@ int cmd_eval(int argc, char **argv)
 		char line[1024];
 		nlp_reader_summary(nlp_reader_get_stats(r), line, sizeof line);
 		cli_info("%s", line);
-		if (cl.unlabelled)
+		if (left_out)
 			cli_info("%llu documents left out: no label of the model's (--verbose "
 			         "names them)",
-			         (unsigned long long)cl.unlabelled);
-		if (cl.failed)
+			         (unsigned long long)left_out);
+		if (failed)
 			cli_info("%llu documents could not be classified (named above)",
-			         (unsigned long long)cl.failed);
+			         (unsigned long long)failed);
 		if (report)
 			cli_info("report written to %s", report);
 	}
-	if (cl.failed || nlp_reader_skipped(nlp_reader_get_stats(r)))
+	if (failed || nlp_reader_skipped(nlp_reader_get_stats(r)))
 		code = EXIT_DATA;
 	goto out;
 fail:
@@ -167,7 +173,6 @@ fail:
 out:
 	nlp_reader_close(r);
 	nlp_metrics_free(e.m);
-	if (opened)
-		classify_close(&cl);
+	nlp_classifier_close(cl);
 	return code;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/classify.h"
+#include "nlpipe/classifier.h"
 #include "cli/cli.h"
 #include "cli/data.h"
 #include "cli/outfile.h"
@@ -99,15 +99,15 @@ static int by_prob(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-static int emit(void *user, const char *name, int label, const float *probs, const char *error,
-                nlp_err *err)
+static int emit(void *user, const nlp_result *r, nlp_err *err)
 {
 	pred_out *o = user;
+	const char *name = r->name;
+	const float *probs = r->probs;
 	int n;
 
-	(void)label;
 	if (!probs) {
-		cli_warn("%s: not classified: %s", name, error);
+		cli_warn("%s: not classified: %s", name, r->error);
 		return NLP_OK;
 	}
 	for (int c = 0; c < o->C; c++)
@@ -170,14 +170,15 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 
 /* Classify paths in groups so that a --files-from list of any length keeps
  * memory flat. */
-static int run_paths(classify *cl, const nlp_reader_opts *ro, const char *const *paths, size_t n,
+static int run_paths(nlp_classifier *cl, const nlp_stream_opts *so, pred_out *o,
+                     const nlp_reader_opts *ro, const char *const *paths, size_t n,
                      nlp_reader_stats *total, nlp_err *err)
 {
 	nlp_reader *r = NULL;
 	int rc = nlp_reader_open(&r, ro, paths, n, err);
 
 	if (!rc)
-		rc = classify_run(cl, r, err);
+		rc = nlp_classifier_run(cl, r, so, emit, o, err);
 	if (r)
 		nlp_reader_stats_add(total, nlp_reader_get_stats(r));
 	nlp_reader_close(r);
@@ -204,13 +205,15 @@ int cmd_predict(int argc, char **argv)
 	};
 	nlp_reader_opts ro;
 	nlp_reader_stats total;
-	classify cl;
+	nlp_classifier *cl = NULL;
+	nlp_stream_opts so = {0};
+	uint64_t done = 0, failed = 0;
 	pred_out o;
 	outfile of = {0};
 	nlp_err err = {0};
 	const char *files_from = NULL, *out_path = NULL, *shard = NULL;
 	long threads = 0, batch = 64, si = 1, sn = 1;
-	int c, rc = NLP_OK, code = 0, opened = 0;
+	int c, rc = NLP_OK, code = 0;
 	char *end;
 
 	memset(&cl, 0, sizeof cl);
@@ -274,7 +277,7 @@ int cmd_predict(int argc, char **argv)
 			break;
 		case 'S':
 			shard = optarg;
-			if (classify_shard_parse(optarg, &si, &sn)) {
+			if (nlp_shard_parse(optarg, &si, &sn)) {
 				cli_error("--shard '%s': give I/N with 1 <= I <= N, e.g. 2/8",
 				          optarg);
 				return EXIT_USAGE;
@@ -293,17 +296,17 @@ int cmd_predict(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	nlp_numerics_init();
-	rc = classify_open(&cl, argv[optind], run_threads(threads), (int)batch, &err);
-	opened = 1;
+	/* the text stages and the network alternate: both get every thread */
+	rc = nlp_classifier_open(
+	        &cl, argv[optind],
+	        &(nlp_classifier_opts){.threads = (int)threads, .batch = (int)batch}, &err);
 	if (rc)
 		goto fail;
-	run_blas_threads(run_threads(threads)); /* text stages and network alternate */
-	cl.shard_index = si;
-	cl.shard_count = sn;
-	cl.cb = emit;
-	cl.user = &o;
-	o.C = cl.n_classes;
-	o.labels = cl.model->labels;
+	cli_model_warnings(nlp_classifier_model(cl));
+	so.shard_index = si;
+	so.shard_count = sn;
+	o.C = (int)nlp_classifier_label_count(cl);
+	o.labels = nlp_classifier_model(cl)->labels;
 	o.order = malloc((size_t)o.C * sizeof *o.order);
 	if (!o.order) {
 		rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
@@ -322,7 +325,7 @@ int cmd_predict(int argc, char **argv)
 		fputc('\n', o.f);
 	}
 	if (optind + 1 < argc)
-		rc = run_paths(&cl, &ro, (const char *const *)argv + optind + 1,
+		rc = run_paths(cl, &so, &o, &ro, (const char *const *)argv + optind + 1,
 		               (size_t)(argc - optind - 1), &total, &err);
 	if (!rc && files_from) {
 		FILE *ff = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
@@ -345,14 +348,15 @@ int cmd_predict(int argc, char **argv)
 				break;
 			}
 			if (++ng == 1024) {
-				rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total,
-				               &err);
+				rc = run_paths(cl, &so, &o, &ro, (const char *const *)group, ng,
+				               &total, &err);
 				while (ng)
 					free(group[--ng]);
 			}
 		}
 		if (!rc && ng)
-			rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total, &err);
+			rc = run_paths(cl, &so, &o, &ro, (const char *const *)group, ng, &total,
+			               &err);
 		while (ng)
 			free(group[--ng]);
 		free(line);
@@ -366,15 +370,16 @@ int cmd_predict(int argc, char **argv)
 		goto fail;
 	{
 		uint64_t skipped = nlp_reader_skipped(&total);
+		nlp_classifier_counts(cl, &done, &failed, NULL);
 		char line[1024];
 		nlp_reader_summary(&total, line, sizeof line);
 		if (!cli_quiet) {
 			cli_info("%s", line);
 			cli_info("classified %llu documents%s%s; %llu could not be classified",
-			         (unsigned long long)cl.done, shard ? " in shard " : "",
-			         shard ? shard : "", (unsigned long long)(cl.failed + skipped));
+			         (unsigned long long)done, shard ? " in shard " : "",
+			         shard ? shard : "", (unsigned long long)(failed + skipped));
 		}
-		if (cl.failed + skipped > 0)
+		if (failed + skipped > 0)
 			code = EXIT_DATA;
 	}
 	goto out;
@@ -383,7 +388,6 @@ fail:
 	outfile_abort(&of);
 out:
 	free(o.order);
-	if (opened)
-		classify_close(&cl);
+	nlp_classifier_close(cl);
 	return code;
 }

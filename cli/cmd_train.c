@@ -56,7 +56,7 @@ typedef struct trainer {
 	float *class_w;
 	int n_classes;
 	char **labels;
-	run_batch rb;
+	nlp_batch_buf rb;
 	/* position */
 	long epoch;        /* epochs completed */
 	long batch_next;   /* next batch in the epoch */
@@ -131,7 +131,7 @@ static void shuffle(size_t *v, size_t n, nlp_rng *r)
 	}
 }
 
-static const run_doc *sort_docs;
+static const nlp_doc_ids *sort_docs;
 static int by_len(const void *a, const void *b)
 {
 	uint32_t la = sort_docs[*(const size_t *)a].n, lb = sort_docs[*(const size_t *)b].n;
@@ -190,11 +190,11 @@ static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, dou
 	for (size_t i = 0; !rc && i < ds->n; i += (size_t)t->batch) {
 		int B = (int)(ds->n - i < (size_t)t->batch ? ds->n - i : (size_t)t->batch);
 		nlp_act scores;
-		rc = run_batch_fill(&t->rb, ds->docs, idx + i, B, err);
+		rc = nlp_batch_fill(&t->rb, ds->docs, idx + i, B, err);
 		if (!rc) {
 			t->rb.b.training = 0;
 			t->rb.b.rng = &t->rng_drop;
-			rc = run_forward(t->p, t->first, &t->rb.b, &scores, err);
+			rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
 		}
 		for (int b = 0; !rc && b < B; b++)
 			rc = nlp_metrics_add(m, (size_t)t->rb.labels[b],
@@ -378,15 +378,15 @@ static int train_loop(trainer *t, nlp_err *err)
 			double loss;
 			nlp_act scores;
 
-			rc = run_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
+			rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
 			if (rc)
 				return rc;
 			t->rb.b.training = 1;
 			t->rb.b.rng = &t->rng_drop;
 			t->rb.b.weights = t->class_w;
-			rc = run_forward(t->p, t->first, &t->rb.b, &scores, err);
+			rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
 			if (!rc)
-				rc = run_backward(t->p, t->first, &t->rb.b, &loss, err);
+				rc = nlp_chain_backward(t->p, t->first, &t->rb.b, &loss, err);
 			if (rc)
 				return rc;
 			if (!isfinite(loss)) {
@@ -533,7 +533,7 @@ static int split(data_set *ds, data_set *val, double share, int n_classes, nlp_r
 	size_t n = ds->n, nv = 0, nt = 0;
 	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
 	char *is_val = calloc(n ? n : 1, 1);
-	run_doc *td = NULL, *vd = NULL;
+	nlp_doc_ids *td = NULL, *vd = NULL;
 
 	if (!idx || !is_val)
 		goto oom;
@@ -727,7 +727,7 @@ int cmd_train(int argc, char **argv)
 		if (code)
 			goto out;
 	}
-	rc = run_check_classifier(p, &err);
+	rc = nlp_pipeline_check_classifier(p, &err);
 	if (!rc)
 		rc = nlp_config_from_ini(&tc, ini, "train", nlp_train_options, &err);
 	if (rc)
@@ -742,12 +742,12 @@ int cmd_train(int argc, char **argv)
 	t.ckpt_every = nlp_config_int(tc, "checkpoint_every");
 	t.bucketing = nlp_config_bool(tc, "bucketing");
 	t.time_limit = nlp_config_float(tc, "time_limit");
-	t.threads = run_threads(nlp_config_int(tc, "threads"));
+	t.threads = nlp_thread_count(nlp_config_int(tc, "threads"));
 	{
 		const char *m = nlp_config_str(tc, "metric");
 		t.metric = !strcmp(m, "accuracy") ? 0 : !strcmp(m, "macro_f1") ? 1 : 2;
 	}
-	run_blas_threads(t.threads);
+	nlp_blas_threads(t.threads);
 	t.ckpt_path = malloc(strlen(t.out) + 8);
 	t.last_path = malloc(strlen(t.out) + 8);
 	t.params = calloc(t.n - t.first, sizeof *t.params);
@@ -794,7 +794,7 @@ int cmd_train(int argc, char **argv)
 			             (uint64_t)nlp_config_int(tc, "seed") ^ 0x5b1175eedULL);
 			/* The split works on docs; tokens travel with their index. */
 			if (!want_ids) {
-				/* Keep tokens aligned: move them into run_doc order first. */
+				/* Keep tokens aligned: move them into nlp_doc_ids order first. */
 				for (size_t i = 0; i < t.train.n; i++)
 					t.train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
 			}
@@ -948,7 +948,7 @@ fail:
 out:
 	data_free(&t.train);
 	data_free(&t.val);
-	run_batch_free(&t.rb);
+	nlp_batch_buf_free(&t.rb);
 	nlp_optim_free(t.opt);
 	nlp_model_meta_free(&t.meta);
 	free(t.order);

@@ -53,7 +53,7 @@ static int push_doc(data_set *ds, int want_tokens)
 {
 	if (ds->n == ds->cap) {
 		size_t cap = ds->cap ? ds->cap * 2 : 1024;
-		run_doc *d = realloc(ds->docs, cap * sizeof *d);
+		nlp_doc_ids *d = realloc(ds->docs, cap * sizeof *d);
 		if (!d)
 			return NLP_ENOMEM;
 		ds->docs = d;
@@ -73,14 +73,14 @@ static int push_doc(data_set *ds, int want_tokens)
 }
 
 /* Process the chunk and move results into ds. */
-static int flush(data_set *ds, run_pool *pool, run_item *items, char **texts, int *labels, size_t n,
+static int flush(data_set *ds, nlp_pool *pool, nlp_text_job *items, char **texts, int *labels, size_t n,
                  int want_ids, nlp_err *err)
 {
 	int rc = NLP_OK;
 
-	run_pool_process(pool, items, n, want_ids);
+	nlp_pool_run(pool, items, n, want_ids);
 	for (size_t i = 0; i < n; i++) {
-		run_item *it = &items[i];
+		nlp_text_job *it = &items[i];
 		if (it->rc == NLP_ENOMEM && !rc)
 			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (it->rc) {
@@ -91,7 +91,7 @@ static int flush(data_set *ds, run_pool *pool, run_item *items, char **texts, in
 			nlp_tokens_free(&it->tokens);
 			free(it->ids);
 		} else if (!rc && push_doc(ds, !want_ids) == NLP_OK) {
-			run_doc *d = &ds->docs[ds->n - 1];
+			nlp_doc_ids *d = &ds->docs[ds->n - 1];
 			d->label = labels[i];
 			if (want_ids) {
 				d->ids = it->ids;
@@ -122,8 +122,8 @@ int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_i
               const char *const *labels, size_t n_labels, int labelled, int quiet, nlp_err *err)
 {
 	nlp_reader *r = NULL;
-	run_pool *pool = NULL;
-	run_item *items = calloc(CHUNK, sizeof *items);
+	nlp_pool *pool = NULL;
+	nlp_text_job *items = calloc(CHUNK, sizeof *items);
 	char **texts = calloc(CHUNK, sizeof *texts);
 	int *labs = calloc(CHUNK, sizeof *labs);
 	const nlp_document *doc;
@@ -140,7 +140,7 @@ int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_i
 	if (!rc && labels)
 		rc = nlp_reader_set_labels(r, labels, n_labels, err);
 	if (!rc)
-		rc = run_pool_new(&pool, p, threads, end, err);
+		rc = nlp_pool_new(&pool, p, threads, end, err);
 	if (rc)
 		goto out;
 	while (!(rc = nlp_reader_next(r, &doc, err)) && doc) {
@@ -210,7 +210,7 @@ out:
 	free(items);
 	free(texts);
 	free(labs);
-	run_pool_free(pool);
+	nlp_pool_free(pool);
 	nlp_reader_close(r);
 	if (rc)
 		data_free(ds);

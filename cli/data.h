@@ -5,7 +5,7 @@
 #define NLP_DATA_H
 
 #include "nlpipe/reader.h"
-#include "cli/run.h"
+#include "nlpipe/runner.h"
 
 /* Reader options from the command line: --input-format, --line-format,
  * --encoding, --max-doc-size, --strict.  Returns 1 when opt was one of them
@@ -36,7 +36,7 @@ void data_diag(void *user, const char *msg);
 /* A data set processed into token ids (or tokens, before a vocabulary
  * exists). */
 typedef struct data_set {
-	run_doc *docs;
+	nlp_doc_ids *docs;
 	size_t n, cap;
 	nlp_tokens *tokens; /* [n] when read as tokens, else NULL */
 	char **labels;      /* the label names (from the data or given) */

@@ -1,14 +1,12 @@
 # cli/: the nlpipe command.  It parses arguments and prints; the work is in
 # libnlpipe (pipeline/) and the modules.  One file a command (cmd_NAME.c,
 # registered in main.c), the shared option and message helpers (cli.c), and
-# the document runner the commands share (run.c, data.c, classify.c).
+# reading data sets for training (data.c).
 bin_PROGRAMS += nlpipe
 nlpipe_SOURCES = \
 	cli/cli.h cli/cli.c \
 	cli/main.c \
-	cli/run.h cli/run.c \
 	cli/data.h cli/data.c \
-	cli/classify.h cli/classify.c \
 	cli/progress.h cli/progress.c \
 	cli/outfile.h cli/outfile.c \
 	cli/cmd_plugins.c \

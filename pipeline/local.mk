@@ -14,12 +14,15 @@ libnlpipe_la_SOURCES = \
 	pipeline/reader.c \
 	pipeline/metrics.c \
 	pipeline/optim.c \
-	pipeline/numerics.c
+	pipeline/numerics.c \
+	pipeline/runner.c \
+	pipeline/classifier.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
 # reads errno after a math function.
-libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS) \
+libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS) $(OPENBLAS_CFLAGS) \
 	-fno-math-errno $(NLP_VECT_CFLAGS)
-libnlpipe_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(UTF8PROC_LIBS) $(ZLIB_LIBS) $(PTHREAD_LIBS) -lm
+libnlpipe_la_LIBADD = $(LTDL_LIBS) $(INIH_LIBS) $(UTF8PROC_LIBS) $(ZLIB_LIBS) $(OPENBLAS_LIBS) \
+	$(PTHREAD_LIBS) -lm
 libnlpipe_la_LDFLAGS = -version-info $(NLP_LT_VERSION) -no-undefined \
 	-export-symbols-regex '^nlp_'
 
@@ -30,6 +33,8 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/reader.h \
 	pipeline/nlpipe/metrics.h \
 	pipeline/nlpipe/optim.h \
+	pipeline/nlpipe/runner.h \
+	pipeline/nlpipe/classifier.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nlpipe/model.h"
+#include "nlpipe/runner.h"
 #include "tests/tap.h"
 
 static const char *docs[] = {
@@ -81,18 +82,11 @@ static int make_batch(nlp_pipeline *p, batch *bt, const int *which, int B)
 /* Forward over the batch stages; *out is the head's scores (B x C). */
 static int forward(nlp_pipeline *p, batch *bt, nlp_act *out)
 {
-	nlp_act a = {0}, o = {0};
 	nlp_err err = {0};
-	int rc = 0;
+	int rc = nlp_chain_forward(p, nlp_pipeline_text_end(p), &bt->b, out, &err);
 
-	for (size_t i = nlp_pipeline_text_end(p); i < nlp_pipeline_stage_count(p) && !rc; i++) {
-		const nlp_stage_class *c = nlp_pipeline_stage_class(p, i);
-		rc = c->train->forward(nlp_pipeline_stage_instance(p, i), &o, &a, &bt->b, &err);
-		a = o;
-	}
 	if (rc)
 		diag("forward: %s", err.msg);
-	*out = o;
 	return rc;
 }
 

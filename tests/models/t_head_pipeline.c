@@ -12,6 +12,7 @@
 
 #include <nlpipe/nlpipe.h>
 #include <nlpipe/optim.h>
+#include <nlpipe/runner.h>
 
 #include "tap.h"
 
@@ -69,7 +70,7 @@ static int train(const char *ini_text, int sigmoid, uint64_t seed, trained *res)
 	nlp_optim *o = NULL;
 	nlp_err err = {0};
 	nlp_params prm[8];
-	nlp_act act[8], grad[8];
+	nlp_act scores;
 	nlp_rng rng;
 	size_t n, e0, ns;
 	int dim = 0, rc, C_ = sigmoid ? 3 : 2;
@@ -165,19 +166,9 @@ static int train(const char *ini_text, int sigmoid, uint64_t seed, trained *res)
 				b.targets = btgt;
 			else
 				b.labels = blab;
-			for (size_t s = e0; s < n; s++)
-				if ((rc = nlp_pipeline_stage_class(p, s)->train->forward(
-				             nlp_pipeline_stage_instance(p, s), &act[s - e0],
-				             s == e0 ? NULL : &act[s - e0 - 1], &b, &err)))
-					goto out;
-			if ((rc = nlp_pipeline_stage_class(p, n - 1)->train->loss(
-			             nlp_pipeline_stage_instance(p, n - 1), &loss, &b, &err)))
+			if ((rc = nlp_chain_forward(p, e0, &b, &scores, &err)) ||
+			    (rc = nlp_chain_backward(p, e0, &b, &loss, &err)))
 				goto out;
-			for (size_t s = n; s-- > e0;)
-				if ((rc = nlp_pipeline_stage_class(p, s)->train->backward(
-				             nlp_pipeline_stage_instance(p, s), &grad[s - e0],
-				             s == n - 1 ? NULL : &grad[s - e0 + 1], &b, &err)))
-					goto out;
 			for (size_t s = 0; s < ns; s++)
 				nlp_pipeline_stage_class(p, e0 + s)->train->params(
 				        nlp_pipeline_stage_instance(p, e0 + s), &prm[s]);
@@ -196,17 +187,13 @@ static int train(const char *ini_text, int sigmoid, uint64_t seed, trained *res)
 		int right = 0, total = 0;
 		for (int i = NTRAIN; i < NDOC; i++) {
 			nlp_batch b = {.B = 1, .T = C.len[i], .ids = C.ids[i], .len = &C.len[i]};
-			for (size_t s = e0; s < n; s++)
-				if ((rc = nlp_pipeline_stage_class(p, s)->train->forward(
-				             nlp_pipeline_stage_instance(p, s), &act[s - e0],
-				             s == e0 ? NULL : &act[s - e0 - 1], &b, &err)))
-					goto out;
+			if ((rc = nlp_chain_forward(p, e0, &b, &scores, &err)))
+				goto out;
 			if (sigmoid) {
 				for (int k = 0; k < 3; k++, total++)
-					right += (act[ns - 1].x[k] > 0.5f) ==
-					         (C.target[i][k] > 0.5f);
+					right += (scores.x[k] > 0.5f) == (C.target[i][k] > 0.5f);
 			} else {
-				right += (act[ns - 1].x[1] > act[ns - 1].x[0]) == C.label[i];
+				right += (scores.x[1] > scores.x[0]) == C.label[i];
 				total++;
 			}
 		}

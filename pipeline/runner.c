@@ -1,5 +1,6 @@
-/* run.c - running a pipeline over documents: parallel text stages, batches,
- * the forward and backward chain of the trainable stages. */
+/* pipeline/runner.c - running a pipeline over documents (nlpipe/runner.h):
+ * parallel text stages, batches, the forward and backward chain of the
+ * trainable stages. */
 #include "config.h"
 
 #include <pthread.h>
@@ -9,9 +10,9 @@
 
 #include <cblas.h>
 
-#include "cli/run.h"
+#include "nlpipe/runner.h"
 
-int run_check_classifier(const nlp_pipeline *p, nlp_err *err)
+int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err)
 {
 	size_t n = nlp_pipeline_stage_count(p), first = nlp_pipeline_text_end(p);
 	const nlp_stage_class *c;
@@ -51,7 +52,7 @@ int run_check_classifier(const nlp_pipeline *p, nlp_err *err)
 	return NLP_OK;
 }
 
-int run_threads(long configured)
+int nlp_thread_count(long configured)
 {
 	long n = configured;
 
@@ -65,7 +66,7 @@ int run_threads(long configured)
 
 /* ---- the worker pool ---- */
 
-struct run_pool {
+struct nlp_pool {
 	nlp_pipeline *p;
 	size_t end;
 	int n;
@@ -73,16 +74,16 @@ struct run_pool {
 };
 
 typedef struct pool_job {
-	run_pool *pool;
+	nlp_pool *pool;
 	int k;
-	run_item *items;
+	nlp_text_job *items;
 	size_t n;
 	int want_ids;
 } pool_job;
 
-int run_pool_new(run_pool **out, nlp_pipeline *p, int threads, size_t end, nlp_err *err)
+int nlp_pool_new(nlp_pool **out, nlp_pipeline *p, int threads, size_t end, nlp_err *err)
 {
-	run_pool *pool = calloc(1, sizeof *pool);
+	nlp_pool *pool = calloc(1, sizeof *pool);
 	int rc = NLP_OK;
 
 	*out = NULL;
@@ -98,14 +99,14 @@ int run_pool_new(run_pool **out, nlp_pipeline *p, int threads, size_t end, nlp_e
 	for (int i = 0; i < threads && !rc; i++)
 		rc = nlp_worker_new(&pool->w[i], p, err);
 	if (rc) {
-		run_pool_free(pool);
+		nlp_pool_free(pool);
 		return rc;
 	}
 	*out = pool;
 	return NLP_OK;
 }
 
-void run_pool_free(run_pool *pool)
+void nlp_pool_free(nlp_pool *pool)
 {
 	if (!pool)
 		return;
@@ -115,7 +116,7 @@ void run_pool_free(run_pool *pool)
 	free(pool);
 }
 
-static void process_one(nlp_worker *w, size_t end, run_item *it, int want_ids)
+static void process_one(nlp_worker *w, size_t end, nlp_text_job *it, int want_ids)
 {
 	const nlp_tokens *t = NULL;
 	const int32_t *ids = NULL;
@@ -158,7 +159,7 @@ static void *pool_thread(void *arg)
 	return NULL;
 }
 
-void run_pool_process(run_pool *pool, run_item *items, size_t n, int want_ids)
+void nlp_pool_run(nlp_pool *pool, nlp_text_job *items, size_t n, int want_ids)
 {
 	pthread_t th[256];
 	int started[256] = {0};
@@ -184,7 +185,8 @@ void run_pool_process(run_pool *pool, run_item *items, size_t n, int want_ids)
 
 /* ---- batches ---- */
 
-int run_batch_fill(run_batch *rb, const run_doc *docs, const size_t *idx, int B, nlp_err *err)
+int nlp_batch_fill(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx, int B,
+                   nlp_err *err)
 {
 	int T = 0;
 	size_t need;
@@ -213,7 +215,7 @@ int run_batch_fill(run_batch *rb, const run_doc *docs, const size_t *idx, int B,
 		rb->cap_b = B;
 	}
 	for (int b = 0; b < B; b++) {
-		const run_doc *d = &docs[idx[b]];
+		const nlp_doc_ids *d = &docs[idx[b]];
 		rb->len[b] = (int)d->n;
 		rb->labels[b] = d->label;
 		for (int t = 0; t < T; t++)
@@ -228,7 +230,7 @@ int run_batch_fill(run_batch *rb, const run_doc *docs, const size_t *idx, int B,
 	return NLP_OK;
 }
 
-void run_batch_free(run_batch *rb)
+void nlp_batch_buf_free(nlp_batch_buf *rb)
 {
 	free(rb->ids);
 	free(rb->len);
@@ -238,7 +240,8 @@ void run_batch_free(run_batch *rb)
 
 /* ---- the trainable chain ---- */
 
-int run_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scores, nlp_err *err)
+int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scores,
+                      nlp_err *err)
 {
 	size_t n = nlp_pipeline_stage_count(p);
 	nlp_act in = {0}, out = {0};
@@ -255,7 +258,8 @@ int run_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scor
 	return NLP_OK;
 }
 
-int run_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss, nlp_err *err)
+int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss,
+                       nlp_err *err)
 {
 	size_t n = nlp_pipeline_stage_count(p);
 	const nlp_train_ops *head = nlp_pipeline_stage_class(p, n - 1)->train;
@@ -276,7 +280,7 @@ int run_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss
 	return NLP_OK;
 }
 
-void run_blas_threads(int n)
+void nlp_blas_threads(int n)
 {
 	openblas_set_num_threads(n < 1 ? 1 : n);
 }

@@ -1,0 +1,94 @@
+/* nlpipe/runner.h - running a classification pipeline over documents: the
+ * text stages on a pool of threads, batches of token ids, and the chain of
+ * trainable stages forward and backward.  What nlpipe train, predict, eval
+ * and tokenize run, and what nlpipe/classifier.h is built on.
+ *
+ * A pipeline for classification is: document stages [0, text_end) (text to
+ * tokens), then trainable stages [text_end, n): the first of them maps
+ * tokens to ids (its process function) and reads ids in forward; the last
+ * produces label scores and has a loss.
+ *
+ * Threads: a pool, a batch buffer and a pipeline are used by one thread at a
+ * time (the pool's own workers are internal to nlp_pool_run).
+ */
+#ifndef NLPIPE_RUNNER_H
+#define NLPIPE_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nlpipe/nlpipe.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Check that p is shaped for classification; err says what is wrong. */
+int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err);
+
+/* The number of threads for a configured count: n >= 1 as it is, 0 (or
+ * less) one per online core; at most 256. */
+int nlp_thread_count(long configured);
+
+/* Set the number of threads OpenBLAS (and the encoders' batch shards, whose
+ * default follows it) may use; n < 1 counts as 1. */
+void nlp_blas_threads(int n);
+
+/* ---- A document as token ids ---- */
+typedef struct nlp_doc_ids {
+	int32_t *ids; /* owned by whoever filled it */
+	uint32_t n;
+	int label; /* -1 when unknown */
+} nlp_doc_ids;
+
+/* ---- Text stages over many documents, in parallel ---- */
+typedef struct nlp_text_job {
+	const char *name; /* borrowed */
+	const char *text; /* borrowed */
+	size_t len;
+	/* results */
+	nlp_tokens tokens; /* when tokens are wanted (owned, free with nlp_tokens_free) */
+	int32_t *ids;      /* when ids are wanted (owned by the caller after the run: free()) */
+	size_t n_ids;
+	int rc; /* NLP_OK, or the failure (message in msg) */
+	char msg[1100];
+} nlp_text_job;
+
+typedef struct nlp_pool nlp_pool;
+
+/* A pool of n workers (n >= 1) over p's document stages [0, end). */
+int nlp_pool_new(nlp_pool **out, nlp_pipeline *p, int threads, size_t end, nlp_err *err);
+void nlp_pool_free(nlp_pool *pool);
+/* Process jobs[0..n) on the pool's threads; results in each job.  With
+ * want_ids the last stage's ids are kept, else the final tokens.  Each
+ * job's result does not depend on the thread it ran on. */
+void nlp_pool_run(nlp_pool *pool, nlp_text_job *jobs, size_t n, int want_ids);
+
+/* ---- Batches and the trainable chain ---- */
+typedef struct nlp_batch_buf {
+	nlp_batch b;  /* points into the buffers below */
+	int32_t *ids; /* [T][B] */
+	int *len;
+	int *labels;
+	size_t cap_ids;
+	int cap_b;
+} nlp_batch_buf;
+
+/* Fill rb with docs[idx[0..B)] (padded to the longest; time-major). */
+int nlp_batch_fill(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx, int B,
+                   nlp_err *err);
+void nlp_batch_buf_free(nlp_batch_buf *rb);
+
+/* Forward through stages [first, n); *scores is the last stage's output
+ * (owned by that stage, valid until its next forward). */
+int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scores,
+                      nlp_err *err);
+/* Loss of the last forward, then backward through [first, n): parameter
+ * gradients are added into each stage's gradient buffer. */
+int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss,
+                       nlp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLPIPE_RUNNER_H */
