@@ -10,7 +10,8 @@
 # 3. runs the installed nlpipe (LD_LIBRARY_PATH to the DESTDIR lib) with
 #    NLPIPE_PLUGIN_PATH = the example's folder, then the installed plugins:
 #    `plugins`, `check` and `tokenize` of a tokenizer -> placeholders
-#    pipeline, and a bad option of the plugin;
+#    pipeline, and a bad option of the plugin; builds the API example
+#    (examples/api/) the same way and checks it classifies as predict does;
 # 4. `make uninstall DESTDIR=...` must leave no file behind.
 #
 # Run by `make check` (it needs NLP_TOP_BUILDDIR and NLP_TOP_SRCDIR).
@@ -39,7 +40,7 @@ log=$tmp/log
 
 n=0
 failed=0
-echo "1..25"
+echo "1..29"
 
 pass() {
 	n=$((n + 1))
@@ -341,6 +342,52 @@ case $rc:$got in
 	show "$tmp/tok.err" ;;
 esac
 
+# The API example (examples/api/) builds with its own Makefile against the
+# installed library alone, and classifies as the installed nlpipe predicts.
+mkdir "$tmp/api"
+cp "$top_srcdir/examples/api/Makefile" "$top_srcdir/examples/api/classify.c" "$tmp/api/" &&
+	chmod u+w "$tmp/api"/*
+if PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH= \
+	$MAKE -C "$tmp/api" PKG_CONFIG="$PKG_CONFIG" \
+	CFLAGS="-O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror" \
+	>"$log" 2>&1 && [ -x "$tmp/api/classify" ]; then
+	pass "the API example builds with its Makefile (pkg-config nlpipe), without warnings"
+else
+	fail "the API example builds with its Makefile (pkg-config nlpipe), without warnings"
+	show "$log"
+fi
+lib=$(ldd "$tmp/api/classify" 2>&1 | grep libnlpipe)
+case $lib in
+*"$dest$libdir/libnlpipe.so"*) pass "the API example runs on the installed libnlpipe" ;;
+*)
+	fail "the API example runs on the installed libnlpipe"
+	echo "# ldd: $lib" ;;
+esac
+datadir=$(dirname "${sentiment:-$dest/none/x}")
+NLPIPE_PLUGIN_PATH="$dest$pluginsdir" NLPIPE_DATA_DIR=$datadir \
+	"$nlpipe" -q train --set train.epochs=1 --set train.threads=1 "${sentiment:-none}" \
+	"$top_srcdir/examples/reviews" -o "$tmp/api/m.nlp" >"$log" 2>&1 &&
+	NLPIPE_PLUGIN_PATH="$dest$pluginsdir" NLPIPE_DATA_DIR=$datadir \
+		"$nlpipe" -q predict "$tmp/api/m.nlp" "$top_srcdir/examples/unlabelled" \
+		>"$tmp/api/want" 2>>"$log" &&
+	NLPIPE_PLUGIN_PATH="$dest$pluginsdir" NLPIPE_DATA_DIR=$datadir \
+		"$tmp/api/classify" "$tmp/api/m.nlp" "$top_srcdir/examples/unlabelled"/*.txt \
+		>"$tmp/api/got" 2>>"$log"
+rc=$?
+if [ $rc -eq 0 ] && [ -s "$tmp/api/want" ] && cmp -s "$tmp/api/want" "$tmp/api/got"; then
+	pass "the API example gives every unlabelled review the label and probability of nlpipe predict"
+else
+	fail "the API example gives every unlabelled review the label and probability of nlpipe predict (exit $rc)"
+	show "$log"
+	diff "$tmp/api/want" "$tmp/api/got" | head -10 | sed 's/^/#   /'
+fi
+man3=$(find "$dest" -path '*/man3/nlpipe_classifier.3' | head -n 1)
+if [ -n "$man3" ] && grep -q nlp_classify_texts "$man3"; then
+	pass "nlpipe_classifier(3) installed"
+else
+	fail "nlpipe_classifier(3) installed"
+fi
+
 # The installed nlpipe(1) documents every command and every option the
 # installed program offers (roff writes a '-' as '\-').
 man1=$(find "$dest" -path '*/man1/nlpipe.1' | head -n 1)
@@ -386,8 +433,8 @@ else
 	show "$tmp/left"
 fi
 
-if [ "$n" -ne 25 ]; then
-	echo "# planned 25 tests but ran $n"
+if [ "$n" -ne 29 ]; then
+	echo "# planned 29 tests but ran $n"
 	exit 1
 fi
 [ "$failed" -eq 0 ]
