@@ -312,6 +312,8 @@ int nlp_classifier_open(nlp_classifier **out, const char *model_path,
 	nlp_blas_threads(threads);
 	nlp_rng_seed(&c->rng, 1);
 	rc = nlp_host_new(&c->host, err);
+	if (!rc && opts->diag)
+		nlp_host_set_diag(c->host, opts->diag, opts->diag_user);
 	if (!rc)
 		rc = nlp_host_add_default_paths(c->host, err);
 	if (!rc)

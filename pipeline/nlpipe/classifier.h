@@ -42,8 +42,11 @@ extern "C" {
 typedef struct nlp_classifier nlp_classifier;
 
 typedef struct nlp_classifier_opts {
-	int threads; /* workers for the text stages and the encoders; 0: one per core */
-	int batch;   /* documents per network batch at most; 0: 64 */
+	int threads;      /* workers for the text stages and the encoders; 0: one per core */
+	int batch;        /* documents per network batch at most; 0: 64 */
+	nlp_diag_fn diag; /* warnings that do not stop the work (a module refused while
+	                   * loading, say); NULL: the host's default */
+	void *diag_user;
 } nlp_classifier_opts;
 
 /* Load a model file, the modules it needs (searched in NLPIPE_PLUGIN_PATH,
