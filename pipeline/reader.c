@@ -225,6 +225,8 @@ bad:
 
 /* ---- labels ---- */
 
+/* Binary search of the sorted labels for name[0..n) (not NUL-terminated;
+ * compared byte-wise over its n bytes, never past a shorter label). */
 static int label_find(const nlp_reader *r, const char *name, size_t n, size_t *pos)
 {
 	size_t lo = 0, hi = r->n_labels;
@@ -232,9 +234,10 @@ static int label_find(const nlp_reader *r, const char *name, size_t n, size_t *p
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const char *m = r->labels[r->sorted[mid]];
-		int c = strncmp(m, name, n);
-		if (c == 0 && m[n] != '\0')
-			c = 1;
+		size_t ml = strlen(m);
+		int c = memcmp(m, name, ml < n ? ml : n);
+		if (c == 0)
+			c = ml < n ? -1 : ml > n;
 		if (c == 0) {
 			*pos = mid;
 			return 1;
@@ -801,6 +804,13 @@ static int scan_labels(nlp_reader *r, const char *path, nlp_line_format fmt, nlp
 		if (L.too_long || is_blank_line(L.line, L.len))
 			continue;
 		if (split_line(fmt, L.line, L.len, &lab, &ll, &text, &tl) && lab) {
+			if (memchr(lab, '\0', ll)) {
+				rc = nlp_err_set(err, NLP_EDATA,
+				                 "%s:%lu: a NUL byte in the label: is this a text "
+				                 "file? fix or remove the line",
+				                 path, L.lineno);
+				break;
+			}
 			rc = label_add(r, lab, ll, err);
 			if (rc) {
 				char msg[sizeof err->msg];
