@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,78 @@ static int run_paths(classify *cl, const nlp_reader_opts *ro, const char *const 
 	return rc;
 }
 
+/* The CSV header row. */
+static void csv_header(const pred_out *o)
+{
+	int n = o->threshold >= 0 || o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
+
+	fputs("path", o->f);
+	for (int i = 1; i <= n; i++)
+		fprintf(o->f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i, i);
+	fputc('\n', o->f);
+}
+
+/* The summary lines on stderr; the exit status: EXIT_DATA when a document
+ * could not be classified. */
+static int summary(const classify *cl, const nlp_reader_stats *total, const char *shard)
+{
+	uint64_t skipped = nlp_reader_skipped(total);
+	char line[1024];
+
+	nlp_reader_summary(total, line, sizeof line);
+	if (!cli_quiet) {
+		cli_info("%s", line);
+		cli_info("classified %llu documents%s%s; %llu could not be classified",
+		         (unsigned long long)cl->done, shard ? " in shard " : "",
+		         shard ? shard : "", (unsigned long long)(cl->failed + skipped));
+	}
+	return cl->failed + skipped > 0 ? EXIT_DATA : 0;
+}
+
+/* Classify the paths listed in files_from ("-": stdin), one a line, in
+ * groups; a line longer than a path can be is an error. */
+static int run_files_from(classify *cl, const nlp_reader_opts *ro, const char *files_from,
+                          nlp_reader_stats *total, nlp_err *err)
+{
+	nlp_line_reader L = {.max = PATH_MAX + 2, .what = "a path"};
+	char *group[1024];
+	size_t ng = 0;
+	int rc = NLP_OK;
+
+	L.f = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
+	L.path = strcmp(files_from, "-") ? files_from : "stdin";
+	if (!L.f)
+		return nlp_err_set(err, NLP_EIO, "--files-from %s: cannot open: %s", files_from,
+		                   strerror(errno));
+	while (!(rc = nlp_line_reader_next(&L, err)) && L.len) {
+		size_t len = L.len;
+		while (len > 0 && (L.line[len - 1] == '\n' || L.line[len - 1] == '\r'))
+			L.line[--len] = '\0';
+		if (len == 0)
+			continue;
+		group[ng] = strdup(L.line);
+		if (!group[ng]) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			break;
+		}
+		if (++ng == 1024) {
+			rc = run_paths(cl, ro, (const char *const *)group, ng, total, err);
+			while (ng)
+				free(group[--ng]);
+			if (rc)
+				break;
+		}
+	}
+	if (!rc && ng)
+		rc = run_paths(cl, ro, (const char *const *)group, ng, total, err);
+	while (ng)
+		free(group[--ng]);
+	nlp_line_reader_free(&L);
+	if (L.f != stdin)
+		fclose(L.f);
+	return rc;
+}
+
 int cmd_predict(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -236,13 +309,11 @@ int cmd_predict(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "tsv"))
-				o.format = 0;
-			else if (!strcmp(optarg, "csv"))
-				o.format = 1;
-			else if (!strcmp(optarg, "jsonl"))
-				o.format = 2;
-			else {
+			o.format = !strcmp(optarg, "tsv")     ? 0
+			           : !strcmp(optarg, "csv")   ? 1
+			           : !strcmp(optarg, "jsonl") ? 2
+			                                      : -1;
+			if (o.format < 0) {
 				cli_error("--format '%s': use tsv, csv or jsonl", optarg);
 				return EXIT_USAGE;
 			}
@@ -313,70 +384,19 @@ int cmd_predict(int argc, char **argv)
 	if (rc)
 		goto fail;
 	o.f = of.f;
-	if (o.format == 1) {
-		int n = o.threshold >= 0 || o.probs ? o.C : (o.top_k < o.C ? o.top_k : o.C);
-		fputs("path", o.f);
-		for (int i = 1; i <= n; i++)
-			fprintf(o.f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i,
-			        i);
-		fputc('\n', o.f);
-	}
+	if (o.format == 1)
+		csv_header(&o);
 	if (optind + 1 < argc)
 		rc = run_paths(&cl, &ro, (const char *const *)argv + optind + 1,
 		               (size_t)(argc - optind - 1), &total, &err);
-	if (!rc && files_from) {
-		FILE *ff = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
-		char *line = NULL, *group[1024];
-		size_t cap = 0, ng = 0;
-		ssize_t len;
-		if (!ff) {
-			rc = nlp_err_set(&err, NLP_EIO, "--files-from %s: cannot open: %s",
-			                 files_from, strerror(errno));
-			goto fail;
-		}
-		while (!rc && (len = getline(&line, &cap, ff)) >= 0) {
-			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				line[--len] = '\0';
-			if (len == 0)
-				continue;
-			group[ng] = strdup(line);
-			if (!group[ng]) {
-				rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-				break;
-			}
-			if (++ng == 1024) {
-				rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total,
-				               &err);
-				while (ng)
-					free(group[--ng]);
-			}
-		}
-		if (!rc && ng)
-			rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total, &err);
-		while (ng)
-			free(group[--ng]);
-		free(line);
-		if (ff != stdin)
-			fclose(ff);
-	}
+	if (!rc && files_from)
+		rc = run_files_from(&cl, &ro, files_from, &total, &err);
 	if (rc)
 		goto fail;
 	rc = outfile_commit(&of, &err);
 	if (rc)
 		goto fail;
-	{
-		uint64_t skipped = nlp_reader_skipped(&total);
-		char line[1024];
-		nlp_reader_summary(&total, line, sizeof line);
-		if (!cli_quiet) {
-			cli_info("%s", line);
-			cli_info("classified %llu documents%s%s; %llu could not be classified",
-			         (unsigned long long)cl.done, shard ? " in shard " : "",
-			         shard ? shard : "", (unsigned long long)(cl.failed + skipped));
-		}
-		if (cl.failed + skipped > 0)
-			code = EXIT_DATA;
-	}
+	code = summary(&cl, &total, shard);
 	goto out;
 fail:
 	code = cli_fail(&err);

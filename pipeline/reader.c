@@ -892,6 +892,50 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 	return NLP_OK;
 }
 
+/* ---- bounded lines of any text file ---- */
+
+int nlp_line_reader_next(nlp_line_reader *L, nlp_err *err)
+{
+	size_t n = 0;
+	int c, rc = NLP_OK;
+
+	flockfile(L->f);
+	while ((c = getc_unlocked(L->f)) != EOF) {
+		if (n >= L->max) {
+			rc = nlp_err_set(err, NLP_EDATA,
+			                 "%s:%lu: the line is longer than %zu bytes, the most for "
+			                 "%s: is this the right file?",
+			                 L->path, L->lineno + 1, L->max, L->what);
+			break;
+		}
+		if (n + 2 > L->cap && reserve(&L->line, &L->cap, n + 2)) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "%s:%lu: out of memory reading the line",
+			                 L->path, L->lineno + 1);
+			break;
+		}
+		L->line[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (!rc && c == EOF && ferror(L->f))
+		rc = nlp_err_set(err, NLP_EIO, "%s: read error after line %lu: %s", L->path,
+		                 L->lineno, strerror(errno));
+	funlockfile(L->f);
+	L->len = rc ? 0 : n;
+	if (L->line)
+		L->line[L->len] = '\0';
+	if (!rc && n)
+		L->lineno++;
+	return rc;
+}
+
+void nlp_line_reader_free(nlp_line_reader *L)
+{
+	free(L->line);
+	L->line = NULL;
+	L->len = L->cap = 0;
+}
+
 /* ---- folders ---- */
 
 static int cmp_str(const void *a, const void *b)

@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..30"
+echo "1..32"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -87,5 +87,27 @@ INI
 NLPIPE_PLUGIN_PATH="$top/tests/host/order1" \
 	check_run "plugin_path is searched before NLPIPE_PLUGIN_PATH" 0 "module order 2" \
 	"$nlpipe" check "$tmp/sub/rel.ini"
+
+# Lines of a stop-word list are bounded: a file without newlines is refused,
+# never read into memory without end (nor taken for an empty list when
+# memory runs out).
+cat >"$tmp/stop.ini" <<INI
+[pipeline]
+stages = t, s
+[t]
+type = tokenizer
+[s]
+type = stopwords
+language = none
+file = /dev/zero
+INI
+NLPIPE_PLUGIN_PATH="$top/plugins" \
+	check_run "a stopwords file of /dev/zero is refused" 2 "/dev/zero:1: the line is longer than" \
+	bounded "$nlpipe" check "$tmp/stop.ini"
+head -c 1100000 /dev/zero | tr '\0' x >"$tmp/oneline.txt"
+sed "s|/dev/zero|$tmp/oneline.txt|" "$tmp/stop.ini" >"$tmp/stop2.ini"
+NLPIPE_PLUGIN_PATH="$top/plugins" \
+	check_run "a stopwords line over 1 MiB is refused" 2 "oneline.txt:1: the line is longer than" \
+	bounded "$nlpipe" check "$tmp/stop2.ini"
 
 tap_done

@@ -10,12 +10,13 @@ SOURCE_DATE_EPOCH=1700000000
 export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_train.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
+. "$src/tests/tap.sh"
 reviews="$src/examples/reviews"
 ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..39"
+echo "1..41"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -89,6 +90,13 @@ check "tokenize -j 1 and -j 2: byte-identical" '[ -s "$tmp/tok1" ] && cmp -s "$t
 
 ls "$src/examples/unlabelled/"*.txt | "$nlpipe" -q predict --files-from - "$tmp/a.nlp" >"$tmp/ff.tsv" 2>"$tmp/err"
 check "--files-from - reads paths from stdin" 'cmp -s "$tmp/ff.tsv" "$tmp/pred.tsv"'
+bounded "$nlpipe" -q predict --files-from /dev/zero "$tmp/a.nlp" >"$tmp/ff0.tsv" 2>"$tmp/err"
+check "--files-from /dev/zero: exit 2, fast, the line named" \
+	'[ $? -eq 2 ] && grep -q "/dev/zero:1: the line is longer than" "$tmp/err"'
+{ echo "$src/examples/unlabelled/review-01.txt"; head -c 5000 /dev/zero | tr '\0' x; } |
+	bounded "$nlpipe" -q predict --files-from - "$tmp/a.nlp" >/dev/null 2>"$tmp/err"
+check "--files-from: a line longer than a path is an error" \
+	'[ $? -eq 2 ] && grep -q "stdin:2: the line is longer than" "$tmp/err"'
 "$nlpipe" -q predict --format csv --probs "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/p.csv" 2>"$tmp/err"
 check "--format csv --probs: a header and every class" \
 	'head -1 "$tmp/p.csv" | grep -q "^path,label_1,probability_1,label_2,probability_2$" && [ "$(awk -F, "NF == 5" "$tmp/p.csv" | wc -l)" -eq "$(wc -l <"$tmp/p.csv")" ]'
