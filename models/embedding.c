@@ -370,12 +370,17 @@ static int emb_observe(void *self, const nlp_doc *doc, nlp_err *err)
 
 static int emb_read_pretrained(embedding *e, nlp_err *err)
 {
-	FILE *f = fopen(e->pretrained, "r");
-	int rc;
+	FILE *f;
+	int rc = nlp_open_regular(e->pretrained, &f);
 
-	if (!f)
+	if (rc < 0)
 		return nlp_err_set(err, NLP_EIO, "[%s] pretrained = %s: cannot open: %s", e->name,
 		                   e->pretrained, strerror(errno));
+	if (rc > 0)
+		return nlp_err_set(err, NLP_EIO,
+		                   "[%s] pretrained = %s: not a regular file (a folder, FIFO or "
+		                   "device): give a .vec file",
+		                   e->name, e->pretrained);
 	rc = embedding_read_vec(e->w, e->found, &e->n_found, &e->pre_sd, &e->words, e->dim, f,
 	                        e->pretrained, err);
 	fclose(f);

@@ -936,6 +936,35 @@ void nlp_line_reader_free(nlp_line_reader *L)
 	L->len = L->cap = 0;
 }
 
+int nlp_open_regular(const char *path, FILE **f)
+{
+	struct stat sb;
+	int fd, flags, e;
+
+	*f = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || !(*f = fdopen(fd, "rb"))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- folders ---- */
 
 static int cmp_str(const void *a, const void *b)

@@ -62,10 +62,15 @@ static int load_list(struct text_set *set, const char *path, nlp_err *err)
 	nlp_line_reader L = {.path = path, .max = LIST_MAX_LINE, .what = "a line of stop words"};
 	int rc = NLP_OK;
 
-	L.f = fopen(path, "rb");
-	if (!L.f)
+	rc = nlp_open_regular(path, &L.f);
+	if (rc < 0)
 		return nlp_err_set(err, NLP_EIO, "stopwords: cannot open %s: %s", path,
 		                   strerror(errno));
+	if (rc > 0)
+		return nlp_err_set(err, NLP_EIO,
+		                   "stopwords: %s is not a regular file (a folder, FIFO or "
+		                   "device): give a word list file",
+		                   path);
 	while (!(rc = nlp_line_reader_next(&L, err)) && L.len) {
 		char *line = L.line, *p = line, *end;
 		size_t len = L.len;

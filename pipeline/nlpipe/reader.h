@@ -164,6 +164,11 @@ typedef struct nlp_line_reader {
 int nlp_line_reader_next(nlp_line_reader *L, nlp_err *err);
 void nlp_line_reader_free(nlp_line_reader *L);
 
+/* Open path for reading when it is a regular file, never waiting on a FIFO
+ * or a device.  Returns 0 with *f open, -1 when it cannot be opened (errno
+ * says why), 1 when it is not a regular file (a FIFO, a device, a folder). */
+int nlp_open_regular(const char *path, FILE **f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,7 +16,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..41"
+echo "1..42"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -176,5 +176,9 @@ check "one label only: exit 2, explained" '[ $? -eq 2 ] && grep -q "at least two
 check "missing data: the path is named" '[ $? -ne 0 ] && grep -q "$tmp/nowhere" "$tmp/err"'
 "$nlpipe" predict "$tmp/nowhere.nlp" "$src/examples/unlabelled" 2>"$tmp/err" >/dev/null
 check "missing model: exit 2, named" '[ $? -eq 2 ] && grep -q "nowhere.nlp" "$tmp/err"'
+mkfifo "$tmp/fifo.nlp"
+timeout 20 "$nlpipe" predict "$tmp/fifo.nlp" "$src/examples/unlabelled" 2>"$tmp/err" >/dev/null
+check "a FIFO as the model: refused at once, named" \
+	'[ $? -eq 2 ] && grep -q "fifo.nlp: not a regular file" "$tmp/err"'
 
 [ "$failed" -eq 0 ]
