@@ -16,7 +16,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..42"
+echo "1..43"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -172,6 +172,11 @@ mkdir -p "$tmp/one/pos"
 cp "$reviews/pos/"000*.txt "$tmp/one/pos/"
 "$nlpipe" train "$ini" "$tmp/one" -o "$tmp/one.nlp" 2>"$tmp/err"
 check "one label only: exit 2, explained" '[ $? -eq 2 ] && grep -q "at least two" "$tmp/err"'
+mkdir -p "$tmp/noneg/pos" "$tmp/noneg/neg"
+cp "$reviews/pos/"000*.txt "$tmp/noneg/pos/"
+"$nlpipe" train "$ini" "$tmp/noneg" -o "$tmp/noneg.nlp" 2>"$tmp/err"
+check "an empty class folder: exit 2, the class named, no model written" \
+	'[ $? -eq 2 ] && grep -q "the class .neg. has no training documents" "$tmp/err" && [ ! -e "$tmp/noneg.nlp" ]'
 "$nlpipe" train "$ini" "$tmp/nowhere" -o "$tmp/n.nlp" 2>"$tmp/err"
 check "missing data: the path is named" '[ $? -ne 0 ] && grep -q "$tmp/nowhere" "$tmp/err"'
 "$nlpipe" predict "$tmp/nowhere.nlp" "$src/examples/unlabelled" 2>"$tmp/err" >/dev/null
