@@ -855,6 +855,18 @@ static int start_meta(trainer *t, const nlp_model *resumed, const char *resume, 
 	return NLP_OK;
 }
 
+/* The last line of a run: which model was kept, and why. */
+static void print_summary(const trainer *t)
+{
+	if (t->val.n)
+		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", t->best_epoch,
+		         metric_name(t->metric), t->best, t->out);
+	else
+		cli_info("model of epoch %ld, the last (no validation documents to pick the best "
+		         "by), written to %s",
+		         t->best_epoch, t->out);
+}
+
 /* Open the checkpoint to resume from; only [train] options may be --set. */
 static int open_resume(const char *resume, const cli_sets *sets, nlp_host *h, nlp_model **resumed,
                        nlp_err *err)
@@ -1003,8 +1015,7 @@ int cmd_train(int argc, char **argv)
 	if (rc)
 		goto fail;
 	if (!t.quiet)
-		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", t.best_epoch,
-		         metric_name(t.metric), t.best, t.out);
+		print_summary(&t);
 	goto out;
 fail:
 	code = cli_fail(&err);

@@ -16,7 +16,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..43"
+echo "1..44"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -166,6 +166,12 @@ INI
 check "a NaN loss stops training: exit 1" '[ $? -eq 1 ]'
 check "the NaN message says what to change, no model is written" \
 	'grep -q "loss became \(NaN\|infinite\).*learning_rate" "$tmp/err" && [ ! -e "$tmp/nan.nlp" ]'
+
+# Without validation documents the last epoch is kept, and said so.
+"$nlpipe" train --set train.threads=2 --set train.validation=0 --set train.epochs=2 \
+	"$ini" "$reviews" -o "$tmp/noval.nlp" 2>"$tmp/err"
+check "no validation: the summary names the epoch kept, no metric" \
+	'[ $? -eq 0 ] && grep -q "model of epoch 2, the last (no validation documents" "$tmp/err" && ! grep -q "validation accuracy" "$tmp/err"'
 
 # Data problems.
 mkdir -p "$tmp/one/pos"
