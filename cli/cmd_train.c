@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -855,6 +856,38 @@ static int start_meta(trainer *t, const nlp_model *resumed, const char *resume, 
 	return NLP_OK;
 }
 
+/* Check -o before any work: a file path, in a folder that exists and can
+ * be written (the model, MODEL.ckpt and MODEL.last go there). */
+static int check_output(const char *out, nlp_err *err)
+{
+	const char *slash = strrchr(out, '/');
+	struct stat sb;
+	char *dir;
+	int rc = NLP_OK;
+
+	if (!*out)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o: the model path is empty: give a file, e.g. -o model.nlp");
+	if ((stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) || (slash && !slash[1]))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o %s: is a folder: give the model file's path, e.g. "
+		                   "-o %s%smodel.nlp",
+		                   out, out, slash && !slash[1] ? "" : "/");
+	dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+	if (!dir)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (stat(dir, &sb) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: the folder %s %s: create it first", out, dir,
+		                 errno == ENOENT ? "does not exist" : strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: %s is not a folder", out, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: cannot write in the folder %s: %s", out, dir,
+		                 strerror(errno));
+	free(dir);
+	return rc;
+}
+
 /* The last line of a run: which model was kept, and why. */
 static void print_summary(const trainer *t)
 {
@@ -958,6 +991,8 @@ int cmd_train(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	if ((rc = check_output(t.out, &err)))
+		goto fail;
 	nlp_numerics_init();
 	if (resume) {
 		/* The pipeline, vocabulary and parameters come from the checkpoint. */

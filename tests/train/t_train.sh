@@ -16,7 +16,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..44"
+echo "1..46"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -172,6 +172,14 @@ check "the NaN message says what to change, no model is written" \
 	"$ini" "$reviews" -o "$tmp/noval.nlp" 2>"$tmp/err"
 check "no validation: the summary names the epoch kept, no metric" \
 	'[ $? -eq 0 ] && grep -q "model of epoch 2, the last (no validation documents" "$tmp/err" && ! grep -q "validation accuracy" "$tmp/err"'
+
+# -o is checked before any work: nothing is read or trained first.
+"$nlpipe" train "$ini" "$reviews" -o "$tmp/none/m.nlp" 2>"$tmp/err"
+check "-o in a missing folder: refused before reading, named" \
+	'[ $? -eq 2 ] && grep -q "none/m.nlp: the folder .*none does not exist" "$tmp/err" && ! grep -q "read [0-9]* documents" "$tmp/err"'
+"$nlpipe" train "$ini" "$reviews" -o "$tmp" 2>"$tmp/err"
+check "-o a folder: refused before reading" \
+	'[ $? -eq 1 ] && grep -q "is a folder" "$tmp/err" && ! grep -q "read [0-9]* documents" "$tmp/err"'
 
 # Data problems.
 mkdir -p "$tmp/one/pos"
