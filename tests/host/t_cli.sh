@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..34"
+echo "1..37"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -119,5 +119,14 @@ sed "s|/dev/zero|$tmp/fifo|" "$tmp/stop.ini" >"$tmp/stop3.ini"
 NLPIPE_PLUGIN_PATH="$top/plugins" \
 	check_run "a FIFO as the stopwords file is refused" 2 "$tmp/fifo is not a regular file" \
 	timeout 20 "$nlpipe" check "$tmp/stop3.ini"
+
+# Output that cannot be written is an error, not exit 0.
+to_full() { "$@" >/dev/full; }
+check_run "check >/dev/full fails, with a message" 2 "cannot write the output" \
+	to_full "$nlpipe" check "$tmp/good.ini"
+check_run "plugins >/dev/full fails, with a message" 2 "cannot write the output" \
+	to_full "$nlpipe" plugins
+check_run "plugins CLASS >/dev/full fails" 2 "cannot write the output" \
+	to_full "$nlpipe" plugins t_opts
 
 tap_done
