@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,8 @@ typedef struct pred_out {
 	int C;
 	int *order;
 	long rows;
+	nlp_classifier *cl;
+	nlp_stream_opts so; /* the shard */
 } pred_out;
 
 static void csv_field(FILE *f, const char *s)
@@ -170,18 +173,90 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 
 /* Classify paths in groups so that a --files-from list of any length keeps
  * memory flat. */
-static int run_paths(nlp_classifier *cl, const nlp_stream_opts *so, pred_out *o,
-                     const nlp_reader_opts *ro, const char *const *paths, size_t n,
+static int run_paths(pred_out *o, const nlp_reader_opts *ro, const char *const *paths, size_t n,
                      nlp_reader_stats *total, nlp_err *err)
 {
 	nlp_reader *r = NULL;
 	int rc = nlp_reader_open(&r, ro, paths, n, err);
 
 	if (!rc)
-		rc = nlp_classifier_run(cl, r, so, emit, o, err);
+		rc = nlp_classifier_run(o->cl, r, &o->so, emit, o, err);
 	if (r)
 		nlp_reader_stats_add(total, nlp_reader_get_stats(r));
 	nlp_reader_close(r);
+	return rc;
+}
+
+/* The CSV header row. */
+static void csv_header(const pred_out *o)
+{
+	int n = o->threshold >= 0 || o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
+
+	fputs("path", o->f);
+	for (int i = 1; i <= n; i++)
+		fprintf(o->f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i, i);
+	fputc('\n', o->f);
+}
+
+/* The summary lines on stderr; the exit status: EXIT_DATA when a document
+ * could not be classified. */
+static int summary(const nlp_classifier *cl, const nlp_reader_stats *total, const char *shard)
+{
+	uint64_t skipped = nlp_reader_skipped(total), done, failed;
+	char line[1024];
+
+	nlp_classifier_counts(cl, &done, &failed, NULL);
+	nlp_reader_summary(total, line, sizeof line);
+	if (!cli_quiet) {
+		cli_info("%s", line);
+		cli_info("classified %llu documents%s%s; %llu could not be classified",
+		         (unsigned long long)done, shard ? " in shard " : "", shard ? shard : "",
+		         (unsigned long long)(failed + skipped));
+	}
+	return failed + skipped > 0 ? EXIT_DATA : 0;
+}
+
+/* Classify the paths listed in files_from ("-": stdin), one a line, in
+ * groups; a line longer than a path can be is an error. */
+static int run_files_from(pred_out *o, const nlp_reader_opts *ro, const char *files_from,
+                          nlp_reader_stats *total, nlp_err *err)
+{
+	nlp_line_reader L = {.max = PATH_MAX + 2, .what = "a path"};
+	char *group[1024];
+	size_t ng = 0;
+	int rc = NLP_OK;
+
+	L.f = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
+	L.path = strcmp(files_from, "-") ? files_from : "stdin";
+	if (!L.f)
+		return nlp_err_set(err, NLP_EIO, "--files-from %s: cannot open: %s", files_from,
+		                   strerror(errno));
+	while (!(rc = nlp_line_reader_next(&L, err)) && L.len) {
+		size_t len = L.len;
+		while (len > 0 && (L.line[len - 1] == '\n' || L.line[len - 1] == '\r'))
+			L.line[--len] = '\0';
+		if (len == 0)
+			continue;
+		group[ng] = strdup(L.line);
+		if (!group[ng]) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			break;
+		}
+		if (++ng == 1024) {
+			rc = run_paths(o, ro, (const char *const *)group, ng, total, err);
+			while (ng)
+				free(group[--ng]);
+			if (rc)
+				break;
+		}
+	}
+	if (!rc && ng)
+		rc = run_paths(o, ro, (const char *const *)group, ng, total, err);
+	while (ng)
+		free(group[--ng]);
+	nlp_line_reader_free(&L);
+	if (L.f != stdin)
+		fclose(L.f);
 	return rc;
 }
 
@@ -205,9 +280,6 @@ int cmd_predict(int argc, char **argv)
 	};
 	nlp_reader_opts ro;
 	nlp_reader_stats total;
-	nlp_classifier *cl = NULL;
-	nlp_stream_opts so = {0};
-	uint64_t done = 0, failed = 0;
 	pred_out o;
 	outfile of = {0};
 	nlp_err err = {0};
@@ -216,7 +288,6 @@ int cmd_predict(int argc, char **argv)
 	int c, rc = NLP_OK, code = 0;
 	char *end;
 
-	memset(&cl, 0, sizeof cl);
 	memset(&o, 0, sizeof o);
 	memset(&total, 0, sizeof total);
 	o.top_k = 1;
@@ -239,13 +310,11 @@ int cmd_predict(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "tsv"))
-				o.format = 0;
-			else if (!strcmp(optarg, "csv"))
-				o.format = 1;
-			else if (!strcmp(optarg, "jsonl"))
-				o.format = 2;
-			else {
+			o.format = !strcmp(optarg, "tsv")     ? 0
+			           : !strcmp(optarg, "csv")   ? 1
+			           : !strcmp(optarg, "jsonl") ? 2
+			                                      : -1;
+			if (o.format < 0) {
 				cli_error("--format '%s': use tsv, csv or jsonl", optarg);
 				return EXIT_USAGE;
 			}
@@ -298,15 +367,15 @@ int cmd_predict(int argc, char **argv)
 	nlp_numerics_init();
 	/* the text stages and the network alternate: both get every thread */
 	rc = nlp_classifier_open(
-	        &cl, argv[optind],
+	        &o.cl, argv[optind],
 	        &(nlp_classifier_opts){.threads = (int)threads, .batch = (int)batch}, &err);
 	if (rc)
 		goto fail;
-	cli_model_warnings(nlp_classifier_model(cl));
-	so.shard_index = si;
-	so.shard_count = sn;
-	o.C = (int)nlp_classifier_label_count(cl);
-	o.labels = nlp_classifier_model(cl)->labels;
+	cli_model_warnings(nlp_classifier_model(o.cl));
+	o.so.shard_index = si;
+	o.so.shard_count = sn;
+	o.C = (int)nlp_classifier_label_count(o.cl);
+	o.labels = nlp_classifier_model(o.cl)->labels;
 	o.order = malloc((size_t)o.C * sizeof *o.order);
 	if (!o.order) {
 		rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
@@ -316,78 +385,25 @@ int cmd_predict(int argc, char **argv)
 	if (rc)
 		goto fail;
 	o.f = of.f;
-	if (o.format == 1) {
-		int n = o.threshold >= 0 || o.probs ? o.C : (o.top_k < o.C ? o.top_k : o.C);
-		fputs("path", o.f);
-		for (int i = 1; i <= n; i++)
-			fprintf(o.f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i,
-			        i);
-		fputc('\n', o.f);
-	}
+	if (o.format == 1)
+		csv_header(&o);
 	if (optind + 1 < argc)
-		rc = run_paths(cl, &so, &o, &ro, (const char *const *)argv + optind + 1,
+		rc = run_paths(&o, &ro, (const char *const *)argv + optind + 1,
 		               (size_t)(argc - optind - 1), &total, &err);
-	if (!rc && files_from) {
-		FILE *ff = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
-		char *line = NULL, *group[1024];
-		size_t cap = 0, ng = 0;
-		ssize_t len;
-		if (!ff) {
-			rc = nlp_err_set(&err, NLP_EIO, "--files-from %s: cannot open: %s",
-			                 files_from, strerror(errno));
-			goto fail;
-		}
-		while (!rc && (len = getline(&line, &cap, ff)) >= 0) {
-			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				line[--len] = '\0';
-			if (len == 0)
-				continue;
-			group[ng] = strdup(line);
-			if (!group[ng]) {
-				rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-				break;
-			}
-			if (++ng == 1024) {
-				rc = run_paths(cl, &so, &o, &ro, (const char *const *)group, ng,
-				               &total, &err);
-				while (ng)
-					free(group[--ng]);
-			}
-		}
-		if (!rc && ng)
-			rc = run_paths(cl, &so, &o, &ro, (const char *const *)group, ng, &total,
-			               &err);
-		while (ng)
-			free(group[--ng]);
-		free(line);
-		if (ff != stdin)
-			fclose(ff);
-	}
+	if (!rc && files_from)
+		rc = run_files_from(&o, &ro, files_from, &total, &err);
 	if (rc)
 		goto fail;
 	rc = outfile_commit(&of, &err);
 	if (rc)
 		goto fail;
-	{
-		uint64_t skipped = nlp_reader_skipped(&total);
-		nlp_classifier_counts(cl, &done, &failed, NULL);
-		char line[1024];
-		nlp_reader_summary(&total, line, sizeof line);
-		if (!cli_quiet) {
-			cli_info("%s", line);
-			cli_info("classified %llu documents%s%s; %llu could not be classified",
-			         (unsigned long long)done, shard ? " in shard " : "",
-			         shard ? shard : "", (unsigned long long)(failed + skipped));
-		}
-		if (failed + skipped > 0)
-			code = EXIT_DATA;
-	}
+	code = summary(o.cl, &total, shard);
 	goto out;
 fail:
 	code = cli_fail(&err);
 	outfile_abort(&of);
 out:
 	free(o.order);
-	nlp_classifier_close(cl);
+	nlp_classifier_close(o.cl);
 	return code;
 }

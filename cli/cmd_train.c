@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -630,6 +631,302 @@ static int observe_all(trainer *t, const data_set *ds, nlp_err *err)
 	return rc;
 }
 
+/* Settings from [train] and the paths beside the model. */
+static int setup_trainer(trainer *t, nlp_pipeline *p, nlp_config *tc, nlp_err *err)
+{
+	t->p = p;
+	t->tc = tc;
+	t->first = nlp_pipeline_text_end(p);
+	t->n = nlp_pipeline_stage_count(p);
+	t->epochs = nlp_config_int(tc, "epochs");
+	t->batch = nlp_config_int(tc, "batch");
+	t->patience = nlp_config_int(tc, "early_stopping");
+	t->ckpt_every = nlp_config_int(tc, "checkpoint_every");
+	t->bucketing = nlp_config_bool(tc, "bucketing");
+	t->time_limit = nlp_config_float(tc, "time_limit");
+	t->threads = nlp_thread_count(nlp_config_int(tc, "threads"));
+	{
+		const char *m = nlp_config_str(tc, "metric");
+		t->metric = !strcmp(m, "accuracy") ? 0 : !strcmp(m, "macro_f1") ? 1 : 2;
+	}
+	nlp_blas_threads(t->threads);
+	t->ckpt_path = malloc(strlen(t->out) + 8);
+	t->last_path = malloc(strlen(t->out) + 8);
+	t->params = calloc(t->n - t->first, sizeof *t->params);
+	if (!t->ckpt_path || !t->last_path || !t->params)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	sprintf(t->ckpt_path, "%s.ckpt", t->out);
+	sprintf(t->last_path, "%s.last", t->out);
+	return NLP_OK;
+}
+
+/* Refuse a class without training documents (an empty or unreadable label
+ * folder): the model could never learn it. */
+static int check_classes(const data_set *ds, const char *path, nlp_err *err)
+{
+	size_t *count = calloc(ds->n_labels, sizeof *count), k;
+	int rc = NLP_OK;
+
+	if (!count)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ds->n; i++)
+		if (ds->docs[i].label >= 0 && (size_t)ds->docs[i].label < ds->n_labels)
+			count[ds->docs[i].label]++;
+	for (k = 0; k < ds->n_labels && count[k]; k++)
+		;
+	if (k < ds->n_labels)
+		rc = nlp_err_set(err, NLP_EDATA,
+		                 "%s: the class '%s' has no training documents (is its folder "
+		                 "empty, or are its files unreadable or skipped?): add documents "
+		                 "of that class, or remove it from the data",
+		                 path, ds->labels[k]);
+	free(count);
+	return rc;
+}
+
+/* Read the training (and validation) data: tokens first when the vocabulary
+ * is still to be built. */
+static int read_data(trainer *t, const nlp_model *resumed, const nlp_reader_opts *ro,
+                     const char *const *paths, size_t np, nlp_err *err)
+{
+	int rc;
+
+	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	int want_ids = resumed != NULL;
+	size_t end = want_ids ? t->first + 1 : t->first;
+	const char *const *labels = resumed ? (const char *const *)resumed->labels : NULL;
+	size_t nl = resumed ? resumed->n_labels : 0;
+	nlp_rng split_rng;
+
+	rc = data_read(&t->train, t->p, end, t->threads, want_ids, ro, paths, np, labels, nl, 1,
+	               t->quiet, err);
+	if (rc)
+		return rc;
+	if (t->train.n_labels < 2) {
+		rc = nlp_err_set(err, NLP_EDATA,
+		                 "%s: found %zu label%s; training needs at least two "
+		                 "(DIR/<label>/files, or label<TAB>text lines)",
+		                 paths[0], t->train.n_labels, t->train.n_labels == 1 ? "" : "s");
+		return rc;
+	}
+	t->n_classes = (int)t->train.n_labels;
+	t->labels = t->train.labels;
+	if ((rc = check_classes(&t->train, paths[0], err)))
+		return rc;
+	if (*vpath) {
+		rc = data_read(&t->val, t->p, end, t->threads, want_ids, ro, &vpath, 1,
+		               (const char *const *)t->labels, t->train.n_labels, 1, t->quiet, err);
+		if (rc)
+			return rc;
+	} else if (nlp_config_float(t->tc, "validation") > 0) {
+		nlp_rng_seed(&split_rng, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x5b1175eedULL);
+		/* The split works on docs; tokens travel with their index. */
+		if (!want_ids) {
+			/* Keep tokens aligned: move them into nlp_doc_ids order first. */
+			for (size_t i = 0; i < t->train.n; i++)
+				t->train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
+		}
+		rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"), t->n_classes,
+		           &split_rng, err);
+		if (rc)
+			return rc;
+		if (!want_ids) {
+			/* Rebuild token arrays in the new orders. */
+			nlp_tokens *all = t->train.tokens;
+			nlp_tokens *tt = malloc((t->train.n ? t->train.n : 1) * sizeof *tt);
+			nlp_tokens *vt = malloc((t->val.n ? t->val.n : 1) * sizeof *vt);
+			if (!tt || !vt) {
+				free(tt);
+				free(vt);
+				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			}
+			for (size_t i = 0; i < t->train.n; i++) {
+				tt[i] = all[(uintptr_t)t->train.docs[i].ids - 1];
+				t->train.docs[i].ids = NULL;
+			}
+			for (size_t i = 0; i < t->val.n; i++) {
+				vt[i] = all[(uintptr_t)t->val.docs[i].ids - 1];
+				t->val.docs[i].ids = NULL;
+			}
+			free(all);
+			t->train.tokens = tt;
+			t->val.tokens = vt;
+		}
+	}
+	if (t->train.n == 0) {
+		return nlp_err_set(err, NLP_EDATA, "no training documents left to train on");
+	}
+	return NLP_OK;
+}
+
+/* Vocabulary, shapes, parameters, optimizer, class weights. */
+static int prepare(trainer *t, int resumed, nlp_err *err)
+{
+	int rc;
+
+	if (!resumed) {
+		nlp_rng init_rng;
+		rc = observe_all(t, &t->train, err);
+		if (!rc)
+			rc = setup_stages(t, 0, err);
+		if (!rc)
+			rc = map_ids(t, &t->train, err);
+		if (!rc && t->val.tokens)
+			rc = map_ids(t, &t->val, err);
+		if (rc)
+			return rc;
+		nlp_rng_seed(&init_rng, (uint64_t)nlp_config_int(t->tc, "seed"));
+		init_params(t, &init_rng);
+	} else {
+		rc = setup_stages(t, 1, err);
+		if (rc)
+			return rc;
+	}
+	{
+		nlp_optim_config oc;
+		nlp_optim_config_default(&oc);
+		rc = nlp_optim_kind_parse(nlp_config_str(t->tc, "optimizer"), &oc.kind, err);
+		if (!rc)
+			rc = nlp_lr_schedule_parse(nlp_config_str(t->tc, "schedule"), &oc.schedule,
+			                           err);
+		if (rc)
+			return rc;
+		oc.lr = nlp_config_float(t->tc, "learning_rate");
+		oc.momentum = nlp_config_float(t->tc, "momentum");
+		oc.weight_decay = nlp_config_float(t->tc, "weight_decay");
+		oc.clip_norm = nlp_config_float(t->tc, "clip");
+		oc.warmup_steps = nlp_config_int(t->tc, "warmup");
+		oc.total_steps =
+		        t->epochs * (long)((t->train.n + (size_t)t->batch - 1) / (size_t)t->batch);
+		refresh_params(t);
+		rc = nlp_optim_new(&t->opt, &oc, t->params, (int)(t->n - t->first), err);
+		if (rc)
+			return rc;
+	}
+	if (!strcmp(nlp_config_str(t->tc, "class_weights"), "balanced")) {
+		size_t *count = calloc((size_t)t->n_classes, sizeof *count);
+		t->class_w = malloc((size_t)t->n_classes * sizeof *t->class_w);
+		if (!count || !t->class_w) {
+			free(count);
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < t->train.n; i++)
+			count[t->train.docs[i].label]++;
+		for (int k = 0; k < t->n_classes; k++)
+			t->class_w[k] = count[k]
+			                        ? (float)((double)t->train.n /
+			                                  ((double)t->n_classes * (double)count[k]))
+			                        : 0.0f;
+		free(count);
+	}
+	t->order = malloc((t->train.n ? t->train.n : 1) * sizeof *t->order);
+	if (!t->order) {
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	nlp_rng_seed(&t->rng_epoch, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x0de5ULL);
+	nlp_rng_seed(&t->rng_drop, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0xd509ULL);
+	return NLP_OK;
+}
+
+/* The model's metadata: a resumed run's, or this run's. */
+static int start_meta(trainer *t, const nlp_model *resumed, const char *resume, const char *data,
+                      nlp_err *err)
+{
+	int rc;
+
+	if (resumed) {
+		rc = load_checkpoint(t, &resumed->checkpoint, err);
+		if (rc)
+			return rc;
+		cli_info("resuming %s: %ld epochs and %ld steps done", resume, t->epoch, t->step);
+		for (size_t i = 0; i < resumed->meta.n; i++)
+			nlp_model_meta_set(&t->meta, resumed->meta.kv[i].key,
+			                   resumed->meta.kv[i].value);
+	} else {
+		nlp_model_meta_set_date(&t->meta);
+		nlp_model_meta_setf(&t->meta, "seed", "%ld", nlp_config_int(t->tc, "seed"));
+		nlp_model_meta_setf(&t->meta, "threads", "%d", t->threads);
+		nlp_model_meta_setf(&t->meta, "train_documents", "%zu", t->train.n);
+		nlp_model_meta_setf(&t->meta, "train_tokens", "%llu",
+		                    (unsigned long long)t->train.tokens_total);
+		nlp_model_meta_setf(&t->meta, "validation_documents", "%zu", t->val.n);
+		nlp_model_meta_set(&t->meta, "data", data);
+		nlp_model_meta_set(&t->meta, "metric", metric_name(t->metric));
+	}
+	return NLP_OK;
+}
+
+/* Check -o before any work: a file path, in a folder that exists and can
+ * be written (the model, MODEL.ckpt and MODEL.last go there). */
+static int check_output(const char *out, nlp_err *err)
+{
+	const char *slash = strrchr(out, '/');
+	struct stat sb;
+	char *dir;
+	int rc = NLP_OK;
+
+	if (!*out)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o: the model path is empty: give a file, e.g. -o model.nlp");
+	if ((stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) || (slash && !slash[1]))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o %s: is a folder: give the model file's path, e.g. "
+		                   "-o %s%smodel.nlp",
+		                   out, out, slash && !slash[1] ? "" : "/");
+	dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+	if (!dir)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (stat(dir, &sb) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: the folder %s %s: create it first", out, dir,
+		                 errno == ENOENT ? "does not exist" : strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: %s is not a folder", out, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: cannot write in the folder %s: %s", out, dir,
+		                 strerror(errno));
+	free(dir);
+	return rc;
+}
+
+/* The last line of a run: which model was kept, and why. */
+static void print_summary(const trainer *t)
+{
+	if (t->val.n)
+		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", t->best_epoch,
+		         metric_name(t->metric), t->best, t->out);
+	else
+		cli_info("model of epoch %ld, the last (no validation documents to pick the best "
+		         "by), written to %s",
+		         t->best_epoch, t->out);
+}
+
+/* Open the checkpoint to resume from; only [train] options may be --set. */
+static int open_resume(const char *resume, const cli_sets *sets, nlp_host *h, nlp_model **resumed,
+                       nlp_err *err)
+{
+	int rc;
+
+	rc = nlp_model_load(resumed, resume, h, err);
+	if (!rc && !((*resumed)->flags & NLP_MODEL_CHECKPOINT))
+		rc = nlp_err_set(err, NLP_ECONFIG,
+		                 "%s is a model, not a checkpoint: resume from the .ckpt "
+		                 "file that train writes beside the model",
+		                 resume);
+	if (rc)
+		return rc;
+	/* Only [train] may change on resume (e.g. more epochs). */
+	for (int i = 0; i < sets->n && !rc; i++) {
+		if (strncmp(sets->v[i], "train.", 6) != 0)
+			rc = nlp_err_set(err, NLP_ECONFIG,
+			                 "--set %s: with --resume only [train] options may "
+			                 "change; the pipeline comes from the checkpoint",
+			                 sets->v[i]);
+		else
+			rc = nlp_ini_override((*resumed)->ini, sets->v[i], err);
+	}
+	return rc;
+}
+
 int cmd_train(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -694,34 +991,19 @@ int cmd_train(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
+	if ((rc = check_output(t.out, &err)))
+		goto fail;
 	nlp_numerics_init();
 	if (resume) {
 		/* The pipeline, vocabulary and parameters come from the checkpoint. */
 		code = cli_open_host(&h);
 		if (code)
 			goto out;
-		rc = nlp_model_load(&resumed, resume, h, &err);
-		if (!rc && !(resumed->flags & NLP_MODEL_CHECKPOINT))
-			rc = nlp_err_set(&err, NLP_ECONFIG,
-			                 "%s is a model, not a checkpoint: resume from the .ckpt "
-			                 "file that train writes beside the model",
-			                 resume);
+		rc = open_resume(resume, &sets, h, &resumed, &err);
 		if (rc)
 			goto fail;
 		p = resumed->pipeline;
 		ini = resumed->ini;
-		/* Only [train] may change on resume (e.g. more epochs). */
-		for (int i = 0; i < sets.n && !rc; i++) {
-			if (strncmp(sets.v[i], "train.", 6) != 0)
-				rc = nlp_err_set(&err, NLP_ECONFIG,
-				                 "--set %s: with --resume only [train] options may "
-				                 "change; the pipeline comes from the checkpoint",
-				                 sets.v[i]);
-			else
-				rc = nlp_ini_override(ini, sets.v[i], &err);
-		}
-		if (rc)
-			goto fail;
 	} else {
 		code = cli_open_pipeline(argv[optind], &sets, &h, &ini, &p);
 		if (code)
@@ -732,188 +1014,16 @@ int cmd_train(int argc, char **argv)
 		rc = nlp_config_from_ini(&tc, ini, "train", nlp_train_options, &err);
 	if (rc)
 		goto fail;
-	t.p = p;
-	t.tc = tc;
-	t.first = nlp_pipeline_text_end(p);
-	t.n = nlp_pipeline_stage_count(p);
-	t.epochs = nlp_config_int(tc, "epochs");
-	t.batch = nlp_config_int(tc, "batch");
-	t.patience = nlp_config_int(tc, "early_stopping");
-	t.ckpt_every = nlp_config_int(tc, "checkpoint_every");
-	t.bucketing = nlp_config_bool(tc, "bucketing");
-	t.time_limit = nlp_config_float(tc, "time_limit");
-	t.threads = nlp_thread_count(nlp_config_int(tc, "threads"));
-	{
-		const char *m = nlp_config_str(tc, "metric");
-		t.metric = !strcmp(m, "accuracy") ? 0 : !strcmp(m, "macro_f1") ? 1 : 2;
-	}
-	nlp_blas_threads(t.threads);
-	t.ckpt_path = malloc(strlen(t.out) + 8);
-	t.last_path = malloc(strlen(t.out) + 8);
-	t.params = calloc(t.n - t.first, sizeof *t.params);
-	if (!t.ckpt_path || !t.last_path || !t.params) {
-		rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
+	rc = setup_trainer(&t, p, tc, &err);
+	if (!rc)
+		rc = read_data(&t, resumed, &ro, (const char *const *)argv + optind + 1,
+		               (size_t)(argc - optind - 1), &err);
+	if (!rc)
+		rc = prepare(&t, resumed != NULL, &err);
+	if (!rc)
+		rc = start_meta(&t, resumed, resume, argv[optind + 1], &err);
+	if (rc)
 		goto fail;
-	}
-	sprintf(t.ckpt_path, "%s.ckpt", t.out);
-	sprintf(t.last_path, "%s.last", t.out);
-
-	/* Read the data: tokens first when the vocabulary is still to be built. */
-	{
-		const char *const *paths = (const char *const *)argv + optind + 1;
-		size_t np = (size_t)(argc - optind - 1);
-		const char *vpath = nlp_config_str(tc, "validation_data");
-		int want_ids = resumed != NULL;
-		size_t end = want_ids ? t.first + 1 : t.first;
-		const char *const *labels = resumed ? (const char *const *)resumed->labels : NULL;
-		size_t nl = resumed ? resumed->n_labels : 0;
-		nlp_rng split_rng;
-
-		rc = data_read(&t.train, p, end, t.threads, want_ids, &ro, paths, np, labels, nl, 1,
-		               t.quiet, &err);
-		if (rc)
-			goto fail;
-		if (t.train.n_labels < 2) {
-			rc = nlp_err_set(&err, NLP_EDATA,
-			                 "%s: found %zu label%s; training needs at least two "
-			                 "(DIR/<label>/files, or label<TAB>text lines)",
-			                 paths[0], t.train.n_labels,
-			                 t.train.n_labels == 1 ? "" : "s");
-			goto fail;
-		}
-		t.n_classes = (int)t.train.n_labels;
-		t.labels = t.train.labels;
-		if (*vpath) {
-			rc = data_read(&t.val, p, end, t.threads, want_ids, &ro, &vpath, 1,
-			               (const char *const *)t.labels, t.train.n_labels, 1, t.quiet,
-			               &err);
-			if (rc)
-				goto fail;
-		} else if (nlp_config_float(tc, "validation") > 0) {
-			nlp_rng_seed(&split_rng,
-			             (uint64_t)nlp_config_int(tc, "seed") ^ 0x5b1175eedULL);
-			/* The split works on docs; tokens travel with their index. */
-			if (!want_ids) {
-				/* Keep tokens aligned: move them into nlp_doc_ids order first. */
-				for (size_t i = 0; i < t.train.n; i++)
-					t.train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
-			}
-			rc = split(&t.train, &t.val, nlp_config_float(tc, "validation"),
-			           t.n_classes, &split_rng, &err);
-			if (rc)
-				goto fail;
-			if (!want_ids) {
-				/* Rebuild token arrays in the new orders. */
-				nlp_tokens *all = t.train.tokens;
-				nlp_tokens *tt = malloc((t.train.n ? t.train.n : 1) * sizeof *tt);
-				nlp_tokens *vt = malloc((t.val.n ? t.val.n : 1) * sizeof *vt);
-				if (!tt || !vt) {
-					free(tt);
-					free(vt);
-					rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-					goto fail;
-				}
-				for (size_t i = 0; i < t.train.n; i++) {
-					tt[i] = all[(uintptr_t)t.train.docs[i].ids - 1];
-					t.train.docs[i].ids = NULL;
-				}
-				for (size_t i = 0; i < t.val.n; i++) {
-					vt[i] = all[(uintptr_t)t.val.docs[i].ids - 1];
-					t.val.docs[i].ids = NULL;
-				}
-				free(all);
-				t.train.tokens = tt;
-				t.val.tokens = vt;
-			}
-		}
-		if (t.train.n == 0) {
-			rc = nlp_err_set(&err, NLP_EDATA, "no training documents left to train on");
-			goto fail;
-		}
-	}
-
-	/* Vocabulary, shapes, parameters. */
-	if (!resumed) {
-		nlp_rng init_rng;
-		rc = observe_all(&t, &t.train, &err);
-		if (!rc)
-			rc = setup_stages(&t, 0, &err);
-		if (!rc)
-			rc = map_ids(&t, &t.train, &err);
-		if (!rc && t.val.tokens)
-			rc = map_ids(&t, &t.val, &err);
-		if (rc)
-			goto fail;
-		nlp_rng_seed(&init_rng, (uint64_t)nlp_config_int(tc, "seed"));
-		init_params(&t, &init_rng);
-	} else {
-		rc = setup_stages(&t, 1, &err);
-		if (rc)
-			goto fail;
-	}
-	{
-		nlp_optim_config oc;
-		nlp_optim_config_default(&oc);
-		rc = nlp_optim_kind_parse(nlp_config_str(tc, "optimizer"), &oc.kind, &err);
-		if (!rc)
-			rc = nlp_lr_schedule_parse(nlp_config_str(tc, "schedule"), &oc.schedule,
-			                           &err);
-		if (rc)
-			goto fail;
-		oc.lr = nlp_config_float(tc, "learning_rate");
-		oc.momentum = nlp_config_float(tc, "momentum");
-		oc.weight_decay = nlp_config_float(tc, "weight_decay");
-		oc.clip_norm = nlp_config_float(tc, "clip");
-		oc.warmup_steps = nlp_config_int(tc, "warmup");
-		oc.total_steps =
-		        t.epochs * (long)((t.train.n + (size_t)t.batch - 1) / (size_t)t.batch);
-		refresh_params(&t);
-		rc = nlp_optim_new(&t.opt, &oc, t.params, (int)(t.n - t.first), &err);
-		if (rc)
-			goto fail;
-	}
-	if (!strcmp(nlp_config_str(tc, "class_weights"), "balanced")) {
-		size_t *count = calloc((size_t)t.n_classes, sizeof *count);
-		t.class_w = malloc((size_t)t.n_classes * sizeof *t.class_w);
-		if (!count || !t.class_w) {
-			free(count);
-			rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-			goto fail;
-		}
-		for (size_t i = 0; i < t.train.n; i++)
-			count[t.train.docs[i].label]++;
-		for (int k = 0; k < t.n_classes; k++)
-			t.class_w[k] = count[k] ? (float)((double)t.train.n /
-			                                  ((double)t.n_classes * (double)count[k]))
-			                        : 0.0f;
-		free(count);
-	}
-	t.order = malloc((t.train.n ? t.train.n : 1) * sizeof *t.order);
-	if (!t.order) {
-		rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-		goto fail;
-	}
-	nlp_rng_seed(&t.rng_epoch, (uint64_t)nlp_config_int(tc, "seed") ^ 0x0de5ULL);
-	nlp_rng_seed(&t.rng_drop, (uint64_t)nlp_config_int(tc, "seed") ^ 0xd509ULL);
-	if (resumed) {
-		rc = load_checkpoint(&t, &resumed->checkpoint, &err);
-		if (rc)
-			goto fail;
-		cli_info("resuming %s: %ld epochs and %ld steps done", resume, t.epoch, t.step);
-		for (size_t i = 0; i < resumed->meta.n; i++)
-			nlp_model_meta_set(&t.meta, resumed->meta.kv[i].key,
-			                   resumed->meta.kv[i].value);
-	} else {
-		nlp_model_meta_set_date(&t.meta);
-		nlp_model_meta_setf(&t.meta, "seed", "%ld", nlp_config_int(tc, "seed"));
-		nlp_model_meta_setf(&t.meta, "threads", "%d", t.threads);
-		nlp_model_meta_setf(&t.meta, "train_documents", "%zu", t.train.n);
-		nlp_model_meta_setf(&t.meta, "train_tokens", "%llu",
-		                    (unsigned long long)t.train.tokens_total);
-		nlp_model_meta_setf(&t.meta, "validation_documents", "%zu", t.val.n);
-		nlp_model_meta_set(&t.meta, "data", argv[optind + 1]);
-		nlp_model_meta_set(&t.meta, "metric", metric_name(t.metric));
-	}
 	if (!t.quiet)
 		cli_info("training on %zu documents (%zu validation), %d classes, %d threads",
 		         t.train.n, t.val.n, t.n_classes, t.threads);
@@ -940,8 +1050,7 @@ int cmd_train(int argc, char **argv)
 	if (rc)
 		goto fail;
 	if (!t.quiet)
-		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", t.best_epoch,
-		         metric_name(t.metric), t.best, t.out);
+		print_summary(&t);
 	goto out;
 fail:
 	code = cli_fail(&err);

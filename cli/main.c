@@ -1,6 +1,7 @@
 /* main.c - the nlpipe command: global options and the command table. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,23 @@ static void usage(FILE *out)
 	        NLP_PLUGINS_DIR);
 }
 
-int main(int argc, char **argv)
+/* The exit status once stdout is flushed and closed: a command that
+ * succeeded but whose output could not be written (a full disk, a closed
+ * pipe) fails with a message instead of exiting 0. */
+static int finish(int code)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+
+	bad |= fclose(stdout) != 0;
+	if (bad && code == 0) {
+		cli_error("cannot write the output: %s", strerror(e ? e : errno));
+		code = EXIT_DATA;
+	}
+	return code;
+}
+
+static int run(int argc, char **argv)
 {
 	int i = 1;
 
@@ -72,4 +89,9 @@ int main(int argc, char **argv)
 			return c->run(argc - i, argv + i);
 	cli_error("unknown command '%s' (see nlpipe --help)", argv[i]);
 	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	return finish(run(argc, argv));
 }

@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nlpipe/reader.h>
+
 #include "dropout.h"
 #include "embedding.h"
 
 #define EMB_STATE_VERSION 1
+
+/* The longest line of a .vec file: a word and up to 4096 numbers fit ten
+ * times over. */
+#define VEC_MAX_LINE (1u << 20)
 
 typedef struct embedding {
 	const char *name; /* instance name, for messages */
@@ -111,12 +117,11 @@ static int parse_count(const char *s, const char *e, long *v)
 int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, double *sd,
                        const vocab *v, int D, FILE *f, const char *path, nlp_err *err)
 {
-	char *line = NULL;
-	size_t line_cap = 0, lineno = 0, nvec = 0, nvals = 0;
+	nlp_line_reader L = {.f = f, .path = path, .max = VEC_MAX_LINE, .what = "a vector"};
+	size_t nvec = 0, nvals = 0;
 	float *tmp = malloc((size_t)D * sizeof *tmp);
 	double sum = 0, sum2 = 0;
 	int rc = NLP_OK, first = 1;
-	ssize_t n;
 
 	*n_found = 0;
 	*sd = 0;
@@ -124,13 +129,12 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory reading %s", path);
 		goto out;
 	}
-	errno = 0;
-	while ((n = getline(&line, &line_cap, f)) >= 0) {
-		char *p = line, *end = line + n, *word, *wend;
+	while (!(rc = nlp_line_reader_next(&L, err)) && L.len) {
+		char *p = L.line, *end = L.line + L.len, *word, *wend;
+		unsigned long lineno = L.lineno;
 		int k = 0;
 		int32_t id;
 
-		lineno++;
 		while (end > p && is_blank((unsigned char)end[-1]))
 			end--;
 		*end = '\0';
@@ -140,7 +144,7 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 			continue;
 		if ((size_t)(end - p) != strlen(p)) {
 			rc = nlp_err_set(err, NLP_EDATA,
-			                 "%s:%zu: a NUL byte in the line: not a .vec text file",
+			                 "%s:%lu: a NUL byte in the line: not a .vec text file",
 			                 path, lineno);
 			goto out;
 		}
@@ -162,7 +166,7 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 				if (dim != D) {
 					rc = nlp_err_set(
 					        err, NLP_EDATA,
-					        "%s:%zu: the header says the vectors have %ld "
+					        "%s:%lu: the header says the vectors have %ld "
 					        "dimensions, but the embedding's dim is %d: set "
 					        "dim = %ld or use a file of %d-dimensional vectors",
 					        path, lineno, dim, D, dim, D);
@@ -186,7 +190,7 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 					r++;
 				rc = nlp_err_set(
 				        err, NLP_EDATA,
-				        "%s:%zu: \"%.*s\" is not a finite number (value %d "
+				        "%s:%lu: \"%.*s\" is not a finite number (value %d "
 				        "after the word \"%.*s\"): the file is malformed",
 				        path, lineno, (int)(r - p > 40 ? 40 : r - p), p, k + 1,
 				        (int)(wend - word > 60 ? 60 : wend - word), word);
@@ -199,7 +203,7 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 		}
 		if (k != D) {
 			rc = nlp_err_set(err, NLP_EDATA,
-			                 "%s:%zu: %d numbers after the word \"%.*s\", expected %d "
+			                 "%s:%lu: %d numbers after the word \"%.*s\", expected %d "
 			                 "(the embedding's dim): %s",
 			                 path, lineno, k,
 			                 (int)(wend - word > 60 ? 60 : wend - word), word, D,
@@ -220,11 +224,8 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 			nvals += (size_t)D;
 		}
 	}
-	if (ferror(f)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: read error after line %zu: %s", path, lineno,
-		                 strerror(errno));
+	if (rc)
 		goto out;
-	}
 	if (nvec == 0) {
 		rc = nlp_err_set(err, NLP_EDATA, "%s: no vectors in the file", path);
 		goto out;
@@ -234,7 +235,7 @@ int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, doub
 		*sd = var > 0 ? sqrt(var) : 0;
 	}
 out:
-	free(line);
+	nlp_line_reader_free(&L);
 	free(tmp);
 	return rc;
 }
@@ -369,12 +370,17 @@ static int emb_observe(void *self, const nlp_doc *doc, nlp_err *err)
 
 static int emb_read_pretrained(embedding *e, nlp_err *err)
 {
-	FILE *f = fopen(e->pretrained, "r");
-	int rc;
+	FILE *f;
+	int rc = nlp_open_regular(e->pretrained, &f);
 
-	if (!f)
+	if (rc < 0)
 		return nlp_err_set(err, NLP_EIO, "[%s] pretrained = %s: cannot open: %s", e->name,
 		                   e->pretrained, strerror(errno));
+	if (rc > 0)
+		return nlp_err_set(err, NLP_EIO,
+		                   "[%s] pretrained = %s: not a regular file (a folder, FIFO or "
+		                   "device): give a .vec file",
+		                   e->name, e->pretrained);
 	rc = embedding_read_vec(e->w, e->found, &e->n_found, &e->pre_sd, &e->words, e->dim, f,
 	                        e->pretrained, err);
 	fclose(f);

@@ -51,7 +51,8 @@ void embedding_backward(float *dtable, int32_t *touched, int *n_touched, unsigne
  * into the rows of table[V][D] whose word is in v (ids >= 2); found[V] is set
  * to 1 for each row filled.  A first line of two integers is a header whose
  * second number must equal D.  Every other non-blank line is a word and D
- * numbers.  Errors name the file and line.  *n_found gets the rows filled,
+ * numbers, on a line of at most 1 MiB.  Errors name the file and line.
+ * *n_found gets the rows filled,
  * *sd the standard deviation of the values read (for initialising the
  * others). */
 int embedding_read_vec(float *table, unsigned char *found, size_t *n_found, double *sd,

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "nlpipe/model.h"
+#include "nlpipe/reader.h"
 
 static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x1a, '\n'};
 
@@ -496,14 +497,14 @@ int nlp_model_reader_open(nlp_model_reader **out, const char *path, nlp_err *err
 	*out = NULL;
 	if ((rc = reader_new(&r, path, err)))
 		return rc;
-	f = fopen(path, "rb");
-	if (!f) {
+	rc = nlp_open_regular(path, &f);
+	if (rc < 0) {
 		rc = nlp_err_set(err, NLP_EIO, "%s: cannot open the model file: %s", path,
 		                 strerror(errno));
 		goto out;
 	}
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: not a regular file", path);
+	if (rc > 0 || fstat(fileno(f), &st)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: not a regular file: give a model file", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size >= SIZE_MAX / 2) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nlpipe/reader.h"
 #include "pipeline/internal.h"
 
 void nlp_msgs_add(nlp_msgs *m, const char *fmt, ...)
@@ -82,13 +83,14 @@ int nlp_read_file(const char *path, size_t max, char **text, size_t *len, nlp_er
 
 	*text = NULL;
 	*len = 0;
-	f = fopen(path, "rb");
-	if (!f) {
+	rc = nlp_open_regular(path, &f);
+	if (rc < 0) {
 		rc = nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: not a regular file", path);
+	if (rc > 0 || fstat(fileno(f), &st) != 0) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: not a regular file (a folder, FIFO or device)",
+		                 path);
 		goto out;
 	}
 	if ((unsigned long long)st.st_size > max) {

@@ -225,6 +225,8 @@ bad:
 
 /* ---- labels ---- */
 
+/* Binary search of the sorted labels for name[0..n) (not NUL-terminated;
+ * compared byte-wise over its n bytes, never past a shorter label). */
 static int label_find(const nlp_reader *r, const char *name, size_t n, size_t *pos)
 {
 	size_t lo = 0, hi = r->n_labels;
@@ -232,9 +234,10 @@ static int label_find(const nlp_reader *r, const char *name, size_t n, size_t *p
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const char *m = r->labels[r->sorted[mid]];
-		int c = strncmp(m, name, n);
-		if (c == 0 && m[n] != '\0')
-			c = 1;
+		size_t ml = strlen(m);
+		int c = memcmp(m, name, ml < n ? ml : n);
+		if (c == 0)
+			c = ml < n ? -1 : ml > n;
 		if (c == 0) {
 			*pos = mid;
 			return 1;
@@ -801,6 +804,13 @@ static int scan_labels(nlp_reader *r, const char *path, nlp_line_format fmt, nlp
 		if (L.too_long || is_blank_line(L.line, L.len))
 			continue;
 		if (split_line(fmt, L.line, L.len, &lab, &ll, &text, &tl) && lab) {
+			if (memchr(lab, '\0', ll)) {
+				rc = nlp_err_set(err, NLP_EDATA,
+				                 "%s:%lu: a NUL byte in the label: is this a text "
+				                 "file? fix or remove the line",
+				                 path, L.lineno);
+				break;
+			}
 			rc = label_add(r, lab, ll, err);
 			if (rc) {
 				char msg[sizeof err->msg];
@@ -880,6 +890,79 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 	count_doc(r, &r->doc);
 	*got = 1;
 	return NLP_OK;
+}
+
+/* ---- bounded lines of any text file ---- */
+
+int nlp_line_reader_next(nlp_line_reader *L, nlp_err *err)
+{
+	size_t n = 0;
+	int c, rc = NLP_OK;
+
+	flockfile(L->f);
+	while ((c = getc_unlocked(L->f)) != EOF) {
+		if (n >= L->max) {
+			rc = nlp_err_set(err, NLP_EDATA,
+			                 "%s:%lu: the line is longer than %zu bytes, the most for "
+			                 "%s: is this the right file?",
+			                 L->path, L->lineno + 1, L->max, L->what);
+			break;
+		}
+		if (n + 2 > L->cap && reserve(&L->line, &L->cap, n + 2)) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "%s:%lu: out of memory reading the line",
+			                 L->path, L->lineno + 1);
+			break;
+		}
+		L->line[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (!rc && c == EOF && ferror(L->f))
+		rc = nlp_err_set(err, NLP_EIO, "%s: read error after line %lu: %s", L->path,
+		                 L->lineno, strerror(errno));
+	funlockfile(L->f);
+	L->len = rc ? 0 : n;
+	if (L->line)
+		L->line[L->len] = '\0';
+	if (!rc && n)
+		L->lineno++;
+	return rc;
+}
+
+void nlp_line_reader_free(nlp_line_reader *L)
+{
+	free(L->line);
+	L->line = NULL;
+	L->len = L->cap = 0;
+}
+
+int nlp_open_regular(const char *path, FILE **f)
+{
+	struct stat sb;
+	int fd, flags, e;
+
+	*f = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || !(*f = fdopen(fd, "rb"))) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- folders ---- */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include <nlpipe/reader.h>
 #include <nlpipe/train.h>
 
 #include "text.h"
@@ -51,26 +52,32 @@ static int add_word(struct text_set *set, const char *w, size_t n)
 	return rc;
 }
 
+/* The longest line of a list file (a list is words on lines: a longer one
+ * is not a word list). */
+#define LIST_MAX_LINE (1u << 20)
+
 /* Read a list file into set.  Errors name the file and line. */
 static int load_list(struct text_set *set, const char *path, nlp_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0;
+	nlp_line_reader L = {.path = path, .max = LIST_MAX_LINE, .what = "a line of stop words"};
 	int rc = NLP_OK;
 
-	if (!f)
+	rc = nlp_open_regular(path, &L.f);
+	if (rc < 0)
 		return nlp_err_set(err, NLP_EIO, "stopwords: cannot open %s: %s", path,
 		                   strerror(errno));
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *p = line, *end;
-		lineno++;
-		if ((end = memchr(line, '|', (size_t)len)) != NULL)
-			len = end - line;
-		if ((end = memchr(line, '#', (size_t)len)) != NULL)
-			len = end - line;
+	if (rc > 0)
+		return nlp_err_set(err, NLP_EIO,
+		                   "stopwords: %s is not a regular file (a folder, FIFO or "
+		                   "device): give a word list file",
+		                   path);
+	while (!(rc = nlp_line_reader_next(&L, err)) && L.len) {
+		char *line = L.line, *p = line, *end;
+		size_t len = L.len;
+		if ((end = memchr(line, '|', len)) != NULL)
+			len = (size_t)(end - line);
+		if ((end = memchr(line, '#', len)) != NULL)
+			len = (size_t)(end - line);
 		end = line + len;
 		while (p < end) {
 			char *w;
@@ -83,9 +90,9 @@ static int load_list(struct text_set *set, const char *path, nlp_err *err)
 				rc = add_word(set, w, (size_t)(p - w));
 				if (rc == NLP_EDATA) {
 					nlp_err_set(err, rc,
-					            "%s:%ld: not valid UTF-8; save the list as "
+					            "%s:%lu: not valid UTF-8; save the list as "
 					            "UTF-8",
-					            path, lineno);
+					            path, L.lineno);
 					goto out;
 				}
 				if (rc) {
@@ -95,12 +102,9 @@ static int load_list(struct text_set *set, const char *path, nlp_err *err)
 			}
 		}
 	}
-	if (ferror(f))
-		rc = nlp_err_set(err, NLP_EIO, "stopwords: cannot read %s: %s", path,
-		                 strerror(errno));
 out:
-	free(line);
-	fclose(f);
+	nlp_line_reader_free(&L);
+	fclose(L.f);
 	return rc;
 }
 

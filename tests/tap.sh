@@ -3,6 +3,9 @@
 #
 #   check_run NAME WANT_STATUS WANT_TEXT CMD...   run CMD, compare its exit
 #                                                 status, grep its output
+#   bounded CMD...                                run CMD for at most 60 s and,
+#                                                 where it can run so (not under
+#                                                 ASan), in 4 GB of address space
 #   tap_done                                      the exit status: 0 when all passed
 n=0
 failed=0
@@ -20,6 +23,14 @@ check_run() {
 		echo "#   exit status $got (want $want); want text: $text"
 		sed 's/^/#   | /' "$tmp/out" | head -20
 		failed=$((failed + 1))
+	fi
+}
+
+bounded() {
+	if (ulimit -v 4000000 && "$1" --version) >/dev/null 2>&1; then
+		(ulimit -v 4000000 && exec timeout 60 "$@")
+	else
+		timeout 60 "$@"
 	fi
 }
 

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <nlpipe/nlpipe.h>
 
 #ifdef __cplusplus
@@ -141,6 +142,32 @@ void nlp_reader_stats_add(nlp_reader_stats *total, const nlp_reader_stats *s);
  * skipped 2 (1 binary, 1 too large); 5 invalid bytes replaced by U+FFFD".
  * Returns the length snprintf would have written. */
 int nlp_reader_summary(const nlp_reader_stats *s, char *buf, size_t size);
+
+/* Lines of a text file, each of bounded length, so that a file without
+ * newlines (/dev/zero, a binary file) is an error instead of memory without
+ * end.  Set f, path, max and what, zero the rest; free with
+ * nlp_line_reader_free. */
+typedef struct nlp_line_reader {
+	FILE *f;              /* borrowed */
+	const char *path;     /* borrowed, names the file in messages */
+	size_t max;           /* longest line, in bytes, its newline included */
+	const char *what;     /* borrowed, what a line holds, e.g. "a path" */
+	char *line;           /* owned: the line read, NUL-terminated, newline kept */
+	size_t len, cap;      /* its length (0 at the end of the file), its buffer */
+	unsigned long lineno; /* lines read so far */
+} nlp_line_reader;
+
+/* The next line into L->line (L->len is 0 at the end of the file).  A line
+ * longer than L->max is NLP_EDATA, a read error NLP_EIO, no memory
+ * NLP_ENOMEM (never taken for the end of the file); messages name the file
+ * and line. */
+int nlp_line_reader_next(nlp_line_reader *L, nlp_err *err);
+void nlp_line_reader_free(nlp_line_reader *L);
+
+/* Open path for reading when it is a regular file, never waiting on a FIFO
+ * or a device.  Returns 0 with *f open, -1 when it cannot be opened (errno
+ * says why), 1 when it is not a regular file (a FIFO, a device, a folder). */
+int nlp_open_regular(const char *path, FILE **f);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..30"
+echo "1..37"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -87,5 +87,46 @@ INI
 NLPIPE_PLUGIN_PATH="$top/tests/host/order1" \
 	check_run "plugin_path is searched before NLPIPE_PLUGIN_PATH" 0 "module order 2" \
 	"$nlpipe" check "$tmp/sub/rel.ini"
+
+# Lines of a stop-word list are bounded: a file without newlines is refused,
+# never read into memory without end (nor taken for an empty list when
+# memory runs out); /dev/zero is not even a regular file.
+cat >"$tmp/stop.ini" <<INI
+[pipeline]
+stages = t, s
+[t]
+type = tokenizer
+[s]
+type = stopwords
+language = none
+file = /dev/zero
+INI
+NLPIPE_PLUGIN_PATH="$top/plugins" \
+	check_run "a stopwords file of /dev/zero is refused" 2 "/dev/zero is not a regular file" \
+	bounded "$nlpipe" check "$tmp/stop.ini"
+head -c 1100000 /dev/zero | tr '\0' x >"$tmp/oneline.txt"
+sed "s|/dev/zero|$tmp/oneline.txt|" "$tmp/stop.ini" >"$tmp/stop2.ini"
+NLPIPE_PLUGIN_PATH="$top/plugins" \
+	check_run "a stopwords line over 1 MiB is refused" 2 "oneline.txt:1: the line is longer than" \
+	bounded "$nlpipe" check "$tmp/stop2.ini"
+
+# A FIFO is refused at once, never waited on (timeout: a regression fails
+# instead of hanging).
+mkfifo "$tmp/fifo"
+check_run "a FIFO as the pipeline file is refused" 1 "$tmp/fifo: not a regular file" \
+	timeout 20 "$nlpipe" check "$tmp/fifo"
+sed "s|/dev/zero|$tmp/fifo|" "$tmp/stop.ini" >"$tmp/stop3.ini"
+NLPIPE_PLUGIN_PATH="$top/plugins" \
+	check_run "a FIFO as the stopwords file is refused" 2 "$tmp/fifo is not a regular file" \
+	timeout 20 "$nlpipe" check "$tmp/stop3.ini"
+
+# Output that cannot be written is an error, not exit 0.
+to_full() { "$@" >/dev/full; }
+check_run "check >/dev/full fails, with a message" 2 "cannot write the output" \
+	to_full "$nlpipe" check "$tmp/good.ini"
+check_run "plugins >/dev/full fails, with a message" 2 "cannot write the output" \
+	to_full "$nlpipe" plugins
+check_run "plugins CLASS >/dev/full fails" 2 "cannot write the output" \
+	to_full "$nlpipe" plugins t_opts
 
 tap_done

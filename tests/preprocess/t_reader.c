@@ -274,6 +274,18 @@ int main(void)
 	like(msgs, "long.txt:1: the line is over the maximum document size", "and named");
 	nlp_reader_close(r);
 
+	/* a NUL byte in a label is an error naming the file and line (it was
+	 * a heap over-read in the label search) */
+	put_file("nul-label.txt", "a\tgood\na\0b\tbad\n", 15);
+	paths[0] = P("nul-label.txt");
+	o.format = NLP_INPUT_AUTO;
+	rc = nlp_reader_open(&r, &o, paths, 1, &err);
+	is_int(rc, NLP_EDATA, "a NUL byte in a label is a data error");
+	like(err.msg, "nul-label.txt:2: a NUL byte in the label", "naming the file and line");
+	nlp_reader_close(r);
+	r = NULL;
+	o.format = NLP_INPUT_LINES;
+
 	/* strict: a skipped document is an error */
 	o.format = NLP_INPUT_AUTO;
 	o.strict = 1;

@@ -10,12 +10,13 @@ SOURCE_DATE_EPOCH=1700000000
 export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_train.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
+. "$src/tests/tap.sh"
 reviews="$src/examples/reviews"
 ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..39"
+echo "1..46"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -89,6 +90,13 @@ check "tokenize -j 1 and -j 2: byte-identical" '[ -s "$tmp/tok1" ] && cmp -s "$t
 
 ls "$src/examples/unlabelled/"*.txt | "$nlpipe" -q predict --files-from - "$tmp/a.nlp" >"$tmp/ff.tsv" 2>"$tmp/err"
 check "--files-from - reads paths from stdin" 'cmp -s "$tmp/ff.tsv" "$tmp/pred.tsv"'
+bounded "$nlpipe" -q predict --files-from /dev/zero "$tmp/a.nlp" >"$tmp/ff0.tsv" 2>"$tmp/err"
+check "--files-from /dev/zero: exit 2, fast, the line named" \
+	'[ $? -eq 2 ] && grep -q "/dev/zero:1: the line is longer than" "$tmp/err"'
+{ echo "$src/examples/unlabelled/review-01.txt"; head -c 5000 /dev/zero | tr '\0' x; } |
+	bounded "$nlpipe" -q predict --files-from - "$tmp/a.nlp" >/dev/null 2>"$tmp/err"
+check "--files-from: a line longer than a path is an error" \
+	'[ $? -eq 2 ] && grep -q "stdin:2: the line is longer than" "$tmp/err"'
 "$nlpipe" -q predict --format csv --probs "$tmp/a.nlp" "$src/examples/unlabelled" >"$tmp/p.csv" 2>"$tmp/err"
 check "--format csv --probs: a header and every class" \
 	'head -1 "$tmp/p.csv" | grep -q "^path,label_1,probability_1,label_2,probability_2$" && [ "$(awk -F, "NF == 5" "$tmp/p.csv" | wc -l)" -eq "$(wc -l <"$tmp/p.csv")" ]'
@@ -159,14 +167,37 @@ check "a NaN loss stops training: exit 1" '[ $? -eq 1 ]'
 check "the NaN message says what to change, no model is written" \
 	'grep -q "loss became \(NaN\|infinite\).*learning_rate" "$tmp/err" && [ ! -e "$tmp/nan.nlp" ]'
 
+# Without validation documents the last epoch is kept, and said so.
+"$nlpipe" train --set train.threads=2 --set train.validation=0 --set train.epochs=2 \
+	"$ini" "$reviews" -o "$tmp/noval.nlp" 2>"$tmp/err"
+check "no validation: the summary names the epoch kept, no metric" \
+	'[ $? -eq 0 ] && grep -q "model of epoch 2, the last (no validation documents" "$tmp/err" && ! grep -q "validation accuracy" "$tmp/err"'
+
+# -o is checked before any work: nothing is read or trained first.
+"$nlpipe" train "$ini" "$reviews" -o "$tmp/none/m.nlp" 2>"$tmp/err"
+check "-o in a missing folder: refused before reading, named" \
+	'[ $? -eq 2 ] && grep -q "none/m.nlp: the folder .*none does not exist" "$tmp/err" && ! grep -q "read [0-9]* documents" "$tmp/err"'
+"$nlpipe" train "$ini" "$reviews" -o "$tmp" 2>"$tmp/err"
+check "-o a folder: refused before reading" \
+	'[ $? -eq 1 ] && grep -q "is a folder" "$tmp/err" && ! grep -q "read [0-9]* documents" "$tmp/err"'
+
 # Data problems.
 mkdir -p "$tmp/one/pos"
 cp "$reviews/pos/"000*.txt "$tmp/one/pos/"
 "$nlpipe" train "$ini" "$tmp/one" -o "$tmp/one.nlp" 2>"$tmp/err"
 check "one label only: exit 2, explained" '[ $? -eq 2 ] && grep -q "at least two" "$tmp/err"'
+mkdir -p "$tmp/noneg/pos" "$tmp/noneg/neg"
+cp "$reviews/pos/"000*.txt "$tmp/noneg/pos/"
+"$nlpipe" train "$ini" "$tmp/noneg" -o "$tmp/noneg.nlp" 2>"$tmp/err"
+check "an empty class folder: exit 2, the class named, no model written" \
+	'[ $? -eq 2 ] && grep -q "the class .neg. has no training documents" "$tmp/err" && [ ! -e "$tmp/noneg.nlp" ]'
 "$nlpipe" train "$ini" "$tmp/nowhere" -o "$tmp/n.nlp" 2>"$tmp/err"
 check "missing data: the path is named" '[ $? -ne 0 ] && grep -q "$tmp/nowhere" "$tmp/err"'
 "$nlpipe" predict "$tmp/nowhere.nlp" "$src/examples/unlabelled" 2>"$tmp/err" >/dev/null
 check "missing model: exit 2, named" '[ $? -eq 2 ] && grep -q "nowhere.nlp" "$tmp/err"'
+mkfifo "$tmp/fifo.nlp"
+timeout 20 "$nlpipe" predict "$tmp/fifo.nlp" "$src/examples/unlabelled" 2>"$tmp/err" >/dev/null
+check "a FIFO as the model: refused at once, named" \
+	'[ $? -eq 2 ] && grep -q "fifo.nlp: not a regular file" "$tmp/err"'
 
 [ "$failed" -eq 0 ]
