@@ -78,9 +78,7 @@ static char *xstrdup(const char *s)
 /* ==== The writer ==== */
 
 struct nlp_model_writer {
-	char *path;
-	char *tmp;
-	FILE *f;
+	nlp_atomic_file af; /* the file, written atomically */
 	uint32_t flags;
 	uint32_t count;
 	uint64_t size;
@@ -109,12 +107,7 @@ static int writer_fail(nlp_model_writer *w, nlp_err *err, int code, const char *
 
 static void writer_free(nlp_model_writer *w)
 {
-	if (w->f)
-		fclose(w->f);
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
-	free(w->path);
+	nlp_atomic_abort(&w->af);
 	free(w);
 }
 
@@ -122,52 +115,25 @@ int nlp_model_writer_open(nlp_model_writer **out, const char *path, uint32_t fla
 {
 	nlp_model_writer *w = NULL;
 	unsigned char zero[NLP_MODEL_HEADER_SIZE] = {0};
-	struct timespec ts;
-	size_t n;
-	int fd = -1, rc = NLP_OK;
+	int rc = NLP_OK;
 
 	*out = NULL;
 	if (!path || !*path)
 		return nlp_err_set(err, NLP_ECONFIG, "model file: no path given");
 	w = calloc(1, sizeof *w);
-	n = strlen(path) + 64;
-	if (!w || !(w->path = xstrdup(path)) || !(w->tmp = malloc(n))) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
+	if (!w)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
 	w->flags = flags;
-	/* A fresh name beside the target, so that rename() stays in one file
-	 * system; O_EXCL so that we never write through someone else's file. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (unsigned i = 0; i < 100 && fd < 0; i++) {
-		unsigned long salt = (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)w ^
-		                     (i * 2654435761ul);
-		snprintf(w->tmp, n, "%s.tmp.%ld.%lx", path, (long)getpid(), salt & 0xfffffful);
-		fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot create a temporary file beside it: %s",
-		                 path, strerror(errno));
-		free(w->tmp);
-		w->tmp = NULL;
+	if ((rc = nlp_atomic_open(&w->af, path, err)))
 		goto out;
-	}
-	w->f = fdopen(fd, "wb");
-	if (!w->f) {
-		close(fd);
-		rc = nlp_err_set(err, NLP_EIO, "%s: %s", w->tmp, strerror(errno));
-		goto out;
-	}
 	/* The header is written last, once sizes are known. */
-	if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+	if (fwrite(zero, 1, sizeof zero, w->af.f) != sizeof zero) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->af.tmp, strerror(errno));
 		goto out;
 	}
 	w->size = sizeof zero;
 out:
-	if (rc && w)
+	if (rc)
 		writer_free(w);
 	else
 		*out = w;
@@ -176,8 +142,8 @@ out:
 
 static int writer_put(nlp_model_writer *w, const void *p, size_t n, uint32_t *crc, nlp_err *err)
 {
-	if (n && fwrite(p, 1, n, w->f) != n)
-		return writer_fail(w, err, NLP_EIO, "%s: write failed: %s", w->tmp,
+	if (n && fwrite(p, 1, n, w->af.f) != n)
+		return writer_fail(w, err, NLP_EIO, "%s: write failed: %s", w->af.tmp,
 		                   strerror(errno ? errno : EIO));
 	*crc = crc_update(*crc, p, n);
 	w->size += n;
@@ -193,9 +159,9 @@ static int writer_head(nlp_model_writer *w, uint32_t type, uint32_t stage, uint6
 		return writer_fail(w, err, w->rc, "(earlier failure)");
 	if (type == 0)
 		return writer_fail(w, err, NLP_EINTERNAL, "%s: section type 0 is reserved",
-		                   w->path);
+		                   w->af.path);
 	if (w->count == UINT32_MAX)
-		return writer_fail(w, err, NLP_EINTERNAL, "%s: too many sections", w->path);
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: too many sections", w->af.path);
 	put_le32(h, type);
 	put_le32(h + 4, stage);
 	put_le64(h + 8, len);
@@ -237,7 +203,7 @@ int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage,
 	int rc;
 
 	if (n > SIZE_MAX / 4)
-		return writer_fail(w, err, NLP_EINTERNAL, "%s: section too large", w->path);
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: section too large", w->af.path);
 	if ((rc = writer_head(w, type, stage, (uint64_t)n * 4, &crc, err)))
 		return rc;
 	for (size_t i = 0; i < n;) {
@@ -253,32 +219,10 @@ int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage,
 	return writer_tail(w, crc, err);
 }
 
-static void fsync_dir_of(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash;
-	int fd;
-
-	if (!dir)
-		return;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd); /* best effort: some file systems refuse it */
-		close(fd);
-	}
-	free(dir);
-}
-
 int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 {
 	unsigned char h[NLP_MODEL_HEADER_SIZE] = {0};
 	int rc = w->rc;
-	FILE *f;
 
 	if (rc) {
 		if (err)
@@ -293,26 +237,12 @@ int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 	put_le64(h + 24, w->size);
 	put_le32(h + NLP_MODEL_HEADER_SIZE - 4, crc_update(0, h, NLP_MODEL_HEADER_SIZE - 4));
 	errno = 0;
-	if (fseek(w->f, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->f) != sizeof h || fflush(w->f) ||
-	    fsync(fileno(w->f))) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp,
+	if (fseek(w->af.f, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->af.f) != sizeof h) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->af.tmp,
 		                 strerror(errno ? errno : EIO));
 		goto out;
 	}
-	f = w->f;
-	w->f = NULL;
-	if (fclose(f)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(w->tmp, w->path)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp,
-		                 strerror(errno));
-		goto out;
-	}
-	free(w->tmp);
-	w->tmp = NULL; /* renamed: nothing to remove */
-	fsync_dir_of(w->path);
+	rc = nlp_atomic_commit(&w->af, err);
 out:
 	writer_free(w);
 	return rc;

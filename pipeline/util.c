@@ -1,12 +1,18 @@
 /* util.c - small pieces of the contract every module uses: errors, token
- * lists, document ids, the RNG, byte buffers and cursors. */
+ * lists, document ids, the RNG, byte buffers and cursors; files written
+ * atomically. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "nlpipe/nlpipe.h"
 
@@ -238,4 +244,120 @@ int nlp_cursor_get_str(nlp_cursor *c, const char **s, uint32_t *n, uint32_t max)
 	*n = len;
 	c->p += len;
 	return NLP_OK;
+}
+
+/* ---- files written atomically ---- */
+
+int nlp_atomic_open(nlp_atomic_file *a, const char *path, nlp_err *err)
+{
+	struct timespec ts;
+	size_t n;
+	int fd = -1, rc = NLP_OK;
+
+	memset(a, 0, sizeof *a);
+	if (!path || !*path)
+		return nlp_err_set(err, NLP_ECONFIG, "no file name given");
+	n = strlen(path) + 64;
+	a->path = malloc(strlen(path) + 1);
+	a->tmp = malloc(n);
+	if (!a->path || !a->tmp) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	strcpy(a->path, path);
+	/* A fresh name beside the target, so that rename() stays in one file
+	 * system; O_EXCL so that we never write through someone else's file. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned i = 0; i < 100 && fd < 0; i++) {
+		unsigned long salt = (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)a ^
+		                     (i * 2654435761ul);
+		snprintf(a->tmp, n, "%s.tmp.%ld.%lx", path, (long)getpid(), salt & 0xfffffful);
+		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot create a temporary file beside it: %s",
+		                 path, strerror(errno));
+		free(a->tmp);
+		a->tmp = NULL;
+		goto out;
+	}
+	a->f = fdopen(fd, "wb");
+	if (!a->f) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: %s", a->tmp, strerror(errno));
+		close(fd);
+	}
+out:
+	if (rc)
+		nlp_atomic_abort(a);
+	return rc;
+}
+
+/* fsync the folder that holds path, so that the rename is durable (best
+ * effort: some file systems refuse it). */
+static void fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+	int fd;
+
+	if (slash) {
+		size_t n = slash == path ? 1 : (size_t)(slash - path);
+		if (!(dir = malloc(n + 1)))
+			return;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int nlp_atomic_commit(nlp_atomic_file *a, nlp_err *err)
+{
+	FILE *f = a->f;
+	int rc = NLP_OK;
+
+	a->f = NULL;
+	if (!f || !a->tmp) {
+		rc = nlp_err_set(err, NLP_EINTERNAL, "%s: not open", a->path ? a->path : "file");
+		goto out;
+	}
+	errno = 0;
+	if (ferror(f) || fflush(f) || fsync(fileno(f))) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", a->tmp,
+		                 strerror(errno ? errno : EIO));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", a->tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(a->tmp, a->path)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot rename %s to it: %s", a->path, a->tmp,
+		                 strerror(errno));
+		goto out;
+	}
+	free(a->tmp);
+	a->tmp = NULL; /* renamed: nothing to remove */
+	fsync_dir_of(a->path);
+out:
+	nlp_atomic_abort(a);
+	return rc;
+}
+
+void nlp_atomic_abort(nlp_atomic_file *a)
+{
+	if (a->f)
+		fclose(a->f);
+	if (a->tmp)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof *a);
 }
