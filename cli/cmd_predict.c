@@ -65,25 +65,6 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void tsv_field(FILE *f, const char *s)
 {
 	for (; *s; s++)
@@ -143,10 +124,10 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 		break;
 	default:
 		fputs("{\"path\":", o->f);
-		json_str(o->f, name);
+		nlp_json_fputs(o->f, name);
 		if (n > 0) {
 			fputs(",\"label\":", o->f);
-			json_str(o->f, o->labels[o->order[0]]);
+			nlp_json_fputs(o->f, o->labels[o->order[0]]);
 			fprintf(o->f, ",\"probability\":%.6f", probs[o->order[0]]);
 		} else {
 			fputs(",\"label\":null,\"probability\":null", o->f);
@@ -155,7 +136,7 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 			fputs(",\"labels\":[", o->f);
 			for (int i = 0; i < n; i++) {
 				fputs(i ? ",[" : "[", o->f);
-				json_str(o->f, o->labels[o->order[i]]);
+				nlp_json_fputs(o->f, o->labels[o->order[i]]);
 				fprintf(o->f, ",%.6f]", probs[o->order[i]]);
 			}
 			fputc(']', o->f);

@@ -448,26 +448,6 @@ int nlp_metrics_print_text(FILE *f, nlp_metrics *m, nlp_err *err)
 
 /* ==== JSON ==== */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void json_num(FILE *f, double v)
 {
 	if (isfinite(v))
@@ -521,7 +501,7 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 	json_num(f, s->roc_auc);
 	fputs(",\n  \"positive_class\": ", f);
 	if (c == 2)
-		json_str(f, m->labels[s->positive]);
+		nlp_json_fputs(f, m->labels[s->positive]);
 	else
 		fputs("null", f);
 	fputs(",\n  \"classes\": [", f);
@@ -529,7 +509,7 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 		const nlp_class_metrics *cm = &s->classes[k];
 
 		fputs(k ? ",\n    {\"label\": " : "\n    {\"label\": ", f);
-		json_str(f, m->labels[k]);
+		nlp_json_fputs(f, m->labels[k]);
 		fputs(", \"precision\": ", f);
 		json_num(f, cm->precision);
 		fputs(", \"recall\": ", f);

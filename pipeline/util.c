@@ -1,6 +1,6 @@
 /* util.c - small pieces of the contract every module uses: errors, token
  * lists, document ids, the RNG, byte buffers and cursors; files written
- * atomically. */
+ * atomically; JSON strings. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "nlpipe/nlpipe.h"
 
@@ -360,4 +361,67 @@ void nlp_atomic_abort(nlp_atomic_file *a)
 	free(a->tmp);
 	free(a->path);
 	memset(a, 0, sizeof *a);
+}
+
+/* ---- JSON strings ---- */
+
+int nlp_json_string(const char *s, size_t n, nlp_write_fn put, void *user)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0; /* s[run..i) is still to be written as it is */
+	int rc = put(user, "\"", 1);
+
+	while (i < n && !rc) {
+		unsigned c = u[i];
+		char esc[8];
+		const char *e = esc;
+		size_t k;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			utf8proc_int32_t cp;
+			utf8proc_ssize_t m =
+			        utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+			if (m > 0) {
+				i += (size_t)m;
+				continue;
+			}
+			e = "\xef\xbf\xbd"; /* U+FFFD */
+			k = 3;
+		} else if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			k = 2;
+		} else if (c == '\n' || c == '\t') {
+			e = c == '\n' ? "\\n" : "\\t";
+			k = 2;
+		} else {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			k = 6;
+		}
+		if (i > run)
+			rc = put(user, s + run, i - run);
+		if (!rc)
+			rc = put(user, e, k);
+		run = ++i;
+	}
+	if (!rc && i > run)
+		rc = put(user, s + run, i - run);
+	return rc ? rc : put(user, "\"", 1);
+}
+
+static int put_stream(void *user, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, user) == n ? NLP_OK : NLP_EIO;
+}
+
+void nlp_json_fputs(FILE *f, const char *s)
+{
+	if (!s)
+		s = "";
+	/* a write error stays in the stream's error flag, for the caller's check */
+	nlp_json_string(s, strlen(s), put_stream, f);
 }

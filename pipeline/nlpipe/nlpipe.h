@@ -83,6 +83,19 @@ int nlp_atomic_commit(nlp_atomic_file *a, nlp_err *err);
  * released one. */
 void nlp_atomic_abort(nlp_atomic_file *a);
 
+/* ---- JSON strings (RFC 8259) ---- */
+
+/* Where bytes go: returns NLP_OK or an error code, which stops the writer. */
+typedef int (*nlp_write_fn)(void *user, const char *p, size_t n);
+
+/* Write s[0..n) as a JSON string, quotes included, through put: '"' and '\\'
+ * are escaped, newline and TAB as \n and \t, the other bytes below 0x20 as
+ * \u00XX; valid UTF-8 is kept as it is and each byte that is not part of
+ * valid UTF-8 becomes U+FFFD.  Returns the first error of put, or NLP_OK. */
+int nlp_json_string(const char *s, size_t n, nlp_write_fn put, void *user);
+/* The same for a NUL-terminated string (NULL: "") to a stream. */
+void nlp_json_fputs(FILE *f, const char *s);
+
 /* Edit distance between two short strings, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 
