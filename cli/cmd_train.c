@@ -216,33 +216,18 @@ static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, dou
 
 #define CKPT_VERSION 1u
 
-static int put_u64(nlp_buf *b, uint64_t v)
-{
-	int rc = nlp_buf_put_u32(b, (uint32_t)v);
-	return rc ? rc : nlp_buf_put_u32(b, (uint32_t)(v >> 32));
-}
-
-static int get_u64(nlp_cursor *c, uint64_t *v)
-{
-	uint32_t lo, hi;
-	if (nlp_cursor_get_u32(c, &lo) || nlp_cursor_get_u32(c, &hi))
-		return NLP_EDATA;
-	*v = (uint64_t)hi << 32 | lo;
-	return NLP_OK;
-}
-
 static int put_rng(nlp_buf *b, const nlp_rng *r)
 {
 	int rc = NLP_OK;
 	for (int i = 0; i < 4 && !rc; i++)
-		rc = put_u64(b, r->s[i]);
+		rc = nlp_model_buf_put_u64(b, r->s[i]);
 	return rc;
 }
 
 static int get_rng(nlp_cursor *c, nlp_rng *r)
 {
 	for (int i = 0; i < 4; i++)
-		if (get_u64(c, &r->s[i]))
+		if (nlp_model_cursor_get_u64(c, &r->s[i]))
 			return NLP_EDATA;
 	return NLP_OK;
 }
@@ -268,17 +253,17 @@ static int save_model(trainer *t, const char *path, int checkpoint, nlp_err *err
 
 	if (checkpoint) {
 		rc = nlp_buf_put_u32(&ck, CKPT_VERSION);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->epoch);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->batch_next);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->step);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->epoch);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->batch_next);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->step);
 		rc = rc ? rc : put_rng(&ck, &t->rng_epoch);
 		rc = rc ? rc : put_rng(&ck, &t->rng_drop);
-		rc = rc ? rc : put_u64(&ck, dbits(t->best));
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->best_epoch);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->bad_epochs);
-		rc = rc ? rc : put_u64(&ck, dbits(t->loss_sum));
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->loss_n);
-		rc = rc ? rc : put_u64(&ck, t->tokens);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, dbits(t->best));
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->best_epoch);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->bad_epochs);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, dbits(t->loss_sum));
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->loss_n);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, t->tokens);
 		if (!rc) {
 			nlp_buf ob = {0};
 			rc = nlp_optim_save(t->opt, &ob, err);
@@ -310,10 +295,12 @@ static int load_checkpoint(trainer *t, const nlp_buf *ck, nlp_err *err)
 		                   "the checkpoint's trainer state has version %u; this nlpipe "
 		                   "reads version %u",
 		                   version, CKPT_VERSION);
-	if (get_u64(&c, &epoch) || get_u64(&c, &bn) || get_u64(&c, &step) ||
-	    get_rng(&c, &t->rng_epoch) || get_rng(&c, &t->rng_drop) || get_u64(&c, &best) ||
-	    get_u64(&c, &best_epoch) || get_u64(&c, &bad) || get_u64(&c, &lsum) ||
-	    get_u64(&c, &ln) || get_u64(&c, &tok) || nlp_cursor_get_u32(&c, &olen) ||
+	if (nlp_model_cursor_get_u64(&c, &epoch) || nlp_model_cursor_get_u64(&c, &bn) ||
+	    nlp_model_cursor_get_u64(&c, &step) || get_rng(&c, &t->rng_epoch) ||
+	    get_rng(&c, &t->rng_drop) || nlp_model_cursor_get_u64(&c, &best) ||
+	    nlp_model_cursor_get_u64(&c, &best_epoch) || nlp_model_cursor_get_u64(&c, &bad) ||
+	    nlp_model_cursor_get_u64(&c, &lsum) || nlp_model_cursor_get_u64(&c, &ln) ||
+	    nlp_model_cursor_get_u64(&c, &tok) || nlp_cursor_get_u32(&c, &olen) ||
 	    (size_t)(c.end - c.p) < olen)
 		return nlp_err_set(err, NLP_EDATA, "the checkpoint's trainer state is truncated");
 	oc.p = c.p;

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "nlpipe/model.h"
+#include "internal.h"
 
 static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x1a, '\n'};
 
@@ -26,43 +27,11 @@ static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x
 #define MAX_NAME     4096u           /* longest name, label or module version we accept */
 #define MAX_TEXT     (1u << 30)      /* longest INI text or metadata value */
 
-/* ---- little-endian helpers ---- */
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
 {
 	if (!len) /* zlib treats a NULL buffer as "give the initial value" */
 		return crc;
 	return (uint32_t)crc32_z(crc, (const Bytef *)data, len);
-}
-
-void nlp_model_get_f32(float *out, const unsigned char *le, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u = get_le32(le + 4 * i);
-		memcpy(&out[i], &u, 4);
-	}
 }
 
 static char *xstrdup(const char *s)
@@ -162,9 +131,9 @@ static int writer_head(nlp_model_writer *w, uint32_t type, uint32_t stage, uint6
 		                   w->af.path);
 	if (w->count == UINT32_MAX)
 		return writer_fail(w, err, NLP_EINTERNAL, "%s: too many sections", w->af.path);
-	put_le32(h, type);
-	put_le32(h + 4, stage);
-	put_le64(h + 8, len);
+	nlp_le32_put(h, type);
+	nlp_le32_put(h + 4, stage);
+	nlp_le64_put(h + 8, len);
 	*crc = 0;
 	return writer_put(w, h, sizeof h, crc, err);
 }
@@ -175,7 +144,7 @@ static int writer_tail(nlp_model_writer *w, uint32_t crc, nlp_err *err)
 	uint32_t dummy = 0;
 	int rc;
 
-	put_le32(c, crc);
+	nlp_le32_put(c, crc);
 	rc = writer_put(w, c, 4, &dummy, err);
 	if (!rc)
 		w->count++;
@@ -206,15 +175,14 @@ int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage,
 		return writer_fail(w, err, NLP_EINTERNAL, "%s: section too large", w->af.path);
 	if ((rc = writer_head(w, type, stage, (uint64_t)n * 4, &crc, err)))
 		return rc;
-	for (size_t i = 0; i < n;) {
-		size_t k = 0;
-		for (; k < sizeof chunk / 4 && i < n; k++, i++) {
-			uint32_t u;
-			memcpy(&u, &x[i], 4);
-			put_le32(chunk + 4 * k, u);
-		}
+	while (n) {
+		size_t k = n < sizeof chunk / 4 ? n : sizeof chunk / 4;
+
+		nlp_le_f32_put(chunk, x, k);
 		if ((rc = writer_put(w, chunk, 4 * k, &crc, err)))
 			return rc;
+		x += k;
+		n -= k;
 	}
 	return writer_tail(w, crc, err);
 }
@@ -230,12 +198,12 @@ int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 		goto out;
 	}
 	memcpy(h, model_magic, 8);
-	put_le32(h + 8, NLP_MODEL_HEADER_SIZE);
-	put_le32(h + 12, NLP_MODEL_FORMAT_VERSION);
-	put_le32(h + 16, w->flags);
-	put_le32(h + 20, w->count);
-	put_le64(h + 24, w->size);
-	put_le32(h + NLP_MODEL_HEADER_SIZE - 4, crc_update(0, h, NLP_MODEL_HEADER_SIZE - 4));
+	nlp_le32_put(h + 8, NLP_MODEL_HEADER_SIZE);
+	nlp_le32_put(h + 12, NLP_MODEL_FORMAT_VERSION);
+	nlp_le32_put(h + 16, w->flags);
+	nlp_le32_put(h + 20, w->count);
+	nlp_le64_put(h + 24, w->size);
+	nlp_le32_put(h + NLP_MODEL_HEADER_SIZE - 4, crc_update(0, h, NLP_MODEL_HEADER_SIZE - 4));
 	errno = 0;
 	if (fseek(w->af.f, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->af.f) != sizeof h) {
 		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->af.tmp,
@@ -295,7 +263,7 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: truncated: %zu bytes, shorter than the model header", name,
 		                   n);
-	hsize = get_le32(d + 8);
+	hsize = nlp_le32_get(d + 8);
 	if (hsize < NLP_MODEL_HEADER_SIZE || hsize > 4096 || hsize % 4)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: corrupt header (header size %u): the file is damaged", name,
@@ -304,13 +272,13 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: truncated: %zu bytes, shorter than the %u-byte header",
 		                   name, n, hsize);
-	if (crc_update(0, d, hsize - 4) != get_le32(d + hsize - 4))
+	if (crc_update(0, d, hsize - 4) != nlp_le32_get(d + hsize - 4))
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: header checksum mismatch: the file is damaged", name);
-	r->version = get_le32(d + 12);
-	r->flags = get_le32(d + 16);
-	count = get_le32(d + 20);
-	total = get_le64(d + 24);
+	r->version = nlp_le32_get(d + 12);
+	r->flags = nlp_le32_get(d + 16);
+	count = nlp_le32_get(d + 20);
+	total = nlp_le64_get(d + 24);
 	if (r->version == 0)
 		return nlp_err_set(err, NLP_EDATA, "%s: corrupt header (format version 0)", name);
 	if (r->version > NLP_MODEL_FORMAT_VERSION)
@@ -342,9 +310,9 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 			return nlp_err_set(err, NLP_EDATA,
 			                   "%s: section %u of %u at byte %llu: truncated header",
 			                   name, i + 1, count, (unsigned long long)pos);
-		s->type = get_le32(d + pos);
-		s->stage = get_le32(d + pos + 4);
-		len = get_le64(d + pos + 8);
+		s->type = nlp_le32_get(d + pos);
+		s->stage = nlp_le32_get(d + pos + 4);
+		len = nlp_le64_get(d + pos + 8);
 		s->offset = (size_t)pos;
 		if (len > n - pos - SEC_OVERHEAD)
 			return nlp_err_set(err, NLP_EDATA,
@@ -353,7 +321,8 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 			                   "damaged or truncated",
 			                   name, i + 1, count, (unsigned long long)pos,
 			                   (unsigned long long)len);
-		if (crc_update(0, d + pos, SEC_HEAD + len) != get_le32(d + pos + SEC_HEAD + len))
+		if (crc_update(0, d + pos, SEC_HEAD + len) !=
+		    nlp_le32_get(d + pos + SEC_HEAD + len))
 			return nlp_err_set(err, NLP_EDATA,
 			                   "%s: section %u of %u (type %u) at byte %llu: checksum "
 			                   "mismatch: the file is damaged",
@@ -590,14 +559,6 @@ int nlp_model_meta_set_date(nlp_model_meta *m)
 
 /* ==== Saving a pipeline ==== */
 
-static int buf_put_u64(nlp_buf *b, uint64_t v)
-{
-	unsigned char le[8];
-
-	put_le64(le, v);
-	return nlp_buf_put(b, le, 8);
-}
-
 static int buf_printf(nlp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int buf_printf(nlp_buf *b, const char *fmt, ...)
@@ -736,13 +697,13 @@ static int stage_record(nlp_buf *b, const nlp_pipeline *p, size_t i, nlp_params 
 	rc |= nlp_buf_put_str(b, from && from->name ? from->name : "");
 	rc |= nlp_buf_put_str(b, from && from->version ? from->version : "");
 	rc |= nlp_buf_put_u32(b, cls->train ? 1 : 0);
-	rc |= buf_put_u64(b, cls->train ? prm->count : 0);
+	rc |= nlp_model_buf_put_u64(b, cls->train ? prm->count : 0);
 	rc |= nlp_buf_put_u32(b, cls->train ? (uint32_t)prm->n_blocks : 0);
 	for (int k = 0; cls->train && k < prm->n_blocks; k++) {
 		const nlp_param_block *bl = &prm->blocks[k];
 		rc |= nlp_buf_put_str(b, bl->name ? bl->name : "");
-		rc |= buf_put_u64(b, bl->offset);
-		rc |= buf_put_u64(b, bl->count);
+		rc |= nlp_model_buf_put_u64(b, bl->offset);
+		rc |= nlp_model_buf_put_u64(b, bl->count);
 		rc |= nlp_buf_put_u32(b, bl->rows > 0 ? (uint32_t)bl->rows : 0);
 		rc |= nlp_buf_put_u32(b, bl->cols > 0 ? (uint32_t)bl->cols : 0);
 		rc |= nlp_buf_put_u32(b, bl->decay ? 1 : 0);
@@ -886,16 +847,6 @@ out:
 
 /* ==== Reading a model ==== */
 
-static int cur_u64(nlp_cursor *c, uint64_t *v)
-{
-	unsigned char le[8];
-
-	if (nlp_cursor_get(c, le, 8))
-		return NLP_EDATA;
-	*v = get_le64(le);
-	return NLP_OK;
-}
-
 /* A string without NUL bytes, copied. */
 static int cur_strdup(nlp_cursor *c, char **out, uint32_t max)
 {
@@ -965,7 +916,8 @@ static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const c
 	    (rc = cur_strdup(&c, &st->class_name, MAX_NAME)) ||
 	    (rc = cur_strdup(&c, &st->module, MAX_NAME)) ||
 	    (rc = cur_strdup(&c, &st->module_version, MAX_NAME)) ||
-	    (rc = nlp_cursor_get_u32(&c, &trainable)) || (rc = cur_u64(&c, &st->n_params)) ||
+	    (rc = nlp_cursor_get_u32(&c, &trainable)) ||
+	    (rc = nlp_model_cursor_get_u64(&c, &st->n_params)) ||
 	    (rc = nlp_cursor_get_u32(&c, &nb)))
 		return rc;
 	if (trainable > 1 || (!trainable && (st->n_params || nb)))
@@ -981,9 +933,9 @@ static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const c
 		nlp_model_block *bl = &st->blocks[st->n_blocks++]; /* freed by stage_free */
 		if ((rc = cur_strdup(&c, &bl->name, MAX_NAME)))
 			return rc;
-		if (cur_u64(&c, &bl->offset) || cur_u64(&c, &bl->count) ||
-		    nlp_cursor_get_u32(&c, &bl->rows) || nlp_cursor_get_u32(&c, &bl->cols) ||
-		    nlp_cursor_get_u32(&c, &bl->decay))
+		if (nlp_model_cursor_get_u64(&c, &bl->offset) ||
+		    nlp_model_cursor_get_u64(&c, &bl->count) || nlp_cursor_get_u32(&c, &bl->rows) ||
+		    nlp_cursor_get_u32(&c, &bl->cols) || nlp_cursor_get_u32(&c, &bl->decay))
 			return NLP_EDATA;
 		if (bl->offset > st->n_params || bl->count > st->n_params - bl->offset) {
 			*why = "a parameter block lies outside the parameter buffer";
@@ -1542,41 +1494,4 @@ out:
 	else
 		*out = self;
 	return rc;
-}
-
-int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v)
-{
-	return buf_put_u64(b, v);
-}
-
-int nlp_model_buf_put_f32(nlp_buf *b, const float *x, size_t n)
-{
-	unsigned char chunk[4096];
-
-	for (size_t i = 0; i < n;) {
-		size_t k = 0;
-		int rc;
-		for (; k < sizeof chunk / 4 && i < n; k++, i++) {
-			uint32_t u;
-			memcpy(&u, &x[i], 4);
-			put_le32(chunk + 4 * k, u);
-		}
-		if ((rc = nlp_buf_put(b, chunk, 4 * k)))
-			return rc;
-	}
-	return NLP_OK;
-}
-
-int nlp_model_cursor_get_u64(nlp_cursor *c, uint64_t *v)
-{
-	return cur_u64(c, v);
-}
-
-int nlp_model_cursor_get_f32(nlp_cursor *c, float *x, size_t n)
-{
-	if (n > (size_t)(c->end - c->p) / 4)
-		return NLP_EDATA;
-	nlp_model_get_f32(x, c->p, n);
-	c->p += 4 * n;
-	return NLP_OK;
 }

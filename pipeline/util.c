@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "nlpipe/nlpipe.h"
+#include "nlpipe/model.h"
+#include "internal.h"
 
 int nlp_err_set(nlp_err *err, int code, const char *fmt, ...)
 {
@@ -199,9 +200,35 @@ int nlp_buf_put(nlp_buf *b, const void *p, size_t n)
 
 int nlp_buf_put_u32(nlp_buf *b, uint32_t v)
 {
-	unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-	                       (unsigned char)(v >> 24)};
+	unsigned char le[4];
+
+	nlp_le32_put(le, v);
 	return nlp_buf_put(b, le, 4);
+}
+
+int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v)
+{
+	unsigned char le[8];
+
+	nlp_le64_put(le, v);
+	return nlp_buf_put(b, le, 8);
+}
+
+int nlp_model_buf_put_f32(nlp_buf *b, const float *x, size_t n)
+{
+	unsigned char chunk[4096];
+
+	while (n) {
+		size_t k = n < sizeof chunk / 4 ? n : sizeof chunk / 4;
+		int rc;
+
+		nlp_le_f32_put(chunk, x, k);
+		if ((rc = nlp_buf_put(b, chunk, 4 * k)))
+			return rc;
+		x += k;
+		n -= k;
+	}
+	return NLP_OK;
 }
 
 int nlp_buf_put_str(nlp_buf *b, const char *s)
@@ -231,7 +258,34 @@ int nlp_cursor_get_u32(nlp_cursor *c, uint32_t *v)
 
 	if (nlp_cursor_get(c, le, 4))
 		return NLP_EDATA;
-	*v = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
+	*v = nlp_le32_get(le);
+	return NLP_OK;
+}
+
+int nlp_model_cursor_get_u64(nlp_cursor *c, uint64_t *v)
+{
+	unsigned char le[8];
+
+	if (nlp_cursor_get(c, le, 8))
+		return NLP_EDATA;
+	*v = nlp_le64_get(le);
+	return NLP_OK;
+}
+
+void nlp_model_get_f32(float *out, const unsigned char *le, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = nlp_le32_get(le + 4 * i);
+		memcpy(&out[i], &u, 4);
+	}
+}
+
+int nlp_model_cursor_get_f32(nlp_cursor *c, float *x, size_t n)
+{
+	if (n > (size_t)(c->end - c->p) / 4)
+		return NLP_EDATA;
+	nlp_model_get_f32(x, c->p, n);
+	c->p += 4 * n;
 	return NLP_OK;
 }
 
