@@ -5,6 +5,7 @@
 # The stages, as a convenience library shared by the module and the tests.
 noinst_LTLIBRARIES += preprocess/libtext.la
 preprocess_libtext_la_SOURCES = \
+	plugins/strtab.c plugins/strtab.h \
 	preprocess/text.h \
 	preprocess/textutil.c \
 	preprocess/tokenizer.c \
