@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <utf8proc.h>
+
 #include "nlpipe/plugin.h"
 #include "plugins/strtab.h"
 
@@ -130,8 +132,22 @@ static inline int text_push(nlp_tokens *t, const char *s, size_t len)
 	}
 	return nlp_tokens_push(t, s, len);
 }
-/* Next code point of a UTF-8 string (invalid bytes read as U+FFFD, one
- * byte each); returns the bytes consumed (>= 1). */
-size_t text_utf8_next(const unsigned char *s, size_t len, int32_t *cp);
+/* Next code point of a UTF-8 string s[0..len), len >= 1 (invalid bytes
+ * read as U+FFFD, one byte each); returns the bytes consumed (>= 1).
+ * utf8proc decodes; ASCII does not call it. */
+static inline size_t text_utf8_next(const unsigned char *s, size_t len, int32_t *cp)
+{
+	utf8proc_ssize_t n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	n = utf8proc_iterate(s, len < 4 ? (utf8proc_ssize_t)len : 4, cp);
+	if (n > 0)
+		return (size_t)n;
+	*cp = 0xfffd;
+	return 1;
+}
 
 #endif /* NLP_PREPROCESS_TEXT_H */
