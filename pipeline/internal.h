@@ -64,6 +64,12 @@ void nlp_config_free(nlp_config *c);
  * problems go to msgs as FILE:LINE: messages. */
 void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, const char *skip_key,
                      nlp_msgs *msgs);
+/* A new instance of stage i of p (its class and configuration) with the
+ * original's saved state (vocabulary, stop list...) copied over through the
+ * class's save and load when it has both; parameters are not copied.
+ * *out is NULL on failure.  (pipeline.c) */
+int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err *err);
+
 /* Edit distance, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 

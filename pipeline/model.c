@@ -1450,10 +1450,8 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 	const nlp_pipeline *p = m->pipeline;
 	const nlp_stage_class *cls;
 	const nlp_train_ops *ops;
-	void *src, *self = NULL;
+	void *self = NULL;
 	nlp_params from = {0}, to = {0};
-	nlp_buf state = {0};
-	nlp_cursor c;
 	int out_dim = 0, rc;
 
 	*out = NULL;
@@ -1461,34 +1459,23 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 		return nlp_err_set(err, NLP_EINTERNAL, "%s: no stage %zu to clone", m->path, i);
 	cls = nlp_pipeline_stage_class(p, i);
 	ops = cls->train;
-	src = nlp_pipeline_stage_instance(p, i);
-	if ((rc = cls->create(&self, nlp_pipeline_stage_config(p, i), err)))
+	if ((rc = nlp_pipeline_stage_copy(p, i, &self, err)))
 		return rc;
-	if (ops) {
-		if (ops->save && (rc = ops->save(src, &state, err)))
-			goto out;
-		c.p = state.data;
-		c.end = state.data + state.len;
-		if (ops->load && (rc = ops->load(self, &c, err)))
-			goto out;
-		if (!ops->setup || !ops->params)
-			goto out; /* state only */
-		if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
-			goto out;
-		ops->params(src, &from);
-		ops->params(self, &to);
-		if (from.count != to.count || out_dim != m->stages[i].out_dim) {
-			rc = nlp_err_set(
-			        err, NLP_EINTERNAL,
-			        "%s: stage %s: a copy has %zu parameters, the original %zu",
-			        m->path, m->stages[i].name, to.count, from.count);
-			goto out;
-		}
-		if (from.count)
-			memcpy(to.w, from.w, from.count * sizeof *from.w);
+	if (!ops || !ops->setup || !ops->params)
+		goto out; /* state only */
+	if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
+		goto out;
+	ops->params(nlp_pipeline_stage_instance(p, i), &from);
+	ops->params(self, &to);
+	if (from.count != to.count || out_dim != m->stages[i].out_dim) {
+		rc = nlp_err_set(err, NLP_EINTERNAL,
+		                 "%s: stage %s: a copy has %zu parameters, the original %zu",
+		                 m->path, m->stages[i].name, to.count, from.count);
+		goto out;
 	}
+	if (from.count)
+		memcpy(to.w, from.w, from.count * sizeof *from.w);
 out:
-	free(state.data);
 	if (rc)
 		cls->destroy(self);
 	else
