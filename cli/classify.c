@@ -55,15 +55,6 @@ typedef struct chunk {
 /* Token slots per batch row that a batch may use on average. */
 #define BATCH_STEPS 256
 
-static const run_doc *sort_docs;
-static int longest_first(const void *a, const void *b)
-{
-	uint32_t la = sort_docs[*(const size_t *)a].n, lb = sort_docs[*(const size_t *)b].n;
-	if (la != lb)
-		return la > lb ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
 static int run_chunk(classify *cl, chunk *ch, nlp_err *err)
 {
 	size_t first = nlp_pipeline_text_end(cl->p), k = 0;
@@ -84,8 +75,7 @@ static int run_chunk(classify *cl, chunk *ch, nlp_err *err)
 	/* Longest first, and batches cut to at most batch * BATCH_STEPS token
 	 * slots: memory follows that budget, not the longest document seen, and
 	 * little padding is computed.  Results do not depend on the batching. */
-	sort_docs = ch->docs;
-	qsort(ch->idx, k, sizeof *ch->idx, longest_first);
+	run_sort_by_length(ch->idx, k, ch->docs, 1);
 	for (size_t at = 0, B; at < k && !rc; at += B) {
 		size_t T = ch->docs[ch->idx[at]].n, budget = (size_t)cl->batch * BATCH_STEPS;
 		nlp_act scores;

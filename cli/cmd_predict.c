@@ -46,7 +46,7 @@ typedef struct pred_out {
 	double threshold; /* < 0: unused */
 	char **labels;
 	int C;
-	int *order;
+	struct ranked *order; /* [C] scratch: classes by probability */
 	long rows;
 } pred_out;
 
@@ -71,13 +71,20 @@ static void tsv_field(FILE *f, const char *s)
 		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
-static const float *sort_probs;
+/* A class and its probability, sorted most probable first (equal
+ * probabilities by class). */
+struct ranked {
+	float p;
+	int c;
+};
+
 static int by_prob(const void *a, const void *b)
 {
-	float pa = sort_probs[*(const int *)a], pb = sort_probs[*(const int *)b];
-	if (pa != pb)
-		return pa > pb ? -1 : 1;
-	return *(const int *)a - *(const int *)b;
+	const struct ranked *x = a, *y = b;
+
+	if (x->p != y->p)
+		return x->p > y->p ? -1 : 1;
+	return x->c - y->c;
 }
 
 static int emit(void *user, const char *name, int label, const float *probs, const char *error,
@@ -91,13 +98,14 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 		cli_warn("%s: not classified: %s", name, error);
 		return NLP_OK;
 	}
-	for (int c = 0; c < o->C; c++)
-		o->order[c] = c;
-	sort_probs = probs;
+	for (int c = 0; c < o->C; c++) {
+		o->order[c].p = probs[c];
+		o->order[c].c = c;
+	}
 	qsort(o->order, (size_t)o->C, sizeof *o->order, by_prob);
 	if (o->threshold >= 0) {
 		n = 0;
-		while (n < o->C && probs[o->order[n]] >= o->threshold)
+		while (n < o->C && probs[o->order[n].c] >= o->threshold)
 			n++;
 	} else {
 		n = o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
@@ -108,7 +116,7 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 		if (n == 0)
 			fputs("\t\t", o->f);
 		for (int i = 0; i < n; i++)
-			fprintf(o->f, "\t%s\t%.6f", o->labels[o->order[i]], probs[o->order[i]]);
+			fprintf(o->f, "\t%s\t%.6f", o->labels[o->order[i].c], probs[o->order[i].c]);
 		fputc('\n', o->f);
 		break;
 	case 1:
@@ -117,8 +125,8 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 			fputs(",,", o->f);
 		for (int i = 0; i < n; i++) {
 			fputc(',', o->f);
-			csv_field(o->f, o->labels[o->order[i]]);
-			fprintf(o->f, ",%.6f", probs[o->order[i]]);
+			csv_field(o->f, o->labels[o->order[i].c]);
+			fprintf(o->f, ",%.6f", probs[o->order[i].c]);
 		}
 		fputc('\n', o->f);
 		break;
@@ -127,8 +135,8 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 		nlp_json_fputs(o->f, name);
 		if (n > 0) {
 			fputs(",\"label\":", o->f);
-			nlp_json_fputs(o->f, o->labels[o->order[0]]);
-			fprintf(o->f, ",\"probability\":%.6f", probs[o->order[0]]);
+			nlp_json_fputs(o->f, o->labels[o->order[0].c]);
+			fprintf(o->f, ",\"probability\":%.6f", probs[o->order[0].c]);
 		} else {
 			fputs(",\"label\":null,\"probability\":null", o->f);
 		}
@@ -136,8 +144,8 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 			fputs(",\"labels\":[", o->f);
 			for (int i = 0; i < n; i++) {
 				fputs(i ? ",[" : "[", o->f);
-				nlp_json_fputs(o->f, o->labels[o->order[i]]);
-				fprintf(o->f, ",%.6f]", probs[o->order[i]]);
+				nlp_json_fputs(o->f, o->labels[o->order[i].c]);
+				fprintf(o->f, ",%.6f]", probs[o->order[i].c]);
 			}
 			fputc(']', o->f);
 		}

@@ -131,15 +131,6 @@ static void shuffle(size_t *v, size_t n, nlp_rng *r)
 	}
 }
 
-static const run_doc *sort_docs;
-static int by_len(const void *a, const void *b)
-{
-	uint32_t la = sort_docs[*(const size_t *)a].n, lb = sort_docs[*(const size_t *)b].n;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
 /* Order of documents for an epoch: shuffled; with bucketing, sorted by length
  * within windows of 50 batches, and the batches shuffled again. */
 static void epoch_order(trainer *t)
@@ -151,10 +142,9 @@ static void epoch_order(trainer *t)
 	shuffle(t->order, n, &t->rng);
 	if (!t->bucketing || n <= B)
 		return;
-	sort_docs = t->train.docs;
 	for (size_t w = 0; w < n; w += 50 * B) {
 		size_t len = n - w < 50 * B ? n - w : 50 * B;
-		qsort(t->order + w, len, sizeof *t->order, by_len);
+		run_sort_by_length(t->order + w, len, t->train.docs, 0);
 	}
 	/* Shuffle whole batches (the last, shorter one stays last). */
 	{
@@ -185,8 +175,8 @@ static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, dou
 	rc = nlp_metrics_new(&m, (size_t)t->n_classes, (const char *const *)t->labels, err);
 	for (size_t i = 0; i < ds->n; i++)
 		idx[i] = i;
-	sort_docs = ds->docs; /* by length: less padding; results do not depend on it */
-	qsort(idx, ds->n, sizeof *idx, by_len);
+	/* by length: less padding; results do not depend on it */
+	run_sort_by_length(idx, ds->n, ds->docs, 0);
 	for (size_t i = 0; !rc && i < ds->n; i += (size_t)t->batch) {
 		int B = (int)(ds->n - i < (size_t)t->batch ? ds->n - i : (size_t)t->batch);
 		nlp_act scores;

@@ -58,6 +58,10 @@ typedef struct run_batch {
 
 /* Fill rb with docs[idx[0..B)]. */
 int run_batch_fill(run_batch *rb, const run_doc *docs, const size_t *idx, int B, nlp_err *err);
+/* Sort idx[0..n) (indices into docs) by document length, shortest first
+ * (longest first when longest_first), equal lengths by index: batches of
+ * similar lengths, less padding. */
+void run_sort_by_length(size_t *idx, size_t n, const run_doc *docs, int longest_first);
 void run_batch_free(run_batch *rb);
 
 /* Forward through stages [first, n); *scores is the last stage's output. */
