@@ -25,7 +25,7 @@ void nlp_optim_config_default(nlp_optim_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->kind = NLP_OPTIM_ADAM;
-	c->lr = 1e-3;
+	/* lr: none; the caller gives it ([train] learning_rate has the default) */
 	c->momentum = 0.9;
 	c->beta1 = 0.9;
 	c->beta2 = 0.999;
@@ -33,18 +33,23 @@ void nlp_optim_config_default(nlp_optim_config *c)
 	c->schedule = NLP_LR_CONSTANT;
 }
 
+/* The one spelling of each optimizer's name. */
+static const char *const kind_names[] = {
+        [NLP_OPTIM_SGD] = "sgd",
+        [NLP_OPTIM_ADAM] = "adam",
+        [NLP_OPTIM_ADAMW] = "adamw",
+};
+
 int nlp_optim_kind_parse(const char *name, nlp_optim_kind *kind, nlp_err *err)
 {
-	if (strcmp(name, "sgd") == 0)
-		*kind = NLP_OPTIM_SGD;
-	else if (strcmp(name, "adam") == 0)
-		*kind = NLP_OPTIM_ADAM;
-	else if (strcmp(name, "adamw") == 0)
-		*kind = NLP_OPTIM_ADAMW;
-	else
-		return nlp_err_set(err, NLP_ECONFIG,
-		                   "optimizer \"%s\" is unknown: use sgd, adam or adamw", name);
-	return NLP_OK;
+	for (size_t k = 0; k < sizeof kind_names / sizeof *kind_names; k++) {
+		if (strcmp(name, kind_names[k]) == 0) {
+			*kind = (nlp_optim_kind)k;
+			return NLP_OK;
+		}
+	}
+	return nlp_err_set(err, NLP_ECONFIG, "optimizer \"%s\" is unknown: use sgd, adam or adamw",
+	                   name);
 }
 
 int nlp_lr_schedule_parse(const char *name, nlp_lr_schedule *s, nlp_err *err)
@@ -62,14 +67,8 @@ int nlp_lr_schedule_parse(const char *name, nlp_lr_schedule *s, nlp_err *err)
 
 const char *nlp_optim_kind_name(nlp_optim_kind kind)
 {
-	switch (kind) {
-	case NLP_OPTIM_SGD:
-		return "sgd";
-	case NLP_OPTIM_ADAM:
-		return "adam";
-	case NLP_OPTIM_ADAMW:
-		return "adamw";
-	}
+	if ((unsigned)kind < sizeof kind_names / sizeof *kind_names)
+		return kind_names[kind];
 	return "?";
 }
 

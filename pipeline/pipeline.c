@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nlpipe/nlpipe.h"
+#include "nlpipe/optim.h"
 #include "pipeline/internal.h"
 
 typedef struct pl_stage {
@@ -44,7 +45,7 @@ static const nlp_option pipeline_opts[] = {
 const nlp_option nlp_train_options[] = {
         {"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
         {"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
-        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, "adam|adamw|sgd", "update rule"},
+        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, NLP_OPTIM_KIND_NAMES, "update rule"},
         {"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
         {"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
         {"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
