@@ -171,7 +171,8 @@ static int build(bench *k, const char *cell, int bi, int E, int H, int V, int th
 		                 V * E);
 		goto out;
 	}
-	nlp_optim_config_default(&oc); /* Adam, lr 1e-3, as torch.optim.Adam */
+	nlp_optim_config_default(&oc); /* Adam */
+	oc.lr = 1e-3;                  /* as torch.optim.Adam */
 	rc = nlp_optim_new(&k->o, &oc, k->prm, (int)(k->n - k->first), err);
 out:
 	nlp_tokens_free(&words);

@@ -31,53 +31,6 @@ static void put_text(FILE *out, const char *s)
 	}
 }
 
-/* Length of a valid UTF-8 sequence at p (1-4), or 0. */
-static int utf8_len(const unsigned char *p)
-{
-	int n = p[0] < 0x80         ? 1
-	        : (p[0] >> 5) == 6  ? 2
-	        : (p[0] >> 4) == 14 ? 3
-	        : (p[0] >> 3) == 30 ? 4
-	                            : 0;
-	uint32_t cp;
-
-	if (n <= 1)
-		return n;
-	cp = p[0] & (0x7f >> n);
-	for (int i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* A JSON string; invalid UTF-8 becomes U+FFFD. */
-static void put_json(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	fputc('"', out);
-	while (*p) {
-		int n = utf8_len(p);
-		if (*p == '"' || *p == '\\') {
-			fprintf(out, "\\%c", *p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(out, "\\u%04x", *p);
-		} else if (n == 0) {
-			fputs("\\ufffd", out);
-			n = 1;
-		} else {
-			fwrite(p, 1, (size_t)n, out);
-		}
-		p += n ? n : 1;
-	}
-	fputc('"', out);
-}
-
 static uint64_t total_params(const nlp_model *m, int *n_trainable)
 {
 	uint64_t n = 0;
@@ -245,15 +198,15 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 	uint64_t params = total_params(m, &n_trainable);
 
 	fputs("{\"path\":", out);
-	put_json(out, m->path);
+	nlp_json_fputs(out, m->path);
 	fprintf(out, ",\"format_version\":%u,\"bytes\":%llu,\"writer\":", m->version,
 	        (unsigned long long)m->size);
-	put_json(out, m->writer);
+	nlp_json_fputs(out, m->writer);
 	fprintf(out, ",\"checkpoint\":%s,\"labels\":[",
 	        m->flags & NLP_MODEL_CHECKPOINT ? "true" : "false");
 	for (size_t i = 0; i < m->n_labels; i++) {
 		fputs(i ? "," : "", out);
-		put_json(out, m->labels[i]);
+		nlp_json_fputs(out, m->labels[i]);
 	}
 	fputs("],\"vocabulary\":", out);
 	if (vocab >= 0)
@@ -264,13 +217,13 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 	for (size_t i = 0; i < m->n_stages; i++) {
 		const nlp_model_stage *st = &m->stages[i];
 		fputs(i ? ",{\"name\":" : "{\"name\":", out);
-		put_json(out, st->name);
+		nlp_json_fputs(out, st->name);
 		fputs(",\"class\":", out);
-		put_json(out, st->class_name);
+		nlp_json_fputs(out, st->class_name);
 		fputs(",\"module\":", out);
-		put_json(out, st->module);
+		nlp_json_fputs(out, st->module);
 		fputs(",\"module_version\":", out);
-		put_json(out, st->module_version);
+		nlp_json_fputs(out, st->module_version);
 		fprintf(out, ",\"trainable\":%s", st->trainable ? "true" : "false");
 		if (st->trainable) {
 			fprintf(out, ",\"parameters\":%llu,\"state_bytes\":%llu,\"blocks\":[",
@@ -279,7 +232,7 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 			for (uint32_t k = 0; k < st->n_blocks; k++) {
 				const nlp_model_block *b = &st->blocks[k];
 				fputs(k ? ",{\"name\":" : "{\"name\":", out);
-				put_json(out, b->name);
+				nlp_json_fputs(out, b->name);
 				fprintf(out,
 				        ",\"offset\":%llu,\"count\":%llu,\"rows\":%u,\"cols\":%u,"
 				        "\"decay\":%s}",
@@ -293,12 +246,12 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 	fputs("],\"metadata\":{", out);
 	for (size_t i = 0; i < m->meta.n; i++) {
 		fputs(i ? "," : "", out);
-		put_json(out, m->meta.kv[i].key);
+		nlp_json_fputs(out, m->meta.kv[i].key);
 		fputc(':', out);
-		put_json(out, m->meta.kv[i].value);
+		nlp_json_fputs(out, m->meta.kv[i].value);
 	}
 	fputs("},\"pipeline\":", out);
-	put_json(out, m->ini_text);
+	nlp_json_fputs(out, m->ini_text);
 	if (checked)
 		fputs(",\"checked\":true", out);
 	fputs("}\n", out);

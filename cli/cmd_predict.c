@@ -47,7 +47,7 @@ typedef struct pred_out {
 	double threshold; /* < 0: unused */
 	char **labels;
 	int C;
-	int *order;
+	struct ranked *order; /* [C] scratch: classes by probability */
 	long rows;
 	nlp_classifier *cl;
 	nlp_stream_opts so; /* the shard */
@@ -68,38 +68,26 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void tsv_field(FILE *f, const char *s)
 {
 	for (; *s; s++)
 		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
 }
 
-static const float *sort_probs;
+/* A class and its probability, sorted most probable first (equal
+ * probabilities by class). */
+struct ranked {
+	float p;
+	int c;
+};
+
 static int by_prob(const void *a, const void *b)
 {
-	float pa = sort_probs[*(const int *)a], pb = sort_probs[*(const int *)b];
-	if (pa != pb)
-		return pa > pb ? -1 : 1;
-	return *(const int *)a - *(const int *)b;
+	const struct ranked *x = a, *y = b;
+
+	if (x->p != y->p)
+		return x->p > y->p ? -1 : 1;
+	return x->c - y->c;
 }
 
 static int emit(void *user, const nlp_result *r, nlp_err *err)
@@ -113,13 +101,14 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 		cli_warn("%s: not classified: %s", name, r->error);
 		return NLP_OK;
 	}
-	for (int c = 0; c < o->C; c++)
-		o->order[c] = c;
-	sort_probs = probs;
+	for (int c = 0; c < o->C; c++) {
+		o->order[c].p = probs[c];
+		o->order[c].c = c;
+	}
 	qsort(o->order, (size_t)o->C, sizeof *o->order, by_prob);
 	if (o->threshold >= 0) {
 		n = 0;
-		while (n < o->C && probs[o->order[n]] >= o->threshold)
+		while (n < o->C && probs[o->order[n].c] >= o->threshold)
 			n++;
 	} else {
 		n = o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
@@ -130,7 +119,7 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 		if (n == 0)
 			fputs("\t\t", o->f);
 		for (int i = 0; i < n; i++)
-			fprintf(o->f, "\t%s\t%.6f", o->labels[o->order[i]], probs[o->order[i]]);
+			fprintf(o->f, "\t%s\t%.6f", o->labels[o->order[i].c], probs[o->order[i].c]);
 		fputc('\n', o->f);
 		break;
 	case 1:
@@ -139,18 +128,18 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 			fputs(",,", o->f);
 		for (int i = 0; i < n; i++) {
 			fputc(',', o->f);
-			csv_field(o->f, o->labels[o->order[i]]);
-			fprintf(o->f, ",%.6f", probs[o->order[i]]);
+			csv_field(o->f, o->labels[o->order[i].c]);
+			fprintf(o->f, ",%.6f", probs[o->order[i].c]);
 		}
 		fputc('\n', o->f);
 		break;
 	default:
 		fputs("{\"path\":", o->f);
-		json_str(o->f, name);
+		nlp_json_fputs(o->f, name);
 		if (n > 0) {
 			fputs(",\"label\":", o->f);
-			json_str(o->f, o->labels[o->order[0]]);
-			fprintf(o->f, ",\"probability\":%.6f", probs[o->order[0]]);
+			nlp_json_fputs(o->f, o->labels[o->order[0].c]);
+			fprintf(o->f, ",\"probability\":%.6f", probs[o->order[0].c]);
 		} else {
 			fputs(",\"label\":null,\"probability\":null", o->f);
 		}
@@ -158,8 +147,8 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 			fputs(",\"labels\":[", o->f);
 			for (int i = 0; i < n; i++) {
 				fputs(i ? ",[" : "[", o->f);
-				json_str(o->f, o->labels[o->order[i]]);
-				fprintf(o->f, ",%.6f]", probs[o->order[i]]);
+				nlp_json_fputs(o->f, o->labels[o->order[i].c]);
+				fprintf(o->f, ",%.6f]", probs[o->order[i].c]);
 			}
 			fputc(']', o->f);
 		}

@@ -105,49 +105,17 @@ static int put_plain(struct slot *s, const char *p, size_t n)
 	return rc;
 }
 
-/* A JSON string; bytes that are not UTF-8 (file names can hold them)
- * become U+FFFD. */
+/* nlp_json_string's writer: bytes into the slot's output. */
+static int put_any(void *user, const char *p, size_t n)
+{
+	return put(user, p, n);
+}
+
+/* A JSON string (bytes that are not UTF-8, as file names can hold, become
+ * U+FFFD). */
 static int put_json(struct slot *s, const char *p, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)p;
-	int rc = put(s, "\"", 1);
-
-	for (size_t i = 0; i < n && !rc;) {
-		unsigned c = u[i];
-		char esc[8];
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			rc = put(s, esc, 2);
-			i++;
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof esc, "\\u%04x", c);
-			rc = put(s, esc, 6);
-			i++;
-		} else if (c < 0x80) {
-			rc = put(s, p + i, 1);
-			i++;
-		} else {
-			size_t k = 0;
-			if (c >= 0xc2 && c <= 0xdf)
-				k = 2;
-			else if (c >= 0xe0 && c <= 0xef)
-				k = 3;
-			else if (c >= 0xf0 && c <= 0xf4)
-				k = 4;
-			for (size_t m = 1; m < k; m++)
-				if (i + m >= n || (u[i + m] & 0xc0) != 0x80)
-					k = 0;
-			if (k) {
-				rc = put(s, p + i, k);
-				i += k;
-			} else {
-				rc = put(s, "\xef\xbf\xbd", 3);
-				i++;
-			}
-		}
-	}
-	return rc ? rc : put(s, "\"", 1);
+	return nlp_json_string(p, n, put_any, s);
 }
 
 static int format_doc(struct slot *s, const nlp_tokens *t, int jsonl)

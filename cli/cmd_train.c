@@ -132,15 +132,6 @@ static void shuffle(size_t *v, size_t n, nlp_rng *r)
 	}
 }
 
-static const nlp_doc_ids *sort_docs;
-static int by_len(const void *a, const void *b)
-{
-	uint32_t la = sort_docs[*(const size_t *)a].n, lb = sort_docs[*(const size_t *)b].n;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
 /* Order of documents for an epoch: shuffled; with bucketing, sorted by length
  * within windows of 50 batches, and the batches shuffled again. */
 static void epoch_order(trainer *t)
@@ -152,10 +143,9 @@ static void epoch_order(trainer *t)
 	shuffle(t->order, n, &t->rng);
 	if (!t->bucketing || n <= B)
 		return;
-	sort_docs = t->train.docs;
 	for (size_t w = 0; w < n; w += 50 * B) {
 		size_t len = n - w < 50 * B ? n - w : 50 * B;
-		qsort(t->order + w, len, sizeof *t->order, by_len);
+		nlp_sort_by_length(t->order + w, len, t->train.docs, 0);
 	}
 	/* Shuffle whole batches (the last, shorter one stays last). */
 	{
@@ -186,8 +176,8 @@ static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, dou
 	rc = nlp_metrics_new(&m, (size_t)t->n_classes, (const char *const *)t->labels, err);
 	for (size_t i = 0; i < ds->n; i++)
 		idx[i] = i;
-	sort_docs = ds->docs; /* by length: less padding; results do not depend on it */
-	qsort(idx, ds->n, sizeof *idx, by_len);
+	/* by length: less padding; results do not depend on it */
+	nlp_sort_by_length(idx, ds->n, ds->docs, 0);
 	for (size_t i = 0; !rc && i < ds->n; i += (size_t)t->batch) {
 		int B = (int)(ds->n - i < (size_t)t->batch ? ds->n - i : (size_t)t->batch);
 		nlp_act scores;
@@ -217,33 +207,18 @@ static int evaluate(trainer *t, const data_set *ds, double *acc, double *f1, dou
 
 #define CKPT_VERSION 1u
 
-static int put_u64(nlp_buf *b, uint64_t v)
-{
-	int rc = nlp_buf_put_u32(b, (uint32_t)v);
-	return rc ? rc : nlp_buf_put_u32(b, (uint32_t)(v >> 32));
-}
-
-static int get_u64(nlp_cursor *c, uint64_t *v)
-{
-	uint32_t lo, hi;
-	if (nlp_cursor_get_u32(c, &lo) || nlp_cursor_get_u32(c, &hi))
-		return NLP_EDATA;
-	*v = (uint64_t)hi << 32 | lo;
-	return NLP_OK;
-}
-
 static int put_rng(nlp_buf *b, const nlp_rng *r)
 {
 	int rc = NLP_OK;
 	for (int i = 0; i < 4 && !rc; i++)
-		rc = put_u64(b, r->s[i]);
+		rc = nlp_model_buf_put_u64(b, r->s[i]);
 	return rc;
 }
 
 static int get_rng(nlp_cursor *c, nlp_rng *r)
 {
 	for (int i = 0; i < 4; i++)
-		if (get_u64(c, &r->s[i]))
+		if (nlp_model_cursor_get_u64(c, &r->s[i]))
 			return NLP_EDATA;
 	return NLP_OK;
 }
@@ -269,17 +244,17 @@ static int save_model(trainer *t, const char *path, int checkpoint, nlp_err *err
 
 	if (checkpoint) {
 		rc = nlp_buf_put_u32(&ck, CKPT_VERSION);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->epoch);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->batch_next);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->step);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->epoch);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->batch_next);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->step);
 		rc = rc ? rc : put_rng(&ck, &t->rng_epoch);
 		rc = rc ? rc : put_rng(&ck, &t->rng_drop);
-		rc = rc ? rc : put_u64(&ck, dbits(t->best));
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->best_epoch);
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->bad_epochs);
-		rc = rc ? rc : put_u64(&ck, dbits(t->loss_sum));
-		rc = rc ? rc : put_u64(&ck, (uint64_t)t->loss_n);
-		rc = rc ? rc : put_u64(&ck, t->tokens);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, dbits(t->best));
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->best_epoch);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->bad_epochs);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, dbits(t->loss_sum));
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->loss_n);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, t->tokens);
 		if (!rc) {
 			nlp_buf ob = {0};
 			rc = nlp_optim_save(t->opt, &ob, err);
@@ -311,10 +286,12 @@ static int load_checkpoint(trainer *t, const nlp_buf *ck, nlp_err *err)
 		                   "the checkpoint's trainer state has version %u; this nlpipe "
 		                   "reads version %u",
 		                   version, CKPT_VERSION);
-	if (get_u64(&c, &epoch) || get_u64(&c, &bn) || get_u64(&c, &step) ||
-	    get_rng(&c, &t->rng_epoch) || get_rng(&c, &t->rng_drop) || get_u64(&c, &best) ||
-	    get_u64(&c, &best_epoch) || get_u64(&c, &bad) || get_u64(&c, &lsum) ||
-	    get_u64(&c, &ln) || get_u64(&c, &tok) || nlp_cursor_get_u32(&c, &olen) ||
+	if (nlp_model_cursor_get_u64(&c, &epoch) || nlp_model_cursor_get_u64(&c, &bn) ||
+	    nlp_model_cursor_get_u64(&c, &step) || get_rng(&c, &t->rng_epoch) ||
+	    get_rng(&c, &t->rng_drop) || nlp_model_cursor_get_u64(&c, &best) ||
+	    nlp_model_cursor_get_u64(&c, &best_epoch) || nlp_model_cursor_get_u64(&c, &bad) ||
+	    nlp_model_cursor_get_u64(&c, &lsum) || nlp_model_cursor_get_u64(&c, &ln) ||
+	    nlp_model_cursor_get_u64(&c, &tok) || nlp_cursor_get_u32(&c, &olen) ||
 	    (size_t)(c.end - c.p) < olen)
 		return nlp_err_set(err, NLP_EDATA, "the checkpoint's trainer state is truncated");
 	oc.p = c.p;

@@ -1,16 +1,15 @@
-/* outfile.h - an output file written atomically: rows go to a temporary
- * file beside the target, which replaces it only when everything was
- * written (fsync, rename); stdout when no path is given (internal). */
+/* outfile.h - an output file written atomically (nlp_atomic_open: rows go
+ * to a temporary file beside the target, which replaces it only when
+ * everything was written); stdout when no path is given (internal). */
 #ifndef NLP_OUTFILE_H
 #define NLP_OUTFILE_H
 
 #include <stdio.h>
-#include "nlpipe/plugin.h"
+#include "nlpipe/nlpipe.h"
 
 typedef struct outfile {
-	FILE *f;
-	char *path; /* NULL: stdout */
-	char *tmp;
+	FILE *f;            /* write here: stdout or af.f */
+	nlp_atomic_file af; /* zeroed for stdout */
 } outfile;
 
 int outfile_open(outfile *o, const char *path, nlp_err *err);

@@ -78,6 +78,7 @@ EXTRA_DIST += tests/models/t_kernels.sh
 # The layers, shared by the nn module and the tests.
 noinst_LTLIBRARIES += models/libnnlayers.la
 models_libnnlayers_la_SOURCES = \
+	plugins/strtab.c plugins/strtab.h \
 	models/vocab.c models/vocab.h \
 	models/dense.c models/dense.h \
 	models/dropout.c models/dropout.h \

@@ -1,5 +1,5 @@
-/* models/vocab.h - a token vocabulary: an open-addressing hash table over a
- * string arena (no allocation per token once grown).
+/* models/vocab.h - a token vocabulary: the modules' string table
+ * (plugins/strtab.h), with a count per word.
  *
  * The same structure serves two purposes:
  *  - counting: vocab_count() adds occurrences while the embedding observes
@@ -18,32 +18,37 @@
 #include <stdint.h>
 
 #include <nlpipe/plugin.h>
+#include "plugins/strtab.h"
 
 #define VOCAB_PAD      0
 #define VOCAB_UNK      1
 #define VOCAB_MAX_WORD 4096 /* longest word accepted by vocab_load */
 
-typedef struct vocab {
-	char *arena; /* word bytes, each NUL-terminated */
-	size_t arena_len, arena_cap;
-	uint32_t *off;   /* [n] start of word i in arena */
-	uint32_t *len;   /* [n] its length in bytes */
-	uint32_t *hash;  /* [n] its hash (32 bits), to skip compares and rehash */
-	uint64_t *count; /* [n] occurrences (counting) */
-	size_t n, cap;
-	uint64_t *slots; /* [n_slots] hash << 32 | (word index + 1); 0 = empty */
-	size_t n_slots;  /* a power of two, at least twice n */
-} vocab;
+/* The table: plugins/strtab.h (ids in insertion order, a count each). */
+typedef strtab vocab;
 
-void vocab_init(vocab *v);
-void vocab_free(vocab *v);
+static inline void vocab_init(vocab *v)
+{
+	strtab_init(v);
+}
+
+static inline void vocab_free(vocab *v)
+{
+	strtab_free(v);
+}
 
 /* Find a word: its id, or -1. */
-int32_t vocab_find(const vocab *v, const char *s, size_t len);
+static inline int32_t vocab_find(const vocab *v, const char *s, size_t len)
+{
+	return strtab_find(v, s, len);
+}
 
 /* Add n occurrences of a word (inserting it with count n if new).
  * Returns NLP_OK, NLP_ENOMEM, or NLP_EDATA for a word too large. */
-int vocab_count(vocab *v, const char *s, size_t len, uint64_t n);
+static inline int vocab_count(vocab *v, const char *s, size_t len, uint64_t n)
+{
+	return strtab_count(v, s, len, n);
+}
 
 /* Build a frozen vocabulary (out, initialised by the caller, empty) from
  * counts: <pad>, <unk>, then the words seen at least min_count times,
@@ -54,7 +59,7 @@ int vocab_freeze(vocab *out, const vocab *counts, uint64_t min_count, size_t max
 
 static inline const char *vocab_word(const vocab *v, size_t i)
 {
-	return v->arena + v->off[i];
+	return strtab_word(v, i);
 }
 
 #endif /* NLP_MODELS_VOCAB_H */

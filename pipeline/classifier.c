@@ -16,19 +16,12 @@ enum {
 	DEFAULT_BATCH = 64,
 };
 
-/* A document's length and its place in the chunk, for sorting. */
-typedef struct by_len {
-	uint32_t n;
-	uint32_t i;
-} by_len;
-
 typedef struct chunk {
 	nlp_text_job jobs[CHUNK];
 	char *names[CHUNK]; /* owned copies (streaming) */
 	char *texts[CHUNK];
 	int labels[CHUNK];
 	nlp_doc_ids docs[CHUNK];
-	by_len order[CHUNK];
 	size_t idx[CHUNK];
 	float *probs; /* [CHUNK * C] */
 	size_t n;
@@ -76,15 +69,6 @@ int nlp_in_shard(const char *name, long index, long count)
 	return count <= 1 || (long)(fnv1a(name) % (uint64_t)count) == index - 1;
 }
 
-/* Longest first; ties in input order. */
-static int longest_first(const void *a, const void *b)
-{
-	const by_len *x = a, *y = b;
-	if (x->n != y->n)
-		return x->n > y->n ? -1 : 1;
-	return x->i < y->i ? -1 : 1;
-}
-
 /* The network over the documents idx[0..k) of ch, in batches of at most
  * batch documents and batch * BATCH_STEPS token slots, longest first: memory
  * follows that budget, little padding is computed, and results do not
@@ -94,11 +78,7 @@ static int run_network(nlp_classifier *c, chunk *ch, size_t k, nlp_err *err)
 	const size_t first = nlp_pipeline_text_end(c->p), C = (size_t)c->C;
 	const size_t budget = (size_t)c->batch * BATCH_STEPS;
 
-	for (size_t j = 0; j < k; j++)
-		ch->order[j] = (by_len){ch->docs[ch->idx[j]].n, (uint32_t)ch->idx[j]};
-	qsort(ch->order, k, sizeof *ch->order, longest_first);
-	for (size_t j = 0; j < k; j++)
-		ch->idx[j] = ch->order[j].i;
+	nlp_sort_by_length(ch->idx, k, ch->docs, 1);
 	for (size_t at = 0, B; at < k; at += B) {
 		const size_t T = ch->docs[ch->idx[at]].n;
 		nlp_act scores;

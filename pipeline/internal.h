@@ -3,7 +3,41 @@
 #define NLP_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "nlpipe/nlpipe.h"
+
+/* Little-endian integers, as every file and state of nlpipe stores them. */
+static inline void nlp_le32_put(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline void nlp_le64_put(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint32_t nlp_le32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t nlp_le64_get(const unsigned char *p)
+{
+	return (uint64_t)nlp_le32_get(p) | (uint64_t)nlp_le32_get(p + 4) << 32;
+}
+
+/* Floats x[0..n) as little-endian IEEE 754 into p[0..4n). */
+static inline void nlp_le_f32_put(unsigned char *p, const float *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		__builtin_memcpy(&u, &x[i], 4);
+		nlp_le32_put(p + 4 * i, u);
+	}
+}
 
 /* A list of messages, for reporting every problem at once. */
 typedef struct nlp_msgs {
@@ -30,6 +64,12 @@ void nlp_config_free(nlp_config *c);
  * problems go to msgs as FILE:LINE: messages. */
 void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, const char *skip_key,
                      nlp_msgs *msgs);
+/* A new instance of stage i of p (its class and configuration) with the
+ * original's saved state (vocabulary, stop list...) copied over through the
+ * class's save and load when it has both; parameters are not copied.
+ * *out is NULL on failure.  (pipeline.c) */
+int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err *err);
+
 /* Edit distance, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 

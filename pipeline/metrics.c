@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <nlpipe/metrics.h>
+#include <nlpipe/nlpipe.h>
 
 #define LOG_LOSS_EPS 1e-15
 /* Softmax in float may overshoot 1 by a few ulps; anything beyond this is a
@@ -447,26 +448,6 @@ int nlp_metrics_print_text(FILE *f, nlp_metrics *m, nlp_err *err)
 
 /* ==== JSON ==== */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void json_num(FILE *f, double v)
 {
 	if (isfinite(v))
@@ -520,7 +501,7 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 	json_num(f, s->roc_auc);
 	fputs(",\n  \"positive_class\": ", f);
 	if (c == 2)
-		json_str(f, m->labels[s->positive]);
+		nlp_json_fputs(f, m->labels[s->positive]);
 	else
 		fputs("null", f);
 	fputs(",\n  \"classes\": [", f);
@@ -528,7 +509,7 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 		const nlp_class_metrics *cm = &s->classes[k];
 
 		fputs(k ? ",\n    {\"label\": " : "\n    {\"label\": ", f);
-		json_str(f, m->labels[k]);
+		nlp_json_fputs(f, m->labels[k]);
 		fputs(", \"precision\": ", f);
 		json_num(f, cm->precision);
 		fputs(", \"recall\": ", f);
@@ -871,95 +852,20 @@ static int html_body(FILE *f, nlp_metrics *m, const char *title, nlp_err *err)
 	return NLP_OK;
 }
 
-static void fsync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash) {
-		dir = dup_str(".");
-	} else {
-		size_t n = slash == path ? 1 : (size_t)(slash - path);
-
-		dir = malloc(n + 1);
-		if (dir) {
-			memcpy(dir, path, n);
-			dir[n] = '\0';
-		}
-	}
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd); /* best effort: some file systems refuse it */
-		close(fd);
-	}
-	free(dir);
-}
-
 int nlp_metrics_write_html(const char *path, nlp_metrics *m, const char *title, nlp_err *err)
 {
-	struct timespec ts;
-	char *tmp = NULL;
-	FILE *f = NULL;
-	size_t n;
-	int fd = -1, rc = NLP_OK;
+	nlp_atomic_file af;
+	int rc;
 
 	if (!path || !*path)
 		return nlp_err_set(err, NLP_ECONFIG, "report: no file name given");
-	n = strlen(path) + 64;
-	tmp = malloc(n);
-	if (!tmp)
-		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
-	/* A fresh name beside the target (same file system for rename); O_EXCL
-	 * so that we never write through someone else's file. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (unsigned i = 0; i < 100 && fd < 0; i++) {
-		unsigned long salt = (unsigned long)ts.tv_nsec ^ (i * 2654435761ul);
-
-		snprintf(tmp, n, "%s.tmp.%ld.%lx", path, (long)getpid(), salt & 0xfffffful);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot create a temporary file beside it: %s",
-		                 path, strerror(errno));
-		free(tmp);
+	if ((rc = nlp_atomic_open(&af, path, err)))
 		return rc;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		goto out;
-	}
 	errno = 0;
-	if ((rc = html_body(f, m, title, err)))
-		goto out;
-	if (ferror(f) || fflush(f) || fsync(fileno(f))) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", tmp,
-		                 strerror(errno ? errno : EIO));
-		goto out;
-	}
-	fd = fclose(f);
-	f = NULL;
-	if (fd) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot rename %s to it: %s", path, tmp,
-		                 strerror(errno));
-		goto out;
-	}
-	fsync_dir(path);
-out:
-	if (f)
-		fclose(f);
+	rc = html_body(af.f, m, title, err);
 	if (rc)
-		unlink(tmp);
-	free(tmp);
+		nlp_atomic_abort(&af);
+	else
+		rc = nlp_atomic_commit(&af, err);
 	return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "nlpipe/model.h"
 #include "nlpipe/reader.h"
+#include "internal.h"
 
 static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x1a, '\n'};
 
@@ -27,43 +28,11 @@ static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x
 #define MAX_NAME     4096u           /* longest name, label or module version we accept */
 #define MAX_TEXT     (1u << 30)      /* longest INI text or metadata value */
 
-/* ---- little-endian helpers ---- */
-
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
 static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
 {
 	if (!len) /* zlib treats a NULL buffer as "give the initial value" */
 		return crc;
 	return (uint32_t)crc32_z(crc, (const Bytef *)data, len);
-}
-
-void nlp_model_get_f32(float *out, const unsigned char *le, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u = get_le32(le + 4 * i);
-		memcpy(&out[i], &u, 4);
-	}
 }
 
 static char *xstrdup(const char *s)
@@ -79,9 +48,7 @@ static char *xstrdup(const char *s)
 /* ==== The writer ==== */
 
 struct nlp_model_writer {
-	char *path;
-	char *tmp;
-	FILE *f;
+	nlp_atomic_file af; /* the file, written atomically */
 	uint32_t flags;
 	uint32_t count;
 	uint64_t size;
@@ -110,12 +77,7 @@ static int writer_fail(nlp_model_writer *w, nlp_err *err, int code, const char *
 
 static void writer_free(nlp_model_writer *w)
 {
-	if (w->f)
-		fclose(w->f);
-	if (w->tmp)
-		unlink(w->tmp);
-	free(w->tmp);
-	free(w->path);
+	nlp_atomic_abort(&w->af);
 	free(w);
 }
 
@@ -123,52 +85,25 @@ int nlp_model_writer_open(nlp_model_writer **out, const char *path, uint32_t fla
 {
 	nlp_model_writer *w = NULL;
 	unsigned char zero[NLP_MODEL_HEADER_SIZE] = {0};
-	struct timespec ts;
-	size_t n;
-	int fd = -1, rc = NLP_OK;
+	int rc = NLP_OK;
 
 	*out = NULL;
 	if (!path || !*path)
 		return nlp_err_set(err, NLP_ECONFIG, "model file: no path given");
 	w = calloc(1, sizeof *w);
-	n = strlen(path) + 64;
-	if (!w || !(w->path = xstrdup(path)) || !(w->tmp = malloc(n))) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
+	if (!w)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
 	w->flags = flags;
-	/* A fresh name beside the target, so that rename() stays in one file
-	 * system; O_EXCL so that we never write through someone else's file. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	for (unsigned i = 0; i < 100 && fd < 0; i++) {
-		unsigned long salt = (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)w ^
-		                     (i * 2654435761ul);
-		snprintf(w->tmp, n, "%s.tmp.%ld.%lx", path, (long)getpid(), salt & 0xfffffful);
-		fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (fd < 0) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot create a temporary file beside it: %s",
-		                 path, strerror(errno));
-		free(w->tmp);
-		w->tmp = NULL;
+	if ((rc = nlp_atomic_open(&w->af, path, err)))
 		goto out;
-	}
-	w->f = fdopen(fd, "wb");
-	if (!w->f) {
-		close(fd);
-		rc = nlp_err_set(err, NLP_EIO, "%s: %s", w->tmp, strerror(errno));
-		goto out;
-	}
 	/* The header is written last, once sizes are known. */
-	if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
+	if (fwrite(zero, 1, sizeof zero, w->af.f) != sizeof zero) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->af.tmp, strerror(errno));
 		goto out;
 	}
 	w->size = sizeof zero;
 out:
-	if (rc && w)
+	if (rc)
 		writer_free(w);
 	else
 		*out = w;
@@ -177,8 +112,8 @@ out:
 
 static int writer_put(nlp_model_writer *w, const void *p, size_t n, uint32_t *crc, nlp_err *err)
 {
-	if (n && fwrite(p, 1, n, w->f) != n)
-		return writer_fail(w, err, NLP_EIO, "%s: write failed: %s", w->tmp,
+	if (n && fwrite(p, 1, n, w->af.f) != n)
+		return writer_fail(w, err, NLP_EIO, "%s: write failed: %s", w->af.tmp,
 		                   strerror(errno ? errno : EIO));
 	*crc = crc_update(*crc, p, n);
 	w->size += n;
@@ -194,12 +129,12 @@ static int writer_head(nlp_model_writer *w, uint32_t type, uint32_t stage, uint6
 		return writer_fail(w, err, w->rc, "(earlier failure)");
 	if (type == 0)
 		return writer_fail(w, err, NLP_EINTERNAL, "%s: section type 0 is reserved",
-		                   w->path);
+		                   w->af.path);
 	if (w->count == UINT32_MAX)
-		return writer_fail(w, err, NLP_EINTERNAL, "%s: too many sections", w->path);
-	put_le32(h, type);
-	put_le32(h + 4, stage);
-	put_le64(h + 8, len);
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: too many sections", w->af.path);
+	nlp_le32_put(h, type);
+	nlp_le32_put(h + 4, stage);
+	nlp_le64_put(h + 8, len);
 	*crc = 0;
 	return writer_put(w, h, sizeof h, crc, err);
 }
@@ -210,7 +145,7 @@ static int writer_tail(nlp_model_writer *w, uint32_t crc, nlp_err *err)
 	uint32_t dummy = 0;
 	int rc;
 
-	put_le32(c, crc);
+	nlp_le32_put(c, crc);
 	rc = writer_put(w, c, 4, &dummy, err);
 	if (!rc)
 		w->count++;
@@ -238,48 +173,25 @@ int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage,
 	int rc;
 
 	if (n > SIZE_MAX / 4)
-		return writer_fail(w, err, NLP_EINTERNAL, "%s: section too large", w->path);
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: section too large", w->af.path);
 	if ((rc = writer_head(w, type, stage, (uint64_t)n * 4, &crc, err)))
 		return rc;
-	for (size_t i = 0; i < n;) {
-		size_t k = 0;
-		for (; k < sizeof chunk / 4 && i < n; k++, i++) {
-			uint32_t u;
-			memcpy(&u, &x[i], 4);
-			put_le32(chunk + 4 * k, u);
-		}
+	while (n) {
+		size_t k = n < sizeof chunk / 4 ? n : sizeof chunk / 4;
+
+		nlp_le_f32_put(chunk, x, k);
 		if ((rc = writer_put(w, chunk, 4 * k, &crc, err)))
 			return rc;
+		x += k;
+		n -= k;
 	}
 	return writer_tail(w, crc, err);
-}
-
-static void fsync_dir_of(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash;
-	int fd;
-
-	if (!dir)
-		return;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd); /* best effort: some file systems refuse it */
-		close(fd);
-	}
-	free(dir);
 }
 
 int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 {
 	unsigned char h[NLP_MODEL_HEADER_SIZE] = {0};
 	int rc = w->rc;
-	FILE *f;
 
 	if (rc) {
 		if (err)
@@ -287,33 +199,19 @@ int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 		goto out;
 	}
 	memcpy(h, model_magic, 8);
-	put_le32(h + 8, NLP_MODEL_HEADER_SIZE);
-	put_le32(h + 12, NLP_MODEL_FORMAT_VERSION);
-	put_le32(h + 16, w->flags);
-	put_le32(h + 20, w->count);
-	put_le64(h + 24, w->size);
-	put_le32(h + NLP_MODEL_HEADER_SIZE - 4, crc_update(0, h, NLP_MODEL_HEADER_SIZE - 4));
+	nlp_le32_put(h + 8, NLP_MODEL_HEADER_SIZE);
+	nlp_le32_put(h + 12, NLP_MODEL_FORMAT_VERSION);
+	nlp_le32_put(h + 16, w->flags);
+	nlp_le32_put(h + 20, w->count);
+	nlp_le64_put(h + 24, w->size);
+	nlp_le32_put(h + NLP_MODEL_HEADER_SIZE - 4, crc_update(0, h, NLP_MODEL_HEADER_SIZE - 4));
 	errno = 0;
-	if (fseek(w->f, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->f) != sizeof h || fflush(w->f) ||
-	    fsync(fileno(w->f))) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp,
+	if (fseek(w->af.f, 0, SEEK_SET) || fwrite(h, 1, sizeof h, w->af.f) != sizeof h) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->af.tmp,
 		                 strerror(errno ? errno : EIO));
 		goto out;
 	}
-	f = w->f;
-	w->f = NULL;
-	if (fclose(f)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", w->tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(w->tmp, w->path)) {
-		rc = nlp_err_set(err, NLP_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp,
-		                 strerror(errno));
-		goto out;
-	}
-	free(w->tmp);
-	w->tmp = NULL; /* renamed: nothing to remove */
-	fsync_dir_of(w->path);
+	rc = nlp_atomic_commit(&w->af, err);
 out:
 	writer_free(w);
 	return rc;
@@ -366,7 +264,7 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: truncated: %zu bytes, shorter than the model header", name,
 		                   n);
-	hsize = get_le32(d + 8);
+	hsize = nlp_le32_get(d + 8);
 	if (hsize < NLP_MODEL_HEADER_SIZE || hsize > 4096 || hsize % 4)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: corrupt header (header size %u): the file is damaged", name,
@@ -375,13 +273,13 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: truncated: %zu bytes, shorter than the %u-byte header",
 		                   name, n, hsize);
-	if (crc_update(0, d, hsize - 4) != get_le32(d + hsize - 4))
+	if (crc_update(0, d, hsize - 4) != nlp_le32_get(d + hsize - 4))
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: header checksum mismatch: the file is damaged", name);
-	r->version = get_le32(d + 12);
-	r->flags = get_le32(d + 16);
-	count = get_le32(d + 20);
-	total = get_le64(d + 24);
+	r->version = nlp_le32_get(d + 12);
+	r->flags = nlp_le32_get(d + 16);
+	count = nlp_le32_get(d + 20);
+	total = nlp_le64_get(d + 24);
 	if (r->version == 0)
 		return nlp_err_set(err, NLP_EDATA, "%s: corrupt header (format version 0)", name);
 	if (r->version > NLP_MODEL_FORMAT_VERSION)
@@ -413,9 +311,9 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 			return nlp_err_set(err, NLP_EDATA,
 			                   "%s: section %u of %u at byte %llu: truncated header",
 			                   name, i + 1, count, (unsigned long long)pos);
-		s->type = get_le32(d + pos);
-		s->stage = get_le32(d + pos + 4);
-		len = get_le64(d + pos + 8);
+		s->type = nlp_le32_get(d + pos);
+		s->stage = nlp_le32_get(d + pos + 4);
+		len = nlp_le64_get(d + pos + 8);
 		s->offset = (size_t)pos;
 		if (len > n - pos - SEC_OVERHEAD)
 			return nlp_err_set(err, NLP_EDATA,
@@ -424,7 +322,8 @@ static int reader_parse(nlp_model_reader *r, nlp_err *err)
 			                   "damaged or truncated",
 			                   name, i + 1, count, (unsigned long long)pos,
 			                   (unsigned long long)len);
-		if (crc_update(0, d + pos, SEC_HEAD + len) != get_le32(d + pos + SEC_HEAD + len))
+		if (crc_update(0, d + pos, SEC_HEAD + len) !=
+		    nlp_le32_get(d + pos + SEC_HEAD + len))
 			return nlp_err_set(err, NLP_EDATA,
 			                   "%s: section %u of %u (type %u) at byte %llu: checksum "
 			                   "mismatch: the file is damaged",
@@ -661,14 +560,6 @@ int nlp_model_meta_set_date(nlp_model_meta *m)
 
 /* ==== Saving a pipeline ==== */
 
-static int buf_put_u64(nlp_buf *b, uint64_t v)
-{
-	unsigned char le[8];
-
-	put_le64(le, v);
-	return nlp_buf_put(b, le, 8);
-}
-
 static int buf_printf(nlp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int buf_printf(nlp_buf *b, const char *fmt, ...)
@@ -807,13 +698,13 @@ static int stage_record(nlp_buf *b, const nlp_pipeline *p, size_t i, nlp_params 
 	rc |= nlp_buf_put_str(b, from && from->name ? from->name : "");
 	rc |= nlp_buf_put_str(b, from && from->version ? from->version : "");
 	rc |= nlp_buf_put_u32(b, cls->train ? 1 : 0);
-	rc |= buf_put_u64(b, cls->train ? prm->count : 0);
+	rc |= nlp_model_buf_put_u64(b, cls->train ? prm->count : 0);
 	rc |= nlp_buf_put_u32(b, cls->train ? (uint32_t)prm->n_blocks : 0);
 	for (int k = 0; cls->train && k < prm->n_blocks; k++) {
 		const nlp_param_block *bl = &prm->blocks[k];
 		rc |= nlp_buf_put_str(b, bl->name ? bl->name : "");
-		rc |= buf_put_u64(b, bl->offset);
-		rc |= buf_put_u64(b, bl->count);
+		rc |= nlp_model_buf_put_u64(b, bl->offset);
+		rc |= nlp_model_buf_put_u64(b, bl->count);
 		rc |= nlp_buf_put_u32(b, bl->rows > 0 ? (uint32_t)bl->rows : 0);
 		rc |= nlp_buf_put_u32(b, bl->cols > 0 ? (uint32_t)bl->cols : 0);
 		rc |= nlp_buf_put_u32(b, bl->decay ? 1 : 0);
@@ -957,16 +848,6 @@ out:
 
 /* ==== Reading a model ==== */
 
-static int cur_u64(nlp_cursor *c, uint64_t *v)
-{
-	unsigned char le[8];
-
-	if (nlp_cursor_get(c, le, 8))
-		return NLP_EDATA;
-	*v = get_le64(le);
-	return NLP_OK;
-}
-
 /* A string without NUL bytes, copied. */
 static int cur_strdup(nlp_cursor *c, char **out, uint32_t max)
 {
@@ -1036,7 +917,8 @@ static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const c
 	    (rc = cur_strdup(&c, &st->class_name, MAX_NAME)) ||
 	    (rc = cur_strdup(&c, &st->module, MAX_NAME)) ||
 	    (rc = cur_strdup(&c, &st->module_version, MAX_NAME)) ||
-	    (rc = nlp_cursor_get_u32(&c, &trainable)) || (rc = cur_u64(&c, &st->n_params)) ||
+	    (rc = nlp_cursor_get_u32(&c, &trainable)) ||
+	    (rc = nlp_model_cursor_get_u64(&c, &st->n_params)) ||
 	    (rc = nlp_cursor_get_u32(&c, &nb)))
 		return rc;
 	if (trainable > 1 || (!trainable && (st->n_params || nb)))
@@ -1052,9 +934,9 @@ static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const c
 		nlp_model_block *bl = &st->blocks[st->n_blocks++]; /* freed by stage_free */
 		if ((rc = cur_strdup(&c, &bl->name, MAX_NAME)))
 			return rc;
-		if (cur_u64(&c, &bl->offset) || cur_u64(&c, &bl->count) ||
-		    nlp_cursor_get_u32(&c, &bl->rows) || nlp_cursor_get_u32(&c, &bl->cols) ||
-		    nlp_cursor_get_u32(&c, &bl->decay))
+		if (nlp_model_cursor_get_u64(&c, &bl->offset) ||
+		    nlp_model_cursor_get_u64(&c, &bl->count) || nlp_cursor_get_u32(&c, &bl->rows) ||
+		    nlp_cursor_get_u32(&c, &bl->cols) || nlp_cursor_get_u32(&c, &bl->decay))
 			return NLP_EDATA;
 		if (bl->offset > st->n_params || bl->count > st->n_params - bl->offset) {
 			*why = "a parameter block lies outside the parameter buffer";
@@ -1569,10 +1451,8 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 	const nlp_pipeline *p = m->pipeline;
 	const nlp_stage_class *cls;
 	const nlp_train_ops *ops;
-	void *src, *self = NULL;
+	void *self = NULL;
 	nlp_params from = {0}, to = {0};
-	nlp_buf state = {0};
-	nlp_cursor c;
 	int out_dim = 0, rc;
 
 	*out = NULL;
@@ -1580,74 +1460,26 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 		return nlp_err_set(err, NLP_EINTERNAL, "%s: no stage %zu to clone", m->path, i);
 	cls = nlp_pipeline_stage_class(p, i);
 	ops = cls->train;
-	src = nlp_pipeline_stage_instance(p, i);
-	if ((rc = cls->create(&self, nlp_pipeline_stage_config(p, i), err)))
+	if ((rc = nlp_pipeline_stage_copy(p, i, &self, err)))
 		return rc;
-	if (ops) {
-		if (ops->save && (rc = ops->save(src, &state, err)))
-			goto out;
-		c.p = state.data;
-		c.end = state.data + state.len;
-		if (ops->load && (rc = ops->load(self, &c, err)))
-			goto out;
-		if (!ops->setup || !ops->params)
-			goto out; /* state only */
-		if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
-			goto out;
-		ops->params(src, &from);
-		ops->params(self, &to);
-		if (from.count != to.count || out_dim != m->stages[i].out_dim) {
-			rc = nlp_err_set(
-			        err, NLP_EINTERNAL,
-			        "%s: stage %s: a copy has %zu parameters, the original %zu",
-			        m->path, m->stages[i].name, to.count, from.count);
-			goto out;
-		}
-		if (from.count)
-			memcpy(to.w, from.w, from.count * sizeof *from.w);
+	if (!ops || !ops->setup || !ops->params)
+		goto out; /* state only */
+	if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
+		goto out;
+	ops->params(nlp_pipeline_stage_instance(p, i), &from);
+	ops->params(self, &to);
+	if (from.count != to.count || out_dim != m->stages[i].out_dim) {
+		rc = nlp_err_set(err, NLP_EINTERNAL,
+		                 "%s: stage %s: a copy has %zu parameters, the original %zu",
+		                 m->path, m->stages[i].name, to.count, from.count);
+		goto out;
 	}
+	if (from.count)
+		memcpy(to.w, from.w, from.count * sizeof *from.w);
 out:
-	free(state.data);
 	if (rc)
 		cls->destroy(self);
 	else
 		*out = self;
 	return rc;
-}
-
-int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v)
-{
-	return buf_put_u64(b, v);
-}
-
-int nlp_model_buf_put_f32(nlp_buf *b, const float *x, size_t n)
-{
-	unsigned char chunk[4096];
-
-	for (size_t i = 0; i < n;) {
-		size_t k = 0;
-		int rc;
-		for (; k < sizeof chunk / 4 && i < n; k++, i++) {
-			uint32_t u;
-			memcpy(&u, &x[i], 4);
-			put_le32(chunk + 4 * k, u);
-		}
-		if ((rc = nlp_buf_put(b, chunk, 4 * k)))
-			return rc;
-	}
-	return NLP_OK;
-}
-
-int nlp_model_cursor_get_u64(nlp_cursor *c, uint64_t *v)
-{
-	return cur_u64(c, v);
-}
-
-int nlp_model_cursor_get_f32(nlp_cursor *c, float *x, size_t n)
-{
-	if (n > (size_t)(c->end - c->p) / 4)
-		return NLP_EDATA;
-	nlp_model_get_f32(x, c->p, n);
-	c->p += 4 * n;
-	return NLP_OK;
 }

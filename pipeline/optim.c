@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlpipe/model.h"
 #include "nlpipe/optim.h"
 
 #define OPTIM_MAGIC   0x504f4c4eU /* "NLOP" little-endian */
@@ -24,7 +25,7 @@ void nlp_optim_config_default(nlp_optim_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->kind = NLP_OPTIM_ADAM;
-	c->lr = 1e-3;
+	/* lr: none; the caller gives it ([train] learning_rate has the default) */
 	c->momentum = 0.9;
 	c->beta1 = 0.9;
 	c->beta2 = 0.999;
@@ -32,18 +33,23 @@ void nlp_optim_config_default(nlp_optim_config *c)
 	c->schedule = NLP_LR_CONSTANT;
 }
 
+/* The one spelling of each optimizer's name. */
+static const char *const kind_names[] = {
+        [NLP_OPTIM_SGD] = "sgd",
+        [NLP_OPTIM_ADAM] = "adam",
+        [NLP_OPTIM_ADAMW] = "adamw",
+};
+
 int nlp_optim_kind_parse(const char *name, nlp_optim_kind *kind, nlp_err *err)
 {
-	if (strcmp(name, "sgd") == 0)
-		*kind = NLP_OPTIM_SGD;
-	else if (strcmp(name, "adam") == 0)
-		*kind = NLP_OPTIM_ADAM;
-	else if (strcmp(name, "adamw") == 0)
-		*kind = NLP_OPTIM_ADAMW;
-	else
-		return nlp_err_set(err, NLP_ECONFIG,
-		                   "optimizer \"%s\" is unknown: use sgd, adam or adamw", name);
-	return NLP_OK;
+	for (size_t k = 0; k < sizeof kind_names / sizeof *kind_names; k++) {
+		if (strcmp(name, kind_names[k]) == 0) {
+			*kind = (nlp_optim_kind)k;
+			return NLP_OK;
+		}
+	}
+	return nlp_err_set(err, NLP_ECONFIG, "optimizer \"%s\" is unknown: use sgd, adam or adamw",
+	                   name);
 }
 
 int nlp_lr_schedule_parse(const char *name, nlp_lr_schedule *s, nlp_err *err)
@@ -61,14 +67,8 @@ int nlp_lr_schedule_parse(const char *name, nlp_lr_schedule *s, nlp_err *err)
 
 const char *nlp_optim_kind_name(nlp_optim_kind kind)
 {
-	switch (kind) {
-	case NLP_OPTIM_SGD:
-		return "sgd";
-	case NLP_OPTIM_ADAM:
-		return "adam";
-	case NLP_OPTIM_ADAMW:
-		return "adamw";
-	}
+	if ((unsigned)kind < sizeof kind_names / sizeof *kind_names)
+		return kind_names[kind];
 	return "?";
 }
 
@@ -357,42 +357,6 @@ void nlp_optim_zero_grad(const nlp_params *p, int n)
 
 /* ---- state as bytes: floats as little-endian IEEE 754 ---- */
 
-static int put_floats(nlp_buf *b, const float *x, size_t n)
-{
-	unsigned char tmp[4096];
-
-	while (n) {
-		size_t k = n < sizeof tmp / 4 ? n : sizeof tmp / 4;
-		for (size_t i = 0; i < k; i++) {
-			uint32_t u;
-			memcpy(&u, &x[i], 4);
-			tmp[4 * i] = (unsigned char)u;
-			tmp[4 * i + 1] = (unsigned char)(u >> 8);
-			tmp[4 * i + 2] = (unsigned char)(u >> 16);
-			tmp[4 * i + 3] = (unsigned char)(u >> 24);
-		}
-		if (nlp_buf_put(b, tmp, 4 * k))
-			return NLP_ENOMEM;
-		x += k;
-		n -= k;
-	}
-	return NLP_OK;
-}
-
-static int get_floats(nlp_cursor *c, float *x, size_t n)
-{
-	if ((size_t)(c->end - c->p) / 4 < n)
-		return NLP_EDATA;
-	for (size_t i = 0; i < n; i++) {
-		const unsigned char *q = c->p + 4 * i;
-		uint32_t u = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
-		             (uint32_t)q[3] << 24;
-		memcpy(&x[i], &u, 4);
-	}
-	c->p += 4 * n;
-	return NLP_OK;
-}
-
 int nlp_optim_save(const nlp_optim *o, nlp_buf *out, nlp_err *err)
 {
 	uint64_t steps = (uint64_t)o->steps;
@@ -401,20 +365,15 @@ int nlp_optim_save(const nlp_optim *o, nlp_buf *out, nlp_err *err)
 	if ((rc = nlp_buf_put_u32(out, OPTIM_MAGIC)) ||
 	    (rc = nlp_buf_put_u32(out, OPTIM_VERSION)) ||
 	    (rc = nlp_buf_put_u32(out, (uint32_t)o->cfg.kind)) ||
-	    (rc = nlp_buf_put_u32(out, (uint32_t)steps)) ||
-	    (rc = nlp_buf_put_u32(out, (uint32_t)(steps >> 32))) ||
-	    (rc = nlp_buf_put_u32(out, (uint32_t)o->n)))
+	    (rc = nlp_model_buf_put_u64(out, steps)) || (rc = nlp_buf_put_u32(out, (uint32_t)o->n)))
 		goto out;
-	for (int i = 0; i < o->n; i++) {
-		uint64_t c = o->count[i];
-		if ((rc = nlp_buf_put_u32(out, (uint32_t)c)) ||
-		    (rc = nlp_buf_put_u32(out, (uint32_t)(c >> 32))))
+	for (int i = 0; i < o->n; i++)
+		if ((rc = nlp_model_buf_put_u64(out, o->count[i])))
 			goto out;
-	}
 	for (int i = 0; i < o->n; i++) {
-		if ((rc = put_floats(out, o->m[i], o->count[i])))
+		if ((rc = nlp_model_buf_put_f32(out, o->m[i], o->count[i])))
 			goto out;
-		if (o->v[i] && (rc = put_floats(out, o->v[i], o->count[i])))
+		if (o->v[i] && (rc = nlp_model_buf_put_f32(out, o->v[i], o->count[i])))
 			goto out;
 	}
 out:
@@ -425,7 +384,7 @@ out:
 
 int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 {
-	uint32_t magic, version, kind, lo, hi, n;
+	uint32_t magic, version, kind, n;
 	uint64_t steps;
 
 	if (nlp_cursor_get_u32(in, &magic) || nlp_cursor_get_u32(in, &version))
@@ -437,8 +396,8 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 		                   "optimizer state format %u is not supported (this nlpipe reads "
 		                   "%d)",
 		                   version, OPTIM_VERSION);
-	if (nlp_cursor_get_u32(in, &kind) || nlp_cursor_get_u32(in, &lo) ||
-	    nlp_cursor_get_u32(in, &hi) || nlp_cursor_get_u32(in, &n))
+	if (nlp_cursor_get_u32(in, &kind) || nlp_model_cursor_get_u64(in, &steps) ||
+	    nlp_cursor_get_u32(in, &n))
 		goto truncated;
 	if (kind != (uint32_t)o->cfg.kind)
 		return nlp_err_set(
@@ -447,7 +406,6 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 		        "resume with the same optimizer",
 		        nlp_optim_kind_name((nlp_optim_kind)kind),
 		        nlp_optim_kind_name(o->cfg.kind));
-	steps = (uint64_t)lo | (uint64_t)hi << 32;
 	if (steps > (uint64_t)1 << 62)
 		return nlp_err_set(err, NLP_EDATA, "the saved optimizer state is corrupt");
 	if (n != (uint32_t)o->n)
@@ -456,9 +414,8 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 		                   o->n);
 	for (int i = 0; i < o->n; i++) {
 		uint64_t c;
-		if (nlp_cursor_get_u32(in, &lo) || nlp_cursor_get_u32(in, &hi))
+		if (nlp_model_cursor_get_u64(in, &c))
 			goto truncated;
-		c = (uint64_t)lo | (uint64_t)hi << 32;
 		if (c != o->count[i])
 			return nlp_err_set(err, NLP_EDATA,
 			                   "the saved optimizer state of stage %d has %llu "
@@ -474,9 +431,9 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 			goto truncated;
 	}
 	for (int i = 0; i < o->n; i++) {
-		get_floats(in, o->m[i], o->count[i]);
+		nlp_model_cursor_get_f32(in, o->m[i], o->count[i]);
 		if (o->v[i])
-			get_floats(in, o->v[i], o->count[i]);
+			nlp_model_cursor_get_f32(in, o->v[i], o->count[i]);
 	}
 	o->steps = (long)steps;
 	return NLP_OK;

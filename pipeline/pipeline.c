@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nlpipe/nlpipe.h"
+#include "nlpipe/optim.h"
 #include "pipeline/internal.h"
 
 typedef struct pl_stage {
@@ -44,7 +45,7 @@ static const nlp_option pipeline_opts[] = {
 const nlp_option nlp_train_options[] = {
         {"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
         {"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
-        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, "adam|adamw|sgd", "update rule"},
+        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, NLP_OPTIM_KIND_NAMES, "update rule"},
         {"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
         {"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
         {"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
@@ -433,6 +434,33 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 
 /* ---- workers: document stages on one thread ---- */
 
+int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err *err)
+{
+	const pl_stage *s = &p->s[i];
+	const nlp_train_ops *t = s->cls->train;
+	nlp_buf state = {0};
+	nlp_cursor c;
+	void *self = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = s->cls->create(&self, s->cfg, err)))
+		return rc;
+	if (t && t->save && t->load) {
+		rc = t->save(s->self, &state, err);
+		c.p = state.data;
+		c.end = state.data + state.len;
+		if (!rc)
+			rc = t->load(self, &c, err);
+		free(state.data);
+	}
+	if (rc)
+		s->cls->destroy(self);
+	else
+		*out = self;
+	return rc;
+}
+
 int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
 {
 	nlp_worker *w = calloc(1, sizeof *w);
@@ -444,29 +472,9 @@ int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
 	w->p = p;
-	for (size_t i = 0; i < p->n && !rc; i++) {
-		const pl_stage *s = &p->s[i];
-		const nlp_train_ops *t = s->cls->train;
-		nlp_buf state = {0};
-		if (!s->cls->process)
-			continue;
-		rc = s->cls->create(&w->self[i], s->cfg, err);
-		if (rc) {
-			w->self[i] = NULL;
-			break;
-		}
-		/* A trainable stage's learned state (a vocabulary) is copied over. */
-		if (t && t->save && t->load) {
-			nlp_cursor c;
-			rc = t->save(s->self, &state, err);
-			if (!rc) {
-				c.p = state.data;
-				c.end = state.data + state.len;
-				rc = t->load(w->self[i], &c, err);
-			}
-			free(state.data);
-		}
-	}
+	for (size_t i = 0; i < p->n && !rc; i++)
+		if (p->s[i].cls->process)
+			rc = nlp_pipeline_stage_copy(p, i, &w->self[i], err);
 	if (rc) {
 		nlp_worker_free(w);
 		return rc;

@@ -185,6 +185,56 @@ void nlp_pool_run(nlp_pool *pool, nlp_text_job *items, size_t n, int want_ids)
 
 /* ---- batches ---- */
 
+/* The documents to sort and the direction: what the comparison needs. */
+typedef struct by_length {
+	const nlp_doc_ids *docs; /* borrowed */
+	int longest_first;
+} by_length;
+
+/* Document a goes before document b: shorter (longer), or as long and
+ * first. */
+static int goes_before(const by_length *o, size_t a, size_t b)
+{
+	uint32_t la = o->docs[a].n, lb = o->docs[b].n;
+
+	if (la != lb)
+		return o->longest_first ? la > lb : la < lb;
+	return a < b;
+}
+
+/* Heap sort: in place and reentrant (the order is total, so any correct
+ * sort gives the same result). */
+static void sift_down(size_t *v, size_t root, size_t n, const by_length *o)
+{
+	for (;;) {
+		size_t c = 2 * root + 1, x;
+		if (c >= n)
+			return;
+		if (c + 1 < n && goes_before(o, v[c], v[c + 1]))
+			c++;
+		if (!goes_before(o, v[root], v[c]))
+			return;
+		x = v[root];
+		v[root] = v[c];
+		v[c] = x;
+		root = c;
+	}
+}
+
+void nlp_sort_by_length(size_t *idx, size_t n, const nlp_doc_ids *docs, int longest_first)
+{
+	by_length o = {docs, longest_first};
+
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(idx, i, n, &o);
+	for (size_t end = n; end > 1; end--) {
+		size_t x = idx[0];
+		idx[0] = idx[end - 1];
+		idx[end - 1] = x;
+		sift_down(idx, 0, end - 1, &o);
+	}
+}
+
 int nlp_batch_fill(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx, int B,
                    nlp_err *err)
 {

@@ -1,14 +1,22 @@
 /* util.c - small pieces of the contract every module uses: errors, token
- * lists, document ids, the RNG, byte buffers and cursors. */
+ * lists, document ids, the RNG, byte buffers and cursors; files written
+ * atomically; JSON strings. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <utf8proc.h>
 
-#include "nlpipe/nlpipe.h"
+#include "nlpipe/model.h"
+#include "internal.h"
 
 int nlp_err_set(nlp_err *err, int code, const char *fmt, ...)
 {
@@ -192,9 +200,35 @@ int nlp_buf_put(nlp_buf *b, const void *p, size_t n)
 
 int nlp_buf_put_u32(nlp_buf *b, uint32_t v)
 {
-	unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-	                       (unsigned char)(v >> 24)};
+	unsigned char le[4];
+
+	nlp_le32_put(le, v);
 	return nlp_buf_put(b, le, 4);
+}
+
+int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v)
+{
+	unsigned char le[8];
+
+	nlp_le64_put(le, v);
+	return nlp_buf_put(b, le, 8);
+}
+
+int nlp_model_buf_put_f32(nlp_buf *b, const float *x, size_t n)
+{
+	unsigned char chunk[4096];
+
+	while (n) {
+		size_t k = n < sizeof chunk / 4 ? n : sizeof chunk / 4;
+		int rc;
+
+		nlp_le_f32_put(chunk, x, k);
+		if ((rc = nlp_buf_put(b, chunk, 4 * k)))
+			return rc;
+		x += k;
+		n -= k;
+	}
+	return NLP_OK;
 }
 
 int nlp_buf_put_str(nlp_buf *b, const char *s)
@@ -224,7 +258,34 @@ int nlp_cursor_get_u32(nlp_cursor *c, uint32_t *v)
 
 	if (nlp_cursor_get(c, le, 4))
 		return NLP_EDATA;
-	*v = (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 | (uint32_t)le[3] << 24;
+	*v = nlp_le32_get(le);
+	return NLP_OK;
+}
+
+int nlp_model_cursor_get_u64(nlp_cursor *c, uint64_t *v)
+{
+	unsigned char le[8];
+
+	if (nlp_cursor_get(c, le, 8))
+		return NLP_EDATA;
+	*v = nlp_le64_get(le);
+	return NLP_OK;
+}
+
+void nlp_model_get_f32(float *out, const unsigned char *le, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = nlp_le32_get(le + 4 * i);
+		memcpy(&out[i], &u, 4);
+	}
+}
+
+int nlp_model_cursor_get_f32(nlp_cursor *c, float *x, size_t n)
+{
+	if (n > (size_t)(c->end - c->p) / 4)
+		return NLP_EDATA;
+	nlp_model_get_f32(x, c->p, n);
+	c->p += 4 * n;
 	return NLP_OK;
 }
 
@@ -238,4 +299,183 @@ int nlp_cursor_get_str(nlp_cursor *c, const char **s, uint32_t *n, uint32_t max)
 	*n = len;
 	c->p += len;
 	return NLP_OK;
+}
+
+/* ---- files written atomically ---- */
+
+int nlp_atomic_open(nlp_atomic_file *a, const char *path, nlp_err *err)
+{
+	struct timespec ts;
+	size_t n;
+	int fd = -1, rc = NLP_OK;
+
+	memset(a, 0, sizeof *a);
+	if (!path || !*path)
+		return nlp_err_set(err, NLP_ECONFIG, "no file name given");
+	n = strlen(path) + 64;
+	a->path = malloc(strlen(path) + 1);
+	a->tmp = malloc(n);
+	if (!a->path || !a->tmp) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	strcpy(a->path, path);
+	/* A fresh name beside the target, so that rename() stays in one file
+	 * system; O_EXCL so that we never write through someone else's file. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (unsigned i = 0; i < 100 && fd < 0; i++) {
+		unsigned long salt = (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)a ^
+		                     (i * 2654435761ul);
+		snprintf(a->tmp, n, "%s.tmp.%ld.%lx", path, (long)getpid(), salt & 0xfffffful);
+		fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot create a temporary file beside it: %s",
+		                 path, strerror(errno));
+		free(a->tmp);
+		a->tmp = NULL;
+		goto out;
+	}
+	a->f = fdopen(fd, "wb");
+	if (!a->f) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: %s", a->tmp, strerror(errno));
+		close(fd);
+	}
+out:
+	if (rc)
+		nlp_atomic_abort(a);
+	return rc;
+}
+
+/* fsync the folder that holds path, so that the rename is durable (best
+ * effort: some file systems refuse it). */
+static void fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+	int fd;
+
+	if (slash) {
+		size_t n = slash == path ? 1 : (size_t)(slash - path);
+		if (!(dir = malloc(n + 1)))
+			return;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int nlp_atomic_commit(nlp_atomic_file *a, nlp_err *err)
+{
+	FILE *f = a->f;
+	int rc = NLP_OK;
+
+	a->f = NULL;
+	if (!f || !a->tmp) {
+		rc = nlp_err_set(err, NLP_EINTERNAL, "%s: not open", a->path ? a->path : "file");
+		goto out;
+	}
+	errno = 0;
+	if (ferror(f) || fflush(f) || fsync(fileno(f))) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", a->tmp,
+		                 strerror(errno ? errno : EIO));
+		fclose(f);
+		goto out;
+	}
+	if (fclose(f)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: write failed: %s", a->tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(a->tmp, a->path)) {
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot rename %s to it: %s", a->path, a->tmp,
+		                 strerror(errno));
+		goto out;
+	}
+	free(a->tmp);
+	a->tmp = NULL; /* renamed: nothing to remove */
+	fsync_dir_of(a->path);
+out:
+	nlp_atomic_abort(a);
+	return rc;
+}
+
+void nlp_atomic_abort(nlp_atomic_file *a)
+{
+	if (a->f)
+		fclose(a->f);
+	if (a->tmp)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	memset(a, 0, sizeof *a);
+}
+
+/* ---- JSON strings ---- */
+
+int nlp_json_string(const char *s, size_t n, nlp_write_fn put, void *user)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run = 0; /* s[run..i) is still to be written as it is */
+	int rc = put(user, "\"", 1);
+
+	while (i < n && !rc) {
+		unsigned c = u[i];
+		char esc[8];
+		const char *e = esc;
+		size_t k;
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			utf8proc_int32_t cp;
+			utf8proc_ssize_t m =
+			        utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+			if (m > 0) {
+				i += (size_t)m;
+				continue;
+			}
+			e = "\xef\xbf\xbd"; /* U+FFFD */
+			k = 3;
+		} else if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			k = 2;
+		} else if (c == '\n' || c == '\t') {
+			e = c == '\n' ? "\\n" : "\\t";
+			k = 2;
+		} else {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			k = 6;
+		}
+		if (i > run)
+			rc = put(user, s + run, i - run);
+		if (!rc)
+			rc = put(user, e, k);
+		run = ++i;
+	}
+	if (!rc && i > run)
+		rc = put(user, s + run, i - run);
+	return rc ? rc : put(user, "\"", 1);
+}
+
+static int put_stream(void *user, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, user) == n ? NLP_OK : NLP_EIO;
+}
+
+void nlp_json_fputs(FILE *f, const char *s)
+{
+	if (!s)
+		s = "";
+	/* a write error stays in the stream's error flag, for the caller's check */
+	nlp_json_string(s, strlen(s), put_stream, f);
 }

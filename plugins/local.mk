@@ -5,7 +5,7 @@
 # text: tokenizer, stopwords, stemmer, ngrams, negation (preprocess/)
 plugins_LTLIBRARIES += plugins/text.la
 plugins_text_la_SOURCES = plugins/text.c
-plugins_text_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+plugins_text_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(UTF8PROC_CFLAGS)
 plugins_text_la_LDFLAGS = $(NLP_MODULE_FLAGS)
 plugins_text_la_LIBADD = preprocess/libtext.la libnlpipe.la $(UTF8PROC_LIBS) $(STEMMER_LIBS)
 

@@ -5,6 +5,7 @@
 # The stages, as a convenience library shared by the module and the tests.
 noinst_LTLIBRARIES += preprocess/libtext.la
 preprocess_libtext_la_SOURCES = \
+	plugins/strtab.c plugins/strtab.h \
 	preprocess/text.h \
 	preprocess/textutil.c \
 	preprocess/tokenizer.c \
@@ -17,7 +18,7 @@ preprocess_libtext_la_CFLAGS = $(AM_CFLAGS) $(UTF8PROC_CFLAGS)
 
 # Tests of the stages: link the stage code directly.
 NLP_TEXT_TEST_LIBS = preprocess/libtext.la libnlpipe.la $(UTF8PROC_LIBS) $(STEMMER_LIBS)
-NLP_TEXT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests
+NLP_TEXT_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests $(UTF8PROC_CFLAGS)
 check_PROGRAMS += tests/preprocess/t_tokenizer
 tests_preprocess_t_tokenizer_CPPFLAGS = $(NLP_TEXT_TEST_CPPFLAGS)
 tests_preprocess_t_tokenizer_LDADD = $(NLP_TEXT_TEST_LIBS)

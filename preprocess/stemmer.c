@@ -143,7 +143,7 @@ static int is_word(const char *w, size_t n)
 	return letter;
 }
 
-/* The stem of w[0..n) through the cache; h is text_hash(w, n). */
+/* The stem of w[0..n) through the cache; h is strtab_hash(w, n). */
 static int stem_cached(struct text_stemmer *s, const char *w, size_t n, uint64_t h,
                        const char **res, size_t *rlen)
 {
@@ -154,7 +154,7 @@ static int stem_cached(struct text_stemmer *s, const char *w, size_t n, uint64_t
 		return text_stem(s, w, n, res, rlen);
 	for (i = (size_t)h & (CACHE_SLOTS - 1); s->cache[i].wlen; i = (i + 1) & (CACHE_SLOTS - 1)) {
 		const struct cache_slot *c = &s->cache[i];
-		if (c->wlen == n && text_eq(c->word, w, n)) {
+		if (c->wlen == n && strtab_eq(c->word, w, n)) {
 			*res = c->stem;
 			*rlen = c->slen;
 			return NLP_OK;
@@ -182,7 +182,7 @@ static uint64_t hash_ahead(const struct text_stemmer *s, const nlp_tokens *in, s
 
 	if (in->tlen[i] > CACHE_WORD)
 		return 0;
-	h = text_hash(nlp_token(in, i), in->tlen[i]);
+	h = strtab_hash(nlp_token(in, i), in->tlen[i]);
 	__builtin_prefetch(&s->cache[h & (CACHE_SLOTS - 1)]);
 	return h;
 }
@@ -213,7 +213,7 @@ int text_stemmer_run(struct text_stemmer *s, const nlp_tokens *in, nlp_tokens *o
 			continue;
 		}
 		if (sl || n > CACHE_WORD)
-			h = text_hash(w, n - sl);
+			h = strtab_hash(w, n - sl);
 		rc = stem_cached(s, w, n - sl, h, &r, &rn);
 		if (rc)
 			return rc;

@@ -196,9 +196,9 @@ int text_stopwords_new(struct text_stopwords **out, const char *data_dir, const 
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < s->stop.cap; i++)
-		if (s->stop.slot[i] && s->stop.slot_len[i] > s->max_len)
-			s->max_len = s->stop.slot_len[i];
+	for (size_t i = 0; i < s->stop.t.n; i++)
+		if (s->stop.t.len[i] > s->max_len)
+			s->max_len = s->stop.t.len[i];
 out:
 	if (rc) {
 		text_stopwords_free(s);
@@ -223,7 +223,7 @@ void text_stopwords_free(struct text_stopwords *s)
 
 size_t text_stopwords_count(const struct text_stopwords *s)
 {
-	return s->stop.n;
+	return s->stop.t.n;
 }
 
 int text_stopwords_has(const struct text_stopwords *s, const char *w, size_t len)
@@ -320,10 +320,10 @@ static int stopwords_process(void *self, nlp_doc *doc, nlp_err *err)
 static int stopwords_save(void *self, nlp_buf *out, nlp_err *err)
 {
 	struct text_stopwords *s = self;
-	int rc = nlp_buf_put_u32(out, (uint32_t)s->stop.n);
+	int rc = nlp_buf_put_u32(out, (uint32_t)s->stop.t.n);
 
-	for (size_t off = 0; !rc && off < s->stop.pool_len;) {
-		const char *w = s->stop.pool + off;
+	for (size_t off = 0; !rc && off < s->stop.t.arena_len;) {
+		const char *w = s->stop.t.arena + off;
 		rc = nlp_buf_put_str(out, w);
 		off += strlen(w) + 1;
 	}
@@ -356,9 +356,9 @@ static int stopwords_load(void *self, nlp_cursor *in, nlp_err *err)
 	s->stop = set;
 	memset(&set, 0, sizeof set);
 	s->max_len = 0;
-	for (size_t i = 0; i < s->stop.cap; i++)
-		if (s->stop.slot[i] && s->stop.slot_len[i] > s->max_len)
-			s->max_len = s->stop.slot_len[i];
+	for (size_t i = 0; i < s->stop.t.n; i++)
+		if (s->stop.t.len[i] > s->max_len)
+			s->max_len = s->stop.t.len[i];
 out:
 	text_set_free(&set);
 	return rc;

@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <utf8proc.h>
+
 #include "nlpipe/plugin.h"
+#include "plugins/strtab.h"
 
 extern const nlp_stage_class text_tokenizer_class;
 extern const nlp_stage_class text_stopwords_class;
@@ -89,18 +92,26 @@ void text_negation_free(struct text_negation *g);
 int text_negation_run(struct text_negation *g, const nlp_tokens *in, nlp_tokens *out);
 
 /* ---- shared helpers (preprocess/textutil.c) ---- */
-/* A small open-addressing set of byte strings. */
+/* A set of byte strings: the modules' string table (plugins/strtab.h);
+ * zeroed is empty. */
 struct text_set {
-	char *pool;
-	size_t pool_len, pool_cap;
-	uint32_t *slot; /* 0 empty, else offset + 1 into pool (string NUL-terminated) */
-	uint32_t *slot_len;
-	size_t n, cap; /* cap: power of two */
+	strtab t;
 };
-int text_set_add(struct text_set *s, const char *w, size_t len);
-int text_set_has(const struct text_set *s, const char *w, size_t len);
-void text_set_free(struct text_set *s);
-uint64_t text_hash(const char *s, size_t len);
+
+static inline int text_set_add(struct text_set *s, const char *w, size_t len)
+{
+	return strtab_count(&s->t, w, len, 0);
+}
+
+static inline int text_set_has(const struct text_set *s, const char *w, size_t len)
+{
+	return strtab_find(&s->t, w, len) >= 0;
+}
+
+static inline void text_set_free(struct text_set *s)
+{
+	strtab_free(&s->t);
+}
 
 /* nlp_tokens_push with the common case (room enough) inline; the token
  * list's layout is part of the plugin contract. */
@@ -121,27 +132,22 @@ static inline int text_push(nlp_tokens *t, const char *s, size_t len)
 	}
 	return nlp_tokens_push(t, s, len);
 }
-
-/* a[0..n) == b[0..n) for short strings, without a call into libc */
-static inline int text_eq(const char *a, const char *b, size_t n)
+/* Next code point of a UTF-8 string s[0..len), len >= 1 (invalid bytes
+ * read as U+FFFD, one byte each); returns the bytes consumed (>= 1).
+ * utf8proc decodes; ASCII does not call it. */
+static inline size_t text_utf8_next(const unsigned char *s, size_t len, int32_t *cp)
 {
-	while (n >= 8) {
-		uint64_t x, y;
-		__builtin_memcpy(&x, a, 8);
-		__builtin_memcpy(&y, b, 8);
-		if (x != y)
-			return 0;
-		a += 8;
-		b += 8;
-		n -= 8;
+	utf8proc_ssize_t n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
 	}
-	while (n--)
-		if (*a++ != *b++)
-			return 0;
+	n = utf8proc_iterate(s, len < 4 ? (utf8proc_ssize_t)len : 4, cp);
+	if (n > 0)
+		return (size_t)n;
+	*cp = 0xfffd;
 	return 1;
 }
-/* Next code point of a UTF-8 string (invalid bytes read as U+FFFD, one
- * byte each); returns the bytes consumed (>= 1). */
-size_t text_utf8_next(const unsigned char *s, size_t len, int32_t *cp);
 
 #endif /* NLP_PREPROCESS_TEXT_H */

@@ -45,10 +45,11 @@ tests_host_order2_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=2
 tests_host_order2_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_order2_order_la_LIBADD = libnlpipe.la
 
-check_PROGRAMS += tests/host/t_host tests/host/t_ini
+check_PROGRAMS += tests/host/t_host tests/host/t_ini tests/host/t_util
 tests_host_t_host_LDADD = libnlpipe.la
 tests_host_t_ini_LDADD = libnlpipe.la
-TESTS += tests/host/t_host tests/host/t_ini tests/host/t_cli.sh
+tests_host_t_util_LDADD = libnlpipe.la
+TESTS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_cli.sh
 EXTRA_DIST += tests/host/t_cli.sh
 
 # The main job: train, predict, eval on the bundled example corpus, and the

@@ -63,6 +63,39 @@ const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_mod
 const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
                                            const nlp_module_info **from);
 
+/* ---- Files written atomically: the bytes go to a temporary file beside
+ * the target (same folder, a fresh name, mode 0666 less the umask), which
+ * replaces the target only once everything was written (flush, fsync,
+ * rename, fsync of the folder).  On failure or abort the temporary file is
+ * removed and the target is left as it was. ---- */
+typedef struct nlp_atomic_file {
+	FILE *f;    /* write here (owned) */
+	char *path; /* the target (owned) */
+	char *tmp;  /* the temporary file (owned; NULL once renamed) */
+} nlp_atomic_file;
+
+/* Create the temporary file and open a->f on it ("wb": seekable). */
+int nlp_atomic_open(nlp_atomic_file *a, const char *path, nlp_err *err);
+/* Flush, fsync and close a->f, then rename the temporary file onto the
+ * target.  Releases a whatever the result (on failure as nlp_atomic_abort). */
+int nlp_atomic_commit(nlp_atomic_file *a, nlp_err *err);
+/* Close and remove the temporary file and release a; safe on a zeroed or
+ * released one. */
+void nlp_atomic_abort(nlp_atomic_file *a);
+
+/* ---- JSON strings (RFC 8259) ---- */
+
+/* Where bytes go: returns NLP_OK or an error code, which stops the writer. */
+typedef int (*nlp_write_fn)(void *user, const char *p, size_t n);
+
+/* Write s[0..n) as a JSON string, quotes included, through put: '"' and '\\'
+ * are escaped, newline and TAB as \n and \t, the other bytes below 0x20 as
+ * \u00XX; valid UTF-8 is kept as it is and each byte that is not part of
+ * valid UTF-8 becomes U+FFFD.  Returns the first error of put, or NLP_OK. */
+int nlp_json_string(const char *s, size_t n, nlp_write_fn put, void *user);
+/* The same for a NUL-terminated string (NULL: "") to a stream. */
+void nlp_json_fputs(FILE *f, const char *s);
+
 /* Edit distance between two short strings, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 

@@ -61,12 +61,17 @@ typedef struct nlp_optim_config {
 	long total_steps;  /* for NLP_LR_LINEAR: the step where lr reaches 0 */
 } nlp_optim_config;
 
-/* Defaults: Adam, lr 1e-3, momentum 0.9, betas 0.9/0.999, eps 1e-8, no decay,
- * no clipping, constant schedule. */
+/* Defaults: Adam, momentum 0.9, betas 0.9/0.999, eps 1e-8, no decay, no
+ * clipping, constant schedule.  No learning rate (lr is 0, which
+ * nlp_optim_new refuses): the caller sets it; the default of nlpipe train
+ * is [train] learning_rate's (nlp_train_options). */
 void nlp_optim_config_default(nlp_optim_config *c);
 
 /* Names for configuration files: "sgd", "adam", "adamw"; "constant",
- * "linear".  Return NLP_OK or NLP_ECONFIG (err names the bad value). */
+ * "linear".  Return NLP_OK or NLP_ECONFIG (err names the bad value).
+ * NLP_OPTIM_KIND_NAMES lists the optimizers' names for an option table
+ * ([train] optimizer); tests/models/t_optim.c checks it against the parser. */
+#define NLP_OPTIM_KIND_NAMES "adam|adamw|sgd"
 int nlp_optim_kind_parse(const char *name, nlp_optim_kind *kind, nlp_err *err);
 int nlp_lr_schedule_parse(const char *name, nlp_lr_schedule *s, nlp_err *err);
 const char *nlp_optim_kind_name(nlp_optim_kind kind);

@@ -78,6 +78,10 @@ typedef struct nlp_batch_buf {
 int nlp_batch_fill(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx, int B,
                    nlp_err *err);
 void nlp_batch_buf_free(nlp_batch_buf *rb);
+/* Sort idx[0..n) (indices into docs) by document length, shortest first
+ * (longest first when longest_first), equal lengths by index: batches of
+ * similar lengths, less padding.  In place and reentrant. */
+void nlp_sort_by_length(size_t *idx, size_t n, const nlp_doc_ids *docs, int longest_first);
 
 /* Forward through stages [first, n); *scores is the last stage's output
  * (owned by that stage, valid until its next forward). */

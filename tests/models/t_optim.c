@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -346,17 +347,40 @@ static void test_errors(void)
 	c.lr = 0;
 	is_int(nlp_optim_new(&o, &c, &p, 1, &err), NLP_ECONFIG, "lr 0 refused");
 	nlp_optim_config_default(&c);
+	c.lr = 1e-3;
 	c.beta2 = 1.0;
 	is_int(nlp_optim_new(&o, &c, &p, 1, &err), NLP_ECONFIG, "beta2 1 refused");
 	nlp_optim_config_default(&c);
+	c.lr = 1e-3;
 	c.schedule = NLP_LR_LINEAR, c.warmup_steps = 10, c.total_steps = 5;
 	is_int(nlp_optim_new(&o, &c, &p, 1, &err), NLP_ECONFIG, "total <= warm-up refused");
 	is_int(nlp_optim_kind_parse("adagrad", &kind, &err), NLP_ECONFIG, "unknown optimizer");
 	like(err.msg, "sgd, adam or adamw", "the message lists the choices");
 	ok(nlp_optim_kind_parse("adamw", &kind, &err) == NLP_OK && kind == NLP_OPTIM_ADAMW,
 	   "adamw parses");
+	{
+		/* the option table's list and the parser agree, both ways */
+		char names[] = NLP_OPTIM_KIND_NAMES;
+		int agree = 1, listed = 0;
+		for (char *w = strtok(names, "|"); w; w = strtok(NULL, "|")) {
+			agree &= nlp_optim_kind_parse(w, &kind, &err) == NLP_OK &&
+			         strcmp(nlp_optim_kind_name(kind), w) == 0;
+			listed++;
+		}
+		ok(agree && listed == 3, "every name in NLP_OPTIM_KIND_NAMES parses, and back");
+		for (int k = NLP_OPTIM_SGD; k <= NLP_OPTIM_ADAMW; k++) {
+			char want[32];
+			snprintf(want, sizeof want, "|%s|", nlp_optim_kind_name((nlp_optim_kind)k));
+			agree &= strstr("|" NLP_OPTIM_KIND_NAMES "|", want) != NULL;
+		}
+		ok(agree, "every optimizer's name is in NLP_OPTIM_KIND_NAMES");
+	}
+	nlp_optim_config_default(&c);
+	is_int(nlp_optim_new(&o, &c, &p, 1, &err), NLP_ECONFIG,
+	       "the defaults hold no learning rate: the caller gives it");
 
 	nlp_optim_config_default(&c);
+	c.lr = 1e-3;
 	nlp_optim_new(&o, &c, &p, 1, &err);
 	fx_floats(w_, "opt.p0", NP);
 	memcpy(keep, w_, sizeof keep);
@@ -379,6 +403,7 @@ static void test_errors(void)
 		                       .n_touched = 1};
 		nlp_params ps = {w, g, 6, &blk, 1};
 		nlp_optim_config_default(&c);
+		c.lr = 1e-3;
 		nlp_optim_new(&o, &c, &ps, 1, &err);
 		is_int(nlp_optim_step(o, &ps, 1, NULL, &err), NLP_EINTERNAL,
 		       "a touched row outside the table is refused");
@@ -407,6 +432,7 @@ static void time_sparse(void)
 	sparse.touched = touched;
 	sparse.n_touched = R;
 	nlp_optim_config_default(&c);
+	c.lr = 1e-3;
 	nlp_optim_new(&o, &c, &p, 1, &err);
 	nlp_optim_step(o, &p, 1, NULL, &err); /* fault the state's pages in */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
