@@ -248,7 +248,7 @@ int run_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scor
 		int rc = t->forward(nlp_pipeline_stage_instance(p, i), &out,
 		                    i == first ? NULL : &in, b, err);
 		if (rc)
-			return rc;
+			return nlp_pipeline_stage_error(p, i, rc, err);
 		in = out;
 	}
 	*scores = out;
@@ -264,13 +264,13 @@ int run_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss
 
 	rc = head->loss(nlp_pipeline_stage_instance(p, n - 1), loss, b, err);
 	if (rc)
-		return rc;
+		return nlp_pipeline_stage_error(p, n - 1, rc, err);
 	for (size_t i = n; i-- > first;) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
 		rc = t->backward(nlp_pipeline_stage_instance(p, i), i == first ? NULL : &din,
 		                 i == n - 1 ? NULL : &dout, b, err);
 		if (rc)
-			return rc;
+			return nlp_pipeline_stage_error(p, i, rc, err);
 		dout = din;
 	}
 	return NLP_OK;

@@ -1581,7 +1581,7 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 	ops = cls->train;
 	src = nlp_pipeline_stage_instance(p, i);
 	if ((rc = cls->create(&self, nlp_pipeline_stage_config(p, i), err)))
-		return rc;
+		return nlp_pipeline_stage_error(p, i, rc, err);
 	if (ops) {
 		if (ops->save && (rc = ops->save(src, &state, err)))
 			goto out;
@@ -1600,12 +1600,15 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 			        err, NLP_EINTERNAL,
 			        "%s: stage %s: a copy has %zu parameters, the original %zu",
 			        m->path, m->stages[i].name, to.count, from.count);
+			ops = NULL; /* our own message: no stage prefix */
 			goto out;
 		}
 		if (from.count)
 			memcpy(to.w, from.w, from.count * sizeof *from.w);
 	}
 out:
+	if (rc && ops) /* a stage's own message */
+		nlp_pipeline_stage_error(p, i, rc, err);
 	free(state.data);
 	if (rc)
 		cls->destroy(self);

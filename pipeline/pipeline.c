@@ -431,6 +431,23 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 	}
 }
 
+int nlp_pipeline_stage_error(const nlp_pipeline *p, size_t i, int rc, nlp_err *err)
+{
+	char msg[2 * sizeof err->msg];
+	size_t n;
+
+	if (!err || i >= p->n)
+		return rc;
+	n = (size_t)snprintf(msg, sizeof msg, "[%s] (%s): %s", p->s[i].name, p->s[i].cls->name,
+	                     err->msg[0] ? err->msg : "failed");
+	if (n >= sizeof err->msg)
+		n = sizeof err->msg - 1;
+	memcpy(err->msg, msg, n);
+	err->msg[n] = '\0';
+	err->code = rc;
+	return rc;
+}
+
 /* ---- workers: document stages on one thread ---- */
 
 int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
@@ -453,6 +470,7 @@ int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
 		rc = s->cls->create(&w->self[i], s->cfg, err);
 		if (rc) {
 			w->self[i] = NULL;
+			nlp_pipeline_stage_error(p, i, rc, err);
 			break;
 		}
 		/* A trainable stage's learned state (a vocabulary) is copied over. */
@@ -465,6 +483,8 @@ int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
 				rc = t->load(w->self[i], &c, err);
 			}
 			free(state.data);
+			if (rc)
+				nlp_pipeline_stage_error(p, i, rc, err);
 		}
 	}
 	if (rc) {
@@ -516,19 +536,8 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 			                   w->p->s[i].name, c->name);
 		nlp_tokens_clear(d->out);
 		rc = c->process(self, d, err);
-		if (rc) {
-			/* Say which stage refused the document. */
-			if (err) {
-				char msg[2 * sizeof err->msg];
-				size_t n = (size_t)snprintf(msg, sizeof msg, "[%s] (%s): %s",
-				                            w->p->s[i].name, c->name, err->msg);
-				if (n >= sizeof err->msg)
-					n = sizeof err->msg - 1;
-				memcpy(err->msg, msg, n);
-				err->msg[n] = '\0';
-			}
-			return rc;
-		}
+		if (rc) /* say which stage refused the document */
+			return nlp_pipeline_stage_error(w->p, i, rc, err);
 		if (c->produces == NLP_KIND_TOKENS) {
 			t = d->in;
 			d->in = d->out;

@@ -140,6 +140,12 @@ nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p);
  * are [0, text_end). */
 size_t nlp_pipeline_text_end(const nlp_pipeline *p);
 
+/* A stage's messages never name the stage: the host puts "[instance]
+ * (class): " in front of what stage i set in err (after create, process or
+ * any nlp_train_ops function failed with rc) and returns rc.  Code that calls
+ * a stage's functions itself (a training loop) does the same. */
+int nlp_pipeline_stage_error(const nlp_pipeline *p, size_t i, int rc, nlp_err *err);
+
 /* Print the resolved pipeline: every stage, every option with its value. */
 void nlp_pipeline_print(const nlp_pipeline *p, FILE *out);
 

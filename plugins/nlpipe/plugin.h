@@ -59,7 +59,12 @@ enum nlp_rc {
 
 /* An error: a code and a human message.  Functions that fail fill one in and
  * return the same code.  The message should name the file, line, key or
- * option at fault and say what to do. */
+ * option at fault and say what to do.
+ *
+ * A stage's message never names the stage: the host alone puts
+ * "[instance] (class): " in front of whatever any of a stage's functions
+ * (create, process, the nlp_train_ops ones) set, so a stage that added its
+ * own "[name]" or "stemmer: " would be named twice. */
 typedef struct nlp_err {
 	int code;
 	char msg[1024];

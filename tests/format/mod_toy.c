@@ -37,7 +37,7 @@ static int split_create(void **self, const nlp_config *cfg, nlp_err *err)
 	if (*file) {
 		FILE *f = fopen(file, "r");
 		if (!f)
-			return nlp_err_set(err, NLP_ECONFIG, "toy_split: cannot open %s", file);
+			return nlp_err_set(err, NLP_ECONFIG, "cannot open %s", file);
 		fclose(f);
 	}
 	s = calloc(1, sizeof *s);
