@@ -196,8 +196,10 @@ int classify_open(classify *cl, const char *model_path, int threads, int batch, 
 	cl->shard_index = 1;
 	nlp_rng_seed(&cl->rng, 1);
 	rc = nlp_host_new(&cl->host, err);
-	if (!rc)
+	if (!rc) {
+		nlp_host_set_diag(cl->host, cli_diag, NULL);
 		rc = nlp_host_add_default_paths(cl->host, err);
+	}
 	if (!rc)
 		rc = nlp_host_load_modules(cl->host, err);
 	if (!rc)

@@ -47,14 +47,15 @@ struct nlp_registrar {
 	int failed;
 };
 
+/* The library never prints: without a callback of the program's, warnings
+ * are dropped. */
 static void default_diag(void *user, const char *msg)
 {
 	(void)user;
-	fprintf(stderr, "nlpipe: warning: %s\n", msg);
+	(void)msg;
 }
 
-static void warn(nlp_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(nlp_host *h, const char *fmt, ...)
+void nlp_host_diag(const nlp_host *h, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -399,7 +400,7 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 		if (stat(h->paths[p], &st) != 0 || !S_ISDIR(st.st_mode))
 			continue; /* a folder in the path that does not exist is fine */
 		if (scan_dir(h->paths[p], &names, &n) != 0) {
-			warn(h, "%s: cannot read the plugin folder", h->paths[p]);
+			nlp_host_diag(h, "%s: cannot read the plugin folder", h->paths[p]);
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -409,7 +410,7 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 			if (path) {
 				snprintf(path, len, "%s/%s", h->paths[p], names[i]);
 				if (nlp_host_load_module(h, path, &e))
-					warn(h, "%s", e.msg);
+					nlp_host_diag(h, "%s", e.msg);
 			}
 			free(path);
 			free(names[i]);

@@ -290,6 +290,8 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		}
 		s->name = strdup(names[k]);
 		s->cfg = nlp_config_new(names[k], s->cls->options);
+		if (s->cfg)
+			nlp_config_set_owner(s->cfg, h, s->cls->name);
 		if (!s->name || !s->cfg) {
 			free(s->name);
 			nlp_config_free(s->cfg);

@@ -31,7 +31,8 @@ typedef struct nlp_host nlp_host;
 
 int nlp_host_new(nlp_host **out, nlp_err *err);
 void nlp_host_free(nlp_host *h);
-/* Where warnings go (default: stderr with an "nlpipe: warning: " prefix). */
+/* Where warnings go.  The library never prints: without a callback they
+ * are dropped (the nlpipe command shows them as "nlpipe: warning: ..."). */
 void nlp_host_set_diag(nlp_host *h, nlp_diag_fn fn, void *user);
 
 /* Append a folder to the module search path. */
