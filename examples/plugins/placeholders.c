@@ -293,10 +293,9 @@ static int ph_init(nlp_registrar *reg, nlp_err *err)
 /* The one exported symbol: placeholders_LTX_nlp_module.  The file must be
  * called placeholders.so (or .la) for the host to find it under that name. */
 NLP_MODULE(placeholders) = {
-        NLP_ABI_MAJOR,
-        NLP_ABI_MINOR,
-        "placeholders",
-        "1.0.0",
-        "placeholder tokens for URLs, e-mail addresses and numbers (example plugin)",
-        ph_init,
+        NLP_MODULE_HEADER,
+        .name = "placeholders",
+        .version = "1.0.0",
+        .description = "placeholder tokens for URLs, e-mail addresses and numbers (example plugin)",
+        .init = ph_init,
 };

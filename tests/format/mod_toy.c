@@ -541,5 +541,7 @@ static int toy_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(toy) = {
-        NLP_ABI_MAJOR, NLP_ABI_MINOR, "toy", "1.2.3", "model-file test stages", toy_init,
+        NLP_MODULE_HEADER,  .name = "toy",
+        .version = "1.2.3", .description = "model-file test stages",
+        .init = toy_init,
 };
