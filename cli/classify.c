@@ -216,6 +216,8 @@ int classify_open(classify *cl, const char *model_path, int threads, int batch, 
 	cl->n_classes = (int)cl->model->n_labels;
 	rc = run_check_classifier(cl->p, err);
 	if (!rc)
+		cl->thresholds = run_head_thresholds(cl->p);
+	if (!rc)
 		rc = run_pool_new(&cl->pool, cl->p, threads, nlp_pipeline_text_end(cl->p) + 1, err);
 	return rc;
 }

@@ -20,6 +20,9 @@ typedef struct classify {
 	run_batch rb;
 	nlp_rng rng;
 	int n_classes;
+	/* The head's per-label decision thresholds [n_classes] (borrowed from
+	 * its instance), or NULL when the most probable label is the answer. */
+	const float *thresholds;
 	int batch;
 	int labelled;                  /* leave out (and count) documents without a known label */
 	long shard_index, shard_count; /* 1-based I of N */

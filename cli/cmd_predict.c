@@ -17,14 +17,18 @@ static const char usage[] =
         "Usage: nlpipe predict [OPTIONS] MODEL [PATH...]\n\n"
         "Classify every file below each PATH (folders are walked recursively; every\n"
         "file is one document unless --input-format says otherwise) and print one\n"
-        "row a document, in input order:  path<TAB>label<TAB>probability\n\n"
+        "row a document, in input order:  path<TAB>label<TAB>probability\n"
+        "A sigmoid model gives every label whose probability is at or over its\n"
+        "threshold (the head's threshold / thresholds options), most probable first,\n"
+        "as --threshold does; --threshold, --probs or --top-k choose instead.\n\n"
         "Options:\n"
         "  --files-from FILE     also read paths from FILE, one a line (- for stdin)\n"
         "  -o, --output FILE     write the rows to FILE (atomically) instead of stdout\n"
         "  --format tsv|csv|jsonl  row format (tsv)\n"
         "  --probs               every class with its probability\n"
         "  -k, --top-k K         the K most probable classes (1)\n"
-        "  --threshold P         every class with probability >= P (multi-label)\n"
+        "  --threshold P         every class with probability >= P (multi-label; for a\n"
+        "                        sigmoid model, instead of its own thresholds)\n"
         "  -j, --threads N       threads for the text stages and the network (0: one per\n"
         "                        core; default 0)\n"
         "  --batch N             documents per network batch (64)\n"
@@ -43,7 +47,8 @@ typedef struct pred_out {
 	int format; /* 0 tsv, 1 csv, 2 jsonl */
 	int top_k;
 	int probs;
-	double threshold; /* < 0: unused */
+	double threshold;        /* < 0: unused */
+	const float *thresholds; /* [C] per label (a sigmoid model's), or NULL */
 	char **labels;
 	int C;
 	int *order;
@@ -114,10 +119,14 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 		o->order[c] = c;
 	sort_probs = probs;
 	qsort(o->order, (size_t)o->C, sizeof *o->order, by_prob);
-	if (o->threshold >= 0) {
+	if (o->threshold >= 0 || o->thresholds) {
+		/* Every label at or over its threshold, most probable first. */
 		n = 0;
-		while (n < o->C && probs[o->order[n]] >= o->threshold)
-			n++;
+		for (int i = 0; i < o->C; i++) {
+			int c = o->order[i];
+			if (probs[c] >= (o->thresholds ? o->thresholds[c] : o->threshold))
+				o->order[n++] = c;
+		}
 	} else {
 		n = o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
 	}
@@ -151,7 +160,7 @@ static int emit(void *user, const char *name, int label, const float *probs, con
 		} else {
 			fputs(",\"label\":null,\"probability\":null", o->f);
 		}
-		if (o->probs || o->top_k > 1 || o->threshold >= 0) {
+		if (o->probs || o->top_k > 1 || o->threshold >= 0 || o->thresholds) {
 			fputs(",\"labels\":[", o->f);
 			for (int i = 0; i < n; i++) {
 				fputs(i ? ",[" : "[", o->f);
@@ -184,6 +193,86 @@ static int run_paths(classify *cl, const nlp_reader_opts *ro, const char *const 
 	return rc;
 }
 
+/* The labels and decision rule of the model; chosen: --probs or --top-k
+ * was given. */
+static int pred_out_setup(pred_out *o, const classify *cl, int chosen, nlp_err *err)
+{
+	o->C = cl->n_classes;
+	o->labels = cl->model->labels;
+	if (o->threshold < 0 && !chosen)
+		o->thresholds = cl->thresholds; /* a sigmoid model decides by threshold */
+	o->order = malloc((size_t)o->C * sizeof *o->order);
+	return o->order ? NLP_OK : nlp_err_set(err, NLP_ENOMEM, "out of memory");
+}
+
+/* The CSV header: as many label and probability columns as a row may have. */
+static void csv_header(pred_out *o)
+{
+	int n = o->threshold >= 0 || o->thresholds || o->probs
+	                ? o->C
+	                : (o->top_k < o->C ? o->top_k : o->C);
+
+	fputs("path", o->f);
+	for (int i = 1; i <= n; i++)
+		fprintf(o->f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i, i);
+	fputc('\n', o->f);
+}
+
+/* The summary lines; the exit status (2 when a document was left out). */
+static int summary(const classify *cl, const nlp_reader_stats *total, const char *shard)
+{
+	uint64_t skipped = nlp_reader_skipped(total);
+	char line[1024];
+
+	nlp_reader_summary(total, line, sizeof line);
+	if (!cli_quiet) {
+		cli_info("%s", line);
+		cli_info("classified %llu documents%s%s; %llu could not be classified",
+		         (unsigned long long)cl->done, shard ? " in shard " : "",
+		         shard ? shard : "", (unsigned long long)(cl->failed + skipped));
+	}
+	return cl->failed + skipped > 0 ? EXIT_DATA : 0;
+}
+
+/* Classify the paths listed in a file (- for stdin), one a line. */
+static int run_files_from(classify *cl, const nlp_reader_opts *ro, const char *files_from,
+                          nlp_reader_stats *total, nlp_err *err)
+{
+	FILE *ff = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
+	char *line = NULL, *group[1024];
+	size_t cap = 0, ng = 0;
+	ssize_t len;
+	int rc = NLP_OK;
+
+	if (!ff)
+		return nlp_err_set(err, NLP_EIO, "--files-from %s: cannot open: %s", files_from,
+		                   strerror(errno));
+	while (!rc && (len = getline(&line, &cap, ff)) >= 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		group[ng] = strdup(line);
+		if (!group[ng]) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			break;
+		}
+		if (++ng == 1024) {
+			rc = run_paths(cl, ro, (const char *const *)group, ng, total, err);
+			while (ng)
+				free(group[--ng]);
+		}
+	}
+	if (!rc && ng)
+		rc = run_paths(cl, ro, (const char *const *)group, ng, total, err);
+	while (ng)
+		free(group[--ng]);
+	free(line);
+	if (ff != stdin)
+		fclose(ff);
+	return rc;
+}
+
 int cmd_predict(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -210,7 +299,7 @@ int cmd_predict(int argc, char **argv)
 	nlp_err err = {0};
 	const char *files_from = NULL, *out_path = NULL, *shard = NULL;
 	long threads = 0, batch = 64, si = 1, sn = 1;
-	int c, rc = NLP_OK, code = 0, opened = 0;
+	int c, rc = NLP_OK, code = 0, opened = 0, chosen = 0;
 	char *end;
 
 	memset(&cl, 0, sizeof cl);
@@ -236,25 +325,25 @@ int cmd_predict(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "tsv"))
-				o.format = 0;
-			else if (!strcmp(optarg, "csv"))
-				o.format = 1;
-			else if (!strcmp(optarg, "jsonl"))
-				o.format = 2;
-			else {
+			o.format = !strcmp(optarg, "tsv")     ? 0
+			           : !strcmp(optarg, "csv")   ? 1
+			           : !strcmp(optarg, "jsonl") ? 2
+			                                      : -1;
+			if (o.format < 0) {
 				cli_error("--format '%s': use tsv, csv or jsonl", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'P':
 			o.probs = 1;
+			chosen = 1;
 			break;
 		case 'k': {
 			long k;
 			if ((code = cli_long_arg("top-k", optarg, 1, 1000000, &k)))
 				return code;
 			o.top_k = (int)k;
+			chosen = 1;
 			break;
 		}
 		case 't':
@@ -302,81 +391,25 @@ int cmd_predict(int argc, char **argv)
 	cl.shard_count = sn;
 	cl.cb = emit;
 	cl.user = &o;
-	o.C = cl.n_classes;
-	o.labels = cl.model->labels;
-	o.order = malloc((size_t)o.C * sizeof *o.order);
-	if (!o.order) {
-		rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-		goto fail;
-	}
-	rc = outfile_open(&of, out_path, &err);
+	rc = pred_out_setup(&o, &cl, chosen, &err);
+	if (!rc)
+		rc = outfile_open(&of, out_path, &err);
 	if (rc)
 		goto fail;
 	o.f = of.f;
-	if (o.format == 1) {
-		int n = o.threshold >= 0 || o.probs ? o.C : (o.top_k < o.C ? o.top_k : o.C);
-		fputs("path", o.f);
-		for (int i = 1; i <= n; i++)
-			fprintf(o.f, n == 1 ? ",label,probability" : ",label_%d,probability_%d", i,
-			        i);
-		fputc('\n', o.f);
-	}
+	if (o.format == 1)
+		csv_header(&o);
 	if (optind + 1 < argc)
 		rc = run_paths(&cl, &ro, (const char *const *)argv + optind + 1,
 		               (size_t)(argc - optind - 1), &total, &err);
-	if (!rc && files_from) {
-		FILE *ff = strcmp(files_from, "-") ? fopen(files_from, "r") : stdin;
-		char *line = NULL, *group[1024];
-		size_t cap = 0, ng = 0;
-		ssize_t len;
-		if (!ff) {
-			rc = nlp_err_set(&err, NLP_EIO, "--files-from %s: cannot open: %s",
-			                 files_from, strerror(errno));
-			goto fail;
-		}
-		while (!rc && (len = getline(&line, &cap, ff)) >= 0) {
-			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				line[--len] = '\0';
-			if (len == 0)
-				continue;
-			group[ng] = strdup(line);
-			if (!group[ng]) {
-				rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-				break;
-			}
-			if (++ng == 1024) {
-				rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total,
-				               &err);
-				while (ng)
-					free(group[--ng]);
-			}
-		}
-		if (!rc && ng)
-			rc = run_paths(&cl, &ro, (const char *const *)group, ng, &total, &err);
-		while (ng)
-			free(group[--ng]);
-		free(line);
-		if (ff != stdin)
-			fclose(ff);
-	}
+	if (!rc && files_from)
+		rc = run_files_from(&cl, &ro, files_from, &total, &err);
 	if (rc)
 		goto fail;
 	rc = outfile_commit(&of, &err);
 	if (rc)
 		goto fail;
-	{
-		uint64_t skipped = nlp_reader_skipped(&total);
-		char line[1024];
-		nlp_reader_summary(&total, line, sizeof line);
-		if (!cli_quiet) {
-			cli_info("%s", line);
-			cli_info("classified %llu documents%s%s; %llu could not be classified",
-			         (unsigned long long)cl.done, shard ? " in shard " : "",
-			         shard ? shard : "", (unsigned long long)(cl.failed + skipped));
-		}
-		if (cl.failed + skipped > 0)
-			code = EXIT_DATA;
-	}
+	code = summary(&cl, &total, shard);
 	goto out;
 fail:
 	code = cli_fail(&err);

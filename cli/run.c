@@ -51,6 +51,16 @@ int run_check_classifier(const nlp_pipeline *p, nlp_err *err)
 	return NLP_OK;
 }
 
+const float *run_head_thresholds(const nlp_pipeline *p)
+{
+	size_t n = nlp_pipeline_stage_count(p);
+	const nlp_train_ops *t = n ? nlp_pipeline_stage_class(p, n - 1)->train : NULL;
+
+	if (!t || !NLP_HAS_FIELD(t, nlp_train_ops, thresholds) || !t->thresholds)
+		return NULL;
+	return t->thresholds(nlp_pipeline_stage_instance(p, n - 1));
+}
+
 int run_threads(long configured)
 {
 	long n = configured;

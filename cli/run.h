@@ -16,6 +16,9 @@
 
 /* Check that p is shaped for classification; err says what is wrong. */
 int run_check_classifier(const nlp_pipeline *p, nlp_err *err);
+/* The head's decision thresholds, one a label (nlp_train_ops.thresholds,
+ * read only when the module's table has it), or NULL: argmax. */
+const float *run_head_thresholds(const nlp_pipeline *p);
 
 /* ---- Documents as token ids ---- */
 typedef struct run_doc {

@@ -611,6 +611,13 @@ const float *head_thresholds(void *self, int *C)
 	return h->kind == HEAD_SIGMOID ? h->thresholds : NULL;
 }
 
+static const float *head_thresholds_op(void *self)
+{
+	int C;
+
+	return head_thresholds(self, &C);
+}
+
 static const nlp_train_ops head_train = {
         .struct_size = sizeof(nlp_train_ops),
         .observe = NULL,
@@ -622,6 +629,7 @@ static const nlp_train_ops head_train = {
         .backward = head_backward,
         .save = head_save,
         .load = head_load,
+        .thresholds = head_thresholds_op,
 };
 
 const nlp_stage_class nn_softmax_class = {

@@ -156,16 +156,25 @@ typedef struct nlp_train_ops {
 	int (*save)(void *self, nlp_buf *out, nlp_err *err);
 	int (*load)(void *self, nlp_cursor *in, nlp_err *err);
 
+	/* Heads only, and only those whose labels are decided one by one
+	 * (sigmoid): n_classes decision thresholds, valid after setup (so also
+	 * after a model is loaded: they come from the stage's options, which the
+	 * model file stores).  `nlpipe predict` then gives every label whose
+	 * probability is at or over its threshold.  NULL, or a NULL result: the
+	 * most probable label is the prediction (softmax). */
+	const float *(*thresholds)(void *self);
+
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
-	void (*reserved[6])(void);
+	void (*reserved[5])(void);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
 NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, observe) == 8 &&
                           offsetof(nlp_train_ops, load) == 72 &&
-                          offsetof(nlp_train_ops, reserved) == 80 && sizeof(nlp_train_ops) == 128,
+                          offsetof(nlp_train_ops, thresholds) == 80 &&
+                          offsetof(nlp_train_ops, reserved) == 88 && sizeof(nlp_train_ops) == 128,
                   "nlp_train_ops layout of plugin ABI 2.0");
 #endif
 

@@ -36,8 +36,8 @@ static int process(void *self, nlp_doc *doc, nlp_err *err)
 #define CLS_CONSUMES NLP_KIND_TOKENS
 #define CLS_TRAIN    NULL
 #elif defined(BAD_TRAIN_SIZE)
-/* A table as ABI 1.0 had it: no reserved slots. */
-static const nlp_train_ops small_ops = {.struct_size = offsetof(nlp_train_ops, reserved)};
+/* A table as ABI 1.0 had it: up to load. */
+static const nlp_train_ops small_ops = {.struct_size = offsetof(nlp_train_ops, thresholds)};
 #define CLS_NAME     "t_smallops"
 #define CLS_CONSUMES NLP_KIND_TEXT
 #define CLS_TRAIN    (&small_ops)
