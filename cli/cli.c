@@ -36,6 +36,12 @@ void cli_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cli_diag(void *user, const char *msg)
+{
+	(void)user;
+	cli_warn("%s", msg);
+}
+
 void cli_info(const char *fmt, ...)
 {
 	va_list ap;
@@ -88,8 +94,10 @@ int cli_open_host(nlp_host **host)
 
 	*host = NULL;
 	rc = nlp_host_new(host, &err);
-	if (!rc)
+	if (!rc) {
+		nlp_host_set_diag(*host, cli_diag, NULL);
 		rc = nlp_host_add_default_paths(*host, &err);
+	}
 	if (!rc)
 		rc = nlp_host_load_modules(*host, &err);
 	if (rc) {
@@ -112,8 +120,8 @@ int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **hos
 	rc = nlp_ini_read(ini, ini_path, &err);
 	for (int i = 0; !rc && sets && i < sets->n; i++)
 		rc = nlp_ini_override(*ini, sets->v[i], &err);
-	if (!rc)
-		rc = nlp_host_new(host, &err);
+	if (!rc && !(rc = nlp_host_new(host, &err)))
+		nlp_host_set_diag(*host, cli_diag, NULL);
 	if (!rc)
 		rc = nlp_pipeline_new(pipeline, *host, *ini, &err);
 	if (rc) {

@@ -29,6 +29,8 @@ int cmd_eval(int argc, char **argv);
 /* Printing: "nlpipe: error: ...", "nlpipe: warning: ...", "nlpipe: ..." */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The host's diagnostics callback: each message as a warning. */
+void cli_diag(void *user, const char *msg);
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print err's message (it may hold several lines) and return the exit code. */
 int cli_fail(const nlp_err *err);

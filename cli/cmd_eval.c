@@ -114,9 +114,11 @@ int cmd_eval(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	nlp_numerics_init();
-	rc = nlp_classifier_open(
-	        &cl, argv[optind],
-	        &(nlp_classifier_opts){.threads = (int)threads, .batch = (int)batch}, &err);
+	rc = nlp_classifier_open(&cl, argv[optind],
+	                         &(nlp_classifier_opts){.threads = (int)threads,
+	                                                .batch = (int)batch,
+	                                                .diag = cli_diag},
+	                         &err);
 	if (rc)
 		goto fail;
 	model = nlp_classifier_model(cl);

@@ -18,14 +18,18 @@ static const char usage[] =
         "Usage: nlpipe predict [OPTIONS] MODEL [PATH...]\n\n"
         "Classify every file below each PATH (folders are walked recursively; every\n"
         "file is one document unless --input-format says otherwise) and print one\n"
-        "row a document, in input order:  path<TAB>label<TAB>probability\n\n"
+        "row a document, in input order:  path<TAB>label<TAB>probability\n"
+        "A sigmoid model gives every label whose probability is at or over its\n"
+        "threshold (the head's threshold / thresholds options), most probable first,\n"
+        "as --threshold does; --threshold, --probs or --top-k choose instead.\n\n"
         "Options:\n"
         "  --files-from FILE     also read paths from FILE, one a line (- for stdin)\n"
         "  -o, --output FILE     write the rows to FILE (atomically) instead of stdout\n"
         "  --format tsv|csv|jsonl  row format (tsv)\n"
         "  --probs               every class with its probability\n"
         "  -k, --top-k K         the K most probable classes (1)\n"
-        "  --threshold P         every class with probability >= P (multi-label)\n"
+        "  --threshold P         every class with probability >= P (multi-label; for a\n"
+        "                        sigmoid model, instead of its own thresholds)\n"
         "  -j, --threads N       threads for the text stages and the network (0: one per\n"
         "                        core; default 0)\n"
         "  --batch N             documents per network batch (64)\n"
@@ -44,7 +48,8 @@ typedef struct pred_out {
 	int format; /* 0 tsv, 1 csv, 2 jsonl */
 	int top_k;
 	int probs;
-	double threshold; /* < 0: unused */
+	double threshold;        /* < 0: unused */
+	const float *thresholds; /* [C] per label (a sigmoid model's), or NULL */
 	char **labels;
 	int C;
 	struct ranked *order; /* [C] scratch: classes by probability */
@@ -106,10 +111,14 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 		o->order[c].c = c;
 	}
 	qsort(o->order, (size_t)o->C, sizeof *o->order, by_prob);
-	if (o->threshold >= 0) {
+	if (o->threshold >= 0 || o->thresholds) {
+		/* Every label at or over its threshold, most probable first. */
 		n = 0;
-		while (n < o->C && probs[o->order[n].c] >= o->threshold)
-			n++;
+		for (int i = 0; i < o->C; i++) {
+			const int c = o->order[i].c;
+			if (probs[c] >= (o->thresholds ? o->thresholds[c] : o->threshold))
+				o->order[n++] = o->order[i];
+		}
 	} else {
 		n = o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
 	}
@@ -143,7 +152,7 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 		} else {
 			fputs(",\"label\":null,\"probability\":null", o->f);
 		}
-		if (o->probs || o->top_k > 1 || o->threshold >= 0) {
+		if (o->probs || o->top_k > 1 || o->threshold >= 0 || o->thresholds) {
 			fputs(",\"labels\":[", o->f);
 			for (int i = 0; i < n; i++) {
 				fputs(i ? ",[" : "[", o->f);
@@ -176,10 +185,24 @@ static int run_paths(pred_out *o, const nlp_reader_opts *ro, const char *const *
 	return rc;
 }
 
-/* The CSV header row. */
-static void csv_header(const pred_out *o)
+/* The labels and decision rule of the model; chosen: --probs or --top-k
+ * was given. */
+static int pred_out_setup(pred_out *o, const nlp_classifier *cl, int chosen, nlp_err *err)
 {
-	int n = o->threshold >= 0 || o->probs ? o->C : (o->top_k < o->C ? o->top_k : o->C);
+	o->C = (int)nlp_classifier_label_count(cl);
+	o->labels = nlp_classifier_model(cl)->labels;
+	if (o->threshold < 0 && !chosen) /* a sigmoid model decides by threshold */
+		o->thresholds = nlp_classifier_thresholds(cl);
+	o->order = malloc((size_t)o->C * sizeof *o->order);
+	return o->order ? NLP_OK : nlp_err_set(err, NLP_ENOMEM, "out of memory");
+}
+
+/* The CSV header: as many label and probability columns as a row may have. */
+static void csv_header(pred_out *o)
+{
+	int n = o->threshold >= 0 || o->thresholds || o->probs
+	                ? o->C
+	                : (o->top_k < o->C ? o->top_k : o->C);
 
 	fputs("path", o->f);
 	for (int i = 1; i <= n; i++)
@@ -274,7 +297,7 @@ int cmd_predict(int argc, char **argv)
 	nlp_err err = {0};
 	const char *files_from = NULL, *out_path = NULL, *shard = NULL;
 	long threads = 0, batch = 64, si = 1, sn = 1;
-	int c, rc = NLP_OK, code = 0;
+	int c, rc = NLP_OK, code = 0, chosen = 0;
 	char *end;
 
 	memset(&o, 0, sizeof o);
@@ -310,12 +333,14 @@ int cmd_predict(int argc, char **argv)
 			break;
 		case 'P':
 			o.probs = 1;
+			chosen = 1;
 			break;
 		case 'k': {
 			long k;
 			if ((code = cli_long_arg("top-k", optarg, 1, 1000000, &k)))
 				return code;
 			o.top_k = (int)k;
+			chosen = 1;
 			break;
 		}
 		case 't':
@@ -355,22 +380,19 @@ int cmd_predict(int argc, char **argv)
 	}
 	nlp_numerics_init();
 	/* the text stages and the network alternate: both get every thread */
-	rc = nlp_classifier_open(
-	        &o.cl, argv[optind],
-	        &(nlp_classifier_opts){.threads = (int)threads, .batch = (int)batch}, &err);
+	rc = nlp_classifier_open(&o.cl, argv[optind],
+	                         &(nlp_classifier_opts){.threads = (int)threads,
+	                                                .batch = (int)batch,
+	                                                .diag = cli_diag},
+	                         &err);
 	if (rc)
 		goto fail;
 	cli_model_warnings(nlp_classifier_model(o.cl));
 	o.so.shard_index = si;
 	o.so.shard_count = sn;
-	o.C = (int)nlp_classifier_label_count(o.cl);
-	o.labels = nlp_classifier_model(o.cl)->labels;
-	o.order = malloc((size_t)o.C * sizeof *o.order);
-	if (!o.order) {
-		rc = nlp_err_set(&err, NLP_ENOMEM, "out of memory");
-		goto fail;
-	}
-	rc = outfile_open(&of, out_path, &err);
+	rc = pred_out_setup(&o, o.cl, chosen, &err);
+	if (!rc)
+		rc = outfile_open(&of, out_path, &err);
 	if (rc)
 		goto fail;
 	o.f = of.f;

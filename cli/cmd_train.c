@@ -96,7 +96,7 @@ static int setup_stages(trainer *t, int from_model, nlp_err *err)
 		if (!from_model) {
 			int rc = ops->setup(self, in_dim, t->n_classes, &out_dim, err);
 			if (rc)
-				return rc;
+				return nlp_pipeline_stage_error(t->p, i, rc, err);
 			in_dim = out_dim;
 		}
 		ops->params(self, &t->params[i - t->first]);
@@ -605,7 +605,7 @@ static int observe_all(trainer *t, const data_set *ds, nlp_err *err)
 		d.in = &ds->tokens[i];
 		rc = ops->observe(self, &d, err);
 	}
-	return rc;
+	return rc ? nlp_pipeline_stage_error(t->p, t->first, rc, err) : NLP_OK;
 }
 
 /* Settings from [train] and the paths beside the model. */

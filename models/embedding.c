@@ -335,9 +335,8 @@ static int emb_process(void *self, nlp_doc *doc, nlp_err *err)
 
 	if (!e->frozen)
 		return nlp_err_set(err, NLP_EINTERNAL,
-		                   "[%s] token lookup before the vocabulary was built (setup or "
-		                   "load must come first)",
-		                   e->name);
+		                   "token lookup before the vocabulary was built (setup or "
+		                   "load must come first)");
 	if (!t)
 		return 0;
 	for (size_t i = 0; i < t->n; i++) {
@@ -354,14 +353,13 @@ static int emb_observe(void *self, const nlp_doc *doc, nlp_err *err)
 	const nlp_tokens *t = doc->in ? doc->in : doc->out;
 
 	if (e->frozen)
-		return nlp_err_set(err, NLP_EINTERNAL,
-		                   "[%s] observe after the vocabulary was built", e->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "observe after the vocabulary was built");
 	if (!t)
 		return NLP_OK;
 	for (size_t i = 0; i < t->n; i++) {
 		int rc = vocab_count(&e->counts, nlp_token(t, i), t->tlen[i], 1);
 		if (rc)
-			return nlp_err_set(err, rc, "[%s] %s", e->name,
+			return nlp_err_set(err, rc, "%s",
 			                   rc == NLP_ENOMEM ? "out of memory counting tokens"
 			                                    : "vocabulary too large");
 	}
@@ -374,20 +372,20 @@ static int emb_read_pretrained(embedding *e, nlp_err *err)
 	int rc = nlp_open_regular(e->pretrained, &f);
 
 	if (rc < 0)
-		return nlp_err_set(err, NLP_EIO, "[%s] pretrained = %s: cannot open: %s", e->name,
-		                   e->pretrained, strerror(errno));
+		return nlp_err_set(err, NLP_EIO, "pretrained = %s: cannot open: %s", e->pretrained,
+		                   strerror(errno));
 	if (rc > 0)
 		return nlp_err_set(err, NLP_EIO,
-		                   "[%s] pretrained = %s: not a regular file (a folder, FIFO or "
+		                   "pretrained = %s: not a regular file (a folder, FIFO or "
 		                   "device): give a .vec file",
-		                   e->name, e->pretrained);
+		                   e->pretrained);
 	rc = embedding_read_vec(e->w, e->found, &e->n_found, &e->pre_sd, &e->words, e->dim, f,
 	                        e->pretrained, err);
 	fclose(f);
 	if (rc && err) {
 		char msg[sizeof err->msg];
 		snprintf(msg, sizeof msg, "%s", err->msg);
-		nlp_err_set(err, rc, "[%s] pretrained vectors: %s", e->name, msg);
+		nlp_err_set(err, rc, "pretrained vectors: %s", msg);
 	}
 	return rc;
 }
@@ -401,16 +399,14 @@ static int emb_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 	if (!e->frozen) {
 		rc = vocab_freeze(&e->words, &e->counts, e->min_count, e->max_size);
 		if (rc)
-			return nlp_err_set(err, rc, "[%s] out of memory building the vocabulary",
-			                   e->name);
+			return nlp_err_set(err, rc, "out of memory building the vocabulary");
 		vocab_free(&e->counts);
 		e->frozen = 1;
 		if (e->words.n <= 2)
-			return nlp_err_set(
-			        err, NLP_EDATA,
-			        "[%s] the vocabulary is empty: no training token was seen "
-			        "at least min_count = %llu times",
-			        e->name, (unsigned long long)e->min_count);
+			return nlp_err_set(err, NLP_EDATA,
+			                   "the vocabulary is empty: no training token was seen "
+			                   "at least min_count = %llu times",
+			                   (unsigned long long)e->min_count);
 	}
 	emb_free_params(e);
 	e->V = (int)e->words.n;
@@ -422,8 +418,7 @@ static int emb_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 	e->found = calloc((size_t)e->V, 1);
 	if (!e->w || !e->g || !e->touched || !e->mark || !e->found) {
 		emb_free_params(e);
-		return nlp_err_set(err, NLP_ENOMEM,
-		                   "[%s] out of memory for a %d x %d embedding table", e->name,
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory for a %d x %d embedding table",
 		                   (int)e->words.n, e->dim);
 	}
 	e->block = (nlp_param_block){.name = "table",
@@ -477,14 +472,14 @@ static int emb_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 	size_t n = (size_t)b->T * b->B * e->dim;
 
 	if (!e->w)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] forward before setup", e->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "forward before setup");
 	for (size_t i = 0; i < (size_t)b->T * b->B; i++)
 		if (b->ids[i] < 0 || b->ids[i] >= e->V)
 			return nlp_err_set(err, NLP_EDATA,
-			                   "[%s] token id %ld at step %zu, document %zu is outside "
+			                   "token id %ld at step %zu, document %zu is outside "
 			                   "the vocabulary (0..%d)",
-			                   e->name, (long)b->ids[i], i / (size_t)b->B,
-			                   i % (size_t)b->B, e->V - 1);
+			                   (long)b->ids[i], i / (size_t)b->B, i % (size_t)b->B,
+			                   e->V - 1);
 	if (n > e->cap) {
 		float *o = realloc(e->out, n * sizeof *o);
 		float *m;
@@ -530,8 +525,7 @@ static int emb_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp
 	if (e->freeze)
 		return NLP_OK;
 	if (!dout || dout->T != b->T || dout->B != b->B || dout->D != e->dim)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] backward: gradient shape mismatch",
-		                   e->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "backward: gradient shape mismatch");
 	embedding_backward(e->g, e->touched, &e->n_touched, e->mark, dout->x,
 	                   e->dropped ? e->mask : NULL, b->ids, b->len, b->T, b->B, e->dim);
 	e->block.n_touched = e->n_touched;
@@ -556,7 +550,7 @@ static int emb_save(void *self, nlp_buf *out, nlp_err *err)
 	}
 out:
 	if (rc)
-		nlp_err_set(err, rc, "[%s] out of memory saving the vocabulary", e->name);
+		nlp_err_set(err, rc, "out of memory saving the vocabulary");
 	return rc;
 }
 
@@ -574,13 +568,13 @@ static int emb_load(void *self, nlp_cursor *in, nlp_err *err)
 		goto truncated;
 	if (version != EMB_STATE_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
-		                   "[%s] vocabulary format %u is not supported (this module reads "
+		                   "vocabulary format %u is not supported (this module reads "
 		                   "%d): use a newer nlpipe",
-		                   e->name, version, EMB_STATE_VERSION);
+		                   version, EMB_STATE_VERSION);
 	if ((int)dim != e->dim)
 		return nlp_err_set(err, NLP_EDATA,
-		                   "[%s] the model's vectors have %u dimensions but dim = %d",
-		                   e->name, dim, e->dim);
+		                   "the model's vectors have %u dimensions but dim = %d", dim,
+		                   e->dim);
 	if (n == 0)
 		return NLP_OK; /* saved before setup: no vocabulary yet */
 	if (n < 2 || n > (uint32_t)(in->end - in->p) / 4)
@@ -595,18 +589,17 @@ static int emb_load(void *self, nlp_cursor *in, nlp_err *err)
 		    vocab_find(&e->words, s, len) >= 0)
 			goto corrupt;
 		if ((rc = vocab_count(&e->words, s, len, 0)))
-			return nlp_err_set(err, rc, "[%s] out of memory loading the vocabulary",
-			                   e->name);
+			return nlp_err_set(err, rc, "out of memory loading the vocabulary");
 	}
 	e->frozen = 1;
 	e->loaded = 1;
 	return NLP_OK;
 truncated:
 	vocab_free(&e->words);
-	return nlp_err_set(err, NLP_EDATA, "[%s] the saved vocabulary is truncated", e->name);
+	return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is truncated");
 corrupt:
 	vocab_free(&e->words);
-	return nlp_err_set(err, NLP_EDATA, "[%s] the saved vocabulary is corrupt", e->name);
+	return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is corrupt");
 }
 
 static const nlp_train_ops emb_train = {

@@ -73,7 +73,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	static const char *const truncs[] = {"head", "tail", "head+tail"};
 	rnn_stage *s = calloc(1, sizeof *s);
 	if (!s)
-		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", nlp_config_instance(cfg));
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	nlp_numerics_init();
 	snprintf(s->name, sizeof s->name, "%s", nlp_config_instance(cfg));
 	rec_config *c = &s->c;
@@ -123,11 +123,9 @@ static int rnn_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 {
 	rnn_stage *s = self;
 	if (in_dim < 1)
-		return nlp_err_set(
-		        err, NLP_ECONFIG,
-		        "[%s]: a recurrent encoder needs a sequence of vectors as input: "
-		        "put an embedding stage before it",
-		        s->name);
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "a recurrent encoder needs a sequence of vectors as input: "
+		                   "put an embedding stage before it");
 	rec_free(s->net);
 	s->net = NULL;
 	s->c.in = in_dim;
@@ -159,11 +157,11 @@ static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp
 {
 	rnn_stage *s = self;
 	if (!s->net)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s]: forward before setup", s->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "forward before setup");
 	if (!in || !in->x || in->D != s->c.in || in->B != b->B || !b->len)
 		return nlp_err_set(err, NLP_EINTERNAL,
-		                   "[%s]: expected a sequence batch of width %d for %d documents",
-		                   s->name, s->c.in, b->B);
+		                   "expected a sequence batch of width %d for %d documents",
+		                   s->c.in, b->B);
 	const float *y;
 	int rc = rec_forward(s->net, &y, in->x, in->T, in->B, b->len, b->training, b->rng, err);
 	if (rc != NLP_OK)
@@ -181,8 +179,7 @@ static int rnn_backward_op(void *self, nlp_act *din, const nlp_act *dout, const 
 {
 	rnn_stage *s = self;
 	if (!s->net || !dout || !dout->x)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s]: backward without a gradient",
-		                   s->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "backward without a gradient");
 	const float *dx = NULL;
 	/* din == NULL: nobody wants the input gradient (the input is frozen). */
 	int rc = rec_backward(s->net, din ? &dx : NULL, dout->x, err);

@@ -291,23 +291,20 @@ static int head_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_e
 
 	if (in_dim < 1)
 		return nlp_err_set(err, NLP_ECONFIG,
-		                   "[%s] a head needs vectors as input (put an encoder before it)",
-		                   h->name);
+		                   "a head needs vectors as input (put an encoder before it)");
 	if (n_classes < (h->kind == HEAD_SOFTMAX ? 2 : 1))
-		return nlp_err_set(err, NLP_EDATA, "[%s] %d label(s): a %s head needs at least %d",
-		                   h->name, n_classes,
-		                   h->kind == HEAD_SOFTMAX ? "softmax" : "sigmoid",
+		return nlp_err_set(err, NLP_EDATA, "%d label(s): a %s head needs at least %d",
+		                   n_classes, h->kind == HEAD_SOFTMAX ? "softmax" : "sigmoid",
 		                   h->kind == HEAD_SOFTMAX ? 2 : 1);
 	if (h->loaded_C && h->loaded_C != n_classes)
 		return nlp_err_set(err, NLP_EDATA,
-		                   "[%s] the model's head has %d outputs but there are %d labels",
-		                   h->name, h->loaded_C, n_classes);
+		                   "the model's head has %d outputs but there are %d labels",
+		                   h->loaded_C, n_classes);
 	if (h->kind == HEAD_SIGMOID && h->n_thresholds_opt && h->n_thresholds_opt != n_classes)
-		return nlp_err_set(
-		        err, NLP_ECONFIG,
-		        "[%s] thresholds has %d values but there are %d labels: give one "
-		        "per label, in label order",
-		        h->name, h->n_thresholds_opt, n_classes);
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "thresholds has %d values but there are %d labels: give one "
+		                   "per label, in label order",
+		                   h->n_thresholds_opt, n_classes);
 	free(h->w);
 	free(h->g);
 	free(h->ws);
@@ -356,7 +353,7 @@ static int head_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_e
 	h->g = calloc(off, sizeof *h->g);
 	h->thresholds = malloc((size_t)n_classes * sizeof *h->thresholds);
 	if (!h->w || !h->g || !h->thresholds) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "[%s] out of memory", h->name);
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (int c = 0; c < n_classes; c++)
@@ -440,13 +437,13 @@ static int head_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_b
 	int B = b->B;
 
 	if (!h->w)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] forward before setup", h->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "forward before setup");
 	if (!in || in->T != 1 || in->B != B || in->D != h->in_dim)
 		return nlp_err_set(err, NLP_EINTERNAL,
-		                   "[%s] input is %d x %d x %d, expected 1 x %d x %d", h->name,
-		                   in ? in->T : 0, in ? in->B : 0, in ? in->D : 0, B, h->in_dim);
+		                   "input is %d x %d x %d, expected 1 x %d x %d", in ? in->T : 0,
+		                   in ? in->B : 0, in ? in->D : 0, B, h->in_dim);
 	if (head_reserve(h, B))
-		return nlp_err_set(err, NLP_ENOMEM, "[%s] out of memory", h->name);
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	x = in->x;
 	h->dropped = 0;
 	if (b->training && h->dropout > 0.0f) {
@@ -459,7 +456,7 @@ static int head_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_b
 		float *y = h->ws + h->act_off[l];
 		if (dense_forward(y, x, h->w + h->w_off[l], h->w + h->b_off[l], B, h->dims[l],
 		                  h->dims[l + 1], &h->pk))
-			return nlp_err_set(err, NLP_ENOMEM, "[%s] out of memory", h->name);
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (l < h->L - 1)
 			act_forward(y, y, B * h->dims[l + 1], h->act);
 		x = y;
@@ -506,18 +503,16 @@ static int head_loss(void *self, double *loss, const nlp_batch *b, nlp_err *err)
 	int B = h->B, C = h->C;
 
 	if (!h->ws || b->B != B)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] loss without a forward of this batch",
-		                   h->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "loss without a forward of this batch");
 	if (!b->labels && !b->targets)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] loss without labels or targets",
-		                   h->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "loss without labels or targets");
 	if (b->labels)
 		for (int i = 0; i < B; i++)
 			if (b->labels[i] < 0 || b->labels[i] >= C)
 				return nlp_err_set(err, NLP_EDATA,
-				                   "[%s] label index %d of document %d is outside "
+				                   "label index %d of document %d is outside "
 				                   "0..%d",
-				                   h->name, b->labels[i], i, C - 1);
+				                   b->labels[i], i, C - 1);
 	if (h->kind == HEAD_SOFTMAX) {
 		*loss = softmax_xent(h->probs, h->dz, z, b->labels, b->targets, b->weights, B, C);
 	} else if (h->n_out == 1) {
@@ -555,13 +550,13 @@ static int head_backward(void *self, nlp_act *din, const nlp_act *dout, const nl
 	int B = h->B;
 
 	if (!h->have_loss)
-		return nlp_err_set(err, NLP_EINTERNAL, "[%s] backward without loss", h->name);
+		return nlp_err_set(err, NLP_EINTERNAL, "backward without loss");
 	for (int l = h->L - 1; l >= 0; l--) {
 		const float *x = l == 0 ? h->x0 : h->ws + h->act_off[l - 1];
 		float *dx = l == 0 ? h->din : (d == h->g0 ? h->g1 : h->g0);
 		if (dense_backward(dx, h->g + h->w_off[l], h->g + h->b_off[l], d, x,
 		                   h->w + h->w_off[l], B, h->dims[l], h->dims[l + 1], &h->pk))
-			return nlp_err_set(err, NLP_ENOMEM, "[%s] out of memory", h->name);
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (l > 0)
 			act_backward(dx, dx, h->ws + h->act_off[l - 1], B * h->dims[l], h->act);
 		d = dx;
@@ -596,15 +591,14 @@ static int head_load(void *self, nlp_cursor *in, nlp_err *err)
 
 	if (nlp_cursor_get_u32(in, &version) || nlp_cursor_get_u32(in, &C) ||
 	    nlp_cursor_get_u32(in, &n_out))
-		return nlp_err_set(err, NLP_EDATA, "[%s] the saved head state is truncated",
-		                   h->name);
+		return nlp_err_set(err, NLP_EDATA, "the saved head state is truncated");
 	if (version != HEAD_STATE_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
-		                   "[%s] head state format %u is not supported (this module reads "
+		                   "head state format %u is not supported (this module reads "
 		                   "%d): use a newer nlpipe",
-		                   h->name, version, HEAD_STATE_VERSION);
+		                   version, HEAD_STATE_VERSION);
 	if (C < 1 || C > 1000000 || (n_out != C && !(n_out == 1 && C == 2)))
-		return nlp_err_set(err, NLP_EDATA, "[%s] the saved head state is corrupt", h->name);
+		return nlp_err_set(err, NLP_EDATA, "the saved head state is corrupt");
 	h->loaded_C = (int)C;
 	return NLP_OK;
 }
@@ -615,6 +609,13 @@ const float *head_thresholds(void *self, int *C)
 
 	*C = h->C;
 	return h->kind == HEAD_SIGMOID ? h->thresholds : NULL;
+}
+
+static const float *head_thresholds_op(void *self)
+{
+	int C;
+
+	return head_thresholds(self, &C);
 }
 
 static const nlp_train_ops head_train = {
@@ -628,6 +629,7 @@ static const nlp_train_ops head_train = {
         .backward = head_backward,
         .save = head_save,
         .load = head_load,
+        .thresholds = head_thresholds_op,
 };
 
 const nlp_stage_class nn_softmax_class = {

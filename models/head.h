@@ -16,7 +16,9 @@
  *    one-hot of b->labels); element (i, c) weighs w[c]; loss = sum w l / (B C)
  *    (BCEWithLogits with weight=w, reduction mean).
  * Per-label decision thresholds of the sigmoid head are its options
- * `threshold` and `thresholds`; see head_thresholds().
+ * `threshold` and `thresholds`; see head_thresholds().  The class hands them
+ * to the host through nlp_train_ops.thresholds, and `nlpipe predict` decides
+ * a sigmoid model's labels with them.
  */
 #ifndef NLP_MODELS_HEAD_H
 #define NLP_MODELS_HEAD_H

@@ -158,14 +158,13 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	int rc = NLP_OK;
 	rec_net *n = calloc(1, sizeof *n);
 	if (!n)
-		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	n->c = *c;
 	if (c->in < 1 || c->hidden < 1 || c->layers < 1) {
-		rc = nlp_err_set(
-		        err, NLP_ECONFIG,
-		        "recurrent encoder: input width %d, hidden %d, layers %d: all must be "
-		        ">= 1",
-		        c->in, c->hidden, c->layers);
+		rc = nlp_err_set(err, NLP_ECONFIG,
+		                 "input width %d, hidden %d, layers %d: all must be "
+		                 ">= 1",
+		                 c->in, c->hidden, c->layers);
 		goto out;
 	}
 	n->G = c->cell == REC_LSTM ? 4 : c->cell == REC_GRU ? 3 : 1;
@@ -190,7 +189,7 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	n->xd = calloc((size_t)n->L, sizeof *n->xd);
 	if (!n->off || !n->blocks || !n->names || !n->bsum || !n->bsum2 || !n->gates || !n->cs ||
 	    !n->tcs || !n->hn || !n->y || !n->mask || !n->xd) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
 	size_t off = 0;
@@ -231,8 +230,7 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	n->w = calloc(off, sizeof *n->w);
 	n->g = calloc(off, sizeof *n->g);
 	if (!n->w || !n->g) {
-		rc = nlp_err_set(err, NLP_ENOMEM,
-		                 "recurrent encoder: out of memory for %zu parameters", off);
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory for %zu parameters", off);
 		goto out;
 	}
 out:
@@ -414,9 +412,8 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 	bad |= regrow(&n->dx, tin * in, sizeof(float));
 	bad |= regrow(&n->lens, b, sizeof(int));
 	if (bad)
-		return nlp_err_set(err, NLP_ENOMEM,
-		                   "recurrent encoder: out of memory for a batch of %d x %d steps",
-		                   B, T);
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory for a batch of %d x %d steps", B,
+		                   T);
 	n->cap_tb = tb;
 	n->cap_b = b;
 	n->cap_tin = tin;
@@ -499,16 +496,15 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
 	n->trained = 0;
 	if (B < 1 || T < 0)
-		return nlp_err_set(err, NLP_EDATA, "recurrent encoder: bad batch shape %d x %d", T,
-		                   B);
+		return nlp_err_set(err, NLP_EDATA, "bad batch shape %d x %d", T, B);
 	for (int b = 0; b < B; b++)
 		if (len[b] < 0 || len[b] > T)
 			return nlp_err_set(err, NLP_EDATA,
-			                   "recurrent encoder: document %d of the batch has length "
+			                   "document %d of the batch has length "
 			                   "%d, outside [0, %d]",
 			                   b, len[b], T);
 	if (training && n->c.dropout > 0.0f && n->L > 1 && !rng)
-		return nlp_err_set(err, NLP_EINTERNAL, "recurrent encoder: dropout needs an RNG");
+		return nlp_err_set(err, NLP_EINTERNAL, "dropout needs an RNG");
 	int Tw = T;
 	rc = ensure(n, T, B, T, err);
 	if (rc != NLP_OK)
@@ -547,8 +543,7 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 			/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
 			if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in) ||
 			    nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H))
-				return nlp_err_set(err, NLP_ENOMEM,
-				                   "recurrent encoder: out of memory");
+				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 			/* the biases are added by the cell's activation loop */
 			nk_gemm_rows(naive, (int)TB, X, in, &n->pk_x, 0.0f, G, GH);
 			float *Y = n->y[l] + (size_t)d * H;
@@ -572,7 +567,7 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 	const float *wa = n->w + n->off_att;
 	float *po = n->permuted ? n->outs : n->out;
 	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 1, Ho, n->A, wa, Ho))
-		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	pool_forward(po, n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x, wa + (size_t)n->A * Ho,
 	             wa + (size_t)n->A * Ho + n->A, lens, Tw, B, Ho, H, n->A, n->c.pool, naive);
 	if (n->permuted)
@@ -591,8 +586,7 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 	const size_t TB = (size_t)T * B;
 	const int *lens = n->lens;
 	if (!n->trained)
-		return nlp_err_set(err, NLP_EINTERNAL,
-		                   "recurrent encoder: backward without a training forward");
+		return nlp_err_set(err, NLP_EINTERNAL, "backward without a training forward");
 	float *wa = n->w + n->off_att, *ga = n->g + n->off_att;
 	float *dY = n->dya, *dX = n->dyb;
 	if (n->permuted) {
@@ -602,7 +596,7 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 		dout = n->douts;
 	}
 	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 0, n->A, Ho, wa, Ho))
-		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du, dout,
 	              n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x,
 	              wa + (size_t)n->A * Ho + n->A, lens, T, B, Ho, H, n->A, n->c.pool, naive);
@@ -620,8 +614,7 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 			if (nk_pack_b(&n->pk_h, naive, 0, GH, H, P(n, l, d, W_HH), H) ||
 			    (want_dx &&
 			     nk_pack_b(&n->pk_x, naive, 0, GH, in, P(n, l, d, W_IH), in)))
-				return nlp_err_set(err, NLP_ENOMEM,
-				                   "recurrent encoder: out of memory");
+				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 			float *dgh = n->dg, *dbx = n->bsum, *dbh = n->bsum;
 			memset(n->bsum, 0, (size_t)GH * sizeof(float));
 			switch (n->c.cell) {
@@ -755,7 +748,7 @@ static int make_shards(rec_net *n, int S, nlp_err *err)
 		return NLP_OK;
 	rec_net **sh = realloc(n->shard, (size_t)S * sizeof *sh);
 	if (!sh)
-		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	n->shard = sh;
 	rec_config c = n->c;
 	c.threads = 1;
@@ -793,12 +786,11 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 	if (!S)
 		return fwd_one(n, out, x, T, B, len, training, rng, err);
 	if (T < 0)
-		return nlp_err_set(err, NLP_EDATA, "recurrent encoder: bad batch shape %d x %d", T,
-		                   B);
+		return nlp_err_set(err, NLP_EDATA, "bad batch shape %d x %d", T, B);
 	for (int b = 0; b < B; b++)
 		if (len[b] < 0 || len[b] > T)
 			return nlp_err_set(err, NLP_EDATA,
-			                   "recurrent encoder: document %d of the batch has length "
+			                   "document %d of the batch has length "
 			                   "%d, outside [0, %d]",
 			                   b, len[b], T);
 	if ((rc = make_shards(n, S, err)))
@@ -807,7 +799,7 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 	    nk_grow(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
 	    nk_grow(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)) ||
 	    nk_grow(&n->sout, &n->cap_sout, (size_t)B * Ho, sizeof(float)))
-		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	/* Longest first (stable), dealt round-robin: shards get similar lengths
 	 * and each shard's rows stay sorted. */
 	for (int b = 0; b < B; b++) {
@@ -835,7 +827,7 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 		if (nk_grow(&s->xin, &s->cap_xin, need, sizeof(float)) ||
 		    nk_grow(&s->dxin, &s->cap_dxin, (size_t)Bk * Ho, sizeof(float)) ||
 		    nk_grow(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)))
-			return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		memcpy(s->slen, n->slen + r, (size_t)Bk * sizeof(int));
 		for (int t = 0; t < Tk; t++)
 			for (int i = 0; i < Bk; i++) {
@@ -879,8 +871,7 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 	if (!n->used)
 		return bwd_one(n, dxo, dout, err);
 	if (!n->trained)
-		return nlp_err_set(err, NLP_EINTERNAL,
-		                   "recurrent encoder: backward without a training forward");
+		return nlp_err_set(err, NLP_EINTERNAL, "backward without a training forward");
 	const int S = n->used, B = n->B, in = n->c.in, Ho = n->Hout;
 	shard_job jobs[64];
 	int r = 0;
@@ -905,7 +896,7 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 	if (!dxo)
 		return NLP_OK;
 	if (nk_grow(&n->sdx, &n->cap_sdx, (size_t)n->Tin * B * in, sizeof(float)))
-		return nlp_err_set(err, NLP_ENOMEM, "recurrent encoder: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	memset(n->sdx, 0, (size_t)n->Tin * B * in * sizeof(float));
 	r = 0;
 	for (int k = 0; k < S; k++) {

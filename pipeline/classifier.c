@@ -274,6 +274,11 @@ const nlp_model *nlp_classifier_model(const nlp_classifier *c)
 	return c->model;
 }
 
+const float *nlp_classifier_thresholds(const nlp_classifier *c)
+{
+	return nlp_pipeline_head_thresholds(c->p);
+}
+
 int nlp_classifier_open(nlp_classifier **out, const char *model_path,
                         const nlp_classifier_opts *opts, nlp_err *err)
 {

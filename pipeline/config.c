@@ -26,6 +26,8 @@ typedef struct cfg_value {
 
 struct nlp_config {
 	char *instance;
+	const nlp_host *host; /* borrowed; NULL for a command's own section */
+	const char *cls;      /* borrowed; the stage class, or NULL */
 	const nlp_option *opts;
 	cfg_value *v;
 	size_t n;
@@ -51,6 +53,12 @@ nlp_config *nlp_config_new(const char *instance, const nlp_option *opts)
 	for (size_t i = 0; i < n; i++)
 		c->v[i].opt = &opts[i];
 	return c;
+}
+
+void nlp_config_set_owner(nlp_config *c, const nlp_host *h, const char *cls)
+{
+	c->host = h;
+	c->cls = cls;
 }
 
 static void free_value(cfg_value *v)
@@ -336,9 +344,13 @@ static cfg_value *lookup(const nlp_config *c, const char *name)
 	for (size_t i = 0; i < c->n; i++)
 		if (strcmp(c->v[i].opt->name, name) == 0)
 			return &c->v[i];
-	/* A stage asked for an option its own table does not declare. */
-	fprintf(stderr, "nlpipe: internal error: [%s] has no option '%s' in its table\n",
-	        c->instance, name);
+	/* A stage asked for an option its own table does not declare: a bug in
+	 * its module.  Said through the host's diagnostics, then stop. */
+	if (c->host)
+		nlp_host_diag(c->host,
+		              "internal error: [%s] (%s) asked for option '%s', which its class's "
+		              "option table does not declare; report this to the module's author",
+		              c->instance, c->cls ? c->cls : "?", name);
 	abort();
 }
 

@@ -47,14 +47,15 @@ struct nlp_registrar {
 	int failed;
 };
 
+/* The library never prints: without a callback of the program's, warnings
+ * are dropped. */
 static void default_diag(void *user, const char *msg)
 {
 	(void)user;
-	fprintf(stderr, "nlpipe: warning: %s\n", msg);
+	(void)msg;
 }
 
-static void warn(nlp_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(nlp_host *h, const char *fmt, ...)
+void nlp_host_diag(const nlp_host *h, const char *fmt, ...)
 {
 	char buf[2048];
 	va_list ap;
@@ -177,8 +178,51 @@ static int valid_kind(nlp_kind k)
 	return k >= NLP_KIND_TEXT && k <= NLP_KIND_SCORES;
 }
 
-/* The part of nlp_stage_class that ABI 1.0 modules must provide. */
+/* The part of nlp_stage_class that ABI 2.0 modules must provide. */
 #define CLASS_MIN_SIZE (offsetof(nlp_stage_class, train) + sizeof(void *))
+
+/* The size of nlp_module and of nlp_train_ops that each minor version of
+ * this major requires (index: the minor the module claims).  A minor that
+ * adds a field at the end appends the new size; one that uses a reserved
+ * slot repeats the old one. */
+static const size_t module_sizes[NLP_ABI_MINOR + 1] = {sizeof(nlp_module)};
+static const size_t train_ops_sizes[NLP_ABI_MINOR + 1] = {sizeof(nlp_train_ops)};
+
+static int module_reserved_zero(const nlp_module *d)
+{
+	if (d->reserved0)
+		return 0;
+	for (size_t i = 0; i < sizeof d->reserved / sizeof *d->reserved; i++)
+		if (d->reserved[i])
+			return 0;
+	return 1;
+}
+
+/* A class's nlp_train_ops: the size its module's ABI minor needs, at most
+ * what this host knows, reserved slots zero. */
+static int check_train_ops(const nlp_host *h, size_t module, const nlp_stage_class *cls,
+                           nlp_err *err)
+{
+	const nlp_train_ops *t = cls->train;
+	const nlp_module_info *mi = &h->m[module].info;
+	size_t need = train_ops_sizes[mi->abi_minor];
+
+	if (t->struct_size < need || t->struct_size > sizeof(nlp_train_ops))
+		return nlp_err_set(err, NLP_EPLUGIN,
+		                   "module %s: stage class '%s': its nlp_train_ops is %u bytes "
+		                   "(struct_size) but plugin ABI %u.%u needs %zu and this nlpipe "
+		                   "knows at most %zu; set .struct_size = sizeof(nlp_train_ops) "
+		                   "and rebuild against this nlpipe's headers",
+		                   mi->name, cls->name, (unsigned)t->struct_size, mi->abi_major,
+		                   mi->abi_minor, need, sizeof(nlp_train_ops));
+	for (size_t i = 0; i < sizeof t->reserved / sizeof *t->reserved; i++)
+		if (t->reserved[i])
+			return nlp_err_set(err, NLP_EPLUGIN,
+			                   "module %s: stage class '%s': a reserved slot of its "
+			                   "nlp_train_ops is set; leave them out (zero)",
+			                   mi->name, cls->name);
+	return NLP_OK;
+}
 
 int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *err)
 {
@@ -186,7 +230,8 @@ int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *
 	const char *mod = h->m[reg->module].info.name;
 	host_class *c;
 
-	if (!cls || cls->struct_size < CLASS_MIN_SIZE || !valid_class_name(cls->name) ||
+	if (!cls || cls->struct_size < CLASS_MIN_SIZE ||
+	    cls->struct_size > sizeof(nlp_stage_class) || !valid_class_name(cls->name) ||
 	    !cls->create || !cls->destroy || !valid_kind(cls->consumes) ||
 	    !valid_kind(cls->produces)) {
 		reg->failed = 1;
@@ -201,6 +246,10 @@ int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *
 		                   "module %s: stage class '%s' has neither process nor train "
 		                   "functions",
 		                   mod, cls->name);
+	}
+	if (cls->train && check_train_ops(h, reg->module, cls, err)) {
+		reg->failed = 1;
+		return NLP_EPLUGIN;
 	}
 	for (const nlp_option *o = cls->options; o && o->name; o++) {
 		if (o->type <= NLP_OPT_END || o->type > NLP_OPT_PATH ||
@@ -283,6 +332,25 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 		                 "headers",
 		                 path, desc->abi_major, desc->abi_minor, NLP_ABI_MAJOR,
 		                 NLP_ABI_MINOR);
+		goto out;
+	}
+	/* Only now is the rest of the descriptor known to be laid out as ours. */
+	if (desc->struct_size < module_sizes[desc->abi_minor] ||
+	    desc->struct_size > sizeof(nlp_module)) {
+		rc = nlp_err_set(err, NLP_EPLUGIN,
+		                 "%s: refused: its descriptor is %u bytes (struct_size) but plugin "
+		                 "ABI %u.%u needs %zu and this nlpipe knows at most %zu; write it "
+		                 "with NLP_MODULE_HEADER and rebuild against this nlpipe's headers",
+		                 path, desc->struct_size, desc->abi_major, desc->abi_minor,
+		                 module_sizes[desc->abi_minor], sizeof(nlp_module));
+		goto out;
+	}
+	if (!module_reserved_zero(desc)) {
+		rc = nlp_err_set(
+		        err, NLP_EPLUGIN,
+		        "%s: refused: its descriptor's reserved fields are not zero; leave "
+		        "them out of the initializer",
+		        path);
 		goto out;
 	}
 	if (!desc->name || !desc->init || !desc->version) {
@@ -399,7 +467,7 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 		if (stat(h->paths[p], &st) != 0 || !S_ISDIR(st.st_mode))
 			continue; /* a folder in the path that does not exist is fine */
 		if (scan_dir(h->paths[p], &names, &n) != 0) {
-			warn(h, "%s: cannot read the plugin folder", h->paths[p]);
+			nlp_host_diag(h, "%s: cannot read the plugin folder", h->paths[p]);
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -409,7 +477,7 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 			if (path) {
 				snprintf(path, len, "%s/%s", h->paths[p], names[i]);
 				if (nlp_host_load_module(h, path, &e))
-					warn(h, "%s", e.msg);
+					nlp_host_diag(h, "%s", e.msg);
 			}
 			free(path);
 			free(names[i]);

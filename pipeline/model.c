@@ -1464,8 +1464,10 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 		return rc;
 	if (!ops || !ops->setup || !ops->params)
 		goto out; /* state only */
-	if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err)))
+	if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err))) {
+		nlp_pipeline_stage_error(p, i, rc, err); /* the stage's own message */
 		goto out;
+	}
 	ops->params(nlp_pipeline_stage_instance(p, i), &from);
 	ops->params(self, &to);
 	if (from.count != to.count || out_dim != m->stages[i].out_dim) {

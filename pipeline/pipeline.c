@@ -291,6 +291,8 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		}
 		s->name = strdup(names[k]);
 		s->cfg = nlp_config_new(names[k], s->cls->options);
+		if (s->cfg)
+			nlp_config_set_owner(s->cfg, h, s->cls->name);
 		if (!s->name || !s->cfg) {
 			free(s->name);
 			nlp_config_free(s->cfg);
@@ -432,6 +434,23 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 	}
 }
 
+int nlp_pipeline_stage_error(const nlp_pipeline *p, size_t i, int rc, nlp_err *err)
+{
+	char msg[2 * sizeof err->msg];
+	size_t n;
+
+	if (!err || i >= p->n)
+		return rc;
+	n = (size_t)snprintf(msg, sizeof msg, "[%s] (%s): %s", p->s[i].name, p->s[i].cls->name,
+	                     err->msg[0] ? err->msg : "failed");
+	if (n >= sizeof err->msg)
+		n = sizeof err->msg - 1;
+	memcpy(err->msg, msg, n);
+	err->msg[n] = '\0';
+	err->code = rc;
+	return rc;
+}
+
 /* ---- workers: document stages on one thread ---- */
 
 int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err *err)
@@ -445,7 +464,7 @@ int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err
 
 	*out = NULL;
 	if ((rc = s->cls->create(&self, s->cfg, err)))
-		return rc;
+		return nlp_pipeline_stage_error(p, i, rc, err);
 	if (t && t->save && t->load) {
 		rc = t->save(s->self, &state, err);
 		c.p = state.data;
@@ -454,11 +473,12 @@ int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err
 			rc = t->load(self, &c, err);
 		free(state.data);
 	}
-	if (rc)
+	if (rc) {
 		s->cls->destroy(self);
-	else
-		*out = self;
-	return rc;
+		return nlp_pipeline_stage_error(p, i, rc, err);
+	}
+	*out = self;
+	return NLP_OK;
 }
 
 int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
@@ -524,19 +544,8 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 			                   w->p->s[i].name, c->name);
 		nlp_tokens_clear(d->out);
 		rc = c->process(self, d, err);
-		if (rc) {
-			/* Say which stage refused the document. */
-			if (err) {
-				char msg[2 * sizeof err->msg];
-				size_t n = (size_t)snprintf(msg, sizeof msg, "[%s] (%s): %s",
-				                            w->p->s[i].name, c->name, err->msg);
-				if (n >= sizeof err->msg)
-					n = sizeof err->msg - 1;
-				memcpy(err->msg, msg, n);
-				err->msg[n] = '\0';
-			}
-			return rc;
-		}
+		if (rc) /* say which stage refused the document */
+			return nlp_pipeline_stage_error(w->p, i, rc, err);
 		if (c->produces == NLP_KIND_TOKENS) {
 			t = d->in;
 			d->in = d->out;

@@ -52,6 +52,16 @@ int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err)
 	return NLP_OK;
 }
 
+const float *nlp_pipeline_head_thresholds(const nlp_pipeline *p)
+{
+	size_t n = nlp_pipeline_stage_count(p);
+	const nlp_train_ops *t = n ? nlp_pipeline_stage_class(p, n - 1)->train : NULL;
+
+	if (!t || !NLP_HAS_FIELD(t, nlp_train_ops, thresholds) || !t->thresholds)
+		return NULL;
+	return t->thresholds(nlp_pipeline_stage_instance(p, n - 1));
+}
+
 int nlp_thread_count(long configured)
 {
 	long n = configured;
@@ -301,7 +311,7 @@ int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act
 		int rc = t->forward(nlp_pipeline_stage_instance(p, i), &out,
 		                    i == first ? NULL : &in, b, err);
 		if (rc)
-			return rc;
+			return nlp_pipeline_stage_error(p, i, rc, err);
 		in = out;
 	}
 	*scores = out;
@@ -318,13 +328,13 @@ int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double
 
 	rc = head->loss(nlp_pipeline_stage_instance(p, n - 1), loss, b, err);
 	if (rc)
-		return rc;
+		return nlp_pipeline_stage_error(p, n - 1, rc, err);
 	for (size_t i = n; i-- > first;) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
 		rc = t->backward(nlp_pipeline_stage_instance(p, i), i == first ? NULL : &din,
 		                 i == n - 1 ? NULL : &dout, b, err);
 		if (rc)
-			return rc;
+			return nlp_pipeline_stage_error(p, i, rc, err);
 		dout = din;
 	}
 	return NLP_OK;

@@ -20,10 +20,9 @@ static int nn_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(nn) = {
-        NLP_ABI_MAJOR,
-        NLP_ABI_MINOR,
-        "nn",
-        "1.0.0",
-        "Embedding (vocabulary, pretrained vectors) and softmax/sigmoid heads",
-        nn_init,
+        NLP_MODULE_HEADER,
+        .name = "nn",
+        .version = "1.0.0",
+        .description = "Embedding (vocabulary, pretrained vectors) and softmax/sigmoid heads",
+        .init = nn_init,
 };

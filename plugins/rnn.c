@@ -20,10 +20,9 @@ static int rnn_module_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(rnn) = {
-        NLP_ABI_MAJOR,
-        NLP_ABI_MINOR,
-        "rnn",
-        "1.0.0",
-        "Recurrent encoders: rnn, lstm, gru (stacked, bidirectional, pooled)",
-        rnn_module_init,
+        NLP_MODULE_HEADER,
+        .name = "rnn",
+        .version = "1.0.0",
+        .description = "Recurrent encoders: rnn, lstm, gru (stacked, bidirectional, pooled)",
+        .init = rnn_module_init,
 };

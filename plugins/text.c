@@ -20,10 +20,10 @@ static int text_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(text) = {
-        NLP_ABI_MAJOR,
-        NLP_ABI_MINOR,
-        "text",
-        "1.1.0",
-        "Text stages: Unicode tokenizer, stop words, Snowball stemmer, n-grams, negation",
-        text_init,
+        NLP_MODULE_HEADER,
+        .name = "text",
+        .version = "1.1.0",
+        .description =
+                "Text stages: Unicode tokenizer, stop words, Snowball stemmer, n-grams, negation",
+        .init = text_init,
 };

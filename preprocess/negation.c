@@ -57,7 +57,7 @@ int text_negation_new(struct text_negation **out, const char *const *words, size
 	int rc = NLP_OK;
 
 	if (!g)
-		return nlp_err_set(err, NLP_ENOMEM, "negation: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n_words && !rc; i++) {
 		if (strcmp(words[i], "*n't") == 0)
 			g->contractions = 1;
@@ -67,13 +67,12 @@ int text_negation_new(struct text_negation **out, const char *const *words, size
 	g->suffix = strdup(suffix);
 	if (rc || !g->suffix) {
 		text_negation_free(g);
-		return nlp_err_set(err, NLP_ENOMEM, "negation: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
 	if (cset_init(&g->scope_end, scope_end) || cset_init(&g->remove, remove)) {
 		text_negation_free(g);
-		return nlp_err_set(
-		        err, NLP_ECONFIG,
-		        "negation: scope_end and remove take at most 32 characters each");
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "scope_end and remove take at most 32 characters each");
 	}
 	g->suffix_len = strlen(g->suffix);
 	g->max_scope = max_scope;
@@ -187,9 +186,8 @@ static int negation_create(void **self, const nlp_config *cfg, nlp_err *err)
 
 	if (!*nlp_config_str(cfg, "suffix"))
 		return nlp_err_set(err, NLP_ECONFIG,
-		                   "[%s] suffix is empty: marked words would look unmarked; "
-		                   "leave it unset for _NEG",
-		                   nlp_config_instance(cfg));
+		                   "suffix is empty: marked words would look unmarked; "
+		                   "leave it unset for _NEG");
 	rc = text_negation_new(&g, words, nw, nlp_config_str(cfg, "suffix"),
 	                       nlp_config_str(cfg, "scope_end"), nlp_config_str(cfg, "remove"),
 	                       nlp_config_int(cfg, "max_scope"), err);
@@ -207,7 +205,7 @@ static void negation_destroy(void *self)
 static int negation_process(void *self, nlp_doc *doc, nlp_err *err)
 {
 	int rc = text_negation_run(self, doc->in, doc->out);
-	return rc ? nlp_err_set(err, rc, "negation: out of memory") : NLP_OK;
+	return rc ? nlp_err_set(err, rc, "out of memory") : NLP_OK;
 }
 
 const nlp_stage_class text_negation_class = {

@@ -71,21 +71,20 @@ static int ngrams_create(void **self, const nlp_config *cfg, nlp_err *err)
 	struct ngrams *g = calloc(1, sizeof *g);
 
 	if (!g)
-		return nlp_err_set(err, NLP_ENOMEM, "ngrams: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	g->n = nlp_config_int(cfg, "n");
 	g->keep_unigrams = nlp_config_bool(cfg, "keep_unigrams");
 	g->sep = strdup(nlp_config_str(cfg, "separator"));
 	if (!g->sep) {
 		free(g);
-		return nlp_err_set(err, NLP_ENOMEM, "ngrams: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
 	if (!*g->sep) {
 		free(g->sep);
 		free(g);
 		return nlp_err_set(err, NLP_ECONFIG,
-		                   "[%s] separator is empty: n-grams would run into words; "
-		                   "leave it unset for the default",
-		                   nlp_config_instance(cfg));
+		                   "separator is empty: n-grams would run into words; "
+		                   "leave it unset for the default");
 	}
 	*self = g;
 	return NLP_OK;
@@ -106,7 +105,7 @@ static int ngrams_process(void *self, nlp_doc *doc, nlp_err *err)
 	struct ngrams *g = self;
 	int rc = text_ngrams_run(doc->in, doc->out, g->n, g->sep, g->keep_unigrams, &g->scratch,
 	                         &g->scratch_cap);
-	return rc ? nlp_err_set(err, rc, "ngrams: %s: too many tokens",
+	return rc ? nlp_err_set(err, rc, "%s: too many tokens",
 	                        doc->name ? doc->name : "(document)")
 	          : NLP_OK;
 }

@@ -65,18 +65,18 @@ int text_stemmer_new(struct text_stemmer **out, const char *language, const char
 			used += (size_t)snprintf(langs + used, sizeof langs - used, "%s%s",
 			                         used ? ", " : "", *l);
 		return nlp_err_set(err, NLP_ECONFIG,
-		                   "stemmer: libstemmer has no language '%s'; it offers: %s",
-		                   language, langs);
+		                   "libstemmer has no language '%s'; it offers: %s", language,
+		                   langs);
 	}
 	s = calloc(1, sizeof *s);
 	if (!s)
-		return nlp_err_set(err, NLP_ENOMEM, "stemmer: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	s->sb = sb_stemmer_new(language, "UTF_8");
 	s->suffix = strdup(keep_suffix ? keep_suffix : "");
 	s->cache = calloc(CACHE_SLOTS, sizeof *s->cache);
 	if (!s->sb || !s->suffix || !s->cache) {
 		text_stemmer_free(s);
-		return nlp_err_set(err, NLP_ENOMEM, "stemmer: cannot make a %s stemmer", language);
+		return nlp_err_set(err, NLP_ENOMEM, "cannot make a %s stemmer", language);
 	}
 	s->suffix_len = strlen(s->suffix);
 	s->min_length = min_length;
@@ -255,13 +255,8 @@ static int stemmer_create(void **self, const nlp_config *cfg, nlp_err *err)
 	int rc = text_stemmer_new(&s, nlp_config_str(cfg, "language"),
 	                          nlp_config_str(cfg, "keep_suffix"),
 	                          nlp_config_int(cfg, "min_length"), err);
-	if (rc) {
-		char msg[sizeof err->msg];
-		if (!err)
-			return rc;
-		snprintf(msg, sizeof msg, "%s", err->msg);
-		return nlp_err_set(err, rc, "[%s] %s", nlp_config_instance(cfg), msg);
-	}
+	if (rc)
+		return rc; /* the host puts "[instance] (stemmer): " in front */
 	*self = s;
 	return NLP_OK;
 }
@@ -274,7 +269,7 @@ static void stemmer_destroy(void *self)
 static int stemmer_process(void *self, nlp_doc *doc, nlp_err *err)
 {
 	int rc = text_stemmer_run(self, doc->in, doc->out);
-	return rc ? nlp_err_set(err, rc, "stemmer: out of memory") : NLP_OK;
+	return rc ? nlp_err_set(err, rc, "out of memory") : NLP_OK;
 }
 
 const nlp_stage_class text_stemmer_class = {

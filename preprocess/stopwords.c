@@ -64,11 +64,10 @@ static int load_list(struct text_set *set, const char *path, nlp_err *err)
 
 	rc = nlp_open_regular(path, &L.f);
 	if (rc < 0)
-		return nlp_err_set(err, NLP_EIO, "stopwords: cannot open %s: %s", path,
-		                   strerror(errno));
+		return nlp_err_set(err, NLP_EIO, "cannot open %s: %s", path, strerror(errno));
 	if (rc > 0)
 		return nlp_err_set(err, NLP_EIO,
-		                   "stopwords: %s is not a regular file (a folder, FIFO or "
+		                   "%s is not a regular file (a folder, FIFO or "
 		                   "device): give a word list file",
 		                   path);
 	while (!(rc = nlp_line_reader_next(&L, err)) && L.len) {
@@ -96,7 +95,7 @@ static int load_list(struct text_set *set, const char *path, nlp_err *err)
 					goto out;
 				}
 				if (rc) {
-					nlp_err_set(err, rc, "stopwords: out of memory");
+					nlp_err_set(err, rc, "out of memory");
 					goto out;
 				}
 			}
@@ -139,13 +138,13 @@ int text_stopwords_new(struct text_stopwords **out, const char *data_dir, const 
 	int rc = NLP_OK;
 
 	if (!s)
-		return nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	s->ignore_case = 1;
 	if (language && *language && strcmp(language, "none") != 0) {
 		for (const char *p = language; *p; p++) {
 			if (!((*p >= 'a' && *p <= 'z') || *p == '_' || (*p >= '0' && *p <= '9'))) {
 				rc = nlp_err_set(err, NLP_ECONFIG,
-				                 "stopwords: language '%s' is not a language name "
+				                 "language '%s' is not a language name "
 				                 "(lower-case letters, e.g. english); for your own "
 				                 "list use file = PATH",
 				                 language);
@@ -159,7 +158,7 @@ int text_stopwords_new(struct text_stopwords **out, const char *data_dir, const 
 			snprintf(dir, sizeof dir, "%s/stopwords", data_dir);
 			list_languages(dir, langs, sizeof langs);
 			rc = nlp_err_set(err, NLP_ECONFIG,
-			                 "stopwords: no list for language '%s' (%s not found; "
+			                 "no list for language '%s' (%s not found; "
 			                 "available: %s); set language = none and file = PATH for "
 			                 "your own list",
 			                 language, path, langs);
@@ -177,22 +176,21 @@ int text_stopwords_new(struct text_stopwords **out, const char *data_dir, const 
 	}
 	s->keep_sfx = calloc(n_keep ? n_keep : 1, sizeof *s->keep_sfx);
 	if (!s->keep_sfx) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n_keep; i++) {
 		if (keep[i][0] == '*' && keep[i][1]) {
 			s->keep_sfx[s->n_keep_sfx] = strdup(keep[i] + 1);
 			if (!s->keep_sfx[s->n_keep_sfx++]) {
-				rc = nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+				rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 				goto out;
 			}
 			continue;
 		}
 		rc = add_word(&s->keep, keep[i], strlen(keep[i]));
 		if (rc) {
-			nlp_err_set(err, rc, "stopwords: keep word '%s' is not valid UTF-8",
-			            keep[i]);
+			nlp_err_set(err, rc, "keep word '%s' is not valid UTF-8", keep[i]);
 			goto out;
 		}
 	}
@@ -311,7 +309,7 @@ static void stopwords_destroy(void *self)
 static int stopwords_process(void *self, nlp_doc *doc, nlp_err *err)
 {
 	int rc = text_stopwords_filter(self, doc->in, doc->out);
-	return rc ? nlp_err_set(err, rc, "stopwords: out of memory") : NLP_OK;
+	return rc ? nlp_err_set(err, rc, "out of memory") : NLP_OK;
 }
 
 /* The list travels in model files: a model predicts with the words it was
@@ -327,7 +325,7 @@ static int stopwords_save(void *self, nlp_buf *out, nlp_err *err)
 		rc = nlp_buf_put_str(out, w);
 		off += strlen(w) + 1;
 	}
-	return rc ? nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory") : NLP_OK;
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "out of memory") : NLP_OK;
 }
 
 static int stopwords_load(void *self, nlp_cursor *in, nlp_err *err)
@@ -339,16 +337,16 @@ static int stopwords_load(void *self, nlp_cursor *in, nlp_err *err)
 	int rc = NLP_OK;
 
 	if (nlp_cursor_get_u32(in, &n)) {
-		rc = nlp_err_set(err, NLP_EDATA, "stopwords: the saved list is truncated");
+		rc = nlp_err_set(err, NLP_EDATA, "the saved list is truncated");
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (nlp_cursor_get_str(in, &w, &len, 1u << 16)) {
-			rc = nlp_err_set(err, NLP_EDATA, "stopwords: the saved list is truncated");
+			rc = nlp_err_set(err, NLP_EDATA, "the saved list is truncated");
 			goto out;
 		}
 		if (text_set_add(&set, w, len)) {
-			rc = nlp_err_set(err, NLP_ENOMEM, "stopwords: out of memory");
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 			goto out;
 		}
 	}

@@ -218,7 +218,7 @@ int text_tokenizer_new(struct text_tokenizer **out, const struct text_tok_opts *
 	size_t kl, i = 0;
 
 	if (!t)
-		return nlp_err_set(err, NLP_ENOMEM, "tokenizer: out of memory");
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	t->o = *o;
 	kp = (const unsigned char *)(o->keep_punct ? o->keep_punct : "");
 	kl = strlen((const char *)kp);
@@ -230,7 +230,7 @@ int text_tokenizer_new(struct text_tokenizer **out, const struct text_tok_opts *
 		if (t->n_keep_punct == sizeof t->keep_punct / sizeof t->keep_punct[0]) {
 			free(t);
 			return nlp_err_set(err, NLP_ECONFIG,
-			                   "tokenizer: keep_punct lists more than 32 characters; "
+			                   "keep_punct lists more than 32 characters; "
 			                   "use punctuation = all instead");
 		}
 		t->keep_punct[t->n_keep_punct++] = c;
@@ -1113,9 +1113,9 @@ int text_tokenize(struct text_tokenizer *t, const char *s, size_t len, nlp_token
 	rc = segment(t, out);
 out:
 	if (rc == NLP_ENOMEM)
-		return nlp_err_set(err, rc, "tokenizer: out of memory");
+		return nlp_err_set(err, rc, "out of memory");
 	if (rc)
-		return nlp_err_set(err, rc, "tokenizer: a token is too long for the token list");
+		return nlp_err_set(err, rc, "a token is too long for the token list");
 	return NLP_OK;
 }
 
@@ -1184,9 +1184,9 @@ static int tokenizer_create(void **self, const nlp_config *cfg, nlp_err *err)
 	o.max_length = nlp_config_int(cfg, "max_length");
 	if (o.max_length > 0 && o.max_length < o.min_length)
 		return nlp_err_set(err, NLP_ECONFIG,
-		                   "[%s] max_length (%ld) is smaller than min_length (%ld): raise "
+		                   "max_length (%ld) is smaller than min_length (%ld): raise "
 		                   "max_length or set it to 0 for no limit",
-		                   nlp_config_instance(cfg), o.max_length, o.min_length);
+		                   o.max_length, o.min_length);
 	rc = text_tokenizer_new(&t, &o, err);
 	if (rc)
 		return rc;
@@ -1204,8 +1204,8 @@ static int tokenizer_process(void *self, nlp_doc *doc, nlp_err *err)
 	int rc = text_tokenize(self, doc->text, doc->text_len, doc->out, err);
 	if (rc && err)
 		nlp_err_set(err, rc, "%s: %s", doc->name ? doc->name : "(document)",
-		            rc == NLP_ENOMEM ? "tokenizer: out of memory"
-		                             : "tokenizer: the document has too many tokens");
+		            rc == NLP_ENOMEM ? "out of memory"
+		                             : "the document has too many tokens");
 	return rc;
 }
 

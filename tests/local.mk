@@ -8,6 +8,8 @@ NLP_TEST_MODULE_FLAGS = -module -avoid-version -no-undefined -shared -rpath /now
 check_LTLIBRARIES += tests/host/good/good.la \
 	tests/host/bad/badabi.la tests/host/bad/newminor.la tests/host/bad/nodesc.la \
 	tests/host/bad/dup.la tests/host/bad/misnamed.la tests/host/bad/badinit.la \
+	tests/host/bad/smalldesc.la tests/host/bad/bigdesc.la tests/host/bad/resdesc.la \
+	tests/host/bad/smallops.la \
 	tests/host/order1/order.la tests/host/order2/order.la
 tests_host_good_good_la_SOURCES = tests/host/mod_good.c
 tests_host_good_good_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
@@ -36,6 +38,22 @@ tests_host_bad_badinit_la_SOURCES = tests/host/mod_bad.c
 tests_host_bad_badinit_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_INIT
 tests_host_bad_badinit_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_bad_badinit_la_LIBADD = libnlpipe.la
+tests_host_bad_smalldesc_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_smalldesc_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_DESC_SMALL
+tests_host_bad_smalldesc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_smalldesc_la_LIBADD = libnlpipe.la
+tests_host_bad_bigdesc_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_bigdesc_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_DESC_LARGE
+tests_host_bad_bigdesc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_bigdesc_la_LIBADD = libnlpipe.la
+tests_host_bad_resdesc_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_resdesc_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_DESC_RESERVED
+tests_host_bad_resdesc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_resdesc_la_LIBADD = libnlpipe.la
+tests_host_bad_smallops_la_SOURCES = tests/host/mod_bad.c
+tests_host_bad_smallops_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_TRAIN_SIZE
+tests_host_bad_smallops_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_bad_smallops_la_LIBADD = libnlpipe.la
 tests_host_order1_order_la_SOURCES = tests/host/mod_bad.c
 tests_host_order1_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=1
 tests_host_order1_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)

@@ -38,7 +38,6 @@ static const char *const kind_names[PH_NKINDS] = {"url", "email", "number"};
  * which the host keeps alive as long as the instance (see plugin.h), so
  * they are borrowed, not copied. */
 struct ph {
-	const char *name;             /* instance name, for messages (borrowed) */
 	int enabled[PH_NKINDS];       /* 1: replace tokens of this kind */
 	const char *token[PH_NKINDS]; /* placeholder text (borrowed); "" drops */
 	size_t token_len[PH_NKINDS];
@@ -215,7 +214,6 @@ static int ph_create(void **self, const nlp_config *cfg, nlp_err *err)
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
-	ph->name = nlp_config_instance(cfg);
 	ph->collapse = nlp_config_bool(cfg, "collapse");
 	for (k = 0; k < PH_NKINDS; k++) {
 		ph->token[k] = nlp_config_str(cfg, token_opts[k]);
@@ -263,7 +261,7 @@ static int ph_process(void *self, nlp_doc *doc, nlp_err *err)
 		else if (ph->token_len[kind] > 0 && !(ph->collapse && kind == prev))
 			rc = nlp_tokens_push(doc->out, ph->token[kind], ph->token_len[kind]);
 		if (rc != NLP_OK) {
-			nlp_err_set(err, rc, "[%s] %s: cannot add token %zu: %s", ph->name,
+			nlp_err_set(err, rc, "%s: cannot add token %zu: %s",
 			            doc->name ? doc->name : "(document)", i,
 			            rc == NLP_ENOMEM ? "out of memory" : "document too large");
 			goto out;
@@ -295,10 +293,9 @@ static int ph_init(nlp_registrar *reg, nlp_err *err)
 /* The one exported symbol: placeholders_LTX_nlp_module.  The file must be
  * called placeholders.so (or .la) for the host to find it under that name. */
 NLP_MODULE(placeholders) = {
-        NLP_ABI_MAJOR,
-        NLP_ABI_MINOR,
-        "placeholders",
-        "1.0.0",
-        "placeholder tokens for URLs, e-mail addresses and numbers (example plugin)",
-        ph_init,
+        NLP_MODULE_HEADER,
+        .name = "placeholders",
+        .version = "1.0.0",
+        .description = "placeholder tokens for URLs, e-mail addresses and numbers (example plugin)",
+        .init = ph_init,
 };

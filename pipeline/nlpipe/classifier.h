@@ -62,6 +62,10 @@ const char *nlp_classifier_label(const nlp_classifier *c, size_t i);
 /* The loaded model: pipeline, metadata, and what loading it had to drop
  * (model->warnings, or NULL). */
 const nlp_model *nlp_classifier_model(const nlp_classifier *c);
+/* The head's decision thresholds, one a label (a sigmoid model's: every
+ * label at or over its threshold applies), or NULL: the most probable label
+ * is the answer. */
+const float *nlp_classifier_thresholds(const nlp_classifier *c);
 
 /* Classify texts[0..n) (UTF-8, lens[i] bytes each; lens may be NULL for
  * NUL-terminated texts).  probs: n x label_count floats, row i for text i.

@@ -31,7 +31,8 @@ typedef struct nlp_host nlp_host;
 
 int nlp_host_new(nlp_host **out, nlp_err *err);
 void nlp_host_free(nlp_host *h);
-/* Where warnings go (default: stderr with an "nlpipe: warning: " prefix). */
+/* Where warnings go.  The library never prints: without a callback they
+ * are dropped (the nlpipe command shows them as "nlpipe: warning: ..."). */
 void nlp_host_set_diag(nlp_host *h, nlp_diag_fn fn, void *user);
 
 /* Append a folder to the module search path. */
@@ -172,6 +173,12 @@ nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p);
  * embedding, say), or the stage count when there is none: the text stages
  * are [0, text_end). */
 size_t nlp_pipeline_text_end(const nlp_pipeline *p);
+
+/* A stage's messages never name the stage: the host puts "[instance]
+ * (class): " in front of what stage i set in err (after create, process or
+ * any nlp_train_ops function failed with rc) and returns rc.  Code that calls
+ * a stage's functions itself (a training loop) does the same. */
+int nlp_pipeline_stage_error(const nlp_pipeline *p, size_t i, int rc, nlp_err *err);
 
 /* Print the resolved pipeline: every stage, every option with its value. */
 void nlp_pipeline_print(const nlp_pipeline *p, FILE *out);

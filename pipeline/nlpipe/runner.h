@@ -25,6 +25,10 @@ extern "C" {
 
 /* Check that p is shaped for classification; err says what is wrong. */
 int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err);
+/* The head's decision thresholds, one a label (nlp_train_ops.thresholds,
+ * read only when the module's table has it), or NULL: the most probable
+ * label.  Owned by the head's instance. */
+const float *nlp_pipeline_head_thresholds(const nlp_pipeline *p);
 
 /* The number of threads for a configured count: n >= 1 as it is, 0 (or
  * less) one per online core; at most 256. */

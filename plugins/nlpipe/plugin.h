@@ -4,8 +4,11 @@
  * `cc -shared`) that exports exactly one symbol, its descriptor:
  *
  *     NLP_MODULE(mymod) = {
- *         NLP_ABI_MAJOR, NLP_ABI_MINOR,
- *         "mymod", "1.0", "One-line description", mymod_init,
+ *         NLP_MODULE_HEADER,
+ *         .name = "mymod",
+ *         .version = "1.0",
+ *         .description = "One-line description",
+ *         .init = mymod_init,
  *     };
  *
  * NLP_MODULE(mymod) names the descriptor `mymod_LTX_nlp_module`, libltdl's
@@ -42,9 +45,34 @@ extern "C" {
 #endif
 
 /* The ABI of this contract.  The host refuses a module whose major differs
- * from its own, or whose minor is newer than its own. */
-#define NLP_ABI_MAJOR 1
+ * from its own, or whose minor is newer than its own.
+ *
+ * A minor bump adds something old modules never see or need: a field at the
+ * end of a struct that carries struct_size (or in one of its reserved
+ * slots, whose zero then means "not set"), a function in libnlpipe, a kind or
+ * option type.  Anything else is a major bump: every module is rebuilt.
+ *
+ * 2.0 (from 1.0): nlp_module gained struct_size and reserved slots,
+ * nlp_train_ops reserved slots; the host checks both sizes. */
+#define NLP_ABI_MAJOR 2
 #define NLP_ABI_MINOR 0
+
+/* Whether a struct a module handed over (with a struct_size field) is large
+ * enough to hold field f: fields added by later minor versions are read only
+ * when it is. */
+#define NLP_HAS_FIELD(p, type, f) ((p)->struct_size >= offsetof(type, f) + sizeof((p)->f))
+
+/* Layout checks (LP64), so that a change of the ABI cannot go unnoticed. */
+#if (defined(__LP64__) || defined(_LP64)) &&                                                       \
+        ((defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) ||                             \
+         (defined(__cplusplus) && __cplusplus >= 201103L))
+#define NLP_CHECK_LAYOUT 1
+#ifdef __cplusplus
+#define NLP_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define NLP_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+#endif
 
 /* ---- Result codes (SQLite style: an int, the message goes separately) ---- */
 enum nlp_rc {
@@ -59,7 +87,12 @@ enum nlp_rc {
 
 /* An error: a code and a human message.  Functions that fail fill one in and
  * return the same code.  The message should name the file, line, key or
- * option at fault and say what to do. */
+ * option at fault and say what to do.
+ *
+ * A stage's message never names the stage: the host alone puts
+ * "[instance] (class): " in front of whatever any of a stage's functions
+ * (create, process, the nlp_train_ops ones) set, so a stage that added its
+ * own "[name]" or "stemmer: " would be named twice. */
 typedef struct nlp_err {
 	int code;
 	char msg[1024];
@@ -189,14 +222,40 @@ typedef struct nlp_stage_class {
 /* ---- Modules ---- */
 typedef struct nlp_registrar nlp_registrar;
 
+/* The descriptor.  abi_major and abi_minor stay the first two fields in
+ * every version, so that any host can read which ABI a module claims; the
+ * host reads the rest only when they match its own.  Fill it with
+ * NLP_MODULE_HEADER and the other fields by name; leave the reserved ones
+ * out (zero): the host refuses a descriptor whose struct_size is smaller
+ * than the ABI it claims needs or larger than the host knows, or whose
+ * reserved fields are not zero. */
 typedef struct nlp_module {
 	uint32_t abi_major;
 	uint32_t abi_minor;
+	uint32_t struct_size;    /* sizeof(nlp_module) as the module saw it */
+	uint32_t reserved0;      /* zero */
 	const char *name;        /* module name; equals the file's base name */
 	const char *version;     /* the module's own version, e.g. "1.2.0" */
 	const char *description; /* one line */
 	int (*init)(nlp_registrar *reg, nlp_err *err);
+	void *reserved[4]; /* zero; for later minor versions */
 } nlp_module;
+
+/* The ABI and size fields of a descriptor, as this header has them. */
+#define NLP_MODULE_HEADER                                                                          \
+	.abi_major = NLP_ABI_MAJOR, .abi_minor = NLP_ABI_MINOR, .struct_size = sizeof(nlp_module)
+
+#ifdef NLP_CHECK_LAYOUT
+NLP_STATIC_ASSERT(offsetof(nlp_module, abi_major) == 0 && offsetof(nlp_module, abi_minor) == 4,
+                  "abi_major and abi_minor never move");
+NLP_STATIC_ASSERT(offsetof(nlp_module, struct_size) == 8 && offsetof(nlp_module, name) == 16 &&
+                          offsetof(nlp_module, init) == 40 &&
+                          offsetof(nlp_module, reserved) == 48 && sizeof(nlp_module) == 80,
+                  "nlp_module layout of plugin ABI 2.0");
+NLP_STATIC_ASSERT(offsetof(nlp_stage_class, name) == 8 && offsetof(nlp_stage_class, create) == 40 &&
+                          offsetof(nlp_stage_class, train) == 64 && sizeof(nlp_stage_class) == 72,
+                  "nlp_stage_class layout of plugin ABI 2.0");
+#endif
 
 /* Register a stage class (called from a module's init).  The class must stay
  * valid while the module is loaded.  Fails if a class of that name exists. */

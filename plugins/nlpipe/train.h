@@ -109,6 +109,10 @@ int nlp_cursor_get_u32(nlp_cursor *c, uint32_t *v);
 /* A string of at most max bytes; *s points into the buffer, *n is its length. */
 int nlp_cursor_get_str(nlp_cursor *c, const char **s, uint32_t *n, uint32_t max);
 
+/* A trainable stage's functions.  Set struct_size = sizeof(nlp_train_ops)
+ * and the functions by name; leave the reserved slots out (zero).  The host
+ * refuses a class whose table is smaller than the ABI its module claims
+ * needs, larger than the host knows, or has a reserved slot set. */
 typedef struct nlp_train_ops {
 	uint32_t struct_size; /* sizeof(nlp_train_ops) as the module saw it */
 
@@ -151,7 +155,28 @@ typedef struct nlp_train_ops {
 	 * before setup.  Either may be NULL when there is none. */
 	int (*save)(void *self, nlp_buf *out, nlp_err *err);
 	int (*load)(void *self, nlp_cursor *in, nlp_err *err);
+
+	/* Heads only, and only those whose labels are decided one by one
+	 * (sigmoid): n_classes decision thresholds, valid after setup (so also
+	 * after a model is loaded: they come from the stage's options, which the
+	 * model file stores).  `nlpipe predict` then gives every label whose
+	 * probability is at or over its threshold.  NULL, or a NULL result: the
+	 * most probable label is the prediction (softmax). */
+	const float *(*thresholds)(void *self);
+
+	/* Zero; for later minor versions (a slot given a meaning keeps zero as
+	 * "not set"). */
+	void (*reserved[5])(void);
 } nlp_train_ops;
+
+#ifdef NLP_CHECK_LAYOUT
+NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
+                          offsetof(nlp_train_ops, observe) == 8 &&
+                          offsetof(nlp_train_ops, load) == 72 &&
+                          offsetof(nlp_train_ops, thresholds) == 80 &&
+                          offsetof(nlp_train_ops, reserved) == 88 && sizeof(nlp_train_ops) == 128,
+                  "nlp_train_ops layout of plugin ABI 2.0");
+#endif
 
 #ifdef __cplusplus
 }

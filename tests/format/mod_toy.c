@@ -37,7 +37,7 @@ static int split_create(void **self, const nlp_config *cfg, nlp_err *err)
 	if (*file) {
 		FILE *f = fopen(file, "r");
 		if (!f)
-			return nlp_err_set(err, NLP_ECONFIG, "toy_split: cannot open %s", file);
+			return nlp_err_set(err, NLP_ECONFIG, "cannot open %s", file);
 		fclose(f);
 	}
 	s = calloc(1, sizeof *s);
@@ -541,5 +541,7 @@ static int toy_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(toy) = {
-        NLP_ABI_MAJOR, NLP_ABI_MINOR, "toy", "1.2.3", "model-file test stages", toy_init,
+        NLP_MODULE_HEADER,  .name = "toy",
+        .version = "1.2.3", .description = "model-file test stages",
+        .init = toy_init,
 };

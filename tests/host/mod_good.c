@@ -136,6 +136,7 @@ static int good_init(nlp_registrar *reg, nlp_err *err)
 }
 
 NLP_MODULE(good) = {
-        NLP_ABI_MAJOR, NLP_ABI_MINOR, "good", "1.2.3", "test module with well-behaved stages",
-        good_init,
+        NLP_MODULE_HEADER,  .name = "good",
+        .version = "1.2.3", .description = "test module with well-behaved stages",
+        .init = good_init,
 };

@@ -56,13 +56,19 @@ typedef struct refusal {
 } refusal;
 
 static const refusal refusals[] = {
-        {"bad/badabi", "ABI 2.0", "provides ABI 1.0"},
-        {"bad/newminor", "ABI 1.1", "rebuild the module"},
+        {"bad/badabi", "ABI 3.0", "provides ABI 2.0"},
+        {"bad/newminor", "ABI 2.1", "rebuild the module"},
         {"bad/nodesc", "not an nlpipe module", "nodesc_LTX_nlp_module"},
         {"bad/dup", "'t_split' is registered by two modules: good", "dup"},
         {"bad/misnamed", "names module 'other'", "'misnamed'"},
         {"bad/badinit", "refused", "always fails to start"},
         {"bad/nonexistent", "cannot load module", "nonexistent"},
+        {"bad/smalldesc", "bad/smalldesc: refused",
+         "descriptor is 40 bytes (struct_size) but plugin ABI 2.0 needs 80"},
+        {"bad/bigdesc", "bad/bigdesc: refused", "descriptor is 88 bytes (struct_size)"},
+        {"bad/resdesc", "bad/resdesc: refused", "reserved fields are not zero"},
+        {"bad/smallops", "bad/smallops: refused",
+         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.0 needs 128"},
 };
 
 static void run_pipeline(nlp_host *h, const char *text, const char *input, const char *want,
@@ -141,7 +147,7 @@ int main(void)
 
 	/* A folder with good and bad modules: bad ones are reported, the rest load. */
 	h = host_with("bad", "good");
-	is_int(diag_count, 6, "six refusals reported while scanning bad/");
+	is_int(diag_count, 10, "ten refusals reported while scanning bad/");
 	like(diag_buf, "badabi", "the ABI refusal is among them");
 	is_int((long long)nlp_host_module_count(h), 1,
 	       "dup (scanned first) loads; good is refused for its t_split");

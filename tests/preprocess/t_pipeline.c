@@ -70,6 +70,39 @@ static int fails_with(const char *ini_text, const char *needle, const char *name
 	return pass;
 }
 
+/* Occurrences of needle in s. */
+static int count_of(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* A stage's refusal carries exactly one prefix, the host's: the message
+ * starts with want (FILE:LINE: [inst] (cls): the stage's own words), names
+ * [inst] and (cls) once, and has no "cls: " of the stage's own. */
+static void one_prefix(const char *ini_text, const char *want, const char *inst, const char *cls,
+                       const char *name)
+{
+	nlp_ini *ini;
+	nlp_err err = {0};
+	nlp_pipeline *p = build(ini_text, &ini, &err);
+	char paren[64], colon[64];
+	int pass;
+
+	snprintf(paren, sizeof paren, "(%s)", cls);
+	snprintf(colon, sizeof colon, "%s: ", cls);
+	pass = !p && strncmp(err.msg, want, strlen(want)) == 0 && count_of(err.msg, inst) == 1 &&
+	       count_of(err.msg, paren) == 1 && count_of(err.msg, colon) == 0;
+	ok(pass, name);
+	if (!pass)
+		diag("got:    %s\nwanted: %s... naming %s and %s once", err.msg, want, inst, paren);
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+}
+
 int main(void)
 {
 	const char *top = getenv("NLP_TOP_SRCDIR");
@@ -146,6 +179,21 @@ int main(void)
 	           "n", "n must be at least 1");
 	fails_with("[pipeline]\nstages = sw\n[sw]\ntype = stopwords\n", "text",
 	           "a token stage cannot take the text");
+
+	/* The host alone names the stage. */
+	one_prefix(
+	        "[pipeline]\nstages = tok, stem\n[tok]\ntype = tokenizer\n[stem]\n"
+	        "type = stemmer\nlanguage = klingon\n",
+	        "test.ini:5: [stem] (stemmer): libstemmer has no language 'klingon'; it offers: ",
+	        "[stem]", "stemmer", "the stemmer's refusal has one prefix, the host's");
+	one_prefix("[pipeline]\nstages = tok, sw\n[tok]\ntype = tokenizer\n[sw]\n"
+	           "type = stopwords\nlanguage = klingon\n",
+	           "test.ini:5: [sw] (stopwords): no list for language 'klingon' (", "[sw]",
+	           "stopwords", "the stop-word stage's refusal has one prefix, the host's");
+	one_prefix("[pipeline]\nstages = tok\n[tok]\ntype = tokenizer\nmin_length = 5\n"
+	           "max_length = 3\n",
+	           "test.ini:3: [tok] (tokenizer): max_length (3) is smaller than min_length (5)",
+	           "[tok]", "tokenizer", "the tokenizer's refusal has one prefix, the host's");
 	nlp_host_free(host);
 	return done_testing();
 }

@@ -16,7 +16,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..46"
+echo "1..54"
 pass() { n=$((n + 1)); echo "ok $n - $1"; }
 fail() {
 	n=$((n + 1))
@@ -105,6 +105,32 @@ check "--format jsonl: one object a line with the top labels" \
 	'[ "$(grep -c "^{\"path\":.*\"labels\":\[\[" "$tmp/p.jsonl")" -eq "$(wc -l <"$tmp/pred.tsv")" ]'
 "$nlpipe" -q predict -o "$tmp/none/x.tsv" "$tmp/a.nlp" "$src/examples/unlabelled" 2>"$tmp/err"
 check "-o into a missing folder: exit 2, named, nothing written" '[ $? -eq 2 ] && grep -q "none/x.tsv" "$tmp/err" && [ ! -e "$tmp/none" ]'
+
+# A sigmoid head's thresholds decide predict's labels: every label at or
+# over its threshold, most probable first (the --threshold format); here neg
+# at 0 (always) and pos at 0.5.  --threshold P overrides them.
+sig="--set classify.type=sigmoid --set classify.thresholds=0,0.5"
+train $sig "$ini" "$reviews" -o "$tmp/s.nlp"
+check "a sigmoid model with per-label thresholds trains" '[ $? -eq 0 ] && [ -s "$tmp/s.nlp" ]'
+"$nlpipe" -q predict "$tmp/s.nlp" "$src/examples/unlabelled" >"$tmp/s.tsv" 2>"$tmp/err"
+"$nlpipe" -q predict --threshold 0.5 "$tmp/s.nlp" "$src/examples/unlabelled" >"$tmp/s5.tsv" 2>"$tmp/err"
+"$nlpipe" -q predict --threshold 0 "$tmp/s.nlp" "$src/examples/unlabelled" >"$tmp/s0.tsv" 2>"$tmp/err"
+check "sigmoid: every row has neg, whose threshold is 0" \
+	'[ -s "$tmp/s.tsv" ] && [ "$(grep -c "	neg	" "$tmp/s.tsv")" -eq "$(wc -l <"$tmp/s.tsv")" ]'
+check "sigmoid: pos where its probability is at or over 0.5, as with --threshold 0.5" \
+	'[ "$(grep -c "	pos	" "$tmp/s.tsv")" -gt 0 ] && [ "$(grep -c "	pos	" "$tmp/s.tsv")" -eq "$(grep -c "	pos	" "$tmp/s5.tsv")" ]'
+check "sigmoid: rows with both labels list the more probable first" \
+	'awk -F"\t" "NF == 5 && \$3 < \$5 { bad = 1 } NF != 3 && NF != 5 { bad = 1 } END { exit bad }" "$tmp/s.tsv" && grep -q "	pos	.*	neg	" "$tmp/s.tsv"'
+check "predict --threshold 0.5 overrides them: one label a row" \
+	'awk -F"\t" "NF != 3 { bad = 1 } END { exit bad }" "$tmp/s5.tsv"'
+check "predict --threshold 0 overrides them: both labels in every row" \
+	'awk -F"\t" "NF != 5 { bad = 1 } END { exit bad }" "$tmp/s0.tsv"'
+"$nlpipe" -q predict --format csv "$tmp/s.nlp" "$src/examples/unlabelled" >"$tmp/s.csv" 2>"$tmp/err"
+check "sigmoid --format csv: a column pair for every label" \
+	'head -1 "$tmp/s.csv" | grep -q "^path,label_1,probability_1,label_2,probability_2$"'
+train --set classify.type=sigmoid --set classify.thresholds=0.5 "$ini" "$reviews" -o "$tmp/s1.nlp"
+check "one threshold for two labels: exit 1, the stage named once by the host" \
+	'[ $? -eq 1 ] && grep -q "\[classify\] (sigmoid): thresholds has 1 values but there are 2 labels" "$tmp/err" && [ "$(grep -o "classify\]" "$tmp/err" | wc -l)" -eq 1 ]'
 
 # Bad input is named and counted; the rest is still classified.
 mkdir "$tmp/mixed"
