@@ -270,8 +270,15 @@ static int embed_load(void *self, nlp_cursor *in, nlp_err *err)
 }
 
 static const nlp_train_ops embed_train = {
-        sizeof(nlp_train_ops), embed_observe, embed_setup,    embed_params, embed_init,
-        embed_forward,         NULL,          embed_backward, embed_save,   embed_load,
+        .struct_size = sizeof(nlp_train_ops),
+        .observe = embed_observe,
+        .setup = embed_setup,
+        .params = embed_params,
+        .init = embed_init,
+        .forward = embed_forward,
+        .backward = embed_backward,
+        .save = embed_save,
+        .load = embed_load,
 };
 
 /* ---- toy_head ---- */
@@ -390,8 +397,13 @@ static int head_backward(void *self, nlp_act *din, const nlp_act *dout, const nl
 
 /* No save/load: the head has no state besides its parameters. */
 static const nlp_train_ops head_train = {
-        sizeof(nlp_train_ops), NULL,      head_setup,    head_params, head_init,
-        head_forward,          head_loss, head_backward, NULL,        NULL,
+        .struct_size = sizeof(nlp_train_ops),
+        .setup = head_setup,
+        .params = head_params,
+        .init = head_init,
+        .forward = head_forward,
+        .loss = head_loss,
+        .backward = head_backward,
 };
 
 /* ---- toy_keep: a document stage with learned state and no parameters:
