@@ -347,8 +347,13 @@ esac
 mkdir "$tmp/api"
 cp "$top_srcdir/examples/api/Makefile" "$top_srcdir/examples/api/classify.c" "$tmp/api/" &&
 	chmod u+w "$tmp/api"/*
+# A program linked with a sanitized libnlpipe needs the sanitizer runtime first.
+api_ldflags=
+if [ -n "${NLP_SANITIZED:-}" ]; then
+	api_ldflags="-fsanitize=address,undefined"
+fi
 if PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH= \
-	$MAKE -C "$tmp/api" PKG_CONFIG="$PKG_CONFIG" \
+	$MAKE -C "$tmp/api" PKG_CONFIG="$PKG_CONFIG" LDFLAGS="$api_ldflags" \
 	CFLAGS="-O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror" \
 	>"$log" 2>&1 && [ -x "$tmp/api/classify" ]; then
 	pass "the API example builds with its Makefile (pkg-config nlpipe), without warnings"
