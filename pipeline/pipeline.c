@@ -142,6 +142,175 @@ static int is_text_kind(nlp_kind k)
 	return k == NLP_KIND_TEXT || k == NLP_KIND_TOKENS;
 }
 
+/* Every section of ini is a listed stage, [pipeline], or a declared
+ * section; problems go to msgs. */
+static void check_sections(nlp_ini *ini, const char *const *names, size_t nnames, nlp_msgs *msgs)
+{
+	const char *file = nlp_ini_name(ini);
+
+	for (size_t i = 0; i < nlp_ini_section_count(ini); i++) {
+		int line, listed = 0;
+		const char *sec = nlp_ini_section(ini, i, &line);
+		const nlp_option *decl = nlp_ini_declared(ini, sec);
+		if (!decl && strcmp(sec, "train") == 0)
+			decl = nlp_train_options;
+		if (strcmp(sec, "pipeline") == 0)
+			continue;
+		for (size_t k = 0; k < nnames; k++)
+			listed |= strcmp(names[k], sec) == 0;
+		if (listed)
+			continue;
+		if (decl) {
+			nlp_config *dc = nlp_config_new(sec, decl);
+			if (!dc) {
+				msgs->oom = 1;
+				continue;
+			}
+			nlp_config_fill(dc, ini, sec, NULL, msgs);
+			nlp_config_free(dc);
+		} else if (nlp_ini_get(ini, sec, "type")) {
+			nlp_msgs_add(msgs,
+			             "%s:%d: section [%s] is a stage but is not listed in "
+			             "[pipeline] stages; add it there or remove the section",
+			             file, line, sec);
+		} else {
+			nlp_msgs_add(msgs,
+			             "%s:%d: unknown section [%s]: sections are [pipeline], one "
+			             "per stage listed in 'stages', and those a command reads "
+			             "(such as [train])",
+			             file, line, sec);
+		}
+	}
+}
+
+/* "unknown stage class" for stage section sec, with the nearest class name
+ * when one is close. */
+static void unknown_class(nlp_host *h, nlp_ini *ini, const char *sec, const char *type,
+                          nlp_msgs *msgs)
+{
+	const char *file = nlp_ini_name(ini), *best = NULL;
+	const int line = nlp_ini_line(ini, sec, "type");
+	char known[1024];
+	size_t bd = 99;
+
+	for (size_t i = 0; i < nlp_host_class_count(h); i++) {
+		const char *cn = nlp_host_class(h, i, NULL)->name;
+		size_t d = nlp_edit_distance(type, cn);
+		if (d < bd) {
+			bd = d;
+			best = cn;
+		}
+	}
+	known_classes(h, known, sizeof known);
+	if (best && bd <= 2)
+		nlp_msgs_add(msgs,
+		             "%s:%d: [%s] unknown stage class '%s'; did you mean '%s'? (known: %s)",
+		             file, line, sec, type, best, known);
+	else
+		nlp_msgs_add(msgs, "%s:%d: [%s] unknown stage class '%s' (known: %s)", file, line,
+		             sec, type, known);
+}
+
+/* Check stage k of names (listed at stages_line) and append it to p with
+ * its options; problems go to msgs. */
+static void add_stage(nlp_pipeline *p, nlp_host *h, nlp_ini *ini, const char *const *names,
+                      size_t k, int stages_line, nlp_msgs *msgs)
+{
+	const char *file = nlp_ini_name(ini), *type;
+	pl_stage *s = &p->s[p->n];
+	const int sline = nlp_ini_line(ini, names[k], NULL);
+	int dup = 0;
+
+	for (size_t j = 0; j < k; j++)
+		dup |= strcmp(names[j], names[k]) == 0;
+	if (dup) {
+		nlp_msgs_add(msgs,
+		             "%s:%d: stage '%s' is listed twice in [pipeline] stages; give "
+		             "each instance its own section name",
+		             file, stages_line, names[k]);
+		return;
+	}
+	if (strcmp(names[k], "pipeline") == 0 || strcmp(names[k], "train") == 0 ||
+	    nlp_ini_declared(ini, names[k])) {
+		nlp_msgs_add(msgs, "%s:%d: '%s' cannot be a stage name: it is a reserved section",
+		             file, stages_line, names[k]);
+		return;
+	}
+	if (sline == 0 && nlp_ini_key_count(ini, names[k]) == 0) {
+		nlp_msgs_add(msgs,
+		             "%s:%d: stage '%s' is listed in [pipeline] stages but has no "
+		             "[%s] section",
+		             file, stages_line, names[k], names[k]);
+		return;
+	}
+	type = nlp_ini_get(ini, names[k], "type");
+	if (!type) {
+		nlp_msgs_add(msgs, "%s:%d: [%s] needs 'type = CLASS' (see `nlpipe plugins`)", file,
+		             sline, names[k]);
+		return;
+	}
+	s->cls = nlp_host_find_class(h, type, &s->module);
+	if (!s->cls) {
+		unknown_class(h, ini, names[k], type, msgs);
+		return;
+	}
+	s->name = strdup(names[k]);
+	s->cfg = nlp_config_new(names[k], s->cls->options);
+	if (s->cfg)
+		nlp_config_set_owner(s->cfg, h, s->cls->name);
+	if (!s->name || !s->cfg) {
+		free(s->name);
+		nlp_config_free(s->cfg);
+		s->name = NULL;
+		s->cfg = NULL;
+		msgs->oom = 1;
+		return;
+	}
+	nlp_config_fill(s->cfg, ini, names[k], "type", msgs);
+	p->n++;
+}
+
+/* Each stage consumes what the one before it produces. */
+static void check_kinds(const nlp_pipeline *p, nlp_ini *ini, int stages_line, nlp_msgs *msgs)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		nlp_kind want = i ? p->s[i - 1].cls->produces : NLP_KIND_TEXT;
+		const char *prev = i ? p->s[i - 1].name : "the document reader";
+		if (p->s[i].cls->consumes != want)
+			nlp_msgs_add(msgs,
+			             "%s:%d: stage '%s' (%s) consumes %s, but %s gives %s; reorder "
+			             "the stages or add one between",
+			             nlp_ini_name(ini), stages_line, p->s[i].name,
+			             p->s[i].cls->name, nlp_kind_name(p->s[i].cls->consumes), prev,
+			             nlp_kind_name(want));
+	}
+}
+
+/* Everything checked: make the instances.  Returns NLP_OK, or the first
+ * stage's own failure code unless every failure is a configuration
+ * problem (NLP_ECONFIG); the messages go to msgs. */
+static int create_stages(nlp_pipeline *p, nlp_ini *ini, nlp_msgs *msgs)
+{
+	int rc = NLP_ECONFIG;
+	nlp_err e;
+
+	for (size_t i = 0; i < p->n; i++) {
+		int crc;
+		memset(&e, 0, sizeof e);
+		crc = p->s[i].cls->create(&p->s[i].self, p->s[i].cfg, &e);
+		if (crc != NLP_OK) {
+			if (crc != NLP_ECONFIG && rc == NLP_ECONFIG)
+				rc = crc;
+			p->s[i].self = NULL;
+			nlp_msgs_add(msgs, "%s:%d: [%s] (%s): %s", nlp_ini_name(ini),
+			             nlp_ini_line(ini, p->s[i].name, NULL), p->s[i].name,
+			             p->s[i].cls->name,
+			             e.msg[0] ? e.msg : "cannot create the stage");
+		}
+	}
+	return msgs->n ? rc : NLP_OK;
+}
+
 int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err)
 {
 	const char *file = nlp_ini_name(ini);
@@ -151,7 +320,6 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 	const char *const *names = NULL;
 	size_t nnames = 0;
 	int rc = NLP_OK, stages_line;
-	nlp_err e;
 
 	*out = NULL;
 	rc = add_plugin_path(h, ini, err);
@@ -190,132 +358,11 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* Every section is a listed stage, [pipeline], or a declared section. */
-	for (size_t i = 0; i < nlp_ini_section_count(ini); i++) {
-		int line, listed = 0;
-		const char *sec = nlp_ini_section(ini, i, &line);
-		const nlp_option *decl = nlp_ini_declared(ini, sec);
-		if (!decl && strcmp(sec, "train") == 0)
-			decl = nlp_train_options;
-		if (strcmp(sec, "pipeline") == 0)
-			continue;
-		for (size_t k = 0; k < nnames; k++)
-			listed |= strcmp(names[k], sec) == 0;
-		if (listed)
-			continue;
-		if (decl) {
-			nlp_config *dc = nlp_config_new(sec, decl);
-			if (!dc) {
-				msgs.oom = 1;
-				continue;
-			}
-			nlp_config_fill(dc, ini, sec, NULL, &msgs);
-			nlp_config_free(dc);
-		} else if (nlp_ini_get(ini, sec, "type")) {
-			nlp_msgs_add(&msgs,
-			             "%s:%d: section [%s] is a stage but is not listed in "
-			             "[pipeline] stages; add it there or remove the section",
-			             file, line, sec);
-		} else {
-			nlp_msgs_add(&msgs,
-			             "%s:%d: unknown section [%s]: sections are [pipeline], one "
-			             "per stage listed in 'stages', and those a command reads "
-			             "(such as [train])",
-			             file, line, sec);
-		}
-	}
-	/* The stages themselves. */
-	for (size_t k = 0; k < nnames; k++) {
-		pl_stage *s = &p->s[p->n];
-		const char *type;
-		int sline = nlp_ini_line(ini, names[k], NULL);
-		int dup = 0;
-
-		for (size_t j = 0; j < k; j++)
-			dup |= strcmp(names[j], names[k]) == 0;
-		if (dup) {
-			nlp_msgs_add(&msgs,
-			             "%s:%d: stage '%s' is listed twice in [pipeline] stages; give "
-			             "each instance its own section name",
-			             file, stages_line, names[k]);
-			continue;
-		}
-		if (strcmp(names[k], "pipeline") == 0 || strcmp(names[k], "train") == 0 ||
-		    nlp_ini_declared(ini, names[k])) {
-			nlp_msgs_add(&msgs,
-			             "%s:%d: '%s' cannot be a stage name: it is a reserved "
-			             "section",
-			             file, stages_line, names[k]);
-			continue;
-		}
-		if (sline == 0 && nlp_ini_key_count(ini, names[k]) == 0) {
-			nlp_msgs_add(&msgs,
-			             "%s:%d: stage '%s' is listed in [pipeline] stages but has no "
-			             "[%s] section",
-			             file, stages_line, names[k], names[k]);
-			continue;
-		}
-		type = nlp_ini_get(ini, names[k], "type");
-		if (!type) {
-			nlp_msgs_add(&msgs,
-			             "%s:%d: [%s] needs 'type = CLASS' (see `nlpipe plugins`)",
-			             file, sline, names[k]);
-			continue;
-		}
-		s->cls = nlp_host_find_class(h, type, &s->module);
-		if (!s->cls) {
-			char known[1024];
-			const char *best = NULL;
-			size_t bd = 99;
-			for (size_t i = 0; i < nlp_host_class_count(h); i++) {
-				const char *cn = nlp_host_class(h, i, NULL)->name;
-				size_t d = nlp_edit_distance(type, cn);
-				if (d < bd) {
-					bd = d;
-					best = cn;
-				}
-			}
-			known_classes(h, known, sizeof known);
-			if (best && bd <= 2)
-				nlp_msgs_add(&msgs,
-				             "%s:%d: [%s] unknown stage class '%s'; did you mean "
-				             "'%s'? (known: %s)",
-				             file, nlp_ini_line(ini, names[k], "type"), names[k],
-				             type, best, known);
-			else
-				nlp_msgs_add(&msgs,
-				             "%s:%d: [%s] unknown stage class '%s' (known: %s)",
-				             file, nlp_ini_line(ini, names[k], "type"), names[k],
-				             type, known);
-			continue;
-		}
-		s->name = strdup(names[k]);
-		s->cfg = nlp_config_new(names[k], s->cls->options);
-		if (s->cfg)
-			nlp_config_set_owner(s->cfg, h, s->cls->name);
-		if (!s->name || !s->cfg) {
-			free(s->name);
-			nlp_config_free(s->cfg);
-			s->name = NULL;
-			s->cfg = NULL;
-			msgs.oom = 1;
-			continue;
-		}
-		nlp_config_fill(s->cfg, ini, names[k], "type", &msgs);
-		p->n++;
-	}
-	/* Kinds must connect. */
-	for (size_t i = 0; i < p->n && p->n == nnames; i++) {
-		nlp_kind want = i ? p->s[i - 1].cls->produces : NLP_KIND_TEXT;
-		const char *prev = i ? p->s[i - 1].name : "the document reader";
-		if (p->s[i].cls->consumes != want)
-			nlp_msgs_add(&msgs,
-			             "%s:%d: stage '%s' (%s) consumes %s, but %s gives %s; reorder "
-			             "the stages or add one between",
-			             file, stages_line, p->s[i].name, p->s[i].cls->name,
-			             nlp_kind_name(p->s[i].cls->consumes), prev,
-			             nlp_kind_name(want));
-	}
+	check_sections(ini, names, nnames, &msgs);
+	for (size_t k = 0; k < nnames; k++)
+		add_stage(p, h, ini, names, k, stages_line, &msgs);
+	if (p->n == nnames)
+		check_kinds(p, ini, stages_line, &msgs);
 	if (msgs.oom) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
@@ -331,28 +378,11 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 			break;
 		}
 	}
-	/* Everything checked: make the instances.  A stage's own code for the
-	 * failure is kept unless it is a configuration problem. */
-	rc = NLP_ECONFIG;
-	for (size_t i = 0; i < p->n; i++) {
-		int crc;
-		memset(&e, 0, sizeof e);
-		crc = p->s[i].cls->create(&p->s[i].self, p->s[i].cfg, &e);
-		if (crc != NLP_OK) {
-			if (crc != NLP_ECONFIG && rc == NLP_ECONFIG)
-				rc = crc;
-			p->s[i].self = NULL;
-			nlp_msgs_add(&msgs, "%s:%d: [%s] (%s): %s", file,
-			             nlp_ini_line(ini, p->s[i].name, NULL), p->s[i].name,
-			             p->s[i].cls->name,
-			             e.msg[0] ? e.msg : "cannot create the stage");
-		}
-	}
-	if (msgs.n) {
+	rc = create_stages(p, ini, &msgs);
+	if (rc) {
 		rc = nlp_msgs_to_err(&msgs, err, rc);
 		goto out;
 	}
-	rc = NLP_OK;
 	*out = p;
 	p = NULL;
 out:
