@@ -954,18 +954,119 @@ static int stage_decode(nlp_model_stage *st, const nlp_model_section *s, const c
 	return NLP_OK;
 }
 
-static int model_decode(nlp_model *m, nlp_err *err)
+/* The label set: distinct, non-empty names. */
+static int decode_labels(nlp_model *m, nlp_cursor *c, nlp_err *err)
+{
+	const char *name = m->path;
+	uint32_t nl;
+	int rc;
+
+	if (nlp_cursor_get_u32(c, &nl) || nl > (size_t)(c->end - c->p) / 4)
+		return nlp_err_set(err, NLP_EDATA, "%s: malformed label set", name);
+	m->labels = calloc(nl ? nl : 1, sizeof *m->labels);
+	if (!m->labels)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
+	for (; m->n_labels < nl; m->n_labels++) {
+		char **l = &m->labels[m->n_labels];
+		rc = cur_strdup(c, l, MAX_NAME);
+		if (rc == NLP_ENOMEM)
+			return nlp_err_set(err, rc, "%s: out of memory", name);
+		if (rc || !**l) {
+			free(*l); /* not counted in n_labels yet */
+			*l = NULL;
+			return nlp_err_set(err, NLP_EDATA, "%s: label %zu is malformed", name,
+			                   m->n_labels + 1);
+		}
+		for (size_t j = 0; j < m->n_labels; j++)
+			if (!strcmp(m->labels[j], *l)) {
+				rc = nlp_err_set(err, NLP_EDATA, "%s: label \"%s\" appears twice",
+				                 name, m->labels[j]);
+				free(*l);
+				*l = NULL;
+				return rc;
+			}
+	}
+	if (c->p != c->end)
+		return nlp_err_set(err, NLP_EDATA, "%s: extra bytes after the label set", name);
+	return NLP_OK;
+}
+
+/* The metadata: key/value pairs. */
+static int decode_meta(nlp_model *m, nlp_cursor *c, nlp_err *err)
+{
+	const char *name = m->path;
+	uint32_t nm;
+	int rc;
+
+	if (nlp_cursor_get_u32(c, &nm) || nm > (size_t)(c->end - c->p) / 8)
+		return nlp_err_set(err, NLP_EDATA, "%s: malformed metadata", name);
+	for (uint32_t k = 0; k < nm; k++) {
+		char *key = NULL, *val = NULL;
+		rc = cur_strdup(c, &key, MAX_NAME);
+		if (!rc)
+			rc = cur_strdup(c, &val, MAX_TEXT);
+		if (!rc)
+			rc = nlp_model_meta_set(&m->meta, key, val);
+		free(key);
+		free(val);
+		if (rc == NLP_ENOMEM)
+			return nlp_err_set(err, rc, "%s: out of memory", name);
+		if (rc)
+			return nlp_err_set(err, NLP_EDATA, "%s: metadata entry %u is malformed",
+			                   name, k + 1);
+	}
+	if (c->p != c->end)
+		return nlp_err_set(err, NLP_EDATA, "%s: extra bytes after the metadata", name);
+	return NLP_OK;
+}
+
+/* A copy of a text section, NUL-terminated; a NUL inside is damage. */
+static int decode_text(nlp_model *m, const nlp_model_section *s, char **out, const char *what,
+                       nlp_err *err)
+{
+	if (memchr(s->data, '\0', s->len) || s->len > MAX_TEXT)
+		return nlp_err_set(err, NLP_EDATA, "%s: the %s holds a NUL byte or is too long",
+		                   m->path, what);
+	*out = malloc(s->len + 1);
+	if (!*out)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+	memcpy(*out, s->data, s->len);
+	(*out)[s->len] = '\0';
+	return NLP_OK;
+}
+
+/* A stage record. */
+static int decode_stage(nlp_model *m, const nlp_model_section *s, nlp_err *err)
+{
+	const char *why = NULL;
+	nlp_model_stage *st;
+	int rc;
+
+	if (s->stage >= m->n_stages)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: stage record %u but only %zu stages: the file is damaged",
+		                   m->path, s->stage, m->n_stages);
+	st = &m->stages[s->stage];
+	if (st->class_name)
+		return nlp_err_set(err, NLP_EDATA, "%s: stage %u is described twice", m->path,
+		                   s->stage);
+	rc = stage_decode(st, s, &why);
+	if (rc == NLP_ENOMEM)
+		return nlp_err_set(err, rc, "%s: out of memory", m->path);
+	if (rc)
+		return nlp_err_set(err, NLP_EDATA, "%s: stage %u: %s", m->path, s->stage, why);
+	return NLP_OK;
+}
+
+/* First pass: sections that may appear once appear at most once, the
+ * required ones are there, and *n_stages stage records. */
+static int count_sections(nlp_model *m, size_t *n_stages, nlp_err *err)
 {
 	nlp_model_reader *r = m->reader_;
-	const char *name = m->path;
-	const char *why = NULL;
-	size_t n_sec = nlp_model_reader_count(r);
-	size_t n_stage_sec = 0;
 	int seen_pipeline = 0, seen_labels = 0, seen_meta = 0, seen_info = 0, seen_ckpt = 0;
-	int rc = NLP_OK;
 
-	/* First pass: count stages; sections must appear at most once. */
-	for (size_t i = 0; i < n_sec; i++) {
+	*n_stages = 0;
+	for (size_t i = 0; i < nlp_model_reader_count(r); i++) {
 		const nlp_model_section *s = nlp_model_reader_section(r, i);
 		int *seen = s->type == NLP_SEC_PIPELINE     ? &seen_pipeline
 		            : s->type == NLP_SEC_LABELS     ? &seen_labels
@@ -976,134 +1077,31 @@ static int model_decode(nlp_model *m, nlp_err *err)
 		if (seen && (*seen)++)
 			return nlp_err_set(err, NLP_EDATA,
 			                   "%s: section type %u appears twice: the file is damaged",
-			                   name, s->type);
+			                   m->path, s->type);
 		if (s->type == NLP_SEC_STAGE)
-			n_stage_sec++;
+			(*n_stages)++;
 	}
-	if (!seen_pipeline || !seen_labels || !n_stage_sec)
+	if (!seen_pipeline || !seen_labels || !*n_stages)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: no %s section: the file is damaged or not a complete model",
-		                   name,
+		                   m->path,
 		                   !seen_pipeline ? "pipeline"
 		                   : !seen_labels ? "labels"
 		                                  : "stage");
 	if (!!(m->flags & NLP_MODEL_CHECKPOINT) != seen_ckpt)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "%s: the header's checkpoint flag and the sections disagree",
-		                   name);
+		                   m->path);
+	return NLP_OK;
+}
 
-	m->stages = calloc(n_stage_sec, sizeof *m->stages);
-	if (!m->stages)
-		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
-	m->n_stages = n_stage_sec;
+/* Every stage is described; trainable ones have saved state and parameters
+ * of the recorded size, others none; no stray or repeated saved sections. */
+static int check_saved(nlp_model *m, nlp_err *err)
+{
+	nlp_model_reader *r = m->reader_;
+	const char *name = m->path;
 
-	for (size_t i = 0; i < n_sec; i++) {
-		const nlp_model_section *s = nlp_model_reader_section(r, i);
-		nlp_cursor c = cursor_of(s);
-
-		switch (s->type) {
-		case NLP_SEC_INFO:
-			m->writer = malloc(s->len + 1);
-			if (!m->writer)
-				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
-			memcpy(m->writer, s->data, s->len);
-			m->writer[s->len] = '\0';
-			if (memchr(s->data, '\0', s->len))
-				return nlp_err_set(err, NLP_EDATA,
-				                   "%s: the info section holds a NUL byte", name);
-			break;
-		case NLP_SEC_PIPELINE:
-			if (memchr(s->data, '\0', s->len) || s->len > MAX_TEXT)
-				return nlp_err_set(err, NLP_EDATA,
-				                   "%s: the stored pipeline text holds a NUL byte "
-				                   "or is too long",
-				                   name);
-			m->ini_text = malloc(s->len + 1);
-			if (!m->ini_text)
-				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
-			memcpy(m->ini_text, s->data, s->len);
-			m->ini_text[s->len] = '\0';
-			m->ini_len = s->len;
-			break;
-		case NLP_SEC_STAGE: {
-			nlp_model_stage *st;
-			if (s->stage >= n_stage_sec)
-				return nlp_err_set(err, NLP_EDATA,
-				                   "%s: stage record %u but only %zu stages: the "
-				                   "file is damaged",
-				                   name, s->stage, n_stage_sec);
-			st = &m->stages[s->stage];
-			if (st->class_name)
-				return nlp_err_set(err, NLP_EDATA,
-				                   "%s: stage %u is described twice", name,
-				                   s->stage);
-			rc = stage_decode(st, s, &why);
-			if (rc == NLP_ENOMEM)
-				return nlp_err_set(err, rc, "%s: out of memory", name);
-			if (rc)
-				return nlp_err_set(err, NLP_EDATA, "%s: stage %u: %s", name,
-				                   s->stage, why);
-			break;
-		}
-		case NLP_SEC_LABELS: {
-			uint32_t nl;
-			if (nlp_cursor_get_u32(&c, &nl) || nl > (size_t)(c.end - c.p) / 4)
-				return nlp_err_set(err, NLP_EDATA, "%s: malformed label set", name);
-			m->labels = calloc(nl ? nl : 1, sizeof *m->labels);
-			if (!m->labels)
-				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
-			for (; m->n_labels < nl; m->n_labels++) {
-				rc = cur_strdup(&c, &m->labels[m->n_labels], MAX_NAME);
-				if (rc == NLP_ENOMEM)
-					return nlp_err_set(err, rc, "%s: out of memory", name);
-				if (rc || !*m->labels[m->n_labels])
-					return nlp_err_set(err, NLP_EDATA,
-					                   "%s: label %zu is malformed", name,
-					                   m->n_labels + 1);
-				for (size_t j = 0; j < m->n_labels; j++)
-					if (!strcmp(m->labels[j], m->labels[m->n_labels]))
-						return nlp_err_set(err, NLP_EDATA,
-						                   "%s: label \"%s\" appears twice",
-						                   name, m->labels[j]);
-			}
-			if (c.p != c.end)
-				return nlp_err_set(err, NLP_EDATA,
-				                   "%s: extra bytes after the label set", name);
-			break;
-		}
-		case NLP_SEC_META: {
-			uint32_t nm;
-			if (nlp_cursor_get_u32(&c, &nm) || nm > (size_t)(c.end - c.p) / 8)
-				return nlp_err_set(err, NLP_EDATA, "%s: malformed metadata", name);
-			for (uint32_t k = 0; k < nm; k++) {
-				char *key = NULL, *val = NULL;
-				rc = cur_strdup(&c, &key, MAX_NAME);
-				if (!rc)
-					rc = cur_strdup(&c, &val, MAX_TEXT);
-				if (!rc)
-					rc = nlp_model_meta_set(&m->meta, key, val);
-				free(key);
-				free(val);
-				if (rc == NLP_ENOMEM)
-					return nlp_err_set(err, rc, "%s: out of memory", name);
-				if (rc)
-					return nlp_err_set(err, NLP_EDATA,
-					                   "%s: metadata entry %u is malformed",
-					                   name, k + 1);
-			}
-			if (c.p != c.end)
-				return nlp_err_set(err, NLP_EDATA,
-				                   "%s: extra bytes after the metadata", name);
-			break;
-		}
-		case NLP_SEC_CHECKPOINT:
-			if (nlp_buf_put(&m->checkpoint, s->data, s->len))
-				return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
-			break;
-		default:
-			break; /* STATE and PARAMS below; unknown types are skipped */
-		}
-	}
 	for (size_t i = 0; i < m->n_stages; i++) {
 		nlp_model_stage *st = &m->stages[i];
 		const nlp_model_section *state, *params;
@@ -1132,8 +1130,7 @@ static int model_decode(nlp_model *m, nlp_err *err)
 			        name, st->name, params->len, (unsigned long long)st->n_params);
 		st->state_len = state->len;
 	}
-	/* STATE/PARAMS sections for stages that do not exist, or repeated. */
-	for (size_t i = 0; i < n_sec; i++) {
+	for (size_t i = 0; i < nlp_model_reader_count(r); i++) {
 		const nlp_model_section *s = nlp_model_reader_section(r, i);
 		if (s->type != NLP_SEC_STATE && s->type != NLP_SEC_PARAMS)
 			continue;
@@ -1143,6 +1140,50 @@ static int model_decode(nlp_model *m, nlp_err *err)
 			        s->type == NLP_SEC_STATE ? "state" : "parameters", s->stage);
 	}
 	return NLP_OK;
+}
+
+static int model_decode(nlp_model *m, nlp_err *err)
+{
+	nlp_model_reader *r = m->reader_;
+	size_t n_stage_sec;
+	int rc = count_sections(m, &n_stage_sec, err);
+
+	if (rc)
+		return rc;
+	m->stages = calloc(n_stage_sec, sizeof *m->stages);
+	if (!m->stages)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+	m->n_stages = n_stage_sec;
+	for (size_t i = 0; i < nlp_model_reader_count(r) && !rc; i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		nlp_cursor c = cursor_of(s);
+
+		switch (s->type) {
+		case NLP_SEC_INFO:
+			rc = decode_text(m, s, &m->writer, "info section", err);
+			break;
+		case NLP_SEC_PIPELINE:
+			rc = decode_text(m, s, &m->ini_text, "stored pipeline text", err);
+			m->ini_len = s->len;
+			break;
+		case NLP_SEC_STAGE:
+			rc = decode_stage(m, s, err);
+			break;
+		case NLP_SEC_LABELS:
+			rc = decode_labels(m, &c, err);
+			break;
+		case NLP_SEC_META:
+			rc = decode_meta(m, &c, err);
+			break;
+		case NLP_SEC_CHECKPOINT:
+			if (nlp_buf_put(&m->checkpoint, s->data, s->len))
+				rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+			break;
+		default:
+			break; /* STATE and PARAMS below; unknown types are skipped */
+		}
+	}
+	return rc ? rc : check_saved(m, err);
 }
 
 int nlp_model_read(nlp_model **out, const char *path, nlp_err *err)

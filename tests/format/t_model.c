@@ -644,6 +644,39 @@ static void test_truncation(void)
 
 /* Seeded damage inside every section, with the CRCs made right again so
  * that the model layer and the stages' load functions see it. */
+/* A label set with a repeated or an empty label is refused, and what was
+ * read of it is freed (the sanitizer build checks for leaks). */
+static void test_bad_labels(void)
+{
+	static const char *const sets[][3] = {{"neg", "pos", "neg"}, {"neg", "", "pos"}};
+	static const char *const want[] = {"appears twice", "label 2 is malformed"};
+	nlp_host *h = toy_host(1);
+	size_t at = section_index(path_in("toy.nlpm"), NLP_SEC_LABELS);
+
+	for (int k = 0; k < 2; k++) {
+		nlp_buf b = {0};
+		nlp_model *m = NULL;
+		nlp_err err = {0};
+		char name[120];
+		int rc = nlp_buf_put_u32(&b, 3);
+		for (int i = 0; i < 3 && !rc; i++)
+			rc = nlp_buf_put_str(&b, sets[k][i]);
+		if (!rc)
+			rc = rewrite(path_in("toy.nlpm"), path_in("labels.nlpm"), at, b.data,
+			             b.len);
+		if (!rc)
+			rc = nlp_model_load(&m, path_in("labels.nlpm"), h, &err);
+		snprintf(name, sizeof name, "a label set with %s: refused, named",
+		         k ? "an empty label" : "a label twice");
+		ok(rc == NLP_EDATA && strstr(err.msg, want[k]) != NULL, name);
+		if (rc != NLP_EDATA)
+			diag("got %d: %s", rc, err.msg);
+		nlp_model_free(m);
+		free(b.data);
+	}
+	nlp_host_free(h);
+}
+
 static void test_section_damage(void)
 {
 	nlp_host *h = toy_host(1);
@@ -735,6 +768,7 @@ int main(int argc, char **argv)
 	test_unstorable();
 	test_state_only();
 	test_truncation();
+	test_bad_labels();
 	test_section_damage();
 	{
 		const char *names[] = {"toy.nlpm",    "twice.nlpm", "again.nlpm",
