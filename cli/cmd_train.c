@@ -325,6 +325,157 @@ static const char *metric_name(int m)
 	return m == 0 ? "accuracy" : m == 1 ? "macro_f1" : "loss";
 }
 
+/* One optimizer step on batch bi of the epoch's order; *tokens grows by
+ * the batch's tokens. */
+static int train_step(trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
+{
+	const size_t at = bi * (size_t)t->batch;
+	const int B =
+	        (int)(t->train.n - at < (size_t)t->batch ? t->train.n - at : (size_t)t->batch);
+	double loss;
+	nlp_act scores;
+	int rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
+
+	if (rc)
+		return rc;
+	t->rb.b.training = 1;
+	t->rb.b.rng = &t->rng_drop;
+	t->rb.b.weights = t->class_w;
+	rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
+	if (!rc)
+		rc = nlp_chain_backward(t->p, t->first, &t->rb.b, &loss, err);
+	if (rc)
+		return rc;
+	if (!isfinite(loss))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "the training loss became %s at epoch %ld, step %ld: lower "
+		                   "[train] learning_rate (now %g), set clip (now %g), or look "
+		                   "for odd documents in the data",
+		                   isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->step + 1,
+		                   nlp_config_float(t->tc, "learning_rate"),
+		                   nlp_config_float(t->tc, "clip"));
+	refresh_params(t);
+	rc = nlp_optim_step(t->opt, t->params, (int)(t->n - t->first), NULL, err);
+	if (rc == NLP_EDATA)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s at epoch %ld, step %ld: lower [train] learning_rate or set "
+		                   "clip",
+		                   err->msg, t->epoch + 1, t->step + 1);
+	if (rc)
+		return rc;
+	nlp_optim_zero_grad(t->params, (int)(t->n - t->first));
+	t->step++;
+	t->batch_next = (long)bi + 1;
+	t->loss_sum += loss;
+	t->loss_n++;
+	for (int b = 0; b < B; b++)
+		*tokens += (uint64_t)t->rb.len[b];
+	return NLP_OK;
+}
+
+/* The epoch's batches from t->batch_next on, with checkpoints, the stop
+ * signal (returns -1 after a checkpoint) and the time limit (*out_of_time
+ * after a checkpoint). */
+static int train_epoch(trainer *t, size_t nb, progress *pg, double t0, uint64_t *tokens,
+                       int *out_of_time, nlp_err *err)
+{
+	int rc = NLP_OK;
+
+	for (size_t bi = (size_t)t->batch_next; bi < nb; bi++) {
+		rc = train_step(t, bi, tokens, err);
+		if (rc)
+			break;
+		progress_update(pg, t->epoch + 1, t->epochs, (long)bi + 1, (long)nb,
+		                t->loss_sum / (double)t->loss_n, *tokens, progress_now() - t0);
+		if (stop_signal) {
+			progress_end(pg);
+			rc = save_model(t, t->ckpt_path, 1, err);
+			return rc ? rc : -1; /* interrupted */
+		}
+		if (t->ckpt_every > 0 && t->step % t->ckpt_every == 0 &&
+		    (rc = save_model(t, t->ckpt_path, 1, err)))
+			break;
+		if (t->time_limit > 0 && progress_now() - t->started >= t->time_limit &&
+		    bi + 1 < nb) {
+			/* Out of time mid-epoch: the checkpoint keeps the position. */
+			rc = save_model(t, t->ckpt_path, 1, err);
+			*out_of_time = !rc;
+			break;
+		}
+	}
+	progress_end(pg);
+	return rc;
+}
+
+/* Validation figures of the epoch; keeps (saves) the model when it is the
+ * best so far, or when there is no validation. */
+static int keep_best(trainer *t, double *acc, double *f1, double *vloss, int *improved,
+                     nlp_err *err)
+{
+	double value;
+	int rc;
+
+	*improved = 0;
+	if (t->val.n) {
+		rc = evaluate(t, &t->val, acc, f1, vloss, err);
+		if (rc)
+			return rc;
+		value = t->metric == 0 ? *acc : t->metric == 1 ? *f1 : *vloss;
+		if (!better(t, value)) {
+			t->bad_epochs++;
+			return NLP_OK;
+		}
+	} else {
+		value = t->epoch + 1; /* no validation: the last model is the best */
+	}
+	*improved = 1;
+	t->best = value;
+	t->best_epoch = t->epoch + 1;
+	t->bad_epochs = 0;
+	nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1);
+	if (t->val.n) {
+		nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", *acc);
+		nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", *f1);
+		nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", *vloss);
+	}
+	nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
+	                    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
+	return save_model(t, t->out, 0, err);
+}
+
+/* The epoch's line on stderr. */
+static void report_epoch(const trainer *t, double acc, double f1, double vloss, int improved,
+                         double secs, double rate)
+{
+	const double loss = t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0;
+
+	if (t->quiet)
+		return;
+	if (t->val.n)
+		cli_info("epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, macro-F1 %.4f, "
+		         "loss %.4f%s; %.1f s, %.0f tokens/s",
+		         t->epoch + 1, t->epochs, loss, acc, f1, vloss,
+		         improved ? " (best so far, saved)" : "", secs, rate);
+	else
+		cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s (saved)",
+		         t->epoch + 1, t->epochs, loss, secs, rate);
+}
+
+/* After a complete epoch: the checkpoint (saying the epoch is complete) and
+ * MODEL.last. */
+static int end_epoch(trainer *t, nlp_err *err)
+{
+	const long ep = t->epoch;
+	int rc;
+
+	t->epoch++;
+	rc = save_model(t, t->ckpt_path, 1, err);
+	t->epoch = ep;
+	if (!rc && t->keep_last)
+		rc = save_model(t, t->last_path, 0, err);
+	return rc;
+}
+
 static int train_loop(trainer *t, nlp_err *err)
 {
 	size_t nb = (t->train.n + (size_t)t->batch - 1) / (size_t)t->batch;
@@ -334,12 +485,10 @@ static int train_loop(trainer *t, nlp_err *err)
 	progress_init(&pg, t->quiet);
 	t->started = progress_now();
 	for (; t->epoch < t->epochs; t->epoch++) {
-		int out_of_time = 0;
-		double acc = 0, f1 = 0, vloss = 0, value;
+		int out_of_time = 0, improved = 0;
+		double acc = 0, f1 = 0, vloss = 0, train_secs;
 		uint64_t tokens = 0; /* for the rate shown */
-		double train_secs = 0;
 		double t0 = progress_now();
-		int improved = 0;
 
 		/* The epoch's order comes from the generator as it was at its start. */
 		t->rng = t->rng_epoch;
@@ -349,150 +498,28 @@ static int train_loop(trainer *t, nlp_err *err)
 			t->loss_n = 0;
 			t->tokens = 0;
 		}
-		for (size_t bi = (size_t)t->batch_next; bi < nb; bi++) {
-			size_t at = bi * (size_t)t->batch;
-			int B = (int)(t->train.n - at < (size_t)t->batch ? t->train.n - at
-			                                                 : (size_t)t->batch);
-			double loss;
-			nlp_act scores;
-
-			rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
-			if (rc)
-				return rc;
-			t->rb.b.training = 1;
-			t->rb.b.rng = &t->rng_drop;
-			t->rb.b.weights = t->class_w;
-			rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
-			if (!rc)
-				rc = nlp_chain_backward(t->p, t->first, &t->rb.b, &loss, err);
-			if (rc)
-				return rc;
-			if (!isfinite(loss)) {
-				progress_end(&pg);
-				return nlp_err_set(
-				        err, NLP_ECONFIG,
-				        "the training loss became %s at epoch %ld, step %ld: lower "
-				        "[train] learning_rate (now %g), set clip (now %g), or "
-				        "look "
-				        "for odd documents in the data",
-				        isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->step + 1,
-				        nlp_config_float(t->tc, "learning_rate"),
-				        nlp_config_float(t->tc, "clip"));
-			}
-			refresh_params(t);
-			rc = nlp_optim_step(t->opt, t->params, (int)(t->n - t->first), NULL, err);
-			if (rc) {
-				progress_end(&pg);
-				if (rc == NLP_EDATA)
-					return nlp_err_set(
-					        err, NLP_ECONFIG,
-					        "%s at epoch %ld, step %ld: lower [train] "
-					        "learning_rate or set clip",
-					        err->msg, t->epoch + 1, t->step + 1);
-				return rc;
-			}
-			nlp_optim_zero_grad(t->params, (int)(t->n - t->first));
-			t->step++;
-			t->batch_next = (long)bi + 1;
-			t->loss_sum += loss;
-			t->loss_n++;
-			for (int b = 0; b < B; b++)
-				tokens += (uint64_t)t->rb.len[b];
-			progress_update(&pg, t->epoch + 1, t->epochs, (long)bi + 1, (long)nb,
-			                t->loss_sum / (double)t->loss_n, tokens,
-			                progress_now() - t0);
-			if (stop_signal) {
-				progress_end(&pg);
-				rc = save_model(t, t->ckpt_path, 1, err);
-				if (rc)
-					return rc;
-				return -1; /* interrupted */
-			}
-			if (t->ckpt_every > 0 && t->step % t->ckpt_every == 0) {
-				rc = save_model(t, t->ckpt_path, 1, err);
-				if (rc)
-					return rc;
-			}
-			if (t->time_limit > 0 && progress_now() - t->started >= t->time_limit &&
-			    bi + 1 < nb) {
-				/* Out of time mid-epoch: the checkpoint keeps the position. */
-				rc = save_model(t, t->ckpt_path, 1, err);
-				if (rc)
-					return rc;
-				out_of_time = 1;
-				break;
-			}
-		}
-		progress_end(&pg);
+		rc = train_epoch(t, nb, &pg, t0, &tokens, &out_of_time, err);
+		if (rc)
+			return rc;
 		train_secs = progress_now() - t0;
 		/* The epoch is done: the next one starts from the generator now. */
 		if (!out_of_time) {
 			t->rng_epoch = t->rng;
 			t->batch_next = 0;
 		}
-		if (t->val.n) {
-			rc = evaluate(t, &t->val, &acc, &f1, &vloss, err);
-			if (rc)
-				return rc;
-			value = t->metric == 0 ? acc : t->metric == 1 ? f1 : vloss;
-		} else {
-			value = t->epoch + 1; /* no validation: the last model is the best */
-		}
-		if (t->val.n == 0 || better(t, value)) {
-			improved = 1;
-			t->best = value;
-			t->best_epoch = t->epoch + 1;
-			t->bad_epochs = 0;
-			nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1);
-			if (t->val.n) {
-				nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", acc);
-				nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", f1);
-				nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", vloss);
-			}
-			nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
-			                    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
-			rc = save_model(t, t->out, 0, err);
-			if (rc)
-				return rc;
-		} else {
-			t->bad_epochs++;
-		}
-		if (!t->quiet) {
-			double secs = progress_now() - t0;
-			if (t->val.n)
-				cli_info(
-				        "epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, "
-				        "macro-F1 %.4f, loss %.4f%s; %.1f s, %.0f tokens/s",
-				        t->epoch + 1, t->epochs,
-				        t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, acc, f1,
-				        vloss, improved ? " (best so far, saved)" : "", secs,
-				        train_secs > 0 ? (double)tokens / train_secs : 0.0);
-			else
-				cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s "
-				         "(saved)",
-				         t->epoch + 1, t->epochs,
-				         t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0, secs,
-				         train_secs > 0 ? (double)tokens / train_secs : 0.0);
-		}
+		rc = keep_best(t, &acc, &f1, &vloss, &improved, err);
+		if (rc)
+			return rc;
+		report_epoch(t, acc, f1, vloss, improved, progress_now() - t0,
+		             train_secs > 0 ? (double)tokens / train_secs : 0.0);
 		if (out_of_time) {
 			cli_info("time limit of %g s reached in epoch %ld; best was epoch %ld",
 			         t->time_limit, t->epoch + 1, t->best_epoch);
 			t->epoch++;
 			break;
 		}
-		{
-			long ep = t->epoch;
-			t->epoch++; /* the checkpoint says this epoch is complete */
-			rc = save_model(t, t->ckpt_path, 1, err);
-			t->epoch = ep;
-			if (rc)
-				return rc;
-		}
-		if (t->keep_last) {
-			rc = save_model(t, t->last_path, 0, err);
-			if (rc)
-				return rc;
-		}
+		if ((rc = end_epoch(t, err)))
+			return rc;
 		if (t->patience > 0 && t->bad_epochs >= t->patience && t->epoch + 1 < t->epochs) {
 			cli_info("early stopping: no better validation %s for %ld epochs; best was "
 			         "epoch %ld",
