@@ -248,7 +248,24 @@ static size_t tokens_end(const nlp_pipeline *p)
 	return end;
 }
 
-int cmd_tokenize(int argc, char **argv)
+/* The run: the reader, one worker and job a thread, two halves of slots. */
+typedef struct tok_run {
+	nlp_reader *rd;
+	long threads;
+	int jsonl;
+	size_t batch, end;
+	nlp_worker **workers;
+	struct job *jobs;
+	pthread_t *tids;
+	int *live;
+	struct slot *slots; /* [2 * batch] */
+	uint64_t tokens;
+} tok_run;
+
+/* Options into ro, sets, threads and jsonl.  Returns 1 when the command is
+ * over (help printed, or a usage error: *code says). */
+static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *sets, tok_run *run,
+                         int *code)
 {
 	static const struct option longopts[] = {
 	        {"format", required_argument, NULL, 'f'},
@@ -264,90 +281,239 @@ int cmd_tokenize(int argc, char **argv)
 	        {"quiet", no_argument, NULL, 'q'},
 	        {NULL, 0, NULL, 0},
 	};
-	cli_sets sets = {0};
-	nlp_host *h = NULL;
-	nlp_ini *ini = NULL;
-	nlp_pipeline *p = NULL;
-	nlp_reader *rd = NULL;
-	nlp_reader_opts ro;
 	nlp_err err = {0};
-	nlp_worker **workers = NULL;
-	struct job *jobs = NULL;
-	pthread_t *tids = NULL;
-	int *live = NULL;
-	struct slot *slots = NULL;
-	size_t batch = 0, end, n_cur = 0, n_next = 0;
-	int cur_half = 0, done = 0;
-	long threads = 1;
-	int jsonl = 0, c, rc = 0, nrc;
-	uint64_t tokens = 0;
-	double t0;
-	char summary[1024];
+	int c, nrc;
+	char *e;
 
-	nlp_reader_opts_init(&ro);
-	ro.diag = diag;
-	ro.verbose = cli_verbose;
+	*code = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:f:s:hvq", longopts, NULL)) != -1) {
 		nrc = NLP_OK;
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "jsonl"))
-				jsonl = 1;
+				run->jsonl = 1;
 			else if (!strcmp(optarg, "text"))
-				jsonl = 0;
+				run->jsonl = 0;
 			else
 				nrc = nlp_err_set(&err, NLP_ECONFIG,
 				                  "--format %s: use text or jsonl", optarg);
 			break;
-		case 'j': {
-			char *e;
-			threads = strtol(optarg, &e, 10);
-			if (*e || threads < 1 || threads > 256)
+		case 'j':
+			run->threads = strtol(optarg, &e, 10);
+			if (*e || run->threads < 1 || run->threads > 256)
 				nrc = nlp_err_set(&err, NLP_ECONFIG,
 				                  "-j %s: give a number of threads from 1 to 256",
 				                  optarg);
 			break;
-		}
 		case 's':
-			if ((rc = cli_sets_add(&sets, optarg)))
-				goto out;
+			if ((*code = cli_sets_add(sets, optarg)))
+				return 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			goto out;
+			return 1;
 		case 1001:
-			nrc = nlp_input_format_parse(optarg, &ro.format, &err);
+			nrc = nlp_input_format_parse(optarg, &ro->format, &err);
 			break;
 		case 1002:
-			nrc = nlp_line_format_parse(optarg, &ro.lines, &err);
+			nrc = nlp_line_format_parse(optarg, &ro->lines, &err);
 			break;
 		case 1003:
-			nrc = nlp_encoding_parse(optarg, &ro.encoding, &err);
+			nrc = nlp_encoding_parse(optarg, &ro->encoding, &err);
 			break;
 		case 1004:
-			nrc = nlp_size_parse(optarg, &ro.max_doc_bytes, &err);
+			nrc = nlp_size_parse(optarg, &ro->max_doc_bytes, &err);
 			break;
 		case 1005:
-			ro.strict = 1;
+			ro->strict = 1;
 			break;
 		case 'v':
 			cli_verbose = 1;
-			ro.verbose = 1;
+			ro->verbose = 1;
 			break;
 		case 'q':
 			cli_quiet = 1;
 			break;
 		default:
 			fputs(usage, stderr);
-			rc = EXIT_USAGE;
-			goto out;
+			*code = EXIT_USAGE;
+			return 1;
 		}
 		if (nrc) {
-			rc = cli_fail(&err);
-			goto out;
+			*code = cli_fail(&err);
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Workers, jobs and slots for run->threads threads over pipeline p.
+ * Returns an exit code (0: ready). */
+static int run_setup(tok_run *run, nlp_pipeline *p)
+{
+	nlp_err err = {0};
+	const size_t T = (size_t)run->threads;
+
+	run->batch = T * 256;
+	run->workers = calloc(T, sizeof *run->workers);
+	run->jobs = calloc(T, sizeof *run->jobs);
+	run->tids = calloc(T, sizeof *run->tids);
+	run->live = calloc(T, sizeof *run->live);
+	run->slots = calloc(2 * run->batch, sizeof *run->slots);
+	if (!run->workers || !run->jobs || !run->tids || !run->live || !run->slots) {
+		cli_error("out of memory");
+		return EXIT_INTERNAL;
+	}
+	for (size_t t = 0; t < T; t++)
+		if (nlp_worker_new(&run->workers[t], p, &err))
+			return cli_fail(&err);
+	return 0;
+}
+
+static void run_free(tok_run *run)
+{
+	if (run->workers)
+		for (long t = 0; t < run->threads; t++)
+			nlp_worker_free(run->workers[t]);
+	free(run->workers);
+	free(run->jobs);
+	free(run->tids);
+	free(run->live);
+	if (run->slots) {
+		for (size_t i = 0; i < 2 * run->batch; i++) {
+			free(run->slots[i].name);
+			free(run->slots[i].label);
+			free(run->slots[i].text);
+			free(run->slots[i].out);
+		}
+		free(run->slots);
+	}
+	nlp_reader_close(run->rd);
+}
+
+/* Tokenize the n slots of cur on the threads while this thread reads the
+ * next half into next (*n_next, *done); with one thread, one after the
+ * other.  Returns the first job's failure code, or 0; *rrc and rerr: the
+ * read's. */
+static int run_half(tok_run *run, struct slot *cur, size_t n, struct slot *next, size_t *n_next,
+                    int *done, int *rrc, nlp_err *rerr)
+{
+	const long T = run->threads;
+
+	for (long t = 0; t < T; t++)
+		run->jobs[t] = (struct job){.w = run->workers[t],
+		                            .end = run->end,
+		                            .jsonl = run->jsonl,
+		                            .slots = cur,
+		                            .n = n,
+		                            .first = (size_t)t,
+		                            .step = (size_t)T};
+	*n_next = 0;
+	if (T == 1) {
+		work(&run->jobs[0]);
+		if (!*done && !run->jobs[0].rc)
+			*rrc = read_batch(run->rd, next, run->batch, n_next, done, rerr);
+	} else {
+		for (long t = 0; t < T; t++)
+			run->live[t] =
+			        pthread_create(&run->tids[t], NULL, work, &run->jobs[t]) == 0;
+		if (!*done)
+			*rrc = read_batch(run->rd, next, run->batch, n_next, done, rerr);
+		for (long t = 0; t < T; t++) {
+			if (run->live[t])
+				pthread_join(run->tids[t], NULL);
+			else
+				work(&run->jobs[t]); /* no thread: do its share here */
+			run->live[t] = 0;
+		}
+	}
+	for (long t = 0; t < T; t++) {
+		if (run->jobs[t].rc) {
+			cli_error("%s: %s", run->jobs[t].failed ? run->jobs[t].failed : "tokenize",
+			          run->jobs[t].err.msg);
+			return nlp_exit_code(run->jobs[t].rc);
+		}
+	}
+	return 0;
+}
+
+/* Two halves of slots: with -j N > 1, N threads tokenize one while this
+ * thread reads the next; output in input order.  Returns an exit code. */
+static int run_all(tok_run *run)
+{
+	size_t n_cur = 0, n_next = 0;
+	int cur_half = 0, done = 0, rc;
+	nlp_err err = {0};
+
+	if (read_batch(run->rd, run->slots, run->batch, &n_cur, &done, &err))
+		return cli_fail(&err);
+	while (n_cur > 0) {
+		struct slot *cur = run->slots + cur_half * run->batch;
+		struct slot *next = run->slots + (1 - cur_half) * run->batch;
+		int rrc = NLP_OK;
+		nlp_err rerr = {0};
+
+		if ((rc = run_half(run, cur, n_cur, next, &n_next, &done, &rrc, &rerr)))
+			return rc;
+		for (size_t i = 0; i < n_cur; i++) {
+			run->tokens += cur[i].n_tokens;
+			if (fwrite(cur[i].out, 1, cur[i].out_len, stdout) != cur[i].out_len) {
+				cli_error("cannot write the output (disk full or closed pipe?)");
+				return EXIT_DATA;
+			}
+		}
+		if (rrc)
+			return cli_fail(&rerr);
+		cur_half = 1 - cur_half;
+		n_cur = n_next;
+	}
+	if (fflush(stdout) != 0) {
+		cli_error("cannot write the output (disk full or closed pipe?)");
+		return EXIT_DATA;
+	}
+	return 0;
+}
+
+/* The summary line on stderr. */
+static void run_summary(const tok_run *run, const nlp_reader_opts *ro, double t0)
+{
+	const nlp_reader_stats *st = nlp_reader_get_stats(run->rd);
+	const double dt = now() - t0;
+	char summary[1024];
+	struct rusage ru;
+	double cpu = 0;
+
+	nlp_reader_summary(st, summary, sizeof summary);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	cli_info("%s; %llu tokens in %.2f s (%.1f MB/s, %.0f tokens/s, %ld thread%s, %.2f s CPU)",
+	         summary, (unsigned long long)run->tokens, dt,
+	         dt > 0 ? (double)st->bytes / 1e6 / dt : 0.0,
+	         dt > 0 ? (double)run->tokens / dt : 0.0, run->threads,
+	         run->threads == 1 ? "" : "s", cpu);
+	if (ro->strict == 0 && nlp_reader_skipped(st) && !cli_verbose)
+		cli_info("run with --verbose to name every skipped file or line");
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+	cli_sets sets = {0};
+	nlp_host *h = NULL;
+	nlp_ini *ini = NULL;
+	nlp_pipeline *p = NULL;
+	nlp_reader_opts ro;
+	nlp_err err = {0};
+	tok_run run = {.threads = 1};
+	int rc = 0;
+	double t0;
+
+	nlp_reader_opts_init(&ro);
+	ro.diag = diag;
+	ro.verbose = cli_verbose;
+	if (parse_options(argc, argv, &ro, &sets, &run, &rc))
+		goto out;
 	if (argc - optind < 2) {
 		cli_error("tokenize needs a pipeline file and at least one PATH");
 		fputs(usage, stderr);
@@ -357,144 +523,27 @@ int cmd_tokenize(int argc, char **argv)
 	rc = cli_open_pipeline(argv[optind], &sets, &h, &ini, &p);
 	if (rc)
 		goto out;
-	end = tokens_end(p);
-	if (end == 0 || nlp_pipeline_stage_class(p, 0)->consumes != NLP_KIND_TEXT) {
+	run.end = tokens_end(p);
+	if (run.end == 0 || nlp_pipeline_stage_class(p, 0)->consumes != NLP_KIND_TEXT) {
 		cli_error("%s: the pipeline does not start with a text stage (such as a "
 		          "tokenizer), so there is nothing to tokenize",
 		          argv[optind]);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if ((nrc = nlp_reader_open(&rd, &ro, (const char *const *)argv + optind + 1,
-	                           (size_t)(argc - optind - 1), &err))) {
+	if (nlp_reader_open(&run.rd, &ro, (const char *const *)argv + optind + 1,
+	                    (size_t)(argc - optind - 1), &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}
-
-	batch = (size_t)threads * 256;
-	workers = calloc((size_t)threads, sizeof *workers);
-	jobs = calloc((size_t)threads, sizeof *jobs);
-	tids = calloc((size_t)threads, sizeof *tids);
-	live = calloc((size_t)threads, sizeof *live);
-	slots = calloc(2 * batch, sizeof *slots);
-	if (!workers || !jobs || !tids || !live || !slots) {
-		cli_error("out of memory");
-		rc = EXIT_INTERNAL;
+	if ((rc = run_setup(&run, p)))
 		goto out;
-	}
-	for (long t = 0; t < threads; t++) {
-		if ((nrc = nlp_worker_new(&workers[t], p, &err))) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-	}
-
-	/* Two batches: with -j N > 1, N threads tokenize one while this thread
-	 * reads the next; with -j 1 all is done here, one after the other. */
 	t0 = now();
-	if ((nrc = read_batch(rd, slots, batch, &n_cur, &done, &err))) {
-		rc = cli_fail(&err);
+	if ((rc = run_all(&run)))
 		goto out;
-	}
-	while (n_cur > 0) {
-		struct slot *cur = slots + cur_half * batch, *next = slots + (1 - cur_half) * batch;
-		int rrc = NLP_OK;
-		nlp_err rerr = {0};
-
-		for (long t = 0; t < threads; t++) {
-			struct job *j = &jobs[t];
-			j->w = workers[t];
-			j->end = end;
-			j->jsonl = jsonl;
-			j->slots = cur;
-			j->n = n_cur;
-			j->first = (size_t)t;
-			j->step = (size_t)threads;
-			j->rc = 0;
-			j->failed = NULL;
-		}
-		n_next = 0;
-		if (threads == 1) {
-			work(&jobs[0]);
-			if (!done && !jobs[0].rc)
-				rrc = read_batch(rd, next, batch, &n_next, &done, &rerr);
-		} else {
-			for (long t = 0; t < threads; t++)
-				live[t] = pthread_create(&tids[t], NULL, work, &jobs[t]) == 0;
-			if (!done)
-				rrc = read_batch(rd, next, batch, &n_next, &done, &rerr);
-			for (long t = 0; t < threads; t++) {
-				if (live[t])
-					pthread_join(tids[t], NULL);
-				else
-					work(&jobs[t]); /* no thread: do its share here */
-				live[t] = 0;
-			}
-		}
-		for (long t = 0; t < threads; t++) {
-			if (jobs[t].rc) {
-				cli_error("%s: %s", jobs[t].failed ? jobs[t].failed : "tokenize",
-				          jobs[t].err.msg);
-				rc = nlp_exit_code(jobs[t].rc);
-				goto out;
-			}
-		}
-		/* print in input order */
-		for (size_t i = 0; i < n_cur; i++) {
-			tokens += cur[i].n_tokens;
-			if (fwrite(cur[i].out, 1, cur[i].out_len, stdout) != cur[i].out_len) {
-				cli_error("cannot write the output (disk full or closed pipe?)");
-				rc = EXIT_DATA;
-				goto out;
-			}
-		}
-		if (rrc) {
-			rc = cli_fail(&rerr);
-			goto out;
-		}
-		cur_half = 1 - cur_half;
-		n_cur = n_next;
-	}
-	if (fflush(stdout) != 0) {
-		cli_error("cannot write the output (disk full or closed pipe?)");
-		rc = EXIT_DATA;
-		goto out;
-	}
-	{
-		const nlp_reader_stats *st = nlp_reader_get_stats(rd);
-		double dt = now() - t0;
-		nlp_reader_summary(st, summary, sizeof summary);
-		struct rusage ru;
-		double cpu = 0;
-		if (getrusage(RUSAGE_SELF, &ru) == 0)
-			cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-			      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		cli_info("%s; %llu tokens in %.2f s (%.1f MB/s, %.0f tokens/s, %ld thread%s, "
-		         "%.2f s CPU)",
-		         summary, (unsigned long long)tokens, dt,
-		         dt > 0 ? (double)st->bytes / 1e6 / dt : 0.0,
-		         dt > 0 ? (double)tokens / dt : 0.0, threads, threads == 1 ? "" : "s", cpu);
-		if (ro.strict == 0 && nlp_reader_skipped(st) && !cli_verbose)
-			cli_info("run with --verbose to name every skipped file or line");
-	}
+	run_summary(&run, &ro, t0);
 out:
-	if (workers)
-		for (long t = 0; t < threads; t++)
-			nlp_worker_free(workers[t]);
-	free(workers);
-	free(jobs);
-	free(tids);
-	free(live);
-	if (slots) {
-		for (size_t i = 0; i < 2 * batch; i++) {
-			free(slots[i].name);
-			free(slots[i].label);
-			free(slots[i].text);
-			free(slots[i].out);
-		}
-		free(slots);
-	}
-	nlp_reader_close(rd);
+	run_free(&run);
 	nlp_pipeline_free(p);
 	nlp_ini_free(ini);
 	nlp_host_free(h);
