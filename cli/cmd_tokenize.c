@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/data.h"
+#include "cli/progress.h"
 #include "nlpipe/reader.h"
 
 static const char usage[] =
@@ -29,15 +31,7 @@ static const char usage[] =
         "                                           (repeatable)\n"
         "  -v, --verbose                            name every skipped file or line, and\n"
         "                                           every document with replaced bytes\n"
-        "  -q, --quiet                              no summary\n"
-        "Data options:\n"
-        "  --input-format auto|folder|files|lines   how to read each PATH (auto)\n"
-        "  --line-format auto|tab|fasttext|space|plain  lines of a line file (auto)\n"
-        "  --encoding utf-8|latin-1|auto            text encoding (utf-8; invalid bytes\n"
-        "                                           become U+FFFD and are counted)\n"
-        "  --max-doc-size SIZE                      skip (and count) larger documents\n"
-        "                                           (16M)\n"
-        "  --strict                                 a skipped document is an error\n";
+        "  -q, --quiet                              no summary\n" DATA_USAGE;
 
 /* One document on its way: read by the main thread, tokenized by a worker,
  * printed by the main thread. */
@@ -223,19 +217,6 @@ static int read_batch(nlp_reader *rd, struct slot *slots, size_t batch, size_t *
 	return NLP_OK;
 }
 
-static void diag(void *user, const char *msg)
-{
-	(void)user;
-	cli_warn("%s", msg);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Where the text stages end: before the first batch stage, or the first
  * stage that does not produce tokens (an id lookup). */
 static size_t tokens_end(const nlp_pipeline *p)
@@ -272,13 +253,9 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 	        {"threads", required_argument, NULL, 'j'},
 	        {"set", required_argument, NULL, 's'},
 	        {"help", no_argument, NULL, 'h'},
-	        {"input-format", required_argument, NULL, 1001},
-	        {"line-format", required_argument, NULL, 1002},
-	        {"encoding", required_argument, NULL, 1003},
-	        {"max-doc-size", required_argument, NULL, 1004},
-	        {"strict", no_argument, NULL, 1005},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"quiet", no_argument, NULL, 'q'},
+	        DATA_LONGOPTS,
 	        {NULL, 0, NULL, 0},
 	};
 	nlp_err err = {0};
@@ -288,6 +265,11 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 	*code = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:f:s:hvq", longopts, NULL)) != -1) {
+		int handled;
+		if ((*code = data_option(c, optarg, ro, &handled)))
+			return 1;
+		if (handled)
+			continue;
 		nrc = NLP_OK;
 		switch (c) {
 		case 'f':
@@ -313,21 +295,6 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 		case 'h':
 			fputs(usage, stdout);
 			return 1;
-		case 1001:
-			nrc = nlp_input_format_parse(optarg, &ro->format, &err);
-			break;
-		case 1002:
-			nrc = nlp_line_format_parse(optarg, &ro->lines, &err);
-			break;
-		case 1003:
-			nrc = nlp_encoding_parse(optarg, &ro->encoding, &err);
-			break;
-		case 1004:
-			nrc = nlp_size_parse(optarg, &ro->max_doc_bytes, &err);
-			break;
-		case 1005:
-			ro->strict = 1;
-			break;
 		case 'v':
 			cli_verbose = 1;
 			ro->verbose = 1;
@@ -479,7 +446,7 @@ static int run_all(tok_run *run)
 static void run_summary(const tok_run *run, const nlp_reader_opts *ro, double t0)
 {
 	const nlp_reader_stats *st = nlp_reader_get_stats(run->rd);
-	const double dt = now() - t0;
+	const double dt = progress_now() - t0;
 	char summary[1024];
 	struct rusage ru;
 	double cpu = 0;
@@ -510,7 +477,7 @@ int cmd_tokenize(int argc, char **argv)
 	double t0;
 
 	nlp_reader_opts_init(&ro);
-	ro.diag = diag;
+	ro.diag = data_diag;
 	ro.verbose = cli_verbose;
 	if (parse_options(argc, argv, &ro, &sets, &run, &rc))
 		goto out;
@@ -538,7 +505,7 @@ int cmd_tokenize(int argc, char **argv)
 	}
 	if ((rc = run_setup(&run, p)))
 		goto out;
-	t0 = now();
+	t0 = progress_now();
 	if ((rc = run_all(&run)))
 		goto out;
 	run_summary(&run, &ro, t0);
