@@ -68,8 +68,10 @@ static int run(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
-			printf("nlpipe %s (plugin ABI %d.%d)\n", nlp_version(), NLP_ABI_MAJOR,
-			       NLP_ABI_MINOR);
+			printf("nlpipe %s (plugin ABI %d.%d)\n"
+			       "Copyright (c) 2026 the nlpipe authors.\n"
+			       "Licence: BSD-3-Clause (the file COPYING of the sources).\n",
+			       nlp_version(), NLP_ABI_MAJOR, NLP_ABI_MINOR);
 			return 0;
 		} else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
 			cli_verbose = 1;

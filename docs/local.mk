@@ -1,6 +1,9 @@
 # docs/: man pages (installed) and the Markdown documentation (distributed).
 dist_man_MANS += docs/nlpipe.1 docs/nlpipe.ini.5 docs/nlpipe_classifier.3
-EXTRA_DIST += \
+# The user's and plugin author's pages go to $(docdir); the style guide is
+# for this tree's developers only.
+dist_doc_DATA += \
 	docs/writing-a-plugin.md \
 	docs/api.md \
-	docs/coding_style.md
+	docs/text-stages.md
+EXTRA_DIST += docs/coding_style.md

@@ -4,14 +4,15 @@
 # The plugin is not built by this tree: it is built the way a plugin author
 # builds it, against an installed nlpipe, by tests/install/t_install.sh
 # (which installs this tree into a temporary DESTDIR first).
-EXTRA_DIST += \
+# Installed under $(docdir)/examples/ for plugin authors to copy.
+nobase_dist_doc_DATA += \
 	examples/plugins/placeholders.c \
 	examples/plugins/Makefile \
 	examples/plugins/README.md
 
 # The API example (examples/api/): a program classifying text through
 # libnlpipe's API, built against the installed nlpipe by the same test.
-EXTRA_DIST += examples/api/classify.c examples/api/Makefile
+nobase_dist_doc_DATA += examples/api/classify.c examples/api/Makefile
 
 TESTS += tests/install/t_install.sh
 EXTRA_DIST += tests/install/t_install.sh

@@ -38,7 +38,7 @@ nlpipeinc_HEADERS = \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h
 
-EXTRA_DIST += docs/model-format.md
+dist_doc_DATA += docs/model-format.md
 
 # ---- Tests of the library ----
 

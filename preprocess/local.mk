@@ -78,4 +78,4 @@ EXTRA_DIST += tests/preprocess/t_tokenize.sh
 # The text-stage benchmark (not a test: run bench/text from the build folder).
 dist_noinst_SCRIPTS += bench/text
 
-EXTRA_DIST += docs/text-stages.md
+

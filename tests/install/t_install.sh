@@ -40,7 +40,7 @@ log=$tmp/log
 
 n=0
 failed=0
-echo "1..29"
+echo "1..30"
 
 pass() {
 	n=$((n + 1))
@@ -117,9 +117,28 @@ else
 	fail "man pages nlpipe(1) and nlpipe.ini(5) installed"
 fi
 
+# The licence, the documentation and the examples are installed in docdir
+# (the examples below are built from those installed copies); the modules
+# are installed as .so alone, without libtool archives.
+docdir=$(dirname "$(find "$dest" -path '*/doc/nlpipe/COPYING' | head -n 1)")
+missing=
+for f in COPYING README.md api.md writing-a-plugin.md model-format.md text-stages.md \
+	examples/plugins/Makefile examples/plugins/placeholders.c examples/api/Makefile \
+	examples/api/classify.c; do
+	[ -f "$docdir/$f" ] || missing="$missing $f"
+done
+las=$(find "$dest$pluginsdir" -name '*.la' | wc -l)
+sos=$(find "$dest$pluginsdir" -name '*.so' | wc -l)
+if [ -z "$missing" ] && [ "$las" -eq 0 ] && [ "$sos" -ge 3 ]; then
+	pass "COPYING, docs and examples in ${docdir#"$dest"}; modules as .so without .la"
+else
+	fail "COPYING, docs and examples in docdir; modules as .so without .la"
+	echo "# missing in ${docdir#"$dest"}:$missing; $las .la and $sos .so in the plugin folder"
+fi
+
 # ---- 2. build the example plugin against the installed nlpipe.pc alone ----
 mkdir "$tmp/plugin"
-cp "$top_srcdir/examples/plugins/Makefile" "$top_srcdir/examples/plugins/placeholders.c" \
+cp "$docdir/examples/plugins/Makefile" "$docdir/examples/plugins/placeholders.c" \
 	"$tmp/plugin/" && chmod u+w "$tmp/plugin"/*
 flags=$(PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH= \
 	$PKG_CONFIG --cflags --libs nlpipe 2>&1)
@@ -345,7 +364,7 @@ esac
 # The API example (examples/api/) builds with its own Makefile against the
 # installed library alone, and classifies as the installed nlpipe predicts.
 mkdir "$tmp/api"
-cp "$top_srcdir/examples/api/Makefile" "$top_srcdir/examples/api/classify.c" "$tmp/api/" &&
+cp "$docdir/examples/api/Makefile" "$docdir/examples/api/classify.c" "$tmp/api/" &&
 	chmod u+w "$tmp/api"/*
 # A program linked with a sanitized libnlpipe needs the sanitizer runtime first.
 api_ldflags=
@@ -438,8 +457,8 @@ else
 	show "$tmp/left"
 fi
 
-if [ "$n" -ne 29 ]; then
-	echo "# planned 29 tests but ran $n"
+if [ "$n" -ne 30 ]; then
+	echo "# planned 30 tests but ran $n"
 	exit 1
 fi
 [ "$failed" -eq 0 ]
