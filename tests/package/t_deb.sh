@@ -35,7 +35,7 @@ if ! git -C "$src" rev-parse --verify -q HEAD >/dev/null; then
 	echo "1..0 # SKIP $src is not a git checkout: the packages are built from a fresh clone"
 	exit 0
 fi
-echo "1..6"
+echo "1..5"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlpipe-deb.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
