@@ -18,3 +18,11 @@ nlpipe_SOURCES = \
 	cli/cmd_eval.c
 nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
+
+# The build tree runs like an installation: _build/nlpipe reads this file to
+# find the modules of this build and the data of this source tree.
+noinst_DATA = nlpipe-uninstalled
+nlpipe-uninstalled: Makefile
+	$(AM_V_GEN){ echo "plugins=$(abs_top_builddir)/plugins"; \
+	  echo "data=$(abs_top_srcdir)/data"; } >$@.tmp && mv $@.tmp $@
+CLEANFILES += nlpipe-uninstalled

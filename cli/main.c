@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -93,7 +94,50 @@ static int run(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* Set name from a "name=value" line of the file at path, unless the
+ * environment already has it. */
+static void default_env(const char *path, const char *key, const char *name)
+{
+	char line[4200];
+	size_t kl = strlen(key);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, key, kl) == 0 && line[kl] == '=' && line[kl + 1])
+			setenv(name, line + kl + 1, 0);
+	}
+	fclose(f);
+}
+
+/* Run from its build tree (libtool keeps the real program in BUILD/.libs/),
+ * nlpipe uses the modules and data of that build, as an installed one uses
+ * the installed ones: make writes BUILD/nlpipe-uninstalled with
+ * "plugins=DIR" and "data=DIR" lines.  The environment still wins. */
+static void use_build_tree(void)
+{
+	char exe[4096], conf[4200];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	char *slash;
+
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return;
+	*slash = '\0';
+	n = slash - exe;
+	if (n >= 6 && strcmp(exe + n - 6, "/.libs") == 0)
+		exe[n - 6] = '\0';
+	snprintf(conf, sizeof conf, "%s/nlpipe-uninstalled", exe);
+	default_env(conf, "plugins", "NLPIPE_PLUGIN_PATH");
+	default_env(conf, "data", "NLPIPE_DATA_DIR");
+}
+
 int main(int argc, char **argv)
 {
+	use_build_tree();
 	return finish(run(argc, argv));
 }

@@ -7,3 +7,7 @@ dist_doc_DATA += \
 	docs/api.md \
 	docs/text-stages.md
 EXTRA_DIST += docs/coding_style.md
+
+# The README's tour, verbatim, from the build tree.
+TESTS += tests/docs/t_readme.sh
+EXTRA_DIST += tests/docs/t_readme.sh
