@@ -87,10 +87,22 @@ static int run(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (const command *c = commands; c->name; c++)
-		if (strcmp(c->name, argv[i]) == 0)
+	const command *near = NULL;
+	size_t best = 3; /* at most two edits away */
+	for (const command *c = commands; c->name; c++) {
+		size_t d = nlp_edit_distance(argv[i], c->name);
+		if (d == 0)
 			return c->run(argc - i, argv + i);
-	cli_error("unknown command '%s' (see nlpipe --help)", argv[i]);
+		if (d < best) {
+			best = d;
+			near = c;
+		}
+	}
+	if (near)
+		cli_error("unknown command '%s'; did you mean '%s'? (see nlpipe --help)", argv[i],
+		          near->name);
+	else
+		cli_error("unknown command '%s' (see nlpipe --help)", argv[i]);
 	return EXIT_USAGE;
 }
 

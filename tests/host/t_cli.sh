@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..37"
+echo "1..38"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -27,7 +27,9 @@ INI
 check_run "--version" 0 "plugin ABI 2.0" "$nlpipe" --version
 check_run "--help lists commands" 0 "check" "$nlpipe" --help
 check_run "no command is a usage error" 1 "Usage:" "$nlpipe"
-check_run "unknown command" 1 "unknown command 'frobnicate'" "$nlpipe" frobnicate
+check_run "unknown command" 1 "unknown command 'frobnicate' (see" "$nlpipe" frobnicate
+check_run "unknown command, did you mean" 1 "unknown command 'trian'; did you mean 'train'?" \
+	"$nlpipe" trian
 check_run "unknown global option" 1 "unknown option '--bogus'" "$nlpipe" --bogus check
 check_run "check --help" 0 "Usage: nlpipe check" "$nlpipe" check --help
 check_run "check a good pipeline" 0 "suffix = !" "$nlpipe" check "$tmp/good.ini"
