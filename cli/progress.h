@@ -1,4 +1,5 @@
-/* progress.h - training progress: a live bar on a terminal, a plain log line
+/* progress.h - training progress: a live bar on a terminal (as wide as the
+ * terminal, 40 columns and up; the ETA is the whole run's), a plain log line
  * every 10 seconds otherwise, nothing with --quiet (internal). */
 #ifndef NLP_PROGRESS_H
 #define NLP_PROGRESS_H
@@ -10,6 +11,7 @@ typedef struct progress {
 	int tty;
 	int shown;   /* a bar is on the screen */
 	double last; /* time of the last output */
+	int cols;    /* the terminal's width, measured again after SIGWINCH */
 } progress;
 
 void progress_init(progress *pg, int quiet);
