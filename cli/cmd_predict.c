@@ -17,8 +17,10 @@
 static const char usage[] =
         "Usage: nlpipe predict [OPTIONS] MODEL [PATH...]\n\n"
         "Classify every file below each PATH (folders are walked recursively; every\n"
-        "file is one document unless --input-format says otherwise) and print one\n"
-        "row a document, in input order:  path<TAB>label<TAB>probability\n"
+        "file in them is one document; a file named as PATH is a line file when it\n"
+        "looks like one, label<TAB>text or __label__X text, else one document;\n"
+        "--input-format says otherwise; - is standard input) and print one row a\n"
+        "document, in input order:  path<TAB>label<TAB>probability\n"
         "A sigmoid model gives every label whose probability is at or over its\n"
         "threshold (the head's threshold / thresholds options), most probable first,\n"
         "as --threshold does; --threshold, --probs or --top-k choose instead.\n\n"
@@ -305,7 +307,6 @@ int cmd_predict(int argc, char **argv)
 	o.top_k = 1;
 	o.threshold = -1;
 	nlp_reader_opts_init(&ro);
-	ro.format = NLP_INPUT_FILES;
 	ro.diag = data_diag;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:k:j:qvh", longopts, NULL)) != -1) {
@@ -373,6 +374,8 @@ int cmd_predict(int argc, char **argv)
 		}
 	}
 	ro.verbose = 1; /* every document left out is named */
+	if (ro.format == NLP_INPUT_AUTO)
+		ro.format = NLP_INPUT_AUTO_FILES; /* folders are not label folders here */
 	if (optind >= argc || (optind == argc - 1 && !files_from)) {
 		cli_error("predict needs a MODEL and at least one PATH (or --files-from)");
 		fputs(usage, stderr);

@@ -872,6 +872,11 @@ static int check_output(const char *out, nlp_err *err)
 	if (!*out)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "-o: the model path is empty: give a file, e.g. -o model.nlp");
+	if (strcmp(out, "-") == 0)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o -: a model is not written to standard output (it is "
+		                   "saved and checkpointed as a file): give a file, e.g. -o "
+		                   "model.nlp");
 	if ((stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) || (slash && !slash[1]))
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "-o %s: is a folder: give the model file's path, e.g. "

@@ -73,6 +73,50 @@ void nlp_msgs_free(nlp_msgs *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* All of standard input (at most max bytes) into a NUL-terminated buffer. */
+static int read_stdin(size_t max, char **text, size_t *len, nlp_err *err)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	int rc = NLP_OK;
+
+	for (;;) {
+		if (n + 1 >= cap) {
+			size_t want = cap ? 2 * cap : 65536;
+			char *p;
+			if (want > max + 2)
+				want = max + 2;
+			if (!(p = realloc(buf, want))) {
+				rc = nlp_err_set(err, NLP_ENOMEM, "-: out of memory");
+				goto out;
+			}
+			buf = p;
+			cap = want;
+		}
+		size_t k = fread(buf + n, 1, cap - n - 1, stdin);
+		n += k;
+		if (n > max) {
+			rc = nlp_err_set(err, NLP_EDATA,
+			                 "-: standard input is too large (at most %zu bytes)", max);
+			goto out;
+		}
+		if (k == 0)
+			break;
+	}
+	if (ferror(stdin)) {
+		rc = nlp_err_set(err, NLP_EIO, "-: cannot read standard input: %s",
+		                 strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	return rc;
+}
+
 int nlp_read_file(const char *path, size_t max, char **text, size_t *len, nlp_err *err)
 {
 	FILE *f = NULL;
@@ -83,6 +127,8 @@ int nlp_read_file(const char *path, size_t max, char **text, size_t *len, nlp_er
 
 	*text = NULL;
 	*len = 0;
+	if (path[0] == '-' && path[1] == '\0')
+		return read_stdin(max, text, len, err);
 	rc = nlp_open_regular(path, &f);
 	if (rc < 0) {
 		rc = nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", path, strerror(errno));

@@ -22,10 +22,16 @@
 enum in_kind { IN_FOLDER, IN_FILES, IN_FILE, IN_LINES };
 
 struct input {
-	char *path;
+	char *path; /* "-": standard input */
 	int kind;
 	nlp_line_format lf;
+	FILE *spool; /* standard input's lines, copied here when read twice */
 };
+
+static int is_stdin(const char *path)
+{
+	return path[0] == '-' && path[1] == '\0';
+}
 
 struct frame {
 	char *dir;
@@ -501,7 +507,7 @@ static int read_doc_file(nlp_reader *r, const char *path, int label, const char 
 	char sz[32], mx[32];
 
 	*got = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = is_stdin(path) ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return skip(r, &r->s.loops, 1, err, "%s: symbolic link loop; skipped",
@@ -514,11 +520,11 @@ static int read_doc_file(nlp_reader *r, const char *path, int label, const char 
 		          strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb.st_mode) && !is_stdin(path)) {
 		rc = skip(r, &r->s.other, 0, err, "%s: not a regular file; skipped", path);
 		goto out;
 	}
-	if ((uint64_t)sb.st_size > r->o.max_doc_bytes) {
+	if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > r->o.max_doc_bytes) {
 		fmt_mb(sz, sizeof sz, (double)sb.st_size);
 		fmt_mb(mx, sizeof mx, (double)r->o.max_doc_bytes);
 		rc = skip(r, &r->s.too_large, 1, err,
@@ -582,11 +588,34 @@ out:
 
 /* ---- line files ---- */
 
-static int lines_open(nlp_reader *r, struct lines *L, const char *path, nlp_line_format fmt,
-                      nlp_err *err)
+/* A stream of path's bytes from its start: the file, standard input's copy
+ * (spool), or standard input itself (read once). */
+static FILE *open_stream(const char *path, FILE *spool)
+{
+	int fd;
+	FILE *f;
+
+	if (!is_stdin(path))
+		return fopen(path, "rb");
+	if (spool && fseeko(spool, 0, SEEK_SET) != 0)
+		return NULL;
+	fd = dup(spool ? fileno(spool) : STDIN_FILENO);
+	if (fd < 0)
+		return NULL;
+	if (spool && lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return NULL;
+	}
+	if (!(f = fdopen(fd, "rb")))
+		close(fd);
+	return f;
+}
+
+static int lines_open(nlp_reader *r, struct lines *L, const char *path, FILE *spool,
+                      nlp_line_format fmt, nlp_err *err)
 {
 	memset(L, 0, sizeof *L);
-	L->fp = fopen(path, "rb");
+	L->fp = open_stream(path, spool);
 	if (!L->fp)
 		return nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", path, strerror(errno));
 	L->blk = malloc(BLOCK);
@@ -747,9 +776,9 @@ static int split_line(nlp_line_format fmt, const char *s, size_t n, const char *
  * *labelled_looking when the first line and two thirds of those looked at
  * fit: start with __label__, or have a TAB after a short label without
  * spaces. */
-static nlp_line_format sniff_lines(const char *path, int *labelled_looking)
+static nlp_line_format sniff_lines(const char *path, FILE *spool, int *labelled_looking)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = open_stream(path, spool);
 	char buf[8192];
 	size_t n, i = 0, lines = 0, fit = 0;
 	nlp_line_format fmt = NLP_LINES_PLAIN;
@@ -791,10 +820,11 @@ static nlp_line_format sniff_lines(const char *path, int *labelled_looking)
 }
 
 /* Read every label of a labelled line file (labels come sorted). */
-static int scan_labels(nlp_reader *r, const char *path, nlp_line_format fmt, nlp_err *err)
+static int scan_labels(nlp_reader *r, const char *path, FILE *spool, nlp_line_format fmt,
+                       nlp_err *err)
 {
 	struct lines L;
-	int rc = lines_open(r, &L, path, fmt, err), k;
+	int rc = lines_open(r, &L, path, spool, fmt, err), k;
 
 	if (rc)
 		return rc;
@@ -1149,11 +1179,74 @@ static int check_path(const char *p, struct stat *sb, nlp_err *err)
 	}
 }
 
+/* Copy standard input into an unnamed temporary file, so that a line file
+ * read from it can be looked at first (its line format, its labels) and
+ * then read. */
+static int spool_stdin(FILE **out, nlp_err *err)
+{
+	char buf[BLOCK];
+	FILE *f = tmpfile();
+	size_t k;
+
+	if (!f)
+		return nlp_err_set(err, NLP_EIO,
+		                   "-: cannot make a temporary file for standard input: %s (set "
+		                   "TMPDIR to a writable folder)",
+		                   strerror(errno));
+	while ((k = fread(buf, 1, sizeof buf, stdin)) > 0)
+		if (fwrite(buf, 1, k, f) != k) {
+			fclose(f);
+			return nlp_err_set(err, NLP_EIO, "-: cannot copy standard input: %s",
+			                   strerror(errno));
+		}
+	if (ferror(stdin) || fflush(f) != 0) {
+		fclose(f);
+		return nlp_err_set(err, NLP_EIO, "-: cannot read standard input: %s",
+		                   strerror(errno));
+	}
+	*out = f;
+	return NLP_OK;
+}
+
+/* "-": one document from standard input, or its lines with --input-format
+ * lines (streamed when they are plain text, else copied first: their
+ * format and labels are read before the documents). */
+static int open_stdin(nlp_reader *r, struct input *in, nlp_err *err)
+{
+	int labelled_looking = 0;
+
+	for (size_t i = 0; i + 1 < r->n_in; i++)
+		if (is_stdin(r->in[i].path))
+			return nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "-: standard input is named twice (it can be read once)");
+	if (r->o.format == NLP_INPUT_FOLDER)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-: standard input is not a folder DIR/<label>/<files>");
+	in->kind = IN_FILE;
+	if (r->o.format != NLP_INPUT_LINES)
+		return NLP_OK;
+	in->kind = IN_LINES;
+	in->lf = r->o.lines;
+	if (in->lf == NLP_LINES_PLAIN)
+		return NLP_OK;
+	int rc = spool_stdin(&in->spool, err);
+	if (rc)
+		return rc;
+	if (in->lf == NLP_LINES_AUTO) {
+		in->lf = sniff_lines(in->path, in->spool, &labelled_looking);
+		if (!labelled_looking)
+			in->lf = NLP_LINES_PLAIN;
+	}
+	return in->lf == NLP_LINES_PLAIN ? NLP_OK
+	                                 : scan_labels(r, in->path, in->spool, in->lf, err);
+}
+
 static int open_input(nlp_reader *r, const char *p, nlp_err *err)
 {
 	struct input *in = &r->in[r->n_in];
 	struct stat sb;
-	int rc = check_path(p, &sb, err), labelled_looking = 0;
+	int rc = is_stdin(p) ? NLP_OK : check_path(p, &sb, err), labelled_looking = 0;
 
 	if (rc)
 		return rc;
@@ -1161,6 +1254,8 @@ static int open_input(nlp_reader *r, const char *p, nlp_err *err)
 	if (!in->path)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	r->n_in++;
+	if (is_stdin(p))
+		return open_stdin(r, in, err);
 	if (S_ISDIR(sb.st_mode)) {
 		char **names;
 		size_t n, subdirs = 0;
@@ -1184,7 +1279,8 @@ static int open_input(nlp_reader *r, const char *p, nlp_err *err)
 			sprintf(full, "%s/%s", p, names[i]);
 			if (names[i][0] != '.' && stat(full, &s2) == 0 && S_ISDIR(s2.st_mode)) {
 				subdirs++;
-				if (r->o.format != NLP_INPUT_FILES)
+				if (r->o.format != NLP_INPUT_FILES &&
+				    r->o.format != NLP_INPUT_AUTO_FILES)
 					rc = label_add(r, names[i], strlen(names[i]), err);
 			}
 			free(full);
@@ -1200,7 +1296,10 @@ static int open_input(nlp_reader *r, const char *p, nlp_err *err)
 			        "%s has no label folders (expected DIR/<label>/<files>); "
 			        "for unlabelled documents use --format files",
 			        p);
-		in->kind = (r->o.format == NLP_INPUT_FILES || !subdirs) ? IN_FILES : IN_FOLDER;
+		in->kind = (r->o.format == NLP_INPUT_FILES || r->o.format == NLP_INPUT_AUTO_FILES ||
+		            !subdirs)
+		                   ? IN_FILES
+		                   : IN_FOLDER;
 		return NLP_OK;
 	}
 	if (!S_ISREG(sb.st_mode))
@@ -1215,7 +1314,7 @@ static int open_input(nlp_reader *r, const char *p, nlp_err *err)
 	in->kind = IN_FILE;
 	if (r->o.format == NLP_INPUT_FILES)
 		return NLP_OK;
-	in->lf = sniff_lines(p, &labelled_looking);
+	in->lf = sniff_lines(p, in->spool, &labelled_looking);
 	if (r->o.format == NLP_INPUT_LINES) {
 		in->kind = IN_LINES;
 		if (r->o.lines != NLP_LINES_AUTO)
@@ -1229,7 +1328,7 @@ static int open_input(nlp_reader *r, const char *p, nlp_err *err)
 		in->kind = IN_LINES;
 	}
 	if (in->kind == IN_LINES && in->lf != NLP_LINES_PLAIN)
-		return scan_labels(r, p, in->lf, err);
+		return scan_labels(r, p, in->spool, in->lf, err);
 	return NLP_OK;
 }
 
@@ -1272,8 +1371,11 @@ void nlp_reader_close(nlp_reader *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_in; i++)
+	for (size_t i = 0; i < r->n_in; i++) {
 		free(r->in[i].path);
+		if (r->in[i].spool)
+			fclose(r->in[i].spool);
+	}
 	free(r->in);
 	while (r->depth)
 		frame_free(&r->st[--r->depth]);
@@ -1304,7 +1406,7 @@ int nlp_reader_next(nlp_reader *r, const nlp_document **doc, nlp_err *err)
 			if (in->kind == IN_FILE) {
 				rc = read_doc_file(r, in->path, -1, NULL, &got, err);
 			} else if (in->kind == IN_LINES) {
-				rc = lines_open(r, &r->lf, in->path, in->lf, err);
+				rc = lines_open(r, &r->lf, in->path, in->spool, in->lf, err);
 				if (!rc)
 					r->s.files++;
 			} else if (stat(in->path, &sb) != 0) {

@@ -47,7 +47,11 @@ typedef enum nlp_input_format {
 	NLP_INPUT_AUTO = 0,
 	NLP_INPUT_FOLDER, /* DIR/<label>/<files> */
 	NLP_INPUT_FILES,  /* every file one unlabelled document (folders walked) */
-	NLP_INPUT_LINES   /* one document a line */
+	NLP_INPUT_LINES,  /* one document a line */
+	/* For unlabelled reading (nlp_classifier_run, `nlpipe predict`): every
+	 * file below a folder is one document, as NLP_INPUT_FILES; a file named
+	 * directly is a line file when it looks like one, as NLP_INPUT_AUTO. */
+	NLP_INPUT_AUTO_FILES
 } nlp_input_format;
 
 typedef enum nlp_line_format {

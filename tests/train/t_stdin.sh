@@ -1,0 +1,82 @@
+#!/bin/sh
+# tests/train/t_stdin.sh - `-` is standard input for every command that reads
+# documents or a pipeline file (one document, or lines with --input-format
+# lines); predict reads a line file as lines, as eval does; train refuses
+# `-o -` before any work.
+#
+# Run by `make check`.  TAP output; exits non-zero when anything failed.
+set -u
+top_builddir=${NLP_TOP_BUILDDIR:?run this test through make check}
+top_srcdir=${NLP_TOP_SRCDIR:?run this test through make check}
+nlpipe=$top_builddir/nlpipe
+NLPIPE_DATA_DIR=$top_srcdir/data
+export NLPIPE_DATA_DIR
+ini=$top_srcdir/examples/sentiment.ini
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlpipe-stdin.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+		[ -s "$tmp/err" ] && sed 's/^/#   /' "$tmp/err" | tail -n 5
+	fi
+}
+echo "1..10"
+
+small="--set train.epochs=1 --set encode.hidden=8 --set embed.dim=8 -q"
+# shellcheck disable=SC2086
+"$nlpipe" train $small "$ini" "$top_srcdir/examples/reviews" -o "$tmp/m.nlp" 2>"$tmp/err"
+ok $? "a small model to read with"
+
+echo "a wonderful film, warm and funny" | "$nlpipe" predict "$tmp/m.nlp" - >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && [ "$(cut -f1 "$tmp/out")" = "-" ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]
+ok $? "predict MODEL -: standard input is one document, named -"
+
+printf 'a wonderful film\na dull and boring mess\n' |
+	"$nlpipe" predict "$tmp/m.nlp" - --input-format lines >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && [ "$(cut -f1 "$tmp/out" | tr '\n' ' ')" = "-:1 -:2 " ]
+ok $? "predict MODEL - --input-format lines: one document a line"
+
+printf 'pos\ta wonderful film\nneg\ta dull and boring mess\npos\tgreat fun\n' >"$tmp/lines.tsv"
+"$nlpipe" predict "$tmp/m.nlp" "$tmp/lines.tsv" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 3 ] && grep -q "lines.tsv:3	" "$tmp/out"
+ok $? "predict MODEL lines.tsv reads a line file as lines, as eval does"
+
+"$nlpipe" eval "$tmp/m.nlp" - --input-format lines --json <"$tmp/lines.tsv" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q '"documents": *3' "$tmp/out"
+ok $? "eval MODEL - --input-format lines: labelled lines from standard input"
+
+"$nlpipe" check - <"$ini" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q "OK, 6 stages" "$tmp/err"
+ok $? "check -: the pipeline file from standard input"
+
+echo "Some Words here" | "$nlpipe" tokenize "$ini" - >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q "^-	word" "$tmp/out"
+ok $? "tokenize PIPELINE -: standard input is one document"
+
+for f in "$top_srcdir"/examples/reviews/*/00[0-2]*.txt; do
+	label=$(basename "$(dirname "$f")")
+	printf '%s\t%s\n' "$label" "$(tr '\t\n' '  ' <"$f")"
+done >"$tmp/train.tsv"
+# shellcheck disable=SC2086
+"$nlpipe" train $small "$ini" - --input-format lines -o "$tmp/m2.nlp" \
+	<"$tmp/train.tsv" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && [ -s "$tmp/m2.nlp" ]
+ok $? "train PIPELINE - --input-format lines: labelled lines from standard input"
+
+(cd "$tmp" && "$nlpipe" train "$ini" "$top_srcdir/examples/reviews" -o - >out 2>err)
+[ $? -eq 1 ] && grep -q "a model is not written to standard output" "$tmp/err" && [ ! -e "$tmp/-" ]
+ok $? "train -o - is refused before any work, and writes no file named -"
+
+echo x | "$nlpipe" predict "$tmp/m.nlp" - - >"$tmp/out" 2>"$tmp/err"
+[ $? -ne 0 ] && grep -q "standard input is named twice" "$tmp/err"
+ok $? "standard input named twice is an error"
+
+[ "$failed" -eq 0 ]
