@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "nlpipe/nlpipe.h"
@@ -519,8 +520,9 @@ const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_mod
 const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
                                            const nlp_module_info **from)
 {
+	/* Class names are lower case ([a-z0-9_]+): `type = LSTM` is lstm. */
 	for (size_t i = 0; i < h->nc; i++)
-		if (strcmp(h->c[i].cls->name, name) == 0)
+		if (strcasecmp(h->c[i].cls->name, name) == 0)
 			return nlp_host_class(h, i, from);
 	return NULL;
 }

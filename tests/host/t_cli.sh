@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..38"
+echo "1..39"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -33,6 +33,9 @@ check_run "unknown command, did you mean" 1 "unknown command 'trian'; did you me
 check_run "unknown global option" 1 "unknown option '--bogus'" "$nlpipe" --bogus check
 check_run "check --help" 0 "Usage: nlpipe check" "$nlpipe" check --help
 check_run "check a good pipeline" 0 "suffix = !" "$nlpipe" check "$tmp/good.ini"
+sed 's/type = t_split/type = T_Split/' "$tmp/good.ini" >"$tmp/upper.ini"
+check_run "class names ignore case (type = T_Split is t_split)" 0 "type = t_split" \
+	"$nlpipe" check "$tmp/upper.ini"
 check_run "defaults are shown as such" 0 "count  = 1    ; default" "$nlpipe" check "$tmp/good.ini"
 check_run "--set overrides the file" 0 "count  = 3" "$nlpipe" check --set rep.count=3 "$tmp/good.ini"
 check_run "--set value is checked" 1 "--set rep.count: rep.count = '30': int must be between 0 and 10" \
