@@ -75,7 +75,7 @@ int cmd_eval(int argc, char **argv)
 	int c, rc = NLP_OK, code = 0, json = 0, curves = 0;
 
 	nlp_reader_opts_init(&ro);
-	ro.diag = data_diag;
+	ro.diag = cli_diag;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:qvh", longopts, NULL)) != -1) {
 		int handled;

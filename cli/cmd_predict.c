@@ -306,7 +306,7 @@ int cmd_predict(int argc, char **argv)
 	o.threshold = -1;
 	nlp_reader_opts_init(&ro);
 	ro.format = NLP_INPUT_FILES;
-	ro.diag = data_diag;
+	ro.diag = cli_diag;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:k:j:qvh", longopts, NULL)) != -1) {
 		int handled;

@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "cli/data.h"
-#include "cli/progress.h"
 #include "nlpipe/reader.h"
 
 static const char usage[] =
@@ -446,7 +445,7 @@ static int run_all(tok_run *run)
 static void run_summary(const tok_run *run, const nlp_reader_opts *ro, double t0)
 {
 	const nlp_reader_stats *st = nlp_reader_get_stats(run->rd);
-	const double dt = progress_now() - t0;
+	const double dt = nlp_clock_seconds() - t0;
 	char summary[1024];
 	struct rusage ru;
 	double cpu = 0;
@@ -477,7 +476,7 @@ int cmd_tokenize(int argc, char **argv)
 	double t0;
 
 	nlp_reader_opts_init(&ro);
-	ro.diag = data_diag;
+	ro.diag = cli_diag;
 	ro.verbose = cli_verbose;
 	if (parse_options(argc, argv, &ro, &sets, &run, &rc))
 		goto out;
@@ -505,7 +504,7 @@ int cmd_tokenize(int argc, char **argv)
 	}
 	if ((rc = run_setup(&run, p)))
 		goto out;
-	t0 = progress_now();
+	t0 = nlp_clock_seconds();
 	if ((rc = run_all(&run)))
 		goto out;
 	run_summary(&run, &ro, t0);

@@ -1,11 +1,9 @@
-/* data.h - reading labelled or unlabelled documents for train, predict and
- * eval: the reader options every one of them takes on the command line, and
- * reading a whole data set through the text stages (internal). */
+/* data.h - the reader options every command that reads documents (train,
+ * predict, eval, tokenize) takes on the command line (internal). */
 #ifndef NLP_DATA_H
 #define NLP_DATA_H
 
 #include "nlpipe/reader.h"
-#include "nlpipe/runner.h"
 
 /* Reader options from the command line: --input-format, --line-format,
  * --encoding, --max-doc-size, --strict.  Returns 1 when opt was one of them
@@ -29,30 +27,5 @@
 	"  --strict                                 a skipped document is an error\n"
 
 int data_option(int c, const char *arg, nlp_reader_opts *o, int *handled);
-
-/* Route reader messages to stderr as warnings. */
-void data_diag(void *user, const char *msg);
-
-/* A data set processed into token ids (or tokens, before a vocabulary
- * exists). */
-typedef struct data_set {
-	nlp_doc_ids *docs;
-	size_t n, cap;
-	nlp_tokens *tokens; /* [n] when read as tokens, else NULL */
-	char **labels;      /* the label names (from the data or given) */
-	size_t n_labels;
-	uint64_t tokens_total;
-	uint64_t failed; /* documents a stage refused (named as warnings) */
-} data_set;
-
-/* Read every document of paths through stages [0, end) of p with threads
- * workers.  want_ids: keep ids (the pipeline's id stage is inside end), else
- * tokens.  labels/n_labels (may be NULL/0): use this label list.  Documents
- * without a known label are counted and left out when labelled is set.
- * The reader's summary line is printed unless quiet. */
-int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_ids,
-              const nlp_reader_opts *ro, const char *const *paths, size_t n_paths,
-              const char *const *labels, size_t n_labels, int labelled, int quiet, nlp_err *err);
-void data_free(data_set *ds);
 
 #endif /* NLP_DATA_H */

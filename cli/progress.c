@@ -2,9 +2,9 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "nlpipe/nlpipe.h"
 #include "cli/progress.h"
 
 void progress_init(progress *pg, int quiet)
@@ -12,14 +12,7 @@ void progress_init(progress *pg, int quiet)
 	pg->quiet = quiet;
 	pg->tty = isatty(fileno(stderr));
 	pg->shown = 0;
-	pg->last = progress_now();
-}
-
-double progress_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	pg->last = nlp_clock_seconds();
 }
 
 static void eta_text(char *buf, size_t size, double secs)
@@ -34,7 +27,7 @@ static void eta_text(char *buf, size_t size, double secs)
 void progress_update(progress *pg, long epoch, long epochs, long step, long steps, double loss,
                      uint64_t tokens, double elapsed)
 {
-	double now = progress_now(), rate = elapsed > 0 ? (double)tokens / elapsed : 0;
+	double now = nlp_clock_seconds(), rate = elapsed > 0 ? (double)tokens / elapsed : 0;
 	double eta = step > 0 ? elapsed * (double)(steps - step) / (double)step : 0;
 	char etab[32];
 

@@ -19,6 +19,7 @@
 
 #include "nlpipe/model.h"
 #include "nlpipe/reader.h"
+#include "nlpipe/trainer.h"
 #include "internal.h"
 
 static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x1a, '\n'};
