@@ -74,15 +74,8 @@ int cmd_eval(int argc, char **argv)
 	long threads = 0, batch = 64;
 	int c, rc = NLP_OK, code = 0, json = 0, curves = 0;
 
-	nlp_reader_opts_init(&ro);
-	ro.diag = cli_diag;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:qvh", longopts, NULL)) != -1) {
-		int handled;
-		if ((code = data_option(c, optarg, &ro, &handled)))
-			return code;
-		if (handled)
-			continue;
+	data_begin(&ro);
+	while ((c = data_getopt(argc, argv, "j:qvh", longopts, &ro, &code)) != -1) {
 		switch (c) {
 		case 'J':
 			json = 1;
@@ -107,6 +100,8 @@ int cmd_eval(int argc, char **argv)
 			break;
 		}
 	}
+	if (code)
+		return code;
 	ro.verbose = cli_verbose;
 	if (argc - optind < 2) {
 		cli_error("eval needs a MODEL and labelled DATA");

@@ -304,16 +304,9 @@ int cmd_predict(int argc, char **argv)
 	memset(&total, 0, sizeof total);
 	o.top_k = 1;
 	o.threshold = -1;
-	nlp_reader_opts_init(&ro);
+	data_begin(&ro);
 	ro.format = NLP_INPUT_FILES;
-	ro.diag = cli_diag;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:k:j:qvh", longopts, NULL)) != -1) {
-		int handled;
-		if ((code = data_option(c, optarg, &ro, &handled)))
-			return code;
-		if (handled)
-			continue;
+	while ((c = data_getopt(argc, argv, "o:k:j:qvh", longopts, &ro, &code)) != -1) {
 		switch (c) {
 		case 'F':
 			files_from = optarg;
@@ -372,6 +365,8 @@ int cmd_predict(int argc, char **argv)
 			break;
 		}
 	}
+	if (code)
+		return code;
 	ro.verbose = 1; /* every document left out is named */
 	if (optind >= argc || (optind == argc - 1 && !files_from)) {
 		cli_error("predict needs a MODEL and at least one PATH (or --files-from)");

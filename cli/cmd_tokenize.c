@@ -262,13 +262,7 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 	char *e;
 
 	*code = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:f:s:hvq", longopts, NULL)) != -1) {
-		int handled;
-		if ((*code = data_option(c, optarg, ro, &handled)))
-			return 1;
-		if (handled)
-			continue;
+	while ((c = data_getopt(argc, argv, "j:f:s:hvq", longopts, ro, code)) != -1) {
 		nrc = NLP_OK;
 		switch (c) {
 		case 'f':
@@ -311,7 +305,7 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 			return 1;
 		}
 	}
-	return 0;
+	return *code != 0;
 }
 
 /* Workers, jobs and slots for run->threads threads over pipeline p.
@@ -475,8 +469,7 @@ int cmd_tokenize(int argc, char **argv)
 	int rc = 0;
 	double t0;
 
-	nlp_reader_opts_init(&ro);
-	ro.diag = cli_diag;
+	data_begin(&ro);
 	ro.verbose = cli_verbose;
 	if (parse_options(argc, argv, &ro, &sets, &run, &rc))
 		goto out;

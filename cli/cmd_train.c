@@ -200,14 +200,8 @@ int cmd_train(int argc, char **argv)
 	int c, rc = 0, code = 0;
 
 	memset(&v, 0, sizeof v);
-	nlp_reader_opts_init(&ro);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:s:qvh", longopts, NULL)) != -1) {
-		int handled;
-		if ((code = data_option(c, optarg, &ro, &handled)))
-			goto out;
-		if (handled)
-			continue;
+	data_begin(&ro);
+	while ((c = data_getopt(argc, argv, "o:s:qvh", longopts, &ro, &code)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -228,6 +222,8 @@ int cmd_train(int argc, char **argv)
 			break;
 		}
 	}
+	if (code)
+		goto out;
 	ro.verbose = cli_verbose;
 	if (argc - optind < 2 || !o.output) {
 		cli_error("train needs PIPELINE.ini, at least one DATA path and -o MODEL");

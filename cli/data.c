@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "cli/data.h"
 
-int data_option(int c, const char *arg, nlp_reader_opts *o, int *handled)
+static int data_option(int c, const char *arg, nlp_reader_opts *o, int *handled)
 {
 	nlp_err err = {0};
 	int rc = NLP_OK;
@@ -35,4 +35,23 @@ int data_option(int c, const char *arg, nlp_reader_opts *o, int *handled)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+void data_begin(nlp_reader_opts *ro)
+{
+	nlp_reader_opts_init(ro);
+	ro->diag = cli_diag;
+	optind = 1;
+}
+
+int data_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                nlp_reader_opts *ro, int *code)
+{
+	int c = -1, handled = 1;
+
+	*code = 0;
+	while (handled && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if ((*code = data_option(c, optarg, ro, &handled)))
+			return -1;
+	return handled ? -1 : c;
 }

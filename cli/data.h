@@ -3,11 +3,12 @@
 #ifndef NLP_DATA_H
 #define NLP_DATA_H
 
+#include <getopt.h>
+
 #include "nlpipe/reader.h"
 
 /* Reader options from the command line: --input-format, --line-format,
- * --encoding, --max-doc-size, --strict.  Returns 1 when opt was one of them
- * (0 when not; EXIT_USAGE + 1000 on a bad value, message printed). */
+ * --encoding, --max-doc-size, --strict (for a command's longopts). */
 #define DATA_LONGOPTS                                                                              \
 	{"input-format", required_argument, NULL, 1001},                                           \
 	        {"line-format", required_argument, NULL, 1002},                                    \
@@ -26,6 +27,14 @@
 	"                                           (16M)\n"                                       \
 	"  --strict                                 a skipped document is an error\n"
 
-int data_option(int c, const char *arg, nlp_reader_opts *o, int *handled);
+/* Reader options with the command's defaults: diagnostics to stderr as
+ * warnings; getopt starts again (optind = 1). */
+void data_begin(nlp_reader_opts *ro);
+/* getopt_long over argv that takes the reader options itself (into ro):
+ * returns the next other option as getopt_long does, or -1 at the end and
+ * when a reader option's value is bad (then *code = EXIT_USAGE, message
+ * printed; else *code = 0). */
+int data_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                nlp_reader_opts *ro, int *code);
 
 #endif /* NLP_DATA_H */
