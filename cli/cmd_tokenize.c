@@ -251,18 +251,14 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 	        {"format", required_argument, NULL, 'f'},
 	        {"threads", required_argument, NULL, 'j'},
 	        {"set", required_argument, NULL, 's'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"quiet", no_argument, NULL, 'q'},
 	        DATA_LONGOPTS,
-	        {NULL, 0, NULL, 0},
 	};
 	nlp_err err = {0};
 	int c, nrc;
 	char *e;
 
 	*code = 0;
-	while ((c = data_getopt(argc, argv, "j:f:s:hvq", longopts, ro, code)) != -1) {
+	while ((c = data_getopt(argc, argv, "j:f:s:hvq", longopts, NULL, ro, code)) >= 0) {
 		nrc = NLP_OK;
 		switch (c) {
 		case 'f':

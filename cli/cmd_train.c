@@ -184,11 +184,7 @@ int cmd_train(int argc, char **argv)
 	        {"set", required_argument, NULL, 's'},
 	        {"keep-last", no_argument, NULL, 'k'},
 	        {"resume", required_argument, NULL, 'r'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
 	        DATA_LONGOPTS,
-	        {NULL, 0, NULL, 0},
 	};
 	cli_sets sets = {0};
 	nlp_reader_opts ro;
@@ -201,7 +197,7 @@ int cmd_train(int argc, char **argv)
 
 	memset(&v, 0, sizeof v);
 	data_begin(&ro);
-	while ((c = data_getopt(argc, argv, "o:s:qvh", longopts, &ro, &code)) != -1) {
+	while ((c = data_getopt(argc, argv, "o:s:qvh", longopts, usage, &ro, &code)) >= 0) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -216,13 +212,9 @@ int cmd_train(int argc, char **argv)
 		case 'r':
 			o.resume = optarg;
 			break;
-		default:
-			if (cli_common_option(c, usage, &code))
-				goto out;
-			break;
 		}
 	}
-	if (code)
+	if (c == -2)
 		goto out;
 	ro.verbose = cli_verbose;
 	if (argc - optind < 2 || !o.output) {

@@ -2,6 +2,8 @@
  * their parsing. */
 #include "config.h"
 
+#include <string.h>
+
 #include "cli/cli.h"
 #include "cli/data.h"
 
@@ -45,13 +47,19 @@ void data_begin(nlp_reader_opts *ro)
 }
 
 int data_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-                nlp_reader_opts *ro, int *code)
+                const char *usage, nlp_reader_opts *ro, int *code)
 {
 	int c = -1, handled = 1;
 
 	*code = 0;
-	while (handled && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+	while (handled && (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if ((*code = data_option(c, optarg, ro, &handled)))
-			return -1;
+			return -2;
+		if (!handled && usage && c && strchr("qvh?:", c)) {
+			if (cli_common_option(c, usage, code))
+				return -2;
+			handled = 1;
+		}
+	}
 	return handled ? -1 : c;
 }

@@ -7,15 +7,24 @@
 
 #include "nlpipe/reader.h"
 
-/* Reader options from the command line: --input-format, --line-format,
- * --encoding, --max-doc-size, --strict (for a command's longopts). */
+/* The end of a command's longopts: the reader options (--input-format,
+ * --line-format, --encoding, --max-doc-size, --strict), --quiet, --verbose
+ * and --help, and the terminating entry. */
 #define DATA_LONGOPTS                                                                              \
 	{"input-format", required_argument, NULL, 1001},                                           \
 	        {"line-format", required_argument, NULL, 1002},                                    \
 	        {"encoding", required_argument, NULL, 1003},                                       \
 	        {"max-doc-size", required_argument, NULL, 1004},                                   \
+	        {"strict", no_argument, NULL, 1005}, {"quiet", no_argument, NULL, 'q'},            \
+	        {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},             \
 	{                                                                                          \
-		"strict", no_argument, NULL, 1005                                                  \
+		NULL, 0, NULL, 0                                                                   \
+	}
+/* --threads N and --batch N of the commands that run a model. */
+#define DATA_MODEL_LONGOPTS                                                                        \
+	{"threads", required_argument, NULL, 'j'},                                                 \
+	{                                                                                          \
+		"batch", required_argument, NULL, 'b'                                              \
 	}
 #define DATA_USAGE                                                                                 \
 	"Data options:\n"                                                                          \
@@ -30,11 +39,13 @@
 /* Reader options with the command's defaults: diagnostics to stderr as
  * warnings; getopt starts again (optind = 1). */
 void data_begin(nlp_reader_opts *ro);
-/* getopt_long over argv that takes the reader options itself (into ro):
- * returns the next other option as getopt_long does, or -1 at the end and
- * when a reader option's value is bad (then *code = EXIT_USAGE, message
- * printed; else *code = 0). */
+/* getopt_long over argv that takes the reader options itself (into ro)
+ * and, given the command's usage, the options every command has (-q, -v,
+ * -h and unknown ones, as cli_common_option does): returns the command's
+ * next own option as getopt_long does, -1 at the end, or -2 when the command
+ * must return *code now (--help: 0; a bad option or value: EXIT_USAGE,
+ * message printed). */
 int data_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
-                nlp_reader_opts *ro, int *code);
+                const char *usage, nlp_reader_opts *ro, int *code);
 
 #endif /* NLP_DATA_H */
