@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "nlpipe/classifier.h"
 #include "nlpipe/model.h"
 
 int cli_verbose;
@@ -192,4 +193,27 @@ void cli_model_warnings(const struct nlp_model *model)
 	while (n && model->warnings[n - 1] == '\n')
 		n--;
 	cli_warn("%.*s", (int)n, model->warnings);
+}
+
+int cli_model_option(int c, const char *arg, long *threads, long *batch)
+{
+	if (c == 'j')
+		return cli_long_arg("threads", arg, 0, 256, threads);
+	return cli_long_arg("batch", arg, 1, 65536, batch);
+}
+
+int cli_open_classifier(nlp_classifier **out, const char *path, long threads, long batch,
+                        nlp_err *err)
+{
+	int rc;
+
+	nlp_numerics_init();
+	rc = nlp_classifier_open(out, path,
+	                         &(nlp_classifier_opts){.threads = (int)threads,
+	                                                .batch = (int)batch,
+	                                                .diag = cli_diag},
+	                         err);
+	if (!rc)
+		cli_model_warnings(nlp_classifier_model(*out));
+	return rc;
 }

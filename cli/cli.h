@@ -57,6 +57,15 @@ int cli_open_pipeline(const char *ini_path, const cli_sets *sets, nlp_host **hos
 struct nlp_model;
 void cli_model_warnings(const struct nlp_model *model);
 
+/* -j/--threads N and --batch N of the commands that run a model (c is 'j'
+ * or 'b'): 0, or EXIT_USAGE on a bad value (message printed). */
+int cli_model_option(int c, const char *arg, long *threads, long *batch);
+/* Open a model to classify with threads and batch (warnings to stderr, what
+ * loading dropped with -v); err says why it failed. */
+struct nlp_classifier;
+int cli_open_classifier(struct nlp_classifier **out, const char *path, long threads, long batch,
+                        nlp_err *err);
+
 /* Make a host with the default search path and every module loaded. */
 int cli_open_host(nlp_host **host);
 

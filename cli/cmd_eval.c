@@ -55,13 +55,8 @@ int cmd_eval(int argc, char **argv)
 	        {"json", no_argument, NULL, 'J'},
 	        {"curves", no_argument, NULL, 'C'},
 	        {"report", required_argument, NULL, 'R'},
-	        {"threads", required_argument, NULL, 'j'},
-	        {"batch", required_argument, NULL, 'b'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
+	        DATA_MODEL_LONGOPTS,
 	        DATA_LONGOPTS,
-	        {NULL, 0, NULL, 0},
 	};
 	nlp_reader_opts ro;
 	nlp_reader *r = NULL;
@@ -74,15 +69,8 @@ int cmd_eval(int argc, char **argv)
 	long threads = 0, batch = 64;
 	int c, rc = NLP_OK, code = 0, json = 0, curves = 0;
 
-	nlp_reader_opts_init(&ro);
-	ro.diag = data_diag;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:qvh", longopts, NULL)) != -1) {
-		int handled;
-		if ((code = data_option(c, optarg, &ro, &handled)))
-			return code;
-		if (handled)
-			continue;
+	data_begin(&ro);
+	while ((c = data_getopt(argc, argv, "j:qvh", longopts, usage, &ro, &code)) >= 0) {
 		switch (c) {
 		case 'J':
 			json = 1;
@@ -94,35 +82,24 @@ int cmd_eval(int argc, char **argv)
 			report = optarg;
 			break;
 		case 'j':
-			if ((code = cli_long_arg("threads", optarg, 0, 256, &threads)))
-				return code;
-			break;
 		case 'b':
-			if ((code = cli_long_arg("batch", optarg, 1, 65536, &batch)))
-				return code;
-			break;
-		default:
-			if (cli_common_option(c, usage, &code))
+			if ((code = cli_model_option(c, optarg, &threads, &batch)))
 				return code;
 			break;
 		}
 	}
+	if (c == -2)
+		return code;
 	ro.verbose = cli_verbose;
 	if (argc - optind < 2) {
 		cli_error("eval needs a MODEL and labelled DATA");
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	nlp_numerics_init();
-	rc = nlp_classifier_open(&cl, argv[optind],
-	                         &(nlp_classifier_opts){.threads = (int)threads,
-	                                                .batch = (int)batch,
-	                                                .diag = cli_diag},
-	                         &err);
+	rc = cli_open_classifier(&cl, argv[optind], threads, batch, &err);
 	if (rc)
 		goto fail;
 	model = nlp_classifier_model(cl);
-	cli_model_warnings(model);
 	rc = nlp_metrics_new(&e.m, model->n_labels, (const char *const *)model->labels, &err);
 	if (!rc)
 		rc = nlp_reader_open(&r, &ro, (const char *const *)argv + optind + 1,

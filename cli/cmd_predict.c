@@ -283,14 +283,9 @@ int cmd_predict(int argc, char **argv)
 	        {"probs", no_argument, NULL, 'P'},
 	        {"top-k", required_argument, NULL, 'k'},
 	        {"threshold", required_argument, NULL, 't'},
-	        {"threads", required_argument, NULL, 'j'},
-	        {"batch", required_argument, NULL, 'b'},
 	        {"shard", required_argument, NULL, 'S'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
+	        DATA_MODEL_LONGOPTS,
 	        DATA_LONGOPTS,
-	        {NULL, 0, NULL, 0},
 	};
 	nlp_reader_opts ro;
 	nlp_reader_stats total;
@@ -306,15 +301,8 @@ int cmd_predict(int argc, char **argv)
 	memset(&total, 0, sizeof total);
 	o.top_k = 1;
 	o.threshold = -1;
-	nlp_reader_opts_init(&ro);
-	ro.diag = data_diag;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:k:j:qvh", longopts, NULL)) != -1) {
-		int handled;
-		if ((code = data_option(c, optarg, &ro, &handled)))
-			return code;
-		if (handled)
-			continue;
+	data_begin(&ro);
+	while ((c = data_getopt(argc, argv, "o:k:j:qvh", longopts, usage, &ro, &code)) >= 0) {
 		switch (c) {
 		case 'F':
 			files_from = optarg;
@@ -352,11 +340,8 @@ int cmd_predict(int argc, char **argv)
 			}
 			break;
 		case 'j':
-			if ((code = cli_long_arg("threads", optarg, 0, 256, &threads)))
-				return code;
-			break;
 		case 'b':
-			if ((code = cli_long_arg("batch", optarg, 1, 65536, &batch)))
+			if ((code = cli_model_option(c, optarg, &threads, &batch)))
 				return code;
 			break;
 		case 'S':
@@ -367,12 +352,10 @@ int cmd_predict(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		default:
-			if (cli_common_option(c, usage, &code))
-				return code;
-			break;
 		}
 	}
+	if (c == -2)
+		return code;
 	ro.verbose = 1; /* every document left out is named */
 	if (ro.format == NLP_INPUT_AUTO)
 		ro.format = NLP_INPUT_AUTO_FILES; /* folders are not label folders here */
@@ -381,16 +364,10 @@ int cmd_predict(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	nlp_numerics_init();
 	/* the text stages and the network alternate: both get every thread */
-	rc = nlp_classifier_open(&o.cl, argv[optind],
-	                         &(nlp_classifier_opts){.threads = (int)threads,
-	                                                .batch = (int)batch,
-	                                                .diag = cli_diag},
-	                         &err);
+	rc = cli_open_classifier(&o.cl, argv[optind], threads, batch, &err);
 	if (rc)
 		goto fail;
-	cli_model_warnings(nlp_classifier_model(o.cl));
 	o.so.shard_index = si;
 	o.so.shard_count = sn;
 	rc = pred_out_setup(&o, o.cl, chosen, &err);

@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "cli/data.h"
-#include "cli/progress.h"
 #include "nlpipe/reader.h"
 
 static const char usage[] =
@@ -252,24 +251,14 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 	        {"format", required_argument, NULL, 'f'},
 	        {"threads", required_argument, NULL, 'j'},
 	        {"set", required_argument, NULL, 's'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"quiet", no_argument, NULL, 'q'},
 	        DATA_LONGOPTS,
-	        {NULL, 0, NULL, 0},
 	};
 	nlp_err err = {0};
 	int c, nrc;
 	char *e;
 
 	*code = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:f:s:hvq", longopts, NULL)) != -1) {
-		int handled;
-		if ((*code = data_option(c, optarg, ro, &handled)))
-			return 1;
-		if (handled)
-			continue;
+	while ((c = data_getopt(argc, argv, "j:f:s:hvq", longopts, NULL, ro, code)) >= 0) {
 		nrc = NLP_OK;
 		switch (c) {
 		case 'f':
@@ -312,7 +301,7 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 			return 1;
 		}
 	}
-	return 0;
+	return *code != 0;
 }
 
 /* Workers, jobs and slots for run->threads threads over pipeline p.
@@ -446,7 +435,7 @@ static int run_all(tok_run *run)
 static void run_summary(const tok_run *run, const nlp_reader_opts *ro, double t0)
 {
 	const nlp_reader_stats *st = nlp_reader_get_stats(run->rd);
-	const double dt = progress_now() - t0;
+	const double dt = nlp_clock_seconds() - t0;
 	char summary[1024];
 	struct rusage ru;
 	double cpu = 0;
@@ -476,8 +465,7 @@ int cmd_tokenize(int argc, char **argv)
 	int rc = 0;
 	double t0;
 
-	nlp_reader_opts_init(&ro);
-	ro.diag = data_diag;
+	data_begin(&ro);
 	ro.verbose = cli_verbose;
 	if (parse_options(argc, argv, &ro, &sets, &run, &rc))
 		goto out;
@@ -505,7 +493,7 @@ int cmd_tokenize(int argc, char **argv)
 	}
 	if ((rc = run_setup(&run, p)))
 		goto out;
-	t0 = progress_now();
+	t0 = nlp_clock_seconds();
 	if ((rc = run_all(&run)))
 		goto out;
 	run_summary(&run, &ro, t0);

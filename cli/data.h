@@ -1,22 +1,30 @@
-/* data.h - reading labelled or unlabelled documents for train, predict and
- * eval: the reader options every one of them takes on the command line, and
- * reading a whole data set through the text stages (internal). */
+/* data.h - the reader options every command that reads documents (train,
+ * predict, eval, tokenize) takes on the command line (internal). */
 #ifndef NLP_DATA_H
 #define NLP_DATA_H
 
-#include "nlpipe/reader.h"
-#include "nlpipe/runner.h"
+#include <getopt.h>
 
-/* Reader options from the command line: --input-format, --line-format,
- * --encoding, --max-doc-size, --strict.  Returns 1 when opt was one of them
- * (0 when not; EXIT_USAGE + 1000 on a bad value, message printed). */
+#include "nlpipe/reader.h"
+
+/* The end of a command's longopts: the reader options (--input-format,
+ * --line-format, --encoding, --max-doc-size, --strict), --quiet, --verbose
+ * and --help, and the terminating entry. */
 #define DATA_LONGOPTS                                                                              \
 	{"input-format", required_argument, NULL, 1001},                                           \
 	        {"line-format", required_argument, NULL, 1002},                                    \
 	        {"encoding", required_argument, NULL, 1003},                                       \
 	        {"max-doc-size", required_argument, NULL, 1004},                                   \
+	        {"strict", no_argument, NULL, 1005}, {"quiet", no_argument, NULL, 'q'},            \
+	        {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},             \
 	{                                                                                          \
-		"strict", no_argument, NULL, 1005                                                  \
+		NULL, 0, NULL, 0                                                                   \
+	}
+/* --threads N and --batch N of the commands that run a model. */
+#define DATA_MODEL_LONGOPTS                                                                        \
+	{"threads", required_argument, NULL, 'j'},                                                 \
+	{                                                                                          \
+		"batch", required_argument, NULL, 'b'                                              \
 	}
 #define DATA_USAGE                                                                                 \
 	"Data options:\n"                                                                          \
@@ -28,31 +36,16 @@
 	"                                           (16M)\n"                                       \
 	"  --strict                                 a skipped document is an error\n"
 
-int data_option(int c, const char *arg, nlp_reader_opts *o, int *handled);
-
-/* Route reader messages to stderr as warnings. */
-void data_diag(void *user, const char *msg);
-
-/* A data set processed into token ids (or tokens, before a vocabulary
- * exists). */
-typedef struct data_set {
-	nlp_doc_ids *docs;
-	size_t n, cap;
-	nlp_tokens *tokens; /* [n] when read as tokens, else NULL */
-	char **labels;      /* the label names (from the data or given) */
-	size_t n_labels;
-	uint64_t tokens_total;
-	uint64_t failed; /* documents a stage refused (named as warnings) */
-} data_set;
-
-/* Read every document of paths through stages [0, end) of p with threads
- * workers.  want_ids: keep ids (the pipeline's id stage is inside end), else
- * tokens.  labels/n_labels (may be NULL/0): use this label list.  Documents
- * without a known label are counted and left out when labelled is set.
- * The reader's summary line is printed unless quiet. */
-int data_read(data_set *ds, nlp_pipeline *p, size_t end, int threads, int want_ids,
-              const nlp_reader_opts *ro, const char *const *paths, size_t n_paths,
-              const char *const *labels, size_t n_labels, int labelled, int quiet, nlp_err *err);
-void data_free(data_set *ds);
+/* Reader options with the command's defaults: diagnostics to stderr as
+ * warnings; getopt starts again (optind = 1). */
+void data_begin(nlp_reader_opts *ro);
+/* getopt_long over argv that takes the reader options itself (into ro)
+ * and, given the command's usage, the options every command has (-q, -v,
+ * -h and unknown ones, as cli_common_option does): returns the command's
+ * next own option as getopt_long does, -1 at the end, or -2 when the command
+ * must return *code now (--help: 0; a bad option or value: EXIT_USAGE,
+ * message printed). */
+int data_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                const char *usage, nlp_reader_opts *ro, int *code);
 
 #endif /* NLP_DATA_H */

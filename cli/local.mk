@@ -1,7 +1,7 @@
 # cli/: the nlpipe command.  It parses arguments and prints; the work is in
 # libnlpipe (pipeline/) and the modules.  One file a command (cmd_NAME.c,
 # registered in main.c), the shared option and message helpers (cli.c), and
-# reading data sets for training (data.c).
+# the reader options of the commands that read data (data.c).
 bin_PROGRAMS += nlpipe
 nlpipe_SOURCES = \
 	cli/cli.h cli/cli.c \

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "nlpipe/nlpipe.h"
 #include "cli/progress.h"
 
 /* Set by SIGWINCH: the terminal's width is measured again. */
@@ -33,7 +33,7 @@ void progress_init(progress *pg, int quiet)
 	pg->quiet = quiet;
 	pg->tty = isatty(fileno(stderr));
 	pg->shown = 0;
-	pg->last = progress_now();
+	pg->last = nlp_clock_seconds();
 	pg->cols = 80;
 	if (pg->tty && !quiet) {
 		struct sigaction sa;
@@ -44,13 +44,6 @@ void progress_init(progress *pg, int quiet)
 		sigaction(SIGWINCH, &sa, NULL);
 		resized = 1;
 	}
-}
-
-double progress_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void eta_text(char *buf, size_t size, double secs)
@@ -97,7 +90,7 @@ static void bar_line(char *out, size_t size, int cols, long epoch, long epochs, 
 void progress_update(progress *pg, long epoch, long epochs, long step, long steps, double loss,
                      uint64_t tokens, double elapsed)
 {
-	double now = progress_now(), rate = elapsed > 0 ? (double)tokens / elapsed : 0;
+	double now = nlp_clock_seconds(), rate = elapsed > 0 ? (double)tokens / elapsed : 0;
 	/* The whole run's ETA: this epoch's pace over the steps left in it and
 	 * in the epochs after it (early stopping may end the run sooner). */
 	double left = (double)(steps - step) + (double)(epochs - epoch) * (double)steps;

@@ -15,8 +15,6 @@ typedef struct progress {
 } progress;
 
 void progress_init(progress *pg, int quiet);
-/* Seconds on a monotonic clock. */
-double progress_now(void);
 void progress_update(progress *pg, long epoch, long epochs, long step, long steps, double loss,
                      uint64_t tokens, double elapsed);
 /* End the bar's line (before other output). */

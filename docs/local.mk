@@ -1,5 +1,5 @@
 # docs/: man pages (installed) and the Markdown documentation (distributed).
-dist_man_MANS += docs/nlpipe.1 docs/nlpipe.ini.5 docs/nlpipe_classifier.3
+dist_man_MANS += docs/nlpipe.1 docs/nlpipe.ini.5 docs/nlpipe_classifier.3 docs/nlpipe_trainer.3
 # The user's and plugin author's pages go to $(docdir); the style guide is
 # for this tree's developers only.
 dist_doc_DATA += \

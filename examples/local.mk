@@ -10,9 +10,10 @@ nobase_dist_doc_DATA += \
 	examples/plugins/Makefile \
 	examples/plugins/README.md
 
-# The API example (examples/api/): a program classifying text through
-# libnlpipe's API, built against the installed nlpipe by the same test.
-nobase_dist_doc_DATA += examples/api/classify.c examples/api/Makefile
+# The API examples (examples/api/): programs classifying text and training a
+# model through libnlpipe's API, built against the installed nlpipe by the
+# same test.
+nobase_dist_doc_DATA += examples/api/classify.c examples/api/train.c examples/api/Makefile
 
 TESTS += tests/install/t_install.sh
 EXTRA_DIST += tests/install/t_install.sh

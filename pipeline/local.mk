@@ -1,5 +1,6 @@
 # pipeline/: libnlpipe, the host: module loader, INI files, options,
-# pipelines, model files, readers, metrics and optimizers.  The program is in
+# pipelines, model files, readers, metrics, optimizers, the runner, the
+# classifier and the trainer.  The program is in
 # cli/local.mk.
 lib_LTLIBRARIES += libnlpipe.la
 libnlpipe_la_SOURCES = \
@@ -16,7 +17,10 @@ libnlpipe_la_SOURCES = \
 	pipeline/optim.c \
 	pipeline/numerics.c \
 	pipeline/runner.c \
-	pipeline/classifier.c
+	pipeline/classifier.c \
+	pipeline/dataset.h \
+	pipeline/dataset.c \
+	pipeline/trainer.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
 # reads errno after a math function.
 libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS) $(OPENBLAS_CFLAGS) \
@@ -35,6 +39,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/optim.h \
 	pipeline/nlpipe/runner.h \
 	pipeline/nlpipe/classifier.h \
+	pipeline/nlpipe/trainer.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h
 

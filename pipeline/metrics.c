@@ -45,16 +45,6 @@ struct nlp_metrics {
 	int curves;
 };
 
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
 int nlp_metrics_new(nlp_metrics **out, size_t n_classes, const char *const *labels, nlp_err *err)
 {
 	nlp_metrics *m = NULL;
@@ -80,7 +70,7 @@ int nlp_metrics_new(nlp_metrics **out, size_t n_classes, const char *const *labe
 
 		if (!labels || !labels[i])
 			snprintf(num, sizeof num, "%zu", i);
-		m->labels[i] = dup_str(labels && labels[i] ? labels[i] : num);
+		m->labels[i] = strdup(labels && labels[i] ? labels[i] : num);
 		if (!m->labels[i])
 			goto nomem;
 	}
@@ -448,6 +438,21 @@ int nlp_metrics_print_text(FILE *f, nlp_metrics *m, nlp_err *err)
 
 /* ==== JSON ==== */
 
+/* A number in a line of output and the text before it. */
+typedef struct num_field {
+	const char *before;
+	double v;
+} num_field;
+
+/* Each field's text, then its number written by num. */
+static void put_fields(FILE *f, void (*num)(FILE *, double), const num_field *fl, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs(fl[i].before, f);
+		num(f, fl[i].v);
+	}
+}
+
 static void json_num(FILE *f, double v)
 {
 	if (isfinite(v))
@@ -484,21 +489,16 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 	errno = 0;
 	fprintf(f, "{\n  \"documents\": %llu,\n  \"correct\": %llu,\n  \"accuracy\": ",
 	        (unsigned long long)s->documents, (unsigned long long)s->correct);
-	json_num(f, s->accuracy);
-	fputs(",\n  \"macro_precision\": ", f);
-	json_num(f, s->macro_precision);
-	fputs(",\n  \"macro_recall\": ", f);
-	json_num(f, s->macro_recall);
-	fputs(",\n  \"macro_f1\": ", f);
-	json_num(f, s->macro_f1);
-	fputs(",\n  \"micro_f1\": ", f);
-	json_num(f, s->micro_f1);
-	fputs(",\n  \"weighted_f1\": ", f);
-	json_num(f, s->weighted_f1);
-	fputs(",\n  \"log_loss\": ", f);
-	json_num(f, s->log_loss);
-	fputs(",\n  \"roc_auc\": ", f);
-	json_num(f, s->roc_auc);
+	put_fields(f, json_num,
+	           (const num_field[]){{"", s->accuracy},
+	                               {",\n  \"macro_precision\": ", s->macro_precision},
+	                               {",\n  \"macro_recall\": ", s->macro_recall},
+	                               {",\n  \"macro_f1\": ", s->macro_f1},
+	                               {",\n  \"micro_f1\": ", s->micro_f1},
+	                               {",\n  \"weighted_f1\": ", s->weighted_f1},
+	                               {",\n  \"log_loss\": ", s->log_loss},
+	                               {",\n  \"roc_auc\": ", s->roc_auc}},
+	           8);
 	fputs(",\n  \"positive_class\": ", f);
 	if (c == 2)
 		nlp_json_fputs(f, m->labels[s->positive]);
@@ -510,12 +510,11 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 
 		fputs(k ? ",\n    {\"label\": " : "\n    {\"label\": ", f);
 		nlp_json_fputs(f, m->labels[k]);
-		fputs(", \"precision\": ", f);
-		json_num(f, cm->precision);
-		fputs(", \"recall\": ", f);
-		json_num(f, cm->recall);
-		fputs(", \"f1\": ", f);
-		json_num(f, cm->f1);
+		put_fields(f, json_num,
+		           (const num_field[]){{", \"precision\": ", cm->precision},
+		                               {", \"recall\": ", cm->recall},
+		                               {", \"f1\": ", cm->f1}},
+		           3);
 		fprintf(f, ", \"support\": %llu, \"predicted\": %llu}",
 		        (unsigned long long)cm->support, (unsigned long long)cm->predicted);
 	}
@@ -541,25 +540,16 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 static void html_str(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
+		const char *e = *s == '&'    ? "&amp;"
+		                : *s == '<'  ? "&lt;"
+		                : *s == '>'  ? "&gt;"
+		                : *s == '"'  ? "&quot;"
+		                : *s == '\'' ? "&#39;"
+		                             : NULL;
+		if (e)
+			fputs(e, f);
+		else
 			fputc(*s, f);
-		}
 	}
 }
 
@@ -755,6 +745,8 @@ static void html_curve(FILE *f, const char *title, const char *xlab, const char 
 
 static int html_body(FILE *f, nlp_metrics *m, const char *title, nlp_err *err)
 {
+	static const char warn[] = "</td><td class=\"warn\" title=\"never predicted: precision "
+	                           "taken as 0\">";
 	const nlp_metrics_summary *s;
 	size_t c = m->n_classes;
 	int rc, curves = 0;
@@ -803,25 +795,20 @@ static int html_body(FILE *f, nlp_metrics *m, const char *title, nlp_err *err)
 
 		fputs("<tr><td>", f);
 		html_str(f, m->labels[k]);
-		fputs("</td><td", f);
-		fputs(cm->predicted ? ">"
-		                    : " class=\"warn\" title=\"never predicted: precision "
-		                      "taken as 0\">",
-		      f);
-		html_num(f, cm->precision);
-		fputs("</td><td>", f);
-		html_num(f, cm->recall);
-		fputs("</td><td>", f);
-		html_num(f, cm->f1);
+		put_fields(f, html_num,
+		           (const num_field[]){{cm->predicted ? "</td><td>" : warn, cm->precision},
+		                               {"</td><td>", cm->recall},
+		                               {"</td><td>", cm->f1}},
+		           3);
 		fprintf(f, "</td><td>%llu</td><td>%llu</td></tr>\n",
 		        (unsigned long long)cm->support, (unsigned long long)cm->predicted);
 	}
-	fputs("<tr class=\"avg\"><td>macro average</td><td>", f);
-	html_num(f, s->macro_precision);
-	fputs("</td><td>", f);
-	html_num(f, s->macro_recall);
-	fputs("</td><td>", f);
-	html_num(f, s->macro_f1);
+	put_fields(f, html_num,
+	           (const num_field[]){
+	                   {"<tr class=\"avg\"><td>macro average</td><td>", s->macro_precision},
+	                   {"</td><td>", s->macro_recall},
+	                   {"</td><td>", s->macro_f1}},
+	           3);
 	fprintf(f, "</td><td>%llu</td><td>%llu</td></tr>\n</tbody>\n</table>\n",
 	        (unsigned long long)s->documents, (unsigned long long)s->documents);
 	fputs("<p class=\"note\">A class that is never predicted has precision 0. Micro F1 "

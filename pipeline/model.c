@@ -19,6 +19,7 @@
 
 #include "nlpipe/model.h"
 #include "nlpipe/reader.h"
+#include "nlpipe/trainer.h"
 #include "internal.h"
 
 static const unsigned char model_magic[8] = {0x89, 'N', 'L', 'P', '\r', '\n', 0x1a, '\n'};
@@ -33,16 +34,6 @@ static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
 	if (!len) /* zlib treats a NULL buffer as "give the initial value" */
 		return crc;
 	return (uint32_t)crc32_z(crc, (const Bytef *)data, len);
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d)
-		memcpy(d, s, n);
-	return d;
 }
 
 /* ==== The writer ==== */
@@ -351,7 +342,7 @@ static int reader_new(nlp_model_reader **out, const char *name, nlp_err *err)
 	nlp_model_reader *r = calloc(1, sizeof *r);
 
 	*out = NULL;
-	if (!r || !(r->name = xstrdup(name))) {
+	if (!r || !(r->name = strdup(name))) {
 		free(r);
 		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", name);
 	}
@@ -480,7 +471,7 @@ int nlp_model_meta_set(nlp_model_meta *m, const char *key, const char *value)
 
 	for (size_t i = 0; i < m->n; i++) {
 		if (strcmp(m->kv[i].key, key) == 0) {
-			if (!(v = xstrdup(value)))
+			if (!(v = strdup(value)))
 				return NLP_ENOMEM;
 			free(m->kv[i].value);
 			m->kv[i].value = v;
@@ -495,8 +486,8 @@ int nlp_model_meta_set(nlp_model_meta *m, const char *key, const char *value)
 		m->kv = kv;
 		m->cap = cap;
 	}
-	m->kv[m->n].key = xstrdup(key);
-	m->kv[m->n].value = xstrdup(value);
+	m->kv[m->n].key = strdup(key);
+	m->kv[m->n].value = strdup(value);
 	if (!m->kv[m->n].key || !m->kv[m->n].value) {
 		free(m->kv[m->n].key);
 		free(m->kv[m->n].value);
@@ -1192,7 +1183,7 @@ int nlp_model_read(nlp_model **out, const char *path, nlp_err *err)
 	int rc;
 
 	*out = NULL;
-	if (!m || !(m->path = xstrdup(path))) {
+	if (!m || !(m->path = strdup(path))) {
 		free(m);
 		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
 	}

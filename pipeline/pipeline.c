@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "nlpipe/nlpipe.h"
-#include "nlpipe/optim.h"
+#include "nlpipe/trainer.h"
 #include "pipeline/internal.h"
 
 typedef struct pl_stage {
@@ -37,42 +37,6 @@ static const nlp_option pipeline_opts[] = {
          "stage instances in order; each has a section of its own"},
         {"plugin_path", NLP_OPT_LIST, "", 1, 0, NULL,
          "folders searched for modules first, relative to this file"},
-        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
-};
-
-/* [train]: read by `nlpipe train`; known here so that every command checks
- * it (and a model's stored pipeline, which keeps it, builds). */
-const nlp_option nlp_train_options[] = {
-        {"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
-        {"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
-        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, NLP_OPTIM_KIND_NAMES, "update rule"},
-        {"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
-        {"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
-        {"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
-         "learning rate after warm-up: constant, or linear decay to 0 at the last step"},
-        {"warmup", NLP_OPT_INT, "0", 0, 1e9, NULL, "steps of linear warm-up"},
-        {"clip", NLP_OPT_FLOAT, "5", 0, 1e6, NULL, "clip the global gradient norm (0: off)"},
-        {"weight_decay", NLP_OPT_FLOAT, "0", 0, 1, NULL,
-         "L2 penalty (adam, sgd) or decoupled decay (adamw) on weights"},
-        {"seed", NLP_OPT_INT, "1", 0, 2147483647, NULL, "seed of every random choice"},
-        {"threads", NLP_OPT_INT, "0", 0, 256, NULL,
-         "threads (0: one per core); same seed and threads give the same model"},
-        {"validation", NLP_OPT_FLOAT, "0.1", 0, 0.9, NULL,
-         "share of the data held out (seeded, stratified) when validation_data is unset"},
-        {"validation_data", NLP_OPT_PATH, "", 1, 0, NULL, "held-out data instead of a split"},
-        {"early_stopping", NLP_OPT_INT, "0", 0, 100000, NULL,
-         "stop after this many epochs without improvement (0: off)"},
-        {"metric", NLP_OPT_ENUM, "accuracy", 1, 0, "accuracy|macro_f1|loss",
-         "validation metric that picks the best model and drives early stopping"},
-        {"class_weights", NLP_OPT_ENUM, "none", 1, 0, "none|balanced",
-         "weigh the loss by inverse class frequency"},
-        {"bucketing", NLP_OPT_BOOL, "true", 1, 0, NULL,
-         "batch documents of similar length together to cut padding"},
-        {"time_limit", NLP_OPT_FLOAT, "0", 0, 1e8, NULL,
-         "stop after this many seconds of training (0: no limit); the run ends as if the "
-         "epoch had ended, and the best model so far is kept"},
-        {"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
-         "also write a checkpoint every N steps (0: at the end of each epoch only)"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 

@@ -1,6 +1,6 @@
 /* util.c - small pieces of the contract every module uses: errors, token
  * lists, document ids, the RNG, byte buffers and cursors; files written
- * atomically; JSON strings. */
+ * atomically; JSON strings; the clock. */
 #include "config.h"
 
 #include <errno.h>
@@ -478,4 +478,12 @@ void nlp_json_fputs(FILE *f, const char *s)
 		s = "";
 	/* a write error stays in the stream's error flag, for the caller's check */
 	nlp_json_string(s, strlen(s), put_stream, f);
+}
+
+double nlp_clock_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -74,6 +74,10 @@ EXTRA_DIST += tests/host/t_cli.sh
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh
+# The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
+check_PROGRAMS += tests/train/t_trainer
+TESTS += tests/train/t_trainer
+tests_train_t_trainer_LDADD = libnlpipe.la
 EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
 	tests/train/t_progress.sh tests/train/t_stdin.sh
 

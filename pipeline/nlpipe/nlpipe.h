@@ -97,6 +97,9 @@ int nlp_json_string(const char *s, size_t n, nlp_write_fn put, void *user);
 /* The same for a NUL-terminated string (NULL: "") to a stream. */
 void nlp_json_fputs(FILE *f, const char *s);
 
+/* Seconds on a monotonic clock (for durations and rates). */
+double nlp_clock_seconds(void);
+
 /* Edit distance between two short strings, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 
@@ -142,10 +145,6 @@ int nlp_config_from_ini(nlp_config **out, const nlp_ini *ini, const char *sectio
 void nlp_config_destroy(nlp_config *c);
 /* The option behind entry i of a config. */
 const nlp_option *nlp_config_option(const nlp_config *c, size_t i);
-
-/* The options of the [train] section (nlpipe train reads it; every
- * pipeline check validates it). */
-extern const nlp_option nlp_train_options[];
 
 /* ---- Pipelines ---- */
 typedef struct nlp_pipeline nlp_pipeline;

@@ -10,8 +10,9 @@
 # 3. runs the installed nlpipe (LD_LIBRARY_PATH to the DESTDIR lib) with
 #    NLPIPE_PLUGIN_PATH = the example's folder, then the installed plugins:
 #    `plugins`, `check` and `tokenize` of a tokenizer -> placeholders
-#    pipeline, and a bad option of the plugin; builds the API example
-#    (examples/api/) the same way and checks it classifies as predict does;
+#    pipeline, and a bad option of the plugin; builds the API examples
+#    (examples/api/) the same way and checks that they classify as predict
+#    does and train the model train writes;
 # 4. `make uninstall DESTDIR=...` must leave no file behind.
 #
 # Run by `make check` (it needs NLP_TOP_BUILDDIR and NLP_TOP_SRCDIR).
@@ -40,7 +41,7 @@ log=$tmp/log
 
 n=0
 failed=0
-echo "1..30"
+echo "1..33"
 
 pass() {
 	n=$((n + 1))
@@ -124,7 +125,7 @@ docdir=$(dirname "$(find "$dest" -path '*/doc/nlpipe/COPYING' | head -n 1)")
 missing=
 for f in COPYING README.md api.md writing-a-plugin.md model-format.md text-stages.md \
 	examples/plugins/Makefile examples/plugins/placeholders.c examples/api/Makefile \
-	examples/api/classify.c; do
+	examples/api/classify.c examples/api/train.c; do
 	[ -f "$docdir/$f" ] || missing="$missing $f"
 done
 las=$(find "$dest$pluginsdir" -name '*.la' | wc -l)
@@ -364,7 +365,8 @@ esac
 # The API example (examples/api/) builds with its own Makefile against the
 # installed library alone, and classifies as the installed nlpipe predicts.
 mkdir "$tmp/api"
-cp "$docdir/examples/api/Makefile" "$docdir/examples/api/classify.c" "$tmp/api/" &&
+cp "$docdir/examples/api/Makefile" "$docdir/examples/api/classify.c" \
+	"$docdir/examples/api/train.c" "$tmp/api/" &&
 	chmod u+w "$tmp/api"/*
 # A program linked with a sanitized libnlpipe needs the sanitizer runtime first.
 api_ldflags=
@@ -374,10 +376,10 @@ fi
 if PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH= \
 	$MAKE -C "$tmp/api" PKG_CONFIG="$PKG_CONFIG" LDFLAGS="$api_ldflags" \
 	CFLAGS="-O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror" \
-	>"$log" 2>&1 && [ -x "$tmp/api/classify" ]; then
-	pass "the API example builds with its Makefile (pkg-config nlpipe), without warnings"
+	>"$log" 2>&1 && [ -x "$tmp/api/classify" ] && [ -x "$tmp/api/train" ]; then
+	pass "the API examples build with their Makefile (pkg-config nlpipe), without warnings"
 else
-	fail "the API example builds with its Makefile (pkg-config nlpipe), without warnings"
+	fail "the API examples build with their Makefile (pkg-config nlpipe), without warnings"
 	show "$log"
 fi
 lib=$(ldd "$tmp/api/classify" 2>&1 | grep libnlpipe)
@@ -388,6 +390,8 @@ case $lib in
 	echo "# ldd: $lib" ;;
 esac
 datadir=$(dirname "${sentiment:-$dest/none/x}")
+SOURCE_DATE_EPOCH=1700000000 # the models' date: the same for both trainings
+export SOURCE_DATE_EPOCH
 NLPIPE_PLUGIN_PATH="$dest$pluginsdir" NLPIPE_DATA_DIR=$datadir \
 	"$nlpipe" -q train --set train.epochs=1 --set train.threads=1 "${sentiment:-none}" \
 	"$top_srcdir/examples/reviews" -o "$tmp/api/m.nlp" >"$log" 2>&1 &&
@@ -404,6 +408,32 @@ else
 	fail "the API example gives every unlabelled review the label and probability of nlpipe predict (exit $rc)"
 	show "$log"
 	diff "$tmp/api/want" "$tmp/api/got" | head -10 | sed 's/^/#   /'
+fi
+# The training example: the model nlpipe train writes, byte for byte, then
+# the labels nlpipe predict gives with it.
+NLPIPE_PLUGIN_PATH="$dest$pluginsdir" NLPIPE_DATA_DIR=$datadir \
+	"$tmp/api/train" -s train.epochs=1 -s train.threads=1 "${sentiment:-none}" \
+	"$top_srcdir/examples/reviews" "$tmp/api/t.nlp" "$top_srcdir/examples/unlabelled"/*.txt \
+	>"$tmp/api/got2" 2>"$log"
+rc=$?
+if [ $rc -eq 0 ] && [ -s "$tmp/api/m.nlp" ] && cmp -s "$tmp/api/m.nlp" "$tmp/api/t.nlp" &&
+	grep -q "^train: epoch 1/1: loss" "$log"; then
+	pass "the training API example writes the model of nlpipe train, byte for byte"
+else
+	fail "the training API example writes the model of nlpipe train, byte for byte (exit $rc)"
+	show "$log"
+fi
+if [ $rc -eq 0 ] && [ -s "$tmp/api/want" ] && cmp -s "$tmp/api/want" "$tmp/api/got2"; then
+	pass "the training API example then classifies as nlpipe predict does"
+else
+	fail "the training API example then classifies as nlpipe predict does (exit $rc)"
+	diff "$tmp/api/want" "$tmp/api/got2" | head -10 | sed 's/^/#   /'
+fi
+man3=$(find "$dest" -path '*/man3/nlpipe_trainer.3' | head -n 1)
+if [ -n "$man3" ] && grep -q nlp_trainer_new "$man3"; then
+	pass "nlpipe_trainer(3) installed"
+else
+	fail "nlpipe_trainer(3) installed"
 fi
 man3=$(find "$dest" -path '*/man3/nlpipe_classifier.3' | head -n 1)
 if [ -n "$man3" ] && grep -q nlp_classify_texts "$man3"; then
@@ -457,8 +487,8 @@ else
 	show "$tmp/left"
 fi
 
-if [ "$n" -ne 30 ]; then
-	echo "# planned 30 tests but ran $n"
+if [ "$n" -ne 33 ]; then
+	echo "# planned 33 tests but ran $n"
 	exit 1
 fi
 [ "$failed" -eq 0 ]

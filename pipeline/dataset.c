@@ -1,0 +1,204 @@
+/* dataset.c - reading a labelled data set through the text stages
+ * (dataset.h), in parallel, in chunks (texts are freed once processed). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/dataset.h"
+#include "pipeline/internal.h"
+
+enum { CHUNK = 2048 };
+
+/* What a chunk holds while its documents go through the pool. */
+typedef struct ds_chunk {
+	nlp_text_job items[CHUNK];
+	char *texts[CHUNK];
+	int labels[CHUNK];
+	size_t k;
+} ds_chunk;
+
+static int push_doc(nlp_dataset *ds, int want_tokens)
+{
+	if (ds->n == ds->cap) {
+		size_t cap = ds->cap ? ds->cap * 2 : 1024;
+		nlp_doc_ids *d = realloc(ds->docs, cap * sizeof *d);
+		if (!d)
+			return NLP_ENOMEM;
+		ds->docs = d;
+		if (want_tokens) {
+			nlp_tokens *t = realloc(ds->tokens, cap * sizeof *t);
+			if (!t)
+				return NLP_ENOMEM;
+			ds->tokens = t;
+		}
+		ds->cap = cap;
+	}
+	memset(&ds->docs[ds->n], 0, sizeof ds->docs[ds->n]);
+	if (want_tokens)
+		memset(&ds->tokens[ds->n], 0, sizeof ds->tokens[ds->n]);
+	ds->n++;
+	return NLP_OK;
+}
+
+/* Keep job i's result in ds (its ids or tokens move there). */
+static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int want_ids)
+{
+	nlp_doc_ids *d;
+
+	if (push_doc(ds, !want_ids) != NLP_OK)
+		return NLP_ENOMEM;
+	d = &ds->docs[ds->n - 1];
+	d->label = label;
+	if (want_ids) {
+		d->ids = it->ids;
+		d->n = (uint32_t)it->n_ids;
+		it->ids = NULL;
+	} else {
+		ds->tokens[ds->n - 1] = it->tokens;
+		d->n = (uint32_t)it->tokens.n;
+		memset(&it->tokens, 0, sizeof it->tokens);
+	}
+	ds->tokens_total += d->n;
+	return NLP_OK;
+}
+
+/* Process the chunk and move results into ds. */
+static int flush(nlp_dataset *ds, const nlp_host *h, nlp_pool *pool, ds_chunk *ch, int want_ids,
+                 nlp_err *err)
+{
+	int rc = NLP_OK;
+
+	nlp_pool_run(pool, ch->items, ch->k, want_ids);
+	for (size_t i = 0; i < ch->k; i++) {
+		nlp_text_job *it = &ch->items[i];
+		if (it->rc == NLP_ENOMEM && !rc)
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		if (it->rc) {
+			if (it->rc != NLP_ENOMEM) {
+				nlp_host_diag(h, "%s: left out: %s", it->name, it->msg);
+				ds->refused++;
+			}
+		} else if (!rc && keep_doc(ds, it, ch->labels[i], want_ids) != NLP_OK) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		}
+		nlp_tokens_free(&it->tokens);
+		free(it->ids);
+		it->ids = NULL;
+		free(ch->texts[i]);
+		ch->texts[i] = NULL;
+		free((char *)it->name);
+		it->name = NULL;
+	}
+	ch->k = 0;
+	return rc;
+}
+
+/* Copy the reader's labels into ds. */
+static int copy_labels(nlp_dataset *ds, const nlp_reader *r, nlp_err *err)
+{
+	ds->n_labels = nlp_reader_label_count(r);
+	ds->labels = calloc(ds->n_labels ? ds->n_labels : 1, sizeof *ds->labels);
+	if (!ds->labels)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ds->n_labels; i++) {
+		ds->labels[i] = strdup(nlp_reader_label(r, i));
+		if (!ds->labels[i])
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	return NLP_OK;
+}
+
+/* Add a copy of doc to the chunk. */
+static int add_doc(ds_chunk *ch, const nlp_document *doc, nlp_err *err)
+{
+	const size_t k = ch->k;
+
+	ch->texts[k] = malloc(doc->len + 1);
+	ch->items[k].name = strdup(doc->name);
+	if (!ch->texts[k] || !ch->items[k].name) {
+		free(ch->texts[k]);
+		free((char *)ch->items[k].name);
+		ch->texts[k] = NULL;
+		ch->items[k].name = NULL;
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	memcpy(ch->texts[k], doc->text, doc->len + 1);
+	ch->items[k].text = ch->texts[k];
+	ch->items[k].len = doc->len;
+	ch->items[k].rc = 0;
+	ch->labels[k] = doc->label;
+	ch->k++;
+	return NLP_OK;
+}
+
+int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
+                     int want_ids, const nlp_reader_opts *ro, const char *const *paths,
+                     size_t n_paths, const char *const *labels, size_t n_labels, nlp_err *err)
+{
+	nlp_reader *r = NULL;
+	nlp_pool *pool = NULL;
+	ds_chunk *ch = calloc(1, sizeof *ch);
+	const nlp_document *doc;
+	int rc;
+
+	memset(ds, 0, sizeof *ds);
+	if (!ch) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = nlp_reader_open(&r, ro, paths, n_paths, err);
+	if (!rc && labels)
+		rc = nlp_reader_set_labels(r, labels, n_labels, err);
+	if (!rc)
+		rc = nlp_pool_new(&pool, p, threads, end, err);
+	if (rc)
+		goto out;
+	while (!(rc = nlp_reader_next(r, &doc, err)) && doc) {
+		if (doc->label < 0) {
+			ds->unlabelled++;
+			if (ro->verbose)
+				nlp_host_diag(h, "%s: left out: %s", doc->name,
+				              doc->label_name
+				                      ? "its label is not one of the model's"
+				                      : "it has no label");
+			continue;
+		}
+		if ((rc = add_doc(ch, doc, err)))
+			break;
+		if (ch->k == CHUNK && (rc = flush(ds, h, pool, ch, want_ids, err)))
+			break;
+	}
+	if (!rc && ch->k)
+		rc = flush(ds, h, pool, ch, want_ids, err);
+	if (!rc)
+		rc = copy_labels(ds, r, err);
+	if (!rc)
+		ds->stats = *nlp_reader_get_stats(r);
+out:
+	for (size_t i = 0; ch && i < ch->k; i++) {
+		free(ch->texts[i]);
+		free((char *)ch->items[i].name);
+	}
+	free(ch);
+	nlp_pool_free(pool);
+	nlp_reader_close(r);
+	if (rc)
+		nlp_dataset_free(ds);
+	return rc;
+}
+
+void nlp_dataset_free(nlp_dataset *ds)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		free(ds->docs[i].ids);
+		if (ds->tokens)
+			nlp_tokens_free(&ds->tokens[i]);
+	}
+	for (size_t i = 0; i < ds->n_labels; i++)
+		free(ds->labels ? ds->labels[i] : NULL);
+	free(ds->labels);
+	free(ds->docs);
+	free(ds->tokens);
+	memset(ds, 0, sizeof *ds);
+}

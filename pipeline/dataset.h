@@ -1,0 +1,32 @@
+/* dataset.h - a whole labelled data set read through the text stages, held
+ * in memory as token ids (or tokens, before a vocabulary exists): what the
+ * trainer trains and validates on (internal to libnlpipe). */
+#ifndef NLP_DATASET_H
+#define NLP_DATASET_H
+
+#include "nlpipe/reader.h"
+#include "nlpipe/runner.h"
+
+typedef struct nlp_dataset {
+	nlp_doc_ids *docs; /* [n] (ids owned) */
+	size_t n, cap;
+	nlp_tokens *tokens; /* [n] when read as tokens, else NULL */
+	char **labels;      /* the label names (from the data or given) */
+	size_t n_labels;
+	uint64_t tokens_total;
+	uint64_t refused;       /* documents a stage refused (named as warnings) */
+	uint64_t unlabelled;    /* documents left out: no known label */
+	nlp_reader_stats stats; /* the reader's counts */
+} nlp_dataset;
+
+/* Read every document of paths through stages [0, end) of p with threads
+ * workers.  want_ids: keep ids (the pipeline's id stage is inside end), else
+ * tokens.  labels/n_labels (may be NULL/0): use this label list.  Documents
+ * without a known label are counted and left out (named under ro->verbose).
+ * Warnings go to h's diagnostics.  On failure ds is empty. */
+int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
+                     int want_ids, const nlp_reader_opts *ro, const char *const *paths,
+                     size_t n_paths, const char *const *labels, size_t n_labels, nlp_err *err);
+void nlp_dataset_free(nlp_dataset *ds);
+
+#endif /* NLP_DATASET_H */

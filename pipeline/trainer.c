@@ -1,0 +1,1159 @@
+/* pipeline/trainer.c - training a classification pipeline (nlpipe/trainer.h):
+ * read and process the data, build the vocabulary, train with validation,
+ * keep the best model, write checkpoints, resume exactly.  The [train]
+ * table (nlp_train_options) lives here, with every default. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nlpipe/metrics.h"
+#include "nlpipe/model.h"
+#include "nlpipe/optim.h"
+#include "nlpipe/trainer.h"
+#include "pipeline/dataset.h"
+#include "pipeline/internal.h"
+
+/* [train]: read by the trainer; known to the pipeline so that every
+ * command checks it (and a model's stored pipeline, which keeps it, builds). */
+const nlp_option nlp_train_options[] = {
+        {"epochs", NLP_OPT_INT, "10", 1, 100000, NULL, "passes over the training data"},
+        {"batch", NLP_OPT_INT, "32", 1, 65536, NULL, "documents per step"},
+        {"optimizer", NLP_OPT_ENUM, "adam", 1, 0, NLP_OPTIM_KIND_NAMES, "update rule"},
+        {"learning_rate", NLP_OPT_FLOAT, "0.002", 1e-9, 10, NULL, "base learning rate"},
+        {"momentum", NLP_OPT_FLOAT, "0.9", 0, 0.999, NULL, "SGD momentum"},
+        {"schedule", NLP_OPT_ENUM, "constant", 1, 0, "constant|linear",
+         "learning rate after warm-up: constant, or linear decay to 0 at the last step"},
+        {"warmup", NLP_OPT_INT, "0", 0, 1e9, NULL, "steps of linear warm-up"},
+        {"clip", NLP_OPT_FLOAT, "5", 0, 1e6, NULL, "clip the global gradient norm (0: off)"},
+        {"weight_decay", NLP_OPT_FLOAT, "0", 0, 1, NULL,
+         "L2 penalty (adam, sgd) or decoupled decay (adamw) on weights"},
+        {"seed", NLP_OPT_INT, "1", 0, 2147483647, NULL, "seed of every random choice"},
+        {"threads", NLP_OPT_INT, "0", 0, 256, NULL,
+         "threads (0: one per core); same seed and threads give the same model"},
+        {"validation", NLP_OPT_FLOAT, "0.1", 0, 0.9, NULL,
+         "share of the data held out (seeded, stratified) when validation_data is unset"},
+        {"validation_data", NLP_OPT_PATH, "", 1, 0, NULL, "held-out data instead of a split"},
+        {"early_stopping", NLP_OPT_INT, "0", 0, 100000, NULL,
+         "stop after this many epochs without improvement (0: off)"},
+        {"metric", NLP_OPT_ENUM, "accuracy", 1, 0, "accuracy|macro_f1|loss",
+         "validation metric that picks the best model and drives early stopping"},
+        {"class_weights", NLP_OPT_ENUM, "none", 1, 0, "none|balanced",
+         "weigh the loss by inverse class frequency"},
+        {"bucketing", NLP_OPT_BOOL, "true", 1, 0, NULL,
+         "batch documents of similar length together to cut padding"},
+        {"time_limit", NLP_OPT_FLOAT, "0", 0, 1e8, NULL,
+         "stop after this many seconds of training (0: no limit); the run ends as if the "
+         "epoch had ended, and the best model so far is kept"},
+        {"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
+         "also write a checkpoint every N steps (0: at the end of each epoch only)"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+};
+
+struct nlp_trainer {
+	nlp_host *host;     /* borrowed */
+	nlp_ini *ini;       /* owned (NULL when resumed: the checkpoint's) */
+	nlp_pipeline *p;    /* owned, or the checkpoint's */
+	nlp_model *resumed; /* the checkpoint resumed from, or NULL */
+	nlp_config *tc;     /* [train] */
+	nlp_trainer_opts o; /* the caller's (pointers borrowed) */
+	nlp_reader_opts ro; /* o.reader's, diagnostics to the host when it has none */
+	nlp_train_fn fn;    /* the caller's callback and its data */
+	void *user;
+	int stop;           /* the callback asked to stop */
+	int ran;            /* nlp_train was called */
+	size_t first, n;    /* trainable stages [first, n) */
+	nlp_params *params; /* [n - first] */
+	nlp_optim *opt;
+	nlp_dataset train, val;
+	size_t *order; /* [train.n] the epoch's document order */
+	float *class_w;
+	int n_classes;
+	char **labels; /* train.labels */
+	nlp_batch_buf rb;
+	/* position */
+	long epoch;        /* epochs completed */
+	long batch_next;   /* next batch in the epoch */
+	long step;         /* steps done */
+	nlp_rng rng_epoch; /* shuffle generator as it was at the start of this epoch */
+	nlp_rng rng;       /* shuffle generator */
+	nlp_rng rng_drop;  /* dropout */
+	double loss_sum;   /* this epoch so far */
+	long loss_n;
+	uint64_t tokens;
+	double best;
+	long best_epoch;
+	long bad_epochs;
+	/* settings */
+	long epochs, batch, patience, ckpt_every;
+	int metric; /* 0 accuracy, 1 macro_f1, 2 loss */
+	int bucketing;
+	int threads;
+	char *ckpt_path, *last_path;
+	double time_limit; /* seconds; 0: none */
+	double started;
+	nlp_model_meta meta;
+};
+
+/* ---- events ---- */
+
+static const char *metric_name(int m)
+{
+	return m == 0 ? "accuracy" : m == 1 ? "macro_f1" : "loss";
+}
+
+/* An event of kind with what every event may tell about the run. */
+static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
+{
+	nlp_train_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = kind;
+	ev.documents = t->train.n;
+	ev.validation_documents = t->val.n;
+	ev.classes = t->n_classes;
+	ev.threads = t->threads;
+	ev.epoch = t->epoch + 1;
+	ev.epochs = t->epochs;
+	ev.step = t->step;
+	ev.loss = t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0;
+	ev.best_epoch = t->best_epoch;
+	ev.best = t->best;
+	ev.metric = metric_name(t->metric);
+	return ev;
+}
+
+/* Hand ev to the callback; a non-zero answer asks to stop. */
+static void emit(nlp_trainer *t, const nlp_train_event *ev)
+{
+	if (t->fn && t->fn(t->user, ev))
+		t->stop = 1;
+}
+
+/* ---- shapes and parameters ---- */
+
+static int setup_stages(nlp_trainer *t, int from_model, nlp_err *err)
+{
+	int in_dim = 0, out_dim = 0;
+
+	for (size_t i = t->first; i < t->n; i++) {
+		const nlp_train_ops *ops = nlp_pipeline_stage_class(t->p, i)->train;
+		void *self = nlp_pipeline_stage_instance(t->p, i);
+		if (!from_model) {
+			int rc = ops->setup(self, in_dim, t->n_classes, &out_dim, err);
+			if (rc)
+				return nlp_pipeline_stage_error(t->p, i, rc, err);
+			in_dim = out_dim;
+		}
+		ops->params(self, &t->params[i - t->first]);
+	}
+	return NLP_OK;
+}
+
+static void init_params(nlp_trainer *t, nlp_rng *rng)
+{
+	for (size_t i = t->first; i < t->n; i++) {
+		const nlp_train_ops *ops = nlp_pipeline_stage_class(t->p, i)->train;
+		if (ops->init)
+			ops->init(nlp_pipeline_stage_instance(t->p, i), rng);
+	}
+}
+
+static void refresh_params(nlp_trainer *t)
+{
+	for (size_t i = t->first; i < t->n; i++)
+		nlp_pipeline_stage_class(t->p, i)->train->params(
+		        nlp_pipeline_stage_instance(t->p, i), &t->params[i - t->first]);
+}
+
+/* ---- the epoch's batches ---- */
+
+static void shuffle(size_t *v, size_t n, nlp_rng *r)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(nlp_rng_next(r) % i);
+		size_t x = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = x;
+	}
+}
+
+/* Order of documents for an epoch: shuffled; with bucketing, sorted by length
+ * within windows of 50 batches, and the batches shuffled again. */
+static void epoch_order(nlp_trainer *t)
+{
+	size_t n = t->train.n, B = (size_t)t->batch;
+
+	for (size_t i = 0; i < n; i++)
+		t->order[i] = i;
+	shuffle(t->order, n, &t->rng);
+	if (!t->bucketing || n <= B)
+		return;
+	for (size_t w = 0; w < n; w += 50 * B) {
+		size_t len = n - w < 50 * B ? n - w : 50 * B;
+		nlp_sort_by_length(t->order + w, len, t->train.docs, 0);
+	}
+	/* Shuffle whole batches (the last, shorter one stays last). */
+	{
+		size_t nb = n / B;
+		for (size_t i = nb; i > 1; i--) {
+			size_t j = (size_t)(nlp_rng_next(&t->rng) % i);
+			for (size_t k = 0; k < B; k++) {
+				size_t x = t->order[(i - 1) * B + k];
+				t->order[(i - 1) * B + k] = t->order[j * B + k];
+				t->order[j * B + k] = x;
+			}
+		}
+	}
+}
+
+/* ---- validation ---- */
+
+static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *f1, double *loss,
+                    nlp_err *err)
+{
+	nlp_metrics *m = NULL;
+	const nlp_metrics_summary *s;
+	size_t *idx = malloc((ds->n ? ds->n : 1) * sizeof *idx);
+	int rc;
+
+	if (!idx)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	rc = nlp_metrics_new(&m, (size_t)t->n_classes, (const char *const *)t->labels, err);
+	for (size_t i = 0; i < ds->n; i++)
+		idx[i] = i;
+	/* by length: less padding; results do not depend on it */
+	nlp_sort_by_length(idx, ds->n, ds->docs, 0);
+	for (size_t i = 0; !rc && i < ds->n; i += (size_t)t->batch) {
+		int B = (int)(ds->n - i < (size_t)t->batch ? ds->n - i : (size_t)t->batch);
+		nlp_act scores;
+		rc = nlp_batch_fill(&t->rb, ds->docs, idx + i, B, err);
+		if (!rc) {
+			t->rb.b.training = 0;
+			t->rb.b.rng = &t->rng_drop;
+			rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
+		}
+		for (int b = 0; !rc && b < B; b++)
+			rc = nlp_metrics_add(m, (size_t)t->rb.labels[b],
+			                     scores.x + (size_t)b * (size_t)scores.D, err);
+	}
+	if (!rc)
+		rc = nlp_metrics_compute(m, &s, err);
+	if (!rc) {
+		*acc = s->accuracy;
+		*f1 = s->macro_f1;
+		*loss = s->log_loss;
+	}
+	nlp_metrics_free(m);
+	free(idx);
+	return rc;
+}
+
+/* ---- checkpoints ---- */
+
+#define CKPT_VERSION 1u
+
+static int put_rng(nlp_buf *b, const nlp_rng *r)
+{
+	int rc = NLP_OK;
+	for (int i = 0; i < 4 && !rc; i++)
+		rc = nlp_model_buf_put_u64(b, r->s[i]);
+	return rc;
+}
+
+static int get_rng(nlp_cursor *c, nlp_rng *r)
+{
+	for (int i = 0; i < 4; i++)
+		if (nlp_model_cursor_get_u64(c, &r->s[i]))
+			return NLP_EDATA;
+	return NLP_OK;
+}
+
+static uint64_t dbits(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof u);
+	return u;
+}
+
+static double bitsd(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, sizeof d);
+	return d;
+}
+
+static int save_model(nlp_trainer *t, const char *path, int checkpoint, nlp_err *err)
+{
+	nlp_buf ck = {0};
+	int rc = NLP_OK;
+
+	if (checkpoint) {
+		rc = nlp_buf_put_u32(&ck, CKPT_VERSION);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->epoch);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->batch_next);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->step);
+		rc = rc ? rc : put_rng(&ck, &t->rng_epoch);
+		rc = rc ? rc : put_rng(&ck, &t->rng_drop);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, dbits(t->best));
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->best_epoch);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->bad_epochs);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, dbits(t->loss_sum));
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, (uint64_t)t->loss_n);
+		rc = rc ? rc : nlp_model_buf_put_u64(&ck, t->tokens);
+		if (!rc) {
+			nlp_buf ob = {0};
+			rc = nlp_optim_save(t->opt, &ob, err);
+			if (!rc && (nlp_buf_put_u32(&ck, (uint32_t)ob.len) ||
+			            nlp_buf_put(&ck, ob.data, ob.len)))
+				rc = NLP_ENOMEM;
+			free(ob.data);
+		}
+		if (rc == NLP_ENOMEM)
+			nlp_err_set(err, rc, "out of memory");
+	}
+	if (!rc)
+		rc = nlp_model_save(path, t->p, (const char *const *)t->labels,
+		                    (size_t)t->n_classes, &t->meta, checkpoint ? &ck : NULL, err);
+	free(ck.data);
+	return rc;
+}
+
+static int load_checkpoint(nlp_trainer *t, const nlp_buf *ck, nlp_err *err)
+{
+	nlp_cursor c = {ck->data, ck->data + ck->len};
+	uint32_t version, olen;
+	uint64_t epoch, bn, step, best, best_epoch, bad, lsum, ln, tok;
+	nlp_cursor oc;
+	int rc;
+
+	if (nlp_cursor_get_u32(&c, &version) || version != CKPT_VERSION)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "the checkpoint's trainer state has version %u; this nlpipe "
+		                   "reads version %u",
+		                   version, CKPT_VERSION);
+	if (nlp_model_cursor_get_u64(&c, &epoch) || nlp_model_cursor_get_u64(&c, &bn) ||
+	    nlp_model_cursor_get_u64(&c, &step) || get_rng(&c, &t->rng_epoch) ||
+	    get_rng(&c, &t->rng_drop) || nlp_model_cursor_get_u64(&c, &best) ||
+	    nlp_model_cursor_get_u64(&c, &best_epoch) || nlp_model_cursor_get_u64(&c, &bad) ||
+	    nlp_model_cursor_get_u64(&c, &lsum) || nlp_model_cursor_get_u64(&c, &ln) ||
+	    nlp_model_cursor_get_u64(&c, &tok) || nlp_cursor_get_u32(&c, &olen) ||
+	    (size_t)(c.end - c.p) < olen)
+		return nlp_err_set(err, NLP_EDATA, "the checkpoint's trainer state is truncated");
+	oc.p = c.p;
+	oc.end = c.p + olen;
+	rc = nlp_optim_load(t->opt, &oc, err);
+	if (rc)
+		return rc;
+	t->epoch = (long)epoch;
+	t->batch_next = (long)bn;
+	t->step = (long)step;
+	t->best = bitsd(best);
+	t->best_epoch = (long)best_epoch;
+	t->bad_epochs = (long)bad;
+	t->loss_sum = bitsd(lsum);
+	t->loss_n = (long)ln;
+	t->tokens = tok;
+	return NLP_OK;
+}
+
+/* ---- the loop ---- */
+
+static int better(const nlp_trainer *t, double v)
+{
+	if (t->best_epoch == 0)
+		return 1;
+	return t->metric == 2 ? v < t->best : v > t->best;
+}
+
+/* One optimizer step on batch bi of the epoch's order; *tokens grows by
+ * the batch's tokens. */
+static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
+{
+	const size_t at = bi * (size_t)t->batch;
+	const int B =
+	        (int)(t->train.n - at < (size_t)t->batch ? t->train.n - at : (size_t)t->batch);
+	double loss;
+	nlp_act scores;
+	int rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
+
+	if (rc)
+		return rc;
+	t->rb.b.training = 1;
+	t->rb.b.rng = &t->rng_drop;
+	t->rb.b.weights = t->class_w;
+	rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
+	if (!rc)
+		rc = nlp_chain_backward(t->p, t->first, &t->rb.b, &loss, err);
+	if (rc)
+		return rc;
+	if (!isfinite(loss))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "the training loss became %s at epoch %ld, step %ld: lower "
+		                   "[train] learning_rate (now %g), set clip (now %g), or look "
+		                   "for odd documents in the data",
+		                   isnan(loss) ? "NaN" : "infinite", t->epoch + 1, t->step + 1,
+		                   nlp_config_float(t->tc, "learning_rate"),
+		                   nlp_config_float(t->tc, "clip"));
+	refresh_params(t);
+	rc = nlp_optim_step(t->opt, t->params, (int)(t->n - t->first), NULL, err);
+	if (rc == NLP_EDATA)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s at epoch %ld, step %ld: lower [train] learning_rate or set "
+		                   "clip",
+		                   err->msg, t->epoch + 1, t->step + 1);
+	if (rc)
+		return rc;
+	nlp_optim_zero_grad(t->params, (int)(t->n - t->first));
+	t->step++;
+	t->batch_next = (long)bi + 1;
+	t->loss_sum += loss;
+	t->loss_n++;
+	for (int b = 0; b < B; b++)
+		*tokens += (uint64_t)t->rb.len[b];
+	return NLP_OK;
+}
+
+/* The progress event after batch bi of nb, every progress_every batches
+ * and after the last. */
+static void report_progress(nlp_trainer *t, size_t bi, size_t nb, double t0, uint64_t tokens)
+{
+	const long every = t->o.progress_every > 0 ? t->o.progress_every : 1;
+	nlp_train_event ev;
+
+	if ((long)(bi + 1) % every != 0 && bi + 1 != nb)
+		return;
+	ev = event(t, NLP_TRAIN_PROGRESS);
+	ev.batch = (long)bi + 1;
+	ev.batches = (long)nb;
+	ev.loss = t->loss_sum / (double)t->loss_n;
+	ev.tokens = tokens;
+	ev.seconds = nlp_clock_seconds() - t0;
+	ev.tokens_per_second = ev.seconds > 0 ? (double)tokens / ev.seconds : 0.0;
+	emit(t, &ev);
+}
+
+/* The epoch's batches from t->batch_next on, with checkpoints, a stop asked
+ * by the callback (NLP_TRAIN_STOPPED after a checkpoint) and the time limit
+ * (*out_of_time after a checkpoint). */
+static int train_epoch(nlp_trainer *t, size_t nb, double t0, uint64_t *tokens, int *out_of_time,
+                       nlp_err *err)
+{
+	int rc = NLP_OK;
+
+	for (size_t bi = (size_t)t->batch_next; bi < nb; bi++) {
+		rc = train_step(t, bi, tokens, err);
+		if (rc)
+			break;
+		report_progress(t, bi, nb, t0, *tokens);
+		if (t->stop) {
+			rc = save_model(t, t->ckpt_path, 1, err);
+			return rc ? rc : NLP_TRAIN_STOPPED;
+		}
+		if (t->ckpt_every > 0 && t->step % t->ckpt_every == 0 &&
+		    (rc = save_model(t, t->ckpt_path, 1, err)))
+			break;
+		if (t->time_limit > 0 && nlp_clock_seconds() - t->started >= t->time_limit &&
+		    bi + 1 < nb) {
+			/* Out of time mid-epoch: the checkpoint keeps the position. */
+			rc = save_model(t, t->ckpt_path, 1, err);
+			*out_of_time = !rc;
+			break;
+		}
+	}
+	return rc;
+}
+
+/* Validation figures of the epoch (into ev); keeps (saves) the model when
+ * it is the best so far, or when there is no validation. */
+static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
+{
+	double value;
+	int rc;
+
+	ev->improved = 0;
+	if (t->val.n) {
+		rc = evaluate(t, &t->val, &ev->accuracy, &ev->macro_f1, &ev->validation_loss, err);
+		if (rc)
+			return rc;
+		value = t->metric == 0   ? ev->accuracy
+		        : t->metric == 1 ? ev->macro_f1
+		                         : ev->validation_loss;
+		if (!better(t, value)) {
+			t->bad_epochs++;
+			return NLP_OK;
+		}
+	} else {
+		value = t->epoch + 1; /* no validation: the last model is the best */
+	}
+	ev->improved = 1;
+	t->best = value;
+	t->best_epoch = t->epoch + 1;
+	t->bad_epochs = 0;
+	nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1);
+	if (t->val.n) {
+		nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", ev->accuracy);
+		nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", ev->macro_f1);
+		nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", ev->validation_loss);
+	}
+	nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
+	                    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
+	return save_model(t, t->o.output, 0, err);
+}
+
+/* After a complete epoch: the checkpoint (saying the epoch is complete) and
+ * OUTPUT.last. */
+static int end_epoch(nlp_trainer *t, nlp_err *err)
+{
+	const long ep = t->epoch;
+	int rc;
+
+	t->epoch++;
+	rc = save_model(t, t->ckpt_path, 1, err);
+	t->epoch = ep;
+	if (!rc && t->o.keep_last)
+		rc = save_model(t, t->last_path, 0, err);
+	return rc;
+}
+
+/* One epoch (or what is left of it): its batches, the validation and the
+ * epoch's events.  *last: the run ends here (time limit). */
+static int run_epoch(nlp_trainer *t, size_t nb, int *last, nlp_err *err)
+{
+	const double t0 = nlp_clock_seconds();
+	nlp_train_event ev;
+	int out_of_time = 0, rc;
+	uint64_t tokens = 0; /* for the rate shown */
+	double train_secs;
+
+	/* The epoch's order comes from the generator as it was at its start. */
+	t->rng = t->rng_epoch;
+	epoch_order(t);
+	if (t->batch_next == 0) {
+		t->loss_sum = 0;
+		t->loss_n = 0;
+		t->tokens = 0;
+	}
+	ev = event(t, NLP_TRAIN_EPOCH_START);
+	ev.batch = t->batch_next;
+	ev.batches = (long)nb;
+	emit(t, &ev);
+	rc = train_epoch(t, nb, t0, &tokens, &out_of_time, err);
+	if (rc)
+		return rc;
+	train_secs = nlp_clock_seconds() - t0;
+	/* The epoch is done: the next one starts from the generator now. */
+	if (!out_of_time) {
+		t->rng_epoch = t->rng;
+		t->batch_next = 0;
+	}
+	ev = event(t, NLP_TRAIN_EPOCH_END);
+	rc = keep_best(t, &ev, err);
+	if (rc)
+		return rc;
+	ev.best_epoch = t->best_epoch;
+	ev.best = t->best;
+	ev.tokens = tokens;
+	ev.seconds = nlp_clock_seconds() - t0;
+	ev.tokens_per_second = train_secs > 0 ? (double)tokens / train_secs : 0.0;
+	emit(t, &ev);
+	if (out_of_time) {
+		ev = event(t, NLP_TRAIN_TIME_LIMIT);
+		ev.time_limit = t->time_limit;
+		emit(t, &ev);
+		*last = 1;
+		return NLP_OK;
+	}
+	return end_epoch(t, err);
+}
+
+static int train_loop(nlp_trainer *t, nlp_err *err)
+{
+	size_t nb = (t->train.n + (size_t)t->batch - 1) / (size_t)t->batch;
+	int rc;
+
+	t->started = nlp_clock_seconds();
+	for (; t->epoch < t->epochs; t->epoch++) {
+		int last = 0;
+		rc = run_epoch(t, nb, &last, err);
+		if (rc)
+			return rc;
+		if (last) {
+			t->epoch++;
+			break;
+		}
+		if (t->patience > 0 && t->bad_epochs >= t->patience && t->epoch + 1 < t->epochs) {
+			nlp_train_event ev = event(t, NLP_TRAIN_EARLY_STOP);
+			ev.patience = t->patience;
+			emit(t, &ev);
+			t->epoch++;
+			break;
+		}
+	}
+	return NLP_OK;
+}
+
+/* Split ds into train (kept in ds) and val: a seeded, stratified share. */
+static int split(nlp_dataset *ds, nlp_dataset *val, double share, int n_classes, nlp_rng *rng,
+                 nlp_err *err)
+{
+	size_t n = ds->n, nv = 0, nt = 0;
+	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	char *is_val = calloc(n ? n : 1, 1);
+	nlp_doc_ids *td = NULL, *vd = NULL;
+
+	if (!idx || !is_val)
+		goto oom;
+	for (int c = 0; c < n_classes; c++) {
+		size_t m = 0, take;
+		for (size_t i = 0; i < n; i++)
+			if (ds->docs[i].label == c)
+				idx[m++] = i;
+		shuffle(idx, m, rng);
+		take = (size_t)floor(share * (double)m + 0.5);
+		if (take >= m && m > 0)
+			take = m - 1; /* keep at least one to train on */
+		for (size_t i = 0; i < take; i++)
+			is_val[idx[i]] = 1;
+		nv += take;
+	}
+	td = malloc((n - nv ? n - nv : 1) * sizeof *td);
+	vd = malloc((nv ? nv : 1) * sizeof *vd);
+	if (!td || !vd)
+		goto oom;
+	memset(val, 0, sizeof *val);
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (is_val[i])
+			vd[k++] = ds->docs[i];
+		else
+			td[nt++] = ds->docs[i];
+	}
+	free(ds->docs);
+	ds->docs = td;
+	ds->n = nt;
+	ds->cap = nt;
+	val->docs = vd;
+	val->n = nv;
+	val->cap = nv;
+	free(idx);
+	free(is_val);
+	return NLP_OK;
+oom:
+	free(idx);
+	free(is_val);
+	free(td);
+	free(vd);
+	return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+}
+
+/* Tokens -> ids with the first trainable stage's process (after setup). */
+static int map_ids(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
+{
+	const nlp_stage_class *c = nlp_pipeline_stage_class(t->p, t->first);
+	void *self = nlp_pipeline_stage_instance(t->p, t->first);
+	nlp_doc d = {0};
+	nlp_tokens empty = {0};
+	int rc = NLP_OK;
+
+	for (size_t i = 0; i < ds->n && !rc; i++) {
+		d.name = "document";
+		d.in = &ds->tokens[i];
+		d.out = &empty;
+		d.n_ids = 0;
+		rc = c->process(self, &d, err);
+		if (!rc) {
+			ds->docs[i].ids = malloc((d.n_ids ? d.n_ids : 1) * sizeof(int32_t));
+			if (!ds->docs[i].ids) {
+				rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+				break;
+			}
+			if (d.n_ids)
+				memcpy(ds->docs[i].ids, d.ids, d.n_ids * sizeof(int32_t));
+			ds->docs[i].n = (uint32_t)d.n_ids;
+		}
+		nlp_tokens_free(&ds->tokens[i]);
+	}
+	free(d.ids);
+	nlp_tokens_free(&empty);
+	free(ds->tokens);
+	ds->tokens = NULL;
+	return rc;
+}
+
+static int observe_all(nlp_trainer *t, const nlp_dataset *ds, nlp_err *err)
+{
+	const nlp_train_ops *ops = nlp_pipeline_stage_class(t->p, t->first)->train;
+	void *self = nlp_pipeline_stage_instance(t->p, t->first);
+	nlp_doc d = {0};
+	int rc = NLP_OK;
+
+	if (!ops->observe)
+		return NLP_OK;
+	for (size_t i = 0; i < ds->n && !rc; i++) {
+		d.name = "document";
+		d.in = &ds->tokens[i];
+		rc = ops->observe(self, &d, err);
+	}
+	return rc ? nlp_pipeline_stage_error(t->p, t->first, rc, err) : NLP_OK;
+}
+
+/* Refuse a class without training documents (an empty or unreadable label
+ * folder): the model could never learn it. */
+static int check_classes(const nlp_dataset *ds, const char *path, nlp_err *err)
+{
+	size_t *count = calloc(ds->n_labels, sizeof *count), k;
+	int rc = NLP_OK;
+
+	if (!count)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ds->n; i++)
+		if (ds->docs[i].label >= 0 && (size_t)ds->docs[i].label < ds->n_labels)
+			count[ds->docs[i].label]++;
+	for (k = 0; k < ds->n_labels && count[k]; k++)
+		;
+	if (k < ds->n_labels)
+		rc = nlp_err_set(err, NLP_EDATA,
+		                 "%s: the class '%s' has no training documents (is its folder "
+		                 "empty, or are its files unreadable or skipped?): add documents "
+		                 "of that class, or remove it from the data",
+		                 path, ds->labels[k]);
+	free(count);
+	return rc;
+}
+
+/* The DATA event of a data set just read. */
+static void report_data(nlp_trainer *t, const nlp_dataset *ds, int validation)
+{
+	nlp_train_event ev = event(t, NLP_TRAIN_DATA);
+
+	ev.validation = validation;
+	ev.reader = &ds->stats;
+	ev.unlabelled = ds->unlabelled;
+	ev.refused = ds->refused;
+	emit(t, &ev);
+}
+
+/* Split the training set into train and validation (t->val), keeping the
+ * tokens (read before a vocabulary existed) with their documents. */
+static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
+{
+	nlp_rng split_rng;
+	nlp_tokens *all, *tt, *vt;
+	int rc;
+
+	nlp_rng_seed(&split_rng, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x5b1175eedULL);
+	/* The split works on docs; tokens travel with their index. */
+	if (!want_ids) {
+		/* Keep tokens aligned: move them into nlp_doc_ids order first. */
+		for (size_t i = 0; i < t->train.n; i++)
+			t->train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
+	}
+	rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"), t->n_classes,
+	           &split_rng, err);
+	if (rc || want_ids)
+		return rc;
+	/* Rebuild token arrays in the new orders. */
+	all = t->train.tokens;
+	tt = malloc((t->train.n ? t->train.n : 1) * sizeof *tt);
+	vt = malloc((t->val.n ? t->val.n : 1) * sizeof *vt);
+	if (!tt || !vt) {
+		free(tt);
+		free(vt);
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->train.n; i++) {
+		tt[i] = all[(uintptr_t)t->train.docs[i].ids - 1];
+		t->train.docs[i].ids = NULL;
+	}
+	for (size_t i = 0; i < t->val.n; i++) {
+		vt[i] = all[(uintptr_t)t->val.docs[i].ids - 1];
+		t->val.docs[i].ids = NULL;
+	}
+	free(all);
+	t->train.tokens = tt;
+	t->val.tokens = vt;
+	return NLP_OK;
+}
+
+/* Read the training (and validation) data: tokens first when the vocabulary
+ * is still to be built. */
+static int read_data(nlp_trainer *t, nlp_err *err)
+{
+	const nlp_model *resumed = t->resumed;
+	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	const char *const *paths = t->o.data;
+	int want_ids = resumed != NULL;
+	size_t end = want_ids ? t->first + 1 : t->first;
+	const char *const *labels = resumed ? (const char *const *)resumed->labels : NULL;
+	size_t nl = resumed ? resumed->n_labels : 0;
+	int rc;
+
+	rc = nlp_dataset_read(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro, paths,
+	                      t->o.n_data, labels, nl, err);
+	if (rc)
+		return rc;
+	report_data(t, &t->train, 0);
+	if (t->train.n_labels < 2)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: found %zu label%s; training needs at least two "
+		                   "(DIR/<label>/files, or label<TAB>text lines)",
+		                   paths[0], t->train.n_labels, t->train.n_labels == 1 ? "" : "s");
+	t->n_classes = (int)t->train.n_labels;
+	t->labels = t->train.labels;
+	if ((rc = check_classes(&t->train, paths[0], err)))
+		return rc;
+	if (*vpath) {
+		rc = nlp_dataset_read(&t->val, t->host, t->p, end, t->threads, want_ids, &t->ro,
+		                      &vpath, 1, (const char *const *)t->labels, t->train.n_labels,
+		                      err);
+		if (rc)
+			return rc;
+		report_data(t, &t->val, 1);
+	} else if (nlp_config_float(t->tc, "validation") > 0) {
+		if ((rc = split_tokens(t, want_ids, err)))
+			return rc;
+	}
+	if (t->train.n == 0)
+		return nlp_err_set(err, NLP_EDATA, "no training documents left to train on");
+	return NLP_OK;
+}
+
+/* The optimizer, from [train]. */
+static int make_optimizer(nlp_trainer *t, nlp_err *err)
+{
+	nlp_optim_config oc;
+	int rc;
+
+	nlp_optim_config_default(&oc);
+	rc = nlp_optim_kind_parse(nlp_config_str(t->tc, "optimizer"), &oc.kind, err);
+	if (!rc)
+		rc = nlp_lr_schedule_parse(nlp_config_str(t->tc, "schedule"), &oc.schedule, err);
+	if (rc)
+		return rc;
+	oc.lr = nlp_config_float(t->tc, "learning_rate");
+	oc.momentum = nlp_config_float(t->tc, "momentum");
+	oc.weight_decay = nlp_config_float(t->tc, "weight_decay");
+	oc.clip_norm = nlp_config_float(t->tc, "clip");
+	oc.warmup_steps = nlp_config_int(t->tc, "warmup");
+	oc.total_steps = t->epochs * (long)((t->train.n + (size_t)t->batch - 1) / (size_t)t->batch);
+	refresh_params(t);
+	return nlp_optim_new(&t->opt, &oc, t->params, (int)(t->n - t->first), err);
+}
+
+/* [train] class_weights = balanced: inverse class frequencies. */
+static int balance_classes(nlp_trainer *t, nlp_err *err)
+{
+	size_t *count = calloc((size_t)t->n_classes, sizeof *count);
+
+	t->class_w = malloc((size_t)t->n_classes * sizeof *t->class_w);
+	if (!count || !t->class_w) {
+		free(count);
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < t->train.n; i++)
+		count[t->train.docs[i].label]++;
+	for (int k = 0; k < t->n_classes; k++)
+		t->class_w[k] = count[k] ? (float)((double)t->train.n /
+		                                   ((double)t->n_classes * (double)count[k]))
+		                         : 0.0f;
+	free(count);
+	return NLP_OK;
+}
+
+/* Vocabulary, shapes, parameters, optimizer, class weights. */
+static int prepare(nlp_trainer *t, nlp_err *err)
+{
+	int rc;
+
+	if (!t->resumed) {
+		nlp_rng init_rng;
+		rc = observe_all(t, &t->train, err);
+		if (!rc)
+			rc = setup_stages(t, 0, err);
+		if (!rc)
+			rc = map_ids(t, &t->train, err);
+		if (!rc && t->val.tokens)
+			rc = map_ids(t, &t->val, err);
+		if (rc)
+			return rc;
+		nlp_rng_seed(&init_rng, (uint64_t)nlp_config_int(t->tc, "seed"));
+		init_params(t, &init_rng);
+	} else {
+		rc = setup_stages(t, 1, err);
+		if (rc)
+			return rc;
+	}
+	if ((rc = make_optimizer(t, err)))
+		return rc;
+	if (!strcmp(nlp_config_str(t->tc, "class_weights"), "balanced") &&
+	    (rc = balance_classes(t, err)))
+		return rc;
+	t->order = malloc((t->train.n ? t->train.n : 1) * sizeof *t->order);
+	if (!t->order)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	nlp_rng_seed(&t->rng_epoch, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x0de5ULL);
+	nlp_rng_seed(&t->rng_drop, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0xd509ULL);
+	return NLP_OK;
+}
+
+/* The model's metadata: a resumed run's (and its position), or this run's. */
+static int start_meta(nlp_trainer *t, nlp_err *err)
+{
+	const nlp_model *resumed = t->resumed;
+	int rc;
+
+	if (resumed) {
+		nlp_train_event ev;
+		rc = load_checkpoint(t, &resumed->checkpoint, err);
+		if (rc)
+			return rc;
+		ev = event(t, NLP_TRAIN_RESUMED);
+		ev.epoch = t->epoch;
+		ev.checkpoint = t->o.resume;
+		emit(t, &ev);
+		for (size_t i = 0; i < resumed->meta.n; i++)
+			nlp_model_meta_set(&t->meta, resumed->meta.kv[i].key,
+			                   resumed->meta.kv[i].value);
+	} else {
+		nlp_model_meta_set_date(&t->meta);
+		nlp_model_meta_setf(&t->meta, "seed", "%ld", nlp_config_int(t->tc, "seed"));
+		nlp_model_meta_setf(&t->meta, "threads", "%d", t->threads);
+		nlp_model_meta_setf(&t->meta, "train_documents", "%zu", t->train.n);
+		nlp_model_meta_setf(&t->meta, "train_tokens", "%llu",
+		                    (unsigned long long)t->train.tokens_total);
+		nlp_model_meta_setf(&t->meta, "validation_documents", "%zu", t->val.n);
+		nlp_model_meta_set(&t->meta, "data", t->o.data[0]);
+		nlp_model_meta_set(&t->meta, "metric", metric_name(t->metric));
+	}
+	return NLP_OK;
+}
+
+int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
+{
+	nlp_train_event ev;
+	int rc;
+
+	if (t->ran)
+		return nlp_err_set(err, NLP_EINTERNAL, "nlp_train: this trainer has run already");
+	t->ran = 1;
+	t->fn = fn;
+	t->user = user;
+	rc = read_data(t, err);
+	if (!rc)
+		rc = prepare(t, err);
+	if (!rc)
+		rc = start_meta(t, err);
+	if (rc)
+		return rc;
+	ev = event(t, NLP_TRAIN_START);
+	emit(t, &ev);
+	rc = train_loop(t, err);
+	if (rc == NLP_TRAIN_STOPPED) {
+		ev = event(t, NLP_TRAIN_STOPPED_EVENT);
+		ev.checkpoint = t->ckpt_path;
+		emit(t, &ev);
+	} else if (!rc) {
+		ev = event(t, NLP_TRAIN_DONE);
+		ev.output = t->o.output;
+		emit(t, &ev);
+	}
+	return rc;
+}
+
+/* ---- opening ---- */
+
+/* Check the output before any work: a file path, in a folder that exists
+ * and can be written (the model, OUTPUT.ckpt and OUTPUT.last go there). */
+static int check_output(const char *out, nlp_err *err)
+{
+	const char *slash = strrchr(out, '/');
+	struct stat sb;
+	char *dir;
+	int rc = NLP_OK;
+
+	if (!*out)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o: the model path is empty: give a file, e.g. -o model.nlp");
+	if (strcmp(out, "-") == 0)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o -: a model is not written to standard output (it is "
+		                   "saved and checkpointed as a file): give a file, e.g. -o "
+		                   "model.nlp");
+	if ((stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) || (slash && !slash[1]))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o %s: is a folder: give the model file's path, e.g. "
+		                   "-o %s%smodel.nlp",
+		                   out, out, slash && !slash[1] ? "" : "/");
+	dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+	if (!dir)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (stat(dir, &sb) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: the folder %s %s: create it first", out, dir,
+		                 errno == ENOENT ? "does not exist" : strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: %s is not a folder", out, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: cannot write in the folder %s: %s", out, dir,
+		                 strerror(errno));
+	free(dir);
+	return rc;
+}
+
+/* The pipeline file with the overrides, and its pipeline. */
+static int open_pipeline(nlp_trainer *t, const char *path, nlp_err *err)
+{
+	int rc = nlp_ini_read(&t->ini, path, err);
+
+	for (size_t i = 0; !rc && i < t->o.n_sets; i++)
+		rc = nlp_ini_override(t->ini, t->o.sets[i], err);
+	if (!rc)
+		rc = nlp_pipeline_new(&t->p, t->host, t->ini, err);
+	return rc;
+}
+
+/* The checkpoint to resume from; only [train] options may be overridden. */
+static int open_resume(nlp_trainer *t, nlp_err *err)
+{
+	const char *resume = t->o.resume;
+	int rc;
+
+	rc = nlp_host_add_default_paths(t->host, err);
+	if (!rc)
+		rc = nlp_host_load_modules(t->host, err);
+	if (!rc)
+		rc = nlp_model_load(&t->resumed, resume, t->host, err);
+	if (!rc && !(t->resumed->flags & NLP_MODEL_CHECKPOINT))
+		rc = nlp_err_set(err, NLP_ECONFIG,
+		                 "%s is a model, not a checkpoint: resume from the .ckpt "
+		                 "file that train writes beside the model",
+		                 resume);
+	/* Only [train] may change on resume (e.g. more epochs). */
+	for (size_t i = 0; !rc && i < t->o.n_sets; i++) {
+		if (strncmp(t->o.sets[i], "train.", 6) != 0)
+			rc = nlp_err_set(err, NLP_ECONFIG,
+			                 "--set %s: with --resume only [train] options may "
+			                 "change; the pipeline comes from the checkpoint",
+			                 t->o.sets[i]);
+		else
+			rc = nlp_ini_override(t->resumed->ini, t->o.sets[i], err);
+	}
+	if (!rc)
+		t->p = t->resumed->pipeline;
+	return rc;
+}
+
+/* Settings from [train] and the paths beside the model. */
+static int setup_trainer(nlp_trainer *t, nlp_err *err)
+{
+	const nlp_config *tc = t->tc;
+	const char *m = nlp_config_str(tc, "metric");
+	const size_t len = strlen(t->o.output);
+
+	t->first = nlp_pipeline_text_end(t->p);
+	t->n = nlp_pipeline_stage_count(t->p);
+	t->epochs = nlp_config_int(tc, "epochs");
+	t->batch = nlp_config_int(tc, "batch");
+	t->patience = nlp_config_int(tc, "early_stopping");
+	t->ckpt_every = nlp_config_int(tc, "checkpoint_every");
+	t->bucketing = nlp_config_bool(tc, "bucketing");
+	t->time_limit = nlp_config_float(tc, "time_limit");
+	t->threads = nlp_thread_count(nlp_config_int(tc, "threads"));
+	t->metric = !strcmp(m, "accuracy") ? 0 : !strcmp(m, "macro_f1") ? 1 : 2;
+	nlp_blas_threads(t->threads);
+	t->ckpt_path = malloc(len + 8);
+	t->last_path = malloc(len + 8);
+	t->params = calloc(t->n - t->first, sizeof *t->params);
+	if (!t->ckpt_path || !t->last_path || !t->params)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	snprintf(t->ckpt_path, len + 8, "%s.ckpt", t->o.output);
+	snprintf(t->last_path, len + 8, "%s.last", t->o.output);
+	return NLP_OK;
+}
+
+/* Reader messages go to the host's diagnostics. */
+static void host_diag(void *user, const char *msg)
+{
+	nlp_host_diag(user, "%s", msg);
+}
+
+int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
+                    const nlp_trainer_opts *opts, nlp_err *err)
+{
+	nlp_trainer *t = calloc(1, sizeof *t);
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (!h || !opts || !opts->output || !opts->data || opts->n_data < 1 ||
+	    (!pipeline_path && !opts->resume)) {
+		rc = nlp_err_set(err, NLP_ECONFIG,
+		                 "nlp_trainer_new: give a host, a pipeline file (or opts.resume), "
+		                 "opts.output and at least one data path");
+		goto out;
+	}
+	t->host = h;
+	t->o = *opts;
+	if (opts->reader)
+		t->ro = *opts->reader;
+	else
+		nlp_reader_opts_init(&t->ro);
+	if (!t->ro.diag) {
+		t->ro.diag = host_diag;
+		t->ro.diag_user = h;
+	}
+	rc = check_output(opts->output, err);
+	if (!rc)
+		rc = opts->resume ? open_resume(t, err) : open_pipeline(t, pipeline_path, err);
+	if (!rc)
+		rc = nlp_pipeline_check_classifier(t->p, err);
+	if (!rc)
+		rc = nlp_config_from_ini(&t->tc, t->resumed ? t->resumed->ini : t->ini, "train",
+		                         nlp_train_options, err);
+	if (!rc)
+		rc = setup_trainer(t, err);
+out:
+	if (rc)
+		nlp_trainer_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+void nlp_trainer_free(nlp_trainer *t)
+{
+	if (!t)
+		return;
+	nlp_dataset_free(&t->train);
+	nlp_dataset_free(&t->val);
+	nlp_batch_buf_free(&t->rb);
+	nlp_optim_free(t->opt);
+	nlp_model_meta_free(&t->meta);
+	free(t->order);
+	free(t->class_w);
+	free(t->params);
+	free(t->ckpt_path);
+	free(t->last_path);
+	nlp_config_destroy(t->tc);
+	if (t->resumed) {
+		nlp_model_free(t->resumed);
+	} else {
+		nlp_pipeline_free(t->p);
+		nlp_ini_free(t->ini);
+	}
+	free(t);
+}
+
+const char *nlp_trainer_checkpoint_path(const nlp_trainer *t)
+{
+	return t->ckpt_path;
+}
+
+const nlp_pipeline *nlp_trainer_pipeline(const nlp_trainer *t)
+{
+	return t->p;
+}
