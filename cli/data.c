@@ -73,8 +73,8 @@ static int push_doc(data_set *ds, int want_tokens)
 }
 
 /* Process the chunk and move results into ds. */
-static int flush(data_set *ds, nlp_pool *pool, nlp_text_job *items, char **texts, int *labels, size_t n,
-                 int want_ids, nlp_err *err)
+static int flush(data_set *ds, nlp_pool *pool, nlp_text_job *items, char **texts, int *labels,
+                 size_t n, int want_ids, nlp_err *err)
 {
 	int rc = NLP_OK;
 
@@ -90,9 +90,11 @@ static int flush(data_set *ds, nlp_pool *pool, nlp_text_job *items, char **texts
 			}
 			nlp_tokens_free(&it->tokens);
 			free(it->ids);
+			free(it->streams);
 		} else if (!rc && push_doc(ds, !want_ids) == NLP_OK) {
 			nlp_doc_ids *d = &ds->docs[ds->n - 1];
 			d->label = labels[i];
+			d->streams = it->streams;
 			if (want_ids) {
 				d->ids = it->ids;
 				d->n = (uint32_t)it->n_ids;
@@ -106,9 +108,11 @@ static int flush(data_set *ds, nlp_pool *pool, nlp_text_job *items, char **texts
 				rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 			nlp_tokens_free(&it->tokens);
 			free(it->ids);
+			free(it->streams);
 		}
 		memset(&it->tokens, 0, sizeof it->tokens);
 		it->ids = NULL;
+		it->streams = NULL;
 		free(texts[i]);
 		texts[i] = NULL;
 		free((char *)it->name);
@@ -220,7 +224,7 @@ out:
 void data_free(data_set *ds)
 {
 	for (size_t i = 0; i < ds->n; i++) {
-		free(ds->docs[i].ids);
+		nlp_doc_ids_free(&ds->docs[i]);
 		if (ds->tokens)
 			nlp_tokens_free(&ds->tokens[i]);
 	}
