@@ -9,8 +9,8 @@
 
 static const char usage[] =
         "Usage: nlpipe inspect [--json] [--check] MODEL\n\n"
-        "Show what a model file holds: the stored pipeline, the labels, the\n"
-        "vocabulary size, the parameters of each trainable stage (with their\n"
+        "Show what a model file holds: the stored pipeline and its graph, the\n"
+        "labels, the vocabulary size, the parameters of each trainable stage (with their\n"
         "blocks' shapes), the size of each stage's saved state and the training\n"
         "metadata.  The file is checked completely (every checksum and size)\n"
         "without loading any module.\n\n"
@@ -68,6 +68,29 @@ static void human_bytes(char *buf, size_t n, uint64_t b)
 		snprintf(buf, n, "%.1f KiB", b / 1024.0);
 	else
 		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024.0));
+}
+
+/* The graph: each stage and the stages it reads. */
+static void print_graph(const nlp_model *m, FILE *out)
+{
+	size_t w = 4;
+
+	for (size_t i = 0; i < m->n_stages; i++)
+		w = strlen(m->stages[i].name) > w ? strlen(m->stages[i].name) : w;
+	fputs("\ngraph (each stage <- what it reads):\n", out);
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		fputs("  ", out);
+		put_text(out, st->name);
+		fprintf(out, "%*s <- ", (int)(w - strlen(st->name)), "");
+		if (!st->n_inputs)
+			fputs("(the document)", out);
+		for (uint32_t k = 0; k < st->n_inputs; k++) {
+			fputs(k ? ", " : "", out);
+			put_text(out, m->stages[st->inputs[k]].name);
+		}
+		fputc('\n', out);
+	}
 }
 
 static void print_text(const nlp_model *m, FILE *out)
@@ -162,6 +185,7 @@ static void print_text(const nlp_model *m, FILE *out)
 			        st->in_dim ? "" : " (token ids)", st->out_dim);
 	}
 
+	print_graph(m, out);
 	fputs("\ntraining:\n", out);
 	if (!m->meta.n)
 		fputs("  (no metadata)\n", out);
@@ -224,7 +248,12 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 		nlp_json_fputs(out, st->module);
 		fputs(",\"module_version\":", out);
 		nlp_json_fputs(out, st->module_version);
-		fprintf(out, ",\"trainable\":%s", st->trainable ? "true" : "false");
+		fputs(",\"inputs\":[", out);
+		for (uint32_t k = 0; k < st->n_inputs; k++) {
+			fputs(k ? "," : "", out);
+			nlp_json_fputs(out, m->stages[st->inputs[k]].name);
+		}
+		fprintf(out, "],\"trainable\":%s", st->trainable ? "true" : "false");
 		if (st->trainable) {
 			fprintf(out, ",\"parameters\":%llu,\"state_bytes\":%llu,\"blocks\":[",
 			        (unsigned long long)st->n_params,

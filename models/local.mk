@@ -92,9 +92,9 @@ NN_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests $(OPENBL
 NN_TEST_LDADD = models/libnnlayers.la libnlpipe.la $(OPENBLAS_LIBS) -lm
 
 check_PROGRAMS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
-	tests/models/t_head_pipeline
+	tests/models/t_head_pipeline tests/models/t_branch
 TESTS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
-	tests/models/t_head_pipeline
+	tests/models/t_head_pipeline tests/models/t_branch
 tests_models_t_embedding_SOURCES = tests/models/t_embedding.c tests/ref/layers_fixture.h
 tests_models_t_embedding_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_embedding_LDADD = $(NN_TEST_LDADD)
@@ -109,6 +109,10 @@ tests_models_t_head_pipeline_SOURCES = tests/models/t_head_pipeline.c
 tests_models_t_head_pipeline_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_head_pipeline_LDADD = libnlpipe.la -lm
 EXTRA_tests_models_t_head_pipeline_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
+tests_models_t_branch_SOURCES = tests/models/t_branch.c
+tests_models_t_branch_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_branch_LDADD = libnlpipe.la -lm
+EXTRA_tests_models_t_branch_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
 
 dist_noinst_SCRIPTS += tests/ref/layers.py
 EXTRA_DIST += tests/ref/layers_fixtures.txt

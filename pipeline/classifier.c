@@ -92,7 +92,7 @@ static int run_network(nlp_classifier *c, chunk *ch, size_t k, nlp_err *err)
 			return rc;
 		c->rb.b.training = 0;
 		c->rb.b.rng = &c->rng;
-		rc = nlp_chain_forward(c->p, first, &c->rb.b, &scores, err);
+		rc = nlp_batch_forward(c->p, first, &c->rb, &scores, err);
 		if (rc)
 			return rc;
 		if (scores.D != c->C)
@@ -116,7 +116,7 @@ static int classify_chunk(nlp_classifier *c, chunk *ch, nlp_err *err)
 		nlp_text_job *j = &ch->jobs[i];
 		if (j->rc == NLP_ENOMEM)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		ch->docs[i] = (nlp_doc_ids){j->ids, (uint32_t)j->n_ids, ch->labels[i]};
+		ch->docs[i] = (nlp_doc_ids){j->ids, (uint32_t)j->n_ids, ch->labels[i], j->streams};
 		if (!j->rc && j->n_ids > 0)
 			ch->idx[k++] = i;
 	}
@@ -134,6 +134,7 @@ static void chunk_clear(chunk *ch)
 {
 	for (size_t i = 0; i < ch->n; i++) {
 		free(ch->jobs[i].ids);
+		free(ch->jobs[i].streams);
 		free(ch->names[i]);
 		free(ch->texts[i]);
 		ch->jobs[i] = (nlp_text_job){0};

@@ -144,7 +144,7 @@ static void choices_text(const char *choices, char *buf, size_t size)
 	buf[j] = '\0';
 }
 
-static int split_list(cfg_value *v, const char *s)
+int nlp_list_split(const char *s, char ***words, size_t *n)
 {
 	const char *p = s;
 
@@ -157,20 +157,32 @@ static int split_list(cfg_value *v, const char *s)
 		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
 			b--;
 		if (b > a) {
-			nl = realloc(v->list, (v->nlist + 1) * sizeof *nl);
+			nl = realloc(*words, (*n + 1) * sizeof *nl);
 			if (!nl)
 				return NLP_ENOMEM;
-			v->list = nl;
-			v->list[v->nlist] = strndup(a, (size_t)(b - a));
-			if (!v->list[v->nlist])
+			*words = nl;
+			(*words)[*n] = strndup(a, (size_t)(b - a));
+			if (!(*words)[*n])
 				return NLP_ENOMEM;
-			v->nlist++;
+			(*n)++;
 		}
 		if (!comma)
 			break;
 		p = comma + 1;
 	}
 	return NLP_OK;
+}
+
+void nlp_list_free(char **words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+}
+
+static int split_list(cfg_value *v, const char *s)
+{
+	return nlp_list_split(s, &v->list, &v->nlist);
 }
 
 static int ranged(const nlp_option *o)
@@ -255,7 +267,7 @@ static const char *type_name(nlp_opt_type t)
 	return (unsigned)t < sizeof names / sizeof *names ? names[t] : "?";
 }
 
-void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, const char *skip_key,
+void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, int stage,
                      nlp_msgs *msgs)
 {
 	const char *file = nlp_ini_name(ini);
@@ -275,7 +287,7 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, con
 			snprintf(where, sizeof where, "%s:%d", file, line);
 		else
 			snprintf(where, sizeof where, "--set %s.%s", section, key);
-		if (skip_key && strcmp(key, skip_key) == 0)
+		if (stage && (strcmp(key, "type") == 0 || strcmp(key, "input") == 0))
 			continue;
 		for (size_t i = 0; i < c->n; i++)
 			if (strcmp(c->v[i].opt->name, key) == 0)
@@ -418,7 +430,7 @@ int nlp_config_from_ini(nlp_config **out, const nlp_ini *ini, const char *sectio
 	*out = NULL;
 	if (!c)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	nlp_config_fill(c, ini, section, NULL, &msgs);
+	nlp_config_fill(c, ini, section, 0, &msgs);
 	if (msgs.oom)
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	else if (msgs.n)

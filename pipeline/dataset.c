@@ -50,6 +50,8 @@ static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int want_ids)
 		return NLP_ENOMEM;
 	d = &ds->docs[ds->n - 1];
 	d->label = label;
+	d->streams = it->streams;
+	it->streams = NULL;
 	if (want_ids) {
 		d->ids = it->ids;
 		d->n = (uint32_t)it->n_ids;
@@ -85,6 +87,8 @@ static int flush(nlp_dataset *ds, const nlp_host *h, nlp_pool *pool, ds_chunk *c
 		nlp_tokens_free(&it->tokens);
 		free(it->ids);
 		it->ids = NULL;
+		free(it->streams);
+		it->streams = NULL;
 		free(ch->texts[i]);
 		ch->texts[i] = NULL;
 		free((char *)it->name);
@@ -191,7 +195,7 @@ out:
 void nlp_dataset_free(nlp_dataset *ds)
 {
 	for (size_t i = 0; i < ds->n; i++) {
-		free(ds->docs[i].ids);
+		nlp_doc_ids_free(&ds->docs[i]);
 		if (ds->tokens)
 			nlp_tokens_free(&ds->tokens[i]);
 	}

@@ -68,14 +68,26 @@ void nlp_config_free(nlp_config *c);
  * (borrowed: both outlive the config). */
 void nlp_config_set_owner(nlp_config *c, const nlp_host *h, const char *cls);
 /* Check and store every option of section from ini against the table;
- * problems go to msgs as FILE:LINE: messages. */
-void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, const char *skip_key,
+ * problems go to msgs as FILE:LINE: messages.  stage: the section is a
+ * stage's, whose keys `type` and `input` are the host's, not options. */
+void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, int stage,
                      nlp_msgs *msgs);
+/* Append the comma-separated words of s, trimmed, empty ones left out, to
+ * (*words)[0..*n) (grown with realloc; free with nlp_list_free). */
+int nlp_list_split(const char *s, char ***words, size_t *n);
+void nlp_list_free(char **words, size_t n);
 /* A new instance of stage i of p (its class and configuration) with the
  * original's saved state (vocabulary, stop list...) copied over through the
  * class's save and load when it has both; parameters are not copied.
  * *out is NULL on failure.  (pipeline.c) */
 int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err *err);
+
+/* A stage's output width, set when it is set up (runner.c, model.c). */
+void nlp_pipeline_set_dim(nlp_pipeline *p, size_t i, int dim);
+/* The runner's workspace kept with the pipeline (runner.c makes it;
+ * nlp_pipeline_free frees it with nlp_run_ws_free). */
+void **nlp_pipeline_run_ws(nlp_pipeline *p);
+void nlp_run_ws_free(void *ws);
 
 /* Edit distance, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);

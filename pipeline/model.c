@@ -41,6 +41,7 @@ static uint32_t crc_update(uint32_t crc, const void *data, size_t len)
 struct nlp_model_writer {
 	nlp_atomic_file af; /* the file, written atomically */
 	uint32_t flags;
+	uint32_t version;
 	uint32_t count;
 	uint64_t size;
 	int rc;            /* first failure, sticky */
@@ -85,6 +86,7 @@ int nlp_model_writer_open(nlp_model_writer **out, const char *path, uint32_t fla
 	if (!w)
 		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
 	w->flags = flags;
+	w->version = NLP_MODEL_FORMAT_VERSION;
 	if ((rc = nlp_atomic_open(&w->af, path, err)))
 		goto out;
 	/* The header is written last, once sizes are known. */
@@ -179,6 +181,15 @@ int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage,
 	return writer_tail(w, crc, err);
 }
 
+int nlp_model_writer_set_version(nlp_model_writer *w, uint32_t version, nlp_err *err)
+{
+	if (version < 1 || version > NLP_MODEL_FORMAT_VERSION)
+		return writer_fail(w, err, NLP_EINTERNAL, "%s: no model format version %u",
+		                   w->af.tmp, version);
+	w->version = version;
+	return NLP_OK;
+}
+
 int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 {
 	unsigned char h[NLP_MODEL_HEADER_SIZE] = {0};
@@ -191,7 +202,7 @@ int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err)
 	}
 	memcpy(h, model_magic, 8);
 	nlp_le32_put(h + 8, NLP_MODEL_HEADER_SIZE);
-	nlp_le32_put(h + 12, NLP_MODEL_FORMAT_VERSION);
+	nlp_le32_put(h + 12, w->version);
 	nlp_le32_put(h + 16, w->flags);
 	nlp_le32_put(h + 20, w->count);
 	nlp_le64_put(h + 24, w->size);
@@ -581,14 +592,16 @@ static int value_storable(const char *v)
 
 /* One section: [sec], type = (stages only), then every option value of c
  * except empty defaults. */
-static int put_section(nlp_buf *b, const char *sec, const char *type, const nlp_config *c,
-                       const char *path, nlp_err *err)
+static int put_section(nlp_buf *b, const char *sec, const char *type, const char *input,
+                       const nlp_config *c, const char *path, nlp_err *err)
 {
 	size_t nc = c ? nlp_config_count(c) : 0;
 	int rc = buf_printf(b, "\n[%s]\n", sec);
 
 	if (type)
 		rc |= buf_printf(b, "type = %s\n", type);
+	if (input)
+		rc |= buf_printf(b, "input = %s\n", input);
 	for (size_t k = 0; k < nc && !rc; k++) {
 		const char *v = NULL;
 		int is_default = 0;
@@ -626,12 +639,15 @@ static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const nlp_config *tra
 	rc |= nlp_buf_put(b, "\n", 1);
 	if (rc)
 		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
-	for (size_t i = 0; i < n && !rc; i++)
+	for (size_t i = 0; i < n && !rc; i++) {
+		char in[2048];
 		rc = put_section(b, nlp_pipeline_stage_name(p, i),
 		                 nlp_pipeline_stage_class(p, i)->name,
+		                 nlp_pipeline_stage_input_text(p, i, in, sizeof in),
 		                 nlp_pipeline_stage_config(p, i), path, err);
+	}
 	if (!rc && train)
-		rc = put_section(b, "train", NULL, train, path, err);
+		rc = put_section(b, "train", NULL, NULL, train, path, err);
 	return rc;
 }
 
@@ -666,8 +682,12 @@ static int ini_matches(const nlp_ini *check, const nlp_pipeline *p, const nlp_co
 	for (size_t i = 0; i < nlp_pipeline_stage_count(p) && !rc; i++) {
 		const char *sec = nlp_pipeline_stage_name(p, i);
 		const char *type = nlp_ini_get(check, sec, "type");
+		const char *in = nlp_ini_get(check, sec, "input");
+		char want[2048];
+		const char *win = nlp_pipeline_stage_input_text(p, i, want, sizeof want);
 
-		if (!type || strcmp(type, nlp_pipeline_stage_class(p, i)->name))
+		if (!type || strcmp(type, nlp_pipeline_stage_class(p, i)->name) || !in != !win ||
+		    (in && strcmp(in, win)))
 			return nlp_err_set(err, NLP_EINTERNAL,
 			                   "%s: stage %s does not read back from the stored text",
 			                   path, sec);
@@ -703,6 +723,23 @@ static int stage_record(nlp_buf *b, const nlp_pipeline *p, size_t i, nlp_params 
 	return rc ? NLP_ENOMEM : NLP_OK;
 }
 
+/* The GRAPH section: u32 stage count, then per stage u32 input count and
+ * the input stages' indices. */
+static int graph_record(nlp_buf *b, const nlp_pipeline *p)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+	int rc = nlp_buf_put_u32(b, (uint32_t)n);
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		const size_t *in;
+		const size_t m = nlp_pipeline_stage_inputs(p, i, &in);
+		rc = nlp_buf_put_u32(b, (uint32_t)m);
+		for (size_t k = 0; k < m && !rc; k++)
+			rc = nlp_buf_put_u32(b, (uint32_t)in[k]);
+	}
+	return rc ? NLP_ENOMEM : NLP_OK;
+}
+
 int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *labels,
                    size_t n_labels, const nlp_model_meta *meta, const nlp_buf *checkpoint,
                    nlp_err *err)
@@ -728,6 +765,9 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 	}
 	if ((rc = nlp_model_writer_open(&w, path, checkpoint ? NLP_MODEL_CHECKPOINT : 0, err)))
 		return rc;
+	/* A chain is written as version 1, which every nlpipe reads. */
+	if ((rc = nlp_model_writer_set_version(w, nlp_pipeline_is_linear(p) ? 1 : 2, err)))
+		goto out;
 
 	snprintf(info, sizeof info, "nlpipe %s", nlp_version());
 	if ((rc = nlp_model_writer_add(w, NLP_SEC_INFO, NLP_MODEL_NO_STAGE, info, strlen(info),
@@ -766,6 +806,16 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 			goto out;
 		}
 		if ((rc = nlp_model_writer_add(w, NLP_SEC_STAGE, (uint32_t)i, b.data, b.len, err)))
+			goto out;
+	}
+	if (!nlp_pipeline_is_linear(p)) {
+		b.len = 0;
+		if ((rc = graph_record(&b, p))) {
+			rc = nlp_err_set(err, rc, "%s: out of memory", path);
+			goto out;
+		}
+		if ((rc = nlp_model_writer_add(w, NLP_SEC_GRAPH, NLP_MODEL_NO_STAGE, b.data, b.len,
+		                               err)))
 			goto out;
 	}
 
@@ -871,6 +921,7 @@ static void stage_free(nlp_model_stage *st)
 	for (uint32_t k = 0; k < st->n_blocks; k++)
 		free(st->blocks[k].name);
 	free(st->blocks);
+	free(st->inputs);
 }
 
 void nlp_model_free(nlp_model *m)
@@ -1054,7 +1105,8 @@ static int decode_stage(nlp_model *m, const nlp_model_section *s, nlp_err *err)
 static int count_sections(nlp_model *m, size_t *n_stages, nlp_err *err)
 {
 	nlp_model_reader *r = m->reader_;
-	int seen_pipeline = 0, seen_labels = 0, seen_meta = 0, seen_info = 0, seen_ckpt = 0;
+	int seen_pipeline = 0, seen_labels = 0, seen_meta = 0, seen_info = 0, seen_ckpt = 0,
+	    seen_graph = 0;
 
 	*n_stages = 0;
 	for (size_t i = 0; i < nlp_model_reader_count(r); i++) {
@@ -1064,6 +1116,7 @@ static int count_sections(nlp_model *m, size_t *n_stages, nlp_err *err)
 		            : s->type == NLP_SEC_META       ? &seen_meta
 		            : s->type == NLP_SEC_INFO       ? &seen_info
 		            : s->type == NLP_SEC_CHECKPOINT ? &seen_ckpt
+		            : s->type == NLP_SEC_GRAPH      ? &seen_graph
 		                                            : NULL;
 		if (seen && (*seen)++)
 			return nlp_err_set(err, NLP_EDATA,
@@ -1133,6 +1186,58 @@ static int check_saved(nlp_model *m, nlp_err *err)
 	return NLP_OK;
 }
 
+/* The GRAPH section: each stage's inputs, earlier stages only. */
+static int decode_graph(nlp_model *m, nlp_cursor *c, nlp_err *err)
+{
+	uint32_t n;
+
+	if (nlp_cursor_get_u32(c, &n) || n != m->n_stages)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: the graph section does not describe the file's %zu stages",
+		                   m->path, m->n_stages);
+	for (uint32_t i = 0; i < n; i++) {
+		nlp_model_stage *st = &m->stages[i];
+		uint32_t k;
+		if (nlp_cursor_get_u32(c, &k) || (i == 0) != (k == 0) || k > i)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: the graph section gives stage %u impossible "
+			                   "inputs: the file is damaged",
+			                   m->path, i);
+		st->inputs = malloc((k ? k : 1) * sizeof *st->inputs);
+		if (!st->inputs)
+			return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+		for (st->n_inputs = 0; st->n_inputs < k; st->n_inputs++) {
+			uint32_t *j = &st->inputs[st->n_inputs];
+			if (nlp_cursor_get_u32(c, j) || *j >= i)
+				return nlp_err_set(
+				        err, NLP_EDATA,
+				        "%s: the graph section makes stage %u read a stage "
+				        "not before it: the file is damaged",
+				        m->path, i);
+		}
+	}
+	if (c->p != c->end)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: the graph section is longer than its stages", m->path);
+	return NLP_OK;
+}
+
+/* Without a GRAPH section each stage reads the one before it. */
+static int chain_graph(nlp_model *m, nlp_err *err)
+{
+	for (size_t i = 0; i < m->n_stages; i++) {
+		nlp_model_stage *st = &m->stages[i];
+		if (st->inputs)
+			return NLP_OK;
+		st->inputs = malloc(sizeof *st->inputs);
+		if (!st->inputs)
+			return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+		st->inputs[0] = (uint32_t)i - 1;
+		st->n_inputs = i ? 1 : 0;
+	}
+	return NLP_OK;
+}
+
 static int model_decode(nlp_model *m, nlp_err *err)
 {
 	nlp_model_reader *r = m->reader_;
@@ -1170,10 +1275,15 @@ static int model_decode(nlp_model *m, nlp_err *err)
 			if (nlp_buf_put(&m->checkpoint, s->data, s->len))
 				rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
 			break;
+		case NLP_SEC_GRAPH:
+			rc = decode_graph(m, &c, err);
+			break;
 		default:
 			break; /* STATE and PARAMS below; unknown types are skipped */
 		}
 	}
+	if (!rc)
+		rc = chain_graph(m, err);
 	return rc ? rc : check_saved(m, err);
 }
 
@@ -1288,9 +1398,11 @@ static int clean_ini(nlp_model *m, const nlp_host *h, nlp_ini *stored, nlp_buf *
 	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path) : NLP_OK;
 }
 
-static int stage_fill(nlp_model *m, size_t i, const nlp_stage_class *cls, void *self, int *in_dim,
-                      nlp_err *err)
+static int stage_fill(nlp_model *m, nlp_pipeline *p, size_t i, nlp_err *err)
 {
+	const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
+	void *self = nlp_pipeline_stage_instance(p, i);
+	const int in_dim = nlp_pipeline_stage_in_dim(p, i);
 	nlp_model_stage *st = &m->stages[i];
 	const nlp_model_section *state =
 	        nlp_model_reader_find(m->reader_, NLP_SEC_STATE, (uint32_t)i);
@@ -1327,7 +1439,7 @@ static int stage_fill(nlp_model *m, size_t i, const nlp_stage_class *cls, void *
 		                   st->module_version);
 	if (!ops->setup || !ops->params)
 		return NLP_OK;
-	rc = ops->setup(self, *in_dim, (int)m->n_labels, &out_dim, err);
+	rc = ops->setup(self, in_dim, (int)m->n_labels, &out_dim, err);
 	if (rc) {
 		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
 		return nlp_err_set(err, rc, "%s: stage %s (%s): setup failed: %s", m->path,
@@ -1361,9 +1473,27 @@ static int stage_fill(nlp_model *m, size_t i, const nlp_stage_class *cls, void *
 			return nlp_err_set(err, NLP_EDATA,
 			                   "%s: stage %s: parameter %zu is not a finite number",
 			                   m->path, st->name, k);
-	st->in_dim = *in_dim;
+	st->in_dim = in_dim;
 	st->out_dim = out_dim;
-	*in_dim = out_dim;
+	nlp_pipeline_set_dim(p, i, out_dim);
+	return NLP_OK;
+}
+
+/* Stage i reads the same stages in the stored pipeline as in the GRAPH
+ * section (or the chain of a file without one). */
+static int same_inputs(const nlp_model *m, const nlp_pipeline *p, size_t i, nlp_err *err)
+{
+	const nlp_model_stage *st = &m->stages[i];
+	const size_t *in;
+	size_t k, n_in = nlp_pipeline_stage_inputs(p, i, &in);
+
+	for (k = 0; k < n_in && n_in == st->n_inputs && in[k] == st->inputs[k]; k++)
+		;
+	if (n_in != st->n_inputs || k < n_in)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s: stage %s reads other stages in the stored pipeline than "
+		                   "in the graph section: the file is damaged",
+		                   m->path, st->name);
 	return NLP_OK;
 }
 
@@ -1373,7 +1503,7 @@ int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
 	nlp_pipeline *p = NULL;
 	nlp_buf b = {0};
 	char *iname = NULL;
-	int in_dim = 0, rc;
+	int rc;
 	size_t n;
 
 	if (m->pipeline || !m->reader_)
@@ -1435,8 +1565,8 @@ int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
 				goto out;
 			}
 		}
-		if (cls->train &&
-		    (rc = stage_fill(m, i, cls, nlp_pipeline_stage_instance(p, i), &in_dim, err)))
+		if ((rc = same_inputs(m, p, i, err)) ||
+		    (cls->train && (rc = stage_fill(m, p, i, err))))
 			goto out;
 	}
 	m->pipeline = p;

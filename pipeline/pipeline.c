@@ -16,6 +16,13 @@ typedef struct pl_stage {
 	const nlp_module_info *module;
 	nlp_config *cfg;
 	void *self;
+	size_t *in; /* [n_in] the earlier stages it reads; none for the first */
+	size_t n_in;
+	size_t *readers; /* [n_readers] the later stages that read it */
+	size_t n_readers;
+	int named;  /* its inputs are not "the stage before" (INI input = ...) */
+	int dim;    /* its output's width once set up; 0 for token ids */
+	int stream; /* its id stream (batch stages), -1 for document stages */
 } pl_stage;
 
 struct nlp_pipeline {
@@ -23,12 +30,26 @@ struct nlp_pipeline {
 	pl_stage *s;
 	size_t n;
 	size_t text_end;
+	int n_streams; /* stages that map tokens to ids */
+	int linear;    /* every stage reads the one before it */
+	void *run_ws;  /* the runner's workspace (runner.c), or NULL */
 };
+
+/* One id stream of a worker: what one id stage gave. */
+typedef struct wk_ids {
+	int32_t *ids;
+	size_t n, cap;
+} wk_ids;
 
 struct nlp_worker {
 	nlp_pipeline *p;
-	void **self; /* [n] own instances of the document stages, or NULL */
-	nlp_tokens a, b;
+	void **self;      /* [n] own instances of the document stages, or NULL */
+	nlp_tokens *tok;  /* [n] each document stage's output tokens */
+	nlp_tokens empty; /* what a run of no stage gives */
+	wk_ids *ids;      /* [n_streams] */
+	int32_t *cat;     /* the streams one after another (several streams) */
+	size_t cat_cap;
+	uint32_t *streams; /* [n_streams]: n_streams, then where streams 0.. end */
 	nlp_doc doc;
 };
 
@@ -46,6 +67,8 @@ static void stage_free(pl_stage *s)
 		s->cls->destroy(s->self);
 	nlp_config_free(s->cfg);
 	free(s->name);
+	free(s->in);
+	free(s->readers);
 }
 
 void nlp_pipeline_free(nlp_pipeline *p)
@@ -54,6 +77,7 @@ void nlp_pipeline_free(nlp_pipeline *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		stage_free(&p->s[i]);
+	nlp_run_ws_free(p->run_ws);
 	free(p->s);
 	free(p);
 }
@@ -70,7 +94,7 @@ static int add_plugin_path(nlp_host *h, const nlp_ini *ini, nlp_err *err)
 
 	if (!c)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	nlp_config_fill(c, ini, "pipeline", NULL, &msgs); /* problems are reported later */
+	nlp_config_fill(c, ini, "pipeline", 0, &msgs); /* problems are reported later */
 	dirs = nlp_config_list(c, "plugin_path", &nd);
 	for (size_t i = 0; i < nd && !rc; i++) {
 		char buf[4096];
@@ -130,7 +154,7 @@ static void check_sections(nlp_ini *ini, const char *const *names, size_t nnames
 				msgs->oom = 1;
 				continue;
 			}
-			nlp_config_fill(dc, ini, sec, NULL, msgs);
+			nlp_config_fill(dc, ini, sec, 0, msgs);
 			nlp_config_free(dc);
 		} else if (nlp_ini_get(ini, sec, "type")) {
 			nlp_msgs_add(msgs,
@@ -230,23 +254,181 @@ static void add_stage(nlp_pipeline *p, nlp_host *h, nlp_ini *ini, const char *co
 		msgs->oom = 1;
 		return;
 	}
-	nlp_config_fill(s->cfg, ini, names[k], "type", msgs);
+	nlp_config_fill(s->cfg, ini, names[k], 1, msgs);
 	p->n++;
 }
 
-/* Each stage consumes what the one before it produces. */
-static void check_kinds(const nlp_pipeline *p, nlp_ini *ini, int stages_line, nlp_msgs *msgs)
+static int is_id_stage(const nlp_stage_class *c)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		nlp_kind want = i ? p->s[i - 1].cls->produces : NLP_KIND_TEXT;
-		const char *prev = i ? p->s[i - 1].name : "the document reader";
-		if (p->s[i].cls->consumes != want)
+	return is_text_kind(c->consumes) && !is_text_kind(c->produces);
+}
+
+static int stage_index(const nlp_pipeline *p, const char *name)
+{
+	for (size_t j = 0; j < p->n; j++)
+		if (strcmp(p->s[j].name, name) == 0)
+			return (int)j;
+	return -1;
+}
+
+/* Where key of section sec comes from, for messages: FILE:LINE, or the
+ * --set that gave it. */
+static void key_where(const nlp_ini *ini, const char *sec, const char *key, char *buf, size_t n)
+{
+	int line = nlp_ini_line(ini, sec, key);
+
+	if (line)
+		snprintf(buf, n, "%s:%d", nlp_ini_name(ini), line);
+	else
+		snprintf(buf, n, "--set %s.%s", sec, key);
+}
+
+/* Stage i's inputs: those its `input` key names (checked: known, listed
+ * before it, named once), else the stage before it.  Returns the number of
+ * problems reported. */
+static int read_inputs(nlp_pipeline *p, nlp_ini *ini, size_t i, nlp_msgs *msgs)
+{
+	pl_stage *s = &p->s[i];
+	const char *v = nlp_ini_get(ini, s->name, "input");
+	char **words = NULL, where[400];
+	size_t nw = 0;
+	int bad = 0;
+
+	s->in = malloc((i ? i : 1) * sizeof *s->in);
+	if (!s->in || (v && nlp_list_split(v, &words, &nw))) {
+		msgs->oom = 1;
+		nlp_list_free(words, nw);
+		return 1;
+	}
+	if (!v) {
+		s->n_in = i ? 1 : 0;
+		s->in[0] = i - 1;
+		return 0;
+	}
+	key_where(ini, s->name, "input", where, sizeof where);
+	if (nw == 0) {
+		nlp_msgs_add(msgs,
+		             "%s: [%s] input is empty: name the stages it reads, or remove the "
+		             "key (the default is the stage before it)",
+		             where, s->name);
+		bad++;
+	}
+	for (size_t k = 0; k < nw; k++) {
+		int j = stage_index(p, words[k]), twice = 0;
+		for (size_t m = 0; m < k; m++)
+			twice |= strcmp(words[m], words[k]) == 0;
+		if (j < 0)
+			nlp_msgs_add(msgs,
+			             "%s: [%s] input: no stage '%s' in [pipeline] stages; name "
+			             "stages listed there",
+			             where, s->name, words[k]);
+		else if ((size_t)j >= i)
+			nlp_msgs_add(msgs,
+			             "%s: [%s] input: '%s' is not listed before '%s' in [pipeline] "
+			             "stages; a stage reads only stages listed before it",
+			             where, s->name, words[k], s->name);
+		else if (twice)
+			nlp_msgs_add(msgs, "%s: [%s] input: '%s' is named twice", where, s->name,
+			             words[k]);
+		else
+			s->in[s->n_in++] = (size_t)j;
+		bad += j < 0 || (size_t)j >= i || twice;
+	}
+	nlp_list_free(words, nw);
+	s->named = !(s->n_in == 1 && s->in[0] == i - 1);
+	return bad;
+}
+
+/* The kinds on stage i's input edges: one input of the kind it consumes,
+ * or several vectors joined into a stage that consumes vectors. */
+static void check_edges(const nlp_pipeline *p, nlp_ini *ini, size_t i, int stages_line,
+                        nlp_msgs *msgs)
+{
+	const pl_stage *s = &p->s[i];
+	const nlp_kind want = s->cls->consumes;
+	char where[400];
+
+	key_where(ini, s->name, "input", where, sizeof where);
+	if (!s->named) {
+		nlp_kind got = i ? p->s[i - 1].cls->produces : NLP_KIND_TEXT;
+		if (want != got)
 			nlp_msgs_add(msgs,
 			             "%s:%d: stage '%s' (%s) consumes %s, but %s gives %s; reorder "
 			             "the stages or add one between",
-			             nlp_ini_name(ini), stages_line, p->s[i].name,
-			             p->s[i].cls->name, nlp_kind_name(p->s[i].cls->consumes), prev,
-			             nlp_kind_name(want));
+			             nlp_ini_name(ini), stages_line, s->name, s->cls->name,
+			             nlp_kind_name(want),
+			             i ? p->s[i - 1].name : "the document reader",
+			             nlp_kind_name(got));
+		return;
+	}
+	if (s->n_in > 1 && want != NLP_KIND_VECTOR) {
+		nlp_msgs_add(msgs,
+		             "%s: [%s] input: a stage of class %s consumes %s and reads one "
+		             "stage; several inputs are joined only into a stage that consumes "
+		             "vector",
+		             where, s->name, s->cls->name, nlp_kind_name(want));
+		return;
+	}
+	for (size_t k = 0; k < s->n_in; k++) {
+		const pl_stage *from = &p->s[s->in[k]];
+		if (from->cls->produces != want)
+			nlp_msgs_add(
+			        msgs,
+			        "%s: [%s] input: '%s' (%s) gives %s, but '%s' (%s) consumes %s; "
+			        "name a stage that gives %s",
+			        where, s->name, from->name, from->cls->name,
+			        nlp_kind_name(from->cls->produces), s->name, s->cls->name,
+			        nlp_kind_name(want), nlp_kind_name(want));
+	}
+}
+
+/* Who reads each stage; every stage but the last must be read. */
+static void link_readers(nlp_pipeline *p, nlp_ini *ini, nlp_msgs *msgs)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		pl_stage *s = &p->s[i];
+		s->readers = malloc(p->n * sizeof *s->readers);
+		if (!s->readers) {
+			msgs->oom = 1;
+			return;
+		}
+		for (size_t c = i + 1; c < p->n; c++)
+			for (size_t k = 0; k < p->s[c].n_in; k++)
+				if (p->s[c].in[k] == i)
+					s->readers[s->n_readers++] = c;
+		if (s->n_readers == 0 && i + 1 < p->n)
+			nlp_msgs_add(msgs,
+			             "%s:%d: [%s] (%s): no stage reads its output; name it in a "
+			             "later stage's 'input', or remove it from [pipeline] stages",
+			             nlp_ini_name(ini), nlp_ini_line(ini, s->name, NULL), s->name,
+			             s->cls->name);
+	}
+}
+
+/* The graph: each stage's inputs, the kinds on every edge, that every
+ * output is read, and the id streams. */
+static void check_graph(nlp_pipeline *p, nlp_ini *ini, int stages_line, nlp_msgs *msgs)
+{
+	int bad = 0;
+
+	p->linear = 1;
+	for (size_t i = 0; i < p->n; i++) {
+		int b = read_inputs(p, ini, i, msgs);
+		if (!b)
+			check_edges(p, ini, i, stages_line, msgs);
+		bad += b;
+		p->linear &= !p->s[i].named;
+	}
+	if (!bad && !msgs->oom)
+		link_readers(p, ini, msgs);
+	for (size_t i = 0; i < p->n; i++) {
+		pl_stage *s = &p->s[i];
+		if (is_text_kind(s->cls->produces))
+			s->stream = -1;
+		else if (is_id_stage(s->cls))
+			s->stream = p->n_streams++;
+		else
+			s->stream = s->n_in ? p->s[s->in[0]].stream : -1;
 	}
 }
 
@@ -310,7 +492,7 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 		             "and 'stages = ...'",
 		             file);
 	} else {
-		nlp_config_fill(pc, ini, "pipeline", NULL, &msgs);
+		nlp_config_fill(pc, ini, "pipeline", 0, &msgs);
 		names = nlp_config_list(pc, "stages", &nnames);
 		if (nlp_ini_get(ini, "pipeline", "stages") && nnames == 0)
 			nlp_msgs_add(&msgs, "%s:%d: [pipeline] stages is empty: name the stages",
@@ -326,7 +508,7 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 	for (size_t k = 0; k < nnames; k++)
 		add_stage(p, h, ini, names, k, stages_line, &msgs);
 	if (p->n == nnames)
-		check_kinds(p, ini, stages_line, &msgs);
+		check_graph(p, ini, stages_line, &msgs);
 	if (msgs.oom) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
@@ -396,11 +578,103 @@ nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p)
 	return p->ini;
 }
 
+size_t nlp_pipeline_stage_inputs(const nlp_pipeline *p, size_t i, const size_t **in)
+{
+	*in = i < p->n ? p->s[i].in : NULL;
+	return i < p->n ? p->s[i].n_in : 0;
+}
+
+size_t nlp_pipeline_stage_readers(const nlp_pipeline *p, size_t i, const size_t **readers)
+{
+	*readers = i < p->n ? p->s[i].readers : NULL;
+	return i < p->n ? p->s[i].n_readers : 0;
+}
+
+int nlp_pipeline_is_linear(const nlp_pipeline *p)
+{
+	return p->linear;
+}
+
+int nlp_pipeline_streams(const nlp_pipeline *p)
+{
+	return p->n_streams;
+}
+
+int nlp_pipeline_stage_stream(const nlp_pipeline *p, size_t i)
+{
+	return i < p->n ? p->s[i].stream : -1;
+}
+
+int nlp_pipeline_stage_dim(const nlp_pipeline *p, size_t i)
+{
+	return i < p->n ? p->s[i].dim : 0;
+}
+
+int nlp_pipeline_stage_in_dim(const nlp_pipeline *p, size_t i)
+{
+	int d = 0;
+
+	if (i >= p->n || is_text_kind(p->s[i].cls->consumes))
+		return 0;
+	for (size_t k = 0; k < p->s[i].n_in; k++)
+		d += p->s[p->s[i].in[k]].dim;
+	return d;
+}
+
+void nlp_pipeline_set_dim(nlp_pipeline *p, size_t i, int dim)
+{
+	if (i < p->n)
+		p->s[i].dim = dim;
+}
+
+void **nlp_pipeline_run_ws(nlp_pipeline *p)
+{
+	return &p->run_ws;
+}
+
+/* Stage i's inputs as INI text ("a, b"), into buf. */
+static void inputs_text(const nlp_pipeline *p, size_t i, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < p->s[i].n_in && used < size; k++) {
+		int n = snprintf(buf + used, size - used, "%s%s", k ? ", " : "",
+		                 p->s[p->s[i].in[k]].name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+const char *nlp_pipeline_stage_input_text(const nlp_pipeline *p, size_t i, char *buf, size_t size)
+{
+	if (i >= p->n || !p->s[i].named)
+		return NULL;
+	inputs_text(p, i, buf, size);
+	return buf;
+}
+
+void nlp_pipeline_print_graph(const nlp_pipeline *p, FILE *out)
+{
+	size_t w = 4;
+
+	for (size_t i = 0; i < p->n; i++)
+		w = strlen(p->s[i].name) > w ? strlen(p->s[i].name) : w;
+	fprintf(out, "# graph: each stage <- what it reads (%s)\n",
+	        p->linear ? "a chain" : "with branches");
+	for (size_t i = 0; i < p->n; i++) {
+		char in[1024];
+		inputs_text(p, i, in, sizeof in);
+		fprintf(out, "#   %-*s <- %s\n", (int)w, p->s[i].name,
+		        p->s[i].n_in ? in : "(the document)");
+	}
+}
+
 void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 {
 	const char *file = nlp_ini_name(p->ini);
 
 	fprintf(out, "# pipeline %s: %zu stages\n", file, p->n);
+	nlp_pipeline_print_graph(p, out);
 	fprintf(out, "[pipeline]\nstages = ");
 	for (size_t i = 0; i < p->n; i++)
 		fprintf(out, "%s%s", i ? ", " : "", p->s[i].name);
@@ -409,7 +683,7 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 		fprintf(out, "plugin_path = %s\n", nlp_ini_get(p->ini, "pipeline", "plugin_path"));
 	for (size_t i = 0; i < p->n; i++) {
 		const pl_stage *s = &p->s[i];
-		size_t w = 4;
+		size_t w = s->named ? 5 : 4;
 		fprintf(out, "\n[%s]    ; %s -> %s, module %s %s\n", s->name,
 		        nlp_kind_name(s->cls->consumes), nlp_kind_name(s->cls->produces),
 		        s->module->name, s->module->version);
@@ -419,6 +693,11 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 				w = len;
 		}
 		fprintf(out, "%-*s = %s\n", (int)w, "type", s->cls->name);
+		if (s->named) {
+			char in[1024];
+			inputs_text(p, i, in, sizeof in);
+			fprintf(out, "%-*s = %s\n", (int)w, "input", in);
+		}
 		for (size_t k = 0; k < nlp_config_count(s->cfg); k++) {
 			const char *v;
 			int def;
@@ -478,10 +757,19 @@ int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err
 int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err)
 {
 	nlp_worker *w = calloc(1, sizeof *w);
+	const size_t ns = p->n_streams ? (size_t)p->n_streams : 1;
 	int rc = NLP_OK;
 
 	*out = NULL;
-	if (!w || !(w->self = calloc(p->n ? p->n : 1, sizeof *w->self))) {
+	if (!w || !(w->self = calloc(p->n ? p->n : 1, sizeof *w->self)) ||
+	    !(w->tok = calloc(p->n ? p->n : 1, sizeof *w->tok)) ||
+	    !(w->ids = calloc(ns, sizeof *w->ids)) ||
+	    !(w->streams = calloc(ns, sizeof *w->streams))) {
+		if (w) {
+			free(w->self);
+			free(w->tok);
+			free(w->ids);
+		}
 		free(w);
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
@@ -501,58 +789,138 @@ void nlp_worker_free(nlp_worker *w)
 {
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->p->n; i++)
+	for (size_t i = 0; i < w->p->n; i++) {
 		if (w->self[i])
 			w->p->s[i].cls->destroy(w->self[i]);
+		nlp_tokens_free(&w->tok[i]);
+	}
+	for (int k = 0; k < w->p->n_streams; k++)
+		free(w->ids[k].ids);
 	free(w->self);
-	nlp_tokens_free(&w->a);
-	nlp_tokens_free(&w->b);
-	free(w->doc.ids);
+	free(w->tok);
+	free(w->ids);
+	free(w->cat);
+	free(w->streams);
 	free(w);
+}
+
+/* Stage i on the worker's document: its input is the text or its input
+ * stage's tokens; tokens go to the stage's own list, ids to its stream. */
+static int run_stage(nlp_worker *w, size_t i, nlp_err *err)
+{
+	const pl_stage *s = &w->p->s[i];
+	nlp_doc *d = &w->doc;
+	wk_ids *ids = is_id_stage(s->cls) ? &w->ids[s->stream] : NULL;
+	int rc;
+
+	if (!s->cls->process)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "stage '%s' (%s) has no document-level function", s->name,
+		                   s->cls->name);
+	d->in = s->n_in ? &w->tok[s->in[0]] : &w->empty;
+	d->out = &w->tok[i];
+	nlp_tokens_clear(d->out);
+	if (ids) { /* the stage appends to its own stream */
+		d->ids = ids->ids;
+		d->cap_ids = ids->cap;
+		d->n_ids = 0;
+	}
+	rc = s->cls->process(w->self[i], d, err);
+	if (ids) {
+		ids->ids = d->ids;
+		ids->cap = d->cap_ids;
+		ids->n = d->n_ids;
+	} else {
+		free(d->ids); /* ids from a stage that does not map tokens: none to keep */
+	}
+	d->ids = NULL;
+	d->cap_ids = d->n_ids = 0;
+	return rc ? nlp_pipeline_stage_error(w->p, i, rc, err) : NLP_OK;
+}
+
+/* The id streams one after another, with where each ends. */
+static int join_streams(nlp_worker *w, const int32_t **ids, size_t *n_ids, nlp_err *err)
+{
+	const int ns = w->p->n_streams;
+	size_t total = 0;
+
+	for (int k = 0; k < ns; k++)
+		total += w->ids[k].n;
+	if (ns == 1) {
+		*ids = w->ids[0].ids;
+		*n_ids = w->ids[0].n;
+		return NLP_OK;
+	}
+	if (total > UINT32_MAX)
+		return nlp_err_set(err, NLP_EDATA, "more than 2^32 token ids in one document");
+	if (total > w->cat_cap) {
+		int32_t *c = realloc(w->cat, total * sizeof *c);
+		if (!c)
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		w->cat = c;
+		w->cat_cap = total;
+	}
+	total = 0;
+	w->streams[0] = (uint32_t)ns;
+	for (int k = 0; k < ns; k++) {
+		if (w->ids[k].n)
+			memcpy(w->cat + total, w->ids[k].ids, w->ids[k].n * sizeof *w->cat);
+		total += w->ids[k].n;
+		if (k + 1 < ns)
+			w->streams[k + 1] = (uint32_t)total;
+	}
+	*ids = w->cat;
+	*n_ids = total;
+	return NLP_OK;
 }
 
 int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text, size_t len,
                    const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err)
 {
+	const nlp_pipeline *p = w->p;
 	nlp_doc *d = &w->doc;
-	int got_ids = 0;
+	size_t last = 0; /* stages [0, last) gave the tokens returned */
+	int got_ids = 0, rc = NLP_OK;
 
-	if (end > w->p->n)
-		end = w->p->n;
-	nlp_tokens_clear(&w->a);
-	nlp_tokens_clear(&w->b);
+	if (end > p->n)
+		end = p->n;
 	d->name = name;
 	d->text = text;
 	d->text_len = len;
-	d->in = &w->a;
-	d->out = &w->b;
-	d->n_ids = 0;
-	for (size_t i = 0; i < end; i++) {
-		const nlp_stage_class *c = w->p->s[i].cls;
-		void *self = w->self[i];
-		nlp_tokens *t;
-		int rc;
-		if (!c->process)
-			return nlp_err_set(err, NLP_EINTERNAL,
-			                   "stage '%s' (%s) has no document-level function",
-			                   w->p->s[i].name, c->name);
-		nlp_tokens_clear(d->out);
-		rc = c->process(self, d, err);
-		if (rc) /* say which stage refused the document */
-			return nlp_pipeline_stage_error(w->p, i, rc, err);
-		if (c->produces == NLP_KIND_TOKENS) {
-			t = d->in;
-			d->in = d->out;
-			d->out = t;
-		} else {
+	for (int k = 0; k < p->n_streams; k++)
+		w->ids[k].n = 0;
+	/* Document stages before end, then, when end passes the text stages,
+	 * every stage that maps tokens to ids. */
+	for (size_t i = 0; i < p->n && !rc; i++) {
+		const pl_stage *s = &p->s[i];
+		int run = i < end || (end > p->text_end && is_id_stage(s->cls));
+		if (!run)
+			continue;
+		rc = run_stage(w, i, err);
+		if (is_text_kind(s->cls->produces))
+			last = i + 1;
+		else
 			got_ids = 1;
-		}
 	}
+	if (rc)
+		return rc;
 	if (tokens)
-		*tokens = d->in;
+		*tokens = last ? &w->tok[last - 1] : &w->empty;
 	if (ids) {
-		*ids = got_ids ? d->ids : NULL;
-		*n_ids = got_ids ? d->n_ids : 0;
+		*ids = NULL;
+		*n_ids = 0;
+		if (got_ids && p->n_streams)
+			return join_streams(w, ids, n_ids, err);
 	}
 	return NLP_OK;
+}
+
+const uint32_t *nlp_worker_streams(const nlp_worker *w)
+{
+	return w->p->n_streams > 1 ? w->streams : NULL;
+}
+
+const nlp_tokens *nlp_worker_stage_tokens(const nlp_worker *w, size_t i)
+{
+	return i < w->p->n ? &w->tok[i] : &w->empty;
 }

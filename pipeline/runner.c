@@ -11,6 +11,7 @@
 #include <cblas.h>
 
 #include "nlpipe/runner.h"
+#include "pipeline/internal.h"
 
 int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err)
 {
@@ -32,6 +33,13 @@ int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err)
 		                   nlp_pipeline_stage_name(p, first), c->name);
 	for (size_t i = first; i < n; i++) {
 		c = nlp_pipeline_stage_class(p, i);
+		if (c->consumes == NLP_KIND_TOKENS && !c->process)
+			return nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "%s: stage '%s' (%s) reads tokens but cannot map them to "
+			        "ids; put an embedding there",
+			        nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, i),
+			        c->name);
 		if (!c->train || !c->train->forward || !c->train->backward || !c->train->setup ||
 		    !c->train->params)
 			return nlp_err_set(
@@ -126,38 +134,89 @@ void nlp_pool_free(nlp_pool *pool)
 	free(pool);
 }
 
-static void process_one(nlp_worker *w, size_t end, nlp_text_job *it, int want_ids)
+/* Whether stage i maps tokens to ids (starts an id stream). */
+static int maps_ids(const nlp_pipeline *p, size_t i)
+{
+	return nlp_pipeline_stage_class(p, i)->consumes == NLP_KIND_TOKENS &&
+	       nlp_pipeline_stage_stream(p, i) >= 0;
+}
+
+/* Append t to out. */
+static int copy_tokens(nlp_tokens *out, const nlp_tokens *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (nlp_tokens_push(out, nlp_token(t, i), t->tlen[i]))
+			return NLP_ENOMEM;
+	return NLP_OK;
+}
+
+/* A new streams array: K, then where streams 0 .. K-2 end. */
+static uint32_t *streams_new(int K)
+{
+	uint32_t *s = calloc((size_t)K, sizeof *s);
+
+	if (s)
+		s[0] = (uint32_t)K;
+	return s;
+}
+
+/* The job's tokens after a run: the tokens each id stage reads, one stream
+ * each, or (no id stage within reach) the last text stage's. */
+static int job_tokens(const nlp_pool *pool, const nlp_worker *w, nlp_text_job *it,
+                      const nlp_tokens *last)
+{
+	const nlp_pipeline *p = pool->p;
+	const int K = nlp_pipeline_streams(p);
+	const size_t n = nlp_pipeline_stage_count(p);
+	int k = 0;
+
+	nlp_tokens_clear(&it->tokens);
+	if (K == 0 || pool->end < nlp_pipeline_text_end(p))
+		return copy_tokens(&it->tokens, last);
+	if (K > 1 && !(it->streams = streams_new(K)))
+		return NLP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const size_t *in;
+		if (!maps_ids(p, i) || nlp_pipeline_stage_inputs(p, i, &in) != 1)
+			continue;
+		if (k > 0)
+			it->streams[k] = (uint32_t)it->tokens.n;
+		if (copy_tokens(&it->tokens, nlp_worker_stage_tokens(w, in[0])))
+			return NLP_ENOMEM;
+		k++;
+	}
+	return NLP_OK;
+}
+
+static void process_one(const nlp_pool *pool, nlp_worker *w, nlp_text_job *it, int want_ids)
 {
 	const nlp_tokens *t = NULL;
 	const int32_t *ids = NULL;
+	const uint32_t *streams;
 	size_t n_ids = 0;
 	nlp_err err = {0};
 
-	it->rc = nlp_worker_run(w, end, it->name, it->text, it->len, &t, &ids, &n_ids, &err);
+	it->streams = NULL;
+	it->rc = nlp_worker_run(w, pool->end, it->name, it->text, it->len, &t, &ids, &n_ids, &err);
 	if (it->rc) {
 		snprintf(it->msg, sizeof it->msg, "%s", err.msg);
 		return;
 	}
-	if (want_ids) {
+	if (!want_ids) {
+		it->rc = job_tokens(pool, w, it, t);
+	} else {
+		streams = nlp_worker_streams(w);
 		it->n_ids = n_ids;
 		it->ids = malloc((n_ids ? n_ids : 1) * sizeof *it->ids);
-		if (!it->ids) {
-			it->rc = NLP_ENOMEM;
-			snprintf(it->msg, sizeof it->msg, "out of memory");
-			return;
-		}
-		if (n_ids)
+		if (it->ids && n_ids)
 			memcpy(it->ids, ids, n_ids * sizeof *ids);
-		return;
-	}
-	nlp_tokens_clear(&it->tokens);
-	for (size_t i = 0; i < t->n; i++) {
-		if (nlp_tokens_push(&it->tokens, nlp_token(t, i), t->tlen[i])) {
+		if (streams && (it->streams = streams_new((int)streams[0])))
+			memcpy(it->streams, streams, streams[0] * sizeof *streams);
+		if (!it->ids || (streams && !it->streams))
 			it->rc = NLP_ENOMEM;
-			snprintf(it->msg, sizeof it->msg, "out of memory");
-			return;
-		}
 	}
+	if (it->rc)
+		snprintf(it->msg, sizeof it->msg, "out of memory");
 }
 
 static void *pool_thread(void *arg)
@@ -165,7 +224,7 @@ static void *pool_thread(void *arg)
 	pool_job *j = arg;
 
 	for (size_t i = (size_t)j->k; i < j->n; i += (size_t)j->pool->n)
-		process_one(j->pool->w[j->k], j->pool->end, &j->items[i], j->want_ids);
+		process_one(j->pool, j->pool->w[j->k], &j->items[i], j->want_ids);
 	return NULL;
 }
 
@@ -177,7 +236,7 @@ void nlp_pool_run(nlp_pool *pool, nlp_text_job *items, size_t n, int want_ids)
 
 	if (pool->n == 1 || n < 2) {
 		for (size_t i = 0; i < n; i++)
-			process_one(pool->w[0], pool->end, &items[i], want_ids);
+			process_one(pool, pool->w[0], &items[i], want_ids);
 		return;
 	}
 	for (int k = 0; k < pool->n; k++)
@@ -245,98 +304,477 @@ void nlp_sort_by_length(size_t *idx, size_t n, const nlp_doc_ids *docs, int long
 	}
 }
 
+void nlp_doc_stream(const uint32_t *streams, uint32_t n, int k, uint32_t *start, uint32_t *len)
+{
+	const uint32_t K = streams ? streams[0] : 1;
+	uint32_t a = k > 0 ? streams[k] : 0, b = (uint32_t)k + 1 < K ? streams[k + 1] : n;
+
+	*start = a;
+	*len = b - a;
+}
+
+void nlp_doc_ids_free(nlp_doc_ids *d)
+{
+	free(d->ids);
+	free(d->streams);
+	d->ids = NULL;
+	d->streams = NULL;
+	d->n = 0;
+}
+
+/* Grow *p to hold n elements of size elem (capacity in *cap). */
+static int grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+	void *np;
+
+	if (n <= *cap)
+		return NLP_OK;
+	np = realloc(*(void **)p, (n ? n : 1) * elem);
+	if (!np)
+		return NLP_ENOMEM;
+	*(void **)p = np;
+	*cap = n;
+	return NLP_OK;
+}
+
+/* Stream k of docs[idx[0..B)] into ids [T][B] and len [B]; its T. */
+static int stream_T(const nlp_doc_ids *docs, const size_t *idx, int B, int k)
+{
+	int T = 0;
+
+	for (int b = 0; b < B; b++) {
+		uint32_t at, n;
+		nlp_doc_stream(docs[idx[b]].streams, docs[idx[b]].n, k, &at, &n);
+		if ((int)n > T)
+			T = (int)n;
+	}
+	return T;
+}
+
+static void stream_fill(int32_t *ids, int *len, const nlp_doc_ids *docs, const size_t *idx, int B,
+                        int k, int T)
+{
+	for (int b = 0; b < B; b++) {
+		const nlp_doc_ids *d = &docs[idx[b]];
+		uint32_t at, n;
+		nlp_doc_stream(d->streams, d->n, k, &at, &n);
+		len[b] = (int)n;
+		for (int t = 0; t < T; t++)
+			ids[(size_t)t * (size_t)B + (size_t)b] = t < (int)n ? d->ids[at + t] : 0;
+	}
+}
+
+/* Streams 1 .. K-1 of the batch, into rb->more; rb->all sized for K. */
+static int fill_more(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx, int B, int K)
+{
+	if (K > rb->cap_streams) {
+		nlp_batch_stream *m = realloc(rb->more, (size_t)K * sizeof *m);
+		nlp_batch *a;
+		if (!m)
+			return NLP_ENOMEM;
+		memset(m + rb->cap_streams, 0, (size_t)(K - rb->cap_streams) * sizeof *m);
+		rb->more = m;
+		a = realloc(rb->all, (size_t)K * sizeof *a);
+		if (!a)
+			return NLP_ENOMEM;
+		rb->all = a;
+		rb->cap_streams = K;
+	}
+	for (int k = 1; k < K; k++) {
+		nlp_batch_stream *st = &rb->more[k - 1];
+		size_t cap_b = (size_t)st->cap_b;
+		const int T = stream_T(docs, idx, B, k);
+		if (grow(&st->ids, &st->cap_ids, (size_t)T * (size_t)B, sizeof *st->ids) ||
+		    grow(&st->len, &cap_b, (size_t)B, sizeof *st->len))
+			return NLP_ENOMEM;
+		st->cap_b = (int)cap_b;
+		st->T = T;
+		stream_fill(st->ids, st->len, docs, idx, B, k, T);
+	}
+	return NLP_OK;
+}
+
 int nlp_batch_fill(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx, int B,
                    nlp_err *err)
 {
-	int T = 0;
-	size_t need;
+	const int K = B > 0 && docs[idx[0]].streams ? (int)docs[idx[0]].streams[0] : 1;
+	const int T = stream_T(docs, idx, B, 0);
+	size_t cap_b = rb->cap_b > 0 ? (size_t)rb->cap_b : 0, cap_l = cap_b;
 
+	for (int b = 1; b < B; b++)
+		if ((docs[idx[b]].streams ? (int)docs[idx[b]].streams[0] : 1) != K)
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "documents with different numbers of id streams in a "
+			                   "batch");
+	if (grow(&rb->ids, &rb->cap_ids, (size_t)T * (size_t)B, sizeof *rb->ids) ||
+	    grow(&rb->len, &cap_b, (size_t)B, sizeof *rb->len) ||
+	    grow(&rb->labels, &cap_l, (size_t)B, sizeof *rb->labels) ||
+	    (K > 1 && fill_more(rb, docs, idx, B, K)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	rb->cap_b = (int)(cap_b < cap_l ? cap_b : cap_l);
+	stream_fill(rb->ids, rb->len, docs, idx, B, 0, T);
 	for (int b = 0; b < B; b++)
-		if ((int)docs[idx[b]].n > T)
-			T = (int)docs[idx[b]].n;
-	need = (size_t)T * (size_t)B;
-	if (need > rb->cap_ids) {
-		int32_t *ids = realloc(rb->ids, (need ? need : 1) * sizeof *ids);
-		if (!ids)
-			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		rb->ids = ids;
-		rb->cap_ids = need;
-	}
-	if (B > rb->cap_b) {
-		int *len = realloc(rb->len, (size_t)B * sizeof *len);
-		int *lab;
-		if (!len)
-			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		rb->len = len;
-		lab = realloc(rb->labels, (size_t)B * sizeof *lab);
-		if (!lab)
-			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		rb->labels = lab;
-		rb->cap_b = B;
-	}
-	for (int b = 0; b < B; b++) {
-		const nlp_doc_ids *d = &docs[idx[b]];
-		rb->len[b] = (int)d->n;
-		rb->labels[b] = d->label;
-		for (int t = 0; t < T; t++)
-			rb->ids[(size_t)t * (size_t)B + (size_t)b] = t < (int)d->n ? d->ids[t] : 0;
-	}
+		rb->labels[b] = docs[idx[b]].label;
 	memset(&rb->b, 0, sizeof rb->b);
 	rb->b.B = B;
 	rb->b.T = T;
 	rb->b.ids = rb->ids;
 	rb->b.len = rb->len;
 	rb->b.labels = rb->labels;
+	rb->n_streams = K;
 	return NLP_OK;
 }
 
 void nlp_batch_buf_free(nlp_batch_buf *rb)
 {
+	for (int k = 0; k < rb->cap_streams - 1; k++) {
+		free(rb->more[k].ids);
+		free(rb->more[k].len);
+	}
+	free(rb->more);
+	free(rb->all);
 	free(rb->ids);
 	free(rb->len);
 	free(rb->labels);
 	memset(rb, 0, sizeof *rb);
 }
 
-/* ---- the trainable chain ---- */
+/* ---- the trainable stages, forward and backward ---- */
+
+/* What the runner keeps between a forward and its backward. */
+typedef struct run_ws {
+	size_t n;
+	nlp_act *out;  /* [n] each stage's output */
+	nlp_act *din;  /* [n] each stage's gradient of its input */
+	float **join;  /* [n] joined inputs of a stage that reads several */
+	size_t *njoin; /* capacities, in floats */
+	float **gsum;  /* [n] summed gradient of a stage that several read */
+	size_t *ngsum;
+} run_ws;
+
+void nlp_run_ws_free(void *v)
+{
+	run_ws *ws = v;
+
+	if (!ws)
+		return;
+	for (size_t i = 0; i < ws->n; i++) {
+		free(ws->join[i]);
+		free(ws->gsum[i]);
+	}
+	free(ws->out);
+	free(ws->din);
+	free(ws->join);
+	free(ws->njoin);
+	free(ws->gsum);
+	free(ws->ngsum);
+	free(ws);
+}
+
+static run_ws *get_ws(nlp_pipeline *p, nlp_err *err)
+{
+	void **slot = nlp_pipeline_run_ws(p);
+	const size_t n = nlp_pipeline_stage_count(p);
+	run_ws *ws = *slot;
+
+	if (ws)
+		return ws;
+	ws = calloc(1, sizeof *ws);
+	if (ws) {
+		ws->n = n;
+		ws->out = calloc(n ? n : 1, sizeof *ws->out);
+		ws->din = calloc(n ? n : 1, sizeof *ws->din);
+		ws->join = calloc(n ? n : 1, sizeof *ws->join);
+		ws->njoin = calloc(n ? n : 1, sizeof *ws->njoin);
+		ws->gsum = calloc(n ? n : 1, sizeof *ws->gsum);
+		ws->ngsum = calloc(n ? n : 1, sizeof *ws->ngsum);
+	}
+	if (!ws || !ws->out || !ws->din || !ws->join || !ws->njoin || !ws->gsum || !ws->ngsum) {
+		nlp_run_ws_free(ws);
+		nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		return NULL;
+	}
+	*slot = ws;
+	return ws;
+}
+
+/* x[B][sum D] = the outputs of stages in[0..m) (vectors), side by side. */
+static int join_inputs(run_ws *ws, size_t i, const size_t *in, size_t m, nlp_act *x, nlp_err *err)
+{
+	const int B = ws->out[in[0]].B;
+	int D = 0;
+
+	for (size_t k = 0; k < m; k++) {
+		if (ws->out[in[k]].T != 1 || ws->out[in[k]].B != B)
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "joined inputs are not vectors of one batch");
+		D += ws->out[in[k]].D;
+	}
+	if (grow(&ws->join[i], &ws->njoin[i], (size_t)B * (size_t)D, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (int b = 0, off = 0; b < B; b++, off = 0) {
+		for (size_t k = 0; k < m; k++) {
+			const nlp_act *o = &ws->out[in[k]];
+			memcpy(ws->join[i] + (size_t)b * (size_t)D + (size_t)off,
+			       o->x + (size_t)b * (size_t)o->D, (size_t)o->D * sizeof(float));
+			off += o->D;
+		}
+	}
+	*x = (nlp_act){ws->join[i], 1, B, D};
+	return NLP_OK;
+}
+
+/* The batch stage i works on: its id stream's. */
+static const nlp_batch *batch_of(const nlp_pipeline *p, size_t i, const nlp_batch *b)
+{
+	const int k = nlp_pipeline_stage_stream(p, i);
+	return &b[k > 0 ? k : 0];
+}
 
 int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scores,
                       nlp_err *err)
 {
-	size_t n = nlp_pipeline_stage_count(p);
-	nlp_act in = {0}, out = {0};
+	const size_t n = nlp_pipeline_stage_count(p);
+	run_ws *ws = get_ws(p, err);
 
+	if (!ws)
+		return NLP_ENOMEM;
 	for (size_t i = first; i < n; i++) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
-		int rc = t->forward(nlp_pipeline_stage_instance(p, i), &out,
-		                    i == first ? NULL : &in, b, err);
+		const size_t *in;
+		const size_t m = nlp_pipeline_stage_inputs(p, i, &in);
+		nlp_act joined;
+		const nlp_act *x = NULL;
+		int rc = NLP_OK;
+		if (i != first && !maps_ids(p, i)) {
+			if (m == 1)
+				x = &ws->out[in[0]];
+			else if (!(rc = join_inputs(ws, i, in, m, &joined, err)))
+				x = &joined;
+		}
+		if (!rc)
+			rc = t->forward(nlp_pipeline_stage_instance(p, i), &ws->out[i], x,
+			                batch_of(p, i, b), err);
 		if (rc)
 			return nlp_pipeline_stage_error(p, i, rc, err);
-		in = out;
 	}
-	*scores = out;
+	*scores = ws->out[n - 1];
 	return NLP_OK;
+}
+
+/* Add the part of d (a reader's input gradient) that belongs to the input
+ * at column off, D wide, into g[T][B][D]. */
+static int add_grad(float *g, const nlp_act *out, const nlp_act *d, int off, int whole,
+                    nlp_err *err)
+{
+	const size_t rows = (size_t)out->T * (size_t)out->B, D = (size_t)out->D;
+
+	if (!d->x || (whole ? (size_t)d->T * (size_t)d->B * (size_t)d->D != rows * D
+	                    : d->T != 1 || d->B != out->B || (size_t)d->D < (size_t)off + D))
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "a stage's input gradient does not match its input");
+	if (whole) {
+		for (size_t k = 0; k < rows * D; k++)
+			g[k] += d->x[k];
+		return NLP_OK;
+	}
+	for (size_t r = 0; r < rows; r++)
+		for (size_t k = 0; k < D; k++)
+			g[r * D + k] += d->x[r * (size_t)d->D + (size_t)off + k];
+	return NLP_OK;
+}
+
+/* The gradient of stage j's output: its one reader's input gradient, or
+ * the sum of each reader's share (its columns of a joined input). */
+static int stage_grad(run_ws *ws, const nlp_pipeline *p, size_t j, nlp_act *g, nlp_err *err)
+{
+	const size_t *rd, *in;
+	const size_t nr = nlp_pipeline_stage_readers(p, j, &rd);
+	const nlp_act *o = &ws->out[j];
+	const size_t size = (size_t)o->T * (size_t)o->B * (size_t)o->D;
+	int rc = NLP_OK;
+
+	if (nr == 1 && nlp_pipeline_stage_inputs(p, rd[0], &in) == 1) {
+		*g = ws->din[rd[0]];
+		return NLP_OK;
+	}
+	if (grow(&ws->gsum[j], &ws->ngsum[j], size, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	memset(ws->gsum[j], 0, size * sizeof(float));
+	for (size_t r = 0; r < nr && !rc; r++) {
+		const size_t m = nlp_pipeline_stage_inputs(p, rd[r], &in);
+		int off = 0;
+		for (size_t k = 0; k < m && in[k] != j; k++)
+			off += ws->out[in[k]].D;
+		rc = add_grad(ws->gsum[j], o, &ws->din[rd[r]], off, m == 1, err);
+	}
+	*g = (nlp_act){ws->gsum[j], o->T, o->B, o->D};
+	return rc;
 }
 
 int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss,
                        nlp_err *err)
 {
-	size_t n = nlp_pipeline_stage_count(p);
+	const size_t n = nlp_pipeline_stage_count(p);
 	const nlp_train_ops *head = nlp_pipeline_stage_class(p, n - 1)->train;
-	nlp_act dout = {0}, din = {0};
+	run_ws *ws = get_ws(p, err);
 	int rc;
 
-	rc = head->loss(nlp_pipeline_stage_instance(p, n - 1), loss, b, err);
+	if (!ws)
+		return NLP_ENOMEM;
+	rc = head->loss(nlp_pipeline_stage_instance(p, n - 1), loss, batch_of(p, n - 1, b), err);
 	if (rc)
 		return nlp_pipeline_stage_error(p, n - 1, rc, err);
 	for (size_t i = n; i-- > first;) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
-		rc = t->backward(nlp_pipeline_stage_instance(p, i), i == first ? NULL : &din,
-		                 i == n - 1 ? NULL : &dout, b, err);
+		nlp_act dout = {0};
+		const int reads_ids = i == first || maps_ids(p, i);
+		ws->din[i] = (nlp_act){0};
+		if (i != n - 1 && (rc = stage_grad(ws, p, i, &dout, err)))
+			return rc;
+		rc = t->backward(nlp_pipeline_stage_instance(p, i), reads_ids ? NULL : &ws->din[i],
+		                 i == n - 1 ? NULL : &dout, batch_of(p, i, b), err);
 		if (rc)
 			return nlp_pipeline_stage_error(p, i, rc, err);
-		dout = din;
 	}
+	return NLP_OK;
+}
+
+/* The batches of rb's streams, with rb->b's settings. */
+static int batches_of(const nlp_pipeline *p, nlp_batch_buf *rb, const nlp_batch **bs, nlp_err *err)
+{
+	const int K = nlp_pipeline_streams(p) > 1 ? nlp_pipeline_streams(p) : 1;
+
+	if ((rb->n_streams > 1 ? rb->n_streams : 1) != K)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "the batch has %d id streams, the pipeline %d", rb->n_streams,
+		                   K);
+	*bs = &rb->b;
+	if (K == 1)
+		return NLP_OK;
+	for (int k = 0; k < K; k++) {
+		rb->all[k] = rb->b;
+		if (k) {
+			rb->all[k].ids = rb->more[k - 1].ids;
+			rb->all[k].len = rb->more[k - 1].len;
+			rb->all[k].T = rb->more[k - 1].T;
+		}
+	}
+	*bs = rb->all;
+	return NLP_OK;
+}
+
+int nlp_batch_forward(nlp_pipeline *p, size_t first, nlp_batch_buf *rb, nlp_act *scores,
+                      nlp_err *err)
+{
+	const nlp_batch *bs;
+	int rc = batches_of(p, rb, &bs, err);
+
+	return rc ? rc : nlp_chain_forward(p, first, bs, scores, err);
+}
+
+int nlp_batch_backward(nlp_pipeline *p, size_t first, nlp_batch_buf *rb, double *loss, nlp_err *err)
+{
+	const nlp_batch *bs;
+	int rc = batches_of(p, rb, &bs, err);
+
+	return rc ? rc : nlp_chain_backward(p, first, bs, loss, err);
+}
+
+/* ---- training from scratch ---- */
+
+/* Stream k of a document's tokens, as a token list of its own (a view:
+ * nothing is copied). */
+static nlp_tokens token_view(const nlp_tokens *t, const uint32_t *streams, int k)
+{
+	uint32_t at, len;
+	nlp_tokens v = *t;
+
+	nlp_doc_stream(streams, (uint32_t)t->n, k, &at, &len);
+	v.off = t->off ? t->off + at : NULL;
+	v.tlen = t->tlen ? t->tlen + at : NULL;
+	v.n = len;
+	v.ncap = 0;
+	v.cap = 0;
+	return v;
+}
+
+int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
+                         nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+
+	for (size_t i = 0; i < n; i++) {
+		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
+		nlp_tokens v;
+		nlp_doc d = {0};
+		int rc;
+		if (!maps_ids(p, i) || !t || !t->observe)
+			continue;
+		v = token_view(tokens, streams, nlp_pipeline_stage_stream(p, i));
+		d.name = "document";
+		d.in = &v;
+		rc = t->observe(nlp_pipeline_stage_instance(p, i), &d, err);
+		if (rc)
+			return nlp_pipeline_stage_error(p, i, rc, err);
+	}
+	return NLP_OK;
+}
+
+int nlp_chain_setup(nlp_pipeline *p, size_t first, int n_classes, nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+
+	for (size_t i = first; i < n; i++) {
+		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
+		int out_dim = 0;
+		int rc = t->setup(nlp_pipeline_stage_instance(p, i),
+		                  nlp_pipeline_stage_in_dim(p, i), n_classes, &out_dim, err);
+		if (rc)
+			return nlp_pipeline_stage_error(p, i, rc, err);
+		nlp_pipeline_set_dim(p, i, out_dim);
+	}
+	return NLP_OK;
+}
+
+int nlp_pipeline_map_ids(nlp_pipeline *p, const nlp_tokens *tokens, nlp_doc_ids *d, nlp_doc *work,
+                         nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+	nlp_tokens none = {0};
+	int rc = NLP_OK;
+
+	work->n_ids = 0;
+	work->out = &none;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const int k = nlp_pipeline_stage_stream(p, i);
+		nlp_tokens v;
+		if (!maps_ids(p, i))
+			continue;
+		v = token_view(tokens, d->streams, k); /* before its start is rewritten */
+		if (k > 0)
+			d->streams[k] = (uint32_t)work->n_ids;
+		work->name = "document";
+		work->in = &v;
+		rc = nlp_pipeline_stage_class(p, i)->process(nlp_pipeline_stage_instance(p, i),
+		                                             work, err);
+		if (rc)
+			rc = nlp_pipeline_stage_error(p, i, rc, err);
+	}
+	nlp_tokens_free(&none);
+	free(d->ids);
+	d->ids = NULL;
+	d->n = 0;
+	if (!rc && work->n_ids > UINT32_MAX)
+		rc = nlp_err_set(err, NLP_EDATA, "more than 2^32 token ids in one document");
+	if (rc)
+		return rc;
+	d->ids = malloc((work->n_ids ? work->n_ids : 1) * sizeof *d->ids);
+	if (!d->ids)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (work->n_ids)
+		memcpy(d->ids, work->ids, work->n_ids * sizeof *d->ids);
+	d->n = (uint32_t)work->n_ids;
 	return NLP_OK;
 }
 

@@ -138,20 +138,12 @@ static void emit(nlp_trainer *t, const nlp_train_event *ev)
 
 static int setup_stages(nlp_trainer *t, int from_model, nlp_err *err)
 {
-	int in_dim = 0, out_dim = 0;
+	int rc = from_model ? NLP_OK : nlp_chain_setup(t->p, t->first, t->n_classes, err);
 
-	for (size_t i = t->first; i < t->n; i++) {
-		const nlp_train_ops *ops = nlp_pipeline_stage_class(t->p, i)->train;
-		void *self = nlp_pipeline_stage_instance(t->p, i);
-		if (!from_model) {
-			int rc = ops->setup(self, in_dim, t->n_classes, &out_dim, err);
-			if (rc)
-				return nlp_pipeline_stage_error(t->p, i, rc, err);
-			in_dim = out_dim;
-		}
-		ops->params(self, &t->params[i - t->first]);
-	}
-	return NLP_OK;
+	for (size_t i = t->first; i < t->n && !rc; i++)
+		nlp_pipeline_stage_class(t->p, i)->train->params(
+		        nlp_pipeline_stage_instance(t->p, i), &t->params[i - t->first]);
+	return rc;
 }
 
 static void init_params(nlp_trainer *t, nlp_rng *rng)
@@ -235,7 +227,7 @@ static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *
 		if (!rc) {
 			t->rb.b.training = 0;
 			t->rb.b.rng = &t->rng_drop;
-			rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
+			rc = nlp_batch_forward(t->p, t->first, &t->rb, &scores, err);
 		}
 		for (int b = 0; !rc && b < B; b++)
 			rc = nlp_metrics_add(m, (size_t)t->rb.labels[b],
@@ -386,9 +378,9 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 	t->rb.b.training = 1;
 	t->rb.b.rng = &t->rng_drop;
 	t->rb.b.weights = t->class_w;
-	rc = nlp_chain_forward(t->p, t->first, &t->rb.b, &scores, err);
+	rc = nlp_batch_forward(t->p, t->first, &t->rb, &scores, err);
 	if (!rc)
-		rc = nlp_chain_backward(t->p, t->first, &t->rb.b, &loss, err);
+		rc = nlp_batch_backward(t->p, t->first, &t->rb, &loss, err);
 	if (rc)
 		return rc;
 	if (!isfinite(loss))
@@ -650,35 +642,17 @@ oom:
 	return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 }
 
-/* Tokens -> ids with the first trainable stage's process (after setup). */
+/* Tokens -> ids with the stages that map them (after setup). */
 static int map_ids(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 {
-	const nlp_stage_class *c = nlp_pipeline_stage_class(t->p, t->first);
-	void *self = nlp_pipeline_stage_instance(t->p, t->first);
 	nlp_doc d = {0};
-	nlp_tokens empty = {0};
 	int rc = NLP_OK;
 
 	for (size_t i = 0; i < ds->n && !rc; i++) {
-		d.name = "document";
-		d.in = &ds->tokens[i];
-		d.out = &empty;
-		d.n_ids = 0;
-		rc = c->process(self, &d, err);
-		if (!rc) {
-			ds->docs[i].ids = malloc((d.n_ids ? d.n_ids : 1) * sizeof(int32_t));
-			if (!ds->docs[i].ids) {
-				rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
-				break;
-			}
-			if (d.n_ids)
-				memcpy(ds->docs[i].ids, d.ids, d.n_ids * sizeof(int32_t));
-			ds->docs[i].n = (uint32_t)d.n_ids;
-		}
+		rc = nlp_pipeline_map_ids(t->p, &ds->tokens[i], &ds->docs[i], &d, err);
 		nlp_tokens_free(&ds->tokens[i]);
 	}
 	free(d.ids);
-	nlp_tokens_free(&empty);
 	free(ds->tokens);
 	ds->tokens = NULL;
 	return rc;
@@ -686,19 +660,11 @@ static int map_ids(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 
 static int observe_all(nlp_trainer *t, const nlp_dataset *ds, nlp_err *err)
 {
-	const nlp_train_ops *ops = nlp_pipeline_stage_class(t->p, t->first)->train;
-	void *self = nlp_pipeline_stage_instance(t->p, t->first);
-	nlp_doc d = {0};
 	int rc = NLP_OK;
 
-	if (!ops->observe)
-		return NLP_OK;
-	for (size_t i = 0; i < ds->n && !rc; i++) {
-		d.name = "document";
-		d.in = &ds->tokens[i];
-		rc = ops->observe(self, &d, err);
-	}
-	return rc ? nlp_pipeline_stage_error(t->p, t->first, rc, err) : NLP_OK;
+	for (size_t i = 0; i < ds->n && !rc; i++)
+		rc = nlp_pipeline_observe(t->p, &ds->tokens[i], ds->docs[i].streams, err);
+	return rc;
 }
 
 /* Refuse a class without training documents (an empty or unreadable label

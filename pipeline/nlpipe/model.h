@@ -39,7 +39,10 @@ extern "C" {
 
 /* ---- The container ---- */
 
-#define NLP_MODEL_FORMAT_VERSION 1u
+/* The newest format version this nlpipe reads (and the container writes);
+ * nlp_model_save writes version 1, which older nlpipe reads, unless the
+ * pipeline has branches (version 2: a GRAPH section, `input` keys). */
+#define NLP_MODEL_FORMAT_VERSION 2u
 #define NLP_MODEL_HEADER_SIZE    64u
 #define NLP_MODEL_NO_STAGE       0xffffffffu /* section not tied to a stage */
 
@@ -48,14 +51,15 @@ extern "C" {
 
 /* Section types.  Readers skip types they do not know. */
 enum nlp_model_section_type {
-	NLP_SEC_INFO = 1,      /* str: the program that wrote the file */
-	NLP_SEC_PIPELINE = 2,  /* the resolved INI pipeline text (UTF-8, no NUL) */
-	NLP_SEC_STAGE = 3,     /* per stage: names, module version, parameter layout */
-	NLP_SEC_LABELS = 4,    /* u32 count, then count strs */
-	NLP_SEC_STATE = 5,     /* per trainable stage: what train->save() wrote */
-	NLP_SEC_PARAMS = 6,    /* per trainable stage: float32 little-endian */
-	NLP_SEC_META = 7,      /* u32 count, then count (key str, value str) pairs */
-	NLP_SEC_CHECKPOINT = 8 /* opaque trainer state (optimizer, RNG, position) */
+	NLP_SEC_INFO = 1,       /* str: the program that wrote the file */
+	NLP_SEC_PIPELINE = 2,   /* the resolved INI pipeline text (UTF-8, no NUL) */
+	NLP_SEC_STAGE = 3,      /* per stage: names, module version, parameter layout */
+	NLP_SEC_LABELS = 4,     /* u32 count, then count strs */
+	NLP_SEC_STATE = 5,      /* per trainable stage: what train->save() wrote */
+	NLP_SEC_PARAMS = 6,     /* per trainable stage: float32 little-endian */
+	NLP_SEC_META = 7,       /* u32 count, then count (key str, value str) pairs */
+	NLP_SEC_CHECKPOINT = 8, /* opaque trainer state (optimizer, RNG, position) */
+	NLP_SEC_GRAPH = 9       /* version 2: u32 stages, then per stage u32 count + inputs */
 };
 
 /* A section as the reader hands it out.  data points into the reader's
@@ -80,6 +84,9 @@ int nlp_model_writer_add(nlp_model_writer *w, uint32_t type, uint32_t stage, con
 /* A section of n floats, stored as little-endian IEEE-754 float32. */
 int nlp_model_writer_add_f32(nlp_model_writer *w, uint32_t type, uint32_t stage, const float *x,
                              size_t n, nlp_err *err);
+/* The format version the header will carry (1 .. NLP_MODEL_FORMAT_VERSION;
+ * the newest unless set). */
+int nlp_model_writer_set_version(nlp_model_writer *w, uint32_t version, nlp_err *err);
 int nlp_model_writer_commit(nlp_model_writer *w, nlp_err *err);
 void nlp_model_writer_abort(nlp_model_writer *w);
 
@@ -150,6 +157,10 @@ typedef struct nlp_model_stage {
 	nlp_model_block *blocks;
 	uint32_t n_blocks;
 	int in_dim, out_dim; /* trainable stages, set by nlp_model_build */
+	/* The earlier stages it reads (from the GRAPH section; in a file
+	 * without one, the stage before it); none for the first stage. */
+	uint32_t *inputs;
+	uint32_t n_inputs;
 } nlp_model_stage;
 
 /* A model read from a file.  All fields are owned by the model and are
@@ -195,8 +206,8 @@ int nlp_model_read(nlp_model **out, const char *path, nlp_err *err);
  * plugin_path and path options), make the pipeline, then for each
  * trainable stage in order: train->load(state), train->setup(in_dim,
  * n_labels), check the parameter layout against the file, copy the
- * parameters in.  in_dim is 0 for the first trainable stage and the
- * previous one's out_dim after that.  A class with train ops but no
+ * parameters in.  in_dim is 0 for a stage that reads tokens (ids), else
+ * the sum of its inputs' out_dim (the previous stage's in a chain).  A class with train ops but no
  * setup/params (state only, no parameters) gets load() alone.  Messages
  * about what was dropped or differs (module versions) go to m->warnings. */
 int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err);

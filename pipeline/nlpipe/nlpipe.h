@@ -173,6 +173,32 @@ nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p);
  * are [0, text_end). */
 size_t nlp_pipeline_text_end(const nlp_pipeline *p);
 
+/* The graph.  Stage i reads the stages in[0..count) (indices of earlier
+ * stages, in the order its INI `input` key names them; by default the stage
+ * before it); the first stage reads the document (count 0).  Several inputs
+ * are vectors, joined in that order. */
+size_t nlp_pipeline_stage_inputs(const nlp_pipeline *p, size_t i, const size_t **in);
+/* The later stages that read stage i (none for the last). */
+size_t nlp_pipeline_stage_readers(const nlp_pipeline *p, size_t i, const size_t **readers);
+/* Whether every stage reads the one before it (no `input` names another). */
+int nlp_pipeline_is_linear(const nlp_pipeline *p);
+/* The stages that map tokens to ids (an embedding, a bag) each start an id
+ * stream: a document's ids from that stage, batched on their own.  The
+ * number of streams, and the stream a batch stage works on (its own for a
+ * stage that maps tokens, else its first input's; -1 for document stages). */
+int nlp_pipeline_streams(const nlp_pipeline *p);
+int nlp_pipeline_stage_stream(const nlp_pipeline *p, size_t i);
+/* Width of stage i's output once set up (0 before, and for document
+ * stages), and of its input: 0 for a stage that reads tokens (ids), else
+ * the sum of its inputs' widths. */
+int nlp_pipeline_stage_dim(const nlp_pipeline *p, size_t i);
+int nlp_pipeline_stage_in_dim(const nlp_pipeline *p, size_t i);
+/* Stage i's inputs as INI text ("encode, bag") in buf when they are not
+ * the stage before it (else NULL). */
+const char *nlp_pipeline_stage_input_text(const nlp_pipeline *p, size_t i, char *buf, size_t size);
+/* Print the graph as comment lines: each stage and what it reads. */
+void nlp_pipeline_print_graph(const nlp_pipeline *p, FILE *out);
+
 /* A stage's messages never name the stage: the host puts "[instance]
  * (class): " in front of what stage i set in err (after create, process or
  * any nlp_train_ops function failed with rc) and returns rc.  Code that calls
@@ -194,11 +220,21 @@ const char *nlp_config_entry(const nlp_config *c, size_t i, const char **value, 
 typedef struct nlp_worker nlp_worker;
 int nlp_worker_new(nlp_worker **out, nlp_pipeline *p, nlp_err *err);
 void nlp_worker_free(nlp_worker *w);
-/* Run document stages [0, end) on a text.  On success *tokens is the final
- * token list (owned by the worker, valid until its next run).  When a stage
- * produced ids, *ids and *n_ids are set (else NULL and 0). */
+/* Run document stages [0, end) on a text, each on what its input stage
+ * gave; when end passes the text stages (end > text_end), every stage that
+ * maps tokens to ids runs.  On success *tokens is the token list of the last
+ * text stage run (owned by the worker, valid until its next run).  When ids
+ * were made, *ids and *n_ids are set (else NULL and 0): with several id
+ * streams, the streams one after another (nlp_worker_streams says where
+ * each ends). */
 int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text, size_t len,
                    const nlp_tokens **tokens, const int32_t **ids, size_t *n_ids, nlp_err *err);
+/* After a run with several id streams: [0] the number of streams K, then
+ * [k] where stream k-1 ends in the ids (1 <= k < K); NULL with one stream.
+ * Owned by the worker, valid until its next run. */
+const uint32_t *nlp_worker_streams(const nlp_worker *w);
+/* Stage i's output tokens of the last run (a document stage's). */
+const nlp_tokens *nlp_worker_stage_tokens(const nlp_worker *w, size_t i);
 
 #ifdef __cplusplus
 }

@@ -115,6 +115,41 @@ static const bad_case cases[] = {
         {"create fails",
          HEAD "suffix = 0123456789012345678901234567890123456789\n",
          {"mem.ini:5: [o] (t_opts): suffix: at most 31 bytes"}},
+        /* the graph: input = ... */
+        {"input: unknown stage",
+         "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\ninput = ghost\n",
+         {"mem.ini:7: [v] input: no stage 'ghost' in [pipeline] stages; name stages listed "
+          "there"}},
+        {"input: a stage listed later",
+         "[pipeline]\nstages = s, o, v\n[s]\ntype = t_split\n[o]\ntype = t_opts\nsuffix = "
+         "x\ninput = v\n[v]\ntype = t_vec\n",
+         {"mem.ini:8: [o] input: 'v' is not listed before 'o' in [pipeline] stages; a stage "
+          "reads only stages listed before it"}},
+        {"input: itself",
+         "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\ninput = v\n",
+         {"mem.ini:7: [v] input: 'v' is not listed before 'v'"}},
+        {"input: named twice",
+         "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\ninput = s, s\n",
+         {"mem.ini:7: [v] input: 's' is named twice"}},
+        {"input: empty",
+         "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\ninput = ,\n",
+         {"mem.ini:7: [v] input is empty: name the stages it reads, or remove the key (the "
+          "default is the stage before it)"}},
+        {"input: kinds on the edge",
+         "[pipeline]\nstages = s, v, o, w\n[s]\ntype = t_split\n[v]\ntype = t_vec\n[o]\ntype = "
+         "t_opts\nsuffix = x\ninput = s\n[w]\ntype = t_vec\ninput = v\n",
+         {"mem.ini:13: [w] input: 'v' (t_vec) gives vector, but 'w' (t_vec) consumes tokens; "
+          "name a stage that gives tokens"}},
+        {"input: several into a stage that is not a vector's",
+         "[pipeline]\nstages = s, o, p\n[s]\ntype = t_split\n[o]\ntype = t_opts\nsuffix = "
+         "x\n[p]\ntype = t_opts\nsuffix = y\ninput = s, o\n",
+         {"mem.ini:11: [p] input: a stage of class t_opts consumes tokens and reads one stage; "
+          "several inputs are joined only into a stage that consumes vector"}},
+        {"a stage nothing reads",
+         "[pipeline]\nstages = s, o, v\n[s]\ntype = t_split\n[o]\ntype = t_opts\nsuffix = "
+         "x\n[v]\ntype = t_vec\ninput = s\n",
+         {"mem.ini:5: [o] (t_opts): no stage reads its output; name it in a later stage's "
+          "'input', or remove it from [pipeline] stages"}},
         {"several problems at once",
          HEAD "count = 99\nmode = z\nbogus = 1\n",
          {"mem.ini:7: o.count = '99'", "mem.ini:8: o.mode = 'z'",
@@ -132,7 +167,7 @@ int main(void)
 	for (size_t i = 0; i < ncases; i++)
 		for (int k = 0; k < 3 && cases[i].want[k]; k++)
 			nwant++;
-	plan((int)ncases + nwant + 16);
+	plan((int)ncases + nwant + 18);
 	setenv("NLPIPE_PLUGIN_PATH", "", 1);
 	snprintf(path, sizeof path, "%s/tests/host/good", top ? top : ".");
 	nlp_host_new(&host, &err);
@@ -184,6 +219,15 @@ int main(void)
 		is_int(build(HEAD "suffix = x\n", strlen(HEAD) + 11, sets, NULL, NULL, &err),
 		       NLP_ECONFIG, "--set value is checked like the file's");
 		like(err.msg, "--set o.count: o.count = '12'", "--set problem names the override");
+	}
+	{
+		const char *sets[] = {"v.input=ghost", NULL};
+		const char *t =
+		        "[pipeline]\nstages = s, v\n[s]\ntype = t_split\n[v]\ntype = t_vec\n";
+		is_int(build(t, strlen(t), sets, NULL, NULL, &err), NLP_ECONFIG,
+		       "--set input is checked like the file's");
+		like(err.msg, "--set v.input: [v] input: no stage 'ghost'",
+		     "--set input problem names the override");
 	}
 	{
 		const char *sets[] = {"count=3", NULL};
