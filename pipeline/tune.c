@@ -405,6 +405,11 @@ static void write_best(const nlp_tuner *t, long w, FILE *f)
 				done = 1;
 			}
 		}
+		if (line == tune_at)
+			fprintf(f,
+			        "; nlpipe tune put in the values of trial %ld, the best of %zu "
+			        "(validation %s %.4f at epoch %ld),\n; searched in:\n",
+			        w + 1, t->ntr, t->metric, t->tr[w].metric, t->tr[w].best_epoch);
 		if (line >= tune_at && line < tune_end)
 			fprintf(f, ";%s%.*s\n", n ? " " : "", (int)n, s);
 		else if (!done)
@@ -451,11 +456,6 @@ static int finish(nlp_tuner *t, long *idx, nlp_err *err)
 	rc = nlp_atomic_open(&a, t->o.output, err);
 	if (rc)
 		return rc;
-	fprintf(a.f,
-	        "; %s: the best of %zu trials by nlpipe tune (trial %ld: validation %s %.4f at "
-	        "epoch %ld)\n",
-	        t->o.output, t->ntr, idx[0] + 1, t->metric, t->tr[idx[0]].metric,
-	        t->tr[idx[0]].best_epoch);
 	write_best(t, idx[0], a.f);
 	rc = nlp_atomic_commit(&a, err);
 	if (rc)
