@@ -73,11 +73,14 @@ EXTRA_DIST += tests/host/t_cli.sh
 # The main job: train, predict, eval on the bundled example corpus, and the
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh
+# nlpipe tune: the search, its pipeline file, refusals before any work, SIGINT.
+TESTS += tests/train/t_tune.sh
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
 check_PROGRAMS += tests/train/t_trainer
 TESTS += tests/train/t_trainer
 tests_train_t_trainer_LDADD = libnlpipe.la
-EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini
+EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
+	tests/train/t_tune.sh
 
 # The install test runs `make install` in this build tree; libtool relinks
 # the modules while doing so, so it runs after every other test.
