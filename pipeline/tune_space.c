@@ -238,6 +238,7 @@ static void parse_range(tparam *t, const nlp_option *o, const char *dots, const 
 	lo[n] = '\0';
 	while (n > 0 && (lo[n - 1] == ' ' || lo[n - 1] == '\t'))
 		lo[--n] = '\0';
+	bad |= n == 0;
 
 	if (o->type != NLP_OPT_INT && o->type != NLP_OPT_FLOAT) {
 		nlp_msgs_add(msgs,

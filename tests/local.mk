@@ -75,6 +75,10 @@ EXTRA_DIST += tests/host/t_cli.sh
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh
 # nlpipe tune: the search, its pipeline file, refusals before any work, SIGINT.
 TESTS += tests/train/t_tune.sh
+# The [tune] space: lists and ranges checked, values drawn, budgets.
+check_PROGRAMS += tests/train/t_tune_space
+TESTS += tests/train/t_tune_space
+tests_train_t_tune_space_LDADD = libnlpipe.la -lm
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
 check_PROGRAMS += tests/train/t_trainer
 TESTS += tests/train/t_trainer
