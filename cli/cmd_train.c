@@ -187,14 +187,8 @@ int cmd_train(int argc, char **argv)
 	if (c == -2)
 		goto out;
 	ro.verbose = cli_verbose;
-	if (argc - optind < 2 || !o.output) {
-		cli_error("train needs PIPELINE.ini, at least one DATA path and -o MODEL");
-		fputs(usage, stderr);
-		code = EXIT_USAGE;
+	if ((code = data_paths(argc, argv, "train", o.output, "MODEL", usage, &o.data, &o.n_data)))
 		goto out;
-	}
-	o.data = (const char *const *)argv + optind + 1;
-	o.n_data = (size_t)(argc - optind - 1);
 	o.reader = &ro;
 	o.sets = sets.v;
 	o.n_sets = (size_t)sets.n;

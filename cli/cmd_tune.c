@@ -186,14 +186,9 @@ int cmd_tune(int argc, char **argv)
 	if (c == -2)
 		goto out;
 	ro.verbose = cli_verbose;
-	if (argc - optind < 2 || !o.output) {
-		cli_error("tune needs PIPELINE.ini, at least one DATA path and -o BEST.ini");
-		fputs(usage, stderr);
-		code = EXIT_USAGE;
+	if ((code = data_paths(argc, argv, "tune", o.output, "BEST.ini", usage, &o.data,
+	                       &o.n_data)))
 		goto out;
-	}
-	o.data = (const char *const *)argv + optind + 1;
-	o.n_data = (size_t)(argc - optind - 1);
 	o.reader = &ro;
 	nlp_numerics_init();
 	rc = nlp_host_new(&h, &err);

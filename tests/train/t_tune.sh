@@ -20,14 +20,6 @@ TMPDIR="$tmp/work" # where the trials' models go: it must be empty after each ru
 export TMPDIR
 
 echo "1..32"
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=$((failed + 1))
-	[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
-}
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 
 # The example pipeline, small, with early stopping off (a trial promoted from
 # its checkpoint then trains exactly as a run of the rung's epochs would).
