@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,35 @@
 
 int cli_verbose;
 int cli_quiet;
+volatile sig_atomic_t cli_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	cli_stop_signal = sig;
+}
+
+void cli_catch_signals(cli_signals *s)
+{
+	struct sigaction sa;
+
+	if (s->on)
+		return;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &s->old_int);
+	sigaction(SIGTERM, &sa, &s->old_term);
+	s->on = 1;
+}
+
+void cli_release_signals(cli_signals *s)
+{
+	if (!s->on)
+		return;
+	sigaction(SIGINT, &s->old_int, NULL);
+	sigaction(SIGTERM, &s->old_term, NULL);
+	s->on = 0;
+}
 
 static void vsay(const char *prefix, const char *fmt, va_list ap)
 {

@@ -11,6 +11,7 @@
 #define NLP_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include "nlpipe/nlpipe.h"
 
 /* The commands (main.c lists those that exist). */
@@ -21,6 +22,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #define EXIT_USAGE    1
 #define EXIT_DATA     2
@@ -38,6 +40,18 @@ int cli_fail(const nlp_err *err);
 /* Global flags parsed by main (before the command). */
 extern int cli_verbose; /* -v / --verbose */
 extern int cli_quiet;   /* -q / --quiet */
+
+/* SIGINT and SIGTERM as a request to stop: while caught, a signal sets
+ * cli_stop_signal (to its number) instead of ending the program; commands
+ * that run long work poll it and stop cleanly. */
+extern volatile sig_atomic_t cli_stop_signal;
+typedef struct cli_signals {
+	int on; /* the handlers are installed */
+	struct sigaction old_int, old_term;
+} cli_signals;
+void cli_catch_signals(cli_signals *s);
+/* Put the handlers back as they were (nothing when not caught). */
+void cli_release_signals(cli_signals *s);
 
 /* Overrides collected from --set SECTION.KEY=VALUE options. */
 typedef struct cli_sets {

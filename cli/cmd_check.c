@@ -4,12 +4,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nlpipe/tune.h"
 #include "cli/cli.h"
 
 static const char usage[] =
         "Usage: nlpipe check [--set SECTION.KEY=VALUE]... PIPELINE.ini\n\n"
         "Check a pipeline file completely (every problem is reported as FILE:LINE:)\n"
         "and print the resolved pipeline: every stage with every option's value.\n";
+
+/* [tune], with what each line searches. */
+static void print_tune(const nlp_tune_space *s)
+{
+	printf("\n[tune]    ; read by nlpipe tune, ignored by nlpipe train\n");
+	for (size_t i = 0; i < nlp_tune_space_count(s); i++) {
+		const nlp_tune_param *t = nlp_tune_space_param(s, i);
+		printf("%s.%s = %s    ; ", t->section, t->key, t->text);
+		if (t->kind == NLP_TUNE_LIST)
+			printf("one of %zu\n", t->n_values);
+		else
+			printf("%s%s from %g to %g\n", t->integer ? "whole numbers, " : "",
+			       t->log ? "log-uniform" : "uniform", t->lo, t->hi);
+	}
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -22,6 +38,8 @@ int cmd_check(int argc, char **argv)
 	nlp_host *h;
 	nlp_ini *ini;
 	nlp_pipeline *p;
+	nlp_tune_space *ts = NULL;
+	nlp_err err = {0};
 	int c, rc = 0;
 
 	optind = 1;
@@ -47,8 +65,15 @@ int cmd_check(int argc, char **argv)
 	rc = cli_open_pipeline(argv[optind], &sets, &h, &ini, &p);
 	if (rc)
 		goto out;
-	nlp_pipeline_print(p, stdout);
-	cli_info("%s: OK, %zu stages", argv[optind], nlp_pipeline_stage_count(p));
+	if (nlp_ini_line(ini, "tune", NULL) && nlp_tune_space_new(&ts, ini, p, &err)) {
+		rc = cli_fail(&err);
+	} else {
+		nlp_pipeline_print(p, stdout);
+		if (ts)
+			print_tune(ts);
+		cli_info("%s: OK, %zu stages", argv[optind], nlp_pipeline_stage_count(p));
+	}
+	nlp_tune_space_free(ts);
 	nlp_pipeline_free(p);
 	nlp_ini_free(ini);
 	nlp_host_free(h);

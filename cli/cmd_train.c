@@ -3,7 +3,6 @@
  * prints its events and turns SIGINT and SIGTERM into a clean stop. */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +31,6 @@ static const char usage[] =
         "checkpoint_every steps).  On SIGINT or SIGTERM the current step finishes, a\n"
         "checkpoint is written and the command says how to resume (exit status 130).\n";
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 /* What the event printer needs. */
 typedef struct train_view {
 	progress pg;
@@ -46,31 +38,9 @@ typedef struct train_view {
 	char **argv; /* the command line, for the resume hint */
 	int first;   /* argv[first] is PIPELINE.ini */
 	const char *out;
-	int signals; /* the handlers are installed */
-	struct sigaction old_int, old_term;
+	cli_signals sig; /* SIGINT and SIGTERM, caught while training (not while reading the
+	                  * data) */
 } train_view;
-
-/* Catch SIGINT and SIGTERM while training (not while reading the data). */
-static void catch_signals(train_view *v)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &v->old_int);
-	sigaction(SIGTERM, &sa, &v->old_term);
-	v->signals = 1;
-}
-
-static void release_signals(train_view *v)
-{
-	if (!v->signals)
-		return;
-	sigaction(SIGINT, &v->old_int, NULL);
-	sigaction(SIGTERM, &v->old_term, NULL);
-	v->signals = 0;
-}
 
 /* A data set's summary: what was read and what was left out. */
 static void print_data(const nlp_train_event *ev)
@@ -145,7 +115,7 @@ static int on_event(void *user, const nlp_train_event *ev)
 	case NLP_TRAIN_START:
 		cli_info("training on %zu documents (%zu validation), %d classes, %d threads",
 		         ev->documents, ev->validation_documents, ev->classes, ev->threads);
-		catch_signals(v);
+		cli_catch_signals(&v->sig);
 		progress_init(&v->pg, cli_quiet);
 		break;
 	case NLP_TRAIN_PROGRESS:
@@ -165,7 +135,7 @@ static int on_event(void *user, const nlp_train_event *ev)
 		         ev->metric, ev->patience, ev->best_epoch);
 		break;
 	case NLP_TRAIN_STOPPED_EVENT:
-		release_signals(v);
+		cli_release_signals(&v->sig);
 		print_stopped(v, ev);
 		break;
 	case NLP_TRAIN_DONE:
@@ -174,7 +144,7 @@ static int on_event(void *user, const nlp_train_event *ev)
 	default:
 		break;
 	}
-	return stop_signal != 0;
+	return cli_stop_signal != 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -217,14 +187,8 @@ int cmd_train(int argc, char **argv)
 	if (c == -2)
 		goto out;
 	ro.verbose = cli_verbose;
-	if (argc - optind < 2 || !o.output) {
-		cli_error("train needs PIPELINE.ini, at least one DATA path and -o MODEL");
-		fputs(usage, stderr);
-		code = EXIT_USAGE;
+	if ((code = data_paths(argc, argv, "train", o.output, "MODEL", usage, &o.data, &o.n_data)))
 		goto out;
-	}
-	o.data = (const char *const *)argv + optind + 1;
-	o.n_data = (size_t)(argc - optind - 1);
 	o.reader = &ro;
 	o.sets = sets.v;
 	o.n_sets = (size_t)sets.n;
@@ -241,7 +205,7 @@ int cmd_train(int argc, char **argv)
 	if (!rc)
 		rc = nlp_train(t, on_event, &v, &err);
 	progress_end(&v.pg);
-	release_signals(&v);
+	cli_release_signals(&v.sig);
 	if (rc == NLP_TRAIN_STOPPED)
 		code = 130;
 	else if (rc)

@@ -2,6 +2,7 @@
  * their parsing. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -62,4 +63,18 @@ int data_getopt(int argc, char **argv, const char *shortopts, const struct optio
 		}
 	}
 	return handled ? -1 : c;
+}
+
+int data_paths(int argc, char **argv, const char *command, const char *output, const char *out_name,
+               const char *usage, const char *const **data, size_t *n_data)
+{
+	if (argc - optind < 2 || !output) {
+		cli_error("%s needs PIPELINE.ini, at least one DATA path and -o %s", command,
+		          out_name);
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	*data = (const char *const *)argv + optind + 1;
+	*n_data = (size_t)(argc - optind - 1);
+	return 0;
 }

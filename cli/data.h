@@ -48,4 +48,11 @@ void data_begin(nlp_reader_opts *ro);
 int data_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
                 const char *usage, nlp_reader_opts *ro, int *code);
 
+/* After the options: PIPELINE.ini DATA... (argv[optind] on) and -o given
+ * (output not NULL).  Sets *data and *n_data to the DATA paths and returns
+ * 0; else says "COMMAND needs PIPELINE.ini, at least one DATA path and -o
+ * OUT_NAME", prints the usage and returns EXIT_USAGE. */
+int data_paths(int argc, char **argv, const char *command, const char *output, const char *out_name,
+               const char *usage, const char *const **data, size_t *n_data);
+
 #endif /* NLP_DATA_H */

@@ -15,7 +15,8 @@ nlpipe_SOURCES = \
 	cli/cmd_inspect.c \
 	cli/cmd_train.c \
 	cli/cmd_predict.c \
-	cli/cmd_eval.c
+	cli/cmd_eval.c \
+	cli/cmd_tune.c
 nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
 

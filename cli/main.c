@@ -23,6 +23,7 @@ static const command commands[] = {
         {"train", cmd_train, "train a pipeline on labelled documents, write a model"},
         {"predict", cmd_predict, "label documents with a model"},
         {"eval", cmd_eval, "measure a model on labelled documents"},
+        {"tune", cmd_tune, "search a pipeline's [tune] options, write the best pipeline file"},
         /* @COMMANDS@ */
         {NULL, NULL, NULL},
 };

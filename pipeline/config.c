@@ -260,7 +260,19 @@ static int set_value(cfg_value *v, const char *text, const char *dir, char *why,
 	return v->text ? NLP_OK : NLP_ENOMEM;
 }
 
-static const char *type_name(nlp_opt_type t)
+int nlp_option_check(const nlp_option *o, const char *text, char *why, size_t wsize)
+{
+	cfg_value v;
+	int rc;
+
+	memset(&v, 0, sizeof v);
+	v.opt = o;
+	rc = set_value(&v, text, "", why, wsize);
+	free_value(&v);
+	return rc ? rc : why[0] ? NLP_ECONFIG : NLP_OK;
+}
+
+const char *nlp_option_type_name(nlp_opt_type t)
 {
 	static const char *names[] = {"end",    "bool", "int",  "float",
 	                              "string", "enum", "list", "path"};
@@ -323,7 +335,7 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, int
 		}
 		if (why[0]) {
 			nlp_msgs_add(msgs, "%s: %s.%s = '%s': %s %s", where, section, key, value,
-			             type_name(v->opt->type), why);
+			             nlp_option_type_name(v->opt->type), why);
 			continue;
 		}
 		v->is_default = 0;

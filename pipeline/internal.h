@@ -57,10 +57,20 @@ void nlp_host_diag(const nlp_host *h, const char *fmt, ...) __attribute__((forma
 /* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
 int nlp_read_file(const char *path, size_t max, char **text, size_t *len, nlp_err *err);
 
+/* Check an output path (-o) before any work: a file path (not a folder),
+ * in a folder that exists and can be written.  what names the file in
+ * messages ("model"), example is a file name to suggest ("model.nlp"). */
+int nlp_check_output(const char *out, const char *what, const char *example, nlp_err *err);
+
 /* INI internals used by the pipeline. */
 const nlp_option *nlp_ini_declared(const nlp_ini *ini, const char *section);
 
 /* Config internals (config.c). */
+/* Check text as a value of option o: NLP_OK, NLP_ECONFIG with the reason
+ * in why ("must be between 1 and 4096"), or NLP_ENOMEM. */
+int nlp_option_check(const nlp_option *o, const char *text, char *why, size_t wsize);
+/* The name of an option type ("int", "float", "enum"...). */
+const char *nlp_option_type_name(nlp_opt_type t);
 nlp_config *nlp_config_new(const char *instance, const nlp_option *opts);
 void nlp_config_free(nlp_config *c);
 /* The host and class of a stage's config, so that a getter asked for an

@@ -20,7 +20,9 @@ libnlpipe_la_SOURCES = \
 	pipeline/classifier.c \
 	pipeline/dataset.h \
 	pipeline/dataset.c \
-	pipeline/trainer.c
+	pipeline/trainer.c \
+	pipeline/tune_space.c \
+	pipeline/tune.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
 # reads errno after a math function.
 libnlpipe_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS) $(UTF8PROC_CFLAGS) $(ZLIB_CFLAGS) $(OPENBLAS_CFLAGS) \
@@ -40,6 +42,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/runner.h \
 	pipeline/nlpipe/classifier.h \
 	pipeline/nlpipe/trainer.h \
+	pipeline/nlpipe/tune.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h
 

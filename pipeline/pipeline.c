@@ -142,7 +142,8 @@ static void check_sections(nlp_ini *ini, const char *const *names, size_t nnames
 		const nlp_option *decl = nlp_ini_declared(ini, sec);
 		if (!decl && strcmp(sec, "train") == 0)
 			decl = nlp_train_options;
-		if (strcmp(sec, "pipeline") == 0)
+		/* [tune] is read by nlpipe tune (nlpipe/tune.h), which checks it. */
+		if (strcmp(sec, "pipeline") == 0 || strcmp(sec, "tune") == 0)
 			continue;
 		for (size_t k = 0; k < nnames; k++)
 			listed |= strcmp(names[k], sec) == 0;
@@ -165,7 +166,7 @@ static void check_sections(nlp_ini *ini, const char *const *names, size_t nnames
 			nlp_msgs_add(msgs,
 			             "%s:%d: unknown section [%s]: sections are [pipeline], one "
 			             "per stage listed in 'stages', and those a command reads "
-			             "(such as [train])",
+			             "(such as [train] and [tune])",
 			             file, line, sec);
 		}
 	}
@@ -219,7 +220,7 @@ static void add_stage(nlp_pipeline *p, nlp_host *h, nlp_ini *ini, const char *co
 		return;
 	}
 	if (strcmp(names[k], "pipeline") == 0 || strcmp(names[k], "train") == 0 ||
-	    nlp_ini_declared(ini, names[k])) {
+	    strcmp(names[k], "tune") == 0 || nlp_ini_declared(ini, names[k])) {
 		nlp_msgs_add(msgs, "%s:%d: '%s' cannot be a stage name: it is a reserved section",
 		             file, stages_line, names[k]);
 		return;

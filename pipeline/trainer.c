@@ -932,43 +932,6 @@ int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
 
 /* ---- opening ---- */
 
-/* Check the output before any work: a file path, in a folder that exists
- * and can be written (the model, OUTPUT.ckpt and OUTPUT.last go there). */
-static int check_output(const char *out, nlp_err *err)
-{
-	const char *slash = strrchr(out, '/');
-	struct stat sb;
-	char *dir;
-	int rc = NLP_OK;
-
-	if (!*out)
-		return nlp_err_set(err, NLP_ECONFIG,
-		                   "-o: the model path is empty: give a file, e.g. -o model.nlp");
-	if (strcmp(out, "-") == 0)
-		return nlp_err_set(err, NLP_ECONFIG,
-		                   "-o -: a model is not written to standard output (it is "
-		                   "saved and checkpointed as a file): give a file, e.g. -o "
-		                   "model.nlp");
-	if ((stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) || (slash && !slash[1]))
-		return nlp_err_set(err, NLP_ECONFIG,
-		                   "-o %s: is a folder: give the model file's path, e.g. "
-		                   "-o %s%smodel.nlp",
-		                   out, out, slash && !slash[1] ? "" : "/");
-	dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
-	if (!dir)
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	if (stat(dir, &sb) != 0)
-		rc = nlp_err_set(err, NLP_EIO, "-o %s: the folder %s %s: create it first", out, dir,
-		                 errno == ENOENT ? "does not exist" : strerror(errno));
-	else if (!S_ISDIR(sb.st_mode))
-		rc = nlp_err_set(err, NLP_EIO, "-o %s: %s is not a folder", out, dir);
-	else if (access(dir, W_OK | X_OK) != 0)
-		rc = nlp_err_set(err, NLP_EIO, "-o %s: cannot write in the folder %s: %s", out, dir,
-		                 strerror(errno));
-	free(dir);
-	return rc;
-}
-
 /* The pipeline file with the overrides, and its pipeline. */
 static int open_pipeline(nlp_trainer *t, const char *path, nlp_err *err)
 {
@@ -1072,7 +1035,7 @@ int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
 		t->ro.diag = host_diag;
 		t->ro.diag_user = h;
 	}
-	rc = check_output(opts->output, err);
+	rc = nlp_check_output(opts->output, "model", "model.nlp", err);
 	if (!rc)
 		rc = opts->resume ? open_resume(t, err) : open_pipeline(t, pipeline_path, err);
 	if (!rc)

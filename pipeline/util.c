@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <utf8proc.h>
@@ -415,6 +416,44 @@ void nlp_atomic_abort(nlp_atomic_file *a)
 	free(a->tmp);
 	free(a->path);
 	memset(a, 0, sizeof *a);
+}
+
+/* ---- output paths ---- */
+
+int nlp_check_output(const char *out, const char *what, const char *example, nlp_err *err)
+{
+	const char *slash = strrchr(out, '/');
+	struct stat sb;
+	char *dir;
+	int rc = NLP_OK;
+
+	if (!*out)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o: the %s path is empty: give a file, e.g. -o %s", what,
+		                   example);
+	if (strcmp(out, "-") == 0)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o -: a %s is not written to standard output (it is written "
+		                   "to a file, atomically): give a file, e.g. -o %s",
+		                   what, example);
+	if ((stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) || (slash && !slash[1]))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "-o %s: is a folder: give the %s file's path, e.g. "
+		                   "-o %s%s%s",
+		                   out, what, out, slash && !slash[1] ? "" : "/", example);
+	dir = slash ? strndup(out, slash == out ? 1 : (size_t)(slash - out)) : strdup(".");
+	if (!dir)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (stat(dir, &sb) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: the folder %s %s: create it first", out, dir,
+		                 errno == ENOENT ? "does not exist" : strerror(errno));
+	else if (!S_ISDIR(sb.st_mode))
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: %s is not a folder", out, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = nlp_err_set(err, NLP_EIO, "-o %s: cannot write in the folder %s: %s", out, dir,
+		                 strerror(errno));
+	free(dir);
+	return rc;
 }
 
 /* ---- JSON strings ---- */

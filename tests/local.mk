@@ -74,6 +74,12 @@ EXTRA_DIST += tests/host/t_cli.sh
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh
+# nlpipe tune: the search, its pipeline file, refusals before any work, SIGINT.
+TESTS += tests/train/t_tune.sh
+# The [tune] space: lists and ranges checked, values drawn, budgets.
+check_PROGRAMS += tests/train/t_tune_space
+TESTS += tests/train/t_tune_space
+tests_train_t_tune_space_LDADD = libnlpipe.la -lm
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
 check_PROGRAMS += tests/train/t_trainer
 TESTS += tests/train/t_trainer
@@ -81,7 +87,7 @@ tests_train_t_trainer_LDADD = libnlpipe.la
 EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
 	tests/train/t_progress.sh tests/train/t_stdin.sh \
 	tests/train/t_branch.sh tests/train/v1-gru.ini tests/train/v1-gru.nlpm \
-	tests/train/v1-gru.tsv
+	tests/train/v1-gru.tsv tests/train/t_tune.sh
 
 # The install test runs `make install` in this build tree; libtool relinks
 # the modules while doing so, so it runs after every other test.

@@ -6,6 +6,9 @@
 #   bounded CMD...                                run CMD for at most 60 s and,
 #                                                 where it can run so (not under
 #                                                 ASan), in 4 GB of address space
+#   check NAME CONDITION                          eval CONDITION: ok, or not ok
+#                                                 with the tail of $tmp/err
+#   pass NAME, fail NAME                          one result
 #   tap_done                                      the exit status: 0 when all passed
 n=0
 failed=0
@@ -32,6 +35,22 @@ bounded() {
 	else
 		timeout 60 "$@"
 	fi
+}
+
+pass() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+fail() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	failed=$((failed + 1))
+	[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
+}
+
+check() {
+	if eval "$2"; then pass "$1"; else fail "$1"; fi
 }
 
 tap_done() {

@@ -17,14 +17,6 @@ ini="$src/examples/sentiment.ini"
 n=0
 failed=0
 echo "1..54"
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=$((failed + 1))
-	[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
-}
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
 
 train() { "$nlpipe" -q train --set train.threads=2 "$@" 2>"$tmp/err"; }
 
