@@ -127,10 +127,13 @@ refused "no validation data is refused" 1 "[train] validation = 0 and no validat
 	"$tmp/noval.ini" "$reviews" --budget 40e -o "$tmp/x.ini"
 
 # SIGINT: the running trial stops, nothing is written, the folder is gone.
+# (The board file exists before the loop reads it; under load the first
+# lines may take a while.)
+: >"$tmp/int.board"
 "$nlpipe" tune "$tmp/s.ini" "$reviews" --budget 100000e -o "$tmp/int.ini" >"$tmp/int.board" 2>"$tmp/err" &
 pid=$!
 i=0
-while [ "$(wc -l <"$tmp/int.board")" -lt 3 ] && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+while [ "$(wc -l <"$tmp/int.board")" -lt 3 ] && [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
