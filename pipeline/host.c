@@ -523,13 +523,14 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The module files of a folder: base names of *.la, and of *.so without a
- * matching .la, sorted. */
+ * matching .la, sorted.  -1: the folder cannot be read; -2: no memory. */
 static int scan_dir(const char *dir, char ***names, size_t *n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char **v = NULL;
 	size_t cnt = 0;
+	int oom = 0;
 
 	*names = NULL;
 	*n = 0;
@@ -548,15 +549,25 @@ static int scan_dir(const char *dir, char ***names, size_t *n)
 		if (dup)
 			continue;
 		nv = realloc(v, (cnt + 1) * sizeof *nv);
-		if (!nv)
+		if (!nv) {
+			oom = 1;
 			break;
+		}
 		v = nv;
 		v[cnt] = strndup(e->d_name, len - 3);
-		if (!v[cnt])
+		if (!v[cnt]) {
+			oom = 1;
 			break;
+		}
 		cnt++;
 	}
 	closedir(d);
+	if (oom) {
+		while (cnt)
+			free(v[--cnt]);
+		free(v);
+		return -2;
+	}
 	if (cnt > 1)
 		qsort(v, cnt, sizeof *v, cmp_str);
 	*names = v;
@@ -611,7 +622,13 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 
 		if (stat(h->paths[p], &st) != 0 || !S_ISDIR(st.st_mode))
 			continue; /* a folder in the path that does not exist is fine */
-		if (scan_dir(h->paths[p], &names, &n) != 0) {
+		switch (scan_dir(h->paths[p], &names, &n)) {
+		case 0:
+			break;
+		case -2:
+			oom = 1;
+			continue;
+		default:
 			nlp_host_diag(h, "%s: cannot read the plugin folder", h->paths[p]);
 			continue;
 		}

@@ -82,3 +82,12 @@ EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polar
 # The install test runs `make install` in this build tree; libtool relinks
 # the modules while doing so, so it runs after every other test.
 tests/install/t_install.log: $(filter-out tests/install/t_install.log,$(TEST_LOGS))
+
+# Fault injection (tests/fault/): a preloaded allocator that fails the Nth
+# allocation, short and interrupted reads, writes over a file-size limit.
+check_LTLIBRARIES += tests/fault/failalloc.la
+tests_fault_failalloc_la_SOURCES = tests/fault/failalloc.c
+tests_fault_failalloc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_fault_failalloc_la_LIBADD = -ldl
+TESTS += tests/fault/t_fault.sh
+EXTRA_DIST += tests/fault/t_fault.sh
