@@ -432,14 +432,15 @@ static int keep_best(trainer *t, double *acc, double *f1, double *vloss, int *im
 	t->best = value;
 	t->best_epoch = t->epoch + 1;
 	t->bad_epochs = 0;
-	nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1);
-	if (t->val.n) {
-		nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", *acc);
-		nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", *f1);
-		nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", *vloss);
-	}
-	nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
-	                    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
+	/* A metadata entry that cannot be stored is out of memory, never a
+	 * model without it (tests/fault/t_fault.sh). */
+	if (nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1) ||
+	    (t->val.n && (nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", *acc) ||
+	                  nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", *f1) ||
+	                  nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", *vloss))) ||
+	    nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
+	                        t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	return save_model(t, t->out, 0, err);
 }
 
@@ -690,6 +691,17 @@ static int check_classes(const data_set *ds, const char *path, nlp_err *err)
 
 /* Read the training (and validation) data: tokens first when the vocabulary
  * is still to be built. */
+/* After a failed split of token data: the docs' ids hold indexes (i + 1),
+ * not memory; clear them so that data_free frees nothing it should not
+ * (found by tests/fault/t_fault.sh). */
+static void forget_indexes(data_set *a, data_set *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		a->docs[i].ids = NULL;
+	for (size_t i = 0; i < b->n; i++)
+		b->docs[i].ids = NULL;
+}
+
 static int read_data(trainer *t, const nlp_model *resumed, const nlp_reader_opts *ro,
                      const char *const *paths, size_t np, nlp_err *err)
 {
@@ -732,8 +744,11 @@ static int read_data(trainer *t, const nlp_model *resumed, const nlp_reader_opts
 		}
 		rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"), t->n_classes,
 		           &split_rng, err);
-		if (rc)
+		if (rc) {
+			if (!want_ids) /* the indexes are not pointers data_free may free */
+				forget_indexes(&t->train, &t->val);
 			return rc;
+		}
 		if (!want_ids) {
 			/* Rebuild token arrays in the new orders. */
 			nlp_tokens *all = t->train.tokens;
@@ -742,6 +757,7 @@ static int read_data(trainer *t, const nlp_model *resumed, const nlp_reader_opts
 			if (!tt || !vt) {
 				free(tt);
 				free(vt);
+				forget_indexes(&t->train, &t->val);
 				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 			}
 			for (size_t i = 0; i < t->train.n; i++) {
@@ -843,21 +859,21 @@ static int start_meta(trainer *t, const nlp_model *resumed, const char *resume, 
 		if (rc)
 			return rc;
 		cli_info("resuming %s: %ld epochs and %ld steps done", resume, t->epoch, t->step);
-		for (size_t i = 0; i < resumed->meta.n; i++)
-			nlp_model_meta_set(&t->meta, resumed->meta.kv[i].key,
-			                   resumed->meta.kv[i].value);
+		for (size_t i = 0; i < resumed->meta.n && !rc; i++)
+			rc = nlp_model_meta_set(&t->meta, resumed->meta.kv[i].key,
+			                        resumed->meta.kv[i].value);
 	} else {
-		nlp_model_meta_set_date(&t->meta);
-		nlp_model_meta_setf(&t->meta, "seed", "%ld", nlp_config_int(t->tc, "seed"));
-		nlp_model_meta_setf(&t->meta, "threads", "%d", t->threads);
-		nlp_model_meta_setf(&t->meta, "train_documents", "%zu", t->train.n);
-		nlp_model_meta_setf(&t->meta, "train_tokens", "%llu",
-		                    (unsigned long long)t->train.tokens_total);
-		nlp_model_meta_setf(&t->meta, "validation_documents", "%zu", t->val.n);
-		nlp_model_meta_set(&t->meta, "data", data);
-		nlp_model_meta_set(&t->meta, "metric", metric_name(t->metric));
+		rc = nlp_model_meta_set_date(&t->meta) ||
+		     nlp_model_meta_setf(&t->meta, "seed", "%ld", nlp_config_int(t->tc, "seed")) ||
+		     nlp_model_meta_setf(&t->meta, "threads", "%d", t->threads) ||
+		     nlp_model_meta_setf(&t->meta, "train_documents", "%zu", t->train.n) ||
+		     nlp_model_meta_setf(&t->meta, "train_tokens", "%llu",
+		                         (unsigned long long)t->train.tokens_total) ||
+		     nlp_model_meta_setf(&t->meta, "validation_documents", "%zu", t->val.n) ||
+		     nlp_model_meta_set(&t->meta, "data", data) ||
+		     nlp_model_meta_set(&t->meta, "metric", metric_name(t->metric));
 	}
-	return NLP_OK;
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "out of memory") : NLP_OK;
 }
 
 /* Check -o before any work: a file path, in a folder that exists and can

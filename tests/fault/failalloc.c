@@ -5,8 +5,10 @@
  *                         (malloc, calloc, realloc, posix_memalign,
  *                         aligned_alloc return NULL, errno ENOMEM); 0: none
  *   NLP_FAIL_COUNT=FILE   at exit, write the number of such allocations
- *   NLP_FAIL_READ=K       read() returns at most K bytes a call, and every
- *                         other call fails first with EINTR
+ *   NLP_FAIL_READ=K       read() called by nlpipe's code returns at most K
+ *                         bytes a call, and every other call fails first
+ *                         with EINTR (stdio's reads are the C library's own,
+ *                         so this reaches the reader's whole-file reads)
  *
  * Why a preloaded shim rather than ld --wrap: --wrap only renames the calls
  * of the objects it links, and nlpipe allocates from a shared library and
@@ -184,7 +186,7 @@ ssize_t read(int fd, void *buf, size_t n)
 	static unsigned long calls;
 
 	init();
-	if (read_max > 0 && fd > 2) {
+	if (read_max > 0 && fd > 2 && ours(__builtin_return_address(0))) {
 		if (calls++ % 2 == 0) {
 			errno = EINTR;
 			return -1;
