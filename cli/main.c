@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,8 +150,49 @@ static void use_build_tree(void)
 	default_env(conf, "data", "NLPIPE_DATA_DIR");
 }
 
+/* A module that crashes while it loads (its constructors or init
+ * function) is named before the process dies as it would have. */
+static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+static struct sigaction crash_old[sizeof crash_signals / sizeof *crash_signals];
+
+static void put_err(const char *s)
+{
+	ssize_t r = write(2, s, strlen(s));
+	(void)r;
+}
+
+static void on_crash(int sig)
+{
+	const char *file = nlp_host_loading_module();
+
+	if (file) {
+		put_err("nlpipe: error: module ");
+		put_err(file);
+		put_err(" crashed while loading (");
+		put_err(sig == SIGABRT ? "it aborted" : "a fatal signal");
+		put_err("); remove it from the plugin path (NLPIPE_PLUGIN_PATH, plugin_path) or "
+		        "fix it\n");
+	}
+	for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++)
+		if (crash_signals[i] == sig)
+			sigaction(sig, &crash_old[i], NULL);
+	raise(sig); /* delivered once this returns, to the handler before ours */
+}
+
+static void name_crashing_modules(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_crash;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++)
+		sigaction(crash_signals[i], &sa, &crash_old[i]);
+}
+
 int main(int argc, char **argv)
 {
 	use_build_tree();
+	name_crashing_modules();
 	return finish(run(argc, argv));
 }

@@ -1,15 +1,26 @@
 /* host.c - the plugin host: the search path, loading modules with libltdl,
- * checking their descriptors, and the registry of stage classes. */
+ * checking their descriptors, and the registry of stage classes.
+ *
+ * Modules are loaded when needed: nlp_host_load_modules only lists the
+ * module files of the search path; looking a class up loads first the
+ * modules whose file holds the class's name (a string of the module), then,
+ * when it is still unknown, the others in path order; listing classes or
+ * modules loads them all.  So a module that crashes in its init function
+ * only stops the commands that need it, and while a module loads its file
+ * is named by nlp_host_loading_module() for a crash handler. */
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <ltdl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "nlpipe/nlpipe.h"
 #include "pipeline/internal.h"
@@ -32,10 +43,13 @@ typedef struct host_class {
 struct nlp_host {
 	char **paths;
 	size_t npaths;
-	host_module *m;
+	host_module **m; /* each allocated alone: the infos handed out stay put */
 	size_t nm;
 	host_class *c;
 	size_t nc;
+	char **pending; /* module files found and not loaded yet, in path order */
+	size_t npending;
+	int defaults_only_env; /* the installed folder was left out (NLPIPE_PLUGIN_PATH_ONLY) */
 	nlp_diag_fn diag;
 	void *diag_user;
 	int lt_ready;
@@ -90,12 +104,16 @@ void nlp_host_free(nlp_host *h)
 	if (!h)
 		return;
 	for (size_t i = 0; i < h->nm; i++) {
-		if (h->m[i].handle)
-			lt_dlclose(h->m[i].handle);
-		free(h->m[i].file);
+		if (h->m[i]->handle)
+			lt_dlclose(h->m[i]->handle);
+		free(h->m[i]->file);
+		free(h->m[i]);
 	}
 	for (size_t i = 0; i < h->npaths; i++)
 		free(h->paths[i]);
+	for (size_t i = 0; i < h->npending; i++)
+		free(h->pending[i]);
+	free(h->pending);
 	free(h->paths);
 	free(h->m);
 	free(h->c);
@@ -128,6 +146,14 @@ int nlp_host_add_path(nlp_host *h, const char *dir, nlp_err *err)
 	return NLP_OK;
 }
 
+/* NLPIPE_PLUGIN_PATH_ONLY set (and not 0): the installed folder is not
+ * searched (make check sets it, so a build's tests see only its modules). */
+static int path_only(void)
+{
+	const char *only = getenv("NLPIPE_PLUGIN_PATH_ONLY");
+	return only && *only && strcmp(only, "0") != 0;
+}
+
 int nlp_host_add_default_paths(nlp_host *h, nlp_err *err)
 {
 	const char *env = getenv("NLPIPE_PLUGIN_PATH");
@@ -142,7 +168,23 @@ int nlp_host_add_default_paths(nlp_host *h, nlp_err *err)
 			rc = nlp_host_add_path(h, d, err);
 		free(copy);
 	}
-	return rc ? rc : nlp_host_add_path(h, NLP_PLUGINS_DIR, err);
+	if (rc)
+		return rc;
+	if (path_only()) {
+		h->defaults_only_env = 1;
+		return NLP_OK;
+	}
+	return nlp_host_add_path(h, NLP_PLUGINS_DIR, err);
+}
+
+/* The file of the module whose dlopen or init is running, for a crash
+ * handler: the one piece of process-wide state of the library, written
+ * only here, around those two calls. */
+static const char *volatile loading_now;
+
+const char *nlp_host_loading_module(void)
+{
+	return loading_now;
 }
 
 static const char *base_name(const char *path)
@@ -205,7 +247,7 @@ static int check_train_ops(const nlp_host *h, size_t module, const nlp_stage_cla
                            nlp_err *err)
 {
 	const nlp_train_ops *t = cls->train;
-	const nlp_module_info *mi = &h->m[module].info;
+	const nlp_module_info *mi = &h->m[module]->info;
 	size_t need = train_ops_sizes[mi->abi_minor];
 
 	if (t->struct_size < need || t->struct_size > sizeof(nlp_train_ops))
@@ -228,7 +270,7 @@ static int check_train_ops(const nlp_host *h, size_t module, const nlp_stage_cla
 int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *err)
 {
 	nlp_host *h = reg->h;
-	const char *mod = h->m[reg->module].info.name;
+	const char *mod = h->m[reg->module]->info.name;
 	host_class *c;
 
 	if (!cls || cls->struct_size < CLASS_MIN_SIZE ||
@@ -267,8 +309,9 @@ int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *
 			return nlp_err_set(err, NLP_EPLUGIN,
 			                   "stage class '%s' is registered by two modules: %s (%s) "
 			                   "and %s (%s); remove one of them from the plugin path",
-			                   cls->name, h->m[h->c[i].module].info.name,
-			                   h->m[h->c[i].module].file, mod, h->m[reg->module].file);
+			                   cls->name, h->m[h->c[i].module]->info.name,
+			                   h->m[h->c[i].module]->file, mod,
+			                   h->m[reg->module]->file);
 		}
 	}
 	c = realloc(h->c, (h->nc + 1) * sizeof *c);
@@ -286,9 +329,68 @@ int nlp_register_stage(nlp_registrar *reg, const nlp_stage_class *cls, nlp_err *
 static host_module *find_module(const nlp_host *h, const char *name)
 {
 	for (size_t i = 0; i < h->nm; i++)
-		if (strcmp(h->m[i].info.name, name) == 0)
-			return &h->m[i];
+		if (strcmp(h->m[i]->info.name, name) == 0)
+			return h->m[i];
 	return NULL;
+}
+
+/* The file libltdl would load for path (no extension): path.so, or the
+ * dlname of path.la in its folder or its .libs/. */
+static char *module_file(const char *path)
+{
+	char buf[4200], line[512], dl[300] = "";
+	FILE *f;
+
+	snprintf(buf, sizeof buf, "%s.so", path);
+	if (access(buf, R_OK) == 0)
+		return strdup(buf);
+	snprintf(buf, sizeof buf, "%s.la", path);
+	if (!(f = fopen(buf, "r")))
+		return NULL;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "dlname='%299[^']'", dl) == 1)
+			break;
+	fclose(f);
+	if (!dl[0] || strchr(dl, '/'))
+		return NULL;
+	{
+		const char *slash = strrchr(path, '/');
+		int dir = slash ? (int)(slash - path) : 1;
+		const char *d = slash ? path : ".";
+		snprintf(buf, sizeof buf, "%.*s/.libs/%s", dir, d, dl);
+		if (access(buf, R_OK) != 0)
+			snprintf(buf, sizeof buf, "%.*s/%s", dir, d, dl);
+	}
+	return strdup(buf);
+}
+
+/* Why lt_dlopen failed.  libltdl, trying each extension, reports its last
+ * try ("file not found"); the dynamic loader's own reason for the file that
+ * exists (not an ELF file, a missing library) is what helps.  lt_err is
+ * libltdl's message. */
+static int open_error(const char *path, const char *lt_err, nlp_err *err)
+{
+	char *file = module_file(path);
+	const char *why = lt_err ? lt_err : "unknown error";
+	void *again = NULL;
+	int rc;
+
+	if (file && access(file, F_OK) == 0) {
+		again = dlopen(file, RTLD_LAZY | RTLD_LOCAL);
+		if (!again)
+			why = dlerror();
+		rc = nlp_err_set(err, NLP_EPLUGIN,
+		                 "%s: cannot load module: %s; remove it from the plugin path or "
+		                 "rebuild it",
+		                 path, why);
+	} else {
+		rc = nlp_err_set(err, NLP_EPLUGIN, "%s: cannot load module: no file %s.so or %s.la",
+		                 path, path, path);
+	}
+	if (again)
+		dlclose(again);
+	free(file);
+	return rc;
 }
 
 int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
@@ -297,7 +399,7 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 	lt_dlhandle handle = NULL;
 	const nlp_module *desc;
 	char *stem = module_stem(path), *file = NULL;
-	host_module *m, *nm;
+	host_module *m = NULL, **nm;
 	nlp_registrar reg;
 	nlp_err ierr = {0};
 	int rc = NLP_OK;
@@ -312,10 +414,11 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 		rc = nlp_err_set(err, NLP_EPLUGIN, "%s: module loader: %s", path, lt_dlerror());
 		goto out;
 	}
+	loading_now = path;
 	handle = lt_dlopenadvise(path, advise);
+	loading_now = NULL;
 	if (!handle) {
-		rc = nlp_err_set(err, NLP_EPLUGIN, "%s: cannot load module: %s", path,
-		                 lt_dlerror());
+		rc = open_error(path, lt_dlerror(), err);
 		goto out;
 	}
 	desc = lt_dlsym(handle, NLP_MODULE_SYMBOL);
@@ -369,16 +472,15 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 		goto out;
 	}
 	file = strdup(path);
+	m = calloc(1, sizeof *m);
 	nm = realloc(h->m, (h->nm + 1) * sizeof *nm);
-	if (!file || !nm) {
-		if (nm)
-			h->m = nm;
+	if (nm)
+		h->m = nm;
+	if (!file || !m || !nm) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
-	h->m = nm;
-	m = &h->m[h->nm];
-	memset(m, 0, sizeof *m);
+	h->m[h->nm] = m;
 	m->file = file;
 	m->handle = handle;
 	m->info.file = file;
@@ -392,7 +494,10 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 	reg.first = h->nc;
 	reg.failed = 0;
 	h->nm++; /* visible to nlp_register_stage while init runs */
-	if (desc->init(&reg, &ierr) != NLP_OK || reg.failed) {
+	loading_now = file;
+	rc = desc->init(&reg, &ierr);
+	loading_now = NULL;
+	if (rc != NLP_OK || reg.failed) {
 		h->nm--;
 		h->nc = reg.first; /* forget what it registered */
 		rc = nlp_err_set(err, NLP_EPLUGIN, "%s: refused: %s", path,
@@ -401,11 +506,13 @@ int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err)
 	}
 	file = NULL;
 	handle = NULL;
+	m = NULL;
 out:
 	if (handle)
 		lt_dlclose(handle);
 	if (advise)
 		lt_dladvise_destroy(&advise);
+	free(m);
 	free(file);
 	free(stem);
 	return rc;
@@ -417,13 +524,14 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The module files of a folder: base names of *.la, and of *.so without a
- * matching .la, sorted. */
+ * matching .la, sorted.  -1: the folder cannot be read; -2: no memory. */
 static int scan_dir(const char *dir, char ***names, size_t *n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char **v = NULL;
 	size_t cnt = 0;
+	int oom = 0;
 
 	*names = NULL;
 	*n = 0;
@@ -442,15 +550,25 @@ static int scan_dir(const char *dir, char ***names, size_t *n)
 		if (dup)
 			continue;
 		nv = realloc(v, (cnt + 1) * sizeof *nv);
-		if (!nv)
+		if (!nv) {
+			oom = 1;
 			break;
+		}
 		v = nv;
 		v[cnt] = strndup(e->d_name, len - 3);
-		if (!v[cnt])
+		if (!v[cnt]) {
+			oom = 1;
 			break;
+		}
 		cnt++;
 	}
 	closedir(d);
+	if (oom) {
+		while (cnt)
+			free(v[--cnt]);
+		free(v);
+		return -2;
+	}
 	if (cnt > 1)
 		qsort(v, cnt, sizeof *v, cmp_str);
 	*names = v;
@@ -458,8 +576,46 @@ static int scan_dir(const char *dir, char ***names, size_t *n)
 	return 0;
 }
 
+/* 1 when a module named stem is loaded or listed to be loaded. */
+static int module_known(const nlp_host *h, const char *stem)
+{
+	if (find_module(h, stem))
+		return 1;
+	for (size_t i = 0; i < h->npending; i++) {
+		char *ps = module_stem(h->pending[i]);
+		int same = ps && strcmp(ps, stem) == 0;
+		free(ps);
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
+/* List dir/name to be loaded when needed, unless a module of that name is
+ * known already (an earlier folder shadows a later one). */
+static int add_pending(nlp_host *h, const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *path, **v;
+
+	if (module_known(h, name))
+		return 0;
+	if (!(path = malloc(len)))
+		return -1;
+	snprintf(path, len, "%s/%s", dir, name);
+	if (!(v = realloc(h->pending, (h->npending + 1) * sizeof *v))) {
+		free(path);
+		return -1;
+	}
+	h->pending = v;
+	h->pending[h->npending++] = path;
+	return 0;
+}
+
 int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 {
+	int oom = 0;
+
 	for (size_t p = 0; p < h->npaths; p++) {
 		char **names;
 		size_t n;
@@ -467,62 +623,150 @@ int nlp_host_load_modules(nlp_host *h, nlp_err *err)
 
 		if (stat(h->paths[p], &st) != 0 || !S_ISDIR(st.st_mode))
 			continue; /* a folder in the path that does not exist is fine */
-		if (scan_dir(h->paths[p], &names, &n) != 0) {
+		switch (scan_dir(h->paths[p], &names, &n)) {
+		case 0:
+			break;
+		case -2:
+			oom = 1;
+			continue;
+		default:
 			nlp_host_diag(h, "%s: cannot read the plugin folder", h->paths[p]);
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
-			size_t len = strlen(h->paths[p]) + strlen(names[i]) + 2;
-			char *path = malloc(len);
-			nlp_err e = {0};
-			if (path) {
-				snprintf(path, len, "%s/%s", h->paths[p], names[i]);
-				if (nlp_host_load_module(h, path, &e))
-					nlp_host_diag(h, "%s", e.msg);
-			}
-			free(path);
+			if (!oom && add_pending(h, h->paths[p], names[i]))
+				oom = 1;
 			free(names[i]);
 		}
 		free(names);
 	}
-	if (h->nm == 0)
+	if (oom)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (h->nm == 0 && h->npending == 0)
 		return nlp_err_set(err, NLP_EPLUGIN,
 		                   "no nlpipe modules found (searched the pipeline's plugin_path, "
-		                   "NLPIPE_PLUGIN_PATH and %s)",
+		                   "NLPIPE_PLUGIN_PATH%s%s)",
+		                   h->defaults_only_env ? "; NLPIPE_PLUGIN_PATH_ONLY leaves out "
+		                                          "the installed folder "
+		                                        : " and ",
 		                   NLP_PLUGINS_DIR);
 	return NLP_OK;
 }
 
+/* Load pending module i (a refusal goes to the diag callback) and take it
+ * off the list. */
+static void load_pending(nlp_host *h, size_t i)
+{
+	char *path = h->pending[i];
+	nlp_err e = {0};
+
+	memmove(h->pending + i, h->pending + i + 1, (h->npending - i - 1) * sizeof *h->pending);
+	h->npending--;
+	if (nlp_host_load_module(h, path, &e))
+		nlp_host_diag(h, "%s", e.msg);
+	free(path);
+}
+
+static void load_all(nlp_host *h)
+{
+	while (h->npending)
+		load_pending(h, 0);
+}
+
+static int holds(const char *buf, size_t len, const char *s, size_t n)
+{
+	for (const char *p = buf; (size_t)(buf + len - p) >= n;) {
+		if (!(p = memchr(p, s[0], (size_t)(buf + len - p) - n + 1)))
+			return 0;
+		if (memcmp(p, s, n) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* 1 when the module at path may register class name: its file holds the
+ * name as a string (or cannot be read: then it may). */
+static int may_have(const char *path, const char *name)
+{
+	char *file = module_file(path), *buf = NULL;
+	size_t n = strlen(name) + 1, len = 0;
+	int found = 1;
+	FILE *f = file ? fopen(file, "rb") : NULL;
+	struct stat st;
+
+	if (f && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < (64 << 20) &&
+	    (buf = malloc((size_t)st.st_size + 1)) &&
+	    (len = fread(buf, 1, (size_t)st.st_size, f)) == (size_t)st.st_size)
+		found = holds(buf, len, name, n);
+	if (f)
+		fclose(f);
+	free(buf);
+	free(file);
+	return found;
+}
+
+static const nlp_stage_class *loaded_class(const nlp_host *h, const char *name,
+                                           const nlp_module_info **from)
+{
+	/* Class names are lower case ([a-z0-9_]+): `type = LSTM` is lstm. */
+	for (size_t i = 0; i < h->nc; i++) {
+		if (strcasecmp(h->c[i].cls->name, name) == 0) {
+			if (from)
+				*from = &h->m[h->c[i].module]->info;
+			return h->c[i].cls;
+		}
+	}
+	return NULL;
+}
+
+/* Listing modules or classes loads every module of the path: the host is
+ * logically const (its registry does not change, it is only filled in). */
 size_t nlp_host_module_count(const nlp_host *h)
 {
+	load_all((nlp_host *)h);
 	return h->nm;
 }
 
 const nlp_module_info *nlp_host_module(const nlp_host *h, size_t i)
 {
-	return i < h->nm ? &h->m[i].info : NULL;
+	load_all((nlp_host *)h);
+	return i < h->nm ? &h->m[i]->info : NULL;
 }
 
 size_t nlp_host_class_count(const nlp_host *h)
 {
+	load_all((nlp_host *)h);
 	return h->nc;
 }
 
 const nlp_stage_class *nlp_host_class(const nlp_host *h, size_t i, const nlp_module_info **from)
 {
+	load_all((nlp_host *)h);
 	if (i >= h->nc)
 		return NULL;
 	if (from)
-		*from = &h->m[h->c[i].module].info;
+		*from = &h->m[h->c[i].module]->info;
 	return h->c[i].cls;
 }
 
 const nlp_stage_class *nlp_host_find_class(const nlp_host *h, const char *name,
                                            const nlp_module_info **from)
 {
-	/* Class names are lower case ([a-z0-9_]+): `type = LSTM` is lstm. */
-	for (size_t i = 0; i < h->nc; i++)
-		if (strcasecmp(h->c[i].cls->name, name) == 0)
-			return nlp_host_class(h, i, from);
-	return NULL;
+	nlp_host *w = (nlp_host *)h; /* loads modules: see nlp_host_module_count */
+	const nlp_stage_class *c = loaded_class(h, name, from);
+
+	for (size_t i = 0; !c && i < w->npending;) {
+		if (may_have(w->pending[i], name)) {
+			load_pending(w, i);
+			c = loaded_class(h, name, from);
+		} else {
+			i++;
+		}
+	}
+	while (!c && w->npending) {
+		load_pending(w, 0);
+		c = loaded_class(h, name, from);
+	}
+	return c;
 }

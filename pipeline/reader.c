@@ -485,12 +485,15 @@ static void count_doc(nlp_reader *r, const nlp_document *d)
 		r->s.empty++;
 }
 
+/* A size in binary units, as the limits are given (16M is 16 MiB). */
 static void fmt_mb(char *buf, size_t size, double bytes)
 {
-	if (bytes >= 1e6)
-		snprintf(buf, size, "%.1f MB", bytes / 1e6);
-	else if (bytes >= 1e3)
-		snprintf(buf, size, "%.1f kB", bytes / 1e3);
+	if (bytes >= 1024.0 * 1024 * 1024)
+		snprintf(buf, size, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+	else if (bytes >= 1024.0 * 1024)
+		snprintf(buf, size, "%.1f MiB", bytes / (1024.0 * 1024));
+	else if (bytes >= 1024)
+		snprintf(buf, size, "%.1f KiB", bytes / 1024);
 	else
 		snprintf(buf, size, "%.0f bytes", bytes);
 }

@@ -486,14 +486,16 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	t->best = value;
 	t->best_epoch = t->epoch + 1;
 	t->bad_epochs = 0;
-	nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1);
-	if (t->val.n) {
-		nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", ev->accuracy);
-		nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", ev->macro_f1);
-		nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", ev->validation_loss);
-	}
-	nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
-	                    t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0);
+	/* A metadata entry that cannot be stored is out of memory, never a
+	 * model without it (tests/fault/t_fault.sh). */
+	if (nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1) ||
+	    (t->val.n &&
+	     (nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", ev->accuracy) ||
+	      nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", ev->macro_f1) ||
+	      nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", ev->validation_loss))) ||
+	    nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
+	                        t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	return save_model(t, t->o.output, 0, err);
 }
 
@@ -703,6 +705,17 @@ static void report_data(nlp_trainer *t, const nlp_dataset *ds, int validation)
 	emit(t, &ev);
 }
 
+/* After a failed split of token data: the docs' ids hold indexes (i + 1),
+ * not memory; clear them so that freeing the sets frees nothing it should
+ * not (found by tests/fault/t_fault.sh). */
+static void forget_indexes(nlp_dataset *a, nlp_dataset *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		a->docs[i].ids = NULL;
+	for (size_t i = 0; i < b->n; i++)
+		b->docs[i].ids = NULL;
+}
+
 /* Split the training set into train and validation (t->val), keeping the
  * tokens (read before a vocabulary existed) with their documents. */
 static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
@@ -720,6 +733,8 @@ static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
 	}
 	rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"), t->n_classes,
 	           &split_rng, err);
+	if (rc && !want_ids)
+		forget_indexes(&t->train, &t->val);
 	if (rc || want_ids)
 		return rc;
 	/* Rebuild token arrays in the new orders. */
@@ -729,6 +744,7 @@ static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
 	if (!tt || !vt) {
 		free(tt);
 		free(vt);
+		forget_indexes(&t->train, &t->val);
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < t->train.n; i++) {
@@ -881,21 +897,21 @@ static int start_meta(nlp_trainer *t, nlp_err *err)
 		ev.epoch = t->epoch;
 		ev.checkpoint = t->o.resume;
 		emit(t, &ev);
-		for (size_t i = 0; i < resumed->meta.n; i++)
-			nlp_model_meta_set(&t->meta, resumed->meta.kv[i].key,
-			                   resumed->meta.kv[i].value);
+		for (size_t i = 0; i < resumed->meta.n && !rc; i++)
+			rc = nlp_model_meta_set(&t->meta, resumed->meta.kv[i].key,
+			                        resumed->meta.kv[i].value);
 	} else {
-		nlp_model_meta_set_date(&t->meta);
-		nlp_model_meta_setf(&t->meta, "seed", "%ld", nlp_config_int(t->tc, "seed"));
-		nlp_model_meta_setf(&t->meta, "threads", "%d", t->threads);
-		nlp_model_meta_setf(&t->meta, "train_documents", "%zu", t->train.n);
-		nlp_model_meta_setf(&t->meta, "train_tokens", "%llu",
-		                    (unsigned long long)t->train.tokens_total);
-		nlp_model_meta_setf(&t->meta, "validation_documents", "%zu", t->val.n);
-		nlp_model_meta_set(&t->meta, "data", t->o.data[0]);
-		nlp_model_meta_set(&t->meta, "metric", metric_name(t->metric));
+		rc = nlp_model_meta_set_date(&t->meta) ||
+		     nlp_model_meta_setf(&t->meta, "seed", "%ld", nlp_config_int(t->tc, "seed")) ||
+		     nlp_model_meta_setf(&t->meta, "threads", "%d", t->threads) ||
+		     nlp_model_meta_setf(&t->meta, "train_documents", "%zu", t->train.n) ||
+		     nlp_model_meta_setf(&t->meta, "train_tokens", "%llu",
+		                         (unsigned long long)t->train.tokens_total) ||
+		     nlp_model_meta_setf(&t->meta, "validation_documents", "%zu", t->val.n) ||
+		     nlp_model_meta_set(&t->meta, "data", t->o.data[0]) ||
+		     nlp_model_meta_set(&t->meta, "metric", metric_name(t->metric));
 	}
-	return NLP_OK;
+	return rc ? nlp_err_set(err, NLP_ENOMEM, "out of memory") : NLP_OK;
 }
 
 int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)

@@ -3,9 +3,11 @@
  * atomically; JSON strings; the clock. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -304,6 +306,61 @@ int nlp_cursor_get_str(nlp_cursor *c, const char **s, uint32_t *n, uint32_t max)
 
 /* ---- files written atomically ---- */
 
+/* 1 when name is "base.tmp.PID.HEX" of a process that no longer runs (this
+ * machine's: the name holds no host, and a folder shared by several hosts
+ * could hold a live writer's file of another one, so only a pid that
+ * kill() knows nothing of counts). */
+static int stale_tmp(const char *name, const char *base, size_t nb)
+{
+	const char *p;
+	char *end;
+	long pid;
+
+	if (strncmp(name, base, nb) != 0 || strncmp(name + nb, ".tmp.", 5) != 0)
+		return 0;
+	p = name + nb + 5;
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (end == p || *end != '.' || pid <= 0 || errno || !end[1] ||
+	    strspn(end + 1, "0123456789abcdef") != strlen(end + 1))
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Remove what writes of path killed before they ended left beside it (best
+ * effort: a folder that cannot be read is left as it is). */
+static void remove_stale_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	size_t nd = slash ? (size_t)(slash - path) : 0, nb = strlen(base);
+	char *dir = malloc(nd + 2), *file = NULL;
+	DIR *d;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	if (slash && nd == 0)
+		nd = 1; /* "/x": the root */
+	if (slash) {
+		memcpy(dir, path, nd);
+		dir[nd] = '\0';
+	} else {
+		strcpy(dir, ".");
+	}
+	if ((d = opendir(dir))) {
+		while ((e = readdir(d))) {
+			size_t n = strlen(dir) + strlen(e->d_name) + 2;
+			if (!stale_tmp(e->d_name, base, nb) || !(file = malloc(n)))
+				continue;
+			snprintf(file, n, "%s/%s", dir, e->d_name);
+			unlink(file);
+			free(file);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
 int nlp_atomic_open(nlp_atomic_file *a, const char *path, nlp_err *err)
 {
 	struct timespec ts;
@@ -321,6 +378,7 @@ int nlp_atomic_open(nlp_atomic_file *a, const char *path, nlp_err *err)
 		goto out;
 	}
 	strcpy(a->path, path);
+	remove_stale_tmp(path);
 	/* A fresh name beside the target, so that rename() stays in one file
 	 * system; O_EXCL so that we never write through someone else's file. */
 	clock_gettime(CLOCK_REALTIME, &ts);

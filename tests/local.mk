@@ -9,7 +9,7 @@ check_LTLIBRARIES += tests/host/good/good.la \
 	tests/host/bad/badabi.la tests/host/bad/newminor.la tests/host/bad/nodesc.la \
 	tests/host/bad/dup.la tests/host/bad/misnamed.la tests/host/bad/badinit.la \
 	tests/host/bad/smalldesc.la tests/host/bad/bigdesc.la tests/host/bad/resdesc.la \
-	tests/host/bad/smallops.la \
+	tests/host/bad/smallops.la tests/host/crash/crashinit.la \
 	tests/host/order1/order.la tests/host/order2/order.la
 tests_host_good_good_la_SOURCES = tests/host/mod_good.c
 tests_host_good_good_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
@@ -54,6 +54,10 @@ tests_host_bad_smallops_la_SOURCES = tests/host/mod_bad.c
 tests_host_bad_smallops_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_TRAIN_SIZE
 tests_host_bad_smallops_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_bad_smallops_la_LIBADD = libnlpipe.la
+tests_host_crash_crashinit_la_SOURCES = tests/host/mod_bad.c
+tests_host_crash_crashinit_la_CPPFLAGS = $(AM_CPPFLAGS) -DBAD_CRASH
+tests_host_crash_crashinit_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_crash_crashinit_la_LIBADD = libnlpipe.la
 tests_host_order1_order_la_SOURCES = tests/host/mod_bad.c
 tests_host_order1_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=1
 tests_host_order1_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
@@ -92,3 +96,12 @@ EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polar
 # The install test runs `make install` in this build tree; libtool relinks
 # the modules while doing so, so it runs after every other test.
 tests/install/t_install.log: $(filter-out tests/install/t_install.log,$(TEST_LOGS))
+
+# Fault injection (tests/fault/): a preloaded allocator that fails the Nth
+# allocation, short and interrupted reads, writes over a file-size limit.
+check_LTLIBRARIES += tests/fault/failalloc.la
+tests_fault_failalloc_la_SOURCES = tests/fault/failalloc.c
+tests_fault_failalloc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_fault_failalloc_la_LIBADD = -ldl
+TESTS += tests/fault/t_fault.sh
+EXTRA_DIST += tests/fault/t_fault.sh

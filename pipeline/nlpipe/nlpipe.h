@@ -37,14 +37,21 @@ void nlp_host_set_diag(nlp_host *h, nlp_diag_fn fn, void *user);
 
 /* Append a folder to the module search path. */
 int nlp_host_add_path(nlp_host *h, const char *dir, nlp_err *err);
-/* Append NLPIPE_PLUGIN_PATH (colon-separated) then the installed folder. */
+/* Append NLPIPE_PLUGIN_PATH (colon-separated) then the installed folder,
+ * unless NLPIPE_PLUGIN_PATH_ONLY is set (to anything but 0). */
 int nlp_host_add_default_paths(nlp_host *h, nlp_err *err);
-/* Load every module in the search path, in order.  A module that cannot be
- * loaded or is refused (ABI, no descriptor, init failure, a stage name taken
- * by another module) is reported through the diag callback and skipped; a
- * module whose name was already loaded from an earlier folder is skipped.
- * Returns an error only when nothing could be scanned at all. */
+/* Find the modules of the search path, in order, to be loaded when needed:
+ * nlp_host_find_class loads the modules whose file holds the class's name,
+ * then (still unknown) the others in path order; listing modules or classes
+ * loads them all.  A module that cannot be loaded or is refused (ABI, no
+ * descriptor, init failure, a stage name taken by another module) is
+ * reported through the diag callback when it is loaded and skipped; a module
+ * whose name was already found in an earlier folder is skipped.  Returns an
+ * error only when no module file was found at all. */
 int nlp_host_load_modules(nlp_host *h, nlp_err *err);
+/* The module file being loaded (its dlopen or init running) in this
+ * process, or NULL: what a crash handler names (safe to call from one). */
+const char *nlp_host_loading_module(void);
 /* Load one module file (path with or without .la/.so). */
 int nlp_host_load_module(nlp_host *h, const char *path, nlp_err *err);
 

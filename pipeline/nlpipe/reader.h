@@ -142,7 +142,7 @@ const nlp_reader_stats *nlp_reader_get_stats(const nlp_reader *r);
 uint64_t nlp_reader_skipped(const nlp_reader_stats *s);
 /* total += s, field by field. */
 void nlp_reader_stats_add(nlp_reader_stats *total, const nlp_reader_stats *s);
-/* One line, e.g. "read 2000 documents (3 empty, 7.8 MB) from 2000 files;
+/* One line, e.g. "read 2000 documents (3 empty, 7.4 MiB) from 2000 files;
  * skipped 2 (1 binary, 1 too large); 5 invalid bytes replaced by U+FFFD".
  * Returns the length snprintf would have written. */
 int nlp_reader_summary(const nlp_reader_stats *s, char *buf, size_t size);

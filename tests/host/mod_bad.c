@@ -5,7 +5,9 @@
  * and BAD_DESC_LARGE (the descriptor's struct_size is an ABI 1.0 one, or
  * larger than the host knows), BAD_DESC_RESERVED (a reserved field set),
  * BAD_TRAIN_SIZE (a class whose nlp_train_ops is ABI 1.0-sized), and ORDER
- * (a well-formed module "order" whose version is ORDER). */
+ * (a well-formed module "order" whose version is ORDER), BAD_CRASH (init
+ * dies of SIGSEGV: class t_crash). */
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -34,6 +36,10 @@ static int process(void *self, nlp_doc *doc, nlp_err *err)
 #if defined(ORDER)
 #define CLS_NAME     "t_order_" STR(ORDER)
 #define CLS_CONSUMES NLP_KIND_TOKENS
+#define CLS_TRAIN    NULL
+#elif defined(BAD_CRASH)
+#define CLS_NAME     "t_crash"
+#define CLS_CONSUMES NLP_KIND_TEXT
 #define CLS_TRAIN    NULL
 #elif defined(BAD_TRAIN_SIZE)
 /* A table as ABI 1.0 had it: up to load. */
@@ -64,6 +70,9 @@ static int init(nlp_registrar *reg, nlp_err *err)
 #ifdef BAD_INIT
 	(void)cls;
 	return nlp_err_set(err, NLP_EPLUGIN, "this module always fails to start");
+#elif defined(BAD_CRASH)
+	raise(SIGSEGV);
+	abort();
 #else
 	return nlp_register_stage(reg, &cls, err);
 #endif
@@ -90,6 +99,8 @@ DESC(dup, NLP_ABI_MAJOR, NLP_ABI_MINOR, sizeof(nlp_module), "dup", "1", "duplica
 DESC(misnamed, NLP_ABI_MAJOR, NLP_ABI_MINOR, sizeof(nlp_module), "other", "1", "wrong name");
 #elif defined(BAD_INIT)
 DESC(badinit, NLP_ABI_MAJOR, NLP_ABI_MINOR, sizeof(nlp_module), "badinit", "1", "init fails");
+#elif defined(BAD_CRASH)
+DESC(crashinit, NLP_ABI_MAJOR, NLP_ABI_MINOR, sizeof(nlp_module), "crashinit", "1", "init crashes");
 #elif defined(BAD_DESC_SMALL) /* the size of an ABI 1.0 descriptor */
 DESC(smalldesc, NLP_ABI_MAJOR, NLP_ABI_MINOR, offsetof(nlp_module, reserved) - 8, "smalldesc", "1",
      "descriptor too small");

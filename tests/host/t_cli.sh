@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..39"
+echo "1..44"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -79,6 +79,47 @@ NLPIPE_PLUGIN_PATH="$top/tests/host/bad" \
 	check_run "plugin path: the refused file is named" 0 "tests/host/bad/badabi" "$nlpipe" plugins
 NLPIPE_PLUGIN_PATH="$tmp/nowhere" \
 	check_run "no modules at all" 1 "no nlpipe modules found" "$nlpipe" plugins
+
+# Modules are loaded when a pipeline needs one of their classes (or a
+# command lists them): a module that crashes in init stops only those, and
+# is named.  An invalid .so is reported with the loader's reason.
+crash="$top/tests/host/crash"
+NLPIPE_PLUGIN_PATH="$crash:$top/tests/host/good" \
+	check_run "a module crashing in init does not stop a pipeline without its classes" 0 \
+	"suffix = !" "$nlpipe" check "$tmp/good.ini"
+crashed() {
+	name=$1
+	shift
+	NLPIPE_PLUGIN_PATH="$crash:$top/tests/host/good" "$@" >"$tmp/out" 2>&1
+	got=$?
+	n=$((n + 1))
+	if [ "$got" -ne 0 ] && [ "$got" -ne 1 ] && [ "$got" -ne 2 ] &&
+		grep -qF "module $crash/crashinit crashed while loading" "$tmp/out"; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name (exit $got)"
+		sed 's/^/#   | /' "$tmp/out" | head -20
+		failed=$((failed + 1))
+	fi
+}
+crashed "plugins names the module that crashed in init" "$nlpipe" plugins
+printf '[pipeline]\nstages = c\n[c]\ntype = t_crash\n' >"$tmp/crash.ini"
+crashed "check of a pipeline using its class names it" "$nlpipe" check "$tmp/crash.ini"
+mkdir "$tmp/junk"
+echo "not a shared object" >"$tmp/junk/junk.so"
+NLPIPE_PLUGIN_PATH="$tmp/junk:$top/tests/host/good" \
+	check_run "an invalid .so is named with the loader's reason" 0 "junk.so: file too short" \
+	"$nlpipe" plugins
+n=$((n + 1))
+if grep -q "file not found" "$tmp/out"; then
+	echo "not ok $n - an invalid .so is not reported as 'file not found'"
+	failed=$((failed + 1))
+else
+	echo "ok $n - an invalid .so is not reported as 'file not found'"
+fi
+NLPIPE_PLUGIN_PATH="$tmp/nowhere" NLPIPE_PLUGIN_PATH_ONLY=1 \
+	check_run "NLPIPE_PLUGIN_PATH_ONLY leaves out the installed folder" 1 \
+	"NLPIPE_PLUGIN_PATH_ONLY leaves out the installed folder" "$nlpipe" plugins
 mkdir "$tmp/sub"
 cat >"$tmp/sub/rel.ini" <<INI
 [pipeline]

@@ -110,7 +110,7 @@ int main(void)
 	nlp_err err;
 	size_t nref = sizeof refusals / sizeof *refusals;
 
-	plan(18 + 3 * (int)nref);
+	plan(21 + 3 * (int)nref);
 
 	/* A good module loads, with all its classes. */
 	h = host_with("good", NULL);
@@ -147,10 +147,15 @@ int main(void)
 
 	/* A folder with good and bad modules: bad ones are reported, the rest load. */
 	h = host_with("bad", "good");
-	is_int(diag_count, 10, "ten refusals reported while scanning bad/");
-	like(diag_buf, "badabi", "the ABI refusal is among them");
+	ok(nlp_host_find_class(h, "t_opts", NULL) != NULL, "t_opts found, in good/");
+	is_int(diag_count, 0, "looking t_opts up loads no module of bad/: none holds its name");
+	nlp_host_free(h);
+	h = host_with("bad", "good");
+	is_int(diag_count, 0, "finding the modules loads none");
 	is_int((long long)nlp_host_module_count(h), 1,
 	       "dup (scanned first) loads; good is refused for its t_split");
+	is_int(diag_count, 10, "ten refusals reported once listing loaded them all");
+	like(diag_buf, "badabi", "the ABI refusal is among them");
 	like(diag_buf, "registered by two modules: dup", "the clash names both modules");
 	nlp_host_free(h);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nlpipe/nlpipe.h"
@@ -130,6 +131,30 @@ static void test_atomic(void)
 	is_str(got ? got : "(none)", "first", "abort leaves the target as it was");
 	is_int(count_files(dir), 1, "and removes the temporary file");
 	nlp_atomic_abort(&a); /* released: a no-op */
+
+	/* Temporary files of writes killed before they ended (their process is
+	 * gone) are removed by the next write of the same target; a live
+	 * process's, and another target's, are left alone. */
+	{
+		char dead[300], live[300], other[300];
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+		snprintf(dead, sizeof dead, "%s.tmp.%ld.1a2b3c", path, (long)pid);
+		snprintf(live, sizeof live, "%s.tmp.%ld.4d5e6f", path, (long)getpid());
+		snprintf(other, sizeof other, "%s/other.tmp.%ld.1a2b3c", dir, (long)pid);
+		fclose(fopen(dead, "w"));
+		fclose(fopen(live, "w"));
+		fclose(fopen(other, "w"));
+		ok(nlp_atomic_open(&a, path, &err) == NLP_OK, "open with leftovers beside");
+		nlp_atomic_abort(&a);
+		ok(access(dead, F_OK) != 0, "a dead writer's temporary file is removed");
+		ok(access(live, F_OK) == 0, "a live writer's is kept");
+		ok(access(other, F_OK) == 0, "another target's is kept");
+		unlink(live);
+		unlink(other);
+	}
 
 	snprintf(bad, sizeof bad, "%s/no/such/folder/x", dir);
 	is_int(nlp_atomic_open(&a, bad, &err), NLP_EIO, "a missing folder: NLP_EIO");
