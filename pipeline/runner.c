@@ -459,8 +459,10 @@ void nlp_run_ws_free(void *v)
 	if (!ws)
 		return;
 	for (size_t i = 0; i < ws->n; i++) {
-		free(ws->join[i]);
-		free(ws->gsum[i]);
+		if (ws->join)
+			free(ws->join[i]);
+		if (ws->gsum)
+			free(ws->gsum[i]);
 	}
 	free(ws->out);
 	free(ws->din);

@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..44"
+echo "1..45"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
