@@ -589,7 +589,7 @@ static int map_ids(trainer *t, data_set *ds, nlp_err *err)
 {
 	const nlp_stage_class *c = nlp_pipeline_stage_class(t->p, t->first);
 	void *self = nlp_pipeline_stage_instance(t->p, t->first);
-	nlp_doc d = {0};
+	nlp_doc d = {.label = -1};
 	nlp_tokens empty = {0};
 	int rc = NLP_OK;
 
@@ -630,6 +630,7 @@ static int observe_all(trainer *t, const data_set *ds, nlp_err *err)
 	for (size_t i = 0; i < ds->n && !rc; i++) {
 		d.name = "document";
 		d.in = &ds->tokens[i];
+		d.label = ds->docs[i].label;
 		rc = ops->observe(self, &d, err);
 	}
 	return rc ? nlp_pipeline_stage_error(t->p, t->first, rc, err) : NLP_OK;

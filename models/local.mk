@@ -83,6 +83,7 @@ models_libnnlayers_la_SOURCES = \
 	models/dense.c models/dense.h \
 	models/dropout.c models/dropout.h \
 	models/embedding.c models/embedding.h \
+	models/bag.c models/bag.h \
 	models/head.c models/head.h
 models_libnnlayers_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)
 models_libnnlayers_la_LIBADD = models/libnkblas.la

@@ -563,6 +563,7 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 	d->in = &w->a;
 	d->out = &w->b;
 	d->n_ids = 0;
+	d->label = -1;
 	for (size_t i = 0; i < end; i++) {
 		const nlp_stage_class *c = w->p->s[i].cls;
 		void *self = w->self[i];
