@@ -847,6 +847,7 @@ static int bag_load(void *self, nlp_cursor *in, nlp_err *err)
 			rc = nlp_err_set(err, NLP_EDATA, "the saved NB weights are corrupt");
 			goto fail;
 		}
+	g->V = g->words.n;
 	g->frozen = 1;
 	g->loaded = 1;
 	return NLP_OK;

@@ -72,8 +72,9 @@ EXTRA_DIST += tests/host/t_cli.sh
 
 # The main job: train, predict, eval on the bundled example corpus, and the
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
-TESTS += tests/train/t_train.sh tests/train/t_polarity.sh
-EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini
+TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_bag.sh
+EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
+	tests/train/t_bag.sh
 
 # The install test runs `make install` in this build tree; libtool relinks
 # the modules while doing so, so it runs after every other test.

@@ -294,6 +294,11 @@ static void test_roundtrip(void)
 	ok(ops->save(g, &st, &err) == NLP_OK, "save");
 	c = (nlp_cursor){st.data, st.data + st.len};
 	ok(ops->load(h, &c, &err) == NLP_OK && c.p == c.end, "load reads all of it");
+	/* a worker's copy: loaded, never set up */
+	n = ids_of(g, "good fun unknown", ids, 64);
+	n2 = ids_of(h, "good fun unknown", ids2, 64);
+	ok(n > 0 && n == n2 && !memcmp(ids, ids2, (size_t)n * sizeof *ids),
+	   "a loaded copy gives the same ids before setup");
 	ok(ops->setup(h, 0, 2, &out_dim2, &err) == NLP_OK && out_dim2 == out_dim,
 	   "setup after load");
 	ops->params(g, &p);
