@@ -767,11 +767,8 @@ static int bag_save(void *self, nlp_buf *out, nlp_err *err)
 	    (rc = nlp_buf_put_u32(out, (uint32_t)g->o.buckets)) ||
 	    (rc = nlp_buf_put_u32(out, g->frozen ? (uint32_t)g->words.n : 0)))
 		goto out;
-	for (size_t i = 0; g->frozen && i < g->words.n; i++)
-		if ((rc = nlp_buf_put_u32(out, g->words.len[i])) ||
-		    (rc = nlp_buf_put(out, vocab_word(&g->words, i), g->words.len[i])))
-			goto out;
-	if ((rc = nlp_buf_put_u32(out, g->nbw ? 1 : 0)))
+	if ((g->frozen && (rc = vocab_put(out, &g->words))) ||
+	    (rc = nlp_buf_put_u32(out, g->nbw ? 1 : 0)))
 		goto out;
 	if (g->nbw)
 		rc = nlp_model_buf_put_f32(
@@ -780,24 +777,6 @@ out:
 	if (rc)
 		nlp_err_set(err, rc, "out of memory saving the vocabulary");
 	return rc;
-}
-
-static int load_words(bag *g, nlp_cursor *in, uint32_t n, nlp_err *err)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		const char *s;
-		uint32_t len;
-		int rc;
-		if (nlp_cursor_get_str(in, &s, &len, VOCAB_MAX_WORD))
-			return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is truncated");
-		if ((i == 0 && (len != 5 || memcmp(s, "<pad>", 5))) ||
-		    (i == 1 && (len != 5 || memcmp(s, "<unk>", 5))) ||
-		    vocab_find(&g->words, s, len) >= 0)
-			return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is corrupt");
-		if ((rc = vocab_count(&g->words, s, len, 0)))
-			return nlp_err_set(err, rc, "out of memory loading the vocabulary");
-	}
-	return NLP_OK;
 }
 
 static int bag_load(void *self, nlp_cursor *in, nlp_err *err)
@@ -829,9 +808,8 @@ static int bag_load(void *self, nlp_cursor *in, nlp_err *err)
 		                   v[1], v[2], v[3], v[4], v[5]);
 	if (v[6] == 0)
 		return NLP_OK; /* saved before setup: no vocabulary yet */
-	if (v[6] < 2 || v[6] > (uint32_t)(in->end - in->p) / 4)
-		return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is corrupt");
-	if ((rc = load_words(g, in, v[6], err)) || nlp_cursor_get_u32(in, &has_nb) || has_nb > 1)
+	if ((rc = vocab_get(&g->words, in, v[6], err)) || nlp_cursor_get_u32(in, &has_nb) ||
+	    has_nb > 1)
 		goto fail;
 	rows = g->words.n + (has_buckets(g) ? (size_t)g->o.buckets : 0);
 	if (has_nb != (uint32_t)g->o.nb) {

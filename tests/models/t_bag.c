@@ -13,26 +13,13 @@
 #include <nlpipe/train.h>
 
 #include "models/bag.h"
+#include "preprocess/toks.h"
 #include "tap.h"
 
 #define GC_EPS 1e-2
 #define GC_TOL 1e-3
 
 static const nlp_train_ops *ops;
-
-static void tokens_of(nlp_tokens *t, const char *text)
-{
-	nlp_tokens_clear(t);
-	while (*text) {
-		const char *e = strchr(text, ' ');
-		size_t n = e ? (size_t)(e - text) : strlen(text);
-		if (n)
-			nlp_tokens_push(t, text, n);
-		text += n;
-		if (*text)
-			text++;
-	}
-}
 
 static int observe(void *g, const char *text, int label)
 {
@@ -41,7 +28,7 @@ static int observe(void *g, const char *text, int label)
 	nlp_err err = {0};
 	int rc;
 
-	tokens_of(&t, text);
+	toks_from(&t, text);
 	rc = ops->observe(g, &d, &err);
 	nlp_tokens_free(&t);
 	return rc;
@@ -55,7 +42,7 @@ static int ids_of(void *g, const char *text, int32_t *ids, int max)
 	nlp_err err = {0};
 	int n = -1;
 
-	tokens_of(&t, text);
+	toks_from(&t, text);
 	if (nn_bag_class.process(g, &d, &err) == NLP_OK) {
 		n = (int)d.n_ids;
 		for (int i = 0; i < n && i < max; i++)
