@@ -6,6 +6,9 @@
 #   bounded CMD...                                run CMD for at most 60 s and,
 #                                                 where it can run so (not under
 #                                                 ASan), in 4 GB of address space
+#   check NAME EXPR                               ok when the shell expression
+#                                                 EXPR is true; else the tail
+#                                                 of $tmp/err is shown
 #   tap_done                                      the exit status: 0 when all passed
 n=0
 failed=0
@@ -31,6 +34,17 @@ bounded() {
 		(ulimit -v 4000000 && exec timeout 60 "$@")
 	else
 		timeout 60 "$@"
+	fi
+}
+
+check() {
+	n=$((n + 1))
+	if eval "$2"; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		failed=$((failed + 1))
+		[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
 	fi
 }
 

@@ -13,17 +13,8 @@ export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_bag.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-failed=0
-echo "1..12"
-pass() { n=$((n + 1)); echo "ok $n - $1"; }
-fail() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=$((failed + 1))
-	[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
-}
-check() { if eval "$2"; then pass "$1"; else fail "$1"; fi; }
+. "$src/tests/tap.sh"
+echo "1..13"
 
 # label<TAB>text lines: filler words around one telling bigram.
 gen() {
@@ -106,14 +97,13 @@ check "inspect names the bag stage" '[ $? -eq 0 ] && grep -q "bag" "$tmp/inspect
 
 # Refused options: exit 1, the key named.
 refused() {
-	"$nlpipe" -q train --set "$1" "$tmp/bag.ini" "$tmp/train.tsv" -o "$tmp/bad.nlp" 2>"$tmp/err"
-	rc=$?
-	want=$2
-	check "$1: exit 1, said ($2)" '[ $rc -eq 1 ] && grep -q "$want" "$tmp/err" && [ ! -e "$tmp/bad.nlp" ]'
+	check_run "$1: exit 1, said" 1 "$2" \
+		"$nlpipe" -q train --set "$1" "$tmp/bag.ini" "$tmp/train.tsv" -o "$tmp/bad.nlp"
 }
 refused bag.minn=5 "minn = 5 without maxn"
 refused bag.maxn=3 "1 <= minn <= maxn"
 refused bag.nb=maybe "maybe"
 refused bag.buckets=0 "buckets"
 
-[ "$failed" -eq 0 ]
+check "no model written for refused options" '[ ! -e "$tmp/bad.nlp" ]'
+tap_done
