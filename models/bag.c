@@ -39,8 +39,9 @@ typedef struct bag {
 	/* parameters: table[rows][dim] */
 	size_t V, rows;
 	float *w, *g;
-	nlp_param_block block;
-	int32_t *touched; /* [rows] */
+	nlp_param_block blocks[2]; /* the words' rows, the buckets' rows */
+	int32_t *touched;          /* [rows] rows with gradient, in order */
+	int32_t *split;            /* [rows] the same by block: words from 0, buckets from V */
 	int n_touched;
 	unsigned char *mark; /* [rows] */
 
@@ -265,9 +266,10 @@ static void bag_free_params(bag *g)
 	free(g->w);
 	free(g->g);
 	free(g->touched);
+	free(g->split);
 	free(g->mark);
 	g->w = g->g = NULL;
-	g->touched = NULL;
+	g->touched = g->split = NULL;
 	g->mark = NULL;
 	g->n_touched = 0;
 	g->rows = 0;
@@ -618,8 +620,9 @@ static int bag_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 	g->w = malloc(n * sizeof *g->w);
 	g->g = calloc(n, sizeof *g->g);
 	g->touched = malloc(g->rows * sizeof *g->touched);
+	g->split = malloc(g->rows * sizeof *g->split);
 	g->mark = calloc(g->rows, 1);
-	if (!g->w || !g->g || !g->touched || !g->mark) {
+	if (!g->w || !g->g || !g->touched || !g->split || !g->mark) {
 		rc = nlp_err_set(err, NLP_ENOMEM,
 		                 "out of memory for a %zu x %d table (%zu words, %ld buckets): "
 		                 "lower buckets or dim",
@@ -627,15 +630,17 @@ static int bag_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 		bag_free_params(g);
 		return rc;
 	}
-	memset(g->w, 0, n * sizeof *g->w);
-	g->block = (nlp_param_block){.name = "table",
-	                             .offset = 0,
-	                             .count = n,
-	                             .decay = 0,
-	                             .rows = (int)g->rows,
-	                             .cols = g->o.dim,
-	                             .touched = g->touched,
-	                             .n_touched = 0};
+	g->blocks[0] = (nlp_param_block){.name = "words",
+	                                 .count = g->V * (size_t)g->o.dim,
+	                                 .rows = (int)g->V,
+	                                 .cols = g->o.dim,
+	                                 .touched = g->split};
+	g->blocks[1] = (nlp_param_block){.name = "buckets",
+	                                 .offset = g->V * (size_t)g->o.dim,
+	                                 .count = (g->rows - g->V) * (size_t)g->o.dim,
+	                                 .rows = (int)(g->rows - g->V),
+	                                 .cols = g->o.dim,
+	                                 .touched = g->split + g->V};
 	*out_dim = g->o.dim;
 	return NLP_OK;
 }
@@ -647,16 +652,18 @@ static void bag_params(void *self, nlp_params *p)
 	p->w = g->w;
 	p->g = g->g;
 	p->count = g->rows * (size_t)g->o.dim;
-	p->blocks = &g->block;
-	p->n_blocks = 1;
+	p->blocks = g->blocks;
+	p->n_blocks = has_buckets(g) ? 2 : 1;
 }
 
-/* Uniform in [-1/dim, 1/dim] as fastText; the <pad> row zero. */
+/* Uniform in [-1/dim, 1/dim] as fastText; the <pad> row zero.  (setup
+ * leaves the table unwritten: a loaded model's parameters fill it.) */
 static void bag_init(void *self, nlp_rng *rng)
 {
 	bag *g = self;
 	const float a = 1.0f / (float)g->o.dim;
 
+	memset(g->w, 0, (size_t)g->o.dim * sizeof *g->w);
 	for (size_t i = (size_t)g->o.dim; i < g->rows * (size_t)g->o.dim; i++)
 		g->w[i] = a * (2.0f * nlp_rng_uniform(rng) - 1.0f);
 }
@@ -714,7 +721,7 @@ static int bag_fwd(void *self, nlp_act *out, const nlp_act *in, const nlp_batch 
 		for (int i = 0; i < g->n_touched; i++)
 			g->mark[g->touched[i]] = 0;
 		g->n_touched = 0;
-		g->block.n_touched = 0;
+		g->blocks[0].n_touched = g->blocks[1].n_touched = 0;
 		if (g->o.dropout > 0.0f) {
 			dropout_forward(g->out, g->mask, g->out, b->B * g->o.dim, g->o.dropout,
 			                b->rng);
@@ -748,7 +755,15 @@ static int bag_bwd(void *self, nlp_act *din, const nlp_act *dout, const nlp_batc
 	}
 	bag_backward(g->g, g->touched, &g->n_touched, g->mark, dy, g->zinv, g->nbw, b->ids, b->len,
 	             b->T, b->B, g->o.dim);
-	g->block.n_touched = g->n_touched;
+	/* the touched rows by block, in the order they came */
+	g->blocks[0].n_touched = g->blocks[1].n_touched = 0;
+	for (int i = 0; i < g->n_touched; i++) {
+		size_t r = (size_t)g->touched[i];
+		if (r < g->V)
+			g->split[g->blocks[0].n_touched++] = (int32_t)r;
+		else
+			g->split[g->V + (size_t)g->blocks[1].n_touched++] = (int32_t)(r - g->V);
+	}
 	return NLP_OK;
 }
 

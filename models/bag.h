@@ -11,8 +11,10 @@
  * ASCII); its id is V + hash % buckets.  Models depend on this: it never
  * changes within a state version.
  *
- * The table has V + buckets rows; its gradient is sparse as the embedding's
- * (touched rows listed, the list restarted at each training forward).
+ * The table has V + buckets rows, described to the optimizer as two sparse
+ * blocks, "words" (V rows) and "buckets": backward lists the rows with
+ * gradient in each (the lists restart at each training forward), so a step
+ * costs the batch's features, never the whole table.
  */
 #ifndef NLP_MODELS_BAG_H
 #define NLP_MODELS_BAG_H

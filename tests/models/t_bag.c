@@ -231,15 +231,24 @@ static void gradcheck(bag_opts *o, const char *what)
 	memset(p.g, 0, p.count * sizeof *p.g);
 	ops->backward(g, NULL, &(nlp_act){R, 1, 2, D}, &b, &(nlp_err){0});
 	{
-		int rows = 0;
-		for (size_t r = 0; r < p.count / (size_t)D; r++) {
-			int nz = 0;
-			for (int d = 0; d < D; d++)
-				nz |= p.g[r * (size_t)D + (size_t)d] != 0.0f;
-			rows += nz;
+		/* every row with gradient is listed once, in its block */
+		int listed = 1, nt = 0;
+		for (int k = 0; k < p.n_blocks; k++) {
+			const nlp_param_block *bk = &p.blocks[k];
+			for (int r = 0; r < bk->rows; r++) {
+				int nz = 0, in = 0;
+				const float *gr = p.g + bk->offset + (size_t)r * (size_t)D;
+				for (int d = 0; d < D; d++)
+					nz |= gr[d] != 0.0f;
+				for (int i = 0; i < bk->n_touched; i++)
+					in += bk->touched[i] == r;
+				listed &= in <= 1 && (!nz || in == 1);
+			}
+			nt += bk->n_touched;
 		}
-		ok(p.blocks[0].n_touched >= rows && p.blocks[0].n_touched > 0,
-		   "every row with gradient is listed as touched");
+		ok(listed && nt > 0 && p.n_blocks == 2 &&
+		           p.blocks[0].rows == p.blocks[1].offset / (size_t)D,
+		   "rows with gradient listed once, in the words' or the buckets' block");
 	}
 	for (size_t i = 0; i < p.count; i++) {
 		float keep = p.w[i];
