@@ -177,6 +177,27 @@ static void test_nb(void)
 	   "a word of one class weighs more than one of both; <pad> 0");
 	diag("weights: fun %.4f movie %.4f", fun, movie);
 	nn_bag_class.destroy(g);
+
+	/* three classes, the third seen last: the counts grow a column */
+	g = make(&o);
+	observe(g, "red blue", 0);
+	observe(g, "red green", 1);
+	observe(g, "blue green", 0);
+	observe(g, "gold blue", 2);
+	observe(g, "gold red", 2);
+	ok(ops->setup(g, 0, 3, &out_dim, &(nlp_err){0}) == NLP_OK, "three classes: setup");
+	w = bag_weights(g);
+	{
+		float gold, red;
+		ids_of(g, "gold", ids, 8);
+		gold = w[ids[0]];
+		ids_of(g, "red", ids, 8);
+		red = w[ids[0]];
+		ok(gold > red && red >= 0,
+		   "one-vs-rest: a word of the third class only weighs more than one of all three");
+		diag("weights: gold %.4f red %.4f", gold, red);
+	}
+	nn_bag_class.destroy(g);
 	g = make(&o);
 	observe(g, "fun", -1);
 	{
@@ -247,7 +268,7 @@ static void gradcheck(bag_opts *o, const char *what)
 			nt += bk->n_touched;
 		}
 		ok(listed && nt > 0 && p.n_blocks == 2 &&
-		           p.blocks[0].rows == p.blocks[1].offset / (size_t)D,
+		           (size_t)p.blocks[0].rows == p.blocks[1].offset / (size_t)D,
 		   "rows with gradient listed once, in the words' or the buckets' block");
 	}
 	for (size_t i = 0; i < p.count; i++) {
