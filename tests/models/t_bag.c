@@ -37,20 +37,7 @@ static int observe(void *g, const char *text, int label)
 /* ids of a text through process(); returns their number (-1: failed). */
 static int ids_of(void *g, const char *text, int32_t *ids, int max)
 {
-	nlp_tokens t = {0};
-	nlp_doc d = {.name = "doc", .in = &t, .label = -1};
-	nlp_err err = {0};
-	int n = -1;
-
-	toks_from(&t, text);
-	if (nn_bag_class.process(g, &d, &err) == NLP_OK) {
-		n = (int)d.n_ids;
-		for (int i = 0; i < n && i < max; i++)
-			ids[i] = d.ids[i];
-	}
-	free(d.ids);
-	nlp_tokens_free(&t);
-	return n;
+	return toks_ids(&nn_bag_class, g, text, ids, max, &(nlp_err){0});
 }
 
 static void *make(const bag_opts *o)
