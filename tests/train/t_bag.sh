@@ -3,7 +3,8 @@
 # only word bigrams separate ("very good" and "not bad" against "not good"
 # and "very bad": every word is as common in both classes): with bigrams and
 # NB weights the model must be right on held-out documents, with words only
-# it must not; the same seed gives the same bytes; bad options are refused.
+# it must not; the same seed gives the same bytes, and so does a resumed run;
+# bad options are refused.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
 nlpipe="$top/nlpipe"
@@ -14,7 +15,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_bag.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "$src/tests/tap.sh"
-echo "1..13"
+echo "1..14"
 
 # label<TAB>text lines: filler words around one telling bigram.
 gen() {
@@ -75,6 +76,15 @@ check "bigrams + NB: held-out accuracy >= 0.95 (got $acc)" \
 	'[ -n "$acc" ] && awk "BEGIN { exit !($acc >= 0.95) }"'
 train "$tmp/bag.ini" "$tmp/train.tsv" -o "$tmp/b.nlp"
 check "same data and seed: byte-identical model" 'cmp -s "$tmp/a.nlp" "$tmp/b.nlp"'
+train --set train.epochs=4 "$tmp/bag.ini" "$tmp/train.tsv" -o "$tmp/r.nlp" &&
+	train --resume "$tmp/r.nlp.ckpt" --set train.epochs=8 "$tmp/bag.ini" "$tmp/train.tsv" \
+		-o "$tmp/r.nlp"
+probs() { "$nlpipe" -q predict --probs --input-format lines "$1" "$tmp/test.tsv" 2>"$tmp/err"; }
+probs "$tmp/a.nlp" >"$tmp/a.probs"
+probs "$tmp/r.nlp" >"$tmp/r.probs"
+# (the files differ only in the stored [train] epochs)
+check "4 epochs, then resumed to 8: the same probabilities as 8 at once" \
+	'[ -s "$tmp/a.probs" ] && cmp -s "$tmp/a.probs" "$tmp/r.probs"'
 train --set bag.nb=off --set bag.binary=true --set train.optimizer=sgd \
 	--set train.momentum=0 --set train.learning_rate=5 --set train.epochs=20 \
 	"$tmp/bag.ini" "$tmp/train.tsv" -o "$tmp/sgd.nlp"
