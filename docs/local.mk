@@ -5,7 +5,8 @@ dist_man_MANS += docs/nlpipe.1 docs/nlpipe.ini.5 docs/nlpipe_classifier.3 docs/n
 dist_doc_DATA += \
 	docs/writing-a-plugin.md \
 	docs/api.md \
-	docs/text-stages.md
+	docs/text-stages.md \
+	docs/models.md
 EXTRA_DIST += docs/coding_style.md
 
 # The README's tour, verbatim, from the build tree.

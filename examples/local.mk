@@ -20,7 +20,7 @@ EXTRA_DIST += tests/install/t_install.sh
 
 # ---- The bundled example pipeline and corpus ----
 # The default sentiment pipeline is installed for users to start from.
-dist_pkgdata_DATA += examples/sentiment.ini
+dist_pkgdata_DATA += examples/sentiment.ini examples/fast.ini
 EXTRA_DIST += examples/run-example.sh
 
 # The example corpus: written by examples/make-reviews (fixed seed) and

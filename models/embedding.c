@@ -543,11 +543,8 @@ static int emb_save(void *self, nlp_buf *out, nlp_err *err)
 	    (rc = nlp_buf_put_u32(out, (uint32_t)e->dim)) ||
 	    (rc = nlp_buf_put_u32(out, e->frozen ? (uint32_t)e->words.n : 0)))
 		goto out;
-	for (size_t i = 0; e->frozen && i < e->words.n; i++) {
-		if ((rc = nlp_buf_put_u32(out, e->words.len[i])) ||
-		    (rc = nlp_buf_put(out, vocab_word(&e->words, i), e->words.len[i])))
-			goto out;
-	}
+	if (e->frozen)
+		rc = vocab_put(out, &e->words);
 out:
 	if (rc)
 		nlp_err_set(err, rc, "out of memory saving the vocabulary");
@@ -577,29 +574,14 @@ static int emb_load(void *self, nlp_cursor *in, nlp_err *err)
 		                   e->dim);
 	if (n == 0)
 		return NLP_OK; /* saved before setup: no vocabulary yet */
-	if (n < 2 || n > (uint32_t)(in->end - in->p) / 4)
-		goto corrupt;
-	for (uint32_t i = 0; i < n; i++) {
-		const char *s;
-		uint32_t len;
-		if (nlp_cursor_get_str(in, &s, &len, VOCAB_MAX_WORD))
-			goto truncated;
-		if ((i == 0 && (len != 5 || memcmp(s, "<pad>", 5))) ||
-		    (i == 1 && (len != 5 || memcmp(s, "<unk>", 5))) ||
-		    vocab_find(&e->words, s, len) >= 0)
-			goto corrupt;
-		if ((rc = vocab_count(&e->words, s, len, 0)))
-			return nlp_err_set(err, rc, "out of memory loading the vocabulary");
-	}
+	if ((rc = vocab_get(&e->words, in, n, err)))
+		return rc;
 	e->frozen = 1;
 	e->loaded = 1;
 	return NLP_OK;
 truncated:
 	vocab_free(&e->words);
 	return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is truncated");
-corrupt:
-	vocab_free(&e->words);
-	return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is corrupt");
 }
 
 static const nlp_train_ops emb_train = {

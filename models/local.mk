@@ -83,6 +83,7 @@ models_libnnlayers_la_SOURCES = \
 	models/dense.c models/dense.h \
 	models/dropout.c models/dropout.h \
 	models/embedding.c models/embedding.h \
+	models/bag.c models/bag.h \
 	models/head.c models/head.h
 models_libnnlayers_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)
 models_libnnlayers_la_LIBADD = models/libnkblas.la
@@ -92,12 +93,15 @@ NN_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests $(OPENBL
 NN_TEST_LDADD = models/libnnlayers.la libnlpipe.la $(OPENBLAS_LIBS) -lm
 
 check_PROGRAMS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
-	tests/models/t_head_pipeline tests/models/t_branch
+	tests/models/t_head_pipeline tests/models/t_branch tests/models/t_bag
 TESTS += tests/models/t_embedding tests/models/t_head tests/models/t_optim \
-	tests/models/t_head_pipeline tests/models/t_branch
+	tests/models/t_head_pipeline tests/models/t_branch tests/models/t_bag
 tests_models_t_embedding_SOURCES = tests/models/t_embedding.c tests/ref/layers_fixture.h
 tests_models_t_embedding_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_embedding_LDADD = $(NN_TEST_LDADD)
+tests_models_t_bag_SOURCES = tests/models/t_bag.c
+tests_models_t_bag_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_bag_LDADD = $(NN_TEST_LDADD)
 tests_models_t_head_SOURCES = tests/models/t_head.c tests/ref/layers_fixture.h
 tests_models_t_head_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_head_LDADD = $(NN_TEST_LDADD)

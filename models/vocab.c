@@ -81,3 +81,44 @@ out:
 	free(tmp);
 	return rc;
 }
+
+int vocab_put(nlp_buf *out, const vocab *v)
+{
+	int rc = NLP_OK;
+
+	for (size_t i = 0; i < v->n && !rc; i++)
+		if (!(rc = nlp_buf_put_u32(out, v->len[i])))
+			rc = nlp_buf_put(out, vocab_word(v, i), v->len[i]);
+	return rc;
+}
+
+int vocab_get(vocab *v, nlp_cursor *in, uint32_t n, nlp_err *err)
+{
+	const char *why = "corrupt";
+	int rc = NLP_EDATA;
+
+	if (n < 2 || n > (uint32_t)(in->end - in->p) / 4)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *s;
+		uint32_t len;
+		if (nlp_cursor_get_str(in, &s, &len, VOCAB_MAX_WORD)) {
+			why = "truncated";
+			goto out;
+		}
+		if ((i == 0 && (len != 5 || memcmp(s, "<pad>", 5))) ||
+		    (i == 1 && (len != 5 || memcmp(s, "<unk>", 5))) || vocab_find(v, s, len) >= 0)
+			goto out;
+		if ((rc = vocab_count(v, s, len, 0))) {
+			why = NULL;
+			goto out;
+		}
+	}
+	return NLP_OK;
+out:
+	vocab_free(v);
+	vocab_init(v);
+	if (why)
+		return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is %s", why);
+	return nlp_err_set(err, rc, "out of memory loading the vocabulary");
+}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <nlpipe/plugin.h>
+#include <nlpipe/train.h>
 #include "plugins/strtab.h"
 
 #define VOCAB_PAD      0
@@ -61,5 +62,15 @@ static inline const char *vocab_word(const vocab *v, size_t i)
 {
 	return strtab_word(v, i);
 }
+
+/* Append the words of v to out, each as a u32 length and its bytes (the
+ * saved state of the stages with a vocabulary). */
+int vocab_put(nlp_buf *out, const vocab *v);
+
+/* Read n words as vocab_put wrote them into v (initialised, empty): the
+ * first two must be <pad> and <unk>, no word twice.  On failure v is left
+ * empty and err says "the saved vocabulary is truncated" or "corrupt"
+ * (NLP_EDATA), or NLP_ENOMEM. */
+int vocab_get(vocab *v, nlp_cursor *in, uint32_t n, nlp_err *err);
 
 #endif /* NLP_MODELS_VOCAB_H */

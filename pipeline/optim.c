@@ -10,14 +10,15 @@
 #include "nlpipe/optim.h"
 
 #define OPTIM_MAGIC   0x504f4c4eU /* "NLOP" little-endian */
-#define OPTIM_VERSION 1
+#define OPTIM_VERSION 2           /* 2: a flag says whether the first moment is stored */
 
 struct nlp_optim {
 	nlp_optim_config cfg;
 	long steps;
 	int n;
 	size_t *count; /* [n] floats per stage */
-	float **m;     /* [n] first moment (Adam) or momentum buffer (SGD) */
+	float **m;     /* [n] first moment (Adam) or momentum buffer (SGD); NULL each
+	                  for plain SGD (momentum 0): no state, no extra memory */
 	float **v;     /* [n] second moment (Adam); NULL for SGD */
 };
 
@@ -128,6 +129,7 @@ int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params
 {
 	nlp_optim *o = NULL;
 	int rc = check_config(cfg, err), adam = cfg->kind != NLP_OPTIM_SGD;
+	int moment = adam || cfg->momentum > 0 || cfg->nesterov;
 
 	*out = NULL;
 	if (rc)
@@ -147,8 +149,7 @@ int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params
 	for (int i = 0; i < n; i++) {
 		size_t c = p[i].count;
 		o->count[i] = c;
-		o->m[i] = calloc(c ? c : 1, sizeof(float));
-		if (!o->m[i])
+		if (moment && !(o->m[i] = calloc(c ? c : 1, sizeof(float))))
 			goto nomem;
 		if (adam && !(o->v[i] = calloc(c ? c : 1, sizeof(float))))
 			goto nomem;
@@ -256,6 +257,13 @@ static void sgd_span(float *w, const float *g, float *buf, size_t n, float lr, f
 	}
 }
 
+/* SGD without momentum: only the weights and the gradient are read. */
+static void sgd_plain_span(float *w, const float *g, size_t n, float lr, float wd)
+{
+	for (size_t i = 0; i < n; i++)
+		w[i] -= lr * (g[i] + wd * w[i]);
+}
+
 static void adam_span(float *w, const float *g, float *m, float *v, size_t n, float step_size,
                       float b1, float b2, float bc2_sqrt, float eps, float wd, float decoupled)
 {
@@ -318,7 +326,10 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 		for (int k = 0; k < p[i].n_blocks; k++) {
 			const nlp_param_block *blk = &p[i].blocks[k];
 			float wd = blk->decay ? (float)c->weight_decay : 0.0f;
-			if (c->kind == NLP_OPTIM_SGD) {
+			if (c->kind == NLP_OPTIM_SGD && !m) {
+				FOR_SPANS(blk, g, off, cnt,
+				          sgd_plain_span(w + off, g + off, cnt, (float)lr, wd));
+			} else if (c->kind == NLP_OPTIM_SGD) {
 				FOR_SPANS(blk, g, off, cnt,
 				          sgd_span(w + off, g + off, m + off, cnt, (float)lr,
 				                   (float)c->momentum, wd, c->nesterov));
@@ -365,13 +376,15 @@ int nlp_optim_save(const nlp_optim *o, nlp_buf *out, nlp_err *err)
 	if ((rc = nlp_buf_put_u32(out, OPTIM_MAGIC)) ||
 	    (rc = nlp_buf_put_u32(out, OPTIM_VERSION)) ||
 	    (rc = nlp_buf_put_u32(out, (uint32_t)o->cfg.kind)) ||
-	    (rc = nlp_model_buf_put_u64(out, steps)) || (rc = nlp_buf_put_u32(out, (uint32_t)o->n)))
+	    (rc = nlp_model_buf_put_u64(out, steps)) ||
+	    (rc = nlp_buf_put_u32(out, (uint32_t)o->n)) ||
+	    (rc = nlp_buf_put_u32(out, o->n && o->m[0] ? 1 : 0)))
 		goto out;
 	for (int i = 0; i < o->n; i++)
 		if ((rc = nlp_model_buf_put_u64(out, o->count[i])))
 			goto out;
 	for (int i = 0; i < o->n; i++) {
-		if ((rc = nlp_model_buf_put_f32(out, o->m[i], o->count[i])))
+		if (o->m[i] && (rc = nlp_model_buf_put_f32(out, o->m[i], o->count[i])))
 			goto out;
 		if (o->v[i] && (rc = nlp_model_buf_put_f32(out, o->v[i], o->count[i])))
 			goto out;
@@ -384,21 +397,23 @@ out:
 
 int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 {
-	uint32_t magic, version, kind, n;
+	uint32_t magic, version, kind, n, has_m = 1;
 	uint64_t steps;
 
 	if (nlp_cursor_get_u32(in, &magic) || nlp_cursor_get_u32(in, &version))
 		goto truncated;
 	if (magic != OPTIM_MAGIC)
 		return nlp_err_set(err, NLP_EDATA, "not an nlpipe optimizer state (bad magic)");
-	if (version != OPTIM_VERSION)
+	if (version != 1 && version != OPTIM_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "optimizer state format %u is not supported (this nlpipe reads "
 		                   "%d)",
 		                   version, OPTIM_VERSION);
 	if (nlp_cursor_get_u32(in, &kind) || nlp_model_cursor_get_u64(in, &steps) ||
-	    nlp_cursor_get_u32(in, &n))
+	    nlp_cursor_get_u32(in, &n) || (version >= 2 && nlp_cursor_get_u32(in, &has_m)))
 		goto truncated;
+	if (has_m > 1)
+		return nlp_err_set(err, NLP_EDATA, "the saved optimizer state is corrupt");
 	if (kind != (uint32_t)o->cfg.kind)
 		return nlp_err_set(
 		        err, NLP_EDATA,
@@ -426,12 +441,17 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 		/* All or nothing: check the size first. */
 		size_t need = 0;
 		for (int i = 0; i < o->n; i++)
-			need += o->count[i] * (o->v[i] ? 2 : 1);
+			need += o->count[i] * ((o->v[i] ? 1 : 0) + has_m);
 		if ((size_t)(in->end - in->p) / 4 < need)
 			goto truncated;
 	}
 	for (int i = 0; i < o->n; i++) {
-		nlp_model_cursor_get_f32(in, o->m[i], o->count[i]);
+		/* A first moment saved for a run now without momentum is
+		 * dropped; one not saved starts at zero. */
+		if (has_m && o->m[i])
+			nlp_model_cursor_get_f32(in, o->m[i], o->count[i]);
+		else if (has_m)
+			in->p += o->count[i] * 4;
 		if (o->v[i])
 			nlp_model_cursor_get_f32(in, o->v[i], o->count[i]);
 	}

@@ -888,6 +888,7 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 	d->name = name;
 	d->text = text;
 	d->text_len = len;
+	d->label = -1;
 	for (int k = 0; k < p->n_streams; k++)
 		w->ids[k].n = 0;
 	/* Document stages before end, then, when end passes the text stages,

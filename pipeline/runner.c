@@ -702,7 +702,7 @@ static nlp_tokens token_view(const nlp_tokens *t, const uint32_t *streams, int k
 }
 
 int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
-                         nlp_err *err)
+                         int label, nlp_err *err)
 {
 	const size_t n = nlp_pipeline_stage_count(p);
 
@@ -716,6 +716,7 @@ int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32
 		v = token_view(tokens, streams, nlp_pipeline_stage_stream(p, i));
 		d.name = "document";
 		d.in = &v;
+		d.label = label;
 		rc = t->observe(nlp_pipeline_stage_instance(p, i), &d, err);
 		if (rc)
 			return nlp_pipeline_stage_error(p, i, rc, err);
@@ -748,6 +749,7 @@ int nlp_pipeline_map_ids(nlp_pipeline *p, const nlp_tokens *tokens, nlp_doc_ids 
 
 	work->n_ids = 0;
 	work->out = &none;
+	work->label = -1; /* mapping never depends on the label */
 	for (size_t i = 0; i < n && !rc; i++) {
 		const int k = nlp_pipeline_stage_stream(p, i);
 		nlp_tokens v;

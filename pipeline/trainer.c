@@ -665,7 +665,8 @@ static int observe_all(nlp_trainer *t, const nlp_dataset *ds, nlp_err *err)
 	int rc = NLP_OK;
 
 	for (size_t i = 0; i < ds->n && !rc; i++)
-		rc = nlp_pipeline_observe(t->p, &ds->tokens[i], ds->docs[i].streams, err);
+		rc = nlp_pipeline_observe(t->p, &ds->tokens[i], ds->docs[i].streams,
+		                          ds->docs[i].label, err);
 	return rc;
 }
 

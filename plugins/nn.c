@@ -1,10 +1,12 @@
 /* plugins/nn.c - the built-in module of non-recurrent trainable stages:
- * `embedding` (vocabulary and token vectors), and the heads `softmax` and
- * `sigmoid`.  The classes live in models/. */
+ * `embedding` (vocabulary and token vectors), `bag` (a bag of words and
+ * hashed n-grams, averaged), and the heads `softmax` and `sigmoid`.  The classes live in models/.
+ */
 #include "config.h"
 
 #include <nlpipe/plugin.h>
 
+#include "models/bag.h"
 #include "models/embedding.h"
 #include "models/head.h"
 
@@ -14,7 +16,8 @@ static int nn_init(nlp_registrar *reg, nlp_err *err)
 
 	if ((rc = nlp_register_stage(reg, &nn_embedding_class, err)) ||
 	    (rc = nlp_register_stage(reg, &nn_softmax_class, err)) ||
-	    (rc = nlp_register_stage(reg, &nn_sigmoid_class, err)))
+	    (rc = nlp_register_stage(reg, &nn_sigmoid_class, err)) ||
+	    (rc = nlp_register_stage(reg, &nn_bag_class, err)))
 		return rc;
 	return NLP_OK;
 }
@@ -22,7 +25,8 @@ static int nn_init(nlp_registrar *reg, nlp_err *err)
 NLP_MODULE(nn) = {
         NLP_MODULE_HEADER,
         .name = "nn",
-        .version = "1.0.0",
-        .description = "Embedding (vocabulary, pretrained vectors) and softmax/sigmoid heads",
+        .version = "1.1.0",
+        .description =
+                "Embedding (vocabulary, pretrained vectors), n-gram bag, softmax/sigmoid heads",
         .init = nn_init,
 };

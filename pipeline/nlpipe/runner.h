@@ -145,9 +145,10 @@ int nlp_batch_backward(nlp_pipeline *p, size_t first, nlp_batch_buf *rb, double 
 /* ---- Training from scratch ---- */
 /* Show each stage that maps tokens to ids (its observe, when it has one)
  * the tokens it reads of one document: tokens and streams as the pool gives
- * them without ids. */
+ * them without ids; label is the document's class index (nlp_doc.label,
+ * -1 when unknown). */
 int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
-                         nlp_err *err);
+                         int label, nlp_err *err);
 /* Set up the trainable stages [first, n) in order: a stage that reads
  * tokens gets in_dim 0, another the sum of its inputs' widths; each width is
  * kept (nlp_pipeline_stage_dim). */

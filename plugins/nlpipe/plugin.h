@@ -53,9 +53,11 @@ extern "C" {
  * option type.  Anything else is a major bump: every module is rebuilt.
  *
  * 2.0 (from 1.0): nlp_module gained struct_size and reserved slots,
- * nlp_train_ops reserved slots; the host checks both sizes. */
+ * nlp_train_ops reserved slots; the host checks both sizes.
+ * 2.1: nlp_doc gained `label` at its end (the host allocates nlp_doc, and
+ * refuses modules of a newer minor, so a 2.1 module always sees it). */
 #define NLP_ABI_MAJOR 2
-#define NLP_ABI_MINOR 0
+#define NLP_ABI_MINOR 1
 
 /* Whether a struct a module handed over (with a struct_size field) is large
  * enough to hold field f: fields added by later minor versions are read only
@@ -155,6 +157,9 @@ typedef struct nlp_doc {
 	int32_t *ids;    /* NLP_KIND_IDS output: use nlp_doc_push_id */
 	size_t n_ids;
 	size_t cap_ids;
+	/* ABI 2.1: the document's class index (0..n_classes-1) when the host
+	 * knows it (nlp_train_ops.observe during training), else -1. */
+	int label;
 } nlp_doc;
 
 int nlp_doc_push_id(nlp_doc *doc, int32_t id);
@@ -252,6 +257,10 @@ NLP_STATIC_ASSERT(offsetof(nlp_module, struct_size) == 8 && offsetof(nlp_module,
                           offsetof(nlp_module, init) == 40 &&
                           offsetof(nlp_module, reserved) == 48 && sizeof(nlp_module) == 80,
                   "nlp_module layout of plugin ABI 2.0");
+NLP_STATIC_ASSERT(offsetof(nlp_doc, in) == 24 && offsetof(nlp_doc, ids) == 40 &&
+                          offsetof(nlp_doc, cap_ids) == 56 && offsetof(nlp_doc, label) == 64 &&
+                          sizeof(nlp_doc) == 72,
+                  "nlp_doc layout of plugin ABI 2.1");
 NLP_STATIC_ASSERT(offsetof(nlp_stage_class, name) == 8 && offsetof(nlp_stage_class, create) == 40 &&
                           offsetof(nlp_stage_class, train) == 64 && sizeof(nlp_stage_class) == 72,
                   "nlp_stage_class layout of plugin ABI 2.0");

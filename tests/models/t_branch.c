@@ -102,7 +102,8 @@ static int prepare(run *r)
 		r->docs[i] =
 		        (nlp_doc_ids){NULL, (uint32_t)jobs[i].tokens.n, label[i], jobs[i].streams};
 		if (!rc)
-			rc = nlp_pipeline_observe(r->p, &jobs[i].tokens, jobs[i].streams, &r->err);
+			rc = nlp_pipeline_observe(r->p, &jobs[i].tokens, jobs[i].streams, -1,
+			                          &r->err);
 	}
 	if (!rc)
 		rc = nlp_chain_setup(r->p, r->e0, 2, &r->err);

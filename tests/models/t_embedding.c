@@ -16,6 +16,7 @@
 
 #include "models/embedding.h"
 #include "models/vocab.h"
+#include "preprocess/toks.h"
 #include "tap.h"
 
 /* Gradient check: |analytic - numeric| <= GC_TOL (the loss is linear in the
@@ -54,19 +55,7 @@ static int observe_text(void *e, const char *text, nlp_err *err)
 /* ids of a text through the stage's process(); returns their number. */
 static int ids_of(void *e, const char *text, int32_t *ids, int max, nlp_err *err)
 {
-	nlp_tokens t = {0};
-	nlp_doc d = {.name = "doc", .in = &t};
-	int n = -1;
-
-	tokens_of(&t, text);
-	if (nn_embedding_class.process(e, &d, err) == NLP_OK) {
-		n = (int)d.n_ids;
-		for (int i = 0; i < n && i < max; i++)
-			ids[i] = d.ids[i];
-	}
-	free(d.ids);
-	nlp_tokens_free(&t);
-	return n;
+	return toks_ids(&nn_embedding_class, e, text, ids, max, err);
 }
 
 static void *make(const embedding_opts *o)

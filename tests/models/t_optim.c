@@ -267,12 +267,42 @@ static void test_schedule_and_clip(void)
 
 /* Save after 2 steps, load into a fresh optimizer, 3 more steps: the same
  * bits as 5 steps in one go. */
+/* A format-1 state (no flag; the moment always there), made from a
+ * format-2 one of SGD with momentum, resumes the same run. */
+static void test_load_v1(const nlp_optim_config *c, nlp_params *p, const nlp_buf *v2,
+                         const float *w_saved, const float *straight, const double *grads)
+{
+	/* magic, version, kind, steps (u64), n, then format 2's flag */
+	const size_t at = 4 + 4 + 4 + 8 + 4;
+	unsigned char *v1 = malloc(v2->len);
+	nlp_optim *o = NULL;
+	nlp_cursor cur;
+	nlp_err err = {0};
+
+	memcpy(v1, v2->data, at);
+	memcpy(v1 + at, v2->data + at + 4, v2->len - at - 4);
+	v1[4] = 1;
+	memcpy(w_, w_saved, sizeof w_);
+	nlp_optim_new(&o, c, p, 1, &err);
+	cur = (nlp_cursor){v1, v1 + v2->len - 4};
+	ok(nlp_optim_load(o, &cur, &err) == NLP_OK && cur.p == cur.end, "a format-1 state loads");
+	for (int s = 2; s < NSTEP; s++) {
+		for (int i = 0; i < NP; i++)
+			g_[i] = (float)grads[s * NP + i];
+		nlp_optim_step(o, p, 1, NULL, &err);
+	}
+	ok(memcmp(straight, w_, sizeof w_) == 0, "and resumes the run bit for bit");
+	nlp_optim_free(o);
+	free(v1);
+}
+
 static void test_save_load(void)
 {
 	const nlp_optim_kind kinds[] = {NLP_OPTIM_SGD, NLP_OPTIM_ADAM, NLP_OPTIM_ADAMW};
 	const double *grads = fx_get("opt.grads", NULL);
 
-	for (int k = 0; k < 3; k++) {
+	/* k = 3: plain SGD (momentum 0), which keeps no state but the step */
+	for (int k = 0; k < 4; k++) {
 		nlp_optim_config c;
 		nlp_params p = params7();
 		nlp_optim *o = NULL, *o2 = NULL;
@@ -284,7 +314,9 @@ static void test_save_load(void)
 		int trunc_ok = 1;
 
 		nlp_optim_config_default(&c);
-		c.kind = kinds[k], c.lr = 0.05, c.weight_decay = 0.01;
+		c.kind = kinds[k % 3], c.lr = 0.05, c.weight_decay = 0.01;
+		if (k == 3)
+			c.momentum = 0;
 		c.schedule = NLP_LR_LINEAR, c.warmup_steps = 1, c.total_steps = 10;
 		fx_floats(w_, "opt.p0", NP);
 		nlp_optim_new(&o, &c, &p, 1, &err);
@@ -303,23 +335,28 @@ static void test_save_load(void)
 		memcpy(w_, w_saved, sizeof w_);
 		nlp_optim_new(&o2, &c, &p, 1, &err);
 		cur = (nlp_cursor){buf.data, buf.data + buf.len};
-		snprintf(what, sizeof what, "%s: state loads", nlp_optim_kind_name(kinds[k]));
+		snprintf(what, sizeof what, "%s%s: state loads", nlp_optim_kind_name(kinds[k % 3]),
+		         k == 3 ? " (momentum 0)" : "");
 		ok(nlp_optim_load(o2, &cur, &err) == NLP_OK && cur.p == cur.end, what);
 		for (int s = 2; s < NSTEP; s++) {
 			for (int i = 0; i < NP; i++)
 				g_[i] = (float)grads[s * NP + i];
 			nlp_optim_step(o2, &p, 1, NULL, &err);
 		}
-		snprintf(what, sizeof what, "%s: resumed run is bit-identical",
-		         nlp_optim_kind_name(kinds[k]));
+		snprintf(what, sizeof what, "%s%s: resumed run is bit-identical",
+		         nlp_optim_kind_name(kinds[k % 3]), k == 3 ? " (momentum 0)" : "");
 		ok(memcmp(straight, w_, sizeof w_) == 0, what);
+		if (k == 3)
+			ok(buf.len < 64, "momentum 0: no moment in the saved state");
+		if (k == 0)
+			test_load_v1(&c, &p, &buf, w_saved, straight, grads);
 		for (size_t cut = 0; cut < buf.len; cut++) {
 			cur = (nlp_cursor){buf.data, buf.data + cut};
 			if (nlp_optim_load(o2, &cur, &err) != NLP_EDATA)
 				trunc_ok = 0;
 		}
 		snprintf(what, sizeof what, "%s: truncated state at each of %zu offsets: NLP_EDATA",
-		         nlp_optim_kind_name(kinds[k]), buf.len);
+		         nlp_optim_kind_name(kinds[k % 3]), buf.len);
 		ok(trunc_ok, what);
 		nlp_optim_free(o2);
 		if (k == 1) { /* Adam state into an SGD optimizer */

@@ -4,6 +4,7 @@
 #define NLP_TEST_TOKS_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nlpipe/plugin.h"
@@ -22,6 +23,26 @@ static inline void toks_from(nlp_tokens *t, const char *s)
 			nlp_tokens_push(t, s, (size_t)(e - s));
 		s = e;
 	}
+}
+
+/* The ids a stage class's process() makes of a space-separated text (the
+ * first max into ids); their number, or -1 when process fails. */
+static inline int toks_ids(const nlp_stage_class *c, void *self, const char *text, int32_t *ids,
+                           int max, nlp_err *err)
+{
+	nlp_tokens t = {0};
+	nlp_doc d = {.name = "doc", .in = &t, .label = -1};
+	int n = -1;
+
+	toks_from(&t, text);
+	if (c->process(self, &d, err) == NLP_OK) {
+		n = (int)d.n_ids;
+		for (int i = 0; i < n && i < max; i++)
+			ids[i] = d.ids[i];
+	}
+	free(d.ids);
+	nlp_tokens_free(&t);
+	return n;
 }
 
 /* The tokens joined with single spaces (a static buffer). */
