@@ -79,7 +79,7 @@ check_run "train a pipeline with branches" 0 "" \
 check_run "same data and seed: byte-identical branched model" 0 "" cmp "$tmp/b1.nlpm" "$tmp/b2.nlpm"
 check_run "inspect: format version 2" 0 "nlpipe model format 2" "$nlpipe" inspect "$tmp/b1.nlpm"
 check_run "inspect: the graph" 0 "classify <- encode, pool" "$nlpipe" inspect "$tmp/b1.nlpm"
-check_run "inspect --json: each stage's inputs" 0 '"name":"classify","class":"softmax","module":"nn","module_version":"1.0.0","inputs":["encode","pool"]' \
+check_run "inspect --json: each stage's inputs" 0 '"inputs":["encode","pool"]' \
 	"$nlpipe" inspect --json "$tmp/b1.nlpm"
 check_run "inspect --check: the width of the joined input" 0 "width: in 12 -> out 2" \
 	"$nlpipe" inspect --check "$tmp/b1.nlpm"
