@@ -62,6 +62,8 @@ void cli_error(const char *fmt, ...)
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
+	if (cli_quiet) /* -q: errors only */
+		return;
 	va_start(ap, fmt);
 	vsay("warning: ", fmt, ap);
 	va_end(ap);

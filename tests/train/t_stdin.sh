@@ -28,7 +28,7 @@ ok() {
 		[ -s "$tmp/err" ] && sed 's/^/#   /' "$tmp/err" | tail -n 5
 	fi
 }
-echo "1..10"
+echo "1..11"
 
 small="--set train.epochs=1 --set encode.hidden=8 --set embed.dim=8 -q"
 # shellcheck disable=SC2086
@@ -78,5 +78,13 @@ ok $? "train -o - is refused before any work, and writes no file named -"
 echo x | "$nlpipe" predict "$tmp/m.nlp" - - >"$tmp/out" 2>"$tmp/err"
 [ $? -ne 0 ] && grep -q "standard input is named twice" "$tmp/err"
 ok $? "standard input named twice is an error"
+
+mkdir "$tmp/mixed"
+echo "a wonderful film" >"$tmp/mixed/good.txt"
+printf 'bin\0ary' >"$tmp/mixed/binary.txt"
+"$nlpipe" -q predict "$tmp/m.nlp" "$tmp/mixed" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]
+ok $? "-q: no warning for the left-out binary file (exit status 2 still says so)"
 
 [ "$failed" -eq 0 ]
