@@ -14,6 +14,7 @@
 
 int cli_verbose;
 int cli_quiet;
+const char *cli_command = "";
 volatile sig_atomic_t cli_stop_signal;
 
 static void on_stop_signal(int sig)
@@ -195,6 +196,11 @@ int cli_long_arg(const char *name, const char *arg, long min, long max, long *ou
 	return 0;
 }
 
+void cli_try_help(void)
+{
+	fprintf(stderr, "nlpipe: try 'nlpipe %s --help' for the options\n", cli_command);
+}
+
 int cli_common_option(int c, const char *usage, int *code)
 {
 	switch (c) {
@@ -208,8 +214,8 @@ int cli_common_option(int c, const char *usage, int *code)
 		fputs(usage, stdout);
 		*code = 0;
 		return 1;
-	default:
-		fputs(usage, stderr);
+	default: /* getopt said what is wrong */
+		cli_try_help();
 		*code = EXIT_USAGE;
 		return 1;
 	}

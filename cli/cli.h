@@ -40,6 +40,11 @@ int cli_fail(const nlp_err *err);
 /* Global flags parsed by main (before the command). */
 extern int cli_verbose; /* -v / --verbose */
 extern int cli_quiet;   /* -q / --quiet */
+/* The command being run ("train"), for messages. */
+extern const char *cli_command;
+/* After a usage error: "nlpipe: try 'nlpipe COMMAND --help' for the options"
+ * (the whole usage text goes to --help, not under an error). */
+void cli_try_help(void);
 
 /* SIGINT and SIGTERM as a request to stop: while caught, a signal sets
  * cli_stop_signal (to its number) instead of ending the program; commands

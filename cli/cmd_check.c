@@ -51,14 +51,14 @@ int cmd_check(int argc, char **argv)
 			fputs(usage, stdout);
 			goto out;
 		} else {
-			fputs(usage, stderr);
+			cli_try_help();
 			rc = EXIT_USAGE;
 			goto out;
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("check needs exactly one pipeline file");
-		fputs(usage, stderr);
+		cli_try_help();
 		rc = EXIT_USAGE;
 		goto out;
 	}

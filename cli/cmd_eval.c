@@ -93,7 +93,7 @@ int cmd_eval(int argc, char **argv)
 	ro.verbose = cli_verbose;
 	if (argc - optind < 2) {
 		cli_error("eval needs a MODEL and labelled DATA");
-		fputs(usage, stderr);
+		cli_try_help();
 		return EXIT_USAGE;
 	}
 	rc = cli_open_classifier(&cl, argv[optind], threads, batch, &err);

@@ -309,13 +309,13 @@ int cmd_inspect(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		} else {
-			fputs(usage, stderr);
+			cli_try_help();
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("inspect needs exactly one model file");
-		fputs(usage, stderr);
+		cli_try_help();
 		return EXIT_USAGE;
 	}
 	if (nlp_model_read(&m, argv[optind], &err)) {

@@ -361,7 +361,7 @@ int cmd_predict(int argc, char **argv)
 		ro.format = NLP_INPUT_AUTO_FILES; /* folders are not label folders here */
 	if (optind >= argc || (optind == argc - 1 && !files_from)) {
 		cli_error("predict needs a MODEL and at least one PATH (or --files-from)");
-		fputs(usage, stderr);
+		cli_try_help();
 		return EXIT_USAGE;
 	}
 	/* the text stages and the network alternate: both get every thread */

@@ -292,7 +292,7 @@ static int parse_options(int argc, char **argv, nlp_reader_opts *ro, cli_sets *s
 			cli_quiet = 1;
 			break;
 		default:
-			fputs(usage, stderr);
+			cli_try_help();
 			*code = EXIT_USAGE;
 			return 1;
 		}
@@ -471,7 +471,7 @@ int cmd_tokenize(int argc, char **argv)
 		goto out;
 	if (argc - optind < 2) {
 		cli_error("tokenize needs a pipeline file and at least one PATH");
-		fputs(usage, stderr);
+		cli_try_help();
 		rc = EXIT_USAGE;
 		goto out;
 	}

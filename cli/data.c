@@ -71,7 +71,7 @@ int data_paths(int argc, char **argv, const char *command, const char *output, c
 	if (argc - optind < 2 || !output) {
 		cli_error("%s needs PIPELINE.ini, at least one DATA path and -o %s", command,
 		          out_name);
-		fputs(usage, stderr);
+		cli_try_help();
 		return EXIT_USAGE;
 	}
 	*data = (const char *const *)argv + optind + 1;

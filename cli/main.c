@@ -93,8 +93,15 @@ static int run(int argc, char **argv)
 	size_t best = 3; /* at most two edits away */
 	for (const command *c = commands; c->name; c++) {
 		size_t d = nlp_edit_distance(argv[i], c->name);
-		if (d == 0)
+		if (d == 0) {
+			/* getopt names the program by argv[0] in its messages:
+			 * "nlpipe: train: unrecognized option '--x'". */
+			char prog[64];
+			snprintf(prog, sizeof prog, "nlpipe: %s", c->name);
+			argv[i] = prog;
+			cli_command = c->name;
 			return c->run(argc - i, argv + i);
+		}
 		if (d < best) {
 			best = d;
 			near = c;

@@ -39,7 +39,7 @@ half=$((size / 2))
 { head -c "$half" "$m"; dd if="$m" bs=1 skip="$half" count=1 2>/dev/null | tr '\000-\377' '\001-\377\000'; tail -c +"$((half + 2))" "$m"; } >"$tmp/flip.nlpm"
 check_run "damaged model: exit 2, checksum named" 2 "checksum mismatch" "$nlpipe" inspect "$tmp/flip.nlpm"
 check_run "missing model: exit 2" 2 "missing.nlpm: cannot open" "$nlpipe" inspect "$tmp/missing.nlpm"
-check_run "no argument: usage, exit 1" 1 "Usage: nlpipe inspect" "$nlpipe" inspect
+check_run "no argument: a pointer to --help, exit 1" 1 "try 'nlpipe inspect --help'" "$nlpipe" inspect
 check_run "--help: exit 0" 0 "Usage: nlpipe inspect" "$nlpipe" inspect --help
 check_run "a folder: exit 2" 2 "not a regular file" "$nlpipe" inspect "$tmp"
 

@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..45"
+echo "1..47"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -30,6 +30,11 @@ check_run "no command is a usage error" 1 "Usage:" "$nlpipe"
 check_run "unknown command" 1 "unknown command 'frobnicate' (see" "$nlpipe" frobnicate
 check_run "unknown command, did you mean" 1 "unknown command 'trian'; did you mean 'train'?" \
 	"$nlpipe" trian
+check_run "unknown command option: the nlpipe: prefix" 1 \
+	"nlpipe: train: unrecognized option '--bogus'" "$nlpipe" train --bogus
+"$nlpipe" train --bogus >/dev/null 2>"$tmp/err"
+check "unknown command option: a pointer to --help, not the usage text" \
+	'[ "$(wc -l <"$tmp/err")" -eq 2 ] && grep -qx "nlpipe: try '"'nlpipe train --help'"' for the options" "$tmp/err"'
 check_run "unknown global option" 1 "unknown option '--bogus'" "$nlpipe" --bogus check
 check_run "check --help" 0 "Usage: nlpipe check" "$nlpipe" check --help
 check_run "check a good pipeline" 0 "suffix = !" "$nlpipe" check "$tmp/good.ini"
