@@ -61,7 +61,7 @@ static void eta_text(char *buf, size_t size, double secs)
 static void bar_line(char *out, size_t size, int cols, long epoch, long epochs, long step,
                      long steps, double loss, double rate, const char *eta)
 {
-	char head[48], tail[96], bar[128];
+	char head[48], tail[96], bar[32];
 	int room;
 
 	snprintf(head, sizeof head, "epoch %ld/%ld ", epoch, epochs);

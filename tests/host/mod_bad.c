@@ -71,6 +71,7 @@ static int init(nlp_registrar *reg, nlp_err *err)
 	(void)cls;
 	return nlp_err_set(err, NLP_EPLUGIN, "this module always fails to start");
 #elif defined(BAD_CRASH)
+	(void)cls;
 	raise(SIGSEGV);
 	abort();
 #else
