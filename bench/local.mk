@@ -17,6 +17,6 @@ bench_sgemm_rate_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
 CLEANFILES += bench/speed_nlpipe bench/sgemm_rate
 EXTRA_DIST += bench/speed bench/speed_torch.py
 
-# The bag stage (examples/fast.ini) against fastText on IMDB, one run: train
+# The bag stage (data/pipelines/fast.ini) against fastText on IMDB, one run: train
 # and predict wall times, accuracy, the ratios (issue 12).  Not a test.
 EXTRA_DIST += bench/bag_speed

@@ -19,8 +19,15 @@ TESTS += tests/install/t_install.sh
 EXTRA_DIST += tests/install/t_install.sh
 
 # ---- The bundled example pipeline and corpus ----
-# The default sentiment pipeline is installed for users to start from.
-dist_pkgdata_DATA += examples/sentiment.ini examples/fast.ini
+# The pipelines for each kind of text (data/pipelines/) are installed in
+# $(pkgdatadir) for users to start from; examples/sentiment.ini is the
+# small teaching pipeline of the README tour and the tests.
+dist_pkgdata_DATA += \
+	data/pipelines/sentiment.ini \
+	data/pipelines/short-text.ini \
+	data/pipelines/topic.ini \
+	data/pipelines/fast.ini
+EXTRA_DIST += examples/sentiment.ini
 EXTRA_DIST += examples/run-example.sh
 
 # The example corpus: written by examples/make-reviews (fixed seed) and
