@@ -1,8 +1,10 @@
 # bench: see Makefile.am
 
-# Accuracy against fastText on ../shared/data (IMDB split, polarity-v2 CV):
+# Accuracy against fastText, NB-LR and TF-IDF LR on ../shared/data (issue
+# 12's protocols: IMDB, polarity-v2, MR, SST-2/5, TREC-6, 20 Newsgroups):
 # a script, not a test.  Run it from a build folder: bench/accuracy --help.
-EXTRA_DIST += bench/accuracy
+# bench/linear_peers.py is its NB-LR / TF-IDF LR half (Debian's python3-sklearn).
+EXTRA_DIST += bench/accuracy bench/linear_peers.py
 
 # Speed against PyTorch and fastText (issue 6): a script, not a test.
 # Its helpers are built on demand (bench/speed runs
