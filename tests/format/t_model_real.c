@@ -100,31 +100,24 @@ static int train(nlp_pipeline *p)
 	nlp_err err = {0};
 	nlp_rng rng;
 	batch bt = {0};
-	int rc, in_dim = 0;
+	int rc;
 
 	if ((rc = nlp_worker_new(&w, p, &err)))
 		goto out;
 	for (int j = 0; j < N_DOCS && !rc; j++) {
 		const nlp_tokens *t = NULL;
-		nlp_doc d = {0};
 		rc = nlp_worker_run(w, te, "doc", docs[j], strlen(docs[j]), &t, NULL, NULL, &err);
-		d.in = (nlp_tokens *)t;
-		d.name = "doc";
 		if (!rc)
-			rc = nlp_pipeline_stage_class(p, te)->train->observe(
-			        nlp_pipeline_stage_instance(p, te), &d, &err);
+			rc = nlp_pipeline_observe(p, t, NULL, -1, &err);
 	}
 	nlp_worker_free(w);
 	nlp_rng_seed(&rng, 11);
-	for (size_t i = te; i < n && !rc; i++) {
-		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
-		void *self = nlp_pipeline_stage_instance(p, i);
-		int out_dim = 0;
-		rc = t->setup(self, in_dim, 2, &out_dim, &err);
-		if (!rc)
-			t->init(self, &rng);
-		in_dim = out_dim;
-	}
+	/* the library's set-up of the trainable stages, then their init */
+	if (!rc)
+		rc = nlp_chain_setup(p, te, 2, &err);
+	for (size_t i = te; i < n && !rc; i++)
+		nlp_pipeline_stage_class(p, i)->train->init(nlp_pipeline_stage_instance(p, i),
+		                                            &rng);
 	if (rc)
 		goto out;
 	for (int j = 0; j < N_DOCS; j++)
@@ -135,7 +128,7 @@ static int train(nlp_pipeline *p)
 	bt.b.training = 1;
 	bt.b.rng = &rng;
 	for (int step = 0; step < 3 && !rc; step++) {
-		nlp_act o, d = {0}, din = {0};
+		nlp_act o;
 		double loss = 0;
 		for (size_t i = te; i < n; i++) {
 			nlp_params prm = {0};
@@ -144,15 +137,8 @@ static int train(nlp_pipeline *p)
 			memset(prm.g, 0, prm.count * sizeof *prm.g);
 		}
 		rc = forward(p, &bt, &o);
-		if (!rc)
-			rc = nlp_pipeline_stage_class(p, n - 1)->train->loss(
-			        nlp_pipeline_stage_instance(p, n - 1), &loss, &bt.b, &err);
-		for (size_t i = n; i-- > te && !rc;) {
-			const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
-			rc = t->backward(nlp_pipeline_stage_instance(p, i), i > te ? &din : NULL,
-			                 &d, &bt.b, &err);
-			d = din;
-		}
+		if (!rc) /* loss and backward through the library's chain */
+			rc = nlp_chain_backward(p, te, &bt.b, &loss, &err);
 		for (size_t i = te; i < n && !rc; i++) {
 			nlp_params prm = {0};
 			nlp_pipeline_stage_class(p, i)->train->params(
