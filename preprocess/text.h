@@ -44,7 +44,11 @@ struct text_tok_opts {
 	int split_cjk;          /* one token per ideograph / kana */
 	long min_length;        /* in code points */
 	long max_length;        /* in code points; 0: no limit */
+	size_t piece;           /* code points handled at a time (0: TOK_PIECE); for tests */
 };
+
+/* A document is tokenized in pieces of about this many code points. */
+#define TOK_PIECE 65536
 
 void text_tok_defaults(struct text_tok_opts *o);
 
@@ -55,6 +59,8 @@ void text_tokenizer_free(struct text_tokenizer *t);
  * (invalid bytes become U+FFFD) nor NUL-terminated. */
 int text_tokenize(struct text_tokenizer *t, const char *s, size_t len, nlp_tokens *out,
                   nlp_err *err);
+/* Bytes held by the tokenizer's workspaces. */
+size_t text_tokenizer_workspace(const struct text_tokenizer *t);
 
 /* ---- stopwords ---- */
 struct text_stopwords;

@@ -182,6 +182,7 @@ struct text_tokenizer {
 	struct text_tok_opts o;
 	int32_t keep_punct[32];
 	size_t n_keep_punct;
+	size_t piece;     /* code points a piece (o.piece or TOK_PIECE) */
 	struct cpbuf cp;  /* pass 1 output */
 	struct cpbuf nm;  /* pass 2 output */
 	struct cpbuf seg; /* a segment or token being (de)composed */
@@ -220,6 +221,7 @@ int text_tokenizer_new(struct text_tokenizer **out, const struct text_tok_opts *
 	if (!t)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	t->o = *o;
+	t->piece = o->piece ? o->piece : TOK_PIECE;
 	kp = (const unsigned char *)(o->keep_punct ? o->keep_punct : "");
 	kl = strlen((const char *)kp);
 	while (i < kl) {
@@ -391,33 +393,50 @@ static inline int has_byte(uint64_t x, unsigned b)
 	return ((y - ONES) & ~y & HIGHS) != 0;
 }
 
-static int decode(struct text_tokenizer *t, const unsigned char *s, size_t len, int *nonascii)
+/* Is one of the eight bytes of x an ASCII control or space (< 0x21)?  x has
+ * no byte over 0x7f. */
+static inline int has_space(uint64_t x)
+{
+	return ((x - ONES * 0x21) & ~x & HIGHS) != 0;
+}
+
+/* Decode s[*pos..len) into t->cp, a piece at a time: stop after the first
+ * ASCII white space once the piece holds t->piece code points, so that no
+ * token, tag or normalization stretch is cut (see text_tokenize). */
+static int decode(struct text_tokenizer *t, const unsigned char *s, size_t len, size_t *pos,
+                  int *nonascii)
 {
 	int32_t *out;
-	size_t i = 0, n = 0;
+	size_t i = *pos, n = 0, lim = t->piece;
 	int strip = t->o.strip_markup, na = 0;
 
 	t->cp.n = 0;
-	if (cp_reserve(&t->cp, len + 1))
+	if (cp_reserve(&t->cp, (len - i < lim ? len - i : lim) + 8))
 		return NLP_ENOMEM;
-	out = t->cp.v;
-	t->cc_from = 1;
-	t->cc_pos = 0; /* empty memo */
 	while (i < len) {
 		unsigned c;
+		if (n + 8 > t->cp.cap) {
+			t->cp.n = n;
+			if (cp_reserve(&t->cp, 8))
+				return NLP_ENOMEM;
+		}
+		out = t->cp.v;
 		/* plain ASCII (and no markup to look at) goes eight bytes at a time */
 		while (i + 8 <= len) {
 			uint64_t x;
 			memcpy(&x, s + i, 8);
-			if ((x & HIGHS) || (strip && (has_byte(x, '<') || has_byte(x, '&'))))
+			if ((x & HIGHS) || (strip && (has_byte(x, '<') || has_byte(x, '&'))) ||
+			    (n >= lim && has_space(x)))
 				break;
 			for (int k = 0; k < 8; k++)
 				out[n + (size_t)k] = (int32_t)s[i + (size_t)k];
 			n += 8;
 			i += 8;
+			if (n + 8 > t->cp.cap)
+				break;
 		}
-		if (i >= len)
-			break;
+		if (i >= len || n + 8 > t->cp.cap)
+			continue;
 		c = s[i];
 		if (c < 0x80) {
 			if (strip && (c == '<' || c == '&')) {
@@ -434,12 +453,15 @@ static int decode(struct text_tokenizer *t, const unsigned char *s, size_t len, 
 			}
 			out[n++] = (int32_t)c;
 			i++;
+			if (n >= lim && c <= ' ')
+				break;
 			continue;
 		}
 		i += text_utf8_next(s + i, len - i, &out[n++]);
 		na = 1;
 	}
 	t->cp.n = n;
+	*pos = i;
 	*nonascii = na;
 	return NLP_OK;
 }
@@ -1092,31 +1114,45 @@ static int segment(struct text_tokenizer *t, nlp_tokens *out)
 	return rc;
 }
 
+/* A long document goes through the three passes a piece at a time, each
+ * piece ending just after an ASCII white space (a break between tokens that
+ * neither markup, normalization nor any token rule looks across), so the
+ * workspaces stay at about t->piece code points whatever the document's
+ * size; the tokens are those of the whole document in one piece. */
 int text_tokenize(struct text_tokenizer *t, const char *s, size_t len, nlp_tokens *out,
                   nlp_err *err)
 {
-	int nonascii = 0, rc;
+	size_t pos = 0;
+	int nonascii = 0, rc = NLP_OK;
 
-	rc = decode(t, (const unsigned char *)s, len, &nonascii);
-	if (rc)
-		goto out;
-	if (nonascii && t->o.normalization != TOK_NORM_NONE) {
-		rc = normalize(t);
+	t->cc_from = 1;
+	t->cc_pos = 0; /* empty memo */
+	while (pos < len && !rc) {
+		rc = decode(t, (const unsigned char *)s, len, &pos, &nonascii);
 		if (rc)
-			goto out;
-	} else {
-		/* use the decoded text as it is: swap the buffers */
-		struct cpbuf x = t->nm;
-		t->nm = t->cp;
-		t->cp = x;
+			break;
+		if (nonascii && t->o.normalization != TOK_NORM_NONE) {
+			rc = normalize(t);
+			if (rc)
+				break;
+		} else {
+			/* use the decoded text as it is: swap the buffers */
+			struct cpbuf x = t->nm;
+			t->nm = t->cp;
+			t->cp = x;
+		}
+		rc = segment(t, out);
 	}
-	rc = segment(t, out);
-out:
 	if (rc == NLP_ENOMEM)
 		return nlp_err_set(err, rc, "out of memory");
 	if (rc)
 		return nlp_err_set(err, rc, "a token is too long for the token list");
 	return NLP_OK;
+}
+
+size_t text_tokenizer_workspace(const struct text_tokenizer *t)
+{
+	return (t->cp.cap + t->nm.cap + t->seg.cap + t->tok.cap) * sizeof(int32_t) + t->ub_cap;
 }
 
 /* ---- the stage class ---- */

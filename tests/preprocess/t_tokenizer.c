@@ -42,6 +42,109 @@ static const char *t1(const char *s)
 	return tok(&o, s, strlen(s));
 }
 
+/* Tokens of s with o, joined by spaces, into a malloc'ed string (NULL on error). */
+static char *tok_all(const struct text_tok_opts *o, const char *s, size_t len)
+{
+	struct text_tokenizer *t = NULL;
+	nlp_tokens out = {0};
+	nlp_err err = {0};
+	char *r = NULL;
+
+	if (text_tokenizer_new(&t, o, &err) || text_tokenize(t, s, len, &out, &err))
+		goto out;
+	r = malloc(out.len + 1);
+	if (!r)
+		goto out;
+	for (size_t i = 0; i < out.n; i++) {
+		memcpy(r + out.off[i], nlp_token(&out, i), out.tlen[i]);
+		r[out.off[i] + out.tlen[i]] = ' ';
+	}
+	r[out.len] = '\0';
+out:
+	nlp_tokens_free(&out);
+	text_tokenizer_free(t);
+	return r;
+}
+
+/* A document is tokenized in pieces cut at ASCII white space: the tokens of
+ * a text full of constructs that span characters (markup with spaces inside,
+ * entities, URLs, e-mail addresses, emoticons, emoji sequences, combining
+ * marks after a space, numbers, clitics) are the same whatever the piece
+ * size, and a long document needs workspaces of about a piece. */
+static void pieces(void)
+{
+	static const char *const frag[] = {
+	        "<a href=\"x y\">link</a> ",
+	        "<!-- a comment with spaces --> ",
+	        "&amp; &eacute;t&eacute; ",
+	        "http://example.com/a_(b) ",
+	        "mail me at john.doe@example.org. ",
+	        ":-) :D ;) <3 ",
+	        "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb ",
+	        " \xcc\x81x ",
+	        "cafe\xcc\x81 ",
+	        "3.5 1,000 ",
+	        "don't John's ",
+	        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e ",
+	        "Stra\xc3\x9f"
+	        "e\t\n",
+	        "!!!! ?? ",
+	        "\xef\xac\x81nal ",
+	        "a.b.c@d ",
+	        "\xc2\xa0x\xe2\x80\x83y ",
+	};
+	const size_t nf = sizeof frag / sizeof frag[0];
+	struct text_tok_opts o;
+	char text[4096], *want, *got;
+	size_t n = 0, bad = 0;
+
+	for (size_t i = 0; n + 64 < sizeof text; i++) {
+		const char *f = frag[(i * 7 + i / nf) % nf];
+		memcpy(text + n, f, strlen(f));
+		n += strlen(f);
+	}
+	for (int set = 0; set < 3; set++) {
+		text_tok_defaults(&o);
+		o.strip_markup = set != 1;
+		o.split_clitics = set == 2;
+		o.normalization = set == 1   ? TOK_NORM_NFC
+		                  : set == 2 ? TOK_NORM_NONE
+		                             : TOK_NORM_NFKC;
+		o.punctuation = set == 2 ? TOK_PUNCT_ALL : TOK_PUNCT_SOME;
+		o.piece = SIZE_MAX;
+		want = tok_all(&o, text, n);
+		for (size_t piece = 1; piece <= 40 && want; piece++) {
+			o.piece = piece;
+			got = tok_all(&o, text, n);
+			if (!got || strcmp(got, want) != 0) {
+				if (!bad)
+					diag("option set %d, piece %zu: differs", set, piece);
+				bad++;
+			}
+			free(got);
+		}
+		ok(want && !bad, "the tokens are the same in pieces of 1 to 40 code points");
+		free(want);
+	}
+	{
+		const size_t big = (size_t)8 << 20;
+		struct text_tokenizer *t = NULL;
+		nlp_tokens out = {0};
+		nlp_err err = {0};
+		char *doc = malloc(big);
+		text_tok_defaults(&o);
+		for (size_t i = 0; doc && i < big; i += n)
+			memcpy(doc + i, text, big - i < n ? big - i : n);
+		ok(doc && text_tokenizer_new(&t, &o, &err) == NLP_OK &&
+		           text_tokenize(t, doc, big, &out, &err) == NLP_OK && out.n > big / 16 &&
+		           text_tokenizer_workspace(t) < ((size_t)4 << 20),
+		   "an 8 MB document needs under 4 MB of tokenizer workspace (was 64 MB)");
+		nlp_tokens_free(&out);
+		text_tokenizer_free(t);
+		free(doc);
+	}
+}
+
 int main(void)
 {
 	struct text_tok_opts o;
@@ -56,7 +159,8 @@ int main(void)
 	       "numbers keep internal . and ,");
 	text_tok_defaults(&o);
 	o.split_clitics = 1;
-	is_str(tok(&o, "I don't think John's car can't go; we'll see, o'clock", sizeof "I don't think John's car can't go; we'll see, o'clock" - 1),
+	is_str(tok(&o, "I don't think John's car can't go; we'll see, o'clock",
+	           sizeof "I don't think John's car can't go; we'll see, o'clock" - 1),
 	       "i do n't think john 's car can n't go we 'll see o'clock", "split_clitics");
 	text_tok_defaults(&o);
 	o.casefold = 0;
@@ -69,7 +173,8 @@ int main(void)
 	is_str(tok(&o, "\xef\xac\x81nal", sizeof "\xef\xac\x81nal" - 1), "final",
 	       "NFC: case folding still expands the ligature");
 	o.casefold = 0;
-	is_str(tok(&o, "\xef\xac\x81nal", sizeof "\xef\xac\x81nal" - 1), "\xef\xac\x81nal", "NFC without folding keeps it");
+	is_str(tok(&o, "\xef\xac\x81nal", sizeof "\xef\xac\x81nal" - 1), "\xef\xac\x81nal",
+	       "NFC without folding keeps it");
 	is_str(t1("cafe\xcc\x81 CAF\xc3\x89"), "caf\xc3\xa9 caf\xc3\xa9",
 	       "combining acute composes (NFKC), both cases fold to the same word");
 	is_str(t1("e\xcc\x81\xcc\xa3"), "\xe1\xba\xb9\xcc\x81", "marks are put in canonical order");
@@ -137,12 +242,14 @@ int main(void)
 	is_str(t1("(see http://en.wikipedia.org/wiki/Foo_(bar))."),
 	       "see http://en.wikipedia.org/wiki/foo_(bar)",
 	       "a URL keeps its balanced parentheses, not the closing one after it");
-	is_str(t1("a\xe2\x96\x81" "b"), "a b", "U+2581 (the n-gram separator) separates tokens");
+	is_str(t1("a\xe2\x96\x81"
+	          "b"),
+	       "a b", "U+2581 (the n-gram separator) separates tokens");
 	text_tok_defaults(&o);
 	o.urls = TOK_REPLACE;
 	o.emails = TOK_DROP;
-	is_str(tok(&o, "go https://x.org/y now a@b.cc", sizeof "go https://x.org/y now a@b.cc" - 1), "go <url> now",
-	       "urls = replace, emails = drop");
+	is_str(tok(&o, "go https://x.org/y now a@b.cc", sizeof "go https://x.org/y now a@b.cc" - 1),
+	       "go <url> now", "urls = replace, emails = drop");
 	is_str(t1("Loved it :) :-( ;D <3 :D:P x:Dave"), "loved it :) :-( ;D <3 :D :P x dave",
 	       "emoticons are tokens, not folded; :D not taken from :Dave");
 	is_str(t1("file://x"), "file x", "no :/ emoticon inside ://");
@@ -159,7 +266,8 @@ int main(void)
 	text_tok_defaults(&o);
 	o.emoji = 0;
 	o.emoticons = 0;
-	is_str(tok(&o, "a :) \xf0\x9f\x98\x82 b", sizeof "a :) \xf0\x9f\x98\x82 b" - 1), "a b", "emoji = false, emoticons = false");
+	is_str(tok(&o, "a :) \xf0\x9f\x98\x82 b", sizeof "a :) \xf0\x9f\x98\x82 b" - 1), "a b",
+	       "emoji = false, emoticons = false");
 
 	/* punctuation, numbers, lengths */
 	text_tok_defaults(&o);
@@ -169,10 +277,12 @@ int main(void)
 	is_str(tok(&o, "a! b?", sizeof "a! b?" - 1), "a b", "punctuation = none");
 	o.punctuation = TOK_PUNCT_SOME;
 	o.keep_punct = ".,!";
-	is_str(tok(&o, "a, b. c?", sizeof "a, b. c?" - 1), "a , b . c", "keep_punct chooses the characters");
+	is_str(tok(&o, "a, b. c?", sizeof "a, b. c?" - 1), "a , b . c",
+	       "keep_punct chooses the characters");
 	text_tok_defaults(&o);
 	o.numbers = TOK_NUM_ZERO;
-	is_str(tok(&o, "In 1984 I was 2nd, 3.14", sizeof "In 1984 I was 2nd, 3.14" - 1), "in 0000 i was 2nd 0.00", "numbers = zero");
+	is_str(tok(&o, "In 1984 I was 2nd, 3.14", sizeof "In 1984 I was 2nd, 3.14" - 1),
+	       "in 0000 i was 2nd 0.00", "numbers = zero");
 	o.numbers = TOK_NUM_REPLACE;
 	is_str(tok(&o, "1984 \xd9\xa1\xd9\xa2", sizeof "1984 \xd9\xa1\xd9\xa2" - 1), "<num> <num>",
 	       "numbers = replace (Arabic-Indic digits too)");
@@ -221,5 +331,6 @@ int main(void)
 	}
 	is_str(t1(""), "", "empty text: no tokens");
 	is_str(t1("  \t\n "), "", "white space only: no tokens");
+	pieces();
 	return done_testing();
 }
