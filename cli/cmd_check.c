@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nlpipe/trainer.h"
 #include "nlpipe/tune.h"
 #include "cli/cli.h"
 
@@ -11,6 +12,24 @@ static const char usage[] =
         "Usage: nlpipe check [--set SECTION.KEY=VALUE]... PIPELINE.ini\n\n"
         "Check a pipeline file completely (every problem is reported as FILE:LINE:)\n"
         "and print the resolved pipeline: every stage with every option's value.\n";
+
+/* [train], resolved: every key with its value, defaults marked. */
+static void print_train(const nlp_config *c)
+{
+	size_t w = 4;
+
+	for (size_t k = 0; k < nlp_config_count(c); k++) {
+		size_t len = strlen(nlp_config_entry(c, k, NULL, NULL));
+		w = len > w ? len : w;
+	}
+	printf("\n[train]    ; read by nlpipe train and nlpipe tune\n");
+	for (size_t k = 0; k < nlp_config_count(c); k++) {
+		const char *v;
+		int def;
+		const char *name = nlp_config_entry(c, k, &v, &def);
+		printf("%-*s = %s%s\n", (int)w, name, v, def ? "    ; default" : "");
+	}
+}
 
 /* [tune], with what each line searches. */
 static void print_tune(const nlp_tune_space *s)
@@ -39,7 +58,9 @@ int cmd_check(int argc, char **argv)
 	nlp_ini *ini;
 	nlp_pipeline *p;
 	nlp_tune_space *ts = NULL;
+	nlp_config *tc = NULL;
 	nlp_err err = {0};
+	size_t n;
 	int c, rc = 0;
 
 	optind = 1;
@@ -65,15 +86,19 @@ int cmd_check(int argc, char **argv)
 	rc = cli_open_pipeline(argv[optind], &sets, &h, &ini, &p);
 	if (rc)
 		goto out;
-	if (nlp_ini_line(ini, "tune", NULL) && nlp_tune_space_new(&ts, ini, p, &err)) {
+	if (nlp_config_from_ini(&tc, ini, "train", nlp_train_options, &err) ||
+	    (nlp_ini_line(ini, "tune", NULL) && nlp_tune_space_new(&ts, ini, p, &err))) {
 		rc = cli_fail(&err);
 	} else {
 		nlp_pipeline_print(p, stdout);
+		print_train(tc);
 		if (ts)
 			print_tune(ts);
-		cli_info("%s: OK, %zu stages", argv[optind], nlp_pipeline_stage_count(p));
+		n = nlp_pipeline_stage_count(p);
+		cli_info("%s: OK, %zu stage%s", argv[optind], n, n == 1 ? "" : "s");
 	}
 	nlp_tune_space_free(ts);
+	nlp_config_destroy(tc);
 	nlp_pipeline_free(p);
 	nlp_ini_free(ini);
 	nlp_host_free(h);

@@ -43,19 +43,35 @@ static uint64_t total_params(const nlp_model *m, int *n_trainable)
 	return n;
 }
 
-/* The vocabulary is the row count of the first trainable stage's first
- * block (the embedding table: the first trainable stage reads token ids). */
+/* Does stage i hold parameters (an embedding, an encoder, a head)?  A
+ * trainable text stage (stop words learnt from the data) holds only state. */
+static int has_params(const nlp_model *m, size_t i)
+{
+	return m->stages[i].trainable && m->stages[i].n_blocks;
+}
+
+/* Is stage i one that maps tokens to ids: a stage with parameters that reads
+ * no stage with parameters?  Its first block's rows are its vocabulary. */
+static int is_vocab_stage(const nlp_model *m, size_t i)
+{
+	const nlp_model_stage *st = &m->stages[i];
+
+	if (!has_params(m, i) || !st->blocks[0].rows)
+		return 0;
+	for (uint32_t k = 0; k < st->n_inputs; k++)
+		if (st->inputs[k] < m->n_stages && has_params(m, st->inputs[k]))
+			return 0;
+	return 1;
+}
+
+/* The first vocabulary's size and stage, or -1 when no stage has one. */
 static long long vocab_size(const nlp_model *m, const char **stage)
 {
 	for (size_t i = 0; i < m->n_stages; i++) {
-		const nlp_model_stage *st = &m->stages[i];
-		if (!st->trainable)
-			continue;
-		if (st->n_blocks && st->blocks[0].rows) {
-			*stage = st->name;
-			return st->blocks[0].rows;
+		if (is_vocab_stage(m, i)) {
+			*stage = m->stages[i].name;
+			return m->stages[i].blocks[0].rows;
 		}
-		return -1;
 	}
 	return -1;
 }
@@ -123,7 +139,16 @@ static void print_text(const nlp_model *m, FILE *out)
 	if (vocab >= 0) {
 		fprintf(out, "%lld entries (stage ", vocab);
 		put_text(out, vstage);
-		fputs(")\n", out);
+		fputc(')', out);
+		for (size_t i = 0; i < m->n_stages; i++) {
+			if (!is_vocab_stage(m, i) || m->stages[i].name == vstage)
+				continue;
+			fprintf(out, ", %llu entries (stage ",
+			        (unsigned long long)m->stages[i].blocks[0].rows);
+			put_text(out, m->stages[i].name);
+			fputc(')', out);
+		}
+		fputc('\n', out);
 	} else {
 		fputs("(not reported)\n", out);
 	}

@@ -9,7 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_cli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "${NLP_TOP_SRCDIR:-$top}/tests/tap.sh"
-echo "1..47"
+echo "1..50"
 
 cat >"$tmp/good.ini" <<'INI'
 ; a small pipeline
@@ -42,6 +42,13 @@ sed 's/type = t_split/type = T_Split/' "$tmp/good.ini" >"$tmp/upper.ini"
 check_run "class names ignore case (type = T_Split is t_split)" 0 "type = t_split" \
 	"$nlpipe" check "$tmp/upper.ini"
 check_run "defaults are shown as such" 0 "count  = 1    ; default" "$nlpipe" check "$tmp/good.ini"
+check_run "check prints the resolved [train]" 0 "[train]    ; read by nlpipe train and nlpipe tune" \
+	"$nlpipe" check "$tmp/good.ini"
+printf '[pipeline]\nstages = split\n[split]\ntype = t_split\n' >"$tmp/one.ini"
+"$nlpipe" check "$tmp/one.ini" >"$tmp/out" 2>"$tmp/err"
+check "check: OK, 1 stage (singular)" 'grep -q "OK, 1 stage\$" "$tmp/err"'
+check_run "check: [train] defaults are marked" 0 "seed             = 1    ; default" \
+	"$nlpipe" check "$tmp/good.ini"
 check_run "--set overrides the file" 0 "count  = 3" "$nlpipe" check --set rep.count=3 "$tmp/good.ini"
 check_run "--set value is checked" 1 "--set rep.count: rep.count = '30': int must be between 0 and 10" \
 	"$nlpipe" check --set rep.count=30 "$tmp/good.ini"

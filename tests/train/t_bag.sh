@@ -15,7 +15,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_bag.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 . "$src/tests/tap.sh"
-echo "1..14"
+echo "1..16"
 
 # label<TAB>text lines: filler words around one telling bigram.
 gen() {
@@ -104,6 +104,17 @@ cut -f2 "$tmp/test.tsv" | head -20 | awk '{ print > ("'"$tmp"'/doc" NR ".txt") }
 check "predict: one row per document" '[ $? -eq 0 ] && [ "$(wc -l <"$tmp/pred.tsv")" -eq 20 ]'
 "$nlpipe" inspect "$tmp/a.nlp" >"$tmp/inspect.txt" 2>"$tmp/err"
 check "inspect names the bag stage" '[ $? -eq 0 ] && grep -q "bag" "$tmp/inspect.txt"'
+# a trainable text stage first (stop words keep their list as state): the
+# vocabulary is still the bag's (issue 14)
+sed 's/^stages = tokenize, bag, classify/stages = tokenize, stop, bag, classify\n\n[stop]\ntype = stopwords/' \
+	"$tmp/bag.ini" >"$tmp/stop.ini"
+train "$tmp/stop.ini" "$tmp/train.tsv" -o "$tmp/s.nlp"
+"$nlpipe" inspect "$tmp/s.nlp" >"$tmp/inspect.txt" 2>"$tmp/err"
+check "stop words first: inspect reports the bag's vocabulary" \
+	'grep -q "^vocabulary:  [0-9][0-9]* entries (stage bag)\$" "$tmp/inspect.txt"'
+"$nlpipe" inspect --json "$tmp/s.nlp" >"$tmp/inspect.json" 2>"$tmp/err"
+check "stop words first: inspect --json gives the vocabulary" \
+	'grep -q "\"vocabulary\":[0-9]" "$tmp/inspect.json"'
 
 # Refused options: exit 1, the key named.
 refused() {
