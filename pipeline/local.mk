@@ -14,6 +14,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/model.c \
 	pipeline/reader.c \
 	pipeline/metrics.c \
+	pipeline/report.c \
 	pipeline/optim.c \
 	pipeline/numerics.c \
 	pipeline/runner.c \
