@@ -16,7 +16,9 @@ static const char usage[] =
         "Measure MODEL on labelled DATA (document folders DIR/<label>/..., or\n"
         "`label<TAB>text` / `__label__X text` line files): accuracy, per-class\n"
         "precision, recall and F1, macro and micro F1, the confusion matrix, log loss\n"
-        "and, for two classes, ROC AUC.\n\n"
+        "and, for two classes, ROC AUC.  --report adds per-class (one-vs-rest) ROC AUC,\n"
+        "average precision and curves, calibration, the most confident mistakes and\n"
+        "the model's pipeline and training figures.\n\n"
         "Options:\n"
         "  --json               one JSON object instead of the text report\n"
         "  --curves             with --json: the ROC and precision-recall curves too\n"
@@ -26,6 +28,9 @@ static const char usage[] =
         "  -q, --quiet          no summary lines on stderr\n"
         "  -v, --verbose        name every document left out\n"
         "  -h, --help           this text\n\n" DATA_USAGE;
+
+/* Mistakes listed in the HTML report. */
+#define REPORT_MISTAKES 20
 
 typedef struct eval_ctx {
 	nlp_metrics *m;
@@ -46,7 +51,8 @@ static int add(void *user, const nlp_result *r, nlp_err *err)
 		cli_warn("%s: not classified: %s", r->name, r->error);
 		return NLP_OK;
 	}
-	return nlp_metrics_add(e->m, (size_t)r->label, r->probs, err);
+	return nlp_metrics_add_document(e->m, (size_t)r->label, r->probs, r->name, r->text,
+	                                r->text_len, err);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -101,6 +107,8 @@ int cmd_eval(int argc, char **argv)
 		goto fail;
 	model = nlp_classifier_model(cl);
 	rc = nlp_metrics_new(&e.m, model->n_labels, (const char *const *)model->labels, &err);
+	if (!rc && report)
+		rc = nlp_metrics_keep_documents(e.m, REPORT_MISTAKES, &err);
 	if (!rc)
 		rc = nlp_reader_open(&r, &ro, (const char *const *)argv + optind + 1,
 		                     (size_t)(argc - optind - 1), &err);
@@ -126,7 +134,7 @@ int cmd_eval(int argc, char **argv)
 	if (!rc && report) {
 		char title[512];
 		snprintf(title, sizeof title, "%s on %s", argv[optind], argv[optind + 1]);
-		rc = nlp_metrics_write_html(report, e.m, title, &err);
+		rc = nlp_metrics_write_report(report, e.m, title, model, &err);
 	}
 	if (rc)
 		goto fail;

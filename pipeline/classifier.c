@@ -184,7 +184,9 @@ static int emit_chunk(nlp_classifier *c, chunk *ch, nlp_result_fn fn, void *user
 		const nlp_result r = {.name = ch->names[i],
 		                      .label = ch->labels[i],
 		                      .probs = why ? NULL : ch->probs + i * (size_t)c->C,
-		                      .error = why};
+		                      .error = why,
+		                      .text = ch->texts[i],
+		                      .text_len = ch->jobs[i].len};
 		c->done += !why;
 		c->failed += why != NULL;
 		rc = fn(user, &r, err);

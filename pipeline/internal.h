@@ -102,4 +102,8 @@ void nlp_run_ws_free(void *ws);
 /* Edit distance, for "did you mean". */
 size_t nlp_edit_distance(const char *a, const char *b);
 
+/* Display width of a UTF-8 string, counting code points (close enough for
+ * aligning label columns). */
+int nlp_text_width(const char *s);
+
 #endif

@@ -14,6 +14,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/model.c \
 	pipeline/reader.c \
 	pipeline/metrics.c \
+	pipeline/report.c \
 	pipeline/optim.c \
 	pipeline/numerics.c \
 	pipeline/runner.c \
@@ -86,6 +87,7 @@ noinst_HEADERS += tests/format/files.h
 # does not need Python).
 check_PROGRAMS += tests/metrics/t_metrics
 TESTS += tests/metrics/t_metrics
-tests_metrics_t_metrics_SOURCES = tests/metrics/t_metrics.c tests/metrics/fixtures.h
+tests_metrics_t_metrics_SOURCES = tests/metrics/t_metrics.c tests/metrics/fixtures.h \
+	tests/metrics/ranking.h
 tests_metrics_t_metrics_LDADD = libnlpipe.la -lm
-EXTRA_DIST += tests/metrics/gen_fixtures.py
+EXTRA_DIST += tests/metrics/gen_fixtures.py tests/metrics/gen_ranking.py

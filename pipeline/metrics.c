@@ -13,6 +13,7 @@
 
 #include <nlpipe/metrics.h>
 #include <nlpipe/nlpipe.h>
+#include "internal.h"
 
 #define LOG_LOSS_EPS 1e-15
 /* Softmax in float may overshoot 1 by a few ulps; anything beyond this is a
@@ -43,6 +44,19 @@ struct nlp_metrics {
 	nlp_curve_point *roc, *pr;
 	size_t n_roc, n_pr;
 	int curves;
+
+	nlp_calibration_bin cal[NLP_CALIBRATION_BINS];
+
+	/* nlp_metrics_keep_documents: every document's probabilities */
+	int keep, overflow;
+	float *kprobs;    /* [n_kept * n_classes] */
+	uint32_t *ktruth; /* [n_kept] */
+	size_t n_kept, cap_kept;
+	size_t max_mistakes, n_mistakes;
+	nlp_mistake *mistakes; /* [max_mistakes], most confident first */
+	double *class_auc, *class_ap;
+	scored *work;                /* [n_kept]: one class's scores */
+	nlp_curve_point *croc, *cpr; /* [n_kept + 1]: one class's curves */
 };
 
 int nlp_metrics_new(nlp_metrics **out, size_t n_classes, const char *const *labels, nlp_err *err)
@@ -95,6 +109,18 @@ void nlp_metrics_free(nlp_metrics *m)
 	free(m->scores);
 	free(m->roc);
 	free(m->pr);
+	free(m->kprobs);
+	free(m->ktruth);
+	for (size_t i = 0; m->mistakes && i < m->n_mistakes; i++) {
+		free(m->mistakes[i].name);
+		free(m->mistakes[i].excerpt);
+	}
+	free(m->mistakes);
+	free(m->class_auc);
+	free(m->class_ap);
+	free(m->work);
+	free(m->croc);
+	free(m->cpr);
 	free(m);
 }
 
@@ -110,10 +136,156 @@ int nlp_metrics_set_positive(nlp_metrics *m, size_t positive, nlp_err *err)
 	return NLP_OK;
 }
 
-int nlp_metrics_add(nlp_metrics *m, size_t truth, const float *probs, nlp_err *err)
+int nlp_metrics_keep_documents(nlp_metrics *m, size_t max_mistakes, nlp_err *err)
+{
+	if (m->documents)
+		return nlp_err_set(err, NLP_EINTERNAL, "metrics: keep documents before adding any");
+	free(m->mistakes);
+	m->mistakes = max_mistakes ? calloc(max_mistakes, sizeof *m->mistakes) : NULL;
+	if (max_mistakes && !m->mistakes)
+		return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+	m->class_auc = calloc(m->n_classes, sizeof *m->class_auc);
+	m->class_ap = calloc(m->n_classes, sizeof *m->class_ap);
+	if (!m->class_auc || !m->class_ap)
+		return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+	m->max_mistakes = max_mistakes;
+	m->keep = 1;
+	return NLP_OK;
+}
+
+/* Store one document's probabilities; past NLP_METRICS_MAX_KEPT floats,
+ * drop them all and remember why. */
+static int keep_probs(nlp_metrics *m, size_t truth, const float *probs, nlp_err *err)
+{
+	size_t c = m->n_classes;
+
+	if (m->overflow)
+		return NLP_OK;
+	if ((m->n_kept + 1) * c > NLP_METRICS_MAX_KEPT) {
+		free(m->kprobs);
+		free(m->ktruth);
+		m->kprobs = NULL;
+		m->ktruth = NULL;
+		m->n_kept = m->cap_kept = 0;
+		m->overflow = 1;
+		return NLP_OK;
+	}
+	if (m->n_kept == m->cap_kept) {
+		size_t ncap = m->cap_kept ? 2 * m->cap_kept : 256;
+		float *np = realloc(m->kprobs, ncap * c * sizeof *np);
+		uint32_t *nt;
+
+		if (np)
+			m->kprobs = np;
+		nt = np ? realloc(m->ktruth, ncap * sizeof *nt) : NULL;
+		if (!nt)
+			return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+		m->ktruth = nt;
+		m->cap_kept = ncap;
+	}
+	memcpy(m->kprobs + m->n_kept * c, probs, c * sizeof *probs);
+	m->ktruth[m->n_kept++] = (uint32_t)truth;
+	return NLP_OK;
+}
+
+/* The first words of text (at most 20 and 160 bytes, whitespace and
+ * control characters as single spaces, cut on a character boundary). */
+static char *excerpt(const char *text, size_t len)
+{
+	enum { MAX_WORDS = 20, MAX_BYTES = 160 };
+	char *out = malloc(MAX_BYTES + 4);
+	size_t o = 0, words = 0;
+	int space = 1;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; text && i < len && words < MAX_WORDS; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch <= ' ' || ch == 0x7f) {
+			if (!space)
+				words++;
+			space = 1;
+			continue;
+		}
+		if (o + (space && o ? 1 : 0) + 1 > MAX_BYTES) {
+			if ((ch & 0xc0) == 0x80) { /* inside a character: drop its start */
+				while (o && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
+					o--;
+				o -= o > 0;
+			}
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (space && o)
+			out[o++] = ' ';
+		space = 0;
+		out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Keep a misclassified document if it is among the most confident. */
+static int keep_mistake(nlp_metrics *m, size_t truth, size_t pred, double prob, const char *name,
+                        const char *text, size_t len, nlp_err *err)
+{
+	nlp_mistake mk = {NULL, NULL, truth, pred, prob};
+	size_t at = m->n_mistakes;
+
+	while (at > 0 && m->mistakes[at - 1].prob < prob)
+		at--;
+	if (at >= m->max_mistakes)
+		return NLP_OK;
+	mk.name = strdup(name ? name : "");
+	mk.excerpt = excerpt(text, len);
+	if (!mk.name || !mk.excerpt) {
+		free(mk.name);
+		free(mk.excerpt);
+		return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+	}
+	if (m->n_mistakes == m->max_mistakes) {
+		free(m->mistakes[m->n_mistakes - 1].name);
+		free(m->mistakes[m->n_mistakes - 1].excerpt);
+		m->n_mistakes--;
+	}
+	memmove(m->mistakes + at + 1, m->mistakes + at, (m->n_mistakes - at) * sizeof mk);
+	m->mistakes[at] = mk;
+	m->n_mistakes++;
+	return NLP_OK;
+}
+
+void nlp_metrics_mistakes(const nlp_metrics *m, const nlp_mistake **out, size_t *n)
+{
+	*out = m->mistakes;
+	*n = m->n_mistakes;
+}
+
+static int add_score(nlp_metrics *m, size_t truth, const float *probs, nlp_err *err)
+{
+	if (m->n_scores == m->cap_scores) {
+		size_t ncap = m->cap_scores ? 2 * m->cap_scores : 1024;
+		scored *ns = realloc(m->scores, ncap * sizeof *ns);
+
+		if (!ns)
+			return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+		m->scores = ns;
+		m->cap_scores = ncap;
+	}
+	m->scores[m->n_scores].score = probs[m->positive];
+	m->scores[m->n_scores].pos = truth == m->positive;
+	m->n_scores++;
+	m->sorted = 0;
+	return NLP_OK;
+}
+
+int nlp_metrics_add_document(nlp_metrics *m, size_t truth, const float *probs, const char *name,
+                             const char *text, size_t len, nlp_err *err)
 {
 	size_t c = m->n_classes, pred = 0;
-	double p;
+	double p, conf;
+	int bin, rc;
 
 	if (truth >= c)
 		return nlp_err_set(err, NLP_EDATA,
@@ -128,21 +300,19 @@ int nlp_metrics_add(nlp_metrics *m, size_t truth, const float *probs, nlp_err *e
 		if (probs[i] > probs[pred])
 			pred = i;
 	}
-	if (c == 2) {
-		if (m->n_scores == m->cap_scores) {
-			size_t ncap = m->cap_scores ? 2 * m->cap_scores : 1024;
-			scored *ns = realloc(m->scores, ncap * sizeof *ns);
-
-			if (!ns)
-				return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
-			m->scores = ns;
-			m->cap_scores = ncap;
-		}
-		m->scores[m->n_scores].score = probs[m->positive];
-		m->scores[m->n_scores].pos = truth == m->positive;
-		m->n_scores++;
-		m->sorted = 0;
-	}
+	if (c == 2 && (rc = add_score(m, truth, probs, err)))
+		return rc;
+	if (m->keep && (rc = keep_probs(m, truth, probs, err)))
+		return rc;
+	conf = (double)probs[pred];
+	if (pred != truth && m->max_mistakes &&
+	    (rc = keep_mistake(m, truth, pred, conf, name, text, len, err)))
+		return rc;
+	bin = (int)(conf * NLP_CALIBRATION_BINS);
+	bin = bin < 0 ? 0 : bin >= NLP_CALIBRATION_BINS ? NLP_CALIBRATION_BINS - 1 : bin;
+	m->cal[bin].n++;
+	m->cal[bin].correct += pred == truth;
+	m->cal[bin].confidence_sum += conf;
 	p = probs[truth];
 	if (p < LOG_LOSS_EPS)
 		p = LOG_LOSS_EPS;
@@ -154,6 +324,11 @@ int nlp_metrics_add(nlp_metrics *m, size_t truth, const float *probs, nlp_err *e
 	m->computed = 0;
 	m->curves = 0;
 	return NLP_OK;
+}
+
+int nlp_metrics_add(nlp_metrics *m, size_t truth, const float *probs, nlp_err *err)
+{
+	return nlp_metrics_add_document(m, truth, probs, NULL, NULL, 0, err);
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -179,24 +354,24 @@ static void sort_scores(nlp_metrics *m)
 	m->sorted = 1;
 }
 
-/* Mann-Whitney U from average ranks: rank 1 is the lowest score; a group of
- * tied scores shares the mean of the ranks it spans. */
-static double roc_auc(nlp_metrics *m)
+/* Mann-Whitney U from average ranks over sc[n] sorted by descending score:
+ * rank 1 is the lowest score; a group of tied scores shares the mean of the
+ * ranks it spans.  NAN without positives or negatives. */
+static double sorted_auc(const scored *sc, size_t n)
 {
-	size_t n = m->n_scores, n_pos = 0, n_neg, i = 0;
+	size_t n_pos = 0, n_neg, i = 0;
 	double rank_sum = 0.0;
 
 	for (size_t k = 0; k < n; k++)
-		n_pos += m->scores[k].pos;
+		n_pos += sc[k].pos;
 	n_neg = n - n_pos;
 	if (!n_pos || !n_neg)
 		return NAN;
-	sort_scores(m); /* descending: element k has ascending rank n - k */
-	while (i < n) {
+	while (i < n) { /* element k has ascending rank n - k */
 		size_t j = i, pos_in_group = 0;
 
-		while (j < n && m->scores[j].score == m->scores[i].score)
-			pos_in_group += m->scores[j++].pos;
+		while (j < n && sc[j].score == sc[i].score)
+			pos_in_group += sc[j++].pos;
 		/* ranks (ascending) of elements i..j-1 are n-j+1 .. n-i */
 		rank_sum += pos_in_group * ((double)(n - j + 1) + (double)(n - i)) / 2.0;
 		i = j;
@@ -205,14 +380,145 @@ static double roc_auc(nlp_metrics *m)
 	       ((double)n_pos * (double)n_neg);
 }
 
+static double roc_auc(nlp_metrics *m)
+{
+	sort_scores(m);
+	return sorted_auc(m->scores, m->n_scores);
+}
+
+/* Down sc[n] sorted by descending score (with n_pos positives and some
+ * negatives), one point per distinct score: the ROC and PR curves (when
+ * roc is not NULL; n + 1 points each at most, *k of them) and the average
+ * precision. */
+static double sweep(const scored *sc, size_t n, size_t n_pos, nlp_curve_point *roc,
+                    nlp_curve_point *pr, size_t *k)
+{
+	size_t i = 0, n_neg = n - n_pos, at = 1;
+	uint64_t tp = 0, fp = 0;
+	double ap = 0.0, last_recall = 0.0;
+
+	if (roc) {
+		roc[0] = (nlp_curve_point){INFINITY, 0.0, 0.0};
+		pr[0] = (nlp_curve_point){INFINITY, 0.0, 1.0};
+	}
+	while (i < n) {
+		float t = sc[i].score;
+		double recall, precision;
+
+		while (i < n && sc[i].score == t) {
+			if (sc[i].pos)
+				tp++;
+			else
+				fp++;
+			i++;
+		}
+		recall = (double)tp / (double)n_pos;
+		precision = (double)tp / (double)(tp + fp);
+		ap += (recall - last_recall) * precision;
+		last_recall = recall;
+		if (roc) {
+			roc[at] = (nlp_curve_point){t, (double)fp / (double)n_neg, recall};
+			pr[at] = (nlp_curve_point){t, recall, precision};
+		}
+		at++;
+	}
+	if (k)
+		*k = at;
+	return ap;
+}
+
+/* Class k against the rest, from the kept documents, into m->work (sorted);
+ * returns the positives. */
+static size_t ovr_scores(nlp_metrics *m, size_t k)
+{
+	size_t n_pos = 0, c = m->n_classes;
+
+	for (size_t i = 0; i < m->n_kept; i++) {
+		m->work[i].score = m->kprobs[i * c + k];
+		m->work[i].pos = m->ktruth[i] == k;
+		n_pos += m->work[i].pos;
+	}
+	if (m->n_kept > 1)
+		qsort(m->work, m->n_kept, sizeof *m->work, by_score_desc);
+	return n_pos;
+}
+
+/* Per-class AUC and average precision, and their averages. */
+static int ovr_compute(nlp_metrics *m, nlp_metrics_summary *s, nlp_err *err)
+{
+	double sa = 0, sp = 0, wa = 0, wp = 0, w = 0;
+	size_t defined = 0;
+
+	free(m->work);
+	m->work = malloc((m->n_kept ? m->n_kept : 1) * sizeof *m->work);
+	if (!m->work)
+		return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+	for (size_t k = 0; k < m->n_classes; k++) {
+		size_t n_pos = ovr_scores(m, k);
+
+		m->class_auc[k] = m->class_ap[k] = NAN;
+		if (!n_pos || n_pos == m->n_kept)
+			continue;
+		m->class_auc[k] = sorted_auc(m->work, m->n_kept);
+		m->class_ap[k] = sweep(m->work, m->n_kept, n_pos, NULL, NULL, NULL);
+		sa += m->class_auc[k];
+		sp += m->class_ap[k];
+		wa += m->class_auc[k] * (double)n_pos;
+		wp += m->class_ap[k] * (double)n_pos;
+		w += (double)n_pos;
+		defined++;
+	}
+	s->class_roc_auc = m->class_auc;
+	s->class_ap = m->class_ap;
+	s->macro_roc_auc = defined ? sa / (double)defined : NAN;
+	s->macro_ap = defined ? sp / (double)defined : NAN;
+	s->weighted_roc_auc = defined ? wa / w : NAN;
+	s->weighted_ap = defined ? wp / w : NAN;
+	return NLP_OK;
+}
+
+int nlp_metrics_class_curves(nlp_metrics *m, size_t k, const nlp_curve_point **roc, size_t *n_roc,
+                             const nlp_curve_point **pr, size_t *n_pr, nlp_err *err)
+{
+	size_t n_pos, n = 0;
+
+	*roc = *pr = NULL;
+	*n_roc = *n_pr = 0;
+	if (!m->keep || m->overflow || k >= m->n_classes)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "metrics: per-class curves need the documents kept");
+	if (!m->work) {
+		m->work = malloc((m->n_kept ? m->n_kept : 1) * sizeof *m->work);
+		if (!m->work)
+			return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+	}
+	n_pos = ovr_scores(m, k);
+	if (!n_pos || n_pos == m->n_kept)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "metrics: curves of class %s need documents of it and of "
+		                   "other classes",
+		                   m->labels[k]);
+	free(m->croc);
+	free(m->cpr);
+	m->croc = malloc((m->n_kept + 1) * sizeof *m->croc);
+	m->cpr = malloc((m->n_kept + 1) * sizeof *m->cpr);
+	if (!m->croc || !m->cpr)
+		return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
+	sweep(m->work, m->n_kept, n_pos, m->croc, m->cpr, &n);
+	*roc = m->croc;
+	*pr = m->cpr;
+	*n_roc = *n_pr = n;
+	return NLP_OK;
+}
+
 int nlp_metrics_compute(nlp_metrics *m, const nlp_metrics_summary **out, nlp_err *err)
 {
 	nlp_metrics_summary *s = &m->summary;
 	size_t c = m->n_classes;
 	uint64_t correct = 0;
-	double mp = 0, mr = 0, mf = 0, wf = 0;
+	double mp = 0, mr = 0, mf = 0, wf = 0, wp = 0, wr = 0, ece = 0;
+	int rc;
 
-	(void)err;
 	if (m->computed) {
 		*out = s;
 		return NLP_OK;
@@ -236,7 +542,13 @@ int nlp_metrics_compute(nlp_metrics *m, const nlp_metrics_summary **out, nlp_err
 		mr += cm->recall;
 		mf += cm->f1;
 		wf += cm->f1 * (double)cm->support;
+		wp += cm->precision * (double)cm->support;
+		wr += cm->recall * (double)cm->support;
 	}
+	for (int b = 0; b < NLP_CALIBRATION_BINS; b++)
+		if (m->cal[b].n)
+			ece += fabs((double)m->cal[b].correct - m->cal[b].confidence_sum) /
+			       (double)m->documents;
 	s->n_classes = c;
 	s->labels = (const char *const *)m->labels;
 	s->documents = m->documents;
@@ -246,6 +558,15 @@ int nlp_metrics_compute(nlp_metrics *m, const nlp_metrics_summary **out, nlp_err
 	s->macro_recall = mr / (double)c;
 	s->macro_f1 = mf / (double)c;
 	s->weighted_f1 = m->documents ? wf / (double)m->documents : 0.0;
+	s->weighted_precision = m->documents ? wp / (double)m->documents : 0.0;
+	s->weighted_recall = m->documents ? wr / (double)m->documents : 0.0;
+	s->calibration = m->cal;
+	s->ece = m->documents ? ece : NAN;
+	s->class_roc_auc = s->class_ap = NULL;
+	s->macro_roc_auc = s->weighted_roc_auc = s->macro_ap = s->weighted_ap = NAN;
+	s->kept_overflow = m->overflow;
+	if (m->keep && !m->overflow && (rc = ovr_compute(m, s, err)))
+		return rc;
 	/* pooled: TP = correct, FP = FN = documents - correct */
 	s->micro_f1 = ratio(2 * correct, 2 * m->documents);
 	s->log_loss = m->documents ? m->loss_sum / (double)m->documents : NAN;
@@ -261,8 +582,7 @@ int nlp_metrics_compute(nlp_metrics *m, const nlp_metrics_summary **out, nlp_err
 /* Both curves in one sweep down the sorted scores. */
 static int make_curves(nlp_metrics *m, nlp_err *err)
 {
-	size_t n = m->n_scores, n_pos = 0, n_neg, i = 0, k = 0;
-	uint64_t tp = 0, fp = 0;
+	size_t n = m->n_scores, n_pos = 0, n_neg;
 
 	if (m->curves)
 		return NLP_OK;
@@ -283,26 +603,8 @@ static int make_curves(nlp_metrics *m, nlp_err *err)
 	m->pr = malloc((n + 1) * sizeof *m->pr);
 	if (!m->roc || !m->pr)
 		return nlp_err_set(err, NLP_ENOMEM, "metrics: out of memory");
-	m->roc[0] = (nlp_curve_point){INFINITY, 0.0, 0.0};
-	m->pr[0] = (nlp_curve_point){INFINITY, 0.0, 1.0};
-	k = 1;
-	while (i < n) {
-		float t = m->scores[i].score;
-
-		while (i < n && m->scores[i].score == t) {
-			if (m->scores[i].pos)
-				tp++;
-			else
-				fp++;
-			i++;
-		}
-		m->roc[k] = (nlp_curve_point){t, (double)fp / (double)n_neg,
-		                              (double)tp / (double)n_pos};
-		m->pr[k] = (nlp_curve_point){t, (double)tp / (double)n_pos,
-		                             (double)tp / (double)(tp + fp)};
-		k++;
-	}
-	m->n_roc = m->n_pr = k;
+	sweep(m->scores, n, n_pos, m->roc, m->pr, &m->n_roc);
+	m->n_pr = m->n_roc;
 	m->curves = 1;
 	return NLP_OK;
 }
@@ -335,22 +637,10 @@ static int check_stream(FILE *f, const char *what, nlp_err *err)
 	return NLP_OK;
 }
 
-/* Display width of a UTF-8 string, counting code points (close enough for
- * aligning label columns). */
-static int text_width(const char *s)
-{
-	int w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
-}
-
 static void pad_label(FILE *f, const char *s, int width)
 {
 	fputs(s, f);
-	for (int w = text_width(s); w < width; w++)
+	for (int w = nlp_text_width(s); w < width; w++)
 		fputc(' ', f);
 }
 
@@ -372,7 +662,7 @@ int nlp_metrics_print_text(FILE *f, nlp_metrics *m, nlp_err *err)
 		return rc;
 	errno = 0;
 	for (size_t k = 0; k < c; k++) {
-		int w = text_width(m->labels[k]);
+		int w = nlp_text_width(m->labels[k]);
 		char num[32];
 
 		if (w > lw)
@@ -422,7 +712,7 @@ int nlp_metrics_print_text(FILE *f, nlp_metrics *m, nlp_err *err)
 	pad_label(f, "", lw);
 	for (size_t k = 0; k < c; k++) {
 		fputs("  ", f);
-		for (int w = text_width(m->labels[k]); w < cw; w++)
+		for (int w = nlp_text_width(m->labels[k]); w < cw; w++)
 			fputc(' ', f);
 		fputs(m->labels[k], f);
 	}
@@ -497,8 +787,11 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 	                               {",\n  \"micro_f1\": ", s->micro_f1},
 	                               {",\n  \"weighted_f1\": ", s->weighted_f1},
 	                               {",\n  \"log_loss\": ", s->log_loss},
-	                               {",\n  \"roc_auc\": ", s->roc_auc}},
-	           8);
+	                               {",\n  \"roc_auc\": ", s->roc_auc},
+	                               {",\n  \"weighted_precision\": ", s->weighted_precision},
+	                               {",\n  \"weighted_recall\": ", s->weighted_recall},
+	                               {",\n  \"expected_calibration_error\": ", s->ece}},
+	           11);
 	fputs(",\n  \"positive_class\": ", f);
 	if (c == 2)
 		nlp_json_fputs(f, m->labels[s->positive]);
@@ -533,326 +826,4 @@ int nlp_metrics_print_json(FILE *f, nlp_metrics *m, int with_curves, nlp_err *er
 	}
 	fputs("\n}\n", f);
 	return check_stream(f, "JSON", err);
-}
-
-/* ==== HTML ==== */
-
-static void html_str(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		const char *e = *s == '&'    ? "&amp;"
-		                : *s == '<'  ? "&lt;"
-		                : *s == '>'  ? "&gt;"
-		                : *s == '"'  ? "&quot;"
-		                : *s == '\'' ? "&#39;"
-		                             : NULL;
-		if (e)
-			fputs(e, f);
-		else
-			fputc(*s, f);
-	}
-}
-
-static void html_num(FILE *f, double v)
-{
-	if (isnan(v))
-		fputs("n/a", f);
-	else
-		fprintf(f, "%.4f", v);
-}
-
-static const char html_css[] =
-        "body{font-family:system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
-        "margin:2em auto;max-width:60em;padding:0 1em;color:#222;background:#fff}\n"
-        "h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em;"
-        "border-bottom:1px solid #ddd;padding-bottom:.2em}\n"
-        ".sub{color:#666;margin-top:0}\n"
-        "table{border-collapse:collapse;margin:.5em 0}\n"
-        "th,td{padding:.25em .8em;text-align:right;border-bottom:1px solid #eee}\n"
-        "th:first-child,td:first-child{text-align:left}\n"
-        "thead th{border-bottom:2px solid #ccc}\n"
-        "tr.avg td{font-style:italic;border-top:2px solid #ccc}\n"
-        "td.warn{color:#a33}\n"
-        ".cards{display:flex;flex-wrap:wrap;gap:.8em}\n"
-        ".card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;min-width:7em}\n"
-        ".card .v{font-size:1.4em;font-weight:600}.card .k{color:#666;font-size:.85em}\n"
-        ".plots{display:flex;flex-wrap:wrap;gap:1.5em}\n"
-        "svg text{font-family:inherit;font-size:12px;fill:#333}\n"
-        ".note{color:#666;font-size:.9em}\n";
-
-static void card(FILE *f, const char *k, double v)
-{
-	fputs("<div class=\"card\"><div class=\"v\">", f);
-	html_num(f, v);
-	fputs("</div><div class=\"k\">", f);
-	fputs(k, f);
-	fputs("</div></div>\n", f);
-}
-
-/* White to blue by the share of the row (recall); returns 1 when the cell
- * is dark enough for white text. */
-static int heat_color(double frac, char *buf, size_t n)
-{
-	/* from #f7fbff to #08306b */
-	int r = (int)lround(247 + (8 - 247) * frac), g = (int)lround(251 + (48 - 251) * frac),
-	    b = (int)lround(255 + (107 - 255) * frac);
-
-	snprintf(buf, n, "#%02x%02x%02x", r, g, b);
-	return frac > 0.5;
-}
-
-static void html_heatmap(FILE *f, const nlp_metrics_summary *s)
-{
-	size_t c = s->n_classes;
-	int cell = c <= 4 ? 72 : c <= 10 ? 48 : c <= 25 ? 28 : 16;
-	int lab = 0, left, top, w, h;
-
-	for (size_t k = 0; k < c; k++) {
-		int tw = text_width(s->labels[k]);
-
-		if (tw > lab)
-			lab = tw;
-	}
-	if (lab > 30)
-		lab = 30;
-	left = 24 + 7 * lab + 8;
-	top = 24 + 7 * lab + 8;
-	w = left + (int)c * cell + 10;
-	h = top + (int)c * cell + 10;
-	fprintf(f,
-	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-	        "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"confusion matrix\">\n",
-	        w, h, w, h);
-	fprintf(f,
-	        "<text x=\"%d\" y=\"14\" text-anchor=\"middle\" font-weight=\"600\">predicted "
-	        "class</text>\n",
-	        left + (int)c * cell / 2);
-	fprintf(f,
-	        "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\" "
-	        "font-weight=\"600\">true class</text>\n",
-	        top + (int)c * cell / 2);
-	for (size_t k = 0; k < c; k++) {
-		int mid = (int)k * cell + cell / 2;
-
-		fprintf(f,
-		        "<text transform=\"translate(%d,%d) rotate(-90)\" "
-		        "dominant-baseline=\"middle\">",
-		        left + mid, top - 6);
-		html_str(f, s->labels[k]);
-		fputs("</text>\n", f);
-		fprintf(f,
-		        "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" dominant-baseline=\"middle\">",
-		        left - 6, top + mid);
-		html_str(f, s->labels[k]);
-		fputs("</text>\n", f);
-	}
-	for (size_t t = 0; t < c; t++) {
-		uint64_t row = s->classes[t].support;
-
-		for (size_t p = 0; p < c; p++) {
-			uint64_t v = s->confusion[t * c + p];
-			double frac = row ? (double)v / (double)row : 0.0;
-			char col[16];
-			int dark = heat_color(frac, col, sizeof col);
-			int x = left + (int)p * cell, y = top + (int)t * cell;
-
-			fputs("<g><title>true ", f);
-			html_str(f, s->labels[t]);
-			fputs(", predicted ", f);
-			html_str(f, s->labels[p]);
-			fprintf(f, ": %llu (%.1f%% of the row)</title>", (unsigned long long)v,
-			        100.0 * frac);
-			fprintf(f,
-			        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
-			        "stroke=\"#fff\"/>",
-			        x, y, cell, cell, col);
-			if (cell >= 28)
-				fprintf(f,
-				        "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" "
-				        "dominant-baseline=\"middle\" "
-				        "style=\"fill:%s\">%llu</text>",
-				        x + cell / 2, y + cell / 2, dark ? "#fff" : "#222",
-				        (unsigned long long)v);
-			fputs("</g>\n", f);
-		}
-	}
-	fputs("</svg>\n", f);
-}
-
-/* A square plot of one curve on [0,1] x [0,1]; points are thinned to those
- * that move at least half a pixel. */
-static void html_curve(FILE *f, const char *title, const char *xlab, const char *ylab,
-                       const nlp_curve_point *pts, size_t n, int diagonal, double auc)
-{
-	const int size = 300, ml = 52, mt = 30, mr = 16, mb = 46;
-	const int w = ml + size + mr, h = mt + size + mb;
-	double lx = -1, ly = -1;
-
-	fprintf(f,
-	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-	        "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">\n",
-	        w, h, w, h, title);
-	fprintf(f, "<text x=\"%d\" y=\"18\" text-anchor=\"middle\" font-weight=\"600\">%s",
-	        ml + size / 2, title);
-	if (!isnan(auc))
-		fprintf(f, " (AUC %.4f)", auc);
-	fputs("</text>\n", f);
-	fprintf(f,
-	        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
-	        "stroke=\"#999\"/>\n",
-	        ml, mt, size, size);
-	for (int i = 0; i <= 5; i++) {
-		double v = i / 5.0;
-		int px = ml + (int)lround(v * size), py = mt + size - (int)lround(v * size);
-
-		if (i > 0 && i < 5)
-			fprintf(f,
-			        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#e4e4e4\"/>"
-			        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-			        "stroke=\"#e4e4e4\"/>\n",
-			        px, mt, px, mt + size, ml, py, ml + size, py);
-		fprintf(f,
-		        "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.1f</text>"
-		        "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
-		        "dominant-baseline=\"middle\">%.1f</text>\n",
-		        px, mt + size + 16, v, ml - 6, py, v);
-	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", ml + size / 2,
-	        h - 8, xlab);
-	fprintf(f,
-	        "<text transform=\"translate(14,%d) rotate(-90)\" "
-	        "text-anchor=\"middle\">%s</text>\n",
-	        mt + size / 2, ylab);
-	if (diagonal)
-		fprintf(f,
-		        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#bbb\" "
-		        "stroke-dasharray=\"4 4\"/>\n",
-		        ml, mt + size, ml + size, mt);
-	fputs("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" "
-	      "stroke-linejoin=\"round\" points=\"",
-	      f);
-	for (size_t i = 0; i < n; i++) {
-		double x = ml + pts[i].x * size, y = mt + size - pts[i].y * size;
-
-		if (i && i + 1 < n && fabs(x - lx) < 0.5 && fabs(y - ly) < 0.5)
-			continue;
-		fprintf(f, "%s%.1f,%.1f", i ? " " : "", x, y);
-		lx = x;
-		ly = y;
-	}
-	fputs("\"/>\n</svg>\n", f);
-}
-
-static int html_body(FILE *f, nlp_metrics *m, const char *title, nlp_err *err)
-{
-	static const char warn[] = "</td><td class=\"warn\" title=\"never predicted: precision "
-	                           "taken as 0\">";
-	const nlp_metrics_summary *s;
-	size_t c = m->n_classes;
-	int rc, curves = 0;
-
-	if ((rc = nlp_metrics_compute(m, &s, err)))
-		return rc;
-	if (c == 2 && !isnan(s->roc_auc)) {
-		if ((rc = make_curves(m, err)))
-			return rc;
-		curves = 1;
-	}
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<title>nlpipe evaluation",
-	      f);
-	if (title && *title) {
-		fputs(": ", f);
-		html_str(f, title);
-	}
-	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", html_css);
-	fputs("<h1>nlpipe evaluation</h1>\n", f);
-	if (title && *title) {
-		fputs("<p class=\"sub\">", f);
-		html_str(f, title);
-		fputs("</p>\n", f);
-	}
-	fprintf(f, "<p class=\"sub\">%llu documents, %zu classes</p>\n",
-	        (unsigned long long)s->documents, c);
-
-	fputs("<h2>Summary</h2>\n<div class=\"cards\">\n", f);
-	card(f, "accuracy", s->accuracy);
-	card(f, "macro F1", s->macro_f1);
-	card(f, "micro F1", s->micro_f1);
-	card(f, "weighted F1", s->weighted_f1);
-	card(f, "log loss", s->log_loss);
-	if (c == 2)
-		card(f, "ROC AUC", s->roc_auc);
-	fputs("</div>\n", f);
-
-	fputs("<h2>Per class</h2>\n<table>\n<thead><tr><th>class</th><th>precision</th>"
-	      "<th>recall</th><th>F1</th><th>support</th><th>predicted</th></tr></thead>\n"
-	      "<tbody>\n",
-	      f);
-	for (size_t k = 0; k < c; k++) {
-		const nlp_class_metrics *cm = &s->classes[k];
-
-		fputs("<tr><td>", f);
-		html_str(f, m->labels[k]);
-		put_fields(f, html_num,
-		           (const num_field[]){{cm->predicted ? "</td><td>" : warn, cm->precision},
-		                               {"</td><td>", cm->recall},
-		                               {"</td><td>", cm->f1}},
-		           3);
-		fprintf(f, "</td><td>%llu</td><td>%llu</td></tr>\n",
-		        (unsigned long long)cm->support, (unsigned long long)cm->predicted);
-	}
-	put_fields(f, html_num,
-	           (const num_field[]){
-	                   {"<tr class=\"avg\"><td>macro average</td><td>", s->macro_precision},
-	                   {"</td><td>", s->macro_recall},
-	                   {"</td><td>", s->macro_f1}},
-	           3);
-	fprintf(f, "</td><td>%llu</td><td>%llu</td></tr>\n</tbody>\n</table>\n",
-	        (unsigned long long)s->documents, (unsigned long long)s->documents);
-	fputs("<p class=\"note\">A class that is never predicted has precision 0. Micro F1 "
-	      "equals accuracy for single-label data. Log loss clips probabilities to "
-	      "[1e-15, 1&minus;1e-15].</p>\n",
-	      f);
-
-	fputs("<h2>Confusion matrix</h2>\n<p class=\"note\">Rows: true class; columns: "
-	      "predicted class; colour: share of the row.</p>\n",
-	      f);
-	html_heatmap(f, s);
-
-	if (curves) {
-		fputs("<h2>Curves</h2>\n<p class=\"note\">Positive class: ", f);
-		html_str(f, m->labels[s->positive]);
-		fputs(".</p>\n<div class=\"plots\">\n", f);
-		html_curve(f, "ROC curve", "false positive rate", "true positive rate", m->roc,
-		           m->n_roc, 1, s->roc_auc);
-		html_curve(f, "Precision-recall curve", "recall", "precision", m->pr, m->n_pr, 0,
-		           NAN);
-		fputs("</div>\n", f);
-	} else if (c == 2) {
-		fputs("<p class=\"note\">No ROC or precision-recall curve: the data hold "
-		      "documents of one class only.</p>\n",
-		      f);
-	}
-	fputs("</body>\n</html>\n", f);
-	return NLP_OK;
-}
-
-int nlp_metrics_write_html(const char *path, nlp_metrics *m, const char *title, nlp_err *err)
-{
-	nlp_atomic_file af;
-	int rc;
-
-	if (!path || !*path)
-		return nlp_err_set(err, NLP_ECONFIG, "report: no file name given");
-	if ((rc = nlp_atomic_open(&af, path, err)))
-		return rc;
-	errno = 0;
-	rc = html_body(af.f, m, title, err);
-	if (rc)
-		nlp_atomic_abort(&af);
-	else
-		rc = nlp_atomic_commit(&af, err);
-	return rc;
 }

@@ -460,6 +460,24 @@ static int train_epoch(nlp_trainer *t, size_t nb, double t0, uint64_t *tokens, i
 	return rc;
 }
 
+/* Append the epoch's figures to meta "epoch_history" (docs/model-format.md):
+ * "epoch,train_loss,validation_loss,validation_accuracy,validation_macro_f1"
+ * records separated by ';', nan without validation documents. */
+static int add_history(nlp_trainer *t, const nlp_train_event *ev, nlp_err *err)
+{
+	const char *old = nlp_model_meta_get(&t->meta, "epoch_history");
+	const double train = t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0;
+
+	if (!t->val.n
+	            ? nlp_model_meta_setf(&t->meta, "epoch_history", "%s%s%ld,%.6f,nan,nan,nan",
+	                                  old ? old : "", old ? ";" : "", t->epoch + 1, train)
+	            : nlp_model_meta_setf(&t->meta, "epoch_history", "%s%s%ld,%.6f,%.6f,%.6f,%.6f",
+	                                  old ? old : "", old ? ";" : "", t->epoch + 1, train,
+	                                  ev->validation_loss, ev->accuracy, ev->macro_f1))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	return NLP_OK;
+}
+
 /* Validation figures of the epoch (into ev); keeps (saves) the model when
  * it is the best so far, or when there is no validation. */
 static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
@@ -472,6 +490,10 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 		rc = evaluate(t, &t->val, &ev->accuracy, &ev->macro_f1, &ev->validation_loss, err);
 		if (rc)
 			return rc;
+	}
+	if ((rc = add_history(t, ev, err)))
+		return rc;
+	if (t->val.n) {
 		value = t->metric == 0   ? ev->accuracy
 		        : t->metric == 1 ? ev->macro_f1
 		                         : ev->validation_loss;

@@ -79,6 +79,9 @@ EXTRA_DIST += tests/host/t_cli.sh
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
 	tests/train/t_pipelines.sh
+# eval --report: the HTML report's sections and its size cap.
+TESTS += tests/train/t_report.sh
+EXTRA_DIST += tests/train/t_report.sh
 # nlpipe tune: the search, its pipeline file, refusals before any work, SIGINT.
 TESTS += tests/train/t_tune.sh
 # The [tune] space: lists and ranges checked, values drawn, budgets.

@@ -86,6 +86,10 @@ typedef struct nlp_result {
 	const char *error;      /* why it was not classified, or NULL */
 	int left_out;           /* labelled mode: left out, it has no known label */
 	const char *label_name; /* left out: the label the data gave, or NULL (none) */
+	/* Added in 0.2: the document's text as read (not NUL-terminated in
+	 * general), NULL for a left-out document. */
+	const char *text;
+	size_t text_len;
 } nlp_result;
 
 /* Return NLP_OK to go on; anything else stops the run with that code. */

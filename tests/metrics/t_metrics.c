@@ -1,6 +1,7 @@
 /* t_metrics.c - classification metrics against values worked out by hand
  * (each case says how) and against an independent Python implementation
- * (fixtures.h, from gen_fixtures.py). */
+ * (fixtures.h, from gen_fixtures.py; ranking.h, from gen_ranking.py with
+ * scikit-learn). */
 #include "config.h"
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <nlpipe/metrics.h>
 #include "tests/tap.h"
 #include "fixtures.h"
+#include "ranking.h"
 
 #define TOL 1e-6
 
@@ -409,9 +411,194 @@ static void test_outputs(void)
 	nlp_metrics_free(m);
 }
 
+static nlp_metrics *make_kept(size_t c, size_t n, const unsigned *truth, const float *probs,
+                              size_t mistakes)
+{
+	nlp_metrics *m = NULL;
+	nlp_err err = {0};
+
+	if (nlp_metrics_new(&m, c, NULL, &err) || nlp_metrics_keep_documents(m, mistakes, &err)) {
+		diag("setup: %s", err.msg);
+		nlp_metrics_free(m);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[32], text[64];
+
+		snprintf(name, sizeof name, "doc%zu", i);
+		snprintf(text, sizeof text, "text of <doc> %zu", i);
+		if (nlp_metrics_add_document(m, truth[i], probs + i * c, name, text, strlen(text),
+		                             &err)) {
+			diag("add: %s", err.msg);
+			nlp_metrics_free(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+static int near(double got, double want)
+{
+	return isnan(want) ? isnan(got) : fabs(got - want) < TOL;
+}
+
+/* One-vs-rest AUC and AP per class and the ECE against scikit-learn. */
+static void test_ranking(void)
+{
+	for (size_t k = 0; k < FIX_NCASES; k++) {
+		const fix_case *fc = &fix_cases[k];
+		nlp_metrics *m = make_kept(fc->c, fc->n, fc->truth, fc->probs, 0);
+		const nlp_metrics_summary *s = summary(m);
+		double sa = 0, wa = 0, w = 0;
+		int good = s && s->class_roc_auc && s->class_ap;
+		char name[128];
+
+		snprintf(name, sizeof name, "case %zu: per-class AUC, AP, averages, ECE", k);
+		for (size_t c = 0; good && c < fc->c; c++) {
+			good = near(s->class_roc_auc[c], rank_cases[k][2 * c]) &&
+			       near(s->class_ap[c], rank_cases[k][2 * c + 1]);
+			if (!good)
+				diag("class %zu: AUC %.9g AP %.9g; want %.9g %.9g", c,
+				     s->class_roc_auc[c], s->class_ap[c], rank_cases[k][2 * c],
+				     rank_cases[k][2 * c + 1]);
+			sa += rank_cases[k][2 * c];
+			wa += rank_cases[k][2 * c] * fc->support[c];
+			w += fc->support[c];
+		}
+		good = good && near(s->macro_roc_auc, sa / (double)fc->c) &&
+		       near(s->weighted_roc_auc, wa / w) && near(s->ece, rank_ece[k]);
+		if (!ok(good, name) && s)
+			diag("ECE %.9g want %.9g; macro AUC %.9g want %.9g", s->ece, rank_ece[k],
+			     s->macro_roc_auc, sa / (double)fc->c);
+		if (fc->c == 2)
+			ok(s && near(s->class_roc_auc[1], s->roc_auc),
+			   "two classes: class 1's one-vs-rest AUC is the binary AUC");
+		nlp_metrics_free(m);
+	}
+}
+
+/* Worked by hand: 3 classes, 4 documents, probabilities that float holds
+ * exactly (so that no bin edge depends on rounding).
+ *   d0 truth 0 p (.75 .125 .125)    right, conf .75 (bin 7)
+ *   d1 truth 1 p (.625 .25 .125)    wrong: predicted 0 at .625 (bin 6)
+ *   d2 truth 2 p (.125 0 .875)      right, conf .875 (bin 8)
+ *   d3 truth 1 p (.0625 .9375 0)    right, conf .9375 (bin 9)
+ * ECE = (|1-.75| + |0-.625| + |1-.875| + |1-.9375|) / 4 = 1.0625 / 4.
+ * Class 0 against the rest: .75+ above .625- .125- .0625-: AUC 1, AP 1.
+ * Weighted precision: P = (.5, 1, 1), support (1, 2, 1) -> (.5 + 2 + 1) / 4. */
+static void test_hand_ranking(void)
+{
+	const unsigned truth[] = {0, 1, 2, 1};
+	const float probs[] = {.75f,  .125f, .125f, .625f,  .25f,   .125f,
+	                       .125f, 0.0f,  .875f, .0625f, .9375f, 0.0f};
+	nlp_metrics *m = make_kept(3, 4, truth, probs, 5);
+	const nlp_metrics_summary *s = summary(m);
+	const nlp_mistake *mk;
+	size_t n = 0;
+
+	if (!s) {
+		skip(7, "setup failed");
+		nlp_metrics_free(m);
+		return;
+	}
+	is_double(s->ece, 1.0625 / 4, 1e-12, "hand: ECE 1.0625 / 4");
+	is_int((int)s->calibration[6].n, 1, "hand: one document in bin .6-.7");
+	is_double(s->class_roc_auc[0], 1.0, 1e-12, "hand: AUC of class 0 is 1");
+	is_double(s->class_ap[0], 1.0, 1e-12, "hand: AP of class 0 is 1");
+	is_double(s->weighted_precision, 3.5 / 4, 1e-12, "hand: weighted precision");
+	nlp_metrics_mistakes(m, &mk, &n);
+	ok(n == 1 && mk[0].truth == 1 && mk[0].predicted == 0 && mk[0].prob == 0.625 &&
+	           !strcmp(mk[0].name, "doc1"),
+	   "hand: the one mistake, named");
+	is_str(n ? mk[0].excerpt : NULL, "text of <doc> 1", "hand: its text");
+	nlp_metrics_free(m);
+}
+
+/* The most confident mistakes, in order, at most max; excerpts short. */
+static void test_mistakes(void)
+{
+	nlp_metrics *m = NULL;
+	nlp_err err = {0};
+	const nlp_mistake *mk;
+	size_t n = 0;
+	char longtext[2000] = "";
+	int good = 1;
+
+	if (nlp_metrics_new(&m, 2, NULL, &err) || nlp_metrics_keep_documents(m, 3, &err)) {
+		skip(3, "setup failed");
+		nlp_metrics_free(m);
+		return;
+	}
+	for (int i = 0; i < 60; i++)
+		strcat(longtext, "w\xc3\xa9rd\t ");
+	for (int i = 0; i < 10; i++) {
+		float p[2] = {(float)(0.5 + i / 20.0), (float)(0.5 - i / 20.0)};
+		char name[16];
+
+		snprintf(name, sizeof name, "d%d", i);
+		good &= !nlp_metrics_add_document(m, 1, p, name, longtext, strlen(longtext), &err);
+	}
+	nlp_metrics_mistakes(m, &mk, &n);
+	ok(good && n == 3 && !strcmp(mk[0].name, "d9") && !strcmp(mk[1].name, "d8") &&
+	           !strcmp(mk[2].name, "d7"),
+	   "mistakes: the three most confident, most confident first");
+	ok(n && strlen(mk[0].excerpt) <= 163, "mistakes: the excerpt is short");
+	if (n)
+		diag("excerpt: %zu bytes", strlen(mk[0].excerpt));
+	ok(n && !strncmp(mk[0].excerpt, "w\xc3\xa9rd w\xc3\xa9rd ", 12) &&
+	           !strstr(mk[0].excerpt, "\t"),
+	   "mistakes: whitespace collapsed, characters whole");
+	nlp_metrics_free(m);
+}
+
+/* 3,000 classes: the report stays small and says what it left out. */
+static void test_many_classes(void)
+{
+	enum { C = 3000, N = 6000 };
+	nlp_metrics *m = NULL;
+	nlp_err err = {0};
+	float *p = calloc(C, sizeof *p);
+	char dir[] = "/tmp/t_metrics_many.XXXXXX", path[256];
+	char *html = NULL;
+	struct stat st;
+	int good = p != NULL;
+
+	if (!good || !mkdtemp(dir) || nlp_metrics_new(&m, C, NULL, &err) ||
+	    nlp_metrics_keep_documents(m, 20, &err)) {
+		skip(5, "setup failed");
+		free(p);
+		nlp_metrics_free(m);
+		return;
+	}
+	for (size_t i = 0; i < N && good; i++) {
+		size_t t = i % C, guess = (i * 7) % C;
+
+		for (size_t k = 0; k < C; k++)
+			p[k] = 0.1f / C;
+		p[guess] += 0.9f;
+		good = !nlp_metrics_add_document(m, t, p, "d", "some text", 9, &err);
+	}
+	snprintf(path, sizeof path, "%s/many.html", dir);
+	is_int(good ? nlp_metrics_write_report(path, m, "many", NULL, &err) : -1, NLP_OK,
+	       "3000 classes: report written");
+	ok(stat(path, &st) == 0 && st.st_size < 3 * 1024 * 1024, "3000 classes: under 3 MB");
+	diag("3000 classes: %lld bytes", (long long)st.st_size);
+	html = slurp(path);
+	like(html, "most frequent confusions", "3000 classes: confusions listed, no matrix");
+	like(html, "<li>Per-class table: the 1000 largest classes of 3000",
+	     "3000 classes: the note says the table is cut");
+	like(html, "<li>Curves: drawn for the 20 largest classes only",
+	     "3000 classes: the note says the curves are cut");
+	unlink(path);
+	rmdir(dir);
+	free(html);
+	free(p);
+	nlp_metrics_free(m);
+}
+
 int main(void)
 {
-	plan(9 + 7 + 14 + 14 + 1 + 11 + FIX_NCASES + 17);
+	plan(9 + 7 + 14 + 14 + 1 + 11 + FIX_NCASES + 17 + FIX_NCASES + 4 + 7 + 3 + 5);
 	test_perfect();
 	test_all_wrong();
 	test_ties();
@@ -420,5 +607,9 @@ int main(void)
 	test_bad_input();
 	test_fixtures();
 	test_outputs();
+	test_ranking();
+	test_hand_ranking();
+	test_mistakes();
+	test_many_classes();
 	return done_testing();
 }
