@@ -86,6 +86,10 @@ typedef struct nlp_result {
 	const char *error;      /* why it was not classified, or NULL */
 	int left_out;           /* labelled mode: left out, it has no known label */
 	const char *label_name; /* left out: the label the data gave, or NULL (none) */
+	/* Every label the data gives it (indices among the model's, label first),
+	 * several for multi-label data (nlp_document.labels). */
+	const int *labels;
+	size_t n_labels;
 } nlp_result;
 
 /* Return NLP_OK to go on; anything else stops the run with that code. */
