@@ -526,15 +526,8 @@ static int head_loss(void *self, double *loss, const nlp_batch *b, nlp_err *err)
 	if (h->kind == HEAD_SOFTMAX) {
 		*loss = softmax_xent(h->probs, h->dz, z, b->labels, b->targets, b->weights, B, C);
 	} else if (h->n_out == 1) {
-		for (int i = 0; b->targets && i < B; i++)
-			if (b->targets[(size_t)i * 2] + b->targets[(size_t)i * 2 + 1] != 1.0f)
-				return nlp_err_set(
-				        err, NLP_ECONFIG,
-				        "document %d of the batch has %s of the 2 labels: "
-				        "for multi-label data set multi_label = true",
-				        i, b->targets[(size_t)i * 2] > 0 ? "both" : "none");
 		for (int i = 0; i < B; i++) {
-			float t = b->targets ? b->targets[(size_t)i * 2 + 1] : (float)b->labels[i];
+			float t = b->labels ? (float)b->labels[i] : b->targets[(size_t)i * 2 + 1];
 			h->tgt[i] = t;
 			if (b->weights)
 				h->wts[i] = b->weights[0] * (1.0f - t) + b->weights[1] * t;

@@ -894,6 +894,19 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 	return NLP_OK;
 }
 
+/* Whether the head's option multi_label (the sigmoid head's: independent
+ * outputs even with 2 labels) is on; 1 for a head without that option. */
+static int head_multi_label(const nlp_pipeline *p)
+{
+	const size_t last = nlp_pipeline_stage_count(p) - 1;
+	const nlp_option *o = nlp_pipeline_stage_class(p, last)->options;
+
+	for (; o && o->name; o++)
+		if (!strcmp(o->name, "multi_label"))
+			return nlp_config_bool(nlp_pipeline_stage_config(p, last), "multi_label");
+	return 1;
+}
+
 /* Multi-label data: a head that decides labels one by one (thresholds), and
  * the buffers of targets and validation. */
 static int prepare_multi(nlp_trainer *t, nlp_err *err)
@@ -905,6 +918,11 @@ static int prepare_multi(nlp_trainer *t, nlp_err *err)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "several labels on %s: use a sigmoid head (type = sigmoid) for "
 		                   "multi-label data",
+		                   where ? where : "a document");
+	if (C == 2 && !head_multi_label(t->p))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "several labels on %s: with 2 labels, set multi_label = true "
+		                   "in the sigmoid head's section",
 		                   where ? where : "a document");
 	t->targets = malloc((size_t)t->batch * C * sizeof *t->targets);
 	t->vprobs = malloc((t->val.n ? t->val.n : 1) * C * sizeof *t->vprobs);
