@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nlpipe/metrics.h"
+#include "nlpipe/metrics_multi.h"
 #include "nlpipe/classifier.h"
 #include "cli/cli.h"
 #include "cli/data.h"
@@ -34,7 +35,51 @@ static const char usage[] =
 
 typedef struct eval_ctx {
 	nlp_metrics *m;
+	/* multi-label figures: every document's probabilities and 0/1 truth */
+	size_t C, n, cap;
+	float *probs, *truth;
+	int multi; /* some document has several labels, or the model was trained so */
 } eval_ctx;
+
+/* Keep r's probabilities and labels for the multi-label figures. */
+static int keep_multi(eval_ctx *e, const nlp_result *r, nlp_err *err)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 1024;
+		float *p = realloc(e->probs, cap * e->C * sizeof *p), *t;
+		if (p)
+			e->probs = p;
+		t = p ? realloc(e->truth, cap * e->C * sizeof *t) : NULL;
+		if (!t)
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		e->truth = t;
+		e->cap = cap;
+	}
+	memcpy(e->probs + e->n * e->C, r->probs, e->C * sizeof *e->probs);
+	memset(e->truth + e->n * e->C, 0, e->C * sizeof *e->truth);
+	for (size_t j = 0; j < r->n_labels; j++)
+		e->truth[e->n * e->C + (size_t)r->labels[j]] = 1.0f;
+	e->multi |= r->n_labels > 1;
+	e->n++;
+	return NLP_OK;
+}
+
+/* The multi-label report of what keep_multi kept. */
+static int print_multi(const eval_ctx *e, const nlp_classifier *cl, int json, nlp_err *err)
+{
+	const nlp_model *model = nlp_classifier_model(cl);
+	const float *th = nlp_classifier_thresholds(cl);
+	nlp_ml_summary s;
+	int rc = nlp_ml_compute(&s, e->probs, e->truth, e->n, (int)e->C, th, err);
+
+	if (!rc)
+		rc = json ? nlp_ml_print_json(stdout, &s, (const char *const *)model->labels, th)
+		          : nlp_ml_print_text(stdout, &s, (const char *const *)model->labels, th);
+	if (rc == NLP_EIO)
+		rc = nlp_err_set(err, NLP_EIO, "standard output: write error");
+	nlp_ml_summary_free(&s);
+	return rc;
+}
 
 static int add(void *user, const nlp_result *r, nlp_err *err)
 {
@@ -51,6 +96,8 @@ static int add(void *user, const nlp_result *r, nlp_err *err)
 		cli_warn("%s: not classified: %s", r->name, r->error);
 		return NLP_OK;
 	}
+	if (e->C && keep_multi(e, r, err))
+		return NLP_ENOMEM;
 	return nlp_metrics_add_document(e->m, (size_t)r->label, r->probs, r->name, r->text,
 	                                r->text_len, err);
 }
@@ -109,6 +156,11 @@ int cmd_eval(int argc, char **argv)
 	rc = nlp_metrics_new(&e.m, model->n_labels, (const char *const *)model->labels, &err);
 	if (!rc && report)
 		rc = nlp_metrics_keep_documents(e.m, REPORT_MISTAKES, &err);
+	if (nlp_classifier_thresholds(cl)) {
+		/* a sigmoid head: the data or the model may be multi-label */
+		e.C = model->n_labels;
+		e.multi = nlp_model_meta_get(&model->meta, "validation_micro_f1") != NULL;
+	}
 	if (!rc)
 		rc = nlp_reader_open(&r, &ro, (const char *const *)argv + optind + 1,
 		                     (size_t)(argc - optind - 1), &err);
@@ -129,8 +181,11 @@ int cmd_eval(int argc, char **argv)
 		        model->n_labels > 1 ? ", ..." : "");
 		goto fail;
 	}
-	rc = json ? nlp_metrics_print_json(stdout, e.m, curves, &err)
-	          : nlp_metrics_print_text(stdout, e.m, &err);
+	if (e.multi)
+		rc = print_multi(&e, cl, json, &err);
+	else
+		rc = json ? nlp_metrics_print_json(stdout, e.m, curves, &err)
+		          : nlp_metrics_print_text(stdout, e.m, &err);
 	if (!rc && report) {
 		char title[512];
 		snprintf(title, sizeof title, "%s on %s", argv[optind], argv[optind + 1]);
@@ -160,6 +215,8 @@ fail:
 out:
 	nlp_reader_close(r);
 	nlp_metrics_free(e.m);
+	free(e.probs);
+	free(e.truth);
 	nlp_classifier_close(cl);
 	return code;
 }

@@ -10,8 +10,9 @@
 #include "dropout.h"
 #include "head.h"
 
-#define HEAD_MAX_LAYERS    (HEAD_MAX_HIDDEN + 1)
-#define HEAD_STATE_VERSION 1
+#define HEAD_MAX_LAYERS (HEAD_MAX_HIDDEN + 1)
+/* 1: C, n_out; 2: also C tuned thresholds (written only when there are) */
+#define HEAD_STATE_VERSION 2
 
 enum head_kind { HEAD_SOFTMAX = 1, HEAD_SIGMOID = 2 };
 
@@ -27,6 +28,8 @@ typedef struct head {
 	float *thresholds_opt; /* [n_thresholds_opt] from the options */
 	int n_thresholds_opt;
 	int loaded_C; /* from load(), checked by setup; 0 when not loaded */
+	float *tuned; /* [n_tuned] thresholds set by set_thresholds or loaded, or NULL */
+	int n_tuned;
 
 	/* shapes, after setup */
 	int in_dim, C, n_out, L;
@@ -164,6 +167,7 @@ static void head_destroy(void *self)
 		return;
 	free(h->thresholds_opt);
 	free(h->thresholds);
+	free(h->tuned);
 	free(h->w);
 	free(h->g);
 	free(h->ws);
@@ -310,6 +314,10 @@ static int head_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_e
 	free(h->ws);
 	free(h->thresholds);
 	h->w = h->g = h->ws = h->thresholds = NULL;
+	if (h->tuned && h->n_tuned != n_classes) {
+		free(h->tuned);
+		h->tuned = NULL;
+	}
 	h->cap_B = 0;
 
 	h->in_dim = in_dim;
@@ -357,7 +365,9 @@ static int head_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_e
 		goto out;
 	}
 	for (int c = 0; c < n_classes; c++)
-		h->thresholds[c] = h->n_thresholds_opt ? h->thresholds_opt[c] : h->threshold;
+		h->thresholds[c] = h->tuned              ? h->tuned[c]
+		                   : h->n_thresholds_opt ? h->thresholds_opt[c]
+		                                         : h->threshold;
 	*out_dim = n_classes;
 out:
 	return rc;
@@ -577,10 +587,35 @@ static int head_save(void *self, nlp_buf *out, nlp_err *err)
 	head *h = self;
 	int rc;
 
-	if ((rc = nlp_buf_put_u32(out, HEAD_STATE_VERSION)) ||
+	if ((rc = nlp_buf_put_u32(out, h->tuned ? 2u : 1u)) ||
 	    (rc = nlp_buf_put_u32(out, (uint32_t)h->C)) ||
 	    (rc = nlp_buf_put_u32(out, (uint32_t)h->n_out)))
 		return nlp_err_set(err, rc, "out of memory");
+	for (int c = 0; h->tuned && c < h->C; c++) {
+		uint32_t u;
+		memcpy(&u, &h->tuned[c], sizeof u);
+		if ((rc = nlp_buf_put_u32(out, u)))
+			return nlp_err_set(err, rc, "out of memory");
+	}
+	return NLP_OK;
+}
+
+/* The C tuned thresholds of a version 2 state into h->tuned. */
+static int load_tuned(head *h, nlp_cursor *in, uint32_t C, nlp_err *err)
+{
+	free(h->tuned);
+	h->tuned = malloc(C * sizeof *h->tuned);
+	h->n_tuned = (int)C;
+	if (!h->tuned)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (uint32_t c = 0; c < C; c++) {
+		uint32_t u;
+		if (nlp_cursor_get_u32(in, &u))
+			return nlp_err_set(err, NLP_EDATA, "the saved head state is truncated");
+		memcpy(&h->tuned[c], &u, sizeof u);
+		if (!(h->tuned[c] >= 0.0f && h->tuned[c] <= 1.0f))
+			return nlp_err_set(err, NLP_EDATA, "the saved head state is corrupt");
+	}
 	return NLP_OK;
 }
 
@@ -592,14 +627,40 @@ static int head_load(void *self, nlp_cursor *in, nlp_err *err)
 	if (nlp_cursor_get_u32(in, &version) || nlp_cursor_get_u32(in, &C) ||
 	    nlp_cursor_get_u32(in, &n_out))
 		return nlp_err_set(err, NLP_EDATA, "the saved head state is truncated");
-	if (version != HEAD_STATE_VERSION)
+	if (version < 1 || version > HEAD_STATE_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "head state format %u is not supported (this module reads "
-		                   "%d): use a newer nlpipe",
+		                   "1 to %d): use a newer nlpipe",
 		                   version, HEAD_STATE_VERSION);
 	if (C < 1 || C > 1000000 || (n_out != C && !(n_out == 1 && C == 2)))
 		return nlp_err_set(err, NLP_EDATA, "the saved head state is corrupt");
 	h->loaded_C = (int)C;
+	return version == 2 ? load_tuned(h, in, C, err) : NLP_OK;
+}
+
+/* Tuned thresholds (nlp_train_ops.set_thresholds). */
+static int head_set_thresholds(void *self, const float *th, int n, nlp_err *err)
+{
+	head *h = self;
+	float *v;
+
+	if (h->kind != HEAD_SIGMOID || !h->thresholds)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "a softmax head has no per-label thresholds: use a sigmoid "
+		                   "head (type = sigmoid)");
+	if (n != h->C)
+		return nlp_err_set(err, NLP_EINTERNAL, "%d thresholds for %d labels", n, h->C);
+	for (int c = 0; c < n; c++)
+		if (!(th[c] >= 0.0f && th[c] <= 1.0f))
+			return nlp_err_set(err, NLP_EINTERNAL, "threshold %g is outside 0..1",
+			                   (double)th[c]);
+	v = realloc(h->tuned, (size_t)n * sizeof *v);
+	if (!v)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	memcpy(v, th, (size_t)n * sizeof *v);
+	memcpy(h->thresholds, th, (size_t)n * sizeof *v);
+	h->tuned = v;
+	h->n_tuned = n;
 	return NLP_OK;
 }
 
@@ -630,6 +691,7 @@ static const nlp_train_ops head_train = {
         .save = head_save,
         .load = head_load,
         .thresholds = head_thresholds_op,
+        .set_thresholds = head_set_thresholds,
 };
 
 const nlp_stage_class nn_softmax_class = {

@@ -21,6 +21,7 @@ typedef struct chunk {
 	char *names[CHUNK]; /* owned copies (streaming) */
 	char *texts[CHUNK];
 	int labels[CHUNK];
+	int *sets[CHUNK]; /* several labels: [0] how many, then them (owned); else NULL */
 	nlp_doc_ids docs[CHUNK];
 	size_t idx[CHUNK];
 	float *probs; /* [CHUNK * C] */
@@ -137,6 +138,8 @@ static void chunk_clear(chunk *ch)
 		free(ch->jobs[i].streams);
 		free(ch->names[i]);
 		free(ch->texts[i]);
+		free(ch->sets[i]);
+		ch->sets[i] = NULL;
 		ch->jobs[i] = (nlp_text_job){0};
 		ch->names[i] = ch->texts[i] = NULL;
 	}
@@ -181,12 +184,15 @@ static int emit_chunk(nlp_classifier *c, chunk *ch, nlp_result_fn fn, void *user
 	int rc = NLP_OK;
 	for (size_t i = 0; i < ch->n && !rc; i++) {
 		const char *why = job_error(&ch->jobs[i]);
+		const int *set = ch->sets[i];
 		const nlp_result r = {.name = ch->names[i],
 		                      .label = ch->labels[i],
 		                      .probs = why ? NULL : ch->probs + i * (size_t)c->C,
 		                      .error = why,
 		                      .text = ch->texts[i],
-		                      .text_len = ch->jobs[i].len};
+		                      .text_len = ch->jobs[i].len,
+		                      .labels = set ? set + 1 : &ch->labels[i],
+		                      .n_labels = set ? (size_t)set[0] : ch->labels[i] >= 0};
 		c->done += !why;
 		c->failed += why != NULL;
 		rc = fn(user, &r, err);
@@ -200,15 +206,22 @@ static int chunk_add(chunk *ch, const nlp_document *doc, nlp_err *err)
 	const size_t i = ch->n;
 	ch->texts[i] = malloc(doc->len + 1);
 	ch->names[i] = strdup(doc->name);
-	if (!ch->texts[i] || !ch->names[i]) {
+	ch->sets[i] = doc->n_labels > 1 ? malloc((doc->n_labels + 1) * sizeof(int)) : NULL;
+	if (!ch->texts[i] || !ch->names[i] || (doc->n_labels > 1 && !ch->sets[i])) {
 		free(ch->texts[i]);
 		free(ch->names[i]);
+		free(ch->sets[i]);
 		ch->texts[i] = ch->names[i] = NULL;
+		ch->sets[i] = NULL;
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
 	memcpy(ch->texts[i], doc->text, doc->len + 1);
 	ch->jobs[i] = (nlp_text_job){.name = ch->names[i], .text = ch->texts[i], .len = doc->len};
 	ch->labels[i] = doc->label;
+	if (ch->sets[i]) {
+		ch->sets[i][0] = (int)doc->n_labels;
+		memcpy(ch->sets[i] + 1, doc->labels, doc->n_labels * sizeof(int));
+	}
 	ch->n++;
 	return NLP_OK;
 }

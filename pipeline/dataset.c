@@ -15,6 +15,7 @@ typedef struct ds_chunk {
 	nlp_text_job items[CHUNK];
 	char *texts[CHUNK];
 	int labels[CHUNK];
+	int *sets[CHUNK]; /* as nlp_dataset.sets (owned), or NULL */
 	size_t k;
 } ds_chunk;
 
@@ -41,12 +42,39 @@ static int push_doc(nlp_dataset *ds, int want_tokens)
 	return NLP_OK;
 }
 
+/* Make ds->sets (NULLs) cover the n documents. */
+static int grow_sets(nlp_dataset *ds, size_t n)
+{
+	int **v;
+
+	if (ds->sets && n <= ds->sets_cap)
+		return NLP_OK;
+	v = realloc(ds->sets, (n ? n : 1) * sizeof *v);
+	if (!v)
+		return NLP_ENOMEM;
+	memset(v + ds->sets_cap, 0, ((n ? n : 1) - ds->sets_cap) * sizeof *v);
+	ds->sets = v;
+	ds->sets_cap = n ? n : 1;
+	return NLP_OK;
+}
+
+/* Move *set into ds->sets as the last document's (ds->n - 1). */
+static int keep_set(nlp_dataset *ds, int **set)
+{
+	if (grow_sets(ds, ds->cap))
+		return NLP_ENOMEM;
+	ds->sets[ds->n - 1] = *set;
+	*set = NULL;
+	ds->multi++;
+	return NLP_OK;
+}
+
 /* Keep job i's result in ds (its ids or tokens move there). */
-static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int want_ids)
+static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int **set, int want_ids)
 {
 	nlp_doc_ids *d;
 
-	if (push_doc(ds, !want_ids) != NLP_OK)
+	if (push_doc(ds, !want_ids) != NLP_OK || (*set && keep_set(ds, set) != NLP_OK))
 		return NLP_ENOMEM;
 	d = &ds->docs[ds->n - 1];
 	d->label = label;
@@ -81,7 +109,8 @@ static int flush(nlp_dataset *ds, const nlp_host *h, nlp_pool *pool, ds_chunk *c
 				nlp_host_diag(h, "%s: left out: %s", it->name, it->msg);
 				ds->refused++;
 			}
-		} else if (!rc && keep_doc(ds, it, ch->labels[i], want_ids) != NLP_OK) {
+		} else if (!rc &&
+		           keep_doc(ds, it, ch->labels[i], &ch->sets[i], want_ids) != NLP_OK) {
 			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		}
 		nlp_tokens_free(&it->tokens);
@@ -91,6 +120,8 @@ static int flush(nlp_dataset *ds, const nlp_host *h, nlp_pool *pool, ds_chunk *c
 		it->streams = NULL;
 		free(ch->texts[i]);
 		ch->texts[i] = NULL;
+		free(ch->sets[i]);
+		ch->sets[i] = NULL;
 		free((char *)it->name);
 		it->name = NULL;
 	}
@@ -114,17 +145,30 @@ static int copy_labels(nlp_dataset *ds, const nlp_reader *r, nlp_err *err)
 }
 
 /* Add a copy of doc to the chunk. */
-static int add_doc(ds_chunk *ch, const nlp_document *doc, nlp_err *err)
+static int add_doc(nlp_dataset *ds, ds_chunk *ch, const nlp_document *doc, nlp_err *err)
 {
 	const size_t k = ch->k;
 
 	ch->texts[k] = malloc(doc->len + 1);
 	ch->items[k].name = strdup(doc->name);
-	if (!ch->texts[k] || !ch->items[k].name) {
+	ch->sets[k] = NULL;
+	if (doc->n_labels > 1) {
+		ch->sets[k] = malloc((doc->n_labels + 1) * sizeof *ch->sets[k]);
+		if (ch->sets[k]) {
+			ch->sets[k][0] = (int)doc->n_labels;
+			memcpy(ch->sets[k] + 1, doc->labels, doc->n_labels * sizeof *doc->labels);
+		}
+		if (!ds->first_multi)
+			ds->first_multi = strdup(doc->name);
+	}
+	if (!ch->texts[k] || !ch->items[k].name || (doc->n_labels > 1 && !ch->sets[k]) ||
+	    (doc->n_labels > 1 && !ds->first_multi)) {
 		free(ch->texts[k]);
 		free((char *)ch->items[k].name);
+		free(ch->sets[k]);
 		ch->texts[k] = NULL;
 		ch->items[k].name = NULL;
+		ch->sets[k] = NULL;
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	}
 	memcpy(ch->texts[k], doc->text, doc->len + 1);
@@ -168,13 +212,15 @@ int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t
 				                      : "it has no label");
 			continue;
 		}
-		if ((rc = add_doc(ch, doc, err)))
+		if ((rc = add_doc(ds, ch, doc, err)))
 			break;
 		if (ch->k == CHUNK && (rc = flush(ds, h, pool, ch, want_ids, err)))
 			break;
 	}
 	if (!rc && ch->k)
 		rc = flush(ds, h, pool, ch, want_ids, err);
+	if (!rc && ds->sets && grow_sets(ds, ds->n))
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (!rc)
 		rc = copy_labels(ds, r, err);
 	if (!rc)
@@ -182,6 +228,7 @@ int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t
 out:
 	for (size_t i = 0; ch && i < ch->k; i++) {
 		free(ch->texts[i]);
+		free(ch->sets[i]);
 		free((char *)ch->items[i].name);
 	}
 	free(ch);
@@ -199,10 +246,41 @@ void nlp_dataset_free(nlp_dataset *ds)
 		if (ds->tokens)
 			nlp_tokens_free(&ds->tokens[i]);
 	}
+	for (size_t i = 0; ds->sets && i < ds->sets_cap; i++)
+		free(ds->sets[i]);
+	free(ds->sets);
+	free(ds->first_multi);
 	for (size_t i = 0; i < ds->n_labels; i++)
 		free(ds->labels ? ds->labels[i] : NULL);
 	free(ds->labels);
 	free(ds->docs);
 	free(ds->tokens);
 	memset(ds, 0, sizeof *ds);
+}
+
+int nlp_dataset_has_label(const nlp_dataset *ds, size_t i, int k)
+{
+	const int *set = ds->sets ? ds->sets[i] : NULL;
+
+	if (!set)
+		return ds->docs[i].label == k;
+	for (int j = 1; j <= set[0]; j++)
+		if (set[j] == k)
+			return 1;
+	return 0;
+}
+
+void nlp_dataset_targets(const nlp_dataset *ds, size_t i, float *t, int C)
+{
+	const int *set = ds->sets ? ds->sets[i] : NULL;
+
+	memset(t, 0, (size_t)C * sizeof *t);
+	if (!set) {
+		if (ds->docs[i].label >= 0 && ds->docs[i].label < C)
+			t[ds->docs[i].label] = 1.0f;
+		return;
+	}
+	for (int j = 1; j <= set[0]; j++)
+		if (set[j] >= 0 && set[j] < C)
+			t[set[j]] = 1.0f;
 }

@@ -17,7 +17,19 @@ typedef struct nlp_dataset {
 	uint64_t refused;       /* documents a stage refused (named as warnings) */
 	uint64_t unlabelled;    /* documents left out: no known label */
 	nlp_reader_stats stats; /* the reader's counts */
+	/* Multi-label data: sets[i] (owned) is document i's label indices,
+	 * sets[i][0] of them from sets[i][1] on, or NULL for the one label
+	 * docs[i].label.  sets is NULL when no document has several labels. */
+	int **sets;
+	size_t sets_cap;
+	size_t multi;      /* documents with several labels */
+	char *first_multi; /* the first of them (FILE:LINE), or NULL */
 } nlp_dataset;
+
+/* 1 when document i of ds has label k. */
+int nlp_dataset_has_label(const nlp_dataset *ds, size_t i, int k);
+/* Fill t[0..C) with document i's 0/1 targets. */
+void nlp_dataset_targets(const nlp_dataset *ds, size_t i, float *t, int C);
 
 /* Read every document of paths through stages [0, end) of p with threads
  * workers.  want_ids: keep ids (the pipeline's id stage is inside end), else

@@ -15,6 +15,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/reader.c \
 	pipeline/metrics.c \
 	pipeline/report.c \
+	pipeline/metrics_multi.c \
 	pipeline/optim.c \
 	pipeline/numerics.c \
 	pipeline/runner.c \
@@ -39,6 +40,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/model.h \
 	pipeline/nlpipe/reader.h \
 	pipeline/nlpipe/metrics.h \
+	pipeline/nlpipe/metrics_multi.h \
 	pipeline/nlpipe/optim.h \
 	pipeline/nlpipe/runner.h \
 	pipeline/nlpipe/classifier.h \

@@ -79,6 +79,7 @@ struct nlp_reader {
 	size_t path_cap;
 	char *lbl;
 	size_t lbl_cap;
+	int lset[MAX_LABELS]; /* the document's label indices (doc.labels) */
 	nlp_document doc;
 	nlp_reader_stats s;
 };
@@ -579,6 +580,9 @@ static int read_doc_file(nlp_reader *r, const char *path, int label, const char 
 	r->doc.line = 0;
 	r->doc.label = label;
 	r->doc.label_name = label_name;
+	r->lset[0] = label;
+	r->doc.labels = r->lset;
+	r->doc.n_labels = label >= 0;
 	r->doc.raw_len = n;
 	if (label < 0 && label_name)
 		r->s.unknown_label++;
@@ -706,15 +710,36 @@ static int is_blank_line(const char *s, size_t n)
 	return 1;
 }
 
+/* The next `__label__X` of [*p, end) in *lab, *lab_len (X, which may be
+ * empty), *p moved past it and the blanks after it; 0 when *p is not at one. */
+static int ft_next_label(const char **p, const char *end, const char **lab, size_t *lab_len)
+{
+	const char *q = *p;
+
+	if ((size_t)(end - q) < 9 || memcmp(q, "__label__", 9) != 0)
+		return 0;
+	*lab = q + 9;
+	for (q = *lab; q < end && *q != ' ' && *q != '\t'; q++)
+		;
+	*lab_len = (size_t)(q - *lab);
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	*p = q;
+	return 1;
+}
+
 /* Split a line into label and text per fmt.  Returns 0 when the line has no
- * label (labelled formats). */
+ * label (labelled formats).  For fastText lines, [*more, *text) holds the
+ * labels after the first (read them with ft_next_label); else *more ==
+ * *text. */
 static int split_line(nlp_line_format fmt, const char *s, size_t n, const char **lab,
-                      size_t *lab_len, const char **text, size_t *text_len)
+                      size_t *lab_len, const char **more, const char **text, size_t *text_len)
 {
 	const char *end = s + n, *p;
 
 	*lab = NULL;
 	*lab_len = 0;
+	*more = NULL;
 	switch (fmt) {
 	case NLP_LINES_TAB:
 		p = memchr(s, '\t', n);
@@ -730,25 +755,11 @@ static int split_line(nlp_line_format fmt, const char *s, size_t n, const char *
 		p = s;
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
-		if ((size_t)(end - p) < 10 || memcmp(p, "__label__", 9) != 0)
+		if (!ft_next_label(&p, end, lab, lab_len) || !*lab_len)
 			return 0;
-		*lab = p + 9;
-		for (p = *lab; p < end && *p != ' ' && *p != '\t'; p++)
+		*more = p;
+		while (ft_next_label(&p, end, &(const char *){NULL}, &(size_t){0}))
 			;
-		*lab_len = (size_t)(p - *lab);
-		if (!*lab_len)
-			return 0;
-		/* further labels are not kept (one label a document) */
-		for (;;) {
-			while (p < end && (*p == ' ' || *p == '\t'))
-				p++;
-			if ((size_t)(end - p) >= 9 && memcmp(p, "__label__", 9) == 0) {
-				while (p < end && *p != ' ' && *p != '\t')
-					p++;
-				continue;
-			}
-			break;
-		}
 		*text = p;
 		break;
 	case NLP_LINES_SPACE:
@@ -769,6 +780,8 @@ static int split_line(nlp_line_format fmt, const char *s, size_t n, const char *
 		*text = s;
 		break;
 	}
+	if (!*more)
+		*more = *text;
 	*text_len = (size_t)(end - *text);
 	return 1;
 }
@@ -822,6 +835,40 @@ static nlp_line_format sniff_lines(const char *path, FILE *spool, int *labelled_
 	return fmt;
 }
 
+/* Add the labels of a split line: lab, then those in [more, text). */
+static int add_line_labels(nlp_reader *r, const char *lab, size_t ll, const char *more,
+                           const char *text, nlp_err *err)
+{
+	int rc;
+
+	do {
+		if (memchr(lab, '\0', ll))
+			return nlp_err_set(err, NLP_EDATA,
+			                   "a NUL byte in the label: is this a text file? fix or "
+			                   "remove the line");
+		if (ll && (rc = label_add(r, lab, ll, err)))
+			return rc;
+	} while (ft_next_label(&more, text, &lab, &ll));
+	return NLP_OK;
+}
+
+/* The known labels of a split line (lab, then those in [more, text)) into
+ * r->lset, each once, in the line's order; returns how many. */
+static size_t line_label_set(nlp_reader *r, const char *lab, size_t ll, const char *more,
+                             const char *text)
+{
+	size_t n = 0, j;
+
+	do {
+		int k = ll ? label_index(r, lab, ll) : -1;
+		for (j = 0; j < n && r->lset[j] != k; j++)
+			;
+		if (k >= 0 && j == n && n < MAX_LABELS)
+			r->lset[n++] = k;
+	} while (ft_next_label(&more, text, &lab, &ll));
+	return n;
+}
+
 /* Read every label of a labelled line file (labels come sorted). */
 static int scan_labels(nlp_reader *r, const char *path, FILE *spool, nlp_line_format fmt,
                        nlp_err *err)
@@ -832,19 +879,12 @@ static int scan_labels(nlp_reader *r, const char *path, FILE *spool, nlp_line_fo
 	if (rc)
 		return rc;
 	while ((k = lines_next(&L, r->o.max_doc_bytes)) > 0) {
-		const char *lab, *text;
+		const char *lab, *more, *text;
 		size_t ll, tl;
 		if (L.too_long || is_blank_line(L.line, L.len))
 			continue;
-		if (split_line(fmt, L.line, L.len, &lab, &ll, &text, &tl) && lab) {
-			if (memchr(lab, '\0', ll)) {
-				rc = nlp_err_set(err, NLP_EDATA,
-				                 "%s:%lu: a NUL byte in the label: is this a text "
-				                 "file? fix or remove the line",
-				                 path, L.lineno);
-				break;
-			}
-			rc = label_add(r, lab, ll, err);
+		if (split_line(fmt, L.line, L.len, &lab, &ll, &more, &text, &tl) && lab) {
+			rc = add_line_labels(r, lab, ll, more, text, err);
 			if (rc) {
 				char msg[sizeof err->msg];
 				snprintf(msg, sizeof msg, "%s", err->msg);
@@ -864,8 +904,8 @@ static int scan_labels(nlp_reader *r, const char *path, FILE *spool, nlp_line_fo
 static int next_line(nlp_reader *r, int *got, nlp_err *err)
 {
 	struct lines *L = &r->lf;
-	const char *lab, *text;
-	size_t ll, tl, nul;
+	const char *lab, *more, *text;
+	size_t ll, tl, nul, nset = 0;
 	int k, lbl = -1;
 	char mx[32];
 
@@ -896,14 +936,15 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 	if (memchr(L->line, '\0', L->len))
 		return skip(r, &r->s.binary, 0, err, "%s:%lu: NUL bytes in the line; skipped",
 		            L->path, L->lineno);
-	if (!split_line(L->fmt, L->line, L->len, &lab, &ll, &text, &tl))
+	if (!split_line(L->fmt, L->line, L->len, &lab, &ll, &more, &text, &tl))
 		return skip(r, &r->s.no_label, 0, err, "%s:%lu: no label (line format %s); skipped",
 		            L->path, L->lineno,
 		            L->fmt == NLP_LINES_TAB        ? "label<TAB>text"
 		            : L->fmt == NLP_LINES_FASTTEXT ? "__label__X text"
 		                                           : "label text");
 	if (lab) {
-		lbl = label_index(r, lab, ll);
+		nset = line_label_set(r, lab, ll, more, text);
+		lbl = nset ? r->lset[0] : -1;
 		if (set_str(&r->lbl, &r->lbl_cap, lab, ll))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (lbl < 0)
@@ -919,6 +960,8 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 	r->doc.line = L->lineno;
 	r->doc.label = lbl;
 	r->doc.label_name = lab ? r->lbl : NULL;
+	r->doc.labels = r->lset;
+	r->doc.n_labels = nset;
 	r->doc.raw_len = tl;
 	count_doc(r, &r->doc);
 	*got = 1;

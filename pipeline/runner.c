@@ -70,6 +70,19 @@ const float *nlp_pipeline_head_thresholds(const nlp_pipeline *p)
 	return t->thresholds(nlp_pipeline_stage_instance(p, n - 1));
 }
 
+int nlp_pipeline_head_set_thresholds(nlp_pipeline *p, const float *th, int n, nlp_err *err)
+{
+	size_t k = nlp_pipeline_stage_count(p);
+	const nlp_train_ops *t = k ? nlp_pipeline_stage_class(p, k - 1)->train : NULL;
+
+	if (!t || !NLP_HAS_FIELD(t, nlp_train_ops, set_thresholds) || !t->set_thresholds)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "the head '%s' has no decision thresholds to set (use a "
+		                   "sigmoid head, type = sigmoid)",
+		                   k ? nlp_pipeline_stage_name(p, k - 1) : "?");
+	return t->set_thresholds(nlp_pipeline_stage_instance(p, k - 1), th, n, err);
+}
+
 int nlp_thread_count(long configured)
 {
 	long n = configured;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nlpipe/metrics.h"
+#include "nlpipe/metrics_multi.h"
 #include "nlpipe/model.h"
 #include "nlpipe/optim.h"
 #include "nlpipe/trainer.h"
@@ -74,6 +75,13 @@ struct nlp_trainer {
 	float *class_w;
 	int n_classes;
 	char **labels; /* train.labels */
+	/* multi-label data (some document has several labels): 0/1 targets and
+	 * per-label thresholds tuned on the validation data */
+	int multi;
+	float *targets;         /* [batch][n_classes] */
+	float *vprobs, *vtruth; /* [val.n][n_classes] */
+	float *th;              /* [n_classes] the last validation's best thresholds */
+	double micro_f1;        /* the last validation's, with them */
 	nlp_batch_buf rb;
 	/* position */
 	long epoch;        /* epochs completed */
@@ -90,7 +98,7 @@ struct nlp_trainer {
 	long bad_epochs;
 	/* settings */
 	long epochs, batch, patience, ckpt_every;
-	int metric; /* 0 accuracy, 1 macro_f1, 2 loss */
+	int metric; /* 0 accuracy, 1 macro_f1, 2 loss, 3 micro_f1 (multi-label data) */
 	int bucketing;
 	int threads;
 	char *ckpt_path, *last_path;
@@ -103,7 +111,7 @@ struct nlp_trainer {
 
 static const char *metric_name(int m)
 {
-	return m == 0 ? "accuracy" : m == 1 ? "macro_f1" : "loss";
+	return m == 0 ? "accuracy" : m == 1 ? "macro_f1" : m == 2 ? "loss" : "micro_f1";
 }
 
 /* An event of kind with what every event may tell about the run. */
@@ -205,6 +213,30 @@ static void epoch_order(nlp_trainer *t)
 
 /* ---- validation ---- */
 
+/* Multi-label validation of the probabilities in t->vprobs: each label's
+ * best-F1 threshold into t->th, and with them the subset accuracy (*acc),
+ * the macro F1 (*f1) and the micro F1 (t->micro_f1: what picks the best
+ * model). */
+static int evaluate_multi(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *f1,
+                          nlp_err *err)
+{
+	nlp_ml_summary s;
+	int rc;
+
+	for (size_t i = 0; i < ds->n; i++)
+		nlp_dataset_targets(ds, i, t->vtruth + i * (size_t)t->n_classes, t->n_classes);
+	rc = nlp_ml_tune_thresholds(t->vprobs, t->vtruth, ds->n, t->n_classes, t->th, err);
+	if (!rc)
+		rc = nlp_ml_compute(&s, t->vprobs, t->vtruth, ds->n, t->n_classes, t->th, err);
+	if (!rc) {
+		*acc = s.subset_accuracy;
+		*f1 = s.macro_f1;
+		t->micro_f1 = s.micro_f1;
+	}
+	nlp_ml_summary_free(&s);
+	return rc;
+}
+
 static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *f1, double *loss,
                     nlp_err *err)
 {
@@ -232,6 +264,10 @@ static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *
 		for (int b = 0; !rc && b < B; b++)
 			rc = nlp_metrics_add(m, (size_t)t->rb.labels[b],
 			                     scores.x + (size_t)b * (size_t)scores.D, err);
+		for (int b = 0; !rc && t->multi && b < B; b++)
+			memcpy(t->vprobs + idx[i + (size_t)b] * (size_t)t->n_classes,
+			       scores.x + (size_t)b * (size_t)scores.D,
+			       (size_t)t->n_classes * sizeof *t->vprobs);
 	}
 	if (!rc)
 		rc = nlp_metrics_compute(m, &s, err);
@@ -240,6 +276,8 @@ static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *
 		*f1 = s->macro_f1;
 		*loss = s->log_loss;
 	}
+	if (!rc && t->multi)
+		rc = evaluate_multi(t, ds, acc, f1, err);
 	nlp_metrics_free(m);
 	free(idx);
 	return rc;
@@ -375,6 +413,10 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 
 	if (rc)
 		return rc;
+	for (int b = 0; t->multi && b < B; b++)
+		nlp_dataset_targets(&t->train, t->order[at + (size_t)b],
+		                    t->targets + (size_t)b * (size_t)t->n_classes, t->n_classes);
+	t->rb.b.targets = t->multi ? t->targets : NULL;
 	t->rb.b.training = 1;
 	t->rb.b.rng = &t->rng_drop;
 	t->rb.b.weights = t->class_w;
@@ -490,13 +532,16 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 		rc = evaluate(t, &t->val, &ev->accuracy, &ev->macro_f1, &ev->validation_loss, err);
 		if (rc)
 			return rc;
+		ev->multi_label = t->multi;
+		ev->micro_f1 = t->micro_f1;
 	}
 	if ((rc = add_history(t, ev, err)))
 		return rc;
 	if (t->val.n) {
 		value = t->metric == 0   ? ev->accuracy
 		        : t->metric == 1 ? ev->macro_f1
-		                         : ev->validation_loss;
+		        : t->metric == 2 ? ev->validation_loss
+		                         : t->micro_f1;
 		if (!better(t, value)) {
 			t->bad_epochs++;
 			return NLP_OK;
@@ -504,6 +549,9 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	} else {
 		value = t->epoch + 1; /* no validation: the last model is the best */
 	}
+	if (t->val.n && t->multi &&
+	    (rc = nlp_pipeline_head_set_thresholds(t->p, t->th, t->n_classes, err)))
+		return rc;
 	ev->improved = 1;
 	t->best = value;
 	t->best_epoch = t->epoch + 1;
@@ -514,6 +562,8 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	    (t->val.n &&
 	     (nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", ev->accuracy) ||
 	      nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", ev->macro_f1) ||
+	      (t->multi &&
+	       nlp_model_meta_setf(&t->meta, "validation_micro_f1", "%.6f", t->micro_f1)) ||
 	      nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", ev->validation_loss))) ||
 	    nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
 	                        t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0))
@@ -613,6 +663,36 @@ static int train_loop(nlp_trainer *t, nlp_err *err)
 	return NLP_OK;
 }
 
+/* The label sets of a split (before the docs move): val gets those of the
+ * documents marked in is_val (nv of them), ds keeps the others'. */
+static int split_sets(nlp_dataset *ds, nlp_dataset *val, const char *is_val, size_t nv)
+{
+	size_t n = ds->n, nt = 0, k = 0;
+	int **ts = calloc(n - nv ? n - nv : 1, sizeof *ts), **vs = calloc(nv ? nv : 1, sizeof *vs);
+
+	if (!ts || !vs) {
+		free(ts);
+		free(vs);
+		return NLP_ENOMEM;
+	}
+	val->multi = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_val[i]) {
+			val->multi += ds->sets[i] != NULL;
+			vs[k++] = ds->sets[i];
+		} else {
+			ts[nt++] = ds->sets[i];
+		}
+	}
+	free(ds->sets);
+	ds->sets = ts;
+	ds->sets_cap = n - nv ? n - nv : 1;
+	ds->multi -= val->multi;
+	val->sets = vs;
+	val->sets_cap = nv ? nv : 1;
+	return NLP_OK;
+}
+
 /* Split ds into train (kept in ds) and val: a seeded, stratified share. */
 static int split(nlp_dataset *ds, nlp_dataset *val, double share, int n_classes, nlp_rng *rng,
                  nlp_err *err)
@@ -642,6 +722,8 @@ static int split(nlp_dataset *ds, nlp_dataset *val, double share, int n_classes,
 	if (!td || !vd)
 		goto oom;
 	memset(val, 0, sizeof *val);
+	if (ds->sets && split_sets(ds, val, is_val, nv) != NLP_OK)
+		goto oom;
 	for (size_t i = 0, k = 0; i < n; i++) {
 		if (is_val[i])
 			vd[k++] = ds->docs[i];
@@ -701,9 +783,13 @@ static int check_classes(const nlp_dataset *ds, const char *path, nlp_err *err)
 
 	if (!count)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	for (size_t i = 0; i < ds->n; i++)
+	for (size_t i = 0; i < ds->n; i++) {
+		const int *set = ds->sets ? ds->sets[i] : NULL;
 		if (ds->docs[i].label >= 0 && (size_t)ds->docs[i].label < ds->n_labels)
 			count[ds->docs[i].label]++;
+		for (int j = 2; set && j <= set[0]; j++)
+			count[set[j]]++;
+	}
 	for (k = 0; k < ds->n_labels && count[k]; k++)
 		;
 	if (k < ds->n_labels)
@@ -824,6 +910,48 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 	}
 	if (t->train.n == 0)
 		return nlp_err_set(err, NLP_EDATA, "no training documents left to train on");
+	t->multi = t->train.multi || t->val.multi;
+	if (t->multi)
+		t->metric = 3;
+	return NLP_OK;
+}
+
+/* Whether the head's option multi_label (the sigmoid head's: independent
+ * outputs even with 2 labels) is on; 1 for a head without that option. */
+static int head_multi_label(const nlp_pipeline *p)
+{
+	const size_t last = nlp_pipeline_stage_count(p) - 1;
+	const nlp_option *o = nlp_pipeline_stage_class(p, last)->options;
+
+	for (; o && o->name; o++)
+		if (!strcmp(o->name, "multi_label"))
+			return nlp_config_bool(nlp_pipeline_stage_config(p, last), "multi_label");
+	return 1;
+}
+
+/* Multi-label data: a head that decides labels one by one (thresholds), and
+ * the buffers of targets and validation. */
+static int prepare_multi(nlp_trainer *t, nlp_err *err)
+{
+	const size_t C = (size_t)t->n_classes;
+	const char *where = t->train.first_multi ? t->train.first_multi : t->val.first_multi;
+
+	if (!nlp_pipeline_head_thresholds(t->p))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "several labels on %s: use a sigmoid head (type = sigmoid) for "
+		                   "multi-label data",
+		                   where ? where : "a document");
+	if (C == 2 && !head_multi_label(t->p))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "several labels on %s: with 2 labels, set multi_label = true "
+		                   "in the sigmoid head's section",
+		                   where ? where : "a document");
+	t->targets = malloc((size_t)t->batch * C * sizeof *t->targets);
+	t->vprobs = malloc((t->val.n ? t->val.n : 1) * C * sizeof *t->vprobs);
+	t->vtruth = malloc((t->val.n ? t->val.n : 1) * C * sizeof *t->vtruth);
+	t->th = malloc(C * sizeof *t->th);
+	if (!t->targets || !t->vprobs || !t->vtruth || !t->th)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	return NLP_OK;
 }
 
@@ -892,6 +1020,8 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 		if (rc)
 			return rc;
 	}
+	if (t->multi && (rc = prepare_multi(t, err)))
+		return rc;
 	if ((rc = make_optimizer(t, err)))
 		return rc;
 	if (!strcmp(nlp_config_str(t->tc, "class_weights"), "balanced") &&
@@ -1103,6 +1233,10 @@ void nlp_trainer_free(nlp_trainer *t)
 	nlp_model_meta_free(&t->meta);
 	free(t->order);
 	free(t->class_w);
+	free(t->targets);
+	free(t->vprobs);
+	free(t->vtruth);
+	free(t->th);
 	free(t->params);
 	free(t->ckpt_path);
 	free(t->last_path);

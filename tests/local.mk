@@ -78,7 +78,7 @@ EXTRA_DIST += tests/host/t_cli.sh
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
-	tests/train/t_pipelines.sh
+	tests/train/t_pipelines.sh tests/train/t_multilabel.sh
 # eval --report: the HTML report's sections and its size cap.
 TESTS += tests/train/t_report.sh
 EXTRA_DIST += tests/train/t_report.sh
@@ -95,7 +95,8 @@ tests_train_t_trainer_LDADD = libnlpipe.la
 EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
 	tests/train/t_progress.sh tests/train/t_stdin.sh \
 	tests/train/t_branch.sh tests/train/v1-gru.ini tests/train/v1-gru.nlpm \
-	tests/train/v1-gru.tsv tests/train/t_tune.sh tests/train/t_bag.sh tests/train/t_pipelines.sh
+	tests/train/v1-gru.tsv tests/train/t_tune.sh tests/train/t_bag.sh tests/train/t_pipelines.sh \
+	tests/train/t_multilabel.sh
 
 # The install test runs `make install` in this build tree; libtool relinks
 # the modules while doing so, so it runs after every other test.

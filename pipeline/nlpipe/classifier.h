@@ -90,6 +90,10 @@ typedef struct nlp_result {
 	 * general), NULL for a left-out document. */
 	const char *text;
 	size_t text_len;
+	/* Every label the data gives it (indices among the model's, label first),
+	 * several for multi-label data (nlp_document.labels). */
+	const int *labels;
+	size_t n_labels;
 } nlp_result;
 
 /* Return NLP_OK to go on; anything else stops the run with that code. */

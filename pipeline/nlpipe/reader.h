@@ -58,7 +58,7 @@ typedef enum nlp_line_format {
 	NLP_LINES_AUTO =
 	        0,     /* __label__ if the first line has it, else TAB if it has one, else plain */
 	NLP_LINES_TAB, /* label<TAB>text */
-	NLP_LINES_FASTTEXT, /* __label__X [__label__Y ...] text (the first label counts) */
+	NLP_LINES_FASTTEXT, /* __label__X [__label__Y ...] text (every label kept) */
 	NLP_LINES_SPACE,    /* label text: the first word is the label */
 	NLP_LINES_PLAIN     /* text only, unlabelled */
 } nlp_line_format;
@@ -97,6 +97,11 @@ typedef struct nlp_document {
 	size_t replaced;        /* invalid bytes replaced by U+FFFD */
 	size_t control;         /* control bytes (not TAB, LF, CR, FF, VT) kept in text */
 	int latin1;             /* 1 when decoded as Latin-1 */
+	/* Every known label of the document, each once, in the data's order
+	 * (labels[0] == label when n_labels > 0): several only for fastText
+	 * lines with several __label__s (multi-label data). */
+	const int *labels;
+	size_t n_labels;
 } nlp_document;
 
 /* Counters only (every field a uint64_t), so that totals over several

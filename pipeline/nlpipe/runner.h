@@ -34,6 +34,9 @@ int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err);
  * read only when the module's table has it), or NULL: the most probable
  * label.  Owned by the head's instance. */
 const float *nlp_pipeline_head_thresholds(const nlp_pipeline *p);
+/* Replace the head's n thresholds (nlp_train_ops.set_thresholds); the
+ * saved model keeps them.  NLP_ECONFIG when the head has no such thresholds. */
+int nlp_pipeline_head_set_thresholds(nlp_pipeline *p, const float *th, int n, nlp_err *err);
 
 /* The number of threads for a configured count: n >= 1 as it is, 0 (or
  * less) one per online core; at most 256. */

@@ -125,11 +125,17 @@ typedef struct nlp_train_event {
 	/* EPOCH_END, EARLY_STOP, TIME_LIMIT, DONE: the model kept so far */
 	long best_epoch;
 	double best;            /* its validation metric */
-	const char *metric;     /* [train] metric: "accuracy", "macro_f1" or "loss" */
+	const char *metric;     /* [train] metric: "accuracy", "macro_f1" or "loss";
+	                         * "micro_f1" in multi-label runs */
 	long patience;          /* EARLY_STOP: [train] early_stopping */
 	double time_limit;      /* TIME_LIMIT: [train] time_limit */
 	const char *checkpoint; /* RESUMED, STOPPED_EVENT: the checkpoint's path */
 	const char *output;     /* DONE: the model's path */
+	/* EPOCH_END of a multi-label run (some document has several labels):
+	 * accuracy is the subset accuracy, macro_f1 the mean of the per-label
+	 * F1, and micro_f1 (the metric, "micro_f1") picks the best model. */
+	int multi_label;
+	double micro_f1;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

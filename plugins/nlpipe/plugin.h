@@ -55,9 +55,11 @@ extern "C" {
  * 2.0 (from 1.0): nlp_module gained struct_size and reserved slots,
  * nlp_train_ops reserved slots; the host checks both sizes.
  * 2.1: nlp_doc gained `label` at its end (the host allocates nlp_doc, and
- * refuses modules of a newer minor, so a 2.1 module always sees it). */
+ * refuses modules of a newer minor, so a 2.1 module always sees it).
+ * 2.2: nlp_train_ops gained `set_thresholds` in its first reserved slot
+ * (tuned per-label thresholds of multi-label heads). */
 #define NLP_ABI_MAJOR 2
-#define NLP_ABI_MINOR 1
+#define NLP_ABI_MINOR 2
 
 /* Whether a struct a module handed over (with a struct_size field) is large
  * enough to hold field f: fields added by later minor versions are read only

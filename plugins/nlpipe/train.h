@@ -164,9 +164,16 @@ typedef struct nlp_train_ops {
 	 * most probable label is the prediction (softmax). */
 	const float *(*thresholds)(void *self);
 
+	/* ABI 2.2, heads with thresholds only: replace the n_classes decision
+	 * thresholds (each in [0, 1]) with th, e.g. those the trainer chose on
+	 * the validation data; the stage keeps them in its saved state (save),
+	 * and they win over its options when a model is loaded.  NULL: the
+	 * head's thresholds cannot be tuned. */
+	int (*set_thresholds)(void *self, const float *th, int n_classes, nlp_err *err);
+
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
-	void (*reserved[5])(void);
+	void (*reserved[4])(void);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
@@ -174,7 +181,8 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, observe) == 8 &&
                           offsetof(nlp_train_ops, load) == 72 &&
                           offsetof(nlp_train_ops, thresholds) == 80 &&
-                          offsetof(nlp_train_ops, reserved) == 88 && sizeof(nlp_train_ops) == 128,
+                          offsetof(nlp_train_ops, set_thresholds) == 88 &&
+                          offsetof(nlp_train_ops, reserved) == 96 && sizeof(nlp_train_ops) == 128,
                   "nlp_train_ops layout of plugin ABI 2.0");
 #endif
 
