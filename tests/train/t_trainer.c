@@ -147,7 +147,7 @@ int main(void)
 	is_int((long long)sa.data_docs, 400, "... with the reader's 400 documents");
 	is_int(sa.kinds[1], NLP_TRAIN_START, "then START");
 	is_int(sa.kinds[2], NLP_TRAIN_EPOCH_START, "then EPOCH_START");
-	is_int(sa.n > 0 ? sa.kinds[sa.n - 1] : -1, NLP_TRAIN_DONE, "the last event: DONE");
+	is_int(sa.n > 0 ? (int)sa.kinds[sa.n - 1] : -1, NLP_TRAIN_DONE, "the last event: DONE");
 	is_int(sa.epoch_ends, 3, "three EPOCH_END");
 	is_int(sa.progress, 9, "PROGRESS after batches 5, 10 and 12 of each epoch");
 
