@@ -86,8 +86,7 @@ static void pieces(void)
 	        "3.5 1,000 ",
 	        "don't John's ",
 	        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e ",
-	        "Stra\xc3\x9f"
-	        "e\t\n",
+	        "Stra\xc3\x9f\x65\t\n", /* Straße; \x65 is the e */
 	        "!!!! ?? ",
 	        "\xef\xac\x81nal ",
 	        "a.b.c@d ",
