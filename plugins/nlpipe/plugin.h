@@ -57,9 +57,14 @@ extern "C" {
  * 2.1: nlp_doc gained `label` at its end (the host allocates nlp_doc, and
  * refuses modules of a newer minor, so a 2.1 module always sees it).
  * 2.2: nlp_train_ops gained `set_thresholds` in its first reserved slot
- * (tuned per-label thresholds of multi-label heads). */
+ * (tuned per-label thresholds of multi-label heads).
+ * 2.3: language models.  nlp_stage_class gained `produces_for` at its end
+ * (a kind that depends on the options: an encoder with `pooling = none`);
+ * nlp_batch gained `next_ids`, `carry` and `reset` at its end (the host
+ * allocates it); nlp_train_ops gained `tie` and `token` in two of its
+ * reserved slots. */
 #define NLP_ABI_MAJOR 2
-#define NLP_ABI_MINOR 2
+#define NLP_ABI_MINOR 3
 
 /* Whether a struct a module handed over (with a struct_size field) is large
  * enough to hold field f: fields added by later minor versions are read only
@@ -224,6 +229,12 @@ typedef struct nlp_stage_class {
 
 	/* NULL unless the stage has parameters to train: see nlpipe/train.h. */
 	const struct nlp_train_ops *train;
+
+	/* ABI 2.3: the kind an instance with these (validated) options
+	 * produces, when it depends on them: an encoder with `pooling = none`
+	 * gives NLP_KIND_SEQUENCE instead of NLP_KIND_VECTOR.  NULL: always
+	 * `produces`.  The host reads it only when struct_size holds it. */
+	nlp_kind (*produces_for)(const nlp_config *cfg);
 } nlp_stage_class;
 
 /* ---- Modules ---- */
@@ -264,8 +275,10 @@ NLP_STATIC_ASSERT(offsetof(nlp_doc, in) == 24 && offsetof(nlp_doc, ids) == 40 &&
                           sizeof(nlp_doc) == 72,
                   "nlp_doc layout of plugin ABI 2.1");
 NLP_STATIC_ASSERT(offsetof(nlp_stage_class, name) == 8 && offsetof(nlp_stage_class, create) == 40 &&
-                          offsetof(nlp_stage_class, train) == 64 && sizeof(nlp_stage_class) == 72,
-                  "nlp_stage_class layout of plugin ABI 2.0");
+                          offsetof(nlp_stage_class, train) == 64 &&
+                          offsetof(nlp_stage_class, produces_for) == 72 &&
+                          sizeof(nlp_stage_class) == 80,
+                  "nlp_stage_class layout of plugin ABI 2.3");
 #endif
 
 /* Register a stage class (called from a module's init).  The class must stay

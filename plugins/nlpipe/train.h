@@ -56,6 +56,24 @@ typedef struct nlp_batch {
 	const float *weights; /* [C] class weights for the loss; or NULL */
 	int training;         /* 1: dropout on, keep what backward needs */
 	nlp_rng *rng;         /* for dropout; the host seeds it */
+
+	/* ABI 2.3, language models.  The host cuts the concatenated token
+	 * stream into B parallel streams and walks them in windows of T steps
+	 * (truncated backpropagation through time); batch column b is always
+	 * the same stream, and len[b] = T except at the stream's end. */
+	const int32_t *next_ids; /* [T][B] the token that follows step t of
+	                          * stream b: the target of a next-token head;
+	                          * -1 where there is none (no loss there).
+	                          * NULL outside language models. */
+	int carry;               /* 1: recurrent stages start stream b from the
+	                          * state their previous forward on this
+	                          * instance ended with (at step len[b] - 1);
+	                          * no gradient flows back into that window.
+	                          * 0: from zeros, as for documents. */
+	const uint8_t *reset;    /* [T][B] 1: a document starts at step t of
+	                          * stream b: recurrent stages zero that
+	                          * stream's state before step t (no gradient
+	                          * across it).  NULL: never. */
 } nlp_batch;
 
 /* An activation or a gradient (see the layouts above). */
@@ -171,9 +189,26 @@ typedef struct nlp_train_ops {
 	 * head's thresholds cannot be tuned. */
 	int (*set_thresholds)(void *self, const float *th, int n_classes, nlp_err *err);
 
+	/* ABI 2.3, heads over the vocabulary (next-token): after setup, the
+	 * host offers the embedding table of the pipeline's first stage, rows x
+	 * cols (rows = vocabulary size = the head's n_classes), w and g
+	 * pointing into that stage's parameter and gradient buffers.  A head
+	 * that ties its output matrix to it (tie_weights) keeps the pointers,
+	 * uses w as its output weights, adds its gradient into g, and sets
+	 * *tied = 1 (the host then updates the table as a dense block); a shape
+	 * that does not fit is an NLP_ECONFIG naming both widths.  *tied = 0:
+	 * not tied.  NULL: the head never ties. */
+	int (*tie)(void *self, float *w, float *g, int rows, int cols, int *tied, nlp_err *err);
+
+	/* ABI 2.3, stages that map tokens to ids (embeddings): the token that
+	 * id stands for ("<unk>" and the like for the reserved ids), or NULL
+	 * when id is out of range.  Valid as long as the instance.  The host
+	 * uses it to print generated text. */
+	const char *(*token)(void *self, int32_t id);
+
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
-	void (*reserved[4])(void);
+	void (*reserved[2])(void);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
@@ -182,8 +217,14 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, load) == 72 &&
                           offsetof(nlp_train_ops, thresholds) == 80 &&
                           offsetof(nlp_train_ops, set_thresholds) == 88 &&
-                          offsetof(nlp_train_ops, reserved) == 96 && sizeof(nlp_train_ops) == 128,
-                  "nlp_train_ops layout of plugin ABI 2.0");
+                          offsetof(nlp_train_ops, tie) == 96 &&
+                          offsetof(nlp_train_ops, token) == 104 &&
+                          offsetof(nlp_train_ops, reserved) == 112 && sizeof(nlp_train_ops) == 128,
+                  "nlp_train_ops layout of plugin ABI 2.3");
+NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
+                          offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
+                          sizeof(nlp_batch) == 88,
+                  "nlp_batch layout of plugin ABI 2.3");
 #endif
 
 #ifdef __cplusplus
