@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """nlpipe's recurrent encoder against PyTorch 1.13, interleaved (A B A B ...):
 forward+backward (and forward only) tokens/s of one LSTM/GRU/RNN layer stack,
 median over rounds, with the ratio.  Not a test.

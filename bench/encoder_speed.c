@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* bench/encoder_speed.c - forward+backward tokens/s of one recurrent encoder
  * layer stack on random input (not a test; see bench/encoder_speed.py for
  * the PyTorch side).

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """PyTorch side of bench/encoder_speed: forward+backward tokens/s of nn.LSTM /
 nn.GRU / nn.RNN on random input, same sizes and loss shape (last step's
 output, a random upstream gradient), at PyTorch's best settings here.

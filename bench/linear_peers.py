@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """bench/linear_peers.py - the linear peers of bench/accuracy: NB-LR and
 TF-IDF logistic regression on one train/test split, tuned on a carve of the
 training part only.  bench/accuracy runs it with Debian's /usr/bin/python3

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # bench: see Makefile.am
 
 # Accuracy against fastText, NB-LR and TF-IDF LR on ../shared/data (issue

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* bench/sgemm_rate.c - the sgemm reference rate for bench/speed: GFLOP/s of
  * cblas_sgemm at the recurrent step's shape, C [M x N] = A [M x K] B [K x N]
  * with M = B (batch), K = E + H, N = G*H, on OpenBLAS with the given number

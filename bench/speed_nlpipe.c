@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* bench/speed_nlpipe.c - nlpipe's side of bench/speed: one text classifier
  * (embedding -> recurrent encoder -> softmax head) built by the host from
  * an in-memory INI with the real stage classes, its vocabulary filled with

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """PyTorch 1.13 side of bench/speed: the same classifier as bench/speed_nlpipe
 (nn.Embedding -> nn.LSTM / nn.GRU / nn.RNN(tanh) with the last step's output
 -> nn.Linear -> cross-entropy), trained with Adam and run forward only

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cli.c - helpers shared by the nlpipe subcommands. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cli.h - what the nlpipe subcommands share (internal to the program).
  *
  * Each command lives in cli/cmd_NAME.c as `int cmd_NAME(int argc, char

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_check.c - `nlpipe check PIPELINE.ini`: validate, print resolved. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_eval.c - `nlpipe eval MODEL DATA...`: metrics of a model on labelled
  * data, as text, JSON or one HTML page. */
 #include "config.h"

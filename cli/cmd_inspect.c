@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_inspect.c - `nlpipe inspect MODEL`: what a model file holds. */
 #include "config.h"
 

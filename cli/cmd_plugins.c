@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_plugins.c - `nlpipe plugins [STAGE]`: what the host can load. */
 #include "config.h"
 

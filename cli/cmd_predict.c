@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_predict.c - `nlpipe predict MODEL PATH...`: a label and probabilities
  * for every document, streamed in input order. */
 #include "config.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_tokenize.c - `nlpipe tokenize PIPELINE.ini PATH...`: run the text
  * stages of a pipeline over documents and print their tokens, one document
  * a line, in input order, for looking at what a pipeline does to the data. */

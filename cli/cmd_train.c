@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_train.c - `nlpipe train PIPELINE.ini DATA... -o MODEL`: the options,
  * then the trainer of libnlpipe (nlpipe/trainer.h) does the work; this file
  * prints its events and turns SIGINT and SIGTERM into a clean stop. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* cmd_tune.c - `nlpipe tune PIPELINE.ini DATA... -o BEST.ini`: the options,
  * then the tuner of libnlpipe (nlpipe/tune.h) searches; this file prints
  * its leaderboard and turns SIGINT and SIGTERM into a clean stop. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* data.c - the reader options of the commands that read documents and
  * their parsing. */
 #include "config.h"

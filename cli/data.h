@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* data.h - the reader options every command that reads documents (train,
  * predict, eval, tokenize) takes on the command line (internal). */
 #ifndef NLP_DATA_H

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # cli/: the nlpipe command.  It parses arguments and prints; the work is in
 # libnlpipe (pipeline/) and the modules.  One file a command (cmd_NAME.c,
 # registered in main.c), the shared option and message helpers (cli.c), and

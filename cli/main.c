@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* main.c - the nlpipe command: global options and the command table. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* outfile.h - an output file written atomically (nlp_atomic_open: rows go
  * to a temporary file beside the target, which replaces it only when
  * everything was written); stdout when no path is given (internal). */

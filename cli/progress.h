@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* progress.h - training progress: a live bar on a terminal (as wide as the
  * terminal, 40 columns and up; the ETA is the whole run's), a plain log line
  * every 10 seconds otherwise, nothing with --quiet (internal). */

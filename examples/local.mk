@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # examples/: what a user or a plugin author starts from.
 
 # ---- The out-of-tree plugin example (examples/plugins/) and its test ----

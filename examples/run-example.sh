@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # run-example.sh BUILD_DIR - the main job on the bundled example, with the
 # nlpipe built in BUILD_DIR (./quickstart runs this): train the sentiment
 # pipeline on examples/reviews, label examples/unlabelled, evaluate.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/attention.c - pooling of a recurrent encoder's output sequence into
  * one vector per document: last | mean | max | additive attention.  Only the
  * steps t < len[b] of each document take part (see recurrent.h).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/bag.c - the `bag` stage: a bag of words and hashed word and
  * character n-grams, embedded and averaged as fastText does, with sparse
  * gradients and optional NB log-count-ratio weights (Wang & Manning 2012).

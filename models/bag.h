@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/bag.h - the `bag` stage class (tokens -> word and hashed n-gram
  * ids -> the mean of their vectors, fastText style) and its layer
  * functions.  Internal to the nn module (plugins/nn.c).

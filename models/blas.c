@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/blas.c - sgemm wrapper, its naive reference, small helpers. */
 #include "config.h"
 

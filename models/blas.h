@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/blas.h - numeric helpers shared by the recurrent stages (internal to
  * the modules that compile them in; nothing here is exported).
  *

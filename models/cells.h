@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/cells.h - the recurrent cells (RNN, LSTM, GRU) as PyTorch's
  * nn.RNN / nn.LSTM / nn.GRU define them, and pooling: the kernels under the
  * encoder of models/recurrent.h (internal to plugins/rnn.la and the tests

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/dense.c - dense layers and activations (see dense.h). */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/dense.h - dense (fully connected) layers and activations, llm.c
  * style: *_forward(outputs, inputs, sizes) / *_backward(dinputs, dout,
  * saved, sizes).  Weights use PyTorch's nn.Linear layout, w[NO][NI], so

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/dropout.c - inverted dropout (see dropout.h). */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/dropout.h - inverted dropout, driven by the run's seeded RNG.
  * Internal to the nn module. */
 #ifndef NLP_MODELS_DROPOUT_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/embedding.c - the `embedding` stage: vocabulary, token -> id lookup,
  * the embedding table with sparse gradients, pretrained .vec vectors. */
 #include "config.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/embedding.h - the `embedding` stage class (tokens -> ids -> vectors)
  * and its layer functions.  Internal to the nn module (plugins/nn.c).
  *

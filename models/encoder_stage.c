@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/encoder_stage.c - the stage classes rnn, lstm and gru (registered
  * by the rnn module, plugins/rnn.c; models/recurrent.c does the work).  Each
  * consumes a sequence batch (T x B x D, from the embedding) and produces one

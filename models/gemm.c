@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/gemm.c - nk_gemm_rows: the row-stable matrix product (see gemm.h),
  * its kernels for each instruction set, packing and dispatch. */
 #include "config.h"

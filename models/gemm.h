@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/gemm.h - the row-stable matrix product of the neural stages
  * (internal to the modules that compile it in; nothing here is exported).
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/gemm_kernel.h - one kernel of nk_gemm_rows, included by
  * models/gemm.c once per instruction set with these macros defined:
  *

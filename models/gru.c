@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/gru.c - the GRU cell over one direction of one layer (see
  * recurrent.h for layouts).  PyTorch's nn.GRU:
  *   r = s(W_ir x + b_ir + W_hr h + b_hr)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/head.c - the `softmax` and `sigmoid` heads (see head.h). */
 #include "config.h"
 

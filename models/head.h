@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/head.h - the classification heads `softmax` and `sigmoid` (optional
  * dense hidden layers, dropout, the loss) and their loss functions.
  * Internal to the nn module (plugins/nn.c).

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # models/: the neural stages and their numerics, built into the nn module
 # (embedding, softmax, sigmoid: plugins/nn.c) and the rnn module (rnn, lstm,
 # gru: plugins/rnn.c), with their tests, PyTorch fixtures and benchmark.

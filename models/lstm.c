@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/lstm.c - the LSTM cell over one direction of one layer (see
  * recurrent.h for layouts).  PyTorch's nn.LSTM:
  *   i = s(W_ii x + b_ii + W_hi h + b_hi)   f = s(... f ...)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/recurrent.c - a stacked, optionally bidirectional recurrent encoder
  * with pooling: what the rnn, lstm and gru stage classes run (models/encoder_stage.c).
  *

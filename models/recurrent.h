@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/recurrent.h - the recurrent encoder: stacked, optionally
  * bidirectional RNN, LSTM or GRU layers with dropout, truncation and pooling
  * (models/recurrent.c), over the cells of models/cells.h; and the stage

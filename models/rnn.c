@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/rnn.c - the Elman RNN cell over one direction of one layer (see
  * recurrent.h for layouts).  PyTorch's nn.RNN:
  *   h' = act(W_ih x + b_ih + W_hh h + b_hh),  act = tanh or relu

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/vocab.c - token vocabulary (see vocab.h). */
 #include "config.h"
 

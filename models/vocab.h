@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* models/vocab.h - a token vocabulary: the modules' string table
  * (plugins/strtab.h), with a count per word.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/classifier.c - classify text with a trained model
  * (nlpipe/classifier.h): documents in chunks, the text stages on the pool's
  * threads, the network in batches cut to a token budget, results in input

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* config.c - typed, validated options of one stage instance (or of a
  * command's own section such as [train]). */
 #include "config.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* dataset.c - reading a labelled data set through the text stages
  * (dataset.h), in parallel, in chunks (texts are freed once processed). */
 #include "config.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* dataset.h - a whole labelled data set read through the text stages, held
  * in memory as token ids (or tokens, before a vocabulary exists): what the
  * trainer trains and validates on (internal to libnlpipe). */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* host.c - the plugin host: the search path, loading modules with libltdl,
  * checking their descriptors, and the registry of stage classes.
  *

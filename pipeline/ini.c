@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* ini.c - INI pipeline files, parsed with libinih.
  *
  * libinih does the parsing; we feed it line by line from memory so that we

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* internal.h - shared between the host's own files (not installed). */
 #ifndef NLP_INTERNAL_H
 #define NLP_INTERNAL_H

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # pipeline/: libnlpipe, the host: module loader, INI files, options,
 # pipelines, model files, readers, metrics, optimizers, the runner, the
 # classifier and the trainer.  The program is in

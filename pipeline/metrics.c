@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* metrics.c - classification metrics: accumulate, compute, print (text,
  * JSON, one self-contained HTML page).  Definitions in nlpipe/metrics.h. */
 #include "config.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* metrics_multi.c - figures of multi-label predictions (nlpipe/metrics_multi.h):
  * per-label precision, recall and F1, micro and macro F1, subset accuracy,
  * and the per-label thresholds that maximise F1 on validation data. */

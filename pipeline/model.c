@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* model.c - model files: the checked container and the trained pipeline in it.
  * The format is described in docs/model-format.md; the API in nlpipe/model.h.
  */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* msgs.c - message lists (report every problem at once) and whole-file reads. */
 #include "config.h"
 

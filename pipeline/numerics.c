@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/numerics.c - process-wide floating-point setup for the neural stages.
  *
  * Denormal numbers appear in backpropagation through time (gradients that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/optim.c - optimizers and training numerics (nlpipe/optim.h).
  * Part of libnlpipe. */
 #include "config.h"

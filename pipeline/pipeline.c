@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* pipeline.c - building a pipeline from an INI file (checking all of it
  * first, reporting every problem), and running its document stages. */
 #include "config.h"

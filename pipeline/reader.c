@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* reader.c - document readers: folders, files and line files as a stream
  * of UTF-8 documents (see nlpipe/reader.h for the rules). */
 #include "config.h"

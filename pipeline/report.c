@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* report.c - the HTML evaluation report (nlp_metrics_write_report): one
  * self-contained page (inline CSS and SVG, no scripts, no external assets)
  * whose size grows at most linearly with the number of classes. */

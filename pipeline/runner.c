@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/runner.c - running a pipeline over documents (nlpipe/runner.h):
  * parallel text stages, batches, the forward and backward chain of the
  * trainable stages. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/trainer.c - training a classification pipeline (nlpipe/trainer.h):
  * read and process the data, build the vocabulary, train with validation,
  * keep the best model, write checkpoints, resume exactly.  The [train]

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tune.c - the search of nlpipe tune (nlpipe/tune.h): successive halving
  * over configurations drawn from the [tune] space, each trial trained by the
  * trainer and promoted from its checkpoint, and the winner's pipeline file. */

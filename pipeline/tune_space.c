@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tune_space.c - the [tune] section of a pipeline file (nlpipe/tune.h):
  * its keys and candidates checked against the stages' and [train]'s option
  * tables, values drawn from it, and --budget texts. */

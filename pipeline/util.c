@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* util.c - small pieces of the contract every module uses: errors, token
  * lists, document ids, the RNG, byte buffers and cursors; files written
  * atomically; JSON strings; the clock. */

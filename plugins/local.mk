@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # plugins/: the plugin contract (plugins/nlpipe/) and the built-in modules'
 # descriptors.  A module is a libtool module exporting only its descriptor;
 # its stage classes live in preprocess/ (text) and models/ (neural).

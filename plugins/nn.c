@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* plugins/nn.c - the built-in module of non-recurrent trainable stages:
  * `embedding` (vocabulary and token vectors), `bag` (a bag of words and
  * hashed n-grams, averaged), and the heads `softmax` and `sigmoid`.  The classes live in models/.

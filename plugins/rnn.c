@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* plugins/rnn.c - the built-in module of recurrent encoders: stage classes
  * rnn, lstm and gru (models/encoder_stage.c; the work is in
  * models/recurrent.c). */

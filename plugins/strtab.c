@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* plugins/strtab.c - the string table of the built-in modules (strtab.h). */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* plugins/strtab.h - the string table of the built-in modules: an
  * open-addressing hash table over a string arena, with a 64-bit count per
  * entry (no allocation per lookup or per token once grown).  Entries have

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* text.c - the built-in `text` module: tokenizer, stopwords, stemmer,
  * ngrams and negation (their code is in preprocess/). */
 #include "config.h"

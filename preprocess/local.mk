@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # preprocess/: the text stages (tokenizer, stopwords, stemmer, ngrams,
 # negation) built as the `text` module (plugins/text.c), the stop-word
 # lists, the tests of the stages and of the readers, and the benchmark.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* negation.c - the `negation` stage: mark the words in a negation's scope.
  *
  * After a negation word (not, no, never, any word ending in n't, ...) every

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* ngrams.c - the `ngrams` stage: add word n-grams as extra tokens.
  *
  * With n = 3 the output is the tokens (unless keep_unigrams is off), then

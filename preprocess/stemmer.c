@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* stemmer.c - the `stemmer` stage: Snowball stemming with libstemmer.
  *
  * Only words are stemmed: tokens made of letters, combining marks,

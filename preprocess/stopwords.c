@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* stopwords.c - the `stopwords` stage: drop common function words.
  *
  * Lists are plain text: words separated by white space, `|` or `#` starts

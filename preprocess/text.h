@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* preprocess/text.h - the text stages of the built-in `text` module
  * (internal to the module and its tests; nothing here is exported).
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* textutil.c - helpers shared by the text stages: the data folder. */
 #include "config.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tokenizer.c - the `tokenizer` stage: text -> tokens with utf8proc.
  *
  * Three passes over a document, each into a workspace the instance reuses

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/: TAP tests (tests/tap.h).  Each area registers its own tests in its
 # local.mk; this part tests the host: loading, refusing, the INI format.
 noinst_HEADERS += tests/tap.h

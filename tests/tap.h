@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tests/tap.h - a tiny TAP producer for nlpipe's tests (header only).
  *
  *     plan(3);

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/tap.sh - TAP helpers for the shell tests (sourced, after they set
 # $tmp to a scratch folder):
 #

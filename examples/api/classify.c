@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* examples/api/classify.c - classify text with a trained nlpipe model from
  * a program of your own, through libnlpipe's API (nlpipe/classifier.h).
  *

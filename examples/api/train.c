@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* examples/api/train.c - train an nlpipe model from a program of your own,
  * then classify with it, through libnlpipe's API (nlpipe/trainer.h and
  * nlpipe/classifier.h).

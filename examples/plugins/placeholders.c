@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* placeholders.c - an out-of-tree nlpipe plugin: replace URLs, e-mail
  * addresses and numbers with placeholder tokens.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/classifier.h - classify text with a trained model: the API for
  * programs that embed nlpipe (what `nlpipe predict` and `nlpipe eval` use).
  *

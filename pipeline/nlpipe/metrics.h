@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/metrics.h - classification metrics, accumulated one document at a
  * time, and the three ways to show them (text, JSON, one HTML page).
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/metrics_multi.h - figures of a multi-label classifier: every label
  * decided on its own (a sigmoid head), a document's prediction is the set
  * of labels whose probability is at or over the label's threshold.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/model.h - model files: one file holding a whole trained pipeline.
  *
  * Two layers (the format itself is in docs/model-format.md):

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/nlpipe.h - the library API of libnlpipe: load stage modules, read
  * and check an INI pipeline, run it.  Plugins need only nlpipe/plugin.h
  * (and nlpipe/train.h for trainable stages).

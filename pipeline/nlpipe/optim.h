@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/optim.h - optimizers and training numerics of libnlpipe, shared by
  * every trainable stage: SGD with momentum, Adam, AdamW; weight decay (on the
  * blocks whose `decay` flag is set); gradient clipping by global norm across

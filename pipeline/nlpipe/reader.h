@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/reader.h - document readers: turn folders and files into a stream
  * of documents (name, label, UTF-8 text), one at a time, so that reading a
  * million files keeps memory flat.

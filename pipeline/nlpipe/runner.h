@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/runner.h - running a classification pipeline over documents: the
  * text stages on a pool of threads, batches of token ids, and the chain of
  * trainable stages forward and backward.  What nlpipe train, predict, eval

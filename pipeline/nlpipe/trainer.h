@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/trainer.h - train a classification pipeline on labelled data: the
  * API for programs that embed nlpipe (what `nlpipe train` runs).
  *

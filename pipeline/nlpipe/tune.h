@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/tune.h - search a pipeline's options for the best validation
  * result: the API behind `nlpipe tune`.
  *

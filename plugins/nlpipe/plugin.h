@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/plugin.h - the plugin contract: the one header a stage module needs.
  *
  * A module is a shared object (built with libtool -module, or plain

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* nlpipe/train.h - the trainable-stage contract (part of the plugin ABI).
  *
  * Trainable stages work on batches of B documents padded to T steps.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/docs/t_readme.sh - the README's one-minute tour, verbatim, from the
 # build tree: every `$ nlpipe ...` line of the tour section runs as written
 # (comments dropped), with this build's folder first on PATH and no

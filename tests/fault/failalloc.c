@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* failalloc.c - an LD_PRELOAD shim for fault injection (tests/fault/):
  *
  *   NLP_FAIL_ALLOC=N      the Nth allocation made by nlpipe's own code

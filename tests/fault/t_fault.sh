@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_fault.sh - fault injection, as SQLite does it: with the shim
 # tests/fault/failalloc.so preloaded, each of model load (inspect --check),
 # predict -o and train -o runs once to count nlpipe's allocations, then once

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tests/format/files.h - file helpers of the model tests: paths in the
  * test's scratch folder `dir` (which the test defines and fills), whole-file
  * reads and writes. */

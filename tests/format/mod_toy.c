@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* mod_toy.c - a test module for model files: a whitespace splitter, a
  * trainable embedding with a vocabulary (saved state + a parameter table)
  * and a trainable mean-pooling linear head with no saved state.  Small and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_container.c - the model file container: round trip, damage of every
  * kind (truncation at every offset, seeded bit flips, wrong magic, newer
  * versions, trailing data, lying counts) and atomic writes. */

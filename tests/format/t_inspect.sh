@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_inspect.sh - `nlpipe inspect MODEL` on a good model (text, --json,
 # --check) and on bad files: exit codes 0 ok, 1 usage/module, 2 damaged.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}

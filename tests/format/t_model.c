@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_model.c - saving and loading whole pipelines (with the toy test module):
  * round trip (labels, metadata, vocabulary, parameters, identical scores),
  * byte-identical re-save, checkpoints, the model never choosing paths

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_model_real.c - the built-in stages through a model file: tokenizer ->
  * embedding -> (bidirectional, 2-layer, attention-pooled) lstm / gru ->
  * softmax or sigmoid.  After a few SGD steps, save, load with a fresh host

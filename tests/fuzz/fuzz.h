@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* fuzz.h - what the fuzz targets share (tests/fuzz/): each target defines
  * LLVMFuzzerTestOneInput; libFuzzer drives it in a build configured with
  * --enable-fuzzing, and replay.c feeds it the committed corpus in every

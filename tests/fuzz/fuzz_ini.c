@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* fuzz_ini.c - fuzz target: the bytes as a pipeline file, through the INI
  * parser and the whole pipeline check (nlp_pipeline_new) with the build's
  * modules and the test module tests/host/good.  Inputs that name files or

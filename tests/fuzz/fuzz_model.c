@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* fuzz_model.c - fuzz target: the bytes as a model file, loaded with the
  * build's modules (nlp_model_load: container, decoder, pipeline, each
  * trainable stage's state and parameters).  The harness first makes the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* fuzz_predict.c - fuzz target: the predict path (nlp_classify_texts of
  * <nlpipe/classifier.h>) on the small model tests/fuzz/tiny.nlpm (trained
  * on examples/reviews with tests/fuzz/tiny.ini, one epoch: 4 kB).  The bytes

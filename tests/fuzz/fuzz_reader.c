@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* fuzz_reader.c - fuzz target: the bytes as an input file, read by the
  * document reader (pipeline/reader.c) and each document run through the
  * text stages (tokenizer, stop words, negation, stemmer, n-grams).  The

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* fuzz_util.c - the fuzz targets' shared set-up: the host, a scratch file,
  * paths in the source tree. */
 #include "config.h"

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/fuzz/: fuzz targets (libFuzzer entry points) and their corpora.
 # Every build replays the committed corpus of each target through the same
 # LLVMFuzzerTestOneInput (tests/fuzz/r_TARGET, in make check); a build

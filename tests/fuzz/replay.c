@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* replay.c - make check's side of the fuzz targets: feed every file of
  * tests/fuzz/corpus/TARGET/ (seeds and every input that ever crashed) to
  * the target's LLVMFuzzerTestOneInput, in name order.  A regression crashes

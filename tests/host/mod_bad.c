@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* mod_bad.c - test modules the host must refuse, one per -DBAD_* flag:
  * BAD_ABI_MAJOR, BAD_ABI_MINOR (newer than the host), BAD_NO_DESCRIPTOR,
  * BAD_DUPLICATE (registers t_split, taken by module good), BAD_NAME (the

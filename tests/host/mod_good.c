@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* mod_good.c - a test module: small stage classes that exercise the host
  * (every option type, kinds that connect and kinds that don't). */
 #include <ctype.h>

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_cli.sh - the nlpipe command on good and bad input: messages name the
 # file and line, exit codes are 0 ok, 1 usage/config, 2 data; never a crash.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_host.c - the plugin host: loading, refusing with reasons, the search
  * order, the registry, and a pipeline running real module code. */
 #include <stdio.h>

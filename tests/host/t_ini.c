@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_ini.c - INI pipeline files: every class of problem is reported with its
  * line, all problems at once; overrides; typed options. */
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_util.c - libnlpipe's shared helpers: JSON strings, files written
  * atomically. */
 #include <stdio.h>

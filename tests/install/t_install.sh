@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/install/t_install.sh - a plugin author's path, against an installed nlpipe.
 #
 # 1. `make install DESTDIR=$tmp/dest` of this build tree (whatever prefix

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """Write tests/metrics/fixtures.h: random classification cases and their
 metrics, computed here independently of pipeline/metrics.c.
 

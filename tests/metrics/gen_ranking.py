@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """Write tests/metrics/ranking.h: one-vs-rest ROC AUC and average precision
 per class (scikit-learn's roc_auc_score and average_precision_score) and the
 expected calibration error (numpy, 10 bins) of the random cases of

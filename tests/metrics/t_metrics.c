@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_metrics.c - classification metrics against values worked out by hand
  * (each case says how) and against an independent Python implementation
  * (fixtures.h, from gen_fixtures.py; ranking.h, from gen_ranking.py with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_bag.c - the bag stage: the n-gram hash (fixed values: models depend on
  * it), features (words, word and character n-grams, binary), NB weights,
  * finite-difference gradient checks with and without NB weights and with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_branch.c - a pipeline with branches, built by the host from INI text:
  * the tokenizer feeds a stop-word branch (embedding -> lstm and gru, both
  * reading the one embedding) and a second embedding (-> gru); the head

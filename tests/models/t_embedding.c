@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_embedding.c - the vocabulary (hash, determinism, min_count, max_size),
  * the embedding stage (lookup, padding, sparse gradient, finite-difference
  * check, dropout, freeze), pretrained .vec files (good and malformed), and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_encoders.c - recurrent encoders: BLAS kernels against their naive
  * references, padding invariance (bidirectional included), same seed =>
  * bit-identical training, truncation, workspace reuse, and the stage classes

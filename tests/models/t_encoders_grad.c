@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_encoders_grad.c - finite-difference gradient check of the recurrent
  * encoders: every cell (rnn tanh, rnn relu, lstm, gru) x {uni, bi} x {1, 2
  * layers} x every pooling (last, mean, max, attention), on tiny shapes, with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_encoders_learn.c - a task only a recurrent model can learn: each
  * sequence holds token A once and token B once among random filler tokens,
  * and its label says whether A comes before B.  Every sequence has the same

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_encoders_ref.c - the recurrent encoders against PyTorch 1.13.
  *
  * tests/ref/encoders.py (run once with /usr/bin/python3, output committed)

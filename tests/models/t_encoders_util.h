@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tests/models/t_encoders_util.h - helpers shared by the encoder tests. */
 #ifndef T_ENCODERS_UTIL_H
 #define T_ENCODERS_UTIL_H

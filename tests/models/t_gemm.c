@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_gemm.c - nk_gemm_rows, the row-stable product (models/gemm.h): within a
  * proven error bound of an exact (double) product for every shape, edge and
  * option; each row bit-identical however the rows are split into calls;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_head.c - the softmax and sigmoid heads: dense layers (BLAS against a
  * naive reference), losses and heads against PyTorch 1.13 fixtures,
  * finite-difference gradient checks, errors, state save/load. */

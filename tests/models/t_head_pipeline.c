@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_head_pipeline.c - the nn module's stages built by the host from an
  * in-memory INI (tokenizer -> embedding -> gru -> head), trained through the
  * trainable-stage contract with the library's optimizer: the softmax and

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_kernels.sh - the numeric tests (row-stable product, encoders, heads;
 # padding, batch and thread invariance among them) under every OpenBLAS core
 # type this CPU can run and under every nlpipe kernel (NLPIPE_MAX_CPU_ISA).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_optim.c - optimizers and training numerics (nlpipe/optim.h): SGD with
  * momentum (and Nesterov), Adam, AdamW, weight decay per block, clipping,
  * learning-rate schedules and lazy sparse Adam against PyTorch 1.13 fixtures;

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/package/t_deb.sh [SRC] - the Debian packages, as a packager builds
 # them: `dpkg-buildpackage -us -uc -b` on a fresh clone of SRC's committed
 # tree (DEB_BUILD_OPTIONS=nocheck: the suite runs elsewhere), then lintian

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_ngrams.c - word n-grams as extra tokens. */
 #include "config.h"
 

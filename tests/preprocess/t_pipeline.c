@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_pipeline.c - the text stages through the host: the `text` module is
  * loaded from NLPIPE_PLUGIN_PATH, pipelines come from INI text, options are
  * checked, and the sentiment test pipeline makes the expected tokens. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_reader.c - the document readers, on files this test writes itself in
  * a temporary folder: label folders, recursion and order, hidden, binary,
  * oversized, empty, Latin-1 and invalid UTF-8 documents, symbolic-link

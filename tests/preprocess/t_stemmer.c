@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_stemmer.c - the stemmer against Snowball's own test vectors
  * ($NLP_SNOWBALL_DATA/<language>/{voc,output}.txt, Debian's snowball-data):
  * every language that both the installed libstemmer and the vectors have

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_stopwords.c - stop-word lists: the bundled ones, user lists, keep. */
 #include "config.h"
 

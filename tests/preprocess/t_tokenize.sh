@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_tokenize.sh - `nlpipe tokenize`: output format and order (also with
 # -j), jsonl, --set, the summary line, --verbose naming skipped files,
 # exit codes for missing paths and bad options.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_tokenizer.c - the tokenizer's rules, one tricky input at a time. */
 #include "config.h"
 

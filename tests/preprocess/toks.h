@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* toks.h - helpers for the text-stage tests: token lists from and to
  * space-separated strings. */
 #ifndef NLP_TEST_TOKS_H

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """Reference fixtures for the recurrent encoders (tests/models/t_encoders_ref.c).
 
 Run with Debian's python3-torch 1.13:  /usr/bin/python3 tests/ref/encoders.py

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 """Reference values for nlpipe's non-recurrent layers and optimizers, from
 PyTorch 1.13 (Debian's python3-torch).  Writes tests/ref/layers_fixtures.txt,
 which is committed: `make check` never runs this script.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* tests/ref/layers_fixture.h - read tests/ref/layers_fixtures.txt (written by
  * tests/ref/layers.py with PyTorch 1.13) and compare arrays with a stated
  * tolerance.  Header only, for the layer tests. */

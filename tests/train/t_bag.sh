@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_bag.sh - tokenizer -> bag -> softmax end to end on a generated set that
 # only word bigrams separate ("very good" and "not bad" against "not good"
 # and "very bad": every word is as common in both classes): with bigrams and

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_branch.sh - pipelines with branches through the command line (check
 # prints the graph, train, inspect, predict, the same model for the same
 # seed), and models written before branches existed: v1-gru.nlpm was trained

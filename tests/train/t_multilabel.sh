@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_multilabel.sh - multi-label fastText lines (`__label__a __label__b text`):
 # each of 3 labels is on a line exactly when its cue word is; a sigmoid model
 # learns the sets (micro F1 >= 0.9 on held-out lines), its per-label

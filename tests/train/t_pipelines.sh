@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/train/t_pipelines.sh - the installed pipelines for each kind of text
 # (data/pipelines/) keep their accuracy: each is trained as it is on a small
 # sample of a public set in ../shared/data and evaluated on held-out

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_polarity.sh - accuracy on real data: train on polarity v2.0 folds
 # cv000-cv899 (at most 2 minutes), assert >= 75 % accuracy on cv900-cv999;
 # predictions of all 2,000 reviews byte-identical across -j and --shard.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/train/t_progress.sh - train's progress bar on a terminal: run under a
 # pseudo-terminal (script(1)) of 40, 60 and 120 columns, every refresh of the
 # bar must fit in the width (at most COLUMNS - 1 characters, so that it never

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/train/t_report.sh - `nlpipe eval --report`: the HTML report of a
 # two-class and a five-class model has every section (per-class AUC rows,
 # curves, calibration, the mistakes, the model's pipeline and training

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # tests/train/t_stdin.sh - `-` is standard input for every command that reads
 # documents or a pipeline file (one document, or lines with --input-format
 # lines); predict reads a line file as lines, as eval does; train refuses

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_train.sh - nlpipe train / predict / eval on the bundled example corpus:
 # byte-identical models for the same seed, exact resume after SIGTERM,
 # predictions in input order, bad input counted and named.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_trainer.c - the training API (nlpipe/trainer.h) on the bundled example
  * corpus: the events in their order, a stop asked by the callback (the
  * checkpoint, NLP_TRAIN_STOPPED), and a resumed run that ends with the

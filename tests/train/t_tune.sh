@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
 # t_tune.sh - nlpipe tune on the bundled example corpus: an epoch budget
 # finishes and writes a pipeline file that nlpipe check accepts, with values
 # among the candidates and the winner's validation result when trained; the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
 /* t_tune_space.c - the [tune] space (nlpipe/tune.h): lists and ranges read
  * and checked against a real pipeline's option tables, values drawn within
  * them (every candidate and whole number reached, log ranges spread by
