@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026, the nlpipe authors
 # t_polarity.sh - accuracy on real data: train on polarity v2.0 folds
-# cv000-cv899 (at most 2 minutes), assert >= 75 % accuracy on cv900-cv999;
+# cv000-cv899 (5 epochs, no time limit: the result must not depend on the
+# machine's load), assert >= 75 % accuracy on cv900-cv999;
 # predictions of all 2,000 reviews byte-identical across -j and --shard.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
@@ -12,9 +13,9 @@ NLPIPE_DATA_DIR="$src/data"
 export NLPIPE_DATA_DIR
 
 if [ -n "${NLP_SANITIZED:-}" ]; then
-	# Accuracy within a 2-minute budget is measured in the optimized build;
-	# under AddressSanitizer training runs several times slower.
-	echo "1..0 # SKIP sanitizer build (NLP_SANITIZED): the time-limited accuracy check runs in the normal build"
+	# Five epochs of an LSTM on 1,800 long reviews take about a minute in
+	# the optimized build; under AddressSanitizer several times longer.
+	echo "1..0 # SKIP sanitizer build (NLP_SANITIZED): the accuracy check runs in the normal build"
 	exit 0
 fi
 if [ ! -d "$data/pos" ] || [ ! -d "$data/neg" ]; then
