@@ -17,7 +17,7 @@ bench_speed_nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 bench_speed_nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
 bench_sgemm_rate_SOURCES = bench/sgemm_rate.c
 bench_sgemm_rate_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
-bench_sgemm_rate_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
+bench_sgemm_rate_LDADD = models/libnkblas.la libnlpipe.la $(OPENBLAS_LIBS) -lm
 CLEANFILES += bench/speed_nlpipe bench/sgemm_rate
 EXTRA_DIST += bench/speed bench/speed_torch.py
 

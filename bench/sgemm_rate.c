@@ -3,21 +3,27 @@
 /* bench/sgemm_rate.c - the sgemm reference rate for bench/speed: GFLOP/s of
  * cblas_sgemm at the recurrent step's shape, C [M x N] = A [M x K] B [K x N]
  * with M = B (batch), K = E + H, N = G*H, on OpenBLAS with the given number
- * of threads.  Not a test.
+ * of threads; and, on one thread, of nlpipe's own products at that shape
+ * (-p rows: the fp32 row-stable product, models/gemm.h; -p bf16: the bf16
+ * one, models/gemm_bf16.h, where the CPU has AVX512_BF16).  Not a test.
  *
- *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds]
+ *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds] [-p sgemm|rows|bf16]
  *
- * Prints "sgemm M K N THREADS GFLOPS" (the median of 5 timings).
+ * Prints "PRODUCT M K N THREADS GFLOPS" (the median of 5 timings).
  */
 #include "config.h"
 
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <nlpipe/train.h>
+
+#include "../models/gemm.h"
+#include "../models/gemm_bf16.h"
 
 static double now(void)
 {
@@ -25,6 +31,30 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+enum { P_SGEMM, P_ROWS, P_BF16 };
+
+typedef struct prod {
+	int which, M, K, N;
+	const float *a, *b;
+	float *c;
+	nk_pack pk;
+	nk_pack16 pk16;
+	nk_rows16 ws;
+} prod;
+
+static void run(prod *p, int reps)
+{
+	for (int r = 0; r < reps; r++) {
+		if (p->which == P_SGEMM)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->M, p->N, p->K,
+			            1.0f, p->a, p->K, p->b, p->N, 0.0f, p->c, p->N);
+		else if (p->which == P_ROWS)
+			nk_gemm_rows(0, p->M, p->a, p->K, &p->pk, 0.0f, p->c, p->N);
+		else
+			nk_gemm16_rows(p->M, p->a, p->K, &p->pk16, 0.0f, p->c, p->N, &p->ws);
+	}
 }
 
 static int cmp(const void *a, const void *b)
@@ -36,11 +66,13 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+	static const char *names[] = {"sgemm", "rows", "bf16"};
 	int M = 32, K = 256, N = 512, threads = 1, opt, reps, rc = 1;
 	double secs = 0.2, rate[5];
 	float *a = NULL, *b = NULL, *c = NULL;
+	prod p = {0};
 
-	while ((opt = getopt(argc, argv, "m:k:n:j:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "m:k:n:j:t:p:h")) != -1) {
 		switch (opt) {
 		case 'm':
 			M = atoi(optarg);
@@ -57,8 +89,20 @@ int main(int argc, char **argv)
 		case 't':
 			secs = atof(optarg);
 			break;
+		case 'p':
+			p.which = -1;
+			for (int i = 0; i < 3; i++)
+				if (!strcmp(optarg, names[i]))
+					p.which = i;
+			if (p.which < 0) {
+				fprintf(stderr, "sgemm_rate: -p takes sgemm, rows or bf16\n");
+				return 1;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: %s -m M -k K -n N [-j threads] [-t seconds]\n",
+			fprintf(stderr,
+			        "usage: %s -m M -k K -n N [-j threads] [-t seconds] "
+			        "[-p sgemm|rows|bf16]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -80,13 +124,22 @@ int main(int argc, char **argv)
 		a[i] = (float)((i * 7919u) % 1000u) * 1e-3f - 0.5f;
 	for (size_t i = 0; i < (size_t)K * N; i++)
 		b[i] = (float)((i * 104729u) % 1000u) * 1e-4f - 0.05f;
+	p.M = M, p.K = K, p.N = N, p.a = a, p.b = b, p.c = c;
+	if (p.which == P_BF16 && !nk_bf16_available()) {
+		fprintf(stderr, "sgemm_rate: this CPU has no AVX512_BF16 (or "
+		                "NLPIPE_MAX_CPU_ISA caps it): no bf16 product\n");
+		goto out;
+	}
+	if ((p.which == P_ROWS && nk_pack_b(&p.pk, 0, 0, K, N, b, N)) ||
+	    (p.which == P_BF16 && nk_pack16_b(&p.pk16, 0, K, N, b, N))) {
+		fprintf(stderr, "sgemm_rate: out of memory\n");
+		goto out;
+	}
 	/* calibrate: enough calls for secs / 5 a timing */
 	reps = 1;
 	for (;;) {
 		double t0 = now(), dt;
-		for (int r = 0; r < reps; r++)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K,
-			            b, N, 0.0f, c, N);
+		run(&p, reps);
 		dt = now() - t0;
 		if (dt > secs / 5 || reps > (1 << 28))
 			break;
@@ -94,15 +147,16 @@ int main(int argc, char **argv)
 	}
 	for (int k = 0; k < 5; k++) {
 		double t0 = now();
-		for (int r = 0; r < reps; r++)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K,
-			            b, N, 0.0f, c, N);
+		run(&p, reps);
 		rate[k] = 2.0 * M * N * K * reps / (now() - t0) * 1e-9;
 	}
 	qsort(rate, 5, sizeof rate[0], cmp);
-	printf("sgemm %d %d %d %d %.2f\n", M, K, N, threads, rate[2]);
+	printf("%s %d %d %d %d %.2f\n", names[p.which], M, K, N, threads, rate[2]);
 	rc = 0;
 out:
+	nk_pack_free(&p.pk);
+	nk_pack16_free(&p.pk16);
+	nk_rows16_free(&p.ws);
 	free(a);
 	free(b);
 	free(c);

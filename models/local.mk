@@ -12,7 +12,8 @@
 noinst_LTLIBRARIES += models/libnkblas.la
 models_libnkblas_la_SOURCES = \
 	models/blas.c models/blas.h \
-	models/gemm.c models/gemm.h models/gemm_kernel.h
+	models/gemm.c models/gemm.h models/gemm_kernel.h \
+	models/gemm_bf16.c models/gemm_bf16.h
 models_libnkblas_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 
 # The kernels, shared by the module, the tests and the benchmark.
@@ -33,6 +34,7 @@ NLP_ENCODER_LIBS = models/libencoders.la libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD
 # through the host.
 NLP_ENCODER_TESTS = \
 	tests/models/t_gemm \
+	tests/models/t_gemm_bf16 \
 	tests/models/t_encoders \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
@@ -44,6 +46,10 @@ noinst_HEADERS += tests/models/t_encoders_util.h
 tests_models_t_gemm_SOURCES = tests/models/t_gemm.c
 tests_models_t_gemm_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_gemm_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_gemm_bf16_SOURCES = tests/models/t_gemm_bf16.c
+tests_models_t_gemm_bf16_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_gemm_bf16_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_SOURCES = tests/models/t_encoders.c
 tests_models_t_encoders_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
