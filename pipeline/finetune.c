@@ -301,16 +301,6 @@ static int take_stage_state(nlp_finetune *f, size_t i, nlp_err *err)
 	return rc;
 }
 
-int nlp_finetune_take_state(nlp_finetune *f, nlp_err *err)
-{
-	int rc = NLP_OK;
-
-	for (size_t i = 0; i < f->n && !rc && f->m; i++)
-		if (f->from[i])
-			rc = take_stage_state(f, i, err);
-	return rc;
-}
-
 /* The labels as "a, b, c" into buf. */
 static void label_list(const char *const *labels, size_t n, char *buf, size_t size)
 {
@@ -378,8 +368,8 @@ static int take_stage_params(nlp_finetune *f, size_t i, nlp_err *err)
 	return NLP_OK;
 }
 
-int nlp_finetune_take_params(nlp_finetune *f, const char *const *labels, size_t n_labels,
-                             nlp_err *err)
+int nlp_finetune_take_state(nlp_finetune *f, const char *const *labels, size_t n_labels,
+                            nlp_err *err)
 {
 	int rc = NLP_OK;
 
@@ -389,8 +379,18 @@ int nlp_finetune_take_params(nlp_finetune *f, const char *const *labels, size_t 
 		if (nlp_pipeline_stage_class(f->p, i)->produces == NLP_KIND_SCORES)
 			rc = check_head(f, i, labels, n_labels, err);
 		if (!rc)
-			rc = take_stage_params(f, i, err);
+			rc = take_stage_state(f, i, err);
 	}
+	return rc;
+}
+
+int nlp_finetune_take_params(nlp_finetune *f, nlp_err *err)
+{
+	int rc = NLP_OK;
+
+	for (size_t i = 0; i < f->n && !rc && f->m; i++)
+		if (f->from[i])
+			rc = take_stage_params(f, i, err);
 	nlp_model_free(f->m);
 	f->m = NULL;
 	return rc;

@@ -17,15 +17,16 @@
 #include "nlpipe/finetune.h"
 #include "nlpipe/optim.h"
 
-/* Give every stage from MODEL the state MODEL's saved (vocabulary...). */
-int nlp_finetune_take_state(nlp_finetune *f, nlp_err *err);
+/* Give every stage from MODEL the state MODEL's saved (vocabulary...);
+ * labels are the data's, in score order: a head from MODEL must score
+ * those. */
+int nlp_finetune_take_state(nlp_finetune *f, const char *const *labels, size_t n_labels,
+                            nlp_err *err);
 /* [stage count] 1 for the stages that must not observe the training data. */
 const unsigned char *nlp_finetune_skip(const nlp_finetune *f);
 /* Check the shapes of the stages from MODEL (set up) against MODEL's and
- * copy its parameters; labels are the data's, in score order.  Frees
- * MODEL afterwards. */
-int nlp_finetune_take_params(nlp_finetune *f, const char *const *labels, size_t n_labels,
-                             nlp_err *err);
+ * copy its parameters.  Frees MODEL afterwards. */
+int nlp_finetune_take_params(nlp_finetune *f, nlp_err *err);
 /* meta "init_from" and "init_stages" (what a resumed run reads back). */
 int nlp_finetune_meta(const nlp_finetune *f, nlp_model_meta *meta, nlp_err *err);
 /* The learning-rate scales of the trainable stages [first, count) for the

@@ -735,6 +735,8 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 	fprintf(out, "\n");
 	if (nlp_ini_get(p->ini, "pipeline", "plugin_path"))
 		fprintf(out, "plugin_path = %s\n", nlp_ini_get(p->ini, "pipeline", "plugin_path"));
+	if (*p->init_from)
+		fprintf(out, "init_from = %s\n", p->init_from);
 	for (size_t i = 0; i < p->n; i++) {
 		const pl_stage *s = &p->s[i];
 		size_t w = s->named ? 5 : 4;

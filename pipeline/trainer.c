@@ -1016,7 +1016,8 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 
 	if (!t->resumed) {
 		nlp_rng init_rng;
-		rc = nlp_finetune_take_state(t->ft, err);
+		rc = nlp_finetune_take_state(t->ft, (const char *const *)t->labels,
+		                             (size_t)t->n_classes, err);
 		if (!rc)
 			rc = observe_all(t, &t->train, err);
 		if (!rc)
@@ -1029,8 +1030,7 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 			return rc;
 		nlp_rng_seed(&init_rng, (uint64_t)nlp_config_int(t->tc, "seed"));
 		init_params(t, &init_rng);
-		rc = nlp_finetune_take_params(t->ft, (const char *const *)t->labels,
-		                              (size_t)t->n_classes, err);
+		rc = nlp_finetune_take_params(t->ft, err);
 		if (!rc)
 			rc = nlp_finetune_meta(t->ft, &t->meta, err);
 		if (rc)
