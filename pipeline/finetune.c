@@ -228,38 +228,6 @@ static int name_stages(nlp_finetune *f, nlp_err *err)
 	return NLP_OK;
 }
 
-int nlp_finetune_new(nlp_finetune **out, nlp_host *h, nlp_pipeline *p, const nlp_config *train,
-                     const nlp_model *resumed, nlp_err *err)
-{
-	nlp_finetune *f = calloc(1, sizeof *f);
-	int rc;
-
-	*out = NULL;
-	if (!f)
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	f->h = h;
-	f->p = p;
-	f->n = nlp_pipeline_stage_count(p);
-	f->freeze = nlp_config_int(train, "freeze_epochs");
-	f->from = calloc(f->n + 1, 1);
-	f->src = calloc(f->n + 1, sizeof *f->src);
-	if (!f->from || !f->src)
-		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	else if (resumed)
-		rc = resumed_stages(f, resumed, err);
-	else
-		rc = load_source(f, err);
-	if (!rc)
-		rc = check_freeze(f, resumed ? resumed->ini : nlp_pipeline_ini(p), err);
-	if (!rc)
-		rc = name_stages(f, err);
-	if (rc)
-		nlp_finetune_free(f);
-	else
-		*out = f;
-	return rc;
-}
-
 /* An error about stage i taken from MODEL: "[name] (class): init_from =
  * MODEL: what (options that differ...): what to do". */
 static int stage_fail(const nlp_finetune *f, size_t i, int rc, const char *what, nlp_err *err)
@@ -274,8 +242,8 @@ static int stage_fail(const nlp_finetune *f, size_t i, int rc, const char *what,
 	                   nlp_pipeline_stage_class(f->p, i)->name, f->source, what, diffs);
 }
 
-/* Stage i takes the state MODEL's stage saved. */
-static int take_stage_state(nlp_finetune *f, size_t i, nlp_err *err)
+/* Stage i's state from MODEL into self (an instance of stage i's class). */
+static int state_into(const nlp_finetune *f, size_t i, void *self, nlp_err *err)
 {
 	const nlp_train_ops *ops = nlp_pipeline_stage_class(f->p, i)->train;
 	nlp_buf b = {0};
@@ -289,7 +257,7 @@ static int take_stage_state(nlp_finetune *f, size_t i, nlp_err *err)
 	c.p = b.data;
 	c.end = b.data + b.len;
 	if (!rc)
-		rc = ops->load(nlp_pipeline_stage_instance(f->p, i), &c, err);
+		rc = ops->load(self, &c, err);
 	if (!rc && c.p != c.end)
 		rc = nlp_err_set(err, NLP_EDATA, "%zu bytes of its saved state were not read",
 		                 (size_t)(c.end - c.p));
@@ -298,6 +266,63 @@ static int take_stage_state(nlp_finetune *f, size_t i, nlp_err *err)
 		snprintf(what, sizeof what, "cannot take its saved state: %.900s", err->msg);
 		rc = stage_fail(f, i, rc == NLP_EDATA ? NLP_ECONFIG : rc, what, err);
 	}
+	return rc;
+}
+
+/* self (an instance of stage i's class, set up) has the parameter blocks
+ * of MODEL's stage, whose parameters go to *b. */
+static int same_shapes(const nlp_finetune *f, size_t i, void *self, nlp_params *b, nlp_err *err)
+{
+	const nlp_train_ops *ops = nlp_pipeline_stage_class(f->p, i)->train;
+	nlp_params a = {0};
+	char what[400];
+	int k = 0;
+
+	ops->params(self, &a);
+	ops->params(nlp_pipeline_stage_instance(f->m->pipeline, f->src[i]), b);
+	while (k < a.n_blocks && k < b->n_blocks && a.blocks[k].count == b->blocks[k].count &&
+	       a.blocks[k].rows == b->blocks[k].rows && a.blocks[k].cols == b->blocks[k].cols)
+		k++;
+	if (k < a.n_blocks && k < b->n_blocks) {
+		const nlp_param_block *x = &a.blocks[k], *y = &b->blocks[k];
+		snprintf(what, sizeof what,
+		         "its parameters %s are %d x %d (%zu) in the model, %d x %d (%zu) here",
+		         x->name ? x->name : "?", y->rows, y->cols, y->count, x->rows, x->cols,
+		         x->count);
+		return stage_fail(f, i, NLP_ECONFIG, what, err);
+	}
+	if (a.count != b->count || a.n_blocks != b->n_blocks) {
+		snprintf(what, sizeof what,
+		         "it has %zu parameters in %d blocks in the model, %zu in %d here",
+		         b->count, b->n_blocks, a.count, a.n_blocks);
+		return stage_fail(f, i, NLP_ECONFIG, what, err);
+	}
+	return NLP_OK;
+}
+
+/* Before any data is read: a new instance of stage i's class and options,
+ * given MODEL's state and set up with MODEL's input width and labels, has MODEL's shapes (what a
+ * `nlpipe check` can tell: another hidden, dim...). */
+static int precheck_stage(const nlp_finetune *f, size_t i, nlp_err *err)
+{
+	const nlp_stage_class *cls = nlp_pipeline_stage_class(f->p, i);
+	const nlp_model_stage *st = &f->m->stages[f->src[i]];
+	nlp_params b = {0};
+	void *self = NULL;
+	char what[sizeof err->msg];
+	int out_dim = 0, rc = cls->create(&self, nlp_pipeline_stage_config(f->p, i), err);
+
+	if (rc)
+		return nlp_pipeline_stage_error(f->p, i, rc, err);
+	rc = state_into(f, i, self, err);
+	if (!rc && (rc = cls->train->setup(self, st->in_dim, (int)f->m->n_labels, &out_dim, err)) &&
+	    rc != NLP_ENOMEM) {
+		snprintf(what, sizeof what, "it cannot be set up as the model's: %.900s", err->msg);
+		rc = stage_fail(f, i, NLP_ECONFIG, what, err);
+	}
+	if (!rc)
+		rc = same_shapes(f, i, self, &b, err);
+	cls->destroy(self);
 	return rc;
 }
 
@@ -339,33 +364,14 @@ static int check_head(const nlp_finetune *f, size_t i, const char *const *labels
 /* Stage i (set up) has the parameter blocks of MODEL's stage: copy them. */
 static int take_stage_params(nlp_finetune *f, size_t i, nlp_err *err)
 {
-	const nlp_train_ops *ops = nlp_pipeline_stage_class(f->p, i)->train;
 	nlp_params a = {0}, b = {0};
-	char what[400];
-	int k = 0;
+	void *self = nlp_pipeline_stage_instance(f->p, i);
+	int rc = same_shapes(f, i, self, &b, err);
 
-	ops->params(nlp_pipeline_stage_instance(f->p, i), &a);
-	ops->params(nlp_pipeline_stage_instance(f->m->pipeline, f->src[i]), &b);
-	while (k < a.n_blocks && k < b.n_blocks && a.blocks[k].count == b.blocks[k].count &&
-	       a.blocks[k].rows == b.blocks[k].rows && a.blocks[k].cols == b.blocks[k].cols)
-		k++;
-	if (k < a.n_blocks && k < b.n_blocks) {
-		const nlp_param_block *x = &a.blocks[k], *y = &b.blocks[k];
-		snprintf(what, sizeof what,
-		         "its parameters %s are %d x %d (%zu) in the model, %d x %d (%zu) here",
-		         x->name ? x->name : "?", y->rows, y->cols, y->count, x->rows, x->cols,
-		         x->count);
-		return stage_fail(f, i, NLP_ECONFIG, what, err);
-	}
-	if (a.count != b.count || a.n_blocks != b.n_blocks) {
-		snprintf(what, sizeof what,
-		         "it has %zu parameters in %d blocks in the model, %zu in %d here", b.count,
-		         b.n_blocks, a.count, a.n_blocks);
-		return stage_fail(f, i, NLP_ECONFIG, what, err);
-	}
-	if (a.count)
+	nlp_pipeline_stage_class(f->p, i)->train->params(self, &a);
+	if (!rc && a.count)
 		memcpy(a.w, b.w, a.count * sizeof *a.w);
-	return NLP_OK;
+	return rc;
 }
 
 int nlp_finetune_take_state(nlp_finetune *f, const char *const *labels, size_t n_labels,
@@ -379,7 +385,7 @@ int nlp_finetune_take_state(nlp_finetune *f, const char *const *labels, size_t n
 		if (nlp_pipeline_stage_class(f->p, i)->produces == NLP_KIND_SCORES)
 			rc = check_head(f, i, labels, n_labels, err);
 		if (!rc)
-			rc = take_stage_state(f, i, err);
+			rc = state_into(f, i, nlp_pipeline_stage_instance(f->p, i), err);
 	}
 	return rc;
 }
@@ -393,6 +399,41 @@ int nlp_finetune_take_params(nlp_finetune *f, nlp_err *err)
 			rc = take_stage_params(f, i, err);
 	nlp_model_free(f->m);
 	f->m = NULL;
+	return rc;
+}
+
+int nlp_finetune_new(nlp_finetune **out, nlp_host *h, nlp_pipeline *p, const nlp_config *train,
+                     const nlp_model *resumed, nlp_err *err)
+{
+	nlp_finetune *f = calloc(1, sizeof *f);
+	int rc;
+
+	*out = NULL;
+	if (!f)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	f->h = h;
+	f->p = p;
+	f->n = nlp_pipeline_stage_count(p);
+	f->freeze = nlp_config_int(train, "freeze_epochs");
+	f->from = calloc(f->n + 1, 1);
+	f->src = calloc(f->n + 1, sizeof *f->src);
+	if (!f->from || !f->src)
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	else if (resumed)
+		rc = resumed_stages(f, resumed, err);
+	else
+		rc = load_source(f, err);
+	for (size_t i = 0; i < f->n && !rc && f->m; i++)
+		if (f->from[i])
+			rc = precheck_stage(f, i, err);
+	if (!rc)
+		rc = check_freeze(f, resumed ? resumed->ini : nlp_pipeline_ini(p), err);
+	if (!rc)
+		rc = name_stages(f, err);
+	if (rc)
+		nlp_finetune_free(f);
+	else
+		*out = f;
 	return rc;
 }
 

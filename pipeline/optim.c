@@ -433,6 +433,7 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 {
 	uint32_t magic, version, kind, n, has_m = 1;
 	uint64_t steps;
+	nlp_cursor counts;
 
 	if (nlp_cursor_get_u32(in, &magic) || nlp_cursor_get_u32(in, &version))
 		goto truncated;
@@ -461,6 +462,7 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "the saved optimizer state has %u stages, the pipeline %d", n,
 		                   o->n);
+	counts = *in; /* read again once all is checked */
 	for (int i = 0; i < o->n; i++) {
 		uint64_t c, taken = steps;
 		if (nlp_model_cursor_get_u64(in, &c) ||
@@ -473,7 +475,6 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 			                   i, (unsigned long long)c, o->count[i]);
 		if (taken > steps)
 			return nlp_err_set(err, NLP_EDATA, "the saved optimizer state is corrupt");
-		o->taken[i] = (long)taken;
 	}
 	{
 		/* All or nothing: check the size first. */
@@ -482,6 +483,13 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 			need += o->count[i] * ((o->v[i] ? 1 : 0) + has_m);
 		if ((size_t)(in->end - in->p) / 4 < need)
 			goto truncated;
+	}
+	for (int i = 0; i < o->n; i++) {
+		uint64_t c, taken = steps;
+		nlp_model_cursor_get_u64(&counts, &c);
+		if (version >= 3)
+			nlp_model_cursor_get_u64(&counts, &taken);
+		o->taken[i] = (long)taken;
 	}
 	for (int i = 0; i < o->n; i++) {
 		/* A first moment saved for a run now without momentum is

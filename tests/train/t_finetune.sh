@@ -18,7 +18,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_finetune.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
 reviews="$src/examples/reviews"
-echo "1..30"
+echo "1..31"
 
 # Two halves of the corpus (the fine-tuning half has words the first has
 # not seen), and three labels.
@@ -142,6 +142,9 @@ check_run "another hidden size: the section, both values and the file" 1 \
 	"$nlpipe" -q train --set encode.hidden=32 "$tmp/ft.ini" "$tmp/b" -o "$tmp/x.nlp"
 check "  ... naming hidden = 16 in the model and 32 in the pipeline file" \
 	'grep -qF "hidden = 16 in $tmp/base.nlp, 32 in $tmp/ft.ini" "$tmp/out"'
+check_run "check finds another hidden size before any training" 1 \
+	"hidden = 16 in $tmp/base.nlp, 32 in $tmp/ft.ini" \
+	"$nlpipe" check --set encode.hidden=32 "$tmp/ft.ini"
 check_run "another embedding width: the section and both values" 1 \
 	"[embed] (embedding): init_from = $tmp/base.nlp: cannot take its saved state" \
 	"$nlpipe" -q train --set embed.dim=8 "$tmp/ft.ini" "$tmp/b" -o "$tmp/x.nlp"
