@@ -447,8 +447,7 @@ int nlp_finetune_meta(const nlp_finetune *f, nlp_model_meta *meta, nlp_err *err)
 	return NLP_OK;
 }
 
-int nlp_finetune_set_rates(const nlp_finetune *f, nlp_optim *o, size_t first, long epoch,
-                           nlp_err *err)
+int nlp_finetune_set_rates(nlp_finetune *f, nlp_optim *o, size_t first, long epoch, nlp_err *err)
 {
 	int rc = NLP_OK;
 
@@ -457,6 +456,7 @@ int nlp_finetune_set_rates(const nlp_finetune *f, nlp_optim *o, size_t first, lo
 		if (f->from[i] && epoch < f->freeze)
 			s = 0;
 		rc = nlp_optim_set_scale(o, (int)(i - first), s, err);
+		nlp_pipeline_set_frozen(f->p, i, s == 0);
 	}
 	return rc;
 }

@@ -26,6 +26,9 @@ typedef struct pl_stage {
 	int dim;         /* its output's width once set up; 0 for token ids */
 	int stream;      /* its id stream (batch stages), -1 for document stages */
 	double lr_scale; /* INI lr_scale: its learning rate is the global one times this */
+	int frozen;      /* training leaves its parameters (nlp_pipeline_set_frozen) */
+	int still;       /* it and every stage it reads (directly or not) are frozen
+	                    or have no parameters: training skips its backward */
 } pl_stage;
 
 struct nlp_pipeline {
@@ -620,6 +623,25 @@ size_t nlp_pipeline_text_end(const nlp_pipeline *p)
 double nlp_pipeline_stage_lr_scale(const nlp_pipeline *p, size_t i)
 {
 	return i < p->n ? p->s[i].lr_scale : 1.0;
+}
+
+void nlp_pipeline_set_frozen(nlp_pipeline *p, size_t i, int frozen)
+{
+	if (i >= p->n)
+		return;
+	p->s[i].frozen = frozen;
+	/* Inputs come before their readers. */
+	for (size_t j = 0; j < p->n; j++) {
+		pl_stage *s = &p->s[j];
+		s->still = s->frozen || !s->cls->train;
+		for (size_t k = 0; k < s->n_in && s->still; k++)
+			s->still = p->s[s->in[k]].still;
+	}
+}
+
+int nlp_pipeline_stage_still(const nlp_pipeline *p, size_t i)
+{
+	return i < p->n && p->s[i].still;
 }
 
 const char *nlp_pipeline_init_from(const nlp_pipeline *p)

@@ -647,6 +647,8 @@ int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double
 		nlp_act dout = {0};
 		const int reads_ids = i == first || maps_ids(p, i);
 		ws->din[i] = (nlp_act){0};
+		if (nlp_pipeline_stage_still(p, i))
+			continue; /* frozen, and so is all it reads: no gradient needed */
 		if (i != n - 1 && (rc = stage_grad(ws, p, i, &dout, err)))
 			return rc;
 		rc = t->backward(nlp_pipeline_stage_instance(p, i), reads_ids ? NULL : &ws->din[i],
