@@ -770,6 +770,8 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 			if (len > w)
 				w = len;
 		}
+		if (s->lr_scale != 1.0 && w < 8)
+			w = 8;
 		fprintf(out, "%-*s = %s\n", (int)w, "type", s->cls->name);
 		if (s->named) {
 			char in[1024];
