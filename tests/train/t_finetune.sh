@@ -18,7 +18,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_finetune.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
 reviews="$src/examples/reviews"
-echo "1..31"
+echo "1..32"
 
 # Two halves of the corpus (the fine-tuning half has words the first has
 # not seen), and three labels.
@@ -88,6 +88,8 @@ check "lr_scale = 0 trains (exit 0)" '[ -s "$tmp/ft0.nlp" ]'
 check "the stage not from the model trained" '! same "$tmp/ft.nlp" new_head "$tmp/ft0.nlp" new_head'
 check "lr_scale = 0 is stored with the pipeline" \
 	'"$nlpipe" inspect "$tmp/ft0.nlp" | grep -q "lr_scale = 0"'
+check "a model with lr_scale builds again (inspect --check)" \
+	'"$nlpipe" inspect --check "$tmp/ft0.nlp" >/dev/null 2>"$tmp/err"'
 
 # After the frozen epochs every stage trains; the vocabulary stays the model's.
 train --set train.epochs=2 "$tmp/ft.ini" "$tmp/b" -o "$tmp/ft2.nlp"
