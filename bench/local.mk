@@ -24,3 +24,7 @@ EXTRA_DIST += bench/speed bench/speed_torch.py
 # The bag stage (data/pipelines/fast.ini) against fastText on IMDB, one run: train
 # and predict wall times, accuracy, the ratios (issue 12).  Not a test.
 EXTRA_DIST += bench/bag_speed
+
+# Fine-tuning (init_from) against training from scratch on 1,000 IMDB reviews.
+# Not a test.
+EXTRA_DIST += bench/finetune_imdb

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nlpipe/finetune.h"
 #include "nlpipe/trainer.h"
 #include "nlpipe/tune.h"
 #include "cli/cli.h"
@@ -30,6 +31,31 @@ static void print_train(const nlp_config *c)
 		int def;
 		const char *name = nlp_config_entry(c, k, &v, &def);
 		printf("%-*s = %s%s\n", (int)w, name, v, def ? "    ; default" : "");
+	}
+}
+
+/* What fine-tuning does: the model the stages come from, which do, the
+ * frozen epochs and the stages' learning-rate scales. */
+static void print_finetune(const nlp_finetune *f, const nlp_pipeline *p)
+{
+	const size_t first = nlp_pipeline_text_end(p), n = nlp_pipeline_stage_count(p);
+	const long freeze = nlp_finetune_freeze_epochs(f);
+
+	printf("\n; fine-tuning\n");
+	if (*nlp_finetune_source(f))
+		printf(";   init_from = %s (it loads)\n", nlp_finetune_source(f));
+	for (size_t i = first; i < n; i++) {
+		const double s = nlp_pipeline_stage_lr_scale(p, i);
+		const int from = nlp_finetune_from_model(f, i);
+		printf(";   [%s] %s", nlp_pipeline_stage_name(p, i),
+		       from ? "starts from the model" : "trains from scratch");
+		if (from && freeze == 1)
+			printf(", frozen in epoch 1");
+		else if (from && freeze > 1)
+			printf(", frozen in epochs 1-%ld", freeze);
+		if (s != 1.0)
+			printf(", lr_scale %g%s", s, s == 0 ? " (frozen)" : "");
+		printf("\n");
 	}
 }
 
@@ -60,6 +86,7 @@ int cmd_check(int argc, char **argv)
 	nlp_ini *ini;
 	nlp_pipeline *p;
 	nlp_tune_space *ts = NULL;
+	nlp_finetune *ft = NULL;
 	nlp_config *tc = NULL;
 	nlp_err err = {0};
 	size_t n;
@@ -89,17 +116,20 @@ int cmd_check(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (nlp_config_from_ini(&tc, ini, "train", nlp_train_options, &err) ||
+	    nlp_finetune_new(&ft, h, p, tc, NULL, &err) ||
 	    (nlp_ini_line(ini, "tune", NULL) && nlp_tune_space_new(&ts, ini, p, &err))) {
 		rc = cli_fail(&err);
 	} else {
 		nlp_pipeline_print(p, stdout);
 		print_train(tc);
+		print_finetune(ft, p);
 		if (ts)
 			print_tune(ts);
 		n = nlp_pipeline_stage_count(p);
 		cli_info("%s: OK, %zu stage%s", argv[optind], n, n == 1 ? "" : "s");
 	}
 	nlp_tune_space_free(ts);
+	nlp_finetune_free(ft);
 	nlp_config_destroy(tc);
 	nlp_pipeline_free(p);
 	nlp_ini_free(ini);

@@ -117,6 +117,10 @@ static int on_event(void *user, const nlp_train_event *ev)
 	case NLP_TRAIN_START:
 		cli_info("training on %zu documents (%zu validation), %d classes, %d threads",
 		         ev->documents, ev->validation_documents, ev->classes, ev->threads);
+		if (ev->init_from && *ev->init_from)
+			cli_info("stages from %s: %s (frozen in the first %ld epochs); the "
+			         "others train from scratch",
+			         ev->init_from, ev->init_stages, ev->freeze_epochs);
 		cli_catch_signals(&v->sig);
 		progress_init(&v->pg, cli_quiet);
 		break;

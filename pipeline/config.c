@@ -301,7 +301,8 @@ void nlp_config_fill(nlp_config *c, const nlp_ini *ini, const char *section, int
 			snprintf(where, sizeof where, "%s:%d", file, line);
 		else
 			snprintf(where, sizeof where, "--set %s.%s", section, key);
-		if (stage && (strcmp(key, "type") == 0 || strcmp(key, "input") == 0))
+		if (stage && (strcmp(key, "type") == 0 || strcmp(key, "input") == 0 ||
+		              strcmp(key, "lr_scale") == 0))
 			continue;
 		for (size_t i = 0; i < c->n; i++)
 			if (strcmp(c->v[i].opt->name, key) == 0)

@@ -94,6 +94,22 @@ void nlp_list_free(char **words, size_t n);
  * *out is NULL on failure.  (pipeline.c) */
 int nlp_pipeline_stage_copy(const nlp_pipeline *p, size_t i, void **out, nlp_err *err);
 
+/* Where key of section sec comes from, for messages: FILE:LINE, or the
+ * --set that gave it (pipeline.c). */
+void nlp_key_where(const nlp_ini *ini, const char *sec, const char *key, char *buf, size_t n);
+
+/* Training: stage i's parameters are frozen (1) or not (0, as built).  A
+ * stage that is frozen or has no parameters, and reads only such stages
+ * (directly or not), is still: nlp_chain_backward skips it (no gradient
+ * can reach a stage that is not frozen through it).  (pipeline.c) */
+void nlp_pipeline_set_frozen(nlp_pipeline *p, size_t i, int frozen);
+int nlp_pipeline_stage_still(const nlp_pipeline *p, size_t i);
+
+/* nlp_pipeline_observe without the stages i where skip[i] is set (stages
+ * whose state came from another model: fine-tuning).  (runner.c) */
+int nlp_pipeline_observe_except(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
+                                int label, const unsigned char *skip, nlp_err *err);
+
 /* A stage's output width, set when it is set up (runner.c, model.c). */
 void nlp_pipeline_set_dim(nlp_pipeline *p, size_t i, int dim);
 /* The runner's workspace kept with the pipeline (runner.c makes it;

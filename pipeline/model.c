@@ -595,7 +595,7 @@ static int value_storable(const char *v)
 /* One section: [sec], type = (stages only), then every option value of c
  * except empty defaults. */
 static int put_section(nlp_buf *b, const char *sec, const char *type, const char *input,
-                       const nlp_config *c, const char *path, nlp_err *err)
+                       double lr_scale, const nlp_config *c, const char *path, nlp_err *err)
 {
 	size_t nc = c ? nlp_config_count(c) : 0;
 	int rc = buf_printf(b, "\n[%s]\n", sec);
@@ -604,6 +604,13 @@ static int put_section(nlp_buf *b, const char *sec, const char *type, const char
 		rc |= buf_printf(b, "type = %s\n", type);
 	if (input)
 		rc |= buf_printf(b, "input = %s\n", input);
+	if (lr_scale != 1.0) {
+		char g[40];
+		snprintf(g, sizeof g, "%g", lr_scale);
+		if (strtod(g, NULL) != lr_scale)
+			snprintf(g, sizeof g, "%.17g", lr_scale);
+		rc |= buf_printf(b, "lr_scale = %s\n", g);
+	}
 	for (size_t k = 0; k < nc && !rc; k++) {
 		const char *v = NULL;
 		int is_default = 0;
@@ -646,10 +653,11 @@ static int pipeline_ini(nlp_buf *b, const nlp_pipeline *p, const nlp_config *tra
 		rc = put_section(b, nlp_pipeline_stage_name(p, i),
 		                 nlp_pipeline_stage_class(p, i)->name,
 		                 nlp_pipeline_stage_input_text(p, i, in, sizeof in),
-		                 nlp_pipeline_stage_config(p, i), path, err);
+		                 nlp_pipeline_stage_lr_scale(p, i), nlp_pipeline_stage_config(p, i),
+		                 path, err);
 	}
 	if (!rc && train)
-		rc = put_section(b, "train", NULL, NULL, train, path, err);
+		rc = put_section(b, "train", NULL, NULL, 1.0, train, path, err);
 	return rc;
 }
 

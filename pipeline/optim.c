@@ -11,8 +11,10 @@
 #include "nlpipe/model.h"
 #include "nlpipe/optim.h"
 
-#define OPTIM_MAGIC   0x504f4c4eU /* "NLOP" little-endian */
-#define OPTIM_VERSION 2           /* 2: a flag says whether the first moment is stored */
+#define OPTIM_MAGIC 0x504f4c4eU /* "NLOP" little-endian */
+#define OPTIM_VERSION                                                                              \
+	3 /* 2: a flag says whether the first moment is stored; 3: per-stage                       \
+	     steps */
 
 struct nlp_optim {
 	nlp_optim_config cfg;
@@ -22,6 +24,8 @@ struct nlp_optim {
 	float **m;     /* [n] first moment (Adam) or momentum buffer (SGD); NULL each
 	                  for plain SGD (momentum 0): no state, no extra memory */
 	float **v;     /* [n] second moment (Adam); NULL for SGD */
+	double *scale; /* [n] learning-rate factor per stage (1; 0: frozen) */
+	long *taken;   /* [n] updates each stage had (Adam's bias correction) */
 };
 
 void nlp_optim_config_default(nlp_optim_config *c)
@@ -85,6 +89,8 @@ void nlp_optim_free(nlp_optim *o)
 	}
 	free(o->m);
 	free(o->v);
+	free(o->scale);
+	free(o->taken);
 	free(o->count);
 	free(o);
 }
@@ -146,11 +152,14 @@ int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params
 	o->count = calloc((size_t)n + 1, sizeof *o->count);
 	o->m = calloc((size_t)n + 1, sizeof *o->m);
 	o->v = calloc((size_t)n + 1, sizeof *o->v);
-	if (!o->count || !o->m || !o->v)
+	o->scale = calloc((size_t)n + 1, sizeof *o->scale);
+	o->taken = calloc((size_t)n + 1, sizeof *o->taken);
+	if (!o->count || !o->m || !o->v || !o->scale || !o->taken)
 		goto nomem;
 	for (int i = 0; i < n; i++) {
 		size_t c = p[i].count;
 		o->count[i] = c;
+		o->scale[i] = 1.0;
 		if (moment && !(o->m[i] = calloc(c ? c : 1, sizeof(float))))
 			goto nomem;
 		if (adam && !(o->v[i] = calloc(c ? c : 1, sizeof(float))))
@@ -166,6 +175,17 @@ nomem:
 long nlp_optim_steps(const nlp_optim *o)
 {
 	return o->steps;
+}
+
+int nlp_optim_set_scale(nlp_optim *o, int i, double scale, nlp_err *err)
+{
+	if (i < 0 || i >= o->n)
+		return nlp_err_set(err, NLP_EINTERNAL, "optimizer: no stage %d of %d", i, o->n);
+	if (!(scale >= 0) || !isfinite(scale))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "learning-rate scale %g: it must be 0 (frozen) or more", scale);
+	o->scale[i] = scale;
+	return NLP_OK;
 }
 
 double nlp_optim_lr(const nlp_optim *o)
@@ -217,16 +237,23 @@ static void scale(float *g, size_t n, float f)
 		}                                                                                  \
 	} while (0)
 
-double nlp_optim_grad_norm(const nlp_params *p, int n)
+/* The global gradient norm of the stages that are not frozen (all when
+ * scale is NULL). */
+static double norm_of(const nlp_params *p, int n, const double *scale)
 {
 	double s = 0;
 
 	for (int i = 0; i < n; i++)
-		for (int k = 0; k < p[i].n_blocks; k++) {
+		for (int k = 0; k < p[i].n_blocks && (!scale || scale[i] > 0); k++) {
 			const nlp_param_block *blk = &p[i].blocks[k];
 			FOR_SPANS(blk, p[i].g, off, cnt, s += sumsq(p[i].g + off, cnt));
 		}
 	return sqrt(s);
+}
+
+double nlp_optim_grad_norm(const nlp_params *p, int n)
+{
+	return norm_of(p, n, NULL);
 }
 
 static void scale_all(const nlp_params *p, int n, float f)
@@ -282,8 +309,7 @@ static void adam_span(float *w, const float *g, float *m, float *v, size_t n, fl
 int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, nlp_err *err)
 {
 	const nlp_optim_config *c = &o->cfg;
-	double norm, lr = nlp_optim_lr(o);
-	long t = o->steps + 1;
+	double norm, lr_all = nlp_optim_lr(o);
 
 	if (n != o->n)
 		return nlp_err_set(err, NLP_EINTERNAL,
@@ -310,14 +336,14 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 					        (long)blk->touched[r], blk->rows);
 		}
 	}
-	norm = nlp_optim_grad_norm(p, n);
+	norm = norm_of(p, n, o->scale);
 	if (norm_out)
 		*norm_out = norm;
 	if (!isfinite(norm))
 		return nlp_err_set(err, NLP_EDATA,
 		                   "the gradient is not finite at step %ld (norm %g): lower the "
 		                   "learning rate or set a gradient clip norm",
-		                   t, norm);
+		                   o->steps + 1, norm);
 	if (c->clip_norm > 0) {
 		double coef = c->clip_norm / (norm + 1e-6);
 		if (coef < 1.0)
@@ -325,6 +351,11 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 	}
 	for (int i = 0; i < n; i++) {
 		float *w = p[i].w, *g = p[i].g, *m = o->m[i], *v = o->v[i];
+		const double lr = lr_all * o->scale[i];
+		const long t = o->taken[i] + 1;
+		if (o->scale[i] == 0)
+			continue; /* frozen: weights and state stay as they are */
+		o->taken[i] = t;
 		for (int k = 0; k < p[i].n_blocks; k++) {
 			const nlp_param_block *blk = &p[i].blocks[k];
 			float wd = blk->decay ? (float)c->weight_decay : 0.0f;
@@ -351,7 +382,7 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 			}
 		}
 	}
-	o->steps = t;
+	o->steps++;
 	return NLP_OK;
 }
 
@@ -383,7 +414,8 @@ int nlp_optim_save(const nlp_optim *o, nlp_buf *out, nlp_err *err)
 	    (rc = nlp_buf_put_u32(out, o->n && o->m[0] ? 1 : 0)))
 		goto out;
 	for (int i = 0; i < o->n; i++)
-		if ((rc = nlp_model_buf_put_u64(out, o->count[i])))
+		if ((rc = nlp_model_buf_put_u64(out, o->count[i])) ||
+		    (rc = nlp_model_buf_put_u64(out, (uint64_t)o->taken[i])))
 			goto out;
 	for (int i = 0; i < o->n; i++) {
 		if (o->m[i] && (rc = nlp_model_buf_put_f32(out, o->m[i], o->count[i])))
@@ -401,12 +433,13 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 {
 	uint32_t magic, version, kind, n, has_m = 1;
 	uint64_t steps;
+	nlp_cursor counts;
 
 	if (nlp_cursor_get_u32(in, &magic) || nlp_cursor_get_u32(in, &version))
 		goto truncated;
 	if (magic != OPTIM_MAGIC)
 		return nlp_err_set(err, NLP_EDATA, "not an nlpipe optimizer state (bad magic)");
-	if (version != 1 && version != OPTIM_VERSION)
+	if (version < 1 || version > OPTIM_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "optimizer state format %u is not supported (this nlpipe reads "
 		                   "%d)",
@@ -429,15 +462,19 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "the saved optimizer state has %u stages, the pipeline %d", n,
 		                   o->n);
+	counts = *in; /* read again once all is checked */
 	for (int i = 0; i < o->n; i++) {
-		uint64_t c;
-		if (nlp_model_cursor_get_u64(in, &c))
+		uint64_t c, taken = steps;
+		if (nlp_model_cursor_get_u64(in, &c) ||
+		    (version >= 3 && nlp_model_cursor_get_u64(in, &taken)))
 			goto truncated;
 		if (c != o->count[i])
 			return nlp_err_set(err, NLP_EDATA,
 			                   "the saved optimizer state of stage %d has %llu "
 			                   "parameters, the stage %zu",
 			                   i, (unsigned long long)c, o->count[i]);
+		if (taken > steps)
+			return nlp_err_set(err, NLP_EDATA, "the saved optimizer state is corrupt");
 	}
 	{
 		/* All or nothing: check the size first. */
@@ -446,6 +483,13 @@ int nlp_optim_load(nlp_optim *o, nlp_cursor *in, nlp_err *err)
 			need += o->count[i] * ((o->v[i] ? 1 : 0) + has_m);
 		if ((size_t)(in->end - in->p) / 4 < need)
 			goto truncated;
+	}
+	for (int i = 0; i < o->n; i++) {
+		uint64_t c, taken = steps;
+		nlp_model_cursor_get_u64(&counts, &c);
+		if (version >= 3)
+			nlp_model_cursor_get_u64(&counts, &taken);
+		o->taken[i] = (long)taken;
 	}
 	for (int i = 0; i < o->n; i++) {
 		/* A first moment saved for a run now without momentum is

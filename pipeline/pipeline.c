@@ -22,9 +22,13 @@ typedef struct pl_stage {
 	size_t n_in;
 	size_t *readers; /* [n_readers] the later stages that read it */
 	size_t n_readers;
-	int named;  /* its inputs are not "the stage before" (INI input = ...) */
-	int dim;    /* its output's width once set up; 0 for token ids */
-	int stream; /* its id stream (batch stages), -1 for document stages */
+	int named;       /* its inputs are not "the stage before" (INI input = ...) */
+	int dim;         /* its output's width once set up; 0 for token ids */
+	int stream;      /* its id stream (batch stages), -1 for document stages */
+	double lr_scale; /* INI lr_scale: its learning rate is the global one times this */
+	int frozen;      /* training leaves its parameters (nlp_pipeline_set_frozen) */
+	int still;       /* it and every stage it reads (directly or not) are frozen
+	                    or have no parameters: training skips its backward */
 } pl_stage;
 
 struct nlp_pipeline {
@@ -32,9 +36,10 @@ struct nlp_pipeline {
 	pl_stage *s;
 	size_t n;
 	size_t text_end;
-	int n_streams; /* stages that map tokens to ids */
-	int linear;    /* every stage reads the one before it */
-	void *run_ws;  /* the runner's workspace (runner.c), or NULL */
+	int n_streams;   /* stages that map tokens to ids */
+	int linear;      /* every stage reads the one before it */
+	void *run_ws;    /* the runner's workspace (runner.c), or NULL */
+	char *init_from; /* [pipeline] init_from, resolved; "" when unset */
 };
 
 /* One id stream of a worker: what one id stage gave. */
@@ -60,6 +65,9 @@ static const nlp_option pipeline_opts[] = {
          "stage instances in order; each has a section of its own"},
         {"plugin_path", NLP_OPT_LIST, "", 1, 0, NULL,
          "folders searched for modules first, relative to this file"},
+        {"init_from", NLP_OPT_PATH, "", 1, 0, NULL,
+         "a model whose stages of the same section name and class give theirs their "
+         "parameters and state (fine-tuning), relative to this file"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -80,6 +88,7 @@ void nlp_pipeline_free(nlp_pipeline *p)
 	for (size_t i = 0; i < p->n; i++)
 		stage_free(&p->s[i]);
 	nlp_run_ws_free(p->run_ws);
+	free(p->init_from);
 	free(p->s);
 	free(p);
 }
@@ -274,9 +283,7 @@ static int stage_index(const nlp_pipeline *p, const char *name)
 	return -1;
 }
 
-/* Where key of section sec comes from, for messages: FILE:LINE, or the
- * --set that gave it. */
-static void key_where(const nlp_ini *ini, const char *sec, const char *key, char *buf, size_t n)
+void nlp_key_where(const nlp_ini *ini, const char *sec, const char *key, char *buf, size_t n)
 {
 	int line = nlp_ini_line(ini, sec, key);
 
@@ -284,6 +291,38 @@ static void key_where(const nlp_ini *ini, const char *sec, const char *key, char
 		snprintf(buf, n, "%s:%d", nlp_ini_name(ini), line);
 	else
 		snprintf(buf, n, "--set %s.%s", sec, key);
+}
+
+/* Stage i's lr_scale key (a host key, like type and input): a number 0 or
+ * more, on a trainable stage only; 1 when unset.  Problems go to msgs. */
+static void read_lr_scale(nlp_pipeline *p, nlp_ini *ini, size_t i, nlp_msgs *msgs)
+{
+	pl_stage *s = &p->s[i];
+	const char *v = nlp_ini_get(ini, s->name, "lr_scale");
+	char where[400], *end = NULL;
+	double f;
+
+	s->lr_scale = 1.0;
+	if (!v)
+		return;
+	nlp_key_where(ini, s->name, "lr_scale", where, sizeof where);
+	if (!s->cls->train) {
+		nlp_msgs_add(msgs,
+		             "%s: [%s] lr_scale: %s is not a trainable stage (it has no "
+		             "parameters); remove the key",
+		             where, s->name, s->cls->name);
+		return;
+	}
+	f = strtod(v, &end);
+	if (!*v || *end || !(f >= 0) || f > 1e6) {
+		nlp_msgs_add(msgs,
+		             "%s: [%s] lr_scale = %s: must be a number from 0 to 1e6 (the "
+		             "stage's learning rate is [train] learning_rate times it; 0 "
+		             "freezes the stage)",
+		             where, s->name, v);
+		return;
+	}
+	s->lr_scale = f;
 }
 
 /* Stage i's inputs: those its `input` key names (checked: known, listed
@@ -308,7 +347,7 @@ static int read_inputs(nlp_pipeline *p, nlp_ini *ini, size_t i, nlp_msgs *msgs)
 		s->in[0] = i - 1;
 		return 0;
 	}
-	key_where(ini, s->name, "input", where, sizeof where);
+	nlp_key_where(ini, s->name, "input", where, sizeof where);
 	if (nw == 0) {
 		nlp_msgs_add(msgs,
 		             "%s: [%s] input is empty: name the stages it reads, or remove the "
@@ -351,7 +390,7 @@ static void check_edges(const nlp_pipeline *p, nlp_ini *ini, size_t i, int stage
 	const nlp_kind want = s->cls->consumes;
 	char where[400];
 
-	key_where(ini, s->name, "input", where, sizeof where);
+	nlp_key_where(ini, s->name, "input", where, sizeof where);
 	if (!s->named) {
 		nlp_kind got = i ? p->s[i - 1].cls->produces : NLP_KIND_TEXT;
 		if (want != got)
@@ -510,6 +549,11 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 	check_sections(ini, names, nnames, &msgs);
 	for (size_t k = 0; k < nnames; k++)
 		add_stage(p, h, ini, names, k, stages_line, &msgs);
+	for (size_t i = 0; i < p->n; i++)
+		read_lr_scale(p, ini, i, &msgs);
+	p->init_from = strdup(nlp_config_str(pc, "init_from"));
+	if (!p->init_from)
+		msgs.oom = 1;
 	if (p->n == nnames)
 		check_graph(p, ini, stages_line, &msgs);
 	if (msgs.oom) {
@@ -574,6 +618,35 @@ const nlp_module_info *nlp_pipeline_stage_module(const nlp_pipeline *p, size_t i
 size_t nlp_pipeline_text_end(const nlp_pipeline *p)
 {
 	return p->text_end;
+}
+
+double nlp_pipeline_stage_lr_scale(const nlp_pipeline *p, size_t i)
+{
+	return i < p->n ? p->s[i].lr_scale : 1.0;
+}
+
+void nlp_pipeline_set_frozen(nlp_pipeline *p, size_t i, int frozen)
+{
+	if (i >= p->n)
+		return;
+	p->s[i].frozen = frozen;
+	/* Inputs come before their readers. */
+	for (size_t j = 0; j < p->n; j++) {
+		pl_stage *s = &p->s[j];
+		s->still = s->frozen || !s->cls->train;
+		for (size_t k = 0; k < s->n_in && s->still; k++)
+			s->still = p->s[s->in[k]].still;
+	}
+}
+
+int nlp_pipeline_stage_still(const nlp_pipeline *p, size_t i)
+{
+	return i < p->n && p->s[i].still;
+}
+
+const char *nlp_pipeline_init_from(const nlp_pipeline *p)
+{
+	return p->init_from;
 }
 
 nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p)
@@ -684,6 +757,8 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 	fprintf(out, "\n");
 	if (nlp_ini_get(p->ini, "pipeline", "plugin_path"))
 		fprintf(out, "plugin_path = %s\n", nlp_ini_get(p->ini, "pipeline", "plugin_path"));
+	if (*p->init_from)
+		fprintf(out, "init_from = %s\n", p->init_from);
 	for (size_t i = 0; i < p->n; i++) {
 		const pl_stage *s = &p->s[i];
 		size_t w = s->named ? 5 : 4;
@@ -695,12 +770,16 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 			if (len > w)
 				w = len;
 		}
+		if (s->lr_scale != 1.0 && w < 8)
+			w = 8;
 		fprintf(out, "%-*s = %s\n", (int)w, "type", s->cls->name);
 		if (s->named) {
 			char in[1024];
 			inputs_text(p, i, in, sizeof in);
 			fprintf(out, "%-*s = %s\n", (int)w, "input", in);
 		}
+		if (s->lr_scale != 1.0)
+			fprintf(out, "%-*s = %g\n", (int)w, "lr_scale", s->lr_scale);
 		for (size_t k = 0; k < nlp_config_count(s->cfg); k++) {
 			const char *v;
 			int def;

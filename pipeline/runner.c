@@ -647,6 +647,8 @@ int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double
 		nlp_act dout = {0};
 		const int reads_ids = i == first || maps_ids(p, i);
 		ws->din[i] = (nlp_act){0};
+		if (nlp_pipeline_stage_still(p, i))
+			continue; /* frozen, and so is all it reads: no gradient needed */
 		if (i != n - 1 && (rc = stage_grad(ws, p, i, &dout, err)))
 			return rc;
 		rc = t->backward(nlp_pipeline_stage_instance(p, i), reads_ids ? NULL : &ws->din[i],
@@ -716,8 +718,8 @@ static nlp_tokens token_view(const nlp_tokens *t, const uint32_t *streams, int k
 	return v;
 }
 
-int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
-                         int label, nlp_err *err)
+int nlp_pipeline_observe_except(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
+                                int label, const unsigned char *skip, nlp_err *err)
 {
 	const size_t n = nlp_pipeline_stage_count(p);
 
@@ -726,7 +728,7 @@ int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32
 		nlp_tokens v;
 		nlp_doc d = {0};
 		int rc;
-		if (!maps_ids(p, i) || !t || !t->observe)
+		if (!maps_ids(p, i) || !t || !t->observe || (skip && skip[i]))
 			continue;
 		v = token_view(tokens, streams, nlp_pipeline_stage_stream(p, i));
 		d.name = "document";
@@ -737,6 +739,12 @@ int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32
 			return nlp_pipeline_stage_error(p, i, rc, err);
 	}
 	return NLP_OK;
+}
+
+int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
+                         int label, nlp_err *err)
+{
+	return nlp_pipeline_observe_except(p, tokens, streams, label, NULL, err);
 }
 
 int nlp_chain_setup(nlp_pipeline *p, size_t first, int n_classes, nlp_err *err)

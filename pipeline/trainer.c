@@ -19,6 +19,7 @@
 #include "nlpipe/optim.h"
 #include "nlpipe/trainer.h"
 #include "pipeline/dataset.h"
+#include "pipeline/finetune.h"
 #include "pipeline/internal.h"
 
 /* [train]: read by the trainer; known to the pipeline so that every
@@ -54,6 +55,9 @@ const nlp_option nlp_train_options[] = {
          "epoch had ended, and the best model so far is kept"},
         {"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
          "also write a checkpoint every N steps (0: at the end of each epoch only)"},
+        {"freeze_epochs", NLP_OPT_INT, "0", 0, 100000, NULL,
+         "with [pipeline] init_from: only the stages not taken from that model train in "
+         "the first N epochs"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -107,6 +111,7 @@ struct nlp_trainer {
 	double time_limit; /* seconds; 0: none */
 	double started;
 	nlp_model_meta meta;
+	nlp_finetune *ft; /* init_from, freeze_epochs, lr_scale (finetune.c) */
 };
 
 /* ---- events ---- */
@@ -134,6 +139,9 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.best_epoch = t->best_epoch;
 	ev.best = t->best;
 	ev.metric = metric_name(t->metric);
+	ev.init_from = nlp_finetune_source(t->ft);
+	ev.init_stages = nlp_finetune_stages(t->ft);
+	ev.freeze_epochs = nlp_finetune_freeze_epochs(t->ft);
 	return ev;
 }
 
@@ -598,6 +606,8 @@ static int run_epoch(nlp_trainer *t, size_t nb, int *last, nlp_err *err)
 	uint64_t tokens = 0; /* for the rate shown */
 	double train_secs;
 
+	if ((rc = nlp_finetune_set_rates(t->ft, t->opt, t->first, t->epoch, err)))
+		return rc;
 	/* The epoch's order comes from the generator as it was at its start. */
 	t->rng = t->rng_epoch;
 	epoch_order(t);
@@ -771,8 +781,8 @@ static int observe_all(nlp_trainer *t, const nlp_dataset *ds, nlp_err *err)
 	int rc = NLP_OK;
 
 	for (size_t i = 0; i < ds->n && !rc; i++)
-		rc = nlp_pipeline_observe(t->p, &ds->tokens[i], ds->docs[i].streams,
-		                          ds->docs[i].label, err);
+		rc = nlp_pipeline_observe_except(t->p, &ds->tokens[i], ds->docs[i].streams,
+		                                 ds->docs[i].label, nlp_finetune_skip(t->ft), err);
 	return rc;
 }
 
@@ -1006,7 +1016,10 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 
 	if (!t->resumed) {
 		nlp_rng init_rng;
-		rc = observe_all(t, &t->train, err);
+		rc = nlp_finetune_take_state(t->ft, (const char *const *)t->labels,
+		                             (size_t)t->n_classes, err);
+		if (!rc)
+			rc = observe_all(t, &t->train, err);
 		if (!rc)
 			rc = setup_stages(t, 0, err);
 		if (!rc)
@@ -1017,6 +1030,11 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 			return rc;
 		nlp_rng_seed(&init_rng, (uint64_t)nlp_config_int(t->tc, "seed"));
 		init_params(t, &init_rng);
+		rc = nlp_finetune_take_params(t->ft, err);
+		if (!rc)
+			rc = nlp_finetune_meta(t->ft, &t->meta, err);
+		if (rc)
+			return rc;
 	} else {
 		rc = setup_stages(t, 1, err);
 		if (rc)
@@ -1216,6 +1234,8 @@ int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
 		                         nlp_train_options, err);
 	if (!rc)
 		rc = setup_trainer(t, err);
+	if (!rc)
+		rc = nlp_finetune_new(&t->ft, h, t->p, t->tc, t->resumed, err);
 out:
 	if (rc)
 		nlp_trainer_free(t);
@@ -1243,6 +1263,7 @@ void nlp_trainer_free(nlp_trainer *t)
 	free(t->ckpt_path);
 	free(t->last_path);
 	nlp_config_destroy(t->tc);
+	nlp_finetune_free(t->ft);
 	if (t->resumed) {
 		nlp_model_free(t->resumed);
 	} else {

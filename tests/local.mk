@@ -90,6 +90,12 @@ TESTS += tests/train/t_tune.sh
 check_PROGRAMS += tests/train/t_tune_space
 TESTS += tests/train/t_tune_space
 tests_train_t_tune_space_LDADD = libnlpipe.la -lm
+# Fine-tuning (nlpipe/finetune.h): init_from copies exactly, freeze_epochs,
+# lr_scale, every error; paramcmp compares two models' stages.
+TESTS += tests/train/t_finetune.sh
+EXTRA_DIST += tests/train/t_finetune.sh
+check_PROGRAMS += tests/train/paramcmp
+tests_train_paramcmp_LDADD = libnlpipe.la
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
 check_PROGRAMS += tests/train/t_trainer
 TESTS += tests/train/t_trainer

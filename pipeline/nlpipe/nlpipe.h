@@ -175,6 +175,13 @@ const nlp_stage_class *nlp_pipeline_stage_class(const nlp_pipeline *p, size_t i)
 const nlp_config *nlp_pipeline_stage_config(const nlp_pipeline *p, size_t i);
 void *nlp_pipeline_stage_instance(const nlp_pipeline *p, size_t i);
 const nlp_module_info *nlp_pipeline_stage_module(const nlp_pipeline *p, size_t i);
+/* Stage i's INI key lr_scale (a host key, like type and input; trainable
+ * stages only): its learning rate is [train] learning_rate times this, 0
+ * freezing it.  1 when unset. */
+double nlp_pipeline_stage_lr_scale(const nlp_pipeline *p, size_t i);
+/* [pipeline] init_from: the model to fine-tune from, resolved against the
+ * INI file's folder; "" when unset (see nlpipe/finetune.h). */
+const char *nlp_pipeline_init_from(const nlp_pipeline *p);
 /* The INI the pipeline was built from (borrowed: it must outlive p). */
 nlp_ini *nlp_pipeline_ini(const nlp_pipeline *p);
 /* Index of the first stage that produces neither text nor tokens (the

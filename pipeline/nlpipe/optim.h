@@ -22,6 +22,7 @@
  *          w -= lr_t (nesterov ? g + momentum buf : buf)
  *   Adam:  g += wd w;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  *          w -= lr_t (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ *          (t: the updates the stage has had, see nlp_optim_set_scale)
  *   AdamW: w *= 1 - lr_t wd;  then Adam without the g += wd w term.
  * Sparse blocks (touched != NULL) are updated lazily: only their touched
  * rows, with the global t in Adam's bias corrections (as
@@ -90,6 +91,14 @@ void nlp_optim_free(nlp_optim *o);
 double nlp_optim_lr(const nlp_optim *o);
 /* Steps done. */
 long nlp_optim_steps(const nlp_optim *o);
+
+/* Stage i's learning rate is the scheduled one times scale (>= 0; 1 until
+ * set).  0 freezes the stage: a step leaves its weights and its state (Adam's
+ * moments) as they are, and its gradient out of the norm and the clipping.
+ * Each stage counts its own updates for Adam's bias correction (as PyTorch
+ * counts per parameter), so a stage unfrozen later starts as a fresh Adam.
+ * The scales are not part of the saved state: the caller sets them. */
+int nlp_optim_set_scale(nlp_optim *o, int i, double scale, nlp_err *err);
 
 /* Global L2 norm of the gradients of all blocks of p[0..n) (touched rows
  * only for sparse blocks), computed in double. */

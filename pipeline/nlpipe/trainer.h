@@ -138,6 +138,12 @@ typedef struct nlp_train_event {
 	 * F1, and micro_f1 (the metric, "micro_f1") picks the best model. */
 	int multi_label;
 	double micro_f1;
+	/* START and later: fine-tuning (nlpipe/finetune.h): [pipeline]
+	 * init_from ("" for none), the stages that came from it (", "-separated)
+	 * and [train] freeze_epochs. */
+	const char *init_from;
+	const char *init_stages;
+	long freeze_epochs;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

@@ -269,24 +269,26 @@ static void test_schedule_and_clip(void)
 
 /* Save after 2 steps, load into a fresh optimizer, 3 more steps: the same
  * bits as 5 steps in one go. */
-/* A format-1 state (no flag; the moment always there), made from a
- * format-2 one of SGD with momentum, resumes the same run. */
-static void test_load_v1(const nlp_optim_config *c, nlp_params *p, const nlp_buf *v2,
+/* A format-1 state (no flag, no per-stage steps; the moment always there),
+ * made from a format-3 one of SGD with momentum, resumes the same run. */
+static void test_load_v1(const nlp_optim_config *c, nlp_params *p, const nlp_buf *v3,
                          const float *w_saved, const float *straight, const double *grads)
 {
-	/* magic, version, kind, steps (u64), n, then format 2's flag */
+	/* magic, version, kind, steps (u64), n, then format 2's flag, then
+	 * the one stage's count (u64) and format 3's steps of it (u64) */
 	const size_t at = 4 + 4 + 4 + 8 + 4;
-	unsigned char *v1 = malloc(v2->len);
+	unsigned char *v1 = malloc(v3->len);
 	nlp_optim *o = NULL;
 	nlp_cursor cur;
 	nlp_err err = {0};
 
-	memcpy(v1, v2->data, at);
-	memcpy(v1 + at, v2->data + at + 4, v2->len - at - 4);
+	memcpy(v1, v3->data, at);
+	memcpy(v1 + at, v3->data + at + 4, 8);
+	memcpy(v1 + at + 8, v3->data + at + 4 + 16, v3->len - at - 4 - 16);
 	v1[4] = 1;
 	memcpy(w_, w_saved, sizeof w_);
 	nlp_optim_new(&o, c, p, 1, &err);
-	cur = (nlp_cursor){v1, v1 + v2->len - 4};
+	cur = (nlp_cursor){v1, v1 + v3->len - 12};
 	ok(nlp_optim_load(o, &cur, &err) == NLP_OK && cur.p == cur.end, "a format-1 state loads");
 	for (int s = 2; s < NSTEP; s++) {
 		for (int i = 0; i < NP; i++)
@@ -371,6 +373,87 @@ static void test_save_load(void)
 		}
 		free(buf.data);
 	}
+}
+
+/* Per-stage learning-rate scales: a frozen stage (scale 0) keeps its
+ * weights and state and is left out of the norm; unfrozen, it starts as
+ * under a fresh Adam (its own step count), also after a save and load;
+ * scale 0.5 halves an SGD step. */
+static void test_scales(void)
+{
+	float wa[NP], wb[NP], ga[NP], gb[NP], wc[NP], gc[NP], wb0[NP];
+	nlp_params p[2] = {{.w = wa, .g = ga, .count = NP, .blocks = blocks_, .n_blocks = 2},
+	                   {.w = wb, .g = gb, .count = NP, .blocks = blocks_, .n_blocks = 2}};
+	nlp_params pc = {.w = wc, .g = gc, .count = NP, .blocks = blocks_, .n_blocks = 2};
+	nlp_optim_config c;
+	nlp_optim *o = NULL, *o2 = NULL, *fresh = NULL;
+	nlp_err err = {0};
+	nlp_buf buf = {0};
+	nlp_cursor cur;
+	double norm = 0, want = 0;
+	int same = 1;
+
+	nlp_optim_config_default(&c);
+	c.lr = 0.01;
+	c.clip_norm = 1e-3; /* clips every step: the norm decides the step */
+	for (int i = 0; i < NP; i++) {
+		wa[i] = wb[i] = wc[i] = 0.1f * (float)(i + 1);
+		ga[i] = 0.01f * (float)(i - 3);
+	}
+	memcpy(wb0, wb, sizeof wb);
+	nlp_optim_new(&o, &c, p, 2, &err);
+	ok(nlp_optim_set_scale(o, 1, 0, &err) == NLP_OK, "set_scale 0 (freeze) accepted");
+	for (int s = 0; s < 3; s++) {
+		for (int i = 0; i < NP; i++) {
+			ga[i] = 0.01f * (float)(i - 3);
+			gb[i] = 100.0f * (float)(i + 1);
+		}
+		nlp_optim_step(o, p, 2, &norm, &err);
+		nlp_optim_zero_grad(p, 2);
+	}
+	ok(memcmp(wb, wb0, sizeof wb) == 0, "a frozen stage's weights do not change");
+	for (int i = 0; i < NP; i++)
+		want += (double)(0.01f * (float)(i - 3)) * (0.01f * (float)(i - 3));
+	is_double(norm, sqrt(want), 1e-9, "its gradient is left out of the norm");
+	/* Unfrozen: the same update as a fresh optimizer's first step. */
+	nlp_optim_save(o, &buf, &err);
+	nlp_optim_new(&o2, &c, p, 2, &err);
+	cur = (nlp_cursor){buf.data, buf.data + buf.len};
+	ok(nlp_optim_load(o2, &cur, &err) == NLP_OK, "the state with per-stage steps loads");
+	nlp_optim_new(&fresh, &c, &pc, 1, &err);
+	nlp_optim_set_scale(o, 1, 1, &err);
+	for (int i = 0; i < NP; i++)
+		ga[i] = 0, gb[i] = gc[i] = 1e-4f * (float)(i + 2);
+	nlp_optim_step(o, p, 2, NULL, &err);
+	nlp_optim_step(fresh, &pc, 1, NULL, &err);
+	ok(memcmp(wb, wc, sizeof wb) == 0, "unfrozen, it steps as a fresh Adam would");
+	/* The loaded copy does the same (weights back to before the step). */
+	memcpy(wc, wb, sizeof wb);
+	memcpy(wb, wb0, sizeof wb);
+	nlp_optim_set_scale(o2, 1, 1, &err);
+	for (int i = 0; i < NP; i++)
+		ga[i] = 0, gb[i] = 1e-4f * (float)(i + 2);
+	nlp_optim_step(o2, p, 2, NULL, &err);
+	same = memcmp(wb, wc, sizeof wb) == 0;
+	ok(same, "and so does the saved and loaded optimizer");
+	nlp_optim_free(o);
+	nlp_optim_free(o2);
+	nlp_optim_free(fresh);
+	free(buf.data);
+	/* SGD, scale 0.5: half the step. */
+	nlp_optim_config_default(&c);
+	c.kind = NLP_OPTIM_SGD, c.momentum = 0, c.lr = 0.1;
+	nlp_optim_new(&o, &c, p, 2, &err);
+	nlp_optim_set_scale(o, 0, 0.5, &err);
+	for (int i = 0; i < NP; i++)
+		wa[i] = wb[i] = 1, ga[i] = gb[i] = 1;
+	nlp_optim_step(o, p, 2, NULL, &err);
+	ok(fabsf(wa[0] - 0.95f) < 1e-6f && fabsf(wb[0] - 0.9f) < 1e-6f,
+	   "SGD: scale 0.5 makes half the step of scale 1");
+	is_int(nlp_optim_set_scale(o, 0, -1, &err), NLP_ECONFIG, "a negative scale is refused");
+	like(err.msg, "must be 0 (frozen) or more", "  ... saying what it must be");
+	is_int(nlp_optim_set_scale(o, 2, 1, &err), NLP_EINTERNAL, "a stage out of range");
+	nlp_optim_free(o);
 }
 
 static void test_errors(void)
@@ -505,6 +588,7 @@ int main(void)
 	test_sparse_equals_dense();
 	test_schedule_and_clip();
 	test_save_load();
+	test_scales();
 	test_errors();
 	time_sparse();
 	diag("worst fixture error / tolerance: %.3f", fx_worst_);
