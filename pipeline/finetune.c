@@ -99,8 +99,9 @@ static void option_diffs(const nlp_finetune *f, size_t i, char *buf, size_t size
 }
 
 /* Mark the stages of p whose section name and class are those of a
- * trainable stage of MODEL; a name with another class is trained from
- * scratch, with a warning. */
+ * trainable stage of MODEL; a section of MODEL's name with another class is
+ * an error naming both (issue 11: a mismatch of class is as wrong as one of
+ * shape); sections MODEL does not have train from scratch. */
 static int match_stages(nlp_finetune *f, nlp_err *err)
 {
 	const nlp_pipeline *mp = f->m->pipeline;
@@ -113,13 +114,12 @@ static int match_stages(nlp_finetune *f, nlp_err *err)
 			const nlp_stage_class *mc = nlp_pipeline_stage_class(mp, j);
 			if (strcmp(nlp_pipeline_stage_name(mp, j), name))
 				continue;
-			if (strcmp(mc->name, cls->name) || !mc->train || !mc->train->params) {
-				nlp_host_diag(f->h,
-				              "[%s] is %s here but %s in init_from = %s: it trains "
-				              "from scratch",
-				              name, cls->name, mc->name, f->source);
-				break;
-			}
+			if (strcmp(mc->name, cls->name) || !mc->train || !mc->train->params)
+				return nlp_err_set(err, NLP_ECONFIG,
+				                   "[%s] is %s here but %s in init_from = %s: make "
+				                   "the classes agree, or rename the section to "
+				                   "train the stage from scratch",
+				                   name, cls->name, mc->name, f->source);
 			f->from[i] = 1;
 			f->src[i] = j;
 			matched++;

@@ -168,7 +168,7 @@ check_run "lr_scale on a stage without parameters is an error" 1 \
 	"[tokenize] lr_scale: tokenizer is not a trainable stage" \
 	"$nlpipe" check --set tokenize.lr_scale=2 "$tmp/ft.ini"
 sed 's/type = lstm/type = gru/' "$tmp/ft.ini" >"$tmp/ft-gru.ini"
-check_run "the same section name with another class trains from scratch, with a warning" 0 \
+check_run "the same section name with another class is an error naming both" 1 \
 	"[encode] is gru here but lstm in init_from" \
 	"$nlpipe" check "$tmp/ft-gru.ini"
 tap_done
