@@ -535,13 +535,13 @@ static const nlp_train_ops keep_train = {
 static const nlp_stage_class toy_classes[] = {
         {sizeof(nlp_stage_class), "toy_keep", "drops words seen twice in training (state only)",
          NULL, NLP_KIND_TOKENS, NLP_KIND_TOKENS, keep_create, keep_destroy, keep_process,
-         &keep_train},
+         &keep_train, NULL},
         {sizeof(nlp_stage_class), "toy_split", "whitespace splitter", split_options, NLP_KIND_TEXT,
-         NLP_KIND_TOKENS, split_create, plain_destroy, split_process, NULL},
+         NLP_KIND_TOKENS, split_create, plain_destroy, split_process, NULL, NULL},
         {sizeof(nlp_stage_class), "toy_embed", "toy embedding", embed_options, NLP_KIND_TOKENS,
-         NLP_KIND_SEQUENCE, embed_create, embed_destroy, embed_process, &embed_train},
+         NLP_KIND_SEQUENCE, embed_create, embed_destroy, embed_process, &embed_train, NULL},
         {sizeof(nlp_stage_class), "toy_head", "toy softmax head", NULL, NLP_KIND_SEQUENCE,
-         NLP_KIND_SCORES, head_create, head_destroy, NULL, &head_train},
+         NLP_KIND_SCORES, head_create, head_destroy, NULL, &head_train, NULL},
 };
 
 static int toy_init(nlp_registrar *reg, nlp_err *err)
