@@ -8,6 +8,8 @@
  *    without a next token take no part;
  *  - evaluation: probabilities that sum to 1, zero rows past len, the loss
  *    against a double-precision computation;
+ *  - PyTorch 1.13's F.cross_entropy on the same logits (tests/ref/next_token.py):
+ *    loss, probabilities, input, weight and bias gradients;
  *  - the sampled softmax: with samples >= V it is the full softmax; with
  *    fewer, its loss is near the full one and its mean input gradient points
  *    the full gradient's way; SGD on it lowers the full loss;
@@ -29,7 +31,7 @@
 #include "models/embedding.h"
 #include "models/next_token.h"
 #include "models/recurrent.h"
-#include "tap.h"
+#include "ref/layers_fixture.h"
 
 #define EPS 1e-3
 
@@ -239,6 +241,46 @@ static void test_eval(void)
 	   NAME("evaluation loss = mean cross-entropy in nats (%.6f, want %.6f; the sampled "
 	        "option and dropout do not apply)",
 	        L, want));
+	nn_next_token_class.destroy(h);
+}
+
+/* Against PyTorch (tests/ref/next_token_fixtures.txt). */
+static void test_pytorch(void)
+{
+	fx_load_file("next_token_fixtures.txt");
+	const double *dims = fx_get("ntk.dims", NULL);
+	const int V = (int)dims[0], H = (int)dims[1], Tn = (int)dims[2], Bn = (int)dims[3];
+	const int N = Tn * Bn;
+	void *h = make_head(0, 0, 0, 0.0f, V, H, NULL);
+	nlp_params p;
+	ops()->params(h, &p);
+	fx_floats(p.w, "ntk.b", V);
+	fx_floats(p.w + V, "ntk.w", V * H);
+	float *x = calloc((size_t)N * H, sizeof *x), nf[64];
+	int32_t next[64];
+	int len[8];
+	fx_floats(x, "ntk.x", N * H);
+	fx_floats(nf, "ntk.next", N);
+	for (int i = 0; i < N; i++)
+		next[i] = (int32_t)nf[i];
+	const double *lv = fx_get("ntk.len", NULL);
+	for (int c = 0; c < Bn; c++)
+		len[c] = (int)lv[c];
+	nlp_batch b = {.B = Bn, .T = Tn, .len = len, .next_ids = next, .training = 1};
+	nlp_act in = {.x = x, .T = Tn, .B = Bn, .D = H}, out, din;
+	nlp_err err = {0};
+	double L = 0;
+	memset(p.g, 0, p.count * sizeof(float));
+	check_rc(ops()->forward(h, &out, &in, &b, &err), &err, "forward");
+	close_fx(out.x, "ntk.probs", N * V, 1e-6, 1e-5);
+	check_rc(ops()->loss(h, &L, &b, &err), &err, "loss");
+	const double want = fx_get("ntk.loss", NULL)[0];
+	ok(fabs(L - want) < 1e-5, NAME("PyTorch: loss %.7f (F.cross_entropy %.7f)", L, want));
+	check_rc(ops()->backward(h, &din, NULL, &b, &err), &err, "backward");
+	close_fx(din.x, "ntk.dx", N * H, 1e-6, 1e-4);
+	close_fx(p.g + V, "ntk.dw", V * H, 1e-6, 1e-4);
+	close_fx(p.g, "ntk.db", V, 1e-6, 1e-4);
+	free(x);
 	nn_next_token_class.destroy(h);
 }
 
@@ -488,6 +530,7 @@ int main(void)
 	test_full_grad(0);
 	test_full_grad(1);
 	test_eval();
+	test_pytorch();
 	test_sampled();
 	test_sampled_sgd();
 	test_errors();
