@@ -619,8 +619,9 @@ static int fwd_pool(rec_net *n, nlp_err *err)
 
 /* ---- Streams (language models): carried state and restarts ---- */
 
-/* Make the stream workspaces fit T window steps and B streams. */
-static int ensure_stream(rec_net *n, int T, int B, nlp_err *err)
+/* Make the stream workspaces fit B streams and, when the forward has a
+ * start (carry or reset), T window steps. */
+static int ensure_stream(rec_net *n, int T, int B, int start, nlp_err *err)
 {
 	const size_t H = n->H, tb = (size_t)T * B;
 	const int lstm = n->c.cell == REC_LSTM;
@@ -635,7 +636,7 @@ static int ensure_stream(rec_net *n, int T, int B, nlp_err *err)
 		if (!bad)
 			n->cap_sb = (size_t)B;
 	}
-	if (!bad && tb > n->cap_stb) {
+	if (!bad && start && tb > n->cap_stb) {
 		bad |= regrow(&n->rsw, tb, sizeof(uint8_t));
 		bad |= regrow(&n->hprev, tb * H, sizeof(float));
 		if (!bad)
@@ -750,7 +751,7 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 	int Tw = T;
 	rc = ensure(n, T, B, T, err);
 	if (rc == NLP_OK && streams)
-		rc = ensure_stream(n, T, B, err);
+		rc = ensure_stream(n, T, B, carry || reset, err);
 	if (rc != NLP_OK)
 		return rc;
 	const int need = plan_window(n, T, B, len, &Tw);
