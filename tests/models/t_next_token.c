@@ -14,7 +14,8 @@
  *    fewer, its loss is near the full one and its mean input gradient points
  *    the full gradient's way; SGD on it lowers the full loss;
  *  - tie width mismatch: NLP_ECONFIG naming both widths; the saved state;
- *  - the embedding's token op;
+ *  - the embedding's token op; the classes' kinds (an encoder's produces_for)
+ *    and next_token's options read from INI text;
  *  - learning: an lstm (pooling none, carry) and next_token, trained with
  *    plain SGD on a sequence whose next token needs the one before, reach a
  *    cross-entropy under 0.1 nats.
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nlpipe/nlpipe.h>
 #include <nlpipe/train.h>
 
 #include "models/embedding.h"
@@ -440,6 +442,48 @@ static void test_token(void)
 	nn_embedding_class.destroy(e);
 }
 
+/* The classes from INI options: what an encoder produces, next_token's
+ * options. */
+static void test_classes(void)
+{
+	static const char text[] = "[pooled]\nhidden = 4\n"
+	                           "[seq]\nhidden = 4\npooling = none\n"
+	                           "[lm]\ntie_weights = true\nsoftmax = full\nsamples = 3\n"
+	                           "[bad]\nsoftmax = hierarchical\n";
+	nlp_ini *ini = NULL;
+	nlp_config *c1 = NULL, *c2 = NULL, *c3 = NULL, *c4 = NULL;
+	nlp_err err = {0};
+	check_rc(nlp_ini_parse(&ini, "t.ini", text, sizeof text - 1, &err), &err, "ini");
+	check_rc(nlp_config_from_ini(&c1, ini, "pooled", rec_lstm_class.options, &err), &err,
+	         "config");
+	check_rc(nlp_config_from_ini(&c2, ini, "seq", rec_gru_class.options, &err), &err, "config");
+	check_rc(nlp_config_from_ini(&c3, ini, "lm", nn_next_token_class.options, &err), &err,
+	         "config");
+	ok(rec_lstm_class.produces_for && rec_lstm_class.produces_for(c1) == NLP_KIND_VECTOR,
+	   "an lstm with pooling produces vectors");
+	ok(rec_gru_class.produces_for(c2) == NLP_KIND_SEQUENCE,
+	   "a gru with pooling = none produces sequences");
+	ok(nn_next_token_class.consumes == NLP_KIND_SEQUENCE &&
+	           nn_next_token_class.produces == NLP_KIND_SCORES &&
+	           !nn_next_token_class.produces_for,
+	   "next_token: sequence -> scores");
+	void *h = NULL;
+	check_rc(nn_next_token_class.create(&h, c3, &err), &err, "create");
+	int od = 0, tied = 0;
+	check_rc(ops()->setup(h, 4, 6, &od, &err), &err, "setup");
+	float table[6 * 4], g[6 * 4];
+	check_rc(ops()->tie(h, table, g, 6, 4, &tied, &err), &err, "tie");
+	ok(od == 6 && tied, "tie_weights = true from the INI file: tied; output width V");
+	nn_next_token_class.destroy(h);
+	is_int(nlp_config_from_ini(&c4, ini, "bad", nn_next_token_class.options, &err), NLP_ECONFIG,
+	       "softmax = hierarchical is refused");
+	nlp_config_destroy(c1);
+	nlp_config_destroy(c2);
+	nlp_config_destroy(c3);
+	nlp_config_destroy(c4);
+	nlp_ini_free(ini);
+}
+
 /* ---- learning: lstm + next_token on "a b a c a b a c ..." ---- */
 
 enum { LV = 5, LH = 16, LT = 8, LB = 2 };
@@ -535,6 +579,7 @@ int main(void)
 	test_sampled_sgd();
 	test_errors();
 	test_token();
+	test_classes();
 	test_learn(0);
 	test_learn(1);
 	return done_testing();
