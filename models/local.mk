@@ -38,6 +38,7 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_encoders \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
+	tests/models/t_encoders_carry \
 	tests/models/t_encoders_learn
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
 TESTS += $(NLP_ENCODER_TESTS)
@@ -62,6 +63,10 @@ tests_models_t_encoders_ref_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_grad_SOURCES = tests/models/t_encoders_grad.c
 tests_models_t_encoders_grad_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_grad_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_carry_SOURCES = tests/models/t_encoders_carry.c
+tests_models_t_encoders_carry_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_carry_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_learn_SOURCES = tests/models/t_encoders_learn.c
 tests_models_t_encoders_learn_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
@@ -92,7 +97,8 @@ models_libnnlayers_la_SOURCES = \
 	models/dropout.c models/dropout.h \
 	models/embedding.c models/embedding.h \
 	models/bag.c models/bag.h \
-	models/head.c models/head.h
+	models/head.c models/head.h \
+	models/next_token.c models/next_token.h
 models_libnnlayers_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)
 models_libnnlayers_la_LIBADD = models/libnkblas.la
 
@@ -116,6 +122,13 @@ tests_models_t_head_LDADD = $(NN_TEST_LDADD)
 tests_models_t_optim_SOURCES = tests/models/t_optim.c tests/ref/layers_fixture.h
 tests_models_t_optim_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_optim_LDADD = $(NN_TEST_LDADD)
+# The language model's head, and an lstm under it (the learning check).
+check_PROGRAMS += tests/models/t_next_token
+TESTS += tests/models/t_next_token
+tests_models_t_next_token_SOURCES = tests/models/t_next_token.c tests/ref/layers_fixture.h
+tests_models_t_next_token_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_next_token_LDADD = models/libnnlayers.la models/libencoders.la libnlpipe.la \
+	$(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
 # Through the host: needs the text, nn and rnn modules built.
 tests_models_t_head_pipeline_SOURCES = tests/models/t_head_pipeline.c
 tests_models_t_head_pipeline_CPPFLAGS = $(NN_TEST_CPPFLAGS)
@@ -126,5 +139,5 @@ tests_models_t_branch_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_branch_LDADD = libnlpipe.la -lm
 EXTRA_tests_models_t_branch_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
 
-dist_noinst_SCRIPTS += tests/ref/layers.py
-EXTRA_DIST += tests/ref/layers_fixtures.txt
+dist_noinst_SCRIPTS += tests/ref/layers.py tests/ref/next_token.py
+EXTRA_DIST += tests/ref/layers_fixtures.txt tests/ref/next_token_fixtures.txt tests/ref/fixtures.py

@@ -32,8 +32,11 @@ typedef struct rec_config {
 	int max_tokens;    /* 0: no limit */
 	int truncate;      /* enum rec_trunc */
 	int threads;       /* > 1: split batches of >= 8 * threads documents into
-	                    * that many shards run on worker threads (OpenBLAS
-	                    * is set to 1 thread meanwhile, then restored);
+	                    * that many shards (by length; with pooling none or
+	                    * streams, column b to shard b mod shards, so that a
+	                    * shard keeps its streams' states) run on worker
+	                    * threads (OpenBLAS is set to 1 thread meanwhile,
+	                    * then restored);
 	                    * 0: as many as OpenBLAS is set to use */
 	int naive;         /* reference kernels (tests) */
 } rec_config;
@@ -56,13 +59,28 @@ void rec_init_params(rec_net *n, nlp_rng *rng);
 void rec_set_naive(rec_net *n, int naive);
 
 /* Forward over x [T x B x In] with lengths len [B]: *out is set to the
- * pooled output [B x out_dim] (a workspace of n).  training: dropout on
+ * pooled output [B x out_dim] (a workspace of n), or with pooling none to
+ * the last layer's output sequence [T x B x out_dim], zero past each length
+ * (and at the steps max_tokens dropped).  training: dropout on
  * (drawn from rng) and keep what backward needs.  x must stay valid until
  * rec_backward. */
 int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
                 int training, nlp_rng *rng, nlp_err *err);
-/* Backward of the last training forward: adds parameter gradients into the
- * gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
+/* rec_forward for language models (nlpipe/train.h's nlp_batch carry and
+ * reset): carry 1 starts batch column b from the state (h, and c for the
+ * LSTM, of every layer) the previous forward of n ended with at its step
+ * len[b] - 1, when that forward had B columns too (else from zeros);
+ * reset [T x B] (or NULL) restarts column b from zeros before step t where
+ * it is 1.  Backward stops at both (no gradient into the previous window
+ * nor across a restart).  Every forward of a unidirectional encoder keeps
+ * its final state (a column of length 0 keeps the state it started from).
+ * carry or reset with a bidirectional encoder is an NLP_ECONFIG error.
+ * carry 0 and reset NULL: exactly rec_forward. */
+int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                       int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err);
+/* Backward of the last training forward, given dout [B x out_dim] (pooling
+ * none: [T x B x out_dim], ignored past each length): adds parameter
+ * gradients into the gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
  * (a workspace of n).  dx == NULL: the input gradient is not wanted (a frozen
  * embedding before us) and its product is skipped. */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
