@@ -52,13 +52,13 @@ int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err)
 			        c->name);
 	}
 	c = nlp_pipeline_stage_class(p, n - 1);
-	if (c->produces != NLP_KIND_SCORES || !c->train->loss)
+	if (nlp_pipeline_stage_produces(p, n - 1) != NLP_KIND_SCORES || !c->train->loss)
 		return nlp_err_set(
 		        err, NLP_ECONFIG,
 		        "%s: the last stage '%s' (%s) gives %s; a classifier ends with a "
 		        "head (softmax or sigmoid) that gives scores",
 		        nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, n - 1),
-		        c->name, nlp_kind_name(c->produces));
+		        c->name, nlp_kind_name(nlp_pipeline_stage_produces(p, n - 1)));
 	return NLP_OK;
 }
 
