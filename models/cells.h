@@ -41,7 +41,9 @@
 #include "gemm.h"
 
 enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
-enum rec_pool { REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION };
+/* REC_POOL_NONE: no pooling, the last layer's output sequence itself
+ * (models/recurrent.c; pool_forward is not called). */
+enum rec_pool { REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION, REC_POOL_NONE };
 
 /* ---- Cells: one direction of one layer over a whole batch ---- */
 

@@ -2,8 +2,10 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* models/encoder_stage.c - the stage classes rnn, lstm and gru (registered
  * by the rnn module, plugins/rnn.c; models/recurrent.c does the work).  Each
- * consumes a sequence batch (T x B x D, from the embedding) and produces one
- * vector per document (B x hidden * directions).
+ * consumes a sequence batch (T x B x D, from the embedding or another
+ * encoder) and produces one vector per document (B x hidden * directions),
+ * or with `pooling = none` the sequence of the last layer's outputs
+ * (T x B x hidden * directions; produces_for says which).
  */
 #include "config.h"
 
@@ -30,8 +32,9 @@ typedef struct rnn_stage {
 	 "also run a reverse direction (from each document's last real token)"}, \
 	{"dropout", NLP_OPT_FLOAT, "0", 0, 0.95, NULL, \
 	 "dropout between layers while training (inverted; off at inference)"}, \
-	{"pooling", NLP_OPT_ENUM, "last", 0, 0, "last|mean|max|attention", \
-	 "how the output sequence becomes one vector per document"}, \
+	{"pooling", NLP_OPT_ENUM, "last", 0, 0, "last|mean|max|attention|none", \
+	 "how the output sequence becomes one vector per document " \
+	 "(none: the sequence itself, for a stage that reads every step)"}, \
 	{"attention_dim", NLP_OPT_INT, "0", 0, 65536, NULL, \
 	 "attention pooling width (0: the output width)"}, \
 	{"max_tokens", NLP_OPT_INT, "0", 0, 1e9, NULL, \
@@ -69,9 +72,18 @@ static int enum_index(const char *v, const char *const *names, int n)
 	return 0;
 }
 
+static const char *const pool_names[] = {"last", "mean", "max", "attention", "none"};
+
+/* pooling = none: the output sequence itself, else one vector per document. */
+static nlp_kind rnn_produces_for(const nlp_config *cfg)
+{
+	return enum_index(nlp_config_str(cfg, "pooling"), pool_names, 5) == REC_POOL_NONE
+	               ? NLP_KIND_SEQUENCE
+	               : NLP_KIND_VECTOR;
+}
+
 static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *err)
 {
-	static const char *const pools[] = {"last", "mean", "max", "attention"};
 	static const char *const truncs[] = {"head", "tail", "head+tail"};
 	rnn_stage *s = calloc(1, sizeof *s);
 	if (!s)
@@ -86,7 +98,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->layers = (int)nlp_config_int(cfg, "layers");
 	c->bidirectional = nlp_config_bool(cfg, "bidirectional");
 	c->dropout = (float)nlp_config_float(cfg, "dropout");
-	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pools, 4);
+	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pool_names, 5);
 	c->att_dim = (int)nlp_config_int(cfg, "attention_dim");
 	c->max_tokens = (int)nlp_config_int(cfg, "max_tokens");
 	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);
@@ -170,7 +182,7 @@ static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp
 		return rc;
 	s->in_T = in->T;
 	out->x = (float *)y;
-	out->T = 1;
+	out->T = s->c.pool == REC_POOL_NONE ? in->T : 1;
 	out->B = in->B;
 	out->D = rec_out_dim(s->net);
 	return NLP_OK;
@@ -182,6 +194,10 @@ static int rnn_backward_op(void *self, nlp_act *din, const nlp_act *dout, const 
 	rnn_stage *s = self;
 	if (!s->net || !dout || !dout->x)
 		return nlp_err_set(err, NLP_EINTERNAL, "backward without a gradient");
+	if (dout->D != rec_out_dim(s->net) || dout->T != (s->c.pool == REC_POOL_NONE ? s->in_T : 1))
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "the output gradient is %d x %d x %d, not the output's shape",
+		                   dout->T, dout->B, dout->D);
 	const float *dx = NULL;
 	/* din == NULL: nobody wants the input gradient (the input is frozen). */
 	int rc = rec_backward(s->net, din ? &dx : NULL, dout->x, err);
@@ -214,7 +230,7 @@ static const nlp_train_ops rnn_train_ops = {
 		.struct_size = sizeof(nlp_stage_class), .name = cname, .summary = summary_,        \
 		.options = opts, .consumes = NLP_KIND_SEQUENCE, .produces = NLP_KIND_VECTOR,       \
 		.create = createfn, .destroy = rnn_destroy, .process = NULL,                       \
-		.train = &rnn_train_ops,                                                           \
+		.train = &rnn_train_ops, .produces_for = rnn_produces_for,                         \
 	}
 
 const nlp_stage_class rec_rnn_class =

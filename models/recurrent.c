@@ -80,6 +80,7 @@ struct rec_net {
 	int *src;            /* [TB] source row (t * B + b) of each window row, -1: none */
 	int *perm;           /* [B] window document i is the batch's document perm[i] */
 	float *outs, *douts; /* [B*Hout] pooled output / its gradient, window order */
+	float *seq;          /* pooling none, gathered window: the output [Tin*B*Hout] */
 	nk_pack pk_x, pk_h;  /* the layer's W_ih and W_hh (or the attention W), packed */
 
 	/* Batch shards run by worker threads (threads > 1): shard k holds the
@@ -293,6 +294,7 @@ void rec_free(rec_net *n)
 	free(n->perm);
 	free(n->outs);
 	free(n->douts);
+	free(n->seq);
 	nk_pack_free(&n->pk_x);
 	nk_pack_free(&n->pk_h);
 	free(n->off);
@@ -412,6 +414,8 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 	bad |= regrow(&n->outs, b * Ho, sizeof(float));
 	bad |= regrow(&n->douts, b * Ho, sizeof(float));
 	bad |= regrow(&n->dx, tin * in, sizeof(float));
+	if (n->c.pool == REC_POOL_NONE)
+		bad |= regrow(&n->seq, tin * Ho, sizeof(float));
 	bad |= regrow(&n->lens, b, sizeof(int));
 	if (bad)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory for a batch of %d x %d steps", B,
@@ -491,6 +495,40 @@ static const float *layer_x(const rec_net *n, int l)
 	return n->dropped ? n->xd[l] : n->y[l - 1];
 }
 
+/* Pooling none: the last layer's output as the caller's batch has it,
+ * [Tin x B x Hout], zero past each length (and at steps truncation dropped). */
+static const float *seq_out(rec_net *n)
+{
+	const int Ho = n->Hout;
+	const float *Y = n->y[n->L - 1];
+	if (!n->gathered)
+		return Y;
+	memset(n->seq, 0, (size_t)n->Tin * n->B * Ho * sizeof(float));
+	for (size_t i = 0; i < (size_t)n->T * n->B; i++)
+		if (n->src[i] >= 0)
+			memcpy(n->seq + (size_t)n->src[i] * Ho, Y + i * Ho,
+			       (size_t)Ho * sizeof(float));
+	return n->seq;
+}
+
+/* Pooling none: dY [T x B x Hout] (window order) from dout [Tin x B x Hout]. */
+static void seq_grad_in(rec_net *n, float *dY, const float *dout)
+{
+	const int Ho = n->Hout;
+	const size_t TB = (size_t)n->T * n->B;
+	if (!n->gathered) {
+		memcpy(dY, dout, TB * Ho * sizeof(float));
+		return;
+	}
+	for (size_t i = 0; i < TB; i++) {
+		if (n->src[i] >= 0)
+			memcpy(dY + i * Ho, dout + (size_t)n->src[i] * Ho,
+			       (size_t)Ho * sizeof(float));
+		else
+			memset(dY + i * Ho, 0, (size_t)Ho * sizeof(float));
+	}
+}
+
 static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
                    int training, nlp_rng *rng, nlp_err *err)
 {
@@ -566,6 +604,11 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 			}
 		}
 	}
+	n->trained = training;
+	if (n->c.pool == REC_POOL_NONE) {
+		*out = seq_out(n);
+		return rc;
+	}
 	const float *wa = n->w + n->off_att;
 	float *po = n->permuted ? n->outs : n->out;
 	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 1, Ho, n->A, wa, Ho))
@@ -591,17 +634,23 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 		return nlp_err_set(err, NLP_EINTERNAL, "backward without a training forward");
 	float *wa = n->w + n->off_att, *ga = n->g + n->off_att;
 	float *dY = n->dya, *dX = n->dyb;
-	if (n->permuted) {
-		for (int b = 0; b < B; b++)
-			memcpy(n->douts + (size_t)b * Ho, dout + (size_t)n->perm[b] * Ho,
-			       (size_t)Ho * sizeof(float));
-		dout = n->douts;
+	if (n->c.pool == REC_POOL_NONE) {
+		seq_grad_in(n, dY, dout);
+	} else {
+		if (n->permuted) {
+			for (int b = 0; b < B; b++)
+				memcpy(n->douts + (size_t)b * Ho, dout + (size_t)n->perm[b] * Ho,
+				       (size_t)Ho * sizeof(float));
+			dout = n->douts;
+		}
+		if (n->c.pool == REC_POOL_ATTENTION &&
+		    nk_pack_b(&n->pk_x, naive, 0, n->A, Ho, wa, Ho))
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du,
+		              dout, n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x,
+		              wa + (size_t)n->A * Ho + n->A, lens, T, B, Ho, H, n->A, n->c.pool,
+		              naive);
 	}
-	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 0, n->A, Ho, wa, Ho))
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du, dout,
-	              n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x,
-	              wa + (size_t)n->A * Ho + n->A, lens, T, B, Ho, H, n->A, n->c.pool, naive);
 	for (int l = n->L - 1; l >= 0; l--) {
 		const int in = layer_in(n, l);
 		const float *X = layer_x(n, l);
@@ -770,6 +819,8 @@ static int make_shards(rec_net *n, int S, nlp_err *err)
 /* Number of shards for a batch of B documents. */
 static int shard_count(const rec_net *n, int B)
 {
+	if (n->c.pool == REC_POOL_NONE) /* sequences are not sharded (yet) */
+		return 0;
 	int S = n->c.threads > 0 ? n->c.threads : nk_blas_threads(0);
 	if (S > 64)
 		S = 64;

@@ -56,13 +56,17 @@ void rec_init_params(rec_net *n, nlp_rng *rng);
 void rec_set_naive(rec_net *n, int naive);
 
 /* Forward over x [T x B x In] with lengths len [B]: *out is set to the
- * pooled output [B x out_dim] (a workspace of n).  training: dropout on
+ * pooled output [B x out_dim] (a workspace of n), or with pooling none to
+ * the last layer's output sequence [T x B x out_dim], zero past each length
+ * (and at the steps max_tokens dropped).  Pooling none never shards the
+ * batch over threads.  training: dropout on
  * (drawn from rng) and keep what backward needs.  x must stay valid until
  * rec_backward. */
 int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
                 int training, nlp_rng *rng, nlp_err *err);
-/* Backward of the last training forward: adds parameter gradients into the
- * gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
+/* Backward of the last training forward, given dout [B x out_dim] (pooling
+ * none: [T x B x out_dim], ignored past each length): adds parameter
+ * gradients into the gradient buffer and sets *dx to the gradient with respect to x [T x B x In]
  * (a workspace of n).  dx == NULL: the input gradient is not wanted (a frozen
  * embedding before us) and its product is skipped. */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);

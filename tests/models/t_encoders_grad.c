@@ -2,7 +2,8 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* t_encoders_grad.c - finite-difference gradient check of the recurrent
  * encoders: every cell (rnn tanh, rnn relu, lstm, gru) x {uni, bi} x {1, 2
- * layers} x every pooling (last, mean, max, attention), on tiny shapes, with
+ * layers} x every pooling (last, mean, max, attention, none: the loss then
+ * weighs every step of the output sequence), on tiny shapes, with
  * padding (one document of length 0 included), dropout between layers (the
  * RNG is re-seeded before each forward so the mask is fixed), and a case with
  * truncation (max_tokens) for each truncate mode.
@@ -48,7 +49,7 @@ static double loss(rec_net *n, const float *x, const float *r, int Tn, const int
 		exit(1);
 	}
 	double L = 0.0;
-	for (int i = 0; i < B * rec_out_dim(n); i++)
+	for (size_t i = 0; i < out_count(n, Tn, B); i++)
 		L += (double)o[i] * r[i];
 	return L;
 }
@@ -67,7 +68,8 @@ static int kink(double lp, double lm, double L0, double fd)
 static double check(rec_config c, int Tn, const int *len, int *checked, int *pad_ok)
 {
 	nlp_rng rng;
-	nlp_rng_seed(&rng, 7 + c.cell * 31 + c.pool * 7 + c.layers * 3 + c.bidirectional);
+	nlp_rng_seed(&rng, 7 + c.cell * 31 + c.pool * 7 + c.layers * 3 + c.bidirectional +
+	                           (c.pool == REC_POOL_NONE ? 1000 : 0));
 	rec_net *n = must_new(&c);
 	rec_set_naive(n, 1);
 	rec_init_params(n, &rng);
@@ -76,11 +78,11 @@ static double check(rec_config c, int Tn, const int *len, int *checked, int *pad
 	/* Larger weights than the default init, so gates are not all near-linear. */
 	for (size_t i = 0; i < p.count; i++)
 		p.w[i] *= 2.0f;
-	const int D = rec_out_dim(n);
+	const size_t nout = out_count(n, Tn, B);
 	float *x = xcalloc((size_t)Tn * B * IN, sizeof *x);
-	float *r = xcalloc((size_t)B * D, sizeof *r);
+	float *r = xcalloc(nout, sizeof *r);
 	fill_input(x, Tn, B, IN, len, &rng);
-	for (int i = 0; i < B * D; i++)
+	for (size_t i = 0; i < nout; i++)
 		r[i] = nlp_rng_normal(&rng);
 
 	memset(p.g, 0, p.count * sizeof *p.g);
@@ -151,7 +153,7 @@ int main(void)
 	for (int cell = 0; cell < 4; cell++)
 		for (int bi = 0; bi <= 1; bi++)
 			for (int layers = 1; layers <= 2; layers++)
-				for (int pool = 0; pool < 4; pool++) {
+				for (int pool = 0; pool <= REC_POOL_NONE; pool++) {
 					rec_config c = make_config(cell, IN, HID, layers, bi, pool);
 					c.att_dim = 2;
 					c.forget_bias = cell == REC_LSTM ? 0.5f : 0.0f;
@@ -171,22 +173,23 @@ int main(void)
 					ok(w <= TOL, name);
 					ok(pad_ok, "input gradient is zero at padding");
 				}
-	/* Truncation: documents longer than max_tokens, each mode. */
+	/* Truncation: documents longer than max_tokens, each mode; then pooling
+	 * none with truncation (the dropped steps' outputs are zero). */
 	static const int tlen[B] = {6, 5, 2, 0};
-	for (int mode = 0; mode < 3; mode++) {
-		rec_config c = make_config(REC_GRU, IN, HID, 1, 1, REC_POOL_MEAN);
+	static const char *const modes[] = {"head", "tail", "head+tail", "tail"};
+	for (int mode = 0; mode < 4; mode++) {
+		const int none = mode == 3;
+		rec_config c = make_config(none ? REC_LSTM : REC_GRU, IN, HID, 1 + none, !none,
+		                           none ? REC_POOL_NONE : REC_POOL_MEAN);
 		c.max_tokens = 3;
-		c.truncate = mode;
+		c.truncate = none ? REC_TRUNC_TAIL : mode;
 		int checked = 0, pad_ok = 0;
 		double w = check(c, 6, tlen, &checked, &pad_ok);
 		total += checked;
 		overall = w > overall ? w : overall;
 		char name[200];
-		snprintf(name, sizeof name, "gru bi truncate=%s max_tokens=3: worst rel err %.2g",
-		         mode == 0   ? "head"
-		         : mode == 1 ? "tail"
-		                     : "head+tail",
-		         w);
+		snprintf(name, sizeof name, "%s truncate=%s max_tokens=3: worst rel err %.2g",
+		         none ? "lstm uni 2 layers pooling=none" : "gru bi", modes[mode], w);
 		ok(w <= TOL, name);
 	}
 	is_int(n_kinks > total / 50 ? n_kinks : 0, 0,

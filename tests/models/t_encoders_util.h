@@ -10,8 +10,14 @@
 
 #include "../../models/recurrent.h"
 
+/* Floats in the encoder's output for a batch of T steps and B documents. */
+static inline size_t out_count(const rec_net *n, int T, int B)
+{
+	return (size_t)(rec_get_config(n)->pool == REC_POOL_NONE ? T : 1) * B * rec_out_dim(n);
+}
+
 static const char *const cell_names[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
-static const char *const pool_names[] = {"last", "mean", "max", "attention"};
+static const char *const pool_names[] = {"last", "mean", "max", "attention", "none"};
 
 static inline rec_config make_config(int cell, int in, int hidden, int layers, int bi, int pool)
 {
