@@ -25,6 +25,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/dataset.h \
 	pipeline/dataset.c \
 	pipeline/trainer.c \
+	pipeline/lm.c \
 	pipeline/tune_space.c \
 	pipeline/tune.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
@@ -47,6 +48,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/runner.h \
 	pipeline/nlpipe/classifier.h \
 	pipeline/nlpipe/trainer.h \
+	pipeline/nlpipe/lm.h \
 	pipeline/nlpipe/tune.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h
