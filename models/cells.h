@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "gemm.h"
 
@@ -56,13 +57,78 @@ static inline int rec_active(const int *len, int B, int t)
 	return n;
 }
 
+/* Where the forward direction's recurrence starts and restarts (language
+ * models: nlpipe/train.h's carry and reset).  The cells take a NULL start
+ * for the usual zero state at step 0 and no restart; with a start, row b
+ * begins from h0[b] (and c0[b]) instead of zeros, and a row with
+ * reset[t][b] set starts afresh from zeros at step t: in backward no
+ * gradient flows from step t into the steps before it (nor into h0, c0). */
+typedef struct rec_start {
+	const float *h0;      /* [B x H], or NULL: zeros */
+	const float *c0;      /* LSTM: [B x H], or NULL: zeros */
+	const uint8_t *reset; /* [T x B], or NULL: never */
+	float *hs;            /* [B x H] scratch */
+} rec_start;
+
+/* Whether row b restarts at step t. */
+static inline int rec_restarts(const rec_start *st, int t, int B, int b)
+{
+	return st && st->reset && st->reset[(size_t)t * B + b];
+}
+
+/* The previous h that step s (at t; tp the step before) reads, rows
+ * [0, nt) with leading dimension *ld, or NULL for zeros: y at tp, or the
+ * start's h0 at s == 0; rows that restart at t are zeroed (in a copy, hs). */
+static inline const float *rec_prev_h(const float *y, int ldy, const rec_start *st, int s, int t,
+                                      int tp, int B, int nt, int H, int *ld)
+{
+	const float *hp = NULL;
+	*ld = ldy;
+	if (s > 0) {
+		hp = y + (size_t)tp * B * ldy;
+	} else if (st && st->h0) {
+		hp = st->h0;
+		*ld = H;
+	}
+	if (!hp || !st || !st->reset)
+		return hp;
+	int any = 0;
+	for (int b = 0; b < nt; b++)
+		any |= st->reset[(size_t)t * B + b];
+	if (!any)
+		return hp;
+	for (int b = 0; b < nt; b++) {
+		float *d = st->hs + (size_t)b * H;
+		if (st->reset[(size_t)t * B + b])
+			memset(d, 0, (size_t)H * sizeof *d);
+		else
+			memcpy(d, hp + (size_t)b * *ld, (size_t)H * sizeof *d);
+	}
+	*ld = H;
+	return st->hs;
+}
+
+/* Backward: the rows that restart at t pass no gradient to the step
+ * before (dh, and dc for the LSTM, rows [0, nt)). */
+static inline void rec_stop_grad(float *dh, float *dc, const rec_start *st, int t, int B, int nt,
+                                 int H)
+{
+	for (int b = 0; b < nt; b++)
+		if (rec_restarts(st, t, B, b)) {
+			memset(dh + (size_t)b * H, 0, (size_t)H * sizeof *dh);
+			if (dc)
+				memset(dc + (size_t)b * H, 0, (size_t)H * sizeof *dc);
+		}
+}
+
 /* rnn_forward
  *   y     [T x B x ldy] out: h_t = act(pre_t + bias + W_hh h_prev) in columns [0, H)
  *   pre   [T x B x H]   in: x W_ih^T (overwritten)
  *   w_hh  [H x H], bias [H] = b_ih + b_hh
  */
 void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
-                 int T, int B, int H, int ldy, int reverse, int relu, int naive);
+                 int T, int B, int H, int ldy, int reverse, int relu, const rec_start *st,
+                 int naive);
 /* rnn_backward
  *   dpre  [T x B x H]   out: gradient with respect to the pre-activations
  *   db    [H]           out: their sum over rows added (the bias gradient)
@@ -72,7 +138,7 @@ void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, c
  */
 void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
                   const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
-                  int relu, int naive);
+                  int relu, const rec_start *st, int naive);
 
 /* lstm_forward
  *   y     [T x B x ldy] out: h_t
@@ -82,7 +148,7 @@ void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const floa
  */
 void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
                   const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
-                  int naive);
+                  const rec_start *st, int naive);
 /* lstm_backward
  *   dg    [T x B x 4H]  out: gradient with respect to the gate pre-activations
  *   db    [4H]          out: its sum over rows added (the bias gradient)
@@ -91,7 +157,7 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_
  */
 void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
                    const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
-                   int B, int H, int ldy, int reverse, int naive);
+                   int B, int H, int ldy, int reverse, const rec_start *st, int naive);
 
 /* gru_forward
  *   y     [T x B x ldy] out: h_t = (1 - z) n + z h_prev
@@ -102,7 +168,7 @@ void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, 
  */
 void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
                  const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
-                 int reverse, int naive);
+                 int reverse, const rec_start *st, int naive);
 /* gru_backward
  *   dgx   [T x B x 3H]  out: gradient with respect to x W_ih^T + b_ih
  *   dgh   [T x B x 3H]  out: gradient with respect to h_prev W_hh^T + b_hh
@@ -111,7 +177,8 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_
  */
 void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
                   const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int naive);
+                  const int *len, int T, int B, int H, int ldy, int reverse, const rec_start *st,
+                  int naive);
 
 /* ---- Pooling over the last layer's output (models/attention.c) ---- */
 

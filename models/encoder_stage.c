@@ -5,7 +5,9 @@
  * consumes a sequence batch (T x B x D, from the embedding or another
  * encoder) and produces one vector per document (B x hidden * directions),
  * or with `pooling = none` the sequence of the last layer's outputs
- * (T x B x hidden * directions; produces_for says which).
+ * (T x B x hidden * directions; produces_for says which).  In a language
+ * model the batch's carry and reset say where each stream's state comes from
+ * (rec_forward_stream).
  */
 #include "config.h"
 
@@ -177,7 +179,9 @@ static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp
 		                   "expected a sequence batch of width %d for %d documents",
 		                   s->c.in, b->B);
 	const float *y;
-	int rc = rec_forward(s->net, &y, in->x, in->T, in->B, b->len, b->training, b->rng, err);
+	/* carry and reset: language models (nlpipe/train.h) */
+	int rc = rec_forward_stream(s->net, &y, in->x, in->T, in->B, b->len, b->carry, b->reset,
+	                            b->training, b->rng, err);
 	if (rc != NLP_OK)
 		return rc;
 	s->in_T = in->T;

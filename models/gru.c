@@ -18,15 +18,17 @@
 NK_CLONES
 void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
                  const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
-                 int reverse, int naive)
+                 int reverse, const rec_start *st, int naive)
 {
 	const int GH = 3 * H;
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
-		if (s > 0)
-			nk_gemm_rows(naive, nt, y + (size_t)tp * B * ldy, ldy, w_hh, 0.0f, gh, GH);
+		int ldh;
+		const float *hprev = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
+		if (hprev)
+			nk_gemm_rows(naive, nt, hprev, ldh, w_hh, 0.0f, gh, GH);
 		else
 			memset(gh, 0, (size_t)B * GH * sizeof *gh);
 		for (int b = 0; b < B; b++) {
@@ -39,8 +41,8 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_
 				memset(hr, 0, (size_t)H * sizeof *hr);
 				continue;
 			}
-			/* At the first step h_prev is zero: gh's zeroed row stands in. */
-			const float *restrict hp = s > 0 ? y + ((size_t)tp * B + b) * ldy : ghr;
+			/* No previous h: gh's zeroed row stands in. */
+			const float *restrict hp = hprev ? hprev + (size_t)b * ldh : ghr;
 			for (int j = 0; j < 2 * H; j++)
 				g[j] = nk_sigmoid(g[j] + bias[j] + ghr[j]);
 			for (int j = 0; j < H; j++) {
@@ -84,10 +86,22 @@ NK_INLINE void gru_backward_row(float *restrict dx, float *restrict dhh, float *
 	}
 }
 
+/* The previous h of row b at step s in backward, or NULL for zeros. */
+static inline const float *gru_prev_h(const float *y, int ldy, const rec_start *st, int s, int t,
+                                      int tp, int B, int b, int H)
+{
+	if (rec_restarts(st, t, B, b))
+		return NULL;
+	if (s > 0)
+		return y + ((size_t)tp * B + b) * ldy;
+	return st && st->h0 ? st->h0 + (size_t)b * H : NULL;
+}
+
 NK_CLONES
 void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
                   const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
-                  const int *len, int T, int B, int H, int ldy, int reverse, int naive)
+                  const int *len, int T, int B, int H, int ldy, int reverse, const rec_start *st,
+                  int naive)
 {
 	const int GH = 3 * H;
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
@@ -110,13 +124,15 @@ void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, con
 			const float *restrict g = gates + ((size_t)t * B + b) * GH;
 			const float *restrict hr = hn + ((size_t)t * B + b) * H;
 			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
-			if (s > 0)
-				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr,
-				                 y + ((size_t)tp * B + b) * ldy, H, 1);
+			const float *hp = gru_prev_h(y, ldy, st, s, t, tp, B, b, H);
+			if (hp)
+				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr, hp, H, 1);
 			else
 				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr, NULL, H, 0);
 		}
-		if (s > 0)
+		if (s > 0) {
 			nk_gemm_rows(naive, nt, DH, GH, w_hh, 1.0f, dh, H);
+			rec_stop_grad(dh, NULL, st, t, B, nt, H);
+		}
 	}
 }

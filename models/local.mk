@@ -36,6 +36,7 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_encoders \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
+	tests/models/t_encoders_carry \
 	tests/models/t_encoders_learn
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
 TESTS += $(NLP_ENCODER_TESTS)
@@ -56,6 +57,10 @@ tests_models_t_encoders_ref_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_grad_SOURCES = tests/models/t_encoders_grad.c
 tests_models_t_encoders_grad_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_grad_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_carry_SOURCES = tests/models/t_encoders_carry.c
+tests_models_t_encoders_carry_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_carry_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_learn_SOURCES = tests/models/t_encoders_learn.c
 tests_models_t_encoders_learn_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests

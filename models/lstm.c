@@ -26,10 +26,22 @@ NK_INLINE void lstm_act(float *restrict g, const float *restrict bias, int H)
 		g[j] = nk_sigmoid(g[j] + bias[j]);
 }
 
+/* The previous cell state of row b at step s (t; tp the step before), or
+ * NULL for zeros (see rec_start in cells.h). */
+static inline const float *lstm_prev_c(const float *c, const rec_start *st, int s, int t, int tp,
+                                       int B, int b, int H)
+{
+	if (rec_restarts(st, t, B, b))
+		return NULL;
+	if (s > 0)
+		return c + ((size_t)tp * B + b) * H;
+	return st && st->c0 ? st->c0 + (size_t)b * H : NULL;
+}
+
 NK_CLONES
 void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
                   const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
-                  int naive)
+                  const rec_start *st, int naive)
 {
 	const int GH = 4 * H;
 	for (int s = 0; s < T; s++) {
@@ -37,8 +49,10 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1; /* previous step, when s > 0 */
 		float *G = gates + (size_t)t * B * GH;
-		if (s > 0)
-			nk_gemm_rows(naive, nt, y + (size_t)tp * B * ldy, ldy, w_hh, 1.0f, G, GH);
+		int ldh;
+		const float *hp = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
+		if (hp)
+			nk_gemm_rows(naive, nt, hp, ldh, w_hh, 1.0f, G, GH);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			float *restrict cr = c + ((size_t)t * B + b) * H;
@@ -53,8 +67,9 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_
 			lstm_act(g, bias, H);
 			const float *restrict gi = g, *restrict gf = g + H,
 			                      *restrict gg = g + 2 * H, *restrict go = g + 3 * H;
-			if (s > 0) {
-				const float *restrict cp = c + ((size_t)tp * B + b) * H;
+			const float *cp0 = lstm_prev_c(c, st, s, t, tp, B, b, H);
+			if (cp0) {
+				const float *restrict cp = cp0;
 				for (int j = 0; j < H; j++)
 					cr[j] = gf[j] * cp[j] + gi[j] * gg[j];
 			} else {
@@ -96,7 +111,7 @@ NK_INLINE void lstm_backward_row(float *restrict d, float *restrict db, const fl
 NK_CLONES
 void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
                    const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
-                   int B, int H, int ldy, int reverse, int naive)
+                   int B, int H, int ldy, int reverse, const rec_start *st, int naive)
 {
 	const int GH = 4 * H;
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
@@ -119,13 +134,15 @@ void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, 
 			const float *restrict g = gates + ((size_t)t * B + b) * GH;
 			const float *restrict tr = tc + ((size_t)t * B + b) * H;
 			const float *restrict dyr = dy + ((size_t)t * B + b) * ldy;
-			if (s > 0)
-				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr,
-				                  c + ((size_t)tp * B + b) * H, H, 1);
+			const float *cp = lstm_prev_c(c, st, s, t, tp, B, b, H);
+			if (cp)
+				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr, cp, H, 1);
 			else
 				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr, NULL, H, 0);
 		}
-		if (s > 0)
+		if (s > 0) {
 			nk_gemm_rows(naive, nt, DG, GH, w_hh, 0.0f, dh, H);
+			rec_stop_grad(dh, dc, st, t, B, nt, H);
+		}
 	}
 }

@@ -99,6 +99,17 @@ struct rec_net {
 	size_t cap_xin, cap_dxin, cap_rows, cap_slen, cap_sperm, cap_sout, cap_sdx;
 	nlp_rng rng; /* a shard: its dropout stream */
 
+	/* Streams (language models, one direction): the state each stream
+	 * ended with (by batch column), and the last forward's start. */
+	float **st_h, **st_c; /* [L][st_B x H] final h, and c (LSTM) */
+	int st_B;             /* streams saved; 0: none */
+	float **h0w, **c0w;   /* [L][B x H] start of the last forward (window order) */
+	uint8_t *rsw;         /* [T x B] its restarts (window order) */
+	float *hs;            /* [B x H] scratch of the cells */
+	float *hprev;         /* [T x B x H] backward: the h each step started from */
+	size_t cap_sb, cap_stb;
+	int carried, restarted; /* the last forward used h0w / rsw */
+
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
 	int T, Tin, B, gathered, permuted, trained, dropped;
@@ -190,8 +201,13 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	n->y = calloc((size_t)n->L, sizeof *n->y);
 	n->mask = calloc((size_t)n->L, sizeof *n->mask);
 	n->xd = calloc((size_t)n->L, sizeof *n->xd);
+	n->st_h = calloc((size_t)n->L, sizeof *n->st_h);
+	n->st_c = calloc((size_t)n->L, sizeof *n->st_c);
+	n->h0w = calloc((size_t)n->L, sizeof *n->h0w);
+	n->c0w = calloc((size_t)n->L, sizeof *n->c0w);
 	if (!n->off || !n->blocks || !n->names || !n->bsum || !n->bsum2 || !n->gates || !n->cs ||
-	    !n->tcs || !n->hn || !n->y || !n->mask || !n->xd) {
+	    !n->tcs || !n->hn || !n->y || !n->mask || !n->xd || !n->st_h || !n->st_c || !n->h0w ||
+	    !n->c0w) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -245,6 +261,16 @@ out:
 	return rc;
 }
 
+/* Free a[0..count) and a. */
+static void free_each(float **a, int count)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < count; i++)
+		free(a[i]);
+	free(a);
+}
+
 void rec_free(rec_net *n)
 {
 	if (!n)
@@ -268,6 +294,13 @@ void rec_free(rec_net *n)
 		if (n->xd)
 			free(n->xd[l]);
 	}
+	free_each(n->st_h, n->L);
+	free_each(n->st_c, n->L);
+	free_each(n->h0w, n->L);
+	free_each(n->c0w, n->L);
+	free(n->rsw);
+	free(n->hs);
+	free(n->hprev);
 	free(n->gates);
 	free(n->cs);
 	free(n->tcs);
@@ -529,12 +562,181 @@ static void seq_grad_in(rec_net *n, float *dY, const float *dout)
 	}
 }
 
+/* One direction d of layer l over the window: the input product, then the
+ * cell (st: the start of the forward direction, or NULL). */
+static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
+{
+	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive, in = layer_in(n, l);
+	const int Tw = n->T, B = n->B, *lens = n->lens;
+	float *G = n->gates[l * n->dirs + d];
+	const float *bih = P(n, l, d, B_IH), *bhh = P(n, l, d, B_HH), *X = layer_x(n, l);
+	for (int j = 0; j < GH; j++)
+		n->bsum[j] = bih[j] + bhh[j];
+	if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
+		memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
+	/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
+	if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in) ||
+	    nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	/* the biases are added by the cell's activation loop */
+	nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
+	float *Y = n->y[l] + (size_t)d * H;
+	const nk_pack *whh = &n->pk_h;
+	switch (n->c.cell) {
+	case REC_LSTM:
+		lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d], whh, n->bsum,
+		             lens, Tw, B, H, Ho, d, st, naive);
+		break;
+	case REC_GRU:
+		gru_forward(Y, G, n->hn[l * n->dirs + d], n->gh, whh, n->bsum, bhh + 2 * H, lens,
+		            Tw, B, H, Ho, d, st, naive);
+		break;
+	default:
+		rnn_forward(Y, G, whh, n->bsum, lens, Tw, B, H, Ho, d, n->c.cell == REC_RNN_RELU,
+		            st, naive);
+		break;
+	}
+	return NLP_OK;
+}
+
+/* The pooled output [B x Hout] of the last forward, in the batch's order. */
+static int fwd_pool(rec_net *n, nlp_err *err)
+{
+	const int Ho = n->Hout, B = n->B, naive = n->c.naive;
+	const float *wa = n->w + n->off_att;
+	float *po = n->permuted ? n->outs : n->out;
+	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 1, Ho, n->A, wa, Ho))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	pool_forward(po, n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x, wa + (size_t)n->A * Ho,
+	             wa + (size_t)n->A * Ho + n->A, n->lens, n->T, B, Ho, n->H, n->A, n->c.pool,
+	             naive);
+	if (n->permuted)
+		for (int b = 0; b < B; b++)
+			memcpy(n->out + (size_t)n->perm[b] * Ho, po + (size_t)b * Ho,
+			       (size_t)Ho * sizeof(float));
+	return NLP_OK;
+}
+
+/* ---- Streams (language models): carried state and restarts ---- */
+
+/* Make the stream workspaces fit T window steps and B streams. */
+static int ensure_stream(rec_net *n, int T, int B, nlp_err *err)
+{
+	const size_t H = n->H, tb = (size_t)T * B;
+	const int lstm = n->c.cell == REC_LSTM;
+	int bad = 0;
+	if ((size_t)B > n->cap_sb) {
+		for (int l = 0; l < n->L; l++) {
+			bad |= regrow(&n->h0w[l], (size_t)B * H, sizeof(float));
+			if (lstm)
+				bad |= regrow(&n->c0w[l], (size_t)B * H, sizeof(float));
+		}
+		bad |= regrow(&n->hs, (size_t)B * H, sizeof(float));
+		if (!bad)
+			n->cap_sb = (size_t)B;
+	}
+	if (!bad && tb > n->cap_stb) {
+		bad |= regrow(&n->rsw, tb, sizeof(uint8_t));
+		bad |= regrow(&n->hprev, tb * H, sizeof(float));
+		if (!bad)
+			n->cap_stb = tb;
+	}
+	if (bad)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory for the state of %d streams", B);
+	return NLP_OK;
+}
+
+/* Set up the last forward's start (window order): the saved state of each
+ * stream when carry is set and the batch has as many streams as were saved
+ * (else zeros), and the restarts of reset [Tin x B] (or NULL). */
+static void stream_start(rec_net *n, int carry, const uint8_t *reset)
+{
+	const size_t H = n->H, TB = (size_t)n->T * n->B;
+	n->carried = carry && n->st_B == n->B;
+	n->restarted = reset != NULL;
+	if (n->carried)
+		for (int l = 0; l < n->L; l++)
+			for (int i = 0; i < n->B; i++) {
+				const size_t b = (size_t)n->perm[i];
+				memcpy(n->h0w[l] + i * H, n->st_h[l] + b * H, H * sizeof(float));
+				if (n->c.cell == REC_LSTM)
+					memcpy(n->c0w[l] + i * H, n->st_c[l] + b * H,
+					       H * sizeof(float));
+			}
+	if (reset)
+		for (size_t i = 0; i < TB; i++) {
+			const int s = n->gathered ? n->src[i] : (int)i;
+			n->rsw[i] = s >= 0 && reset[s];
+		}
+}
+
+/* The start of layer l's forward direction in the last forward, or NULL
+ * (zeros, no restarts: the encoder as for documents). */
+static const rec_start *stream_of(rec_net *n, int l, rec_start *st)
+{
+	if (!n->carried && !n->restarted)
+		return NULL;
+	st->h0 = n->carried ? n->h0w[l] : NULL;
+	st->c0 = n->carried && n->c.cell == REC_LSTM ? n->c0w[l] : NULL;
+	st->reset = n->restarted ? n->rsw : NULL;
+	st->hs = n->hs;
+	return st;
+}
+
+/* Keep each stream's final state, by batch column, for the next forward's
+ * carry: h (and c) of every layer at the stream's last real step; a stream
+ * without steps keeps the state it started from. */
+static int save_state(rec_net *n, nlp_err *err)
+{
+	const size_t H = n->H, B = (size_t)n->B, Ho = n->Hout;
+	const int lstm = n->c.cell == REC_LSTM;
+	if (n->st_B != n->B) {
+		int bad = 0;
+		n->st_B = 0;
+		for (int l = 0; l < n->L; l++) {
+			bad |= regrow(&n->st_h[l], B * H, sizeof(float));
+			if (lstm)
+				bad |= regrow(&n->st_c[l], B * H, sizeof(float));
+		}
+		if (bad)
+			return nlp_err_set(err, NLP_ENOMEM,
+			                   "out of memory for the state of %zu "
+			                   "streams",
+			                   B);
+	}
+	for (size_t i = 0; i < B; i++) {
+		const size_t b = (size_t)n->perm[i], last = (size_t)n->lens[i] - 1;
+		for (int l = 0; l < n->L; l++) {
+			float *h = n->st_h[l] + b * H, *c = lstm ? n->st_c[l] + b * H : NULL;
+			const float *hf = NULL, *cf = NULL;
+			if (n->lens[i] > 0) {
+				hf = n->y[l] + (last * B + i) * Ho;
+				cf = lstm ? n->cs[l] + (last * B + i) * H : NULL;
+			} else if (n->carried) {
+				hf = n->h0w[l] + i * H;
+				cf = lstm ? n->c0w[l] + i * H : NULL;
+			}
+			if (hf)
+				memcpy(h, hf, H * sizeof(float));
+			else
+				memset(h, 0, H * sizeof(float));
+			if (c && cf)
+				memcpy(c, cf, H * sizeof(float));
+			else if (c)
+				memset(c, 0, H * sizeof(float));
+		}
+	}
+	n->st_B = n->B;
+	return NLP_OK;
+}
+
 static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
-                   int training, nlp_rng *rng, nlp_err *err)
+                   int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err)
 {
 	int rc = NLP_OK;
-	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
+	const int Ho = n->Hout, streams = n->dirs == 1 && !n->shared_w;
 	n->trained = 0;
+	n->carried = n->restarted = 0;
 	if (B < 1 || T < 0)
 		return nlp_err_set(err, NLP_EDATA, "bad batch shape %d x %d", T, B);
 	for (int b = 0; b < B; b++)
@@ -547,6 +749,8 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 		return nlp_err_set(err, NLP_EINTERNAL, "dropout needs an RNG");
 	int Tw = T;
 	rc = ensure(n, T, B, T, err);
+	if (rc == NLP_OK && streams)
+		rc = ensure_stream(n, T, B, err);
 	if (rc != NLP_OK)
 		return rc;
 	const int need = plan_window(n, T, B, len, &Tw);
@@ -558,11 +762,11 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 	n->B = B;
 	n->gathered = need;
 	n->dropped = training && n->c.dropout > 0.0f && n->L > 1;
-	const int *lens = n->lens;
+	if (streams)
+		stream_start(n, carry, reset);
 	const size_t TB = (size_t)Tw * B;
 
 	for (int l = 0; l < n->L; l++) {
-		const int in = layer_in(n, l);
 		if (l > 0 && n->dropped) {
 			const float p = n->c.dropout, keep = 1.0f / (1.0f - p);
 			float *m = n->mask[l], *xd = n->xd[l];
@@ -572,64 +776,108 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 				xd[i] = yp[i] * m[i];
 			}
 		}
-		const float *X = layer_x(n, l);
-		for (int d = 0; d < n->dirs; d++) {
-			float *G = n->gates[l * n->dirs + d];
-			const float *bih = P(n, l, d, B_IH), *bhh = P(n, l, d, B_HH);
-			for (int j = 0; j < GH; j++)
-				n->bsum[j] = bih[j] + bhh[j];
-			if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
-				memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
-			/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
-			if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in) ||
-			    nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H))
-				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-			/* the biases are added by the cell's activation loop */
-			nk_gemm_rows(naive, (int)TB, X, in, &n->pk_x, 0.0f, G, GH);
-			float *Y = n->y[l] + (size_t)d * H;
-			const nk_pack *whh = &n->pk_h;
-			switch (n->c.cell) {
-			case REC_LSTM:
-				lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d],
-				             whh, n->bsum, lens, Tw, B, H, Ho, d, naive);
-				break;
-			case REC_GRU:
-				gru_forward(Y, G, n->hn[l * n->dirs + d], n->gh, whh, n->bsum,
-				            bhh + 2 * H, lens, Tw, B, H, Ho, d, naive);
-				break;
-			default:
-				rnn_forward(Y, G, whh, n->bsum, lens, Tw, B, H, Ho, d,
-				            n->c.cell == REC_RNN_RELU, naive);
-				break;
-			}
-		}
+		rec_start st;
+		for (int d = 0; d < n->dirs; d++)
+			if ((rc = fwd_dir(n, l, d, d ? NULL : stream_of(n, l, &st), err)))
+				return rc;
 	}
+	if (streams && (rc = save_state(n, err)))
+		return rc;
 	n->trained = training;
 	if (n->c.pool == REC_POOL_NONE) {
 		*out = seq_out(n);
 		return rc;
 	}
-	const float *wa = n->w + n->off_att;
-	float *po = n->permuted ? n->outs : n->out;
-	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 1, Ho, n->A, wa, Ho))
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	pool_forward(po, n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x, wa + (size_t)n->A * Ho,
-	             wa + (size_t)n->A * Ho + n->A, lens, Tw, B, Ho, H, n->A, n->c.pool, naive);
-	if (n->permuted)
-		for (int b = 0; b < B; b++)
-			memcpy(n->out + (size_t)n->perm[b] * Ho, po + (size_t)b * Ho,
-			       (size_t)Ho * sizeof(float));
-	n->trained = training;
+	if ((rc = fwd_pool(n, err)))
+		return rc;
 	*out = n->out;
 	return rc;
 }
 
+/* The h every step of layer l's forward direction started from, in the
+ * last forward with a start st: hprev [T x B x H] (zero rows where it
+ * restarted, beyond the lengths, and at step 0 without a carried state). */
+static void stream_hprev(rec_net *n, int l, const rec_start *st)
+{
+	const size_t H = n->H, B = (size_t)n->B, Ho = n->Hout;
+	for (int t = 0; t < n->T; t++)
+		for (size_t i = 0; i < B; i++) {
+			float *d = n->hprev + ((size_t)t * B + i) * H;
+			const float *src = NULL;
+			if (t < n->lens[i] && !rec_restarts(st, t, (int)B, (int)i))
+				src = t > 0    ? n->y[l] + (((size_t)t - 1) * B + i) * Ho
+				      : st->h0 ? st->h0 + i * H
+				               : NULL;
+			if (src)
+				memcpy(d, src, H * sizeof(float));
+			else
+				memset(d, 0, H * sizeof(float));
+		}
+}
+
+/* Backward of direction d of layer l, given dY (columns [d*H, (d+1)*H)):
+ * parameter gradients added; dX (+)= dG W_ih when want_dx (d > 0 adds). */
+static int bwd_dir(rec_net *n, int l, int d, const float *dY, float *dX, int want_dx,
+                   const rec_start *st, nlp_err *err)
+{
+	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive, in = layer_in(n, l);
+	const int T = n->T, B = n->B, ld = l * n->dirs + d, *lens = n->lens;
+	const size_t TB = (size_t)T * B;
+	const float *X = layer_x(n, l), *Y = n->y[l] + (size_t)d * H;
+	const nk_pack *whh = &n->pk_h;
+	/* dh W_hh and dG W_ih: packed as they are */
+	if (nk_pack_b(&n->pk_h, naive, 0, GH, H, P(n, l, d, W_HH), H) ||
+	    (want_dx && nk_pack_b(&n->pk_x, naive, 0, GH, in, P(n, l, d, W_IH), in)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	float *dgh = n->dg, *dbx = n->bsum, *dbh = n->bsum;
+	memset(n->bsum, 0, (size_t)GH * sizeof(float));
+	switch (n->c.cell) {
+	case REC_LSTM:
+		lstm_backward(n->dg, dbx, n->dh, n->dc, dY + (size_t)d * H, n->gates[ld], n->cs[ld],
+		              n->tcs[ld], whh, lens, T, B, H, Ho, d, st, naive);
+		break;
+	case REC_GRU:
+		dgh = n->dgh;
+		dbh = n->bsum2;
+		memset(dbh, 0, (size_t)GH * sizeof(float));
+		gru_backward(n->dg, dgh, dbx, dbh, n->dh, dY + (size_t)d * H, Y, n->gates[ld],
+		             n->hn[ld], whh, lens, T, B, H, Ho, d, st, naive);
+		break;
+	default:
+		rnn_backward(n->dg, dbx, n->dh, dY + (size_t)d * H, Y, whh, lens, T, B, H, Ho, d,
+		             n->c.cell == REC_RNN_RELU, st, naive);
+		break;
+	}
+	/* dW_ih += dG^T X; dW_hh += dGh(t)^T h(t-1) over the steps that have a
+	 * previous step (with a start: every step, from hprev); biases;
+	 * dX (+)= dG W_ih. */
+	nk_gemm(naive, 1, 0, GH, in, (int)TB, 1.0f, n->dg, GH, X, in, 1.0f, DP(n, l, d, W_IH), in);
+	if (st) {
+		stream_hprev(n, l, st);
+		nk_gemm(naive, 1, 0, GH, H, (int)TB, 1.0f, dgh, GH, n->hprev, H, 1.0f,
+		        DP(n, l, d, W_HH), H);
+	} else if (T > 1) {
+		const float *dgs = d ? dgh : dgh + (size_t)B * GH;
+		const float *hp = d ? Y + (size_t)B * Ho : Y;
+		nk_gemm(naive, 1, 0, GH, H, (T - 1) * B, 1.0f, dgs, GH, hp, Ho, 1.0f,
+		        DP(n, l, d, W_HH), H);
+	}
+	float *gbi = DP(n, l, d, B_IH), *gbh = DP(n, l, d, B_HH);
+	for (int j = 0; j < GH; j++) {
+		gbi[j] += dbx[j];
+		gbh[j] += dbh[j];
+	}
+	if (want_dx) /* no input gradient wanted: skip its product */
+		nk_gemm_rows(naive, (int)TB, n->dg, GH, &n->pk_x, d ? 1.0f : 0.0f, dX, in);
+	return NLP_OK;
+}
+
 static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 {
-	const int H = n->H, GH = n->G * H, Ho = n->Hout, naive = n->c.naive;
+	const int H = n->H, Ho = n->Hout, naive = n->c.naive;
 	const int T = n->T, B = n->B;
 	const size_t TB = (size_t)T * B;
-	const int *lens = n->lens;
+	int rc;
 	if (!n->trained)
 		return nlp_err_set(err, NLP_EINTERNAL, "backward without a training forward");
 	float *wa = n->w + n->off_att, *ga = n->g + n->off_att;
@@ -648,64 +896,17 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		pool_backward(dY, ga, ga + (size_t)n->A * Ho, ga + (size_t)n->A * Ho + n->A, n->du,
 		              dout, n->arg, n->u, n->alpha, n->y[n->L - 1], &n->pk_x,
-		              wa + (size_t)n->A * Ho + n->A, lens, T, B, Ho, H, n->A, n->c.pool,
+		              wa + (size_t)n->A * Ho + n->A, n->lens, T, B, Ho, H, n->A, n->c.pool,
 		              naive);
 	}
 	for (int l = n->L - 1; l >= 0; l--) {
-		const int in = layer_in(n, l);
-		const float *X = layer_x(n, l);
 		if (l == 0 && !n->gathered)
 			dX = n->dx;
-		for (int d = 0; d < n->dirs; d++) {
-			const int ld = l * n->dirs + d;
-			const float *Y = n->y[l] + (size_t)d * H;
-			const nk_pack *whh = &n->pk_h;
-			const int want_dx = l > 0 || dxo;
-			/* dh W_hh and dG W_ih: packed as they are */
-			if (nk_pack_b(&n->pk_h, naive, 0, GH, H, P(n, l, d, W_HH), H) ||
-			    (want_dx &&
-			     nk_pack_b(&n->pk_x, naive, 0, GH, in, P(n, l, d, W_IH), in)))
-				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-			float *dgh = n->dg, *dbx = n->bsum, *dbh = n->bsum;
-			memset(n->bsum, 0, (size_t)GH * sizeof(float));
-			switch (n->c.cell) {
-			case REC_LSTM:
-				lstm_backward(n->dg, dbx, n->dh, n->dc, dY + (size_t)d * H,
-				              n->gates[ld], n->cs[ld], n->tcs[ld], whh, lens, T, B,
-				              H, Ho, d, naive);
-				break;
-			case REC_GRU:
-				dgh = n->dgh;
-				dbh = n->bsum2;
-				memset(dbh, 0, (size_t)GH * sizeof(float));
-				gru_backward(n->dg, dgh, dbx, dbh, n->dh, dY + (size_t)d * H, Y,
-				             n->gates[ld], n->hn[ld], whh, lens, T, B, H, Ho, d,
-				             naive);
-				break;
-			default:
-				rnn_backward(n->dg, dbx, n->dh, dY + (size_t)d * H, Y, whh, lens, T,
-				             B, H, Ho, d, n->c.cell == REC_RNN_RELU, naive);
-				break;
-			}
-			/* dW_ih += dG^T X; dW_hh += dGh(t)^T h(t-1) over the steps that have a
-			 * previous step; biases; dX (+)= dG W_ih. */
-			nk_gemm(naive, 1, 0, GH, in, (int)TB, 1.0f, n->dg, GH, X, in, 1.0f,
-			        DP(n, l, d, W_IH), in);
-			if (T > 1) {
-				const float *dgs = d ? dgh : dgh + (size_t)B * GH;
-				const float *hp = d ? Y + (size_t)B * Ho : Y;
-				nk_gemm(naive, 1, 0, GH, H, (T - 1) * B, 1.0f, dgs, GH, hp, Ho,
-				        1.0f, DP(n, l, d, W_HH), H);
-			}
-			float *gbi = DP(n, l, d, B_IH), *gbh = DP(n, l, d, B_HH);
-			for (int j = 0; j < GH; j++) {
-				gbi[j] += dbx[j];
-				gbh[j] += dbh[j];
-			}
-			if (want_dx) /* no input gradient wanted: skip its product */
-				nk_gemm_rows(naive, (int)TB, n->dg, GH, &n->pk_x, d ? 1.0f : 0.0f,
-				             dX, in);
-		}
+		rec_start st;
+		for (int d = 0; d < n->dirs; d++)
+			if ((rc = bwd_dir(n, l, d, dY, dX, l > 0 || dxo,
+			                  d ? NULL : stream_of(n, l, &st), err)))
+				return rc;
 		if (l > 0) {
 			if (n->dropped) {
 				const float *m = n->mask[l];
@@ -752,8 +953,8 @@ typedef struct shard_job {
 static void *shard_forward_main(void *arg)
 {
 	shard_job *j = arg;
-	j->rc = fwd_one(j->s, j->out, j->s->xin, j->Tk, j->Bk, j->s->slen, j->training, j->rng,
-	                &j->err);
+	j->rc = fwd_one(j->s, j->out, j->s->xin, j->Tk, j->Bk, j->s->slen, 0, NULL, j->training,
+	                j->rng, &j->err);
 	return NULL;
 }
 
@@ -832,12 +1033,25 @@ static int shard_count(const rec_net *n, int B)
 int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
                 int training, nlp_rng *rng, nlp_err *err)
 {
-	const int S = shard_count(n, B), in = n->c.in, Ho = n->Hout;
+	return rec_forward_stream(n, out, x, T, B, len, 0, NULL, training, rng, err);
+}
+
+int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                       int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err)
+{
+	const int stream = carry || reset;
+	const int S = stream ? 0 : shard_count(n, B), in = n->c.in, Ho = n->Hout;
 	int rc;
 	n->used = 0;
 	n->trained = 0;
+	if (stream && n->dirs > 1)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "a bidirectional encoder cannot carry its state from window to "
+		                   "window: a language model reads left to right: set "
+		                   "bidirectional = false");
 	if (!S)
-		return fwd_one(n, out, x, T, B, len, training, rng, err);
+		return fwd_one(n, out, x, T, B, len, carry, reset, training, rng, err);
+	n->st_B = 0; /* the shards' final states are not kept */
 	if (T < 0)
 		return nlp_err_set(err, NLP_EDATA, "bad batch shape %d x %d", T, B);
 	for (int b = 0; b < B; b++)

@@ -64,6 +64,18 @@ void rec_set_naive(rec_net *n, int naive);
  * rec_backward. */
 int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
                 int training, nlp_rng *rng, nlp_err *err);
+/* rec_forward for language models (nlpipe/train.h's nlp_batch carry and
+ * reset): carry 1 starts batch column b from the state (h, and c for the
+ * LSTM, of every layer) the previous forward of n ended with at its step
+ * len[b] - 1, when that forward had B columns too (else from zeros);
+ * reset [T x B] (or NULL) restarts column b from zeros before step t where
+ * it is 1.  Backward stops at both (no gradient into the previous window
+ * nor across a restart).  Every forward of a unidirectional encoder keeps
+ * its final state (a column of length 0 keeps the state it started from).
+ * carry or reset with a bidirectional encoder is an NLP_ECONFIG error.
+ * carry 0 and reset NULL: exactly rec_forward. */
+int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                       int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err);
 /* Backward of the last training forward, given dout [B x out_dim] (pooling
  * none: [T x B x out_dim], ignored past each length): adds parameter
  * gradients into the gradient buffer and sets *dx to the gradient with respect to x [T x B x In]

@@ -14,15 +14,18 @@
 
 NK_CLONES
 void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
-                 int T, int B, int H, int ldy, int reverse, int relu, int naive)
+                 int T, int B, int H, int ldy, int reverse, int relu, const rec_start *st,
+                 int naive)
 {
 	for (int s = 0; s < T; s++) {
 		const int t = reverse ? T - 1 - s : s;
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		float *P = pre + (size_t)t * B * H;
-		if (s > 0)
-			nk_gemm_rows(naive, nt, y + (size_t)tp * B * ldy, ldy, w_hh, 1.0f, P, H);
+		int ldh;
+		const float *hp = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
+		if (hp)
+			nk_gemm_rows(naive, nt, hp, ldh, w_hh, 1.0f, P, H);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			const float *restrict p = P + (size_t)b * H;
@@ -46,7 +49,7 @@ void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, c
 NK_CLONES
 void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
                   const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
-                  int relu, int naive)
+                  int relu, const rec_start *st, int naive)
 {
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
 	for (int s = T - 1; s >= 0; s--) {
@@ -74,7 +77,9 @@ void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const floa
 			for (int j = 0; j < H; j++)
 				dbr[j] += d[j];
 		}
-		if (s > 0)
+		if (s > 0) {
 			nk_gemm_rows(naive, nt, DP, H, w_hh, 0.0f, dh, H);
+			rec_stop_grad(dh, NULL, st, t, B, nt, H);
+		}
 	}
 }
