@@ -586,6 +586,16 @@ truncated:
 	return nlp_err_set(err, NLP_EDATA, "the saved vocabulary is truncated");
 }
 
+/* The word of an id (nlp_train_ops.token): "<pad>", "<unk>", then the
+ * vocabulary's words; NULL out of range or before the vocabulary exists. */
+static const char *emb_token(void *self, int32_t id)
+{
+	embedding *e = self;
+	if (!e->frozen || id < 0 || (size_t)id >= e->words.n)
+		return NULL;
+	return vocab_word(&e->words, (size_t)id);
+}
+
 static const nlp_train_ops emb_train = {
         .struct_size = sizeof(nlp_train_ops),
         .observe = emb_observe,
@@ -597,6 +607,7 @@ static const nlp_train_ops emb_train = {
         .backward = emb_backward,
         .save = emb_save,
         .load = emb_load,
+        .token = emb_token,
 };
 
 const nlp_stage_class nn_embedding_class = {

@@ -91,7 +91,8 @@ models_libnnlayers_la_SOURCES = \
 	models/dropout.c models/dropout.h \
 	models/embedding.c models/embedding.h \
 	models/bag.c models/bag.h \
-	models/head.c models/head.h
+	models/head.c models/head.h \
+	models/next_token.c models/next_token.h
 models_libnnlayers_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) $(OPENBLAS_CFLAGS)
 models_libnnlayers_la_LIBADD = models/libnkblas.la
 
@@ -115,6 +116,13 @@ tests_models_t_head_LDADD = $(NN_TEST_LDADD)
 tests_models_t_optim_SOURCES = tests/models/t_optim.c tests/ref/layers_fixture.h
 tests_models_t_optim_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_optim_LDADD = $(NN_TEST_LDADD)
+# The language model's head, and an lstm under it (the learning check).
+check_PROGRAMS += tests/models/t_next_token
+TESTS += tests/models/t_next_token
+tests_models_t_next_token_SOURCES = tests/models/t_next_token.c
+tests_models_t_next_token_CPPFLAGS = $(NN_TEST_CPPFLAGS)
+tests_models_t_next_token_LDADD = models/libnnlayers.la models/libencoders.la libnlpipe.la \
+	$(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
 # Through the host: needs the text, nn and rnn modules built.
 tests_models_t_head_pipeline_SOURCES = tests/models/t_head_pipeline.c
 tests_models_t_head_pipeline_CPPFLAGS = $(NN_TEST_CPPFLAGS)

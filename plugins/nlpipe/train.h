@@ -8,7 +8,8 @@
  *
  *   NLP_KIND_SEQUENCE  x[(t * B + b) * D + d]   time-major, T x B x D
  *   NLP_KIND_VECTOR    x[b * D + d]             B x D (T = 1)
- *   NLP_KIND_SCORES    x[b * D + d]             B x C probabilities (T = 1)
+ *   NLP_KIND_SCORES    x[b * D + d]             B x C probabilities (T = 1);
+ *                      x[(t * B + b) * D + d]   a next-token head: T x B x V
  *
  * Padding never changes a result: steps t >= len[b] of document b are
  * ignored by every stage (outputs there are zero, gradients are not used).
@@ -69,8 +70,13 @@ typedef struct nlp_batch {
 	                          * NULL outside language models. */
 	int carry;               /* 1: recurrent stages start stream b from the
 	                          * state their previous forward on this
-	                          * instance ended with (at step len[b] - 1);
+	                          * instance ended with (at step len[b] - 1;
+	                          * a stream with len 0 keeps its state);
 	                          * no gradient flows back into that window.
+	                          * Zeros when that forward had another B.
+	                          * Every forward (evaluation too) replaces
+	                          * the kept state.  Bidirectional encoders
+	                          * refuse carry and reset (NLP_ECONFIG).
 	                          * 0: from zeros, as for documents. */
 	const uint8_t *reset;    /* [T][B] 1: a document starts at step t of
 	                          * stream b: recurrent stages zero that
@@ -159,8 +165,11 @@ typedef struct nlp_train_ops {
 	               nlp_err *err);
 
 	/* Heads only (produces NLP_KIND_SCORES): the mean loss of the last
-	 * forward against b->labels or b->targets, and its gradient stored for
-	 * backward.  NULL for other stages. */
+	 * forward against b->labels or b->targets (a next-token head: against
+	 * b->next_ids, in nats per predicted token), and its gradient stored
+	 * for backward.  NULL for other stages.  A next-token head training
+	 * with an approximate loss (sampled softmax) computes no probabilities:
+	 * its training forward sets out->x = NULL. */
 	int (*loss)(void *self, double *loss, const nlp_batch *b, nlp_err *err);
 
 	/* Backward: given dout (ignored by heads, which use their loss), add
@@ -191,7 +200,9 @@ typedef struct nlp_train_ops {
 	 * head's thresholds cannot be tuned. */
 	int (*set_thresholds)(void *self, const float *th, int n_classes, nlp_err *err);
 
-	/* ABI 2.3, heads over the vocabulary (next-token): after setup, the
+	/* ABI 2.3, heads over the vocabulary (next-token): after setup and
+	 * before params and init (also when loading a model: before the
+	 * parameters are read, as a tied head's buffer is smaller), the
 	 * host offers the embedding table of the pipeline's first stage, rows x
 	 * cols (rows = vocabulary size = the head's n_classes), w and g
 	 * pointing into that stage's parameter and gradient buffers.  A head
