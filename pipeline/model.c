@@ -1454,6 +1454,10 @@ static int stage_fill(nlp_model *m, nlp_pipeline *p, size_t i, nlp_err *err)
 	if (!ops->setup || !ops->params)
 		return NLP_OK;
 	rc = ops->setup(self, in_dim, stage_classes(m, p, i), &out_dim, err);
+	if (!rc && i + 1 == nlp_pipeline_stage_count(p) && nlp_pipeline_is_lm(p)) {
+		int tied; /* a tied head's buffer shrinks: tie before its parameters */
+		rc = nlp_lm_tie(p, nlp_pipeline_text_end(p), &tied, err);
+	}
 	if (rc) {
 		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
 		return nlp_err_set(err, rc, "%s: stage %s (%s): setup failed: %s", m->path,
