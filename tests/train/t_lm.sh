@@ -17,7 +17,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..22"
+echo "1..28"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around
 # the circle: a first letter (log 12 nats), then nothing to guess but where
@@ -104,6 +104,28 @@ check_run "eval of a language model on an empty file: a data error" 2 "no text" 
 	"$tmp/train.txt" \
 	-o "$tmp/r.nlp" 2>"$tmp/err"
 check "resumed after epoch 3: the model of a run never stopped" 'cmp -s "$tmp/a.nlp" "$tmp/r.nlp"'
+
+# The models module's next_token, tied to the embedding, on the same text.
+sed -e 's/^type = t_next/type = next_token\ntie_weights = true\nsoftmax = full/' \
+	-e 's/^dim = 16/dim = 32/' "$tmp/lm.ini" >"$tmp/tied.ini"
+"$nlpipe" train "$tmp/tied.ini" $lines "$tmp/train.txt" -o "$tmp/t.nlp" 2>"$tmp/err"
+ppl=$(sed -n 's/.*best model (epoch [0-9]*, validation perplexity \([0-9.]*\)).*/\1/p' "$tmp/err")
+check "next_token, tied: validation perplexity $ppl near 1.56" \
+	'[ -n "$ppl" ] && awk -v p="$ppl" "BEGIN { exit !(p >= 1.5 && p < 2.0) }"'
+gen() { "$nlpipe" -q generate "$tmp/t.nlp" "$@" 2>"$tmp/err"; }
+gen --seed 5 -n 40 >"$tmp/g1"
+gen --seed 5 -n 40 >"$tmp/g2"
+gen --seed 6 -n 40 >"$tmp/g3"
+check "generate: the same seed prints the same text" '[ -s "$tmp/g1" ] && cmp -s "$tmp/g1" "$tmp/g2"'
+check "generate: another seed prints other text" '! cmp -s "$tmp/g1" "$tmp/g3"'
+gen --seed 5 -n 40 --temperature 0.3 >"$tmp/g5"
+check "generate --temperature 0.3: letters counting on around the circle, as the text does" \
+	'awk "{ for (i = 1; i <= NF; i++) { k = index(\"abcdefghijkl\", \$i);
+		if (length(\$i) != 1 || !k || (i > 1 && k != p % 12 + 1)) bad = 1; p = k } }
+		END { exit bad || NR != 1 }" "$tmp/g5"'
+gen --prompt "c d e" -n 3 --top-k 1 >"$tmp/g4"
+check "generate --prompt \"c d e\" --top-k 1 -n 3: f g h" '[ "$(cat "$tmp/g4")" = "f g h" ]'
+check_run "examples/lm.ini checks" 0 "OK, 4 stages" "$nlpipe" check "$src/examples/lm.ini"
 
 # Bad input.
 check_run "generate: not a language model" 1 "is not a language model" \
