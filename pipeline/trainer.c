@@ -1007,6 +1007,12 @@ static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 	}
 	if (t->train.n == 0)
 		return nlp_err_set(err, NLP_EDATA, "%s: no documents to train on", t->o.data[0]);
+	if (!*vpath && t->val.n == 0 && nlp_config_float(t->tc, "validation") > 0)
+		nlp_host_diag(t->host,
+		              "%s: %zu document%s, none held out for validation: the last epoch's "
+		              "model is kept (give one document a line with --input-format lines, "
+		              "or several files)",
+		              t->o.data[0], t->train.n, t->train.n == 1 ? "" : "s");
 	rc = lm_add_eos(t, &t->train, err);
 	return rc ? rc : lm_add_eos(t, &t->val, err);
 }

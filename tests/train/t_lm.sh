@@ -17,7 +17,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..28"
+echo "1..32"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around
 # the circle: a first letter (log 12 nats), then nothing to guess but where
@@ -136,6 +136,15 @@ check_run "generate: negative temperature" 1 "--temperature -1: use a number abo
 	"$nlpipe" generate --temperature -1 "$tmp/a.nlp"
 check_run "generate: -n 0" 1 "-n 0: generate at least 1 token" "$nlpipe" generate -n 0 "$tmp/a.nlp"
 check_run "generate: no model" 1 "needs a language model" "$nlpipe" generate
+check_run "predict refuses a language model, naming what to use" 1 \
+	"is a language model, not a classifier: measure it with nlpipe eval" \
+	"$nlpipe" predict "$tmp/a.nlp" "$tmp/test.txt"
+check_run "inspect: a language model has no labels" 0 "labels:      none (a language model" \
+	"$nlpipe" inspect "$tmp/a.nlp"
+check_run "one document: a warning that none is held out" 0 "none held out for validation" \
+	"$nlpipe" train --set train.epochs=1 "$tmp/lm.ini" "$tmp/train.txt" -o "$tmp/one.nlp"
+check_run "nlpipe --help lists generate" 0 "generate   sample text from a language model" \
+	"$nlpipe" --help
 sed 's/^pooling = none/pooling = last/' "$tmp/lm.ini" >"$tmp/vec.ini"
 check_run "a head over a sequence after an encoder that pools: kinds named" 1 \
 	"consumes sequence, but rnn gives vector" "$nlpipe" check "$tmp/vec.ini"
