@@ -17,7 +17,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..32"
+echo "1..33"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around
 # the circle: a first letter (log 12 nats), then nothing to guess but where
@@ -126,6 +126,8 @@ check "generate --temperature 0.3: letters counting on around the circle, as the
 gen --prompt "c d e" -n 3 --top-k 1 >"$tmp/g4"
 check "generate --prompt \"c d e\" --top-k 1 -n 3: f g h" '[ "$(cat "$tmp/g4")" = "f g h" ]'
 check_run "examples/lm.ini checks" 0 "OK, 4 stages" "$nlpipe" check "$src/examples/lm.ini"
+check_run "check lists the kind an instance gives (pooling = none: a sequence)" 0 \
+	"[encode]    ; sequence -> sequence" "$nlpipe" check "$src/examples/lm.ini"
 
 # Bad input.
 check_run "generate: not a language model" 1 "is not a language model" \
