@@ -17,7 +17,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..33"
+echo "1..34"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around
 # the circle: a first letter (log 12 nats), then nothing to guess but where
@@ -63,6 +63,12 @@ check "validation perplexity $ppl: near the text's 1.56, far below the vocabular
 	'[ -n "$ppl" ] && awk -v p="$ppl" "BEGIN { exit !(p >= 1.5 && p < 2.0) }"'
 "$nlpipe" -q train "$tmp/lm.ini" $lines "$tmp/train.txt" -o "$tmp/b.nlp" 2>"$tmp/err"
 check "same data and seed: byte-identical model" 'cmp -s "$tmp/a.nlp" "$tmp/b.nlp"'
+"$nlpipe" -q train --set train.threads=2 "$tmp/lm.ini" $lines "$tmp/train.txt" -o "$tmp/b2.nlp" \
+	2>"$tmp/err"
+"$nlpipe" -q train --set train.threads=2 "$tmp/lm.ini" $lines "$tmp/train.txt" -o "$tmp/b3.nlp" \
+	2>"$tmp/err"
+check "train.threads = 2: byte-identical per seed" \
+	'[ -s "$tmp/b2.nlp" ] && cmp -s "$tmp/b2.nlp" "$tmp/b3.nlp"'
 "$nlpipe" -q train --set train.reset_state=never "$tmp/lm.ini" $lines "$tmp/train.txt" \
 	-o "$tmp/c.nlp" 2>"$tmp/err"
 check "reset_state = never trains another model" \
