@@ -16,9 +16,13 @@
 int nlp_pipeline_is_lm(const nlp_pipeline *p)
 {
 	const size_t n = nlp_pipeline_stage_count(p);
+	const nlp_train_ops *t = n ? nlp_pipeline_stage_class(p, n - 1)->train : NULL;
 
-	return n > 0 && nlp_pipeline_stage_class(p, n - 1)->consumes == NLP_KIND_SEQUENCE &&
-	       nlp_pipeline_stage_produces(p, n - 1) == NLP_KIND_SCORES;
+	/* A head over the vocabulary offers tie (ABI 2.3), even one that never
+	 * ties: a classification head may read a sequence too. */
+	return t && nlp_pipeline_stage_class(p, n - 1)->consumes == NLP_KIND_SEQUENCE &&
+	       nlp_pipeline_stage_produces(p, n - 1) == NLP_KIND_SCORES &&
+	       NLP_HAS_FIELD(t, nlp_train_ops, tie) && t->tie;
 }
 
 int nlp_lm_check(const nlp_pipeline *p, nlp_err *err)

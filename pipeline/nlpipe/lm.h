@@ -33,8 +33,10 @@ extern "C" {
 /* The end-of-document token: it enters the vocabulary in training. */
 #define NLP_LM_EOS "</s>"
 
-/* 1 when p is a language model: its last stage consumes a sequence and
- * gives scores (a next-token head). */
+/* 1 when p is a language model: its last stage consumes a sequence, gives
+ * scores and has the tie op of a head over the vocabulary (a next-token
+ * head; one that never ties has it too and answers *tied = 0).  A head
+ * without tie that reads a sequence is a classifier's. */
 int nlp_pipeline_is_lm(const nlp_pipeline *p);
 /* A language model's further checks (one id stream, an embedding with a
  * "table" block is the first trainable stage): NLP_ECONFIG naming what is

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026, the nlpipe authors */
 /* mod_lmhead.c - a test module: t_next, the plainest next-token head (a
- * full softmax over the vocabulary at every step, no tying), so that the
+ * full softmax over the vocabulary at every step; it offers tie but never
+ * ties), so that the
  * host's language-model training, evaluation and generation are tested
  * apart from the models module's head. */
 #include <math.h>
@@ -185,6 +186,13 @@ static int nh_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp_
 	return NLP_OK;
 }
 
+/* A head over the vocabulary offers tie; this one never ties. */
+static int nh_tie(void *self, float *w, float *g, int rows, int cols, int *tied, nlp_err *err)
+{
+	*tied = 0;
+	return NLP_OK;
+}
+
 static const nlp_train_ops nh_ops = {
         .struct_size = sizeof(nlp_train_ops),
         .setup = nh_setup,
@@ -193,6 +201,7 @@ static const nlp_train_ops nh_ops = {
         .forward = nh_forward,
         .loss = nh_loss,
         .backward = nh_backward,
+        .tie = nh_tie,
 };
 
 static const nlp_stage_class nh_class = {
