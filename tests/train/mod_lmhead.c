@@ -2,9 +2,8 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* mod_lmhead.c - a test module: t_next, the plainest next-token head (a
  * full softmax over the vocabulary at every step; it offers tie but never
- * ties), so that the
- * host's language-model training, evaluation and generation are tested
- * apart from the models module's head. */
+ * ties), so that the host's language-model training, evaluation and
+ * generation are tested apart from the models module's head. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
