@@ -119,7 +119,7 @@ tests_models_t_optim_LDADD = $(NN_TEST_LDADD)
 # The language model's head, and an lstm under it (the learning check).
 check_PROGRAMS += tests/models/t_next_token
 TESTS += tests/models/t_next_token
-tests_models_t_next_token_SOURCES = tests/models/t_next_token.c
+tests_models_t_next_token_SOURCES = tests/models/t_next_token.c tests/ref/layers_fixture.h
 tests_models_t_next_token_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_next_token_LDADD = models/libnnlayers.la models/libencoders.la libnlpipe.la \
 	$(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
@@ -133,5 +133,5 @@ tests_models_t_branch_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_branch_LDADD = libnlpipe.la -lm
 EXTRA_tests_models_t_branch_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
 
-dist_noinst_SCRIPTS += tests/ref/layers.py
-EXTRA_DIST += tests/ref/layers_fixtures.txt
+dist_noinst_SCRIPTS += tests/ref/layers.py tests/ref/next_token.py
+EXTRA_DIST += tests/ref/layers_fixtures.txt tests/ref/next_token_fixtures.txt tests/ref/fixtures.py

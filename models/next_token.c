@@ -263,6 +263,24 @@ static int ntk_reserve(ntk *h, int N, int full, int S)
 	return bad ? NLP_ENOMEM : NLP_OK;
 }
 
+/* Softmax of one row of logits z [V] in place (nk_expf: relative error
+ * about 1e-7; the sum in double); returns the row's log-sum-exp. */
+static double softmax_row(float *z, int V)
+{
+	float m = z[0];
+	for (int c = 1; c < V; c++)
+		m = z[c] > m ? z[c] : m;
+	for (int c = 0; c < V; c++)
+		z[c] = nk_expf(z[c] - m);
+	double s = 0.0;
+	for (int c = 0; c < V; c++)
+		s += z[c];
+	const float inv = (float)(1.0 / s);
+	for (int c = 0; c < V; c++)
+		z[c] *= inv;
+	return m + log(s);
+}
+
 /* The full softmax over rows [N x V] of logits (in probs): probabilities in
  * place, zero rows past the lengths, the loss of each row with a target. */
 static void full_softmax(ntk *h, const int *len)
@@ -275,17 +293,10 @@ static void full_softmax(ntk *h, const int *len)
 			memset(z, 0, (size_t)V * sizeof *z);
 			continue;
 		}
-		float m = z[0];
-		for (int c = 1; c < V; c++)
-			m = z[c] > m ? z[c] : m;
-		double s = 0.0;
-		for (int c = 0; c < V; c++)
-			s += exp((double)z[c] - m);
-		const double lse = m + log(s);
+		const float zy = h->tgt[i] >= 0 ? z[h->tgt[i]] : 0.0f;
+		const double lse = softmax_row(z, V);
 		if (h->tgt[i] >= 0)
-			h->nll[i] = lse - z[h->tgt[i]];
-		for (int c = 0; c < V; c++)
-			z[c] = (float)exp((double)z[c] - lse);
+			h->nll[i] = lse - zy;
 	}
 }
 

@@ -109,6 +109,9 @@ struct rec_net {
 	float *hprev;         /* [T x B x H] backward: the h each step started from */
 	size_t cap_sb, cap_stb;
 	int carried, restarted; /* the last forward used h0w / rsw */
+	int st_S;               /* shards whose states hold the streams (0: none) */
+	uint8_t *srs;           /* a shard: its restarts [T x Bk] */
+	size_t cap_srs;
 
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
@@ -299,6 +302,7 @@ void rec_free(rec_net *n)
 	free_each(n->h0w, n->L);
 	free_each(n->c0w, n->L);
 	free(n->rsw);
+	free(n->srs);
 	free(n->hs);
 	free(n->hprev);
 	free(n->gates);
@@ -619,8 +623,9 @@ static int fwd_pool(rec_net *n, nlp_err *err)
 
 /* ---- Streams (language models): carried state and restarts ---- */
 
-/* Make the stream workspaces fit T window steps and B streams. */
-static int ensure_stream(rec_net *n, int T, int B, nlp_err *err)
+/* Make the stream workspaces fit B streams and, when the forward has a
+ * start (carry or reset), T window steps. */
+static int ensure_stream(rec_net *n, int T, int B, int start, nlp_err *err)
 {
 	const size_t H = n->H, tb = (size_t)T * B;
 	const int lstm = n->c.cell == REC_LSTM;
@@ -635,7 +640,7 @@ static int ensure_stream(rec_net *n, int T, int B, nlp_err *err)
 		if (!bad)
 			n->cap_sb = (size_t)B;
 	}
-	if (!bad && tb > n->cap_stb) {
+	if (!bad && start && tb > n->cap_stb) {
 		bad |= regrow(&n->rsw, tb, sizeof(uint8_t));
 		bad |= regrow(&n->hprev, tb * H, sizeof(float));
 		if (!bad)
@@ -730,27 +735,35 @@ static int save_state(rec_net *n, nlp_err *err)
 	return NLP_OK;
 }
 
-static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
-                   int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err)
+/* A batch of B documents of lengths len within T steps. */
+static int check_shape(int T, int B, const int *len, nlp_err *err)
 {
-	int rc = NLP_OK;
-	const int Ho = n->Hout, streams = n->dirs == 1 && !n->shared_w;
-	n->trained = 0;
-	n->carried = n->restarted = 0;
 	if (B < 1 || T < 0)
 		return nlp_err_set(err, NLP_EDATA, "bad batch shape %d x %d", T, B);
 	for (int b = 0; b < B; b++)
 		if (len[b] < 0 || len[b] > T)
-			return nlp_err_set(err, NLP_EDATA,
-			                   "document %d of the batch has length "
-			                   "%d, outside [0, %d]",
-			                   b, len[b], T);
+			return nlp_err_set(
+			        err, NLP_EDATA,
+			        "document %d of the batch has length %d, outside [0, %d]", b,
+			        len[b], T);
+	return NLP_OK;
+}
+
+static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                   int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err)
+{
+	const int Ho = n->Hout, streams = n->dirs == 1;
+	n->trained = 0;
+	n->carried = n->restarted = 0;
+	int rc = check_shape(T, B, len, err);
+	if (rc != NLP_OK)
+		return rc;
 	if (training && n->c.dropout > 0.0f && n->L > 1 && !rng)
 		return nlp_err_set(err, NLP_EINTERNAL, "dropout needs an RNG");
 	int Tw = T;
 	rc = ensure(n, T, B, T, err);
 	if (rc == NLP_OK && streams)
-		rc = ensure_stream(n, T, B, err);
+		rc = ensure_stream(n, T, B, carry || reset, err);
 	if (rc != NLP_OK)
 		return rc;
 	const int need = plan_window(n, T, B, len, &Tw);
@@ -941,7 +954,8 @@ enum { REC_MIN_SHARD_ROWS = 8 };
 
 typedef struct shard_job {
 	rec_net *s;
-	int Tk, Bk, training;
+	int Tk, Bk, training, carry;
+	const uint8_t *reset;
 	nlp_rng *rng;
 	const float **out;
 	int want_dx;
@@ -953,8 +967,8 @@ typedef struct shard_job {
 static void *shard_forward_main(void *arg)
 {
 	shard_job *j = arg;
-	j->rc = fwd_one(j->s, j->out, j->s->xin, j->Tk, j->Bk, j->s->slen, 0, NULL, j->training,
-	                j->rng, &j->err);
+	j->rc = fwd_one(j->s, j->out, j->s->xin, j->Tk, j->Bk, j->s->slen, j->carry, j->reset,
+	                j->training, j->rng, &j->err);
 	return NULL;
 }
 
@@ -1020,8 +1034,6 @@ static int make_shards(rec_net *n, int S, nlp_err *err)
 /* Number of shards for a batch of B documents. */
 static int shard_count(const rec_net *n, int B)
 {
-	if (n->c.pool == REC_POOL_NONE) /* sequences are not sharded (yet) */
-		return 0;
 	int S = n->c.threads > 0 ? n->c.threads : nk_blas_threads(0);
 	if (S > 64)
 		S = 64;
@@ -1036,49 +1048,24 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 	return rec_forward_stream(n, out, x, T, B, len, 0, NULL, training, rng, err);
 }
 
-int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
-                       int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err)
+/* Deal the batch's documents to S shards and fill each shard's input (and
+ * restarts) and job.  fixed: column b goes to shard b % S, in column order
+ * (a stream stays in its shard, so the shard's kept state is the stream's);
+ * else longest first, dealt round-robin (shards get similar lengths and each
+ * shard's rows stay sorted). */
+static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, const float *x,
+                      int B, const int *len, int fixed, int carry, const uint8_t *reset,
+                      int training, nlp_rng *rng, nlp_err *err)
 {
-	const int stream = carry || reset;
-	const int S = stream ? 0 : shard_count(n, B), in = n->c.in, Ho = n->Hout;
-	int rc;
-	n->used = 0;
-	n->trained = 0;
-	if (stream && n->dirs > 1)
-		return nlp_err_set(err, NLP_ECONFIG,
-		                   "a bidirectional encoder cannot carry its state from window to "
-		                   "window: a language model reads left to right: set "
-		                   "bidirectional = false");
-	if (!S)
-		return fwd_one(n, out, x, T, B, len, carry, reset, training, rng, err);
-	n->st_B = 0; /* the shards' final states are not kept */
-	if (T < 0)
-		return nlp_err_set(err, NLP_EDATA, "bad batch shape %d x %d", T, B);
-	for (int b = 0; b < B; b++)
-		if (len[b] < 0 || len[b] > T)
-			return nlp_err_set(err, NLP_EDATA,
-			                   "document %d of the batch has length "
-			                   "%d, outside [0, %d]",
-			                   b, len[b], T);
-	if ((rc = make_shards(n, S, err)))
-		return rc;
-	if (nk_grow(&n->rows, &n->cap_rows, (size_t)B, sizeof(int)) ||
-	    nk_grow(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
-	    nk_grow(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)) ||
-	    nk_grow(&n->sout, &n->cap_sout, (size_t)B * Ho, sizeof(float)))
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	/* Longest first (stable), dealt round-robin: shards get similar lengths
-	 * and each shard's rows stay sorted. */
+	const int in = n->c.in, Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
 	for (int b = 0; b < B; b++) {
 		int i = b;
-		while (i > 0 && len[n->sperm[i - 1]] < len[b]) {
+		while (!fixed && i > 0 && len[n->sperm[i - 1]] < len[b]) {
 			n->sperm[i] = n->sperm[i - 1];
 			i--;
 		}
 		n->sperm[i] = b;
 	}
-	shard_job jobs[64];
-	const float *souts[64];
 	int r = 0;
 	for (int k = 0; k < S; k++) {
 		rec_net *s = n->shard[k];
@@ -1090,20 +1077,23 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 			n->slen[r + i] = len[b];
 			Tk = len[b] > Tk ? len[b] : Tk;
 		}
-		const size_t need = (size_t)Tk * Bk * in;
+		const size_t need = (size_t)Tk * Bk * in, nout = (size_t)(none ? Tk : 1) * Bk * Ho;
 		if (nk_grow(&s->xin, &s->cap_xin, need, sizeof(float)) ||
-		    nk_grow(&s->dxin, &s->cap_dxin, (size_t)Bk * Ho, sizeof(float)) ||
-		    nk_grow(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)))
+		    nk_grow(&s->dxin, &s->cap_dxin, nout, sizeof(float)) ||
+		    nk_grow(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)) ||
+		    (reset && nk_grow(&s->srs, &s->cap_srs, (size_t)Tk * Bk, 1)))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		memcpy(s->slen, n->slen + r, (size_t)Bk * sizeof(int));
 		for (int t = 0; t < Tk; t++)
 			for (int i = 0; i < Bk; i++) {
+				const size_t src = (size_t)t * B + n->rows[r + i];
 				float *d = s->xin + ((size_t)t * Bk + i) * in;
 				if (t < s->slen[i])
-					memcpy(d, x + ((size_t)t * B + n->rows[r + i]) * in,
-					       (size_t)in * sizeof(float));
+					memcpy(d, x + src * in, (size_t)in * sizeof(float));
 				else
 					memset(d, 0, (size_t)in * sizeof(float));
+				if (reset)
+					s->srs[(size_t)t * Bk + i] = t < s->slen[i] && reset[src];
 			}
 		if (rng)
 			nlp_rng_seed(&s->rng, nlp_rng_next(rng));
@@ -1111,20 +1101,76 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 		                      .Tk = Tk,
 		                      .Bk = Bk,
 		                      .training = training,
+		                      .carry = carry,
+		                      .reset = reset ? s->srs : NULL,
 		                      .out = &souts[k],
 		                      .rng = rng ? &s->rng : NULL};
 		r += Bk;
 	}
-	rc = run_jobs(jobs, S, shard_forward_main, err);
-	if (rc != NLP_OK)
-		return rc;
-	r = 0;
+	return NLP_OK;
+}
+
+/* The shards' outputs in the batch's order: sout [B x Ho], or with pooling
+ * none [T x B x Ho] (zero past each length). */
+static int shard_collect(rec_net *n, const shard_job *jobs, const float *const *souts, int S, int T,
+                         int B, nlp_err *err)
+{
+	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
+	const size_t rows = (size_t)(none ? T : 1) * B;
+	if (nk_grow(&n->sout, &n->cap_sout, rows * Ho, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (none)
+		memset(n->sout, 0, rows * Ho * sizeof(float));
+	int r = 0;
 	for (int k = 0; k < S; k++) {
-		for (int i = 0; i < jobs[k].Bk; i++)
-			memcpy(n->sout + (size_t)n->rows[r + i] * Ho, souts[k] + (size_t)i * Ho,
-			       (size_t)Ho * sizeof(float));
-		r += jobs[k].Bk;
+		const int Bk = jobs[k].Bk;
+		for (int i = 0; i < Bk; i++) {
+			const int b = n->rows[r + i], steps = none ? n->slen[r + i] : 1;
+			for (int t = 0; t < steps; t++)
+				memcpy(n->sout + ((size_t)t * B + b) * Ho,
+				       souts[k] + ((size_t)t * Bk + i) * Ho,
+				       (size_t)Ho * sizeof(float));
+		}
+		r += Bk;
 	}
+	return NLP_OK;
+}
+
+int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
+                       int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err)
+{
+	const int stream = carry || reset, S = shard_count(n, B);
+	/* Streams keep their shard from window to window: fixed dealing. */
+	const int fixed = stream || n->c.pool == REC_POOL_NONE;
+	int rc;
+	n->used = 0;
+	n->trained = 0;
+	if (stream && n->dirs > 1)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "a bidirectional encoder cannot carry its state from window to "
+		                   "window: a language model reads left to right: set "
+		                   "bidirectional = false");
+	/* The kept states are those of the last forward's dealing. */
+	if (!S || !fixed || S != n->st_S)
+		for (int k = 0; k < n->n_shards; k++)
+			n->shard[k]->st_B = 0;
+	n->st_S = S && fixed ? S : 0;
+	if (!S)
+		return fwd_one(n, out, x, T, B, len, carry, reset, training, rng, err);
+	n->st_B = 0; /* the shards keep the final states */
+	if ((rc = check_shape(T, B, len, err)) || (rc = make_shards(n, S, err)))
+		return rc;
+	if (nk_grow(&n->rows, &n->cap_rows, (size_t)B, sizeof(int)) ||
+	    nk_grow(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
+	    nk_grow(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	shard_job jobs[64];
+	const float *souts[64];
+	if ((rc = shard_deal(n, jobs, souts, S, x, B, len, fixed, carry, reset, training, rng,
+	                     err)) ||
+	    (rc = run_jobs(jobs, S, shard_forward_main, err)) ||
+	    (rc = shard_collect(n, jobs, souts, S, T, B, err)))
+		return rc;
 	n->used = S;
 	n->B = B;
 	n->Tin = T;
@@ -1142,12 +1188,20 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 	const int S = n->used, B = n->B, in = n->c.in, Ho = n->Hout;
 	shard_job jobs[64];
 	int r = 0;
+	const int none = n->c.pool == REC_POOL_NONE;
 	for (int k = 0; k < S; k++) {
 		rec_net *s = n->shard[k];
-		const int Bk = (B - k + S - 1) / S;
-		for (int i = 0; i < Bk; i++)
-			memcpy(s->dxin + (size_t)i * Ho, dout + (size_t)n->rows[r + i] * Ho,
-			       (size_t)Ho * sizeof(float));
+		const int Bk = (B - k + S - 1) / S, Tk = none ? s->Tin : 1;
+		/* pooling none: [Tk x Bk x Ho], zero past each length */
+		for (int t = 0; t < Tk; t++)
+			for (int i = 0; i < Bk; i++) {
+				float *d = s->dxin + ((size_t)t * Bk + i) * Ho;
+				if (!none || t < n->slen[r + i])
+					memcpy(d, dout + ((size_t)t * B + n->rows[r + i]) * Ho,
+					       (size_t)Ho * sizeof(float));
+				else
+					memset(d, 0, (size_t)Ho * sizeof(float));
+			}
 		jobs[k] = (shard_job){.s = s, .Bk = Bk, .want_dx = dxo != NULL};
 		r += Bk;
 	}

@@ -32,8 +32,11 @@ typedef struct rec_config {
 	int max_tokens;    /* 0: no limit */
 	int truncate;      /* enum rec_trunc */
 	int threads;       /* > 1: split batches of >= 8 * threads documents into
-	                    * that many shards run on worker threads (OpenBLAS
-	                    * is set to 1 thread meanwhile, then restored);
+	                    * that many shards (by length; with pooling none or
+	                    * streams, column b to shard b mod shards, so that a
+	                    * shard keeps its streams' states) run on worker
+	                    * threads (OpenBLAS is set to 1 thread meanwhile,
+	                    * then restored);
 	                    * 0: as many as OpenBLAS is set to use */
 	int naive;         /* reference kernels (tests) */
 } rec_config;
@@ -58,8 +61,7 @@ void rec_set_naive(rec_net *n, int naive);
 /* Forward over x [T x B x In] with lengths len [B]: *out is set to the
  * pooled output [B x out_dim] (a workspace of n), or with pooling none to
  * the last layer's output sequence [T x B x out_dim], zero past each length
- * (and at the steps max_tokens dropped).  Pooling none never shards the
- * batch over threads.  training: dropout on
+ * (and at the steps max_tokens dropped).  training: dropout on
  * (drawn from rng) and keep what backward needs.  x must stay valid until
  * rec_backward. */
 int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, const int *len,

@@ -13,6 +13,9 @@
  *  - carry and carry 0 give bit-identical outputs to rec_forward when there
  *    is nothing to carry;
  *  - a bidirectional encoder refuses carry (NLP_ECONFIG);
+ *  - 3 threads (the batch in shards, each stream in its own shard from
+ *    window to window) give 1 thread's outputs and input gradients bit for
+ *    bit over windows with carry, restarts and streams that end;
  *  - stacking: an lstm with pooling none under a lstm with last pooling,
  *    finite-difference gradients through both.
  */
@@ -31,6 +34,9 @@ enum { IN = 3, HID = 4, B = 3, T = 6 };
 #define TOL 2e-3
 
 static const int cells[] = {REC_RNN_TANH, REC_LSTM, REC_GRU};
+
+static char name2_[300];
+#define NAME2(...) (snprintf(name2_, sizeof name2_, __VA_ARGS__), name2_)
 
 static rec_net *make_in(int in, int cell, int layers, int pool, int bi, uint64_t seed)
 {
@@ -327,12 +333,75 @@ static void check_grad(int cell, int stacked)
 	rec_free(c.n);
 }
 
+/* Threads: a batch of 24 streams over 3 shards gives, window after window
+ * with carry and restarts, the outputs and input gradients of one thread
+ * bit for bit, and its parameter gradients up to the summation order. */
+static void check_threads(int cell)
+{
+	enum { TB = 24, TT = 5 };
+	rec_config c = make_config(cell, IN, HID, 2, 0, REC_POOL_NONE);
+	c.threads = 1;
+	rec_net *one = must_new(&c);
+	c.threads = 3;
+	rec_net *three = must_new(&c);
+	nlp_rng r;
+	nlp_rng_seed(&r, 41 + cell);
+	rec_init_params(one, &r);
+	nlp_params p1, p3;
+	rec_params(one, &p1);
+	rec_params(three, &p3);
+	memcpy(p3.w, p1.w, p1.count * sizeof(float));
+	int len[TB], same_out = 1, same_dx = 1;
+	float *x = xcalloc((size_t)TT * TB * IN, sizeof *x);
+	float *dy = xcalloc((size_t)TT * TB * HID, sizeof *dy);
+	uint8_t reset[TT * TB];
+	double gerr = 0;
+	nlp_err err = {0};
+	for (int w = 0; w < 3; w++) {
+		for (int b = 0; b < TB; b++)
+			len[b] = w == 2 && b % 5 == 0 ? b % 4 : TT; /* stream ends */
+		fill_input(x, TT, TB, IN, len, &r);
+		for (int i = 0; i < TT * TB; i++)
+			reset[i] = nlp_rng_uniform(&r) < 0.1f;
+		for (int i = 0; i < TT * TB * HID; i++)
+			dy[i] = nlp_rng_normal(&r);
+		const float *o1, *o3, *d1, *d3;
+		memset(p1.g, 0, p1.count * sizeof(float));
+		memset(p3.g, 0, p3.count * sizeof(float));
+		if (rec_forward_stream(one, &o1, x, TT, TB, len, w > 0, reset, 1, NULL, &err) ||
+		    rec_forward_stream(three, &o3, x, TT, TB, len, w > 0, reset, 1, NULL, &err)) {
+			printf("Bail out! forward: %s\n", err.msg);
+			exit(1);
+		}
+		same_out &= memcmp(o1, o3, (size_t)TT * TB * HID * sizeof(float)) == 0;
+		if (rec_backward(one, &d1, dy, &err) || rec_backward(three, &d3, dy, &err)) {
+			printf("Bail out! backward: %s\n", err.msg);
+			exit(1);
+		}
+		same_dx &= memcmp(d1, d3, (size_t)TT * TB * IN * sizeof(float)) == 0;
+		for (size_t i = 0; i < p1.count; i++)
+			gerr = fmax(gerr, fabs(p1.g[i] - p3.g[i]) / fmax(1e-3, fabs(p1.g[i])));
+	}
+	ok(same_out && same_dx,
+	   NAME2("%s, 3 threads, 3 windows with carry and restarts: outputs and input gradients "
+	         "bit-identical to 1 thread",
+	         cell_names[cell]));
+	ok(gerr < 1e-4, NAME2("%s, 3 threads: parameter gradients equal up to the summation "
+	                      "order (relative %.2g)",
+	                      cell_names[cell], gerr));
+	free(x);
+	free(dy);
+	rec_free(one);
+	rec_free(three);
+}
+
 int main(void)
 {
 	for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
 		check_split(cells[k]);
 		check_reset(cells[k]);
 		check_grad(cells[k], 0);
+		check_threads(cells[k]);
 	}
 	check_grad(REC_LSTM, 1);
 

@@ -8,11 +8,14 @@
  *    without a next token take no part;
  *  - evaluation: probabilities that sum to 1, zero rows past len, the loss
  *    against a double-precision computation;
+ *  - PyTorch 1.13's F.cross_entropy on the same logits (tests/ref/next_token.py):
+ *    loss, probabilities, input, weight and bias gradients;
  *  - the sampled softmax: with samples >= V it is the full softmax; with
  *    fewer, its loss is near the full one and its mean input gradient points
  *    the full gradient's way; SGD on it lowers the full loss;
  *  - tie width mismatch: NLP_ECONFIG naming both widths; the saved state;
- *  - the embedding's token op;
+ *  - the embedding's token op; the classes' kinds (an encoder's produces_for)
+ *    and next_token's options read from INI text;
  *  - learning: an lstm (pooling none, carry) and next_token, trained with
  *    plain SGD on a sequence whose next token needs the one before, reach a
  *    cross-entropy under 0.1 nats.
@@ -24,12 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nlpipe/nlpipe.h>
 #include <nlpipe/train.h>
 
 #include "models/embedding.h"
 #include "models/next_token.h"
 #include "models/recurrent.h"
-#include "tap.h"
+#include "ref/layers_fixture.h"
 
 #define EPS 1e-3
 
@@ -242,6 +246,46 @@ static void test_eval(void)
 	nn_next_token_class.destroy(h);
 }
 
+/* Against PyTorch (tests/ref/next_token_fixtures.txt). */
+static void test_pytorch(void)
+{
+	fx_load_file("next_token_fixtures.txt");
+	const double *dims = fx_get("ntk.dims", NULL);
+	const int V = (int)dims[0], H = (int)dims[1], Tn = (int)dims[2], Bn = (int)dims[3];
+	const int N = Tn * Bn;
+	void *h = make_head(0, 0, 0, 0.0f, V, H, NULL);
+	nlp_params p;
+	ops()->params(h, &p);
+	fx_floats(p.w, "ntk.b", V);
+	fx_floats(p.w + V, "ntk.w", V * H);
+	float *x = calloc((size_t)N * H, sizeof *x), nf[64];
+	int32_t next[64];
+	int len[8];
+	fx_floats(x, "ntk.x", N * H);
+	fx_floats(nf, "ntk.next", N);
+	for (int i = 0; i < N; i++)
+		next[i] = (int32_t)nf[i];
+	const double *lv = fx_get("ntk.len", NULL);
+	for (int c = 0; c < Bn; c++)
+		len[c] = (int)lv[c];
+	nlp_batch b = {.B = Bn, .T = Tn, .len = len, .next_ids = next, .training = 1};
+	nlp_act in = {.x = x, .T = Tn, .B = Bn, .D = H}, out, din;
+	nlp_err err = {0};
+	double L = 0;
+	memset(p.g, 0, p.count * sizeof(float));
+	check_rc(ops()->forward(h, &out, &in, &b, &err), &err, "forward");
+	close_fx(out.x, "ntk.probs", N * V, 1e-6, 1e-5);
+	check_rc(ops()->loss(h, &L, &b, &err), &err, "loss");
+	const double want = fx_get("ntk.loss", NULL)[0];
+	ok(fabs(L - want) < 1e-5, NAME("PyTorch: loss %.7f (F.cross_entropy %.7f)", L, want));
+	check_rc(ops()->backward(h, &din, NULL, &b, &err), &err, "backward");
+	close_fx(din.x, "ntk.dx", N * H, 1e-6, 1e-4);
+	close_fx(p.g + V, "ntk.dw", V * H, 1e-6, 1e-4);
+	close_fx(p.g, "ntk.db", V, 1e-6, 1e-4);
+	free(x);
+	nn_next_token_class.destroy(h);
+}
+
 /* The sampled softmax against the full one, same parameters. */
 static void test_sampled(void)
 {
@@ -398,6 +442,48 @@ static void test_token(void)
 	nn_embedding_class.destroy(e);
 }
 
+/* The classes from INI options: what an encoder produces, next_token's
+ * options. */
+static void test_classes(void)
+{
+	static const char text[] = "[pooled]\nhidden = 4\n"
+	                           "[seq]\nhidden = 4\npooling = none\n"
+	                           "[lm]\ntie_weights = true\nsoftmax = full\nsamples = 3\n"
+	                           "[bad]\nsoftmax = hierarchical\n";
+	nlp_ini *ini = NULL;
+	nlp_config *c1 = NULL, *c2 = NULL, *c3 = NULL, *c4 = NULL;
+	nlp_err err = {0};
+	check_rc(nlp_ini_parse(&ini, "t.ini", text, sizeof text - 1, &err), &err, "ini");
+	check_rc(nlp_config_from_ini(&c1, ini, "pooled", rec_lstm_class.options, &err), &err,
+	         "config");
+	check_rc(nlp_config_from_ini(&c2, ini, "seq", rec_gru_class.options, &err), &err, "config");
+	check_rc(nlp_config_from_ini(&c3, ini, "lm", nn_next_token_class.options, &err), &err,
+	         "config");
+	ok(rec_lstm_class.produces_for && rec_lstm_class.produces_for(c1) == NLP_KIND_VECTOR,
+	   "an lstm with pooling produces vectors");
+	ok(rec_gru_class.produces_for(c2) == NLP_KIND_SEQUENCE,
+	   "a gru with pooling = none produces sequences");
+	ok(nn_next_token_class.consumes == NLP_KIND_SEQUENCE &&
+	           nn_next_token_class.produces == NLP_KIND_SCORES &&
+	           !nn_next_token_class.produces_for,
+	   "next_token: sequence -> scores");
+	void *h = NULL;
+	check_rc(nn_next_token_class.create(&h, c3, &err), &err, "create");
+	int od = 0, tied = 0;
+	check_rc(ops()->setup(h, 4, 6, &od, &err), &err, "setup");
+	float table[6 * 4], g[6 * 4];
+	check_rc(ops()->tie(h, table, g, 6, 4, &tied, &err), &err, "tie");
+	ok(od == 6 && tied, "tie_weights = true from the INI file: tied; output width V");
+	nn_next_token_class.destroy(h);
+	is_int(nlp_config_from_ini(&c4, ini, "bad", nn_next_token_class.options, &err), NLP_ECONFIG,
+	       "softmax = hierarchical is refused");
+	nlp_config_destroy(c1);
+	nlp_config_destroy(c2);
+	nlp_config_destroy(c3);
+	nlp_config_destroy(c4);
+	nlp_ini_free(ini);
+}
+
 /* ---- learning: lstm + next_token on "a b a c a b a c ..." ---- */
 
 enum { LV = 5, LH = 16, LT = 8, LB = 2 };
@@ -488,10 +574,12 @@ int main(void)
 	test_full_grad(0);
 	test_full_grad(1);
 	test_eval();
+	test_pytorch();
 	test_sampled();
 	test_sampled_sgd();
 	test_errors();
 	test_token();
+	test_classes();
 	test_learn(0);
 	test_learn(1);
 	return done_testing();

@@ -22,8 +22,8 @@ typedef struct fx_entry {
 static fx_entry *fx_tab_;
 static int fx_n_;
 
-/* Load the fixtures; skip_all when the file cannot be found. */
-static void fx_load(void)
+/* Load the fixtures of tests/ref/<file>; fails when it cannot be found. */
+static void fx_load_file(const char *file)
 {
 	const char *top = getenv("NLP_TOP_SRCDIR");
 	char path[4096];
@@ -31,7 +31,7 @@ static void fx_load(void)
 	char *line = NULL;
 	size_t cap = 0;
 
-	snprintf(path, sizeof path, "%s/tests/ref/layers_fixtures.txt", top ? top : ".");
+	snprintf(path, sizeof path, "%s/tests/ref/%s", top ? top : ".", file);
 	f = fopen(path, "r");
 	if (!f) {
 		printf("not ok 1 - cannot open %s (set NLP_TOP_SRCDIR)\n", path);
@@ -57,6 +57,12 @@ static void fx_load(void)
 	fclose(f);
 }
 
+/* The layers' fixtures (tests/ref/layers.py). */
+static inline void fx_load(void)
+{
+	fx_load_file("layers_fixtures.txt");
+}
+
 /* The values of a fixture; exits the test (failing) when absent. */
 static const double *fx_get(const char *name, int *n)
 {
@@ -66,7 +72,8 @@ static const double *fx_get(const char *name, int *n)
 				*n = fx_tab_[i].n;
 			return fx_tab_[i].v;
 		}
-	printf("not ok - fixture %s missing: regenerate with tests/ref/layers.py\n", name);
+	printf("not ok - fixture %s missing: regenerate with the tests/ref script that writes it\n",
+	       name);
 	exit(1);
 }
 
