@@ -121,3 +121,7 @@ tests_train_lmhead_lmhead_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_train_lmhead_lmhead_la_LIBADD = libnlpipe.la -lm
 TESTS += tests/train/t_lm.sh
 EXTRA_DIST += tests/train/t_lm.sh
+# A language model's training windows, against layouts worked out by hand.
+check_PROGRAMS += tests/train/t_lm_stream
+TESTS += tests/train/t_lm_stream
+tests_train_t_lm_stream_LDADD = libnlpipe.la -lm
