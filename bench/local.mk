@@ -27,4 +27,4 @@ EXTRA_DIST += bench/bag_speed
 
 # Fine-tuning (init_from) against training from scratch on 1,000 IMDB reviews.
 # Not a test.
-EXTRA_DIST += bench/finetune_imdb
+EXTRA_DIST += bench/finetune_imdb bench/lm_pretrain
