@@ -81,6 +81,9 @@ EXTRA_DIST += tests/host/t_cli.sh
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
 	tests/train/t_pipelines.sh tests/train/t_multilabel.sh
+# Two trainings to one -o: the second is refused, the first is whole.
+TESTS += tests/train/t_lock.sh
+EXTRA_DIST += tests/train/t_lock.sh
 # eval --report: the HTML report's sections and its size cap.
 TESTS += tests/train/t_report.sh
 EXTRA_DIST += tests/train/t_report.sh
