@@ -75,6 +75,9 @@ tests_host_t_ini_LDADD = libnlpipe.la
 tests_host_t_util_LDADD = libnlpipe.la
 TESTS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_cli.sh
 EXTRA_DIST += tests/host/t_cli.sh
+# The bash completion, called as bash calls it on <TAB>.
+TESTS += tests/host/t_completion.sh
+EXTRA_DIST += tests/host/t_completion.sh
 
 # The main job: train, predict, eval on the bundled example corpus, and the
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
