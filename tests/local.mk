@@ -118,3 +118,5 @@ tests_fault_failalloc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_fault_failalloc_la_LIBADD = -ldl
 TESTS += tests/fault/t_fault.sh
 EXTRA_DIST += tests/fault/t_fault.sh
+# A subset of commands under valgrind: run by .ci/run, not by make check (slow).
+EXTRA_DIST += tests/valgrind/t_valgrind.sh
