@@ -507,8 +507,12 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 			                   b, len[b], T);
 	if (training && n->c.dropout > 0.0f && n->L > 1 && !rng)
 		return nlp_err_set(err, NLP_EINTERNAL, "dropout needs an RNG");
-	int Tw = T;
-	rc = ensure(n, T, B, T, err);
+	/* workspaces for the window (max_tokens), not the whole input; the
+	 * input gradient (T steps) only when training */
+	int Tw = 0;
+	for (int b = 0; b < B; b++)
+		Tw = window_len(n, len[b]) > Tw ? window_len(n, len[b]) : Tw;
+	rc = ensure(n, Tw, B, training ? T : 0, err);
 	if (rc != NLP_OK)
 		return rc;
 	const int need = plan_window(n, T, B, len, &Tw);

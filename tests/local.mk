@@ -87,6 +87,9 @@ TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress
 # Two trainings to one -o: the second is refused, the first is whole.
 TESTS += tests/train/t_lock.sh
 EXTRA_DIST += tests/train/t_lock.sh
+# A document far over max_tokens in 1 GB of address space.
+TESTS += tests/train/t_longdoc.sh
+EXTRA_DIST += tests/train/t_longdoc.sh
 # eval --report: the HTML report's sections and its size cap.
 TESTS += tests/train/t_report.sh
 EXTRA_DIST += tests/train/t_report.sh
