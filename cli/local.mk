@@ -30,3 +30,10 @@ nlpipe-uninstalled: Makefile
 	$(AM_V_GEN){ echo "plugins=$(abs_top_builddir)/plugins"; \
 	  echo "data=$(abs_top_srcdir)/data"; } >$@.tmp && mv $@.tmp $@
 CLEANFILES += nlpipe-uninstalled
+
+# Bash completion (data/bash-completion/nlpipe), where configure says.
+if NLP_BASH_COMPLETION
+dist_bashcompletion_DATA = data/bash-completion/nlpipe
+else
+EXTRA_DIST += data/bash-completion/nlpipe
+endif

@@ -47,8 +47,8 @@ typedef struct embedding {
 
 	/* workspaces, grown, never shrunk */
 	float *out, *mask;
-	size_t cap;
-	int dropped; /* the last training forward applied dropout */
+	size_t cap, cap_mask; /* mask: only for training with dropout */
+	int dropped;          /* the last training forward applied dropout */
 } embedding;
 
 /* ---- layers ---- */
@@ -484,15 +484,17 @@ static int emb_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 			                   e->V - 1);
 	if (n > e->cap) {
 		float *o = realloc(e->out, n * sizeof *o);
-		float *m;
 		if (!o)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		e->out = o;
-		m = realloc(e->mask, n * sizeof *m);
+		e->cap = n;
+	}
+	if (b->training && e->dropout > 0.0f && n > e->cap_mask) {
+		float *m = realloc(e->mask, n * sizeof *m);
 		if (!m)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		e->mask = m;
-		e->cap = n;
+		e->cap_mask = n;
 	}
 	embedding_forward(e->out, e->w, b->ids, b->len, b->T, b->B, e->dim);
 	e->dropped = 0;

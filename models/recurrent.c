@@ -760,8 +760,13 @@ static int fwd_one(rec_net *n, const float **out, const float *x, int T, int B, 
 		return rc;
 	if (training && n->c.dropout > 0.0f && n->L > 1 && !rng)
 		return nlp_err_set(err, NLP_EINTERNAL, "dropout needs an RNG");
-	int Tw = T;
-	rc = ensure(n, T, B, T, err);
+	/* workspaces for the window (max_tokens), not the whole input; the
+	 * input gradient (T steps) only when training; the output sequence of
+	 * pooling = none (T steps) always */
+	int Tw = 0;
+	for (int b = 0; b < B; b++)
+		Tw = window_len(n, len[b]) > Tw ? window_len(n, len[b]) : Tw;
+	rc = ensure(n, Tw, B, training || n->c.pool == REC_POOL_NONE ? T : 0, err);
 	if (rc == NLP_OK && streams)
 		rc = ensure_stream(n, T, B, carry || reset, err);
 	if (rc != NLP_OK)

@@ -64,6 +64,14 @@ int nlp_read_file(const char *path, size_t max, char **text, size_t *len, nlp_er
  * messages ("model"), example is a file name to suggest ("model.nlp"). */
 int nlp_check_output(const char *out, const char *what, const char *example, nlp_err *err);
 
+/* An advisory lock on OUT.lock beside an output (flock: released when the
+ * process dies, so a stale file never blocks).  A second process locking the
+ * same output gets NLP_ECONFIG naming the output and the holder's pid; what
+ * names the output in that message ("model").  Unlocking removes the file. */
+typedef struct nlp_lock nlp_lock;
+int nlp_lock_output(nlp_lock **out, const char *output, const char *what, nlp_err *err);
+void nlp_unlock_output(nlp_lock *l); /* NULL is fine */
+
 /* INI internals used by the pipeline. */
 const nlp_option *nlp_ini_declared(const nlp_ini *ini, const char *section);
 

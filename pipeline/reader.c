@@ -394,24 +394,23 @@ static inline int printable8(uint64_t x)
 	return ((x & HIGHS) | below | del) == 0;
 }
 
-/* Decode s[0..n) into r->text per the encoding; fills d's text fields and
- * counts control bytes (d->control) and NUL bytes (*nul). */
-static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d, size_t *nul)
+/* Count c if it is a control byte other than a tab or line break (ctl),
+ * and if it is NUL (nuls). */
+static inline void count_control(unsigned c, size_t *ctl, size_t *nuls)
 {
-	const unsigned char *s = (const unsigned char *)src;
-	int latin1 = r->o.encoding == NLP_ENC_LATIN1;
-	size_t o = 0, rep = 0, ctl = 0, nuls = 0, i = 0;
-	unsigned char *t;
-
-	if (!latin1 && n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
-		s += 3;
-		n -= 3;
+	if (c < 0x20 || c == 0x7f) {
+		*ctl += !(c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v');
+		*nuls += c == 0;
 	}
-	if (r->o.encoding == NLP_ENC_AUTO && !utf8_valid(s, n))
-		latin1 = 1;
-	if (reserve(&r->text, &r->text_cap, 3 * n + 1))
-		return NLP_ENOMEM;
-	t = (unsigned char *)r->text;
+}
+
+/* Copy s[0..n) into t as UTF-8 per latin1 (else invalid bytes become
+ * U+FFFD); returns the length written, counts replacements and controls. */
+static size_t decode_copy(unsigned char *t, const unsigned char *s, size_t n, int latin1,
+                          size_t *rep, size_t *ctl, size_t *nuls)
+{
+	size_t o = 0, i = 0;
+
 	while (i < n) {
 		unsigned c;
 		size_t k;
@@ -431,11 +430,7 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d, siz
 		if (c < 0x80) {
 			t[o++] = (unsigned char)c;
 			i++;
-			if (c < 0x20 || c == 0x7f) {
-				ctl += !(c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-				         c == '\v');
-				nuls += c == 0;
-			}
+			count_control(c, ctl, nuls);
 			continue;
 		}
 		if (latin1) {
@@ -454,11 +449,45 @@ static int decode(nlp_reader *r, const char *src, size_t n, nlp_document *d, siz
 		t[o++] = 0xef;
 		t[o++] = 0xbf;
 		t[o++] = 0xbd;
-		rep++;
+		(*rep)++;
 		i++;
 	}
 	t[o] = '\0';
-	d->text = r->text;
+	return o;
+}
+
+/* Decode src[0..n) into r->text per the encoding; fills d's text fields and
+ * counts control bytes (d->control) and NUL bytes (*nul).  With in_place,
+ * src is the reader's own buffer with room for a NUL at n: valid UTF-8 is
+ * used where it is, not copied (a large document is then held once). */
+static int decode(nlp_reader *r, const char *src, size_t n, int in_place, nlp_document *d,
+                  size_t *nul)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	int latin1 = r->o.encoding == NLP_ENC_LATIN1, valid = 0;
+	size_t o = 0, rep = 0, ctl = 0, nuls = 0;
+
+	if (!latin1 && n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
+		s += 3;
+		n -= 3;
+	}
+	if (!latin1 && (in_place || r->o.encoding == NLP_ENC_AUTO))
+		valid = utf8_valid(s, n);
+	if (r->o.encoding == NLP_ENC_AUTO && !valid)
+		latin1 = 1;
+	if (valid && in_place) {
+		char *t = (char *)s; /* the reader's own raw buffer */
+		for (size_t i = 0; i < n; i++)
+			count_control(s[i], &ctl, &nuls);
+		t[n] = '\0';
+		d->text = t;
+		o = n;
+	} else {
+		if (reserve(&r->text, &r->text_cap, 3 * n + 1))
+			return NLP_ENOMEM;
+		o = decode_copy((unsigned char *)r->text, s, n, latin1, &rep, &ctl, &nuls);
+		d->text = r->text;
+	}
 	d->len = o;
 	d->replaced = rep;
 	d->control = ctl;
@@ -567,7 +596,7 @@ static int read_doc_file(nlp_reader *r, const char *path, int label, const char 
 		}
 	}
 	if (set_str(&r->path, &r->path_cap, path, strlen(path)) ||
-	    decode(r, r->raw, n, &r->doc, &nul)) {
+	    decode(r, r->raw, n, 1, &r->doc, &nul)) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
@@ -955,7 +984,7 @@ static int next_line(nlp_reader *r, int *got, nlp_err *err)
 	if (reserve(&r->name, &r->name_cap, strlen(L->path) + 24))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	snprintf(r->name, r->name_cap, "%s:%lu", L->path, L->lineno);
-	if (decode(r, text, tl, &r->doc, &nul))
+	if (decode(r, text, tl, 0, &r->doc, &nul))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	r->doc.name = r->name;
 	r->doc.path = L->path;

@@ -118,6 +118,7 @@ struct nlp_trainer {
 	int bucketing;
 	int threads;
 	char *ckpt_path, *last_path;
+	nlp_lock *lock;    /* on the output, for the trainer's life */
 	double time_limit; /* seconds; 0: none */
 	double started;
 	nlp_model_meta meta;
@@ -1383,6 +1384,8 @@ int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
 	}
 	rc = nlp_check_output(opts->output, "model", "model.nlp", err);
 	if (!rc)
+		rc = nlp_lock_output(&t->lock, opts->output, "model", err);
+	if (!rc)
 		rc = opts->resume ? open_resume(t, err) : open_pipeline(t, pipeline_path, err);
 	if (!rc)
 		rc = nlp_pipeline_check_classifier(t->p, err);
@@ -1422,6 +1425,7 @@ void nlp_trainer_free(nlp_trainer *t)
 	free(t->params);
 	free(t->ckpt_path);
 	free(t->last_path);
+	nlp_unlock_output(t->lock);
 	nlp_config_destroy(t->tc);
 	nlp_finetune_free(t->ft);
 	if (t->resumed) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -514,6 +515,107 @@ int nlp_check_output(const char *out, const char *what, const char *example, nlp
 		                 strerror(errno));
 	free(dir);
 	return rc;
+}
+
+/* ---- output locks ---- */
+
+struct nlp_lock {
+	int fd;     /* the lock file, open; -1: none */
+	int locked; /* fd holds the lock (flock may be unsupported: then not) */
+	char path[];
+};
+
+/* The pid the holder of l wrote in its lock file, 0 if unknown. */
+static long lock_holder(const nlp_lock *l)
+{
+	char buf[32];
+	ssize_t n = pread(l->fd, buf, sizeof buf - 1, 0);
+	long pid = 0;
+
+	if (n > 0) {
+		buf[n] = '\0';
+		pid = strtol(buf, NULL, 10);
+	}
+	return pid > 0 ? pid : 0;
+}
+
+/* Open and lock l->path, retrying while the file locked is not the one at
+ * the path (its holder removed it between our open and our lock). */
+static int lock_take(nlp_lock *l, const char *output, const char *what, nlp_err *err)
+{
+	struct stat a, b;
+	int rc = NLP_OK;
+
+	for (int tries = 0; !rc && !l->locked; tries++) {
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (l->fd < 0) {
+			rc = nlp_err_set(err, NLP_EIO, "-o %s: cannot create the lock file %s: %s",
+			                 output, l->path, strerror(errno));
+		} else if (flock(l->fd, LOCK_EX | LOCK_NB) != 0) {
+			long pid = errno == EWOULDBLOCK ? lock_holder(l) : -1;
+			char who[40] = "";
+
+			if (pid < 0) /* no locks on this file system: go on unlocked */
+				break;
+			if (pid > 0)
+				snprintf(who, sizeof who, " (pid %ld)", pid);
+			rc = nlp_err_set(err, NLP_ECONFIG,
+			                 "-o %s: another process%s is writing this %s (it holds "
+			                 "%s): wait for it to end or give another -o",
+			                 output, who, what, l->path);
+		} else if (fstat(l->fd, &a) == 0 && stat(l->path, &b) == 0 &&
+		           a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			l->locked = 1;
+		} else if (tries >= 100) {
+			rc = nlp_err_set(err, NLP_EIO,
+			                 "-o %s: cannot lock %s: it keeps being removed", output,
+			                 l->path);
+		}
+	}
+	return rc;
+}
+
+int nlp_lock_output(nlp_lock **out, const char *output, const char *what, nlp_err *err)
+{
+	const size_t len = strlen(output);
+	nlp_lock *l = malloc(sizeof *l + len + sizeof ".lock");
+	int rc;
+
+	*out = NULL;
+	if (!l)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	l->fd = -1;
+	l->locked = 0;
+	memcpy(l->path, output, len);
+	memcpy(l->path + len, ".lock", sizeof ".lock");
+	rc = lock_take(l, output, what, err);
+	if (!rc && l->locked) {
+		char pid[32];
+		int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+
+		/* who holds it, for another process's message: best effort (on a
+		 * full disk the file stays empty and the message names no pid) */
+		if (pwrite(l->fd, pid, (size_t)n, 0) != n || ftruncate(l->fd, n) != 0) {
+		}
+	}
+	if (rc)
+		nlp_unlock_output(l);
+	else
+		*out = l;
+	return rc;
+}
+
+void nlp_unlock_output(nlp_lock *l)
+{
+	if (!l)
+		return;
+	if (l->locked) /* removed while held: a process waiting on it retries */
+		unlink(l->path);
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
 }
 
 /* ---- JSON strings ---- */

@@ -75,12 +75,21 @@ tests_host_t_ini_LDADD = libnlpipe.la
 tests_host_t_util_LDADD = libnlpipe.la
 TESTS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_cli.sh
 EXTRA_DIST += tests/host/t_cli.sh
+# The bash completion, called as bash calls it on <TAB>.
+TESTS += tests/host/t_completion.sh
+EXTRA_DIST += tests/host/t_completion.sh
 
 # The main job: train, predict, eval on the bundled example corpus, and the
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
 	tests/train/t_pipelines.sh tests/train/t_multilabel.sh
+# Two trainings to one -o: the second is refused, the first is whole.
+TESTS += tests/train/t_lock.sh
+EXTRA_DIST += tests/train/t_lock.sh
+# A document far over max_tokens in 1 GB of address space.
+TESTS += tests/train/t_longdoc.sh
+EXTRA_DIST += tests/train/t_longdoc.sh
 # eval --report: the HTML report's sections and its size cap.
 TESTS += tests/train/t_report.sh
 EXTRA_DIST += tests/train/t_report.sh
@@ -131,3 +140,5 @@ EXTRA_DIST += tests/train/t_lm.sh
 check_PROGRAMS += tests/train/t_lm_stream
 TESTS += tests/train/t_lm_stream
 tests_train_t_lm_stream_LDADD = libnlpipe.la -lm
+# A subset of commands under valgrind: run by .ci/run, not by make check (slow).
+EXTRA_DIST += tests/valgrind/t_valgrind.sh

@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * aborts when the environment has no modules (a set-up error, not a
  * finding). */
 nlp_host *fuzz_host(int test_modules);
-/* Write data to the target's scratch file (made once in $TMPDIR, removed
- * at exit) and return its path. */
+/* Write data to the target's scratch file and return its path: a memory
+ * file (/proc/self/fd/N) on Linux, else a file made once in $TMPDIR and
+ * removed at exit. */
 const char *fuzz_file(const uint8_t *data, size_t size);
 /* A file of the source tree: $NLP_TOP_SRCDIR/rel (or ./rel). */
 const char *fuzz_src_path(const char *rel);
