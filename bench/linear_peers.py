@@ -49,7 +49,7 @@ from sklearn.linear_model import LogisticRegression
 # 100 for TF-IDF nearly everywhere.
 GRID_C = "0.01,0.03,0.1,0.3,1,3,10,30,100,300,1000"
 NBLR_NGRAMS = "1,2,3"
-GRID_C_TFIDF = "1,3,10,30,100,300,1000,3000,10000"
+GRID_C_TFIDF = "0.1,0.3,1,3,10,30,100,300,1000,3000,10000"
 TFIDF_NGRAMS = "2,3"
 TFIDF_TF = "sublinear,raw,binary"
 
