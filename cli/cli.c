@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "nlpipe/classifier.h"
+#include "nlpipe/lm.h"
 #include "nlpipe/model.h"
 
 int cli_verbose;
@@ -240,6 +241,35 @@ int cli_model_option(int c, const char *arg, long *threads, long *batch)
 	if (c == 'j')
 		return cli_long_arg("threads", arg, 0, 256, threads);
 	return cli_long_arg("batch", arg, 1, 65536, batch);
+}
+
+int cli_model_is_lm(const char *path)
+{
+	nlp_model *m = NULL;
+	nlp_err err = {0};
+	int lm = nlp_model_read(&m, path, &err) == NLP_OK && m->n_labels == 0;
+
+	nlp_model_free(m);
+	return lm;
+}
+
+int cli_open_lm(const char *path, nlp_host **host, nlp_model **model, nlp_err *err)
+{
+	int rc;
+
+	*model = NULL;
+	nlp_numerics_init();
+	if (cli_open_host(host))
+		return nlp_err_set(err, NLP_EPLUGIN, "%s: cannot load the modules", path);
+	rc = nlp_model_load(model, path, *host, err);
+	if (!rc && !nlp_pipeline_is_lm((*model)->pipeline))
+		rc = nlp_err_set(err, NLP_ECONFIG,
+		                 "%s is not a language model (its pipeline does not end in a "
+		                 "next-token head): train one from a pipeline like examples/lm.ini",
+		                 path);
+	if (!rc)
+		cli_model_warnings(*model);
+	return rc;
 }
 
 int cli_open_classifier(nlp_classifier **out, const char *path, long threads, long batch,

@@ -25,6 +25,7 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 
 #define EXIT_USAGE    1
 #define EXIT_DATA     2
@@ -84,6 +85,11 @@ int cli_model_option(int c, const char *arg, long *threads, long *batch);
 /* Open a model to classify with threads and batch (warnings to stderr, what
  * loading dropped with -v); err says why it failed. */
 struct nlp_classifier;
+/* Whether the model file at path is a language model (it has no labels). */
+int cli_model_is_lm(const char *path);
+/* A host with the default modules and the language model at path (an
+ * NLP_ECONFIG error when it is not one); free both. */
+int cli_open_lm(const char *path, nlp_host **host, struct nlp_model **model, nlp_err *err);
 int cli_open_classifier(struct nlp_classifier **out, const char *path, long threads, long batch,
                         nlp_err *err);
 

@@ -11,6 +11,7 @@
 #include "nlpipe/metrics.h"
 #include "nlpipe/metrics_multi.h"
 #include "nlpipe/classifier.h"
+#include "nlpipe/lm.h"
 #include "cli/cli.h"
 #include "cli/data.h"
 
@@ -22,6 +23,9 @@ static const char usage[] =
         "and, for two classes, ROC AUC.  --report adds per-class (one-vs-rest) ROC AUC,\n"
         "average precision and curves, calibration, the most confident mistakes and\n"
         "the model's pipeline and training figures.\n\n"
+        "A language model (trained from a pipeline that ends in next_token) is\n"
+        "measured on any text instead (labels ignored): tokens, out-of-vocabulary\n"
+        "rate, cross-entropy in nats and bits per token, and perplexity.\n\n"
         "Options:\n"
         "  --json               one JSON object instead of the text report\n"
         "  --curves             with --json: the ROC and precision-recall curves too\n"
@@ -104,6 +108,48 @@ static int add(void *user, const nlp_result *r, nlp_err *err)
 	                                r->text_len, err);
 }
 
+/* A language model on DATA: the figures of nlp_lm_eval_files. */
+static int eval_lm(const char *path, const char *const *data, size_t n_data,
+                   const nlp_reader_opts *ro, long threads, int json)
+{
+	nlp_host *h = NULL;
+	nlp_model *m = NULL;
+	nlp_lm_figures f;
+	nlp_err err = {0};
+	int rc = cli_open_lm(path, &h, &m, &err), code = 0;
+
+	if (!rc)
+		rc = nlp_lm_eval_files(m, h, data, n_data, ro, nlp_thread_count(threads), &f, &err);
+	if (!rc && f.tokens == 0)
+		rc = nlp_err_set(&err, NLP_EDATA, "%s: no text to measure the model on", data[0]);
+	if (rc) {
+		code = cli_fail(&err);
+	} else if (json) {
+		printf("{\"documents\": %llu, \"tokens\": %llu, \"oov\": %llu, "
+		       "\"oov_rate\": %.6f, \"cross_entropy\": %.6f, \"bits_per_token\": %.6f, "
+		       "\"perplexity\": %.4f}\n",
+		       (unsigned long long)f.documents, (unsigned long long)f.tokens,
+		       (unsigned long long)f.oov, (double)f.oov / (double)f.tokens, nlp_lm_nats(&f),
+		       nlp_lm_bits(&f), nlp_lm_perplexity(&f));
+	} else {
+		printf("documents:          %llu\n", (unsigned long long)f.documents);
+		printf("tokens:             %llu (with one " NLP_LM_EOS " a document)\n",
+		       (unsigned long long)f.tokens);
+		printf("out of vocabulary:  %llu (%.2f %%)\n", (unsigned long long)f.oov,
+		       100.0 * (double)f.oov / (double)f.tokens);
+		printf("cross-entropy:      %.4f nats, %.4f bits per token\n", nlp_lm_nats(&f),
+		       nlp_lm_bits(&f));
+		printf("perplexity:         %.2f\n", nlp_lm_perplexity(&f));
+	}
+	if (!code && (fflush(stdout) || ferror(stdout))) {
+		cli_error("standard output: write error");
+		code = EXIT_DATA;
+	}
+	nlp_model_free(m);
+	nlp_host_free(h);
+	return code;
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -151,6 +197,9 @@ int cmd_eval(int argc, char **argv)
 		cli_try_help();
 		return EXIT_USAGE;
 	}
+	if (cli_model_is_lm(argv[optind]))
+		return eval_lm(argv[optind], (const char *const *)argv + optind + 1,
+		               (size_t)(argc - optind - 1), &ro, threads, json);
 	rc = cli_open_classifier(&cl, argv[optind], threads, batch, &err);
 	if (rc)
 		goto fail;

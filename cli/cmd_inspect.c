@@ -132,7 +132,10 @@ static void print_text(const nlp_model *m, FILE *out)
 	        m->flags & NLP_MODEL_CHECKPOINT
 	                ? "training checkpoint (continue with nlpipe train --resume)"
 	                : "trained model");
-	fprintf(out, "labels (%zu): ", m->n_labels);
+	if (m->n_labels == 0)
+		fputs("labels:      none (a language model: it predicts the next token)", out);
+	else
+		fprintf(out, "labels (%zu): ", m->n_labels);
 	for (size_t i = 0; i < m->n_labels; i++) {
 		fputs(i ? ", " : "", out);
 		put_text(out, m->labels[i]);

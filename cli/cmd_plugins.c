@@ -41,8 +41,11 @@ static void show_class(const nlp_stage_class *c, const nlp_module_info *m)
 	printf("  summary:   %s\n", c->summary ? c->summary : "");
 	printf("  module:    %s %s (ABI %u.%u), %s\n", m->name, m->version, m->abi_major,
 	       m->abi_minor, m->file);
-	printf("  consumes:  %s\n  produces:  %s\n", nlp_kind_name(c->consumes),
-	       nlp_kind_name(c->produces));
+	printf("  consumes:  %s\n  produces:  %s%s\n", nlp_kind_name(c->consumes),
+	       nlp_kind_name(c->produces),
+	       NLP_HAS_FIELD(c, nlp_stage_class, produces_for) && c->produces_for
+	               ? " (by default; its options may change it)"
+	               : "");
 	printf("  trainable: %s\n", c->train && c->train->setup ? "yes"
 	                            : c->train ? "no (its state is saved in model files)"
 	                                       : "no");

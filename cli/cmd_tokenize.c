@@ -225,7 +225,7 @@ static size_t tokens_end(const nlp_pipeline *p)
 	size_t end = nlp_pipeline_text_end(p);
 
 	for (size_t i = 0; i < end; i++)
-		if (nlp_pipeline_stage_class(p, i)->produces != NLP_KIND_TOKENS)
+		if (nlp_pipeline_stage_produces(p, i) != NLP_KIND_TOKENS)
 			return i;
 	return end;
 }

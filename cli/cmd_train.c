@@ -5,6 +5,7 @@
  * prints its events and turns SIGINT and SIGTERM into a clean stop. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +63,22 @@ static void print_data(const nlp_train_event *ev)
 /* The epoch's line. */
 static void print_epoch(const nlp_train_event *ev)
 {
-	if (ev->validation_documents)
+	if (ev->lm && ev->validation_documents)
+		cli_info("epoch %ld/%ld: train loss %.4f (perplexity %.2f); validation perplexity "
+		         "%.2f, loss %.4f%s; %.1f s, %.0f tokens/s",
+		         ev->epoch, ev->epochs, ev->loss, exp(ev->loss), ev->perplexity,
+		         ev->validation_loss, ev->improved ? " (best so far, saved)" : "",
+		         ev->seconds, ev->tokens_per_second);
+	else if (ev->validation_documents)
 		cli_info("epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, macro-F1 %.4f, "
 		         "loss %.4f%s; %.1f s, %.0f tokens/s",
 		         ev->epoch, ev->epochs, ev->loss, ev->accuracy, ev->macro_f1,
 		         ev->validation_loss, ev->improved ? " (best so far, saved)" : "",
 		         ev->seconds, ev->tokens_per_second);
 	else
-		cli_info("epoch %ld/%ld: train loss %.4f; %.1f s, %.0f tokens/s (saved)", ev->epoch,
-		         ev->epochs, ev->loss, ev->seconds, ev->tokens_per_second);
+		cli_info("epoch %ld/%ld: train loss %.4f%s; %.1f s, %.0f tokens/s (saved)",
+		         ev->epoch, ev->epochs, ev->loss, ev->lm ? " (per token)" : "", ev->seconds,
+		         ev->tokens_per_second);
 }
 
 /* Interrupted: where the checkpoint is and the command that goes on. */
@@ -115,8 +123,14 @@ static int on_event(void *user, const nlp_train_event *ev)
 		         ev->step);
 		break;
 	case NLP_TRAIN_START:
-		cli_info("training on %zu documents (%zu validation), %d classes, %d threads",
-		         ev->documents, ev->validation_documents, ev->classes, ev->threads);
+		if (ev->lm)
+			cli_info("language model: %zu documents (%zu validation), labels ignored; "
+			         "vocabulary %d, %d threads",
+			         ev->documents, ev->validation_documents, ev->classes, ev->threads);
+		else
+			cli_info("training on %zu documents (%zu validation), %d classes, %d "
+			         "threads",
+			         ev->documents, ev->validation_documents, ev->classes, ev->threads);
 		if (ev->init_from && *ev->init_from)
 			cli_info("stages from %s: %s (frozen in the first %ld epochs); the "
 			         "others train from scratch",

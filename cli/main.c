@@ -23,9 +23,11 @@ static const command commands[] = {
         {"check", cmd_check, "validate a pipeline file and print it resolved"},
         {"inspect", cmd_inspect, "show what a model file holds: pipeline, labels, sizes, metadata"},
         {"tokenize", cmd_tokenize, "print the tokens the text stages of a pipeline make"},
-        {"train", cmd_train, "train a pipeline on labelled documents, write a model"},
+        {"train", cmd_train,
+         "train a pipeline on labelled documents (a language model on text), write a model"},
         {"predict", cmd_predict, "label documents with a model"},
-        {"eval", cmd_eval, "measure a model on labelled documents"},
+        {"eval", cmd_eval, "measure a model on labelled documents (a language model on text)"},
+        {"generate", cmd_generate, "sample text from a language model"},
         {"tune", cmd_tune, "search a pipeline's [tune] options, write the best pipeline file"},
         /* @COMMANDS@ */
         {NULL, NULL, NULL},

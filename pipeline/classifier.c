@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nlpipe/classifier.h"
+#include "nlpipe/lm.h"
 #include "nlpipe/runner.h"
 
 enum {
@@ -327,6 +328,11 @@ int nlp_classifier_open(nlp_classifier **out, const char *model_path,
 		c->p = c->model->pipeline;
 		c->C = (int)c->model->n_labels;
 		rc = nlp_pipeline_check_classifier(c->p, err);
+		if (!rc && nlp_pipeline_is_lm(c->p))
+			rc = nlp_err_set(err, NLP_ECONFIG,
+			                 "%s is a language model, not a classifier: measure it "
+			                 "with nlpipe eval, sample from it with nlpipe generate",
+			                 model_path);
 	}
 	if (!rc && !(c->ch->probs = malloc((size_t)CHUNK * (size_t)c->C * sizeof(float))))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");

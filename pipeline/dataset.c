@@ -146,15 +146,15 @@ static int copy_labels(nlp_dataset *ds, const nlp_reader *r, nlp_err *err)
 	return NLP_OK;
 }
 
-/* Add a copy of doc to the chunk. */
-static int add_doc(nlp_dataset *ds, ds_chunk *ch, const nlp_document *doc, nlp_err *err)
+/* Add a copy of doc to the chunk; any: its labels are ignored (label 0). */
+static int add_doc(nlp_dataset *ds, ds_chunk *ch, const nlp_document *doc, int any, nlp_err *err)
 {
 	const size_t k = ch->k;
 
 	ch->texts[k] = malloc(doc->len + 1);
 	ch->items[k].name = strdup(doc->name);
 	ch->sets[k] = NULL;
-	if (doc->n_labels > 1) {
+	if (doc->n_labels > 1 && !any) {
 		ch->sets[k] = malloc((doc->n_labels + 1) * sizeof *ch->sets[k]);
 		if (ch->sets[k]) {
 			ch->sets[k][0] = (int)doc->n_labels;
@@ -163,8 +163,8 @@ static int add_doc(nlp_dataset *ds, ds_chunk *ch, const nlp_document *doc, nlp_e
 		if (!ds->first_multi)
 			ds->first_multi = strdup(doc->name);
 	}
-	if (!ch->texts[k] || !ch->items[k].name || (doc->n_labels > 1 && !ch->sets[k]) ||
-	    (doc->n_labels > 1 && !ds->first_multi)) {
+	if (!ch->texts[k] || !ch->items[k].name || (doc->n_labels > 1 && !any && !ch->sets[k]) ||
+	    (doc->n_labels > 1 && !any && !ds->first_multi)) {
 		free(ch->texts[k]);
 		free((char *)ch->items[k].name);
 		free(ch->sets[k]);
@@ -177,14 +177,16 @@ static int add_doc(nlp_dataset *ds, ds_chunk *ch, const nlp_document *doc, nlp_e
 	ch->items[k].text = ch->texts[k];
 	ch->items[k].len = doc->len;
 	ch->items[k].rc = 0;
-	ch->labels[k] = doc->label;
+	ch->labels[k] = any ? 0 : doc->label;
 	ch->k++;
 	return NLP_OK;
 }
 
-int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
-                     int want_ids, const nlp_reader_opts *ro, const char *const *paths,
-                     size_t n_paths, const char *const *labels, size_t n_labels, nlp_err *err)
+/* nlp_dataset_read; any: every document, its labels ignored (label 0). */
+static int read_set(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
+                    int want_ids, const nlp_reader_opts *ro, const char *const *paths,
+                    size_t n_paths, const char *const *labels, size_t n_labels, int any,
+                    nlp_err *err)
 {
 	nlp_reader *r = NULL;
 	nlp_pool *pool = NULL;
@@ -205,7 +207,7 @@ int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t
 	if (rc)
 		goto out;
 	while (!(rc = nlp_reader_next(r, &doc, err)) && doc) {
-		if (doc->label < 0) {
+		if (doc->label < 0 && !any) {
 			ds->unlabelled++;
 			if (ro->verbose)
 				nlp_host_diag(h, "%s: left out: %s", doc->name,
@@ -214,7 +216,7 @@ int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t
 				                      : "it has no label");
 			continue;
 		}
-		if ((rc = add_doc(ds, ch, doc, err)))
+		if ((rc = add_doc(ds, ch, doc, any, err)))
 			break;
 		if (ch->k == CHUNK && (rc = flush(ds, h, pool, ch, want_ids, err)))
 			break;
@@ -239,6 +241,21 @@ out:
 	if (rc)
 		nlp_dataset_free(ds);
 	return rc;
+}
+
+int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
+                     int want_ids, const nlp_reader_opts *ro, const char *const *paths,
+                     size_t n_paths, const char *const *labels, size_t n_labels, nlp_err *err)
+{
+	return read_set(ds, h, p, end, threads, want_ids, ro, paths, n_paths, labels, n_labels, 0,
+	                err);
+}
+
+int nlp_dataset_read_text(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end,
+                          int threads, int want_ids, const nlp_reader_opts *ro,
+                          const char *const *paths, size_t n_paths, nlp_err *err)
+{
+	return read_set(ds, h, p, end, threads, want_ids, ro, paths, n_paths, NULL, 0, 1, err);
 }
 
 void nlp_dataset_free(nlp_dataset *ds)

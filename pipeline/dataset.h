@@ -41,6 +41,11 @@ void nlp_dataset_targets(const nlp_dataset *ds, size_t i, float *t, int C);
 int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
                      int want_ids, const nlp_reader_opts *ro, const char *const *paths,
                      size_t n_paths, const char *const *labels, size_t n_labels, nlp_err *err);
+/* The same for text whose labels do not matter (a language model's): every
+ * document is kept, with label 0 (ds->n_labels is what the reader found). */
+int nlp_dataset_read_text(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end,
+                          int threads, int want_ids, const nlp_reader_opts *ro,
+                          const char *const *paths, size_t n_paths, nlp_err *err);
 void nlp_dataset_free(nlp_dataset *ds);
 
 #endif /* NLP_DATASET_H */

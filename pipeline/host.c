@@ -223,6 +223,13 @@ static int valid_kind(nlp_kind k)
 	return k >= NLP_KIND_TEXT && k <= NLP_KIND_SCORES;
 }
 
+nlp_kind nlp_stage_produces(const nlp_stage_class *c, const nlp_config *cfg)
+{
+	if (NLP_HAS_FIELD(c, nlp_stage_class, produces_for) && c->produces_for && cfg)
+		return c->produces_for(cfg);
+	return c->produces;
+}
+
 /* The part of nlp_stage_class that ABI 2.0 modules must provide. */
 #define CLASS_MIN_SIZE (offsetof(nlp_stage_class, train) + sizeof(void *))
 

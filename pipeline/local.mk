@@ -27,6 +27,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/trainer.c \
 	pipeline/finetune.h \
 	pipeline/finetune.c \
+	pipeline/lm.c \
 	pipeline/tune_space.c \
 	pipeline/tune.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
@@ -50,6 +51,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/classifier.h \
 	pipeline/nlpipe/trainer.h \
 	pipeline/nlpipe/finetune.h \
+	pipeline/nlpipe/lm.h \
 	pipeline/nlpipe/tune.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h

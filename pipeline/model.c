@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "nlpipe/lm.h"
 #include "nlpipe/model.h"
 #include "nlpipe/reader.h"
 #include "nlpipe/trainer.h"
@@ -1408,6 +1409,17 @@ static int clean_ini(nlp_model *m, const nlp_host *h, nlp_ini *stored, nlp_buf *
 	return rc ? nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path) : NLP_OK;
 }
 
+/* The n_classes stage i is set up with: the labels, or a language model's
+ * vocabulary (nlpipe/lm.h). */
+static int stage_classes(const nlp_model *m, const nlp_pipeline *p, size_t i)
+{
+	const size_t first = nlp_pipeline_text_end(p);
+
+	if (i > first && nlp_pipeline_is_lm(p))
+		return nlp_lm_vocab_size(p, first);
+	return (int)m->n_labels;
+}
+
 static int stage_fill(nlp_model *m, nlp_pipeline *p, size_t i, nlp_err *err)
 {
 	const nlp_stage_class *cls = nlp_pipeline_stage_class(p, i);
@@ -1449,7 +1461,11 @@ static int stage_fill(nlp_model *m, nlp_pipeline *p, size_t i, nlp_err *err)
 		                   st->module_version);
 	if (!ops->setup || !ops->params)
 		return NLP_OK;
-	rc = ops->setup(self, in_dim, (int)m->n_labels, &out_dim, err);
+	rc = ops->setup(self, in_dim, stage_classes(m, p, i), &out_dim, err);
+	if (!rc && i + 1 == nlp_pipeline_stage_count(p) && nlp_pipeline_is_lm(p)) {
+		int tied; /* a tied head's buffer shrinks: tie before its parameters */
+		rc = nlp_lm_tie(p, nlp_pipeline_text_end(p), &tied, err);
+	}
 	if (rc) {
 		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
 		return nlp_err_set(err, rc, "%s: stage %s (%s): setup failed: %s", m->path,
@@ -1579,6 +1595,12 @@ int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
 		    (cls->train && (rc = stage_fill(m, p, i, err))))
 			goto out;
 	}
+	if (nlp_pipeline_is_lm(p)) { /* the head ties its output to the table again */
+		int tied;
+		int32_t eos, unk;
+		if ((rc = nlp_lm_setup(p, nlp_pipeline_text_end(p), &tied, &eos, &unk, err)))
+			goto out;
+	}
 	m->pipeline = p;
 	m->ini = ini;
 	p = NULL;
@@ -1636,7 +1658,7 @@ int nlp_model_clone_stage(const nlp_model *m, size_t i, void **out, nlp_err *err
 		return rc;
 	if (!ops || !ops->setup || !ops->params)
 		goto out; /* state only */
-	if ((rc = ops->setup(self, m->stages[i].in_dim, (int)m->n_labels, &out_dim, err))) {
+	if ((rc = ops->setup(self, m->stages[i].in_dim, stage_classes(m, p, i), &out_dim, err))) {
 		nlp_pipeline_stage_error(p, i, rc, err); /* the stage's own message */
 		goto out;
 	}

@@ -18,6 +18,7 @@
 
 struct nlp_optim {
 	nlp_optim_config cfg;
+	double lr_factor; /* times the scheduled rate (nlp_optim_set_lr_factor) */
 	long steps;
 	int n;
 	size_t *count; /* [n] floats per stage */
@@ -145,6 +146,8 @@ int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params
 	if (n < 0)
 		return nlp_err_set(err, NLP_EINTERNAL, "nlp_optim_new: %d stages", n);
 	o = calloc(1, sizeof *o);
+	if (o)
+		o->lr_factor = 1.0;
 	if (!o)
 		goto nomem;
 	o->cfg = *cfg;
@@ -188,19 +191,25 @@ int nlp_optim_set_scale(nlp_optim *o, int i, double scale, nlp_err *err)
 	return NLP_OK;
 }
 
+void nlp_optim_set_lr_factor(nlp_optim *o, double f)
+{
+	o->lr_factor = f;
+}
+
 double nlp_optim_lr(const nlp_optim *o)
 {
 	const nlp_optim_config *c = &o->cfg;
+	const double lr = c->lr * o->lr_factor;
 	long s = o->steps;
 
 	if (s < c->warmup_steps)
-		return c->lr * (double)(s + 1) / (double)c->warmup_steps;
+		return lr * (double)(s + 1) / (double)c->warmup_steps;
 	if (c->schedule == NLP_LR_LINEAR) {
 		double f =
 		        (double)(c->total_steps - s) / (double)(c->total_steps - c->warmup_steps);
-		return c->lr * (f > 0 ? f : 0);
+		return lr * (f > 0 ? f : 0);
 	}
-	return c->lr;
+	return lr;
 }
 
 /* ---- flat loops over one span of parameters ---- */

@@ -15,6 +15,7 @@
 typedef struct pl_stage {
 	char *name;
 	const nlp_stage_class *cls;
+	nlp_kind produces; /* what this instance gives (nlp_stage_produces) */
 	const nlp_module_info *module;
 	nlp_config *cfg;
 	void *self;
@@ -266,13 +267,27 @@ static void add_stage(nlp_pipeline *p, nlp_host *h, nlp_ini *ini, const char *co
 		msgs->oom = 1;
 		return;
 	}
-	nlp_config_fill(s->cfg, ini, names[k], 1, msgs);
+	{
+		const size_t before = msgs->n;
+		nlp_config_fill(s->cfg, ini, names[k], 1, msgs);
+		/* produces_for reads validated options only */
+		s->produces =
+		        msgs->n == before ? nlp_stage_produces(s->cls, s->cfg) : s->cls->produces;
+	}
+	if (s->produces < NLP_KIND_TEXT || s->produces > NLP_KIND_SCORES) {
+		nlp_msgs_add(msgs,
+		             "%s:%d: [%s] (%s): module %s gives an unknown kind (%d) for these "
+		             "options; report it to the module's authors",
+		             file, sline, names[k], s->cls->name, s->module->name,
+		             (int)s->produces);
+		s->produces = s->cls->produces;
+	}
 	p->n++;
 }
 
-static int is_id_stage(const nlp_stage_class *c)
+static int is_id_stage(const pl_stage *s)
 {
-	return is_text_kind(c->consumes) && !is_text_kind(c->produces);
+	return is_text_kind(s->cls->consumes) && !is_text_kind(s->produces);
 }
 
 static int stage_index(const nlp_pipeline *p, const char *name)
@@ -392,7 +407,7 @@ static void check_edges(const nlp_pipeline *p, nlp_ini *ini, size_t i, int stage
 
 	nlp_key_where(ini, s->name, "input", where, sizeof where);
 	if (!s->named) {
-		nlp_kind got = i ? p->s[i - 1].cls->produces : NLP_KIND_TEXT;
+		nlp_kind got = i ? p->s[i - 1].produces : NLP_KIND_TEXT;
 		if (want != got)
 			nlp_msgs_add(msgs,
 			             "%s:%d: stage '%s' (%s) consumes %s, but %s gives %s; reorder "
@@ -413,13 +428,13 @@ static void check_edges(const nlp_pipeline *p, nlp_ini *ini, size_t i, int stage
 	}
 	for (size_t k = 0; k < s->n_in; k++) {
 		const pl_stage *from = &p->s[s->in[k]];
-		if (from->cls->produces != want)
+		if (from->produces != want)
 			nlp_msgs_add(
 			        msgs,
 			        "%s: [%s] input: '%s' (%s) gives %s, but '%s' (%s) consumes %s; "
 			        "name a stage that gives %s",
 			        where, s->name, from->name, from->cls->name,
-			        nlp_kind_name(from->cls->produces), s->name, s->cls->name,
+			        nlp_kind_name(from->produces), s->name, s->cls->name,
 			        nlp_kind_name(want), nlp_kind_name(want));
 	}
 }
@@ -465,9 +480,9 @@ static void check_graph(nlp_pipeline *p, nlp_ini *ini, int stages_line, nlp_msgs
 		link_readers(p, ini, msgs);
 	for (size_t i = 0; i < p->n; i++) {
 		pl_stage *s = &p->s[i];
-		if (is_text_kind(s->cls->produces))
+		if (is_text_kind(s->produces))
 			s->stream = -1;
-		else if (is_id_stage(s->cls))
+		else if (is_id_stage(s))
 			s->stream = p->n_streams++;
 		else
 			s->stream = s->n_in ? p->s[s->in[0]].stream : -1;
@@ -566,7 +581,7 @@ int nlp_pipeline_new(nlp_pipeline **out, nlp_host *h, nlp_ini *ini, nlp_err *err
 	}
 	p->text_end = p->n;
 	for (size_t i = 0; i < p->n; i++) {
-		if (!is_text_kind(p->s[i].cls->produces)) {
+		if (!is_text_kind(p->s[i].produces)) {
 			p->text_end = i;
 			break;
 		}
@@ -598,6 +613,11 @@ const char *nlp_pipeline_stage_name(const nlp_pipeline *p, size_t i)
 const nlp_stage_class *nlp_pipeline_stage_class(const nlp_pipeline *p, size_t i)
 {
 	return i < p->n ? p->s[i].cls : NULL;
+}
+
+nlp_kind nlp_pipeline_stage_produces(const nlp_pipeline *p, size_t i)
+{
+	return i < p->n ? p->s[i].produces : NLP_KIND_NONE;
 }
 
 const nlp_config *nlp_pipeline_stage_config(const nlp_pipeline *p, size_t i)
@@ -763,7 +783,7 @@ void nlp_pipeline_print(const nlp_pipeline *p, FILE *out)
 		const pl_stage *s = &p->s[i];
 		size_t w = s->named ? 5 : 4;
 		fprintf(out, "\n[%s]    ; %s -> %s, module %s %s\n", s->name,
-		        nlp_kind_name(s->cls->consumes), nlp_kind_name(s->cls->produces),
+		        nlp_kind_name(s->cls->consumes), nlp_kind_name(s->produces),
 		        s->module->name, s->module->version);
 		for (size_t k = 0; k < nlp_config_count(s->cfg); k++) {
 			size_t len = strlen(nlp_config_entry(s->cfg, k, NULL, NULL));
@@ -892,7 +912,7 @@ static int run_stage(nlp_worker *w, size_t i, nlp_err *err)
 {
 	const pl_stage *s = &w->p->s[i];
 	nlp_doc *d = &w->doc;
-	wk_ids *ids = is_id_stage(s->cls) ? &w->ids[s->stream] : NULL;
+	wk_ids *ids = is_id_stage(s) ? &w->ids[s->stream] : NULL;
 	int rc;
 
 	if (!s->cls->process)
@@ -976,11 +996,11 @@ int nlp_worker_run(nlp_worker *w, size_t end, const char *name, const char *text
 	 * every stage that maps tokens to ids. */
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		const pl_stage *s = &p->s[i];
-		int run = i < end || (end > p->text_end && is_id_stage(s->cls));
+		int run = i < end || (end > p->text_end && is_id_stage(s));
 		if (!run)
 			continue;
 		rc = run_stage(w, i, err);
-		if (is_text_kind(s->cls->produces))
+		if (is_text_kind(s->produces))
 			last = i + 1;
 		else
 			got_ids = 1;

@@ -12,6 +12,7 @@
 
 #include <cblas.h>
 
+#include "nlpipe/lm.h"
 #include "nlpipe/runner.h"
 #include "pipeline/internal.h"
 
@@ -52,13 +53,13 @@ int nlp_pipeline_check_classifier(const nlp_pipeline *p, nlp_err *err)
 			        c->name);
 	}
 	c = nlp_pipeline_stage_class(p, n - 1);
-	if (c->produces != NLP_KIND_SCORES || !c->train->loss)
+	if (nlp_pipeline_stage_produces(p, n - 1) != NLP_KIND_SCORES || !c->train->loss)
 		return nlp_err_set(
 		        err, NLP_ECONFIG,
 		        "%s: the last stage '%s' (%s) gives %s; a classifier ends with a "
 		        "head (softmax or sigmoid) that gives scores",
 		        nlp_ini_name(nlp_pipeline_ini(p)), nlp_pipeline_stage_name(p, n - 1),
-		        c->name, nlp_kind_name(c->produces));
+		        c->name, nlp_kind_name(nlp_pipeline_stage_produces(p, n - 1)));
 	return NLP_OK;
 }
 
@@ -753,9 +754,11 @@ int nlp_chain_setup(nlp_pipeline *p, size_t first, int n_classes, nlp_err *err)
 
 	for (size_t i = first; i < n; i++) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
-		int out_dim = 0;
-		int rc = t->setup(nlp_pipeline_stage_instance(p, i),
-		                  nlp_pipeline_stage_in_dim(p, i), n_classes, &out_dim, err);
+		int out_dim = 0, rc;
+		if (n_classes <= 0 && i > first)
+			n_classes = nlp_lm_vocab_size(p, first);
+		rc = t->setup(nlp_pipeline_stage_instance(p, i), nlp_pipeline_stage_in_dim(p, i),
+		              n_classes, &out_dim, err);
 		if (rc)
 			return nlp_pipeline_stage_error(p, i, rc, err);
 		nlp_pipeline_set_dim(p, i, out_dim);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nlpipe/lm.h"
 #include "nlpipe/metrics.h"
 #include "nlpipe/metrics_multi.h"
 #include "nlpipe/model.h"
@@ -58,6 +59,15 @@ const nlp_option nlp_train_options[] = {
         {"freeze_epochs", NLP_OPT_INT, "0", 0, 100000, NULL,
          "with [pipeline] init_from: only the stages not taken from that model train in "
          "the first N epochs"},
+        {"lr_decay", NLP_OPT_FLOAT, "1", 1, 1000, NULL,
+         "divide the learning rate by this after each epoch from lr_decay_start on "
+         "(Zaremba et al.; 1: off)"},
+        {"lr_decay_start", NLP_OPT_INT, "1", 1, 100000, NULL,
+         "the first epoch after which lr_decay divides the rate"},
+        {"bptt", NLP_OPT_INT, "35", 1, 10000, NULL,
+         "language models: steps of truncated backpropagation through time (a window)"},
+        {"reset_state", NLP_OPT_ENUM, "documents", 1, 0, "documents|never",
+         "language models: zero the carried state where a document starts, or never"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -112,13 +122,23 @@ struct nlp_trainer {
 	double started;
 	nlp_model_meta meta;
 	nlp_finetune *ft; /* init_from, freeze_epochs, lr_scale (finetune.c) */
+	/* language models (nlpipe/lm.h): labels ignored, B streams in windows */
+	int lm, tied;
+	int32_t eos, unk;
+	long bptt;
+	nlp_lm_stream ls;
+	nlp_param_block dense[16]; /* the first stage's blocks, the tied table dense */
 };
 
 /* ---- events ---- */
 
 static const char *metric_name(int m)
 {
-	return m == 0 ? "accuracy" : m == 1 ? "macro_f1" : m == 2 ? "loss" : "micro_f1";
+	return m == 0   ? "accuracy"
+	       : m == 1 ? "macro_f1"
+	       : m == 2 ? "loss"
+	       : m == 3 ? "micro_f1"
+	                : "perplexity";
 }
 
 /* An event of kind with what every event may tell about the run. */
@@ -130,7 +150,7 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.kind = kind;
 	ev.documents = t->train.n;
 	ev.validation_documents = t->val.n;
-	ev.classes = t->n_classes;
+	ev.classes = t->lm ? (t->opt ? nlp_lm_vocab_size(t->p, t->first) : 0) : t->n_classes;
 	ev.threads = t->threads;
 	ev.epoch = t->epoch + 1;
 	ev.epochs = t->epochs;
@@ -142,6 +162,7 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.init_from = nlp_finetune_source(t->ft);
 	ev.init_stages = nlp_finetune_stages(t->ft);
 	ev.freeze_epochs = nlp_finetune_freeze_epochs(t->ft);
+	ev.lm = t->lm;
 	return ev;
 }
 
@@ -154,13 +175,17 @@ static void emit(nlp_trainer *t, const nlp_train_event *ev)
 
 /* ---- shapes and parameters ---- */
 
+static void refresh_params(nlp_trainer *t);
+
 static int setup_stages(nlp_trainer *t, int from_model, nlp_err *err)
 {
-	int rc = from_model ? NLP_OK : nlp_chain_setup(t->p, t->first, t->n_classes, err);
+	int rc = from_model ? NLP_OK
+	                    : nlp_chain_setup(t->p, t->first, t->lm ? 0 : t->n_classes, err);
 
-	for (size_t i = t->first; i < t->n && !rc; i++)
-		nlp_pipeline_stage_class(t->p, i)->train->params(
-		        nlp_pipeline_stage_instance(t->p, i), &t->params[i - t->first]);
+	if (!rc && t->lm)
+		rc = nlp_lm_setup(t->p, t->first, &t->tied, &t->eos, &t->unk, err);
+	if (!rc)
+		refresh_params(t);
 	return rc;
 }
 
@@ -178,6 +203,8 @@ static void refresh_params(nlp_trainer *t)
 	for (size_t i = t->first; i < t->n; i++)
 		nlp_pipeline_stage_class(t->p, i)->train->params(
 		        nlp_pipeline_stage_instance(t->p, i), &t->params[i - t->first]);
+	if (t->tied)
+		nlp_lm_dense_table(&t->params[0], t->dense, 16);
 }
 
 /* ---- the epoch's batches ---- */
@@ -221,6 +248,14 @@ static void epoch_order(nlp_trainer *t)
 	}
 }
 
+/* Batches (language models: windows) of an epoch. */
+static size_t epoch_batches(const nlp_trainer *t)
+{
+	if (t->lm)
+		return t->ls.windows;
+	return (t->train.n + (size_t)t->batch - 1) / (size_t)t->batch;
+}
+
 /* ---- validation ---- */
 
 /* Multi-label validation of the probabilities in t->vprobs: each label's
@@ -244,6 +279,20 @@ static int evaluate_multi(nlp_trainer *t, const nlp_dataset *ds, double *acc, do
 		t->micro_f1 = s.micro_f1;
 	}
 	nlp_ml_summary_free(&s);
+	return rc;
+}
+
+/* A language model's validation: cross-entropy per token and perplexity. */
+static int evaluate_lm(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
+{
+	nlp_lm_figures f;
+	int rc = nlp_lm_evaluate(t->p, t->first, t->val.docs, t->val.n, t->eos, t->unk,
+	                         (int)t->batch, (int)t->bptt, &f, err);
+
+	ev->validation_loss = nlp_lm_nats(&f);
+	ev->perplexity = nlp_lm_perplexity(&f);
+	ev->accuracy = NAN;
+	ev->macro_f1 = NAN;
 	return rc;
 }
 
@@ -407,7 +456,7 @@ static int better(const nlp_trainer *t, double v)
 {
 	if (t->best_epoch == 0)
 		return 1;
-	return t->metric == 2 ? v < t->best : v > t->best;
+	return t->metric == 2 || t->metric == 4 ? v < t->best : v > t->best;
 }
 
 /* One optimizer step on batch bi of the epoch's order; *tokens grows by
@@ -415,18 +464,26 @@ static int better(const nlp_trainer *t, double v)
 static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 {
 	const size_t at = bi * (size_t)t->batch;
-	const int B =
-	        (int)(t->train.n - at < (size_t)t->batch ? t->train.n - at : (size_t)t->batch);
+	int B = (int)(t->lm || t->train.n - at >= (size_t)t->batch ? (size_t)t->batch
+	                                                           : t->train.n - at);
 	double loss;
 	nlp_act scores;
-	int rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
+	int rc = NLP_OK;
 
+	if (t->lm) { /* window bi of the epoch's streams */
+		nlp_lm_stream_window(&t->ls, bi, &t->rb.b);
+		t->rb.n_streams = 1;
+		B = t->rb.b.B;
+	} else {
+		rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
+	}
 	if (rc)
 		return rc;
 	for (int b = 0; t->multi && b < B; b++)
 		nlp_dataset_targets(&t->train, t->order[at + (size_t)b],
 		                    t->targets + (size_t)b * (size_t)t->n_classes, t->n_classes);
-	t->rb.b.targets = t->multi ? t->targets : NULL;
+	if (!t->lm)
+		t->rb.b.targets = t->multi ? t->targets : NULL;
 	t->rb.b.training = 1;
 	t->rb.b.rng = &t->rng_drop;
 	t->rb.b.weights = t->class_w;
@@ -458,7 +515,7 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 	t->loss_sum += loss;
 	t->loss_n++;
 	for (int b = 0; b < B; b++)
-		*tokens += (uint64_t)t->rb.len[b];
+		*tokens += (uint64_t)t->rb.b.len[b];
 	return NLP_OK;
 }
 
@@ -538,7 +595,10 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	int rc;
 
 	ev->improved = 0;
-	if (t->val.n) {
+	if (t->val.n && t->lm) {
+		if ((rc = evaluate_lm(t, ev, err)))
+			return rc;
+	} else if (t->val.n) {
 		rc = evaluate(t, &t->val, &ev->accuracy, &ev->macro_f1, &ev->validation_loss, err);
 		if (rc)
 			return rc;
@@ -551,6 +611,7 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 		value = t->metric == 0   ? ev->accuracy
 		        : t->metric == 1 ? ev->macro_f1
 		        : t->metric == 2 ? ev->validation_loss
+		        : t->metric == 4 ? ev->perplexity
 		                         : t->micro_f1;
 		if (!better(t, value)) {
 			t->bad_epochs++;
@@ -569,7 +630,10 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	/* A metadata entry that cannot be stored is out of memory, never a
 	 * model without it (tests/fault/t_fault.sh). */
 	if (nlp_model_meta_setf(&t->meta, "best_epoch", "%ld", t->epoch + 1) ||
-	    (t->val.n &&
+	    (t->val.n && t->lm &&
+	     (nlp_model_meta_setf(&t->meta, "validation_perplexity", "%.4f", ev->perplexity) ||
+	      nlp_model_meta_setf(&t->meta, "validation_loss", "%.6f", ev->validation_loss))) ||
+	    (t->val.n && !t->lm &&
 	     (nlp_model_meta_setf(&t->meta, "validation_accuracy", "%.6f", ev->accuracy) ||
 	      nlp_model_meta_setf(&t->meta, "validation_macro_f1", "%.6f", ev->macro_f1) ||
 	      (t->multi &&
@@ -596,6 +660,25 @@ static int end_epoch(nlp_trainer *t, nlp_err *err)
 	return rc;
 }
 
+/* Zaremba's schedule ([train] lr_decay): the rate is divided by lr_decay
+ * after each epoch from lr_decay_start on (from the epoch number, so a
+ * resumed run gets the same rate). */
+static void decay_lr(nlp_trainer *t)
+{
+	const long from = nlp_config_int(t->tc, "lr_decay_start");
+	const long k = t->epoch + 1 > from ? t->epoch + 1 - from : 0;
+
+	nlp_optim_set_lr_factor(t->opt, pow(nlp_config_float(t->tc, "lr_decay"), -(double)k));
+}
+
+/* A language model's epoch: its streams in the epoch's document order. */
+static int lm_epoch(nlp_trainer *t, nlp_err *err)
+{
+	return nlp_lm_stream_build(&t->ls, t->train.docs, t->order, t->train.n, t->eos,
+	                           (int)t->batch, (int)t->bptt,
+	                           !strcmp(nlp_config_str(t->tc, "reset_state"), "documents"), err);
+}
+
 /* One epoch (or what is left of it): its batches, the validation and the
  * epoch's events.  *last: the run ends here (time limit). */
 static int run_epoch(nlp_trainer *t, size_t nb, int *last, nlp_err *err)
@@ -611,6 +694,9 @@ static int run_epoch(nlp_trainer *t, size_t nb, int *last, nlp_err *err)
 	/* The epoch's order comes from the generator as it was at its start. */
 	t->rng = t->rng_epoch;
 	epoch_order(t);
+	decay_lr(t);
+	if (t->lm && (rc = lm_epoch(t, err)))
+		return rc;
 	if (t->batch_next == 0) {
 		t->loss_sum = 0;
 		t->loss_n = 0;
@@ -651,7 +737,7 @@ static int run_epoch(nlp_trainer *t, size_t nb, int *last, nlp_err *err)
 
 static int train_loop(nlp_trainer *t, nlp_err *err)
 {
-	size_t nb = (t->train.n + (size_t)t->batch - 1) / (size_t)t->batch;
+	size_t nb = epoch_batches(t);
 	int rc;
 
 	t->started = nlp_clock_seconds();
@@ -852,8 +938,8 @@ static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
 		for (size_t i = 0; i < t->train.n; i++)
 			t->train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
 	}
-	rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"), t->n_classes,
-	           &split_rng, err);
+	rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"),
+	           t->lm ? 1 : t->n_classes, &split_rng, err);
 	if (rc && !want_ids)
 		forget_indexes(&t->train, &t->val);
 	if (rc || want_ids)
@@ -882,6 +968,65 @@ static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
 	return NLP_OK;
 }
 
+/* Append the end-of-document token to every document of ds: to its tokens
+ * before the vocabulary exists, else its id (t->eos). */
+static int lm_add_eos(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		nlp_doc_ids *d = &ds->docs[i];
+		if (ds->tokens) {
+			if (nlp_tokens_push(&ds->tokens[i], NLP_LM_EOS, strlen(NLP_LM_EOS)))
+				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		} else {
+			int32_t *q = realloc(d->ids, ((size_t)d->n + 1) * sizeof *q);
+			if (!q)
+				return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			q[d->n] = t->eos;
+			d->ids = q;
+		}
+		d->n++;
+		ds->tokens_total++;
+	}
+	return NLP_OK;
+}
+
+/* A language model's data: every document (labels ignored), the
+ * validation share split off by documents, the end-of-document token. */
+static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
+{
+	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	const size_t end = want_ids ? t->first + 1 : t->first;
+	int rc;
+
+	if (want_ids && (rc = nlp_lm_setup(t->p, t->first, &t->tied, &t->eos, &t->unk, err)))
+		return rc;
+	rc = nlp_dataset_read_text(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro,
+	                           t->o.data, t->o.n_data, err);
+	if (rc)
+		return rc;
+	report_data(t, &t->train, 0);
+	if (*vpath) {
+		rc = nlp_dataset_read_text(&t->val, t->host, t->p, end, t->threads, want_ids,
+		                           &t->ro, &vpath, 1, err);
+		if (rc)
+			return rc;
+		report_data(t, &t->val, 1);
+	} else if (nlp_config_float(t->tc, "validation") > 0 &&
+	           (rc = split_tokens(t, want_ids, err))) {
+		return rc;
+	}
+	if (t->train.n == 0)
+		return nlp_err_set(err, NLP_EDATA, "%s: no documents to train on", t->o.data[0]);
+	if (!*vpath && t->val.n == 0 && nlp_config_float(t->tc, "validation") > 0)
+		nlp_host_diag(t->host,
+		              "%s: %zu document%s, none held out for validation: the last epoch's "
+		              "model is kept (give one document a line with --input-format lines, "
+		              "or several files)",
+		              t->o.data[0], t->train.n, t->train.n == 1 ? "" : "s");
+	rc = lm_add_eos(t, &t->train, err);
+	return rc ? rc : lm_add_eos(t, &t->val, err);
+}
+
 /* Read the training (and validation) data: tokens first when the vocabulary
  * is still to be built. */
 static int read_data(nlp_trainer *t, nlp_err *err)
@@ -895,6 +1040,8 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 	size_t nl = resumed ? resumed->n_labels : 0;
 	int rc;
 
+	if (t->lm)
+		return lm_read_data(t, want_ids, err);
 	rc = nlp_dataset_read(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro, paths,
 	                      t->o.n_data, labels, nl, err);
 	if (rc)
@@ -984,7 +1131,7 @@ static int make_optimizer(nlp_trainer *t, nlp_err *err)
 	oc.weight_decay = nlp_config_float(t->tc, "weight_decay");
 	oc.clip_norm = nlp_config_float(t->tc, "clip");
 	oc.warmup_steps = nlp_config_int(t->tc, "warmup");
-	oc.total_steps = t->epochs * (long)((t->train.n + (size_t)t->batch - 1) / (size_t)t->batch);
+	oc.total_steps = t->epochs * (long)epoch_batches(t);
 	refresh_params(t);
 	return nlp_optim_new(&t->opt, &oc, t->params, (int)(t->n - t->first), err);
 }
@@ -1042,14 +1189,18 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 	}
 	if (t->multi && (rc = prepare_multi(t, err)))
 		return rc;
-	if ((rc = make_optimizer(t, err)))
-		return rc;
-	if (!strcmp(nlp_config_str(t->tc, "class_weights"), "balanced") &&
-	    (rc = balance_classes(t, err)))
-		return rc;
 	t->order = malloc((t->train.n ? t->train.n : 1) * sizeof *t->order);
 	if (!t->order)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->train.n; i++)
+		t->order[i] = i;
+	if (t->lm && (rc = lm_epoch(t, err))) /* the windows an epoch has */
+		return rc;
+	if ((rc = make_optimizer(t, err)))
+		return rc;
+	if (!t->lm && !strcmp(nlp_config_str(t->tc, "class_weights"), "balanced") &&
+	    (rc = balance_classes(t, err)))
+		return rc;
 	nlp_rng_seed(&t->rng_epoch, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x0de5ULL);
 	nlp_rng_seed(&t->rng_drop, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0xd509ULL);
 	return NLP_OK;
@@ -1181,6 +1332,12 @@ static int setup_trainer(nlp_trainer *t, nlp_err *err)
 	t->time_limit = nlp_config_float(tc, "time_limit");
 	t->threads = nlp_thread_count(nlp_config_int(tc, "threads"));
 	t->metric = !strcmp(m, "accuracy") ? 0 : !strcmp(m, "macro_f1") ? 1 : 2;
+	t->lm = nlp_pipeline_is_lm(t->p);
+	t->bptt = nlp_config_int(tc, "bptt");
+	if (t->lm) {
+		t->metric = 4;    /* perplexity */
+		t->bucketing = 0; /* the streams keep the shuffled order */
+	}
 	nlp_blas_threads(t->threads);
 	t->ckpt_path = malloc(len + 8);
 	t->last_path = malloc(len + 8);
@@ -1229,6 +1386,8 @@ int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
 		rc = opts->resume ? open_resume(t, err) : open_pipeline(t, pipeline_path, err);
 	if (!rc)
 		rc = nlp_pipeline_check_classifier(t->p, err);
+	if (!rc && nlp_pipeline_is_lm(t->p))
+		rc = nlp_lm_check(t->p, err);
 	if (!rc)
 		rc = nlp_config_from_ini(&t->tc, t->resumed ? t->resumed->ini : t->ini, "train",
 		                         nlp_train_options, err);
@@ -1251,6 +1410,7 @@ void nlp_trainer_free(nlp_trainer *t)
 	nlp_dataset_free(&t->train);
 	nlp_dataset_free(&t->val);
 	nlp_batch_buf_free(&t->rb);
+	nlp_lm_stream_free(&t->ls);
 	nlp_optim_free(t->opt);
 	nlp_model_meta_free(&t->meta);
 	free(t->order);

@@ -118,3 +118,12 @@ tests_fault_failalloc_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_fault_failalloc_la_LIBADD = -ldl
 TESTS += tests/fault/t_fault.sh
 EXTRA_DIST += tests/fault/t_fault.sh
+# Language models (nlpipe/lm.h): training on text, perplexity, eval and
+# generate; t_next (mod_lmhead.c) is a plain next-token head of the tests'
+# own, so the host is tested apart from the models module's head.
+check_LTLIBRARIES += tests/train/lmhead/lmhead.la
+tests_train_lmhead_lmhead_la_SOURCES = tests/train/mod_lmhead.c
+tests_train_lmhead_lmhead_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_train_lmhead_lmhead_la_LIBADD = libnlpipe.la -lm
+TESTS += tests/train/t_lm.sh
+EXTRA_DIST += tests/train/t_lm.sh

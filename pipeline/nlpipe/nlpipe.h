@@ -173,6 +173,13 @@ size_t nlp_pipeline_stage_count(const nlp_pipeline *p);
 const char *nlp_pipeline_stage_name(const nlp_pipeline *p, size_t i);
 const nlp_stage_class *nlp_pipeline_stage_class(const nlp_pipeline *p, size_t i);
 const nlp_config *nlp_pipeline_stage_config(const nlp_pipeline *p, size_t i);
+/* The kind stage i's instance produces: its class's produces_for(options)
+ * (ABI 2.3, read only when the class's struct_size holds it), else the
+ * class's produces.  What every check and listing of kinds uses. */
+nlp_kind nlp_pipeline_stage_produces(const nlp_pipeline *p, size_t i);
+/* The same for a class and validated options (cfg NULL: the class's
+ * produces). */
+nlp_kind nlp_stage_produces(const nlp_stage_class *c, const nlp_config *cfg);
 void *nlp_pipeline_stage_instance(const nlp_pipeline *p, size_t i);
 const nlp_module_info *nlp_pipeline_stage_module(const nlp_pipeline *p, size_t i);
 /* Stage i's INI key lr_scale (a host key, like type and input; trainable

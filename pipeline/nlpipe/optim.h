@@ -87,6 +87,10 @@ int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params
                   nlp_err *err);
 void nlp_optim_free(nlp_optim *o);
 
+/* Multiply the scheduled rate by f from the next step on (1 at the start):
+ * an epoch-wise decay such as Zaremba's, which the trainer sets from the
+ * epoch number (so a resumed run gets the same rate). */
+void nlp_optim_set_lr_factor(nlp_optim *o, double f);
 /* The learning rate the next step will use. */
 double nlp_optim_lr(const nlp_optim *o);
 /* Steps done. */

@@ -156,7 +156,8 @@ int nlp_pipeline_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32
                          int label, nlp_err *err);
 /* Set up the trainable stages [first, n) in order: a stage that reads
  * tokens gets in_dim 0, another the sum of its inputs' widths; each width is
- * kept (nlp_pipeline_stage_dim). */
+ * kept (nlp_pipeline_stage_dim).  n_classes <= 0 (a language model): the
+ * vocabulary size of stage first, once it is set up (nlp_lm_vocab_size). */
 int nlp_chain_setup(nlp_pipeline *p, size_t first, int n_classes, nlp_err *err);
 /* After setup: a document's token streams (tokens, d->streams) to id
  * streams in d (d->ids and d->n replaced, d->streams rewritten in place).

@@ -144,6 +144,14 @@ typedef struct nlp_train_event {
 	const char *init_from;
 	const char *init_stages;
 	long freeze_epochs;
+	/* A language model (nlpipe/lm.h): labels are ignored (classes is the
+	 * vocabulary size once the stages are set up, from START on),
+	 * batches are windows of parallel token streams, the loss is the
+	 * cross-entropy per token in nats, and EPOCH_END's validation figure is
+	 * the perplexity (the metric, "perplexity"; accuracy and macro_f1 are
+	 * NaN). */
+	int lm;
+	double perplexity;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

@@ -3,6 +3,7 @@
 /* mod_good.c - a test module: small stage classes that exercise the host
  * (every option type, kinds that connect and kinds that don't). */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +131,56 @@ static const nlp_stage_class vec_class = {
         NULL,
 };
 
+/* t_kind (ABI 2.3): vectors in; vectors or, with out = sequence, a
+ * sequence out (produces_for), like an encoder's pooling = none. */
+static const nlp_option kind_options[] = {
+        {"out", NLP_OPT_ENUM, "vector", 1, 0, "vector|sequence", "the kind given"},
+        {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
+};
+
+static nlp_kind kind_for(const nlp_config *cfg)
+{
+	return strcmp(nlp_config_str(cfg, "out"), "sequence") ? NLP_KIND_VECTOR : NLP_KIND_SEQUENCE;
+}
+
+/* What an old module would never return: the host must not call it. */
+static nlp_kind kind_bogus(const nlp_config *cfg)
+{
+	return NLP_KIND_TEXT;
+}
+
+static const nlp_stage_class kind_class = {
+        .struct_size = sizeof(nlp_stage_class),
+        .name = "t_kind",
+        .summary = "vectors in, vectors or a sequence out",
+        .options = kind_options,
+        .consumes = NLP_KIND_VECTOR,
+        .produces = NLP_KIND_VECTOR,
+        .create = split_create,
+        .destroy = plain_destroy,
+        .process = vec_process,
+        .produces_for = kind_for,
+};
+/* t_seq: an ABI 2.2 class (struct_size 72, before produces_for): sequence
+ * in, scores out; the host reads no field past its size. */
+static const nlp_stage_class seq_class = {
+        .struct_size = offsetof(nlp_stage_class, produces_for),
+        .name = "t_seq",
+        .summary = "a sequence in, scores out (an ABI 2.2 class)",
+        .consumes = NLP_KIND_SEQUENCE,
+        .produces = NLP_KIND_SCORES,
+        .create = split_create,
+        .destroy = plain_destroy,
+        .process = vec_process,
+        .produces_for = kind_bogus,
+};
+
 static int good_init(nlp_registrar *reg, nlp_err *err)
 {
 	int rc = nlp_register_stage(reg, &split_class, err);
 	rc = rc ? rc : nlp_register_stage(reg, &opts_class, err);
+	rc = rc ? rc : nlp_register_stage(reg, &kind_class, err);
+	rc = rc ? rc : nlp_register_stage(reg, &seq_class, err);
 	return rc ? rc : nlp_register_stage(reg, &vec_class, err);
 }
 

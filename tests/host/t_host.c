@@ -106,19 +106,64 @@ static void run_pipeline(nlp_host *h, const char *text, const char *input, const
 	nlp_ini_free(ini);
 }
 
+/* A pipeline of the good module's classes, or NULL (err says why). */
+static nlp_pipeline *build(nlp_host *h, const char *text, nlp_ini **ini, nlp_err *err)
+{
+	nlp_pipeline *p = NULL;
+
+	memset(err, 0, sizeof *err);
+	*ini = NULL;
+	if (nlp_ini_parse(ini, "kinds.ini", text, strlen(text), err) == NLP_OK &&
+	    nlp_pipeline_new(&p, h, *ini, err) != NLP_OK)
+		p = NULL;
+	return p;
+}
+
+/* ABI 2.3: an instance's kind follows its options (produces_for), and an
+ * ABI 2.2 class (struct_size 72) loads with its fixed kind. */
+static void kinds_by_options(nlp_host *h)
+{
+	static const char seq[] = "[pipeline]\nstages = s, v, k, q\n[s]\ntype = t_split\n"
+	                          "[v]\ntype = t_vec\n[k]\ntype = t_kind\nout = sequence\n"
+	                          "[q]\ntype = t_seq\n";
+	static const char vec[] = "[pipeline]\nstages = s, v, k, q\n[s]\ntype = t_split\n"
+	                          "[v]\ntype = t_vec\n[k]\ntype = t_kind\n[q]\ntype = t_seq\n";
+	nlp_ini *ini;
+	nlp_err err;
+	nlp_pipeline *p = build(h, seq, &ini, &err);
+
+	ok(p != NULL, "out = sequence: a sequence reaches the stage that consumes one");
+	if (!p)
+		diag("%s", err.msg);
+	is_int(p ? nlp_pipeline_stage_produces(p, 2) : -1, NLP_KIND_SEQUENCE,
+	       "the instance produces a sequence (produces_for)");
+	is_int(p ? nlp_pipeline_stage_produces(p, 3) : -1, NLP_KIND_SCORES,
+	       "the ABI 2.2 class produces its fixed kind; its produces_for is not read");
+	is_int(p ? nlp_pipeline_stage_class(p, 2)->produces : -1, NLP_KIND_VECTOR,
+	       "the class keeps its default kind");
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+	p = build(h, vec, &ini, &err);
+	ok(p == NULL && err.code == NLP_ECONFIG, "the default (vector) does not connect");
+	like(err.msg, "stage 'q' (t_seq) consumes sequence, but k gives vector",
+	     "the message names the kinds the options give");
+	nlp_pipeline_free(p);
+	nlp_ini_free(ini);
+}
+
 int main(void)
 {
 	nlp_host *h;
 	nlp_err err;
 	size_t nref = sizeof refusals / sizeof *refusals;
 
-	plan(21 + 3 * (int)nref);
+	plan(27 + 3 * (int)nref);
 
 	/* A good module loads, with all its classes. */
 	h = host_with("good", NULL);
 	ok(h != NULL, "host made");
 	is_int((long long)nlp_host_module_count(h), 1, "one module loaded from good/");
-	is_int((long long)nlp_host_class_count(h), 3, "it registers three classes");
+	is_int((long long)nlp_host_class_count(h), 5, "it registers five classes");
 	ok(nlp_host_find_class(h, "t_opts", NULL) != NULL, "class t_opts found");
 	is_str(nlp_host_module(h, 0)->version, "1.2.3", "module version read");
 	is_int(diag_count, 0, "no warnings");
@@ -138,7 +183,7 @@ int main(void)
 		         refusals[i].want2);
 		like(err.msg, refusals[i].want2, name);
 	}
-	is_int((long long)nlp_host_class_count(h), 3, "refused modules registered nothing");
+	is_int((long long)nlp_host_class_count(h), 5, "refused modules registered nothing");
 	run_pipeline(
 	        h,
 	        "[pipeline]\nstages = split, rep, rep2\n[split]\ntype = t_split\n"
@@ -238,6 +283,7 @@ int main(void)
 		nlp_pipeline_free(p);
 		nlp_ini_free(ini);
 	}
+	kinds_by_options(h);
 	nlp_host_free(h);
 	return done_testing();
 }

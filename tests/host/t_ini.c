@@ -78,7 +78,8 @@ static const bad_case cases[] = {
          {"mem.ini:4: [s] unknown stage class 't_spit'; did you mean 't_split'?", "known: "}},
         {"unknown class, no guess",
          "[pipeline]\nstages = s\n[s]\ntype = zzzzzz\n",
-         {"mem.ini:4: [s] unknown stage class 'zzzzzz' (known: t_split, t_opts, t_vec)"}},
+         {"mem.ini:4: [s] unknown stage class 'zzzzzz' (known: t_split, t_opts, t_kind, t_seq, "
+          "t_vec)"}},
         {"listed, no section",
          "[pipeline]\nstages = s, ghost\n[s]\ntype = t_split\n",
          {"mem.ini:2: stage 'ghost' is listed in [pipeline] stages but has no [ghost] section"}},
