@@ -104,6 +104,11 @@ NK_INLINE float nk_tanh(float x)
 	return a < 0.625f ? small : sb;
 }
 
+/* The softmax of one row of logits z [V] (V >= 1) in place: probabilities
+ * (nk_expf's accuracy, the sum in double); returns the row's log-sum-exp.
+ * AVX-512 where nk_gemm_rows uses it (models/softmax.c). */
+double nk_softmax_row(float *z, int V);
+
 /* Grow *p to hold at least n elements of size elem (contents not kept).
  * Returns 0, or -1 when out of memory (*p is then unchanged). */
 int nk_grow(void *p, size_t *cap, size_t n, size_t elem);

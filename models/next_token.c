@@ -263,24 +263,6 @@ static int ntk_reserve(ntk *h, int N, int full, int S)
 	return bad ? NLP_ENOMEM : NLP_OK;
 }
 
-/* Softmax of one row of logits z [V] in place (nk_expf: relative error
- * about 1e-7; the sum in double); returns the row's log-sum-exp. */
-static double softmax_row(float *z, int V)
-{
-	float m = z[0];
-	for (int c = 1; c < V; c++)
-		m = z[c] > m ? z[c] : m;
-	for (int c = 0; c < V; c++)
-		z[c] = nk_expf(z[c] - m);
-	double s = 0.0;
-	for (int c = 0; c < V; c++)
-		s += z[c];
-	const float inv = (float)(1.0 / s);
-	for (int c = 0; c < V; c++)
-		z[c] *= inv;
-	return m + log(s);
-}
-
 /* The full softmax over rows [N x V] of logits (in probs): probabilities in
  * place, zero rows past the lengths, the loss of each row with a target. */
 static void full_softmax(ntk *h, const int *len)
@@ -294,7 +276,7 @@ static void full_softmax(ntk *h, const int *len)
 			continue;
 		}
 		const float zy = h->tgt[i] >= 0 ? z[h->tgt[i]] : 0.0f;
-		const double lse = softmax_row(z, V);
+		const double lse = nk_softmax_row(z, V);
 		if (h->tgt[i] >= 0)
 			h->nll[i] = lse - zy;
 	}
@@ -540,9 +522,10 @@ static int full_backward(ntk *h)
 			memset(p, 0, (size_t)V * sizeof *p);
 			continue;
 		}
+		const float fs = (float)scale; /* one float product a logit: vectorizes */
 		for (int c = 0; c < V; c++)
-			p[c] = (float)(scale * p[c]);
-		p[y] -= (float)scale;
+			p[c] *= fs;
+		p[y] -= fs;
 	}
 	return dense_backward(h->din, h->gW, h->pg, h->probs, h->x, h->W, h->N, h->H, V, &h->pk)
 	               ? NLP_ENOMEM
