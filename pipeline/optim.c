@@ -535,17 +535,28 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 	return NLP_OK;
 }
 
+static void zero_span(void *ctx, int stage, const nlp_param_block *blk, size_t off, size_t cnt)
+{
+	const nlp_params *p = ctx;
+	(void)blk;
+	memset(p[stage].g + off, 0, cnt * sizeof(float));
+}
+
+typedef struct zero_job {
+	const nlp_params *p;
+	int n;
+} zero_job;
+
+static void zero_thread(void *arg, int k, int S)
+{
+	const zero_job *z = arg;
+	each_part(z->p, z->n, NULL, k, S, zero_span, (void *)z->p);
+}
+
 void nlp_optim_zero_grad(const nlp_params *p, int n)
 {
-	for (int i = 0; i < n; i++) {
-		if (p[i].n_blocks == 0)
-			continue;
-		for (int k = 0; k < p[i].n_blocks; k++) {
-			const nlp_param_block *blk = &p[i].blocks[k];
-			FOR_SPANS(blk, p[i].g, off, cnt,
-			          memset(p[i].g + off, 0, cnt * sizeof(float)));
-		}
-	}
+	zero_job z = {p, n};
+	run_parts(step_threads(p, n), zero_thread, &z);
 }
 
 /* ---- state as bytes: floats as little-endian IEEE 754 ---- */
