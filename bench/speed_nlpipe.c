@@ -28,22 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <nlpipe/nlpipe.h>
-#include <nlpipe/optim.h>
-#include <nlpipe/runner.h>
-
-#define MAX_STAGES 8
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "speed_common.h"
 
 typedef struct ids_file {
 	int B, T, n;
@@ -82,49 +69,15 @@ out:
 	return rc;
 }
 
-typedef struct bench {
-	nlp_host *h;
-	nlp_ini *ini;
-	nlp_pipeline *p;
-	nlp_optim *o;
-	nlp_params prm[MAX_STAGES];
-	size_t first, n;
-} bench;
-
 static int forward(bench *k, const nlp_batch *b, nlp_err *err)
 {
 	nlp_act scores;
 	return nlp_chain_forward(k->p, k->first, b, &scores, err);
 }
 
-/* Loss, backward through every stage, one Adam step, zeroed gradients. */
-static int train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err)
-{
-	int rc = forward(k, b, err);
-
-	if (!rc)
-		rc = nlp_chain_backward(k->p, k->first, b, loss, err);
-	if (rc)
-		return rc;
-	/* the embedding's touched rows change every step */
-	for (size_t i = k->first; i < k->n; i++)
-		nlp_pipeline_stage_class(k->p, i)->train->params(
-		        nlp_pipeline_stage_instance(k->p, i), &k->prm[i - k->first]);
-	rc = nlp_optim_step(k->o, k->prm, (int)(k->n - k->first), NULL, err);
-	nlp_optim_zero_grad(k->prm, (int)(k->n - k->first));
-	return rc;
-}
-
 static int build(bench *k, const char *cell, int bi, int E, int H, int V, int threads, nlp_err *err)
 {
-	char text[1024], word[32];
-	nlp_tokens words = {0};
-	nlp_doc d = {.name = "synthetic vocabulary"};
-	nlp_rng rng;
-	nlp_optim_config oc;
-	nlp_params tab;
-	int dim = 0, rc;
-
+	char text[1024];
 	snprintf(text, sizeof text,
 	         "[pipeline]\nstages = tokenize, embed, encode, classify\n[tokenize]\ntype = "
 	         "tokenizer\n"
@@ -133,60 +86,7 @@ static int build(bench *k, const char *cell, int bi, int E, int H, int V, int th
 	         "threads = %d\n"
 	         "[classify]\ntype = softmax\n",
 	         E, V, cell, H, bi ? "true" : "false", threads);
-	if ((rc = nlp_host_new(&k->h, err)) ||
-	    (rc = nlp_ini_parse(&k->ini, "speed.ini", text, strlen(text), err)) ||
-	    (rc = nlp_pipeline_new(&k->p, k->h, k->ini, err)))
-		goto out;
-	k->n = nlp_pipeline_stage_count(k->p);
-	k->first = nlp_pipeline_text_end(k->p);
-	if (k->n - k->first != 3) {
-		rc = nlp_err_set(err, NLP_EINTERNAL, "expected 3 trainable stages");
-		goto out;
-	}
-	/* V - 2 distinct words (<pad> and <unk> make V) */
-	for (int i = 0; i < V - 2 && !rc; i++) {
-		int len = snprintf(word, sizeof word, "w%d", i);
-		if (nlp_tokens_push(&words, word, (size_t)len))
-			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	}
-	d.in = &words;
-	if (!rc)
-		rc = nlp_pipeline_stage_class(k->p, k->first)
-		             ->train->observe(nlp_pipeline_stage_instance(k->p, k->first), &d, err);
-	if (rc)
-		goto out;
-	nlp_rng_seed(&rng, 1);
-	for (size_t s = k->first; s < k->n; s++) {
-		const nlp_train_ops *t = nlp_pipeline_stage_class(k->p, s)->train;
-		void *self = nlp_pipeline_stage_instance(k->p, s);
-		int out_dim = 0;
-		if ((rc = t->setup(self, dim, 2, &out_dim, err)))
-			goto out;
-		dim = out_dim;
-		t->params(self, &k->prm[s - k->first]);
-		t->init(self, &rng);
-	}
-	tab = k->prm[0];
-	if (tab.count != (size_t)V * (size_t)E) {
-		rc = nlp_err_set(err, NLP_EINTERNAL,
-		                 "embedding table has %zu floats, not V x E = %d", tab.count,
-		                 V * E);
-		goto out;
-	}
-	nlp_optim_config_default(&oc); /* Adam */
-	oc.lr = 1e-3;                  /* as torch.optim.Adam */
-	rc = nlp_optim_new(&k->o, &oc, k->prm, (int)(k->n - k->first), err);
-out:
-	nlp_tokens_free(&words);
-	return rc;
-}
-
-static void unbuild(bench *k)
-{
-	nlp_optim_free(k->o);
-	nlp_pipeline_free(k->p);
-	nlp_ini_free(k->ini);
-	nlp_host_free(k->h);
+	return bench_build(k, text, 3, V, 2, err);
 }
 
 int main(int argc, char **argv)
@@ -276,17 +176,17 @@ int main(int argc, char **argv)
 	for (int s = 0; s < warm + train_steps; s++) {
 		const int32_t *at = f.data + (size_t)(s % f.n) * per;
 		if (s == warm)
-			t0 = now();
+			t0 = bench_now();
 		labels = (int *)at; /* int32_t and int are the same here */
 		b.labels = labels;
 		b.ids = at + f.B;
 		b.training = 1;
-		if (train_step(&k, &b, &loss, &err))
+		if (bench_train_step(&k, &b, &loss, &err))
 			goto fail;
 		if (s == 0)
 			first_loss = loss;
 		if (s == warm + train_steps - 1) {
-			sec = now() - t0;
+			sec = bench_now() - t0;
 			printf("train %.0f %.4f %d %.5f %.5f\n",
 			       (double)f.B * f.T * train_steps / sec, sec, train_steps, first_loss,
 			       loss);
@@ -296,14 +196,14 @@ int main(int argc, char **argv)
 	for (int s = 0; s < warm + infer_steps; s++) {
 		const int32_t *at = f.data + (size_t)(s % f.n) * per;
 		if (s == warm)
-			t0 = now();
+			t0 = bench_now();
 		b.labels = NULL;
 		b.ids = at + f.B;
 		b.training = 0;
 		if (forward(&k, &b, &err))
 			goto fail;
 		if (s == warm + infer_steps - 1) {
-			sec = now() - t0;
+			sec = bench_now() - t0;
 			printf("infer %.0f %.4f %d\n", (double)f.B * f.T * infer_steps / sec, sec,
 			       infer_steps);
 		}
@@ -315,6 +215,6 @@ fail:
 out:
 	free(len);
 	free(f.data);
-	unbuild(&k);
+	bench_unbuild(&k);
 	return rc;
 }

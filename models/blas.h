@@ -36,6 +36,11 @@ void nk_colsum_add(float *y, const float *X, int M, int N, int ldx);
  * returns the old count. */
 int nk_blas_threads(int n);
 
+/* Run fn(arg, k, S) for k = 0 .. S-1 (S <= 64): part 0 on this thread, the
+ * others on new threads (on this one when a thread cannot start), OpenBLAS
+ * single-threaded meanwhile.  S <= 1: fn(arg, 0, 1) here. */
+void nk_parallel(int S, void (*fn)(void *arg, int k, int S), void *arg);
+
 /* Set each of the M rows of X [M x N] (row stride ldx) to v [N]. */
 void nk_rows_set(float *X, const float *v, int M, int N, int ldx);
 
@@ -103,6 +108,11 @@ NK_INLINE float nk_tanh(float x)
 	const float sb = x < 0.0f ? -big : big;
 	return a < 0.625f ? small : sb;
 }
+
+/* The softmax of one row of logits z [V] (V >= 1) in place: probabilities
+ * (nk_expf's accuracy, the sum in double); returns the row's log-sum-exp.
+ * AVX-512 where nk_gemm_rows uses it (models/softmax.c). */
+double nk_softmax_row(float *z, int V);
 
 /* Grow *p to hold at least n elements of size elem (contents not kept).
  * Returns 0, or -1 when out of memory (*p is then unchanged). */

@@ -19,7 +19,10 @@
  * row's result cannot depend on the rows beside it.
  */
 
-#define NK_NR     (NK_NV * NK_W)
+#define NK_NR (NK_NV * NK_W)
+#ifndef NK_BLOCK_BYTES
+#define NK_BLOCK_BYTES (512 * 1024)
+#endif
 #define NK_UNROLL _Pragma("GCC unroll 16")
 
 /* rows x nc elements of C (row stride ldc) from rows rows of A and one panel
@@ -73,41 +76,51 @@ NK_K(tile)(const int rows, int K, const float *restrict A, int lda, const float 
 	}
 }
 
-/* C [M x N] (=, or += with beta) A [M x K] . B, B packed in panels p. */
+/* C [M x N] (=, or += with beta) A [M x K] . B, B packed in panels p.
+ * The panels are taken in blocks of about NK_BLOCK_BYTES, each block used
+ * for every row before the next is read: a B larger than the cache (a
+ * vocabulary-sized output matrix) is read from memory once, not once per
+ * NK_MR rows.  Every element is still one tile's chain over k, so the
+ * blocking changes no bit of C. */
 NK_TARGET static void NK_K(run)(int M, int N, int K, const float *A, int lda, const float *p,
                                 float *C, int ldc, int beta)
 {
 	const size_t panel = (size_t)K * NK_NR;
-	for (int i = 0; i < M; i += NK_MR) {
-		const int rows = M - i < NK_MR ? M - i : NK_MR;
-		const float *a = A + (size_t)i * lda;
-		float *c = C + (size_t)i * ldc;
-		for (int j = 0, q = 0; j < N; j += NK_NR, q++) {
-			const int nc = N - j < NK_NR ? N - j : NK_NR;
-			const float *bp = p + q * panel;
+	const int np = (N + NK_NR - 1) / NK_NR;
+	int qb = (int)(NK_BLOCK_BYTES / (panel * sizeof(float)));
+	qb = qb < 1 ? 1 : qb;
+	for (int q0 = 0; q0 < np; q0 += qb)
+		for (int i = 0; i < M; i += NK_MR) {
+			const int rows = M - i < NK_MR ? M - i : NK_MR;
+			const float *a = A + (size_t)i * lda;
+			float *c = C + (size_t)i * ldc;
+			const int q1 = q0 + qb < np ? q0 + qb : np;
+			for (int q = q0, j = q0 * NK_NR; q < q1; j += NK_NR, q++) {
+				const int nc = N - j < NK_NR ? N - j : NK_NR;
+				const float *bp = p + q * panel;
 #define NK_ROWS(n)                                                                                 \
 	case n:                                                                                    \
 		NK_K(tile)(n, K, a, lda, bp, c + j, ldc, nc, beta);                                \
 		break;
-			switch (rows) {
-				NK_ROWS(1)
-				NK_ROWS(2)
-				NK_ROWS(3)
-				NK_ROWS(4)
+				switch (rows) {
+					NK_ROWS(1)
+					NK_ROWS(2)
+					NK_ROWS(3)
+					NK_ROWS(4)
 #if NK_MR > 4
-				NK_ROWS(5)
-				NK_ROWS(6)
+					NK_ROWS(5)
+					NK_ROWS(6)
 #endif
 #if NK_MR > 6
-				NK_ROWS(7)
-				NK_ROWS(8)
+					NK_ROWS(7)
+					NK_ROWS(8)
 #endif
-			default:
-				break;
-			}
+				default:
+					break;
+				}
 #undef NK_ROWS
+			}
 		}
-	}
 }
 
 /* The parameters are undefined for the next inclusion. */

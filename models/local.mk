@@ -13,8 +13,10 @@ noinst_LTLIBRARIES += models/libnkblas.la
 models_libnkblas_la_SOURCES = \
 	models/blas.c models/blas.h \
 	models/gemm.c models/gemm.h models/gemm_kernel.h \
-	models/gemm_bf16.c models/gemm_bf16.h
+	models/gemm_bf16.c models/gemm_bf16.h \
+	models/softmax.c
 models_libnkblas_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
+models_libnkblas_la_LIBADD = $(PTHREAD_LIBS)
 
 # The kernels, shared by the module, the tests and the benchmark.
 noinst_LTLIBRARIES += models/libencoders.la

@@ -14,6 +14,7 @@
 #include "blas.h"
 #include "dense.h"
 #include "dropout.h"
+#include "gemm.h"
 #include "next_token.h"
 
 #define NTK_STATE_VERSION 1
@@ -52,7 +53,10 @@ typedef struct ntk {
 	int32_t *slot;          /* [V] position of an id in sid, -1: not sampled */
 	size_t cap_xd, cap_mask, cap_din, cap_probs, cap_nll, cap_tgt, cap_zs, cap_dzt, cap_lqt;
 	size_t cap_sid, cap_lq, cap_ws, cap_bs, cap_gws, cap_gbs, cap_slot;
-	nk_pack pk;
+	nk_pack pk, pkx; /* packed W (or sampled rows); packed input */
+	float *gbuf[64]; /* weight_grad_part's buffer of each part */
+	size_t cap_gbuf[64];
+	int n_gbuf;
 
 	/* the last forward */
 	int T, B, N, S, sampled, dropped, have_loss, n_valid;
@@ -103,6 +107,9 @@ static void ntk_destroy(void *self)
 	free(h->gbs);
 	free(h->slot);
 	nk_pack_free(&h->pk);
+	nk_pack_free(&h->pkx);
+	for (int k = 0; k < 64; k++)
+		free(h->gbuf[k]);
 	free(h);
 }
 
@@ -263,30 +270,13 @@ static int ntk_reserve(ntk *h, int N, int full, int S)
 	return bad ? NLP_ENOMEM : NLP_OK;
 }
 
-/* Softmax of one row of logits z [V] in place (nk_expf: relative error
- * about 1e-7; the sum in double); returns the row's log-sum-exp. */
-static double softmax_row(float *z, int V)
-{
-	float m = z[0];
-	for (int c = 1; c < V; c++)
-		m = z[c] > m ? z[c] : m;
-	for (int c = 0; c < V; c++)
-		z[c] = nk_expf(z[c] - m);
-	double s = 0.0;
-	for (int c = 0; c < V; c++)
-		s += z[c];
-	const float inv = (float)(1.0 / s);
-	for (int c = 0; c < V; c++)
-		z[c] *= inv;
-	return m + log(s);
-}
-
-/* The full softmax over rows [N x V] of logits (in probs): probabilities in
- * place, zero rows past the lengths, the loss of each row with a target. */
-static void full_softmax(ntk *h, const int *len)
+/* The full softmax over rows r0..r1-1 of the logits [N x V] (in probs):
+ * probabilities in place, zero rows past the lengths, the loss of each row
+ * with a target. */
+static void full_softmax(ntk *h, const int *len, int r0, int r1)
 {
 	const int V = h->V;
-	for (int i = 0; i < h->N; i++) {
+	for (int i = r0; i < r1; i++) {
 		float *z = h->probs + (size_t)i * V;
 		h->nll[i] = 0.0;
 		if (i / h->B >= len[i % h->B]) {
@@ -294,10 +284,50 @@ static void full_softmax(ntk *h, const int *len)
 			continue;
 		}
 		const float zy = h->tgt[i] >= 0 ? z[h->tgt[i]] : 0.0f;
-		const double lse = softmax_row(z, V);
+		const double lse = nk_softmax_row(z, V);
 		if (h->tgt[i] >= 0)
 			h->nll[i] = lse - zy;
 	}
+}
+
+/* C [M x N] = (bias, or 0 when NULL) + A [M x K] . B (packed), then with
+ * len the full softmax of the rows: the rows split over the threads that
+ * OpenBLAS is set to (nk_gemm_rows is row-stable: the same bits for any
+ * split). */
+typedef struct rows_job {
+	ntk *h;
+	const float *A, *bias;
+	const nk_pack *pk;
+	float *C;
+	int M, N, K;
+	const int *len;
+} rows_job;
+
+static void rows_part(void *arg, int k, int S)
+{
+	const rows_job *j = arg;
+	const int r0 = (int)((long)j->M * k / S), r1 = (int)((long)j->M * (k + 1) / S);
+	if (r1 <= r0)
+		return;
+	float *c = j->C + (size_t)r0 * j->N;
+	if (j->bias)
+		nk_rows_set(c, j->bias, r1 - r0, j->N, j->N);
+	nk_gemm_rows(0, r1 - r0, j->A + (size_t)r0 * j->K, j->K, j->pk, j->bias ? 1.0f : 0.0f, c,
+	             j->N);
+	if (j->len)
+		full_softmax(j->h, j->len, r0, r1);
+}
+
+/* Rows per thread below which one thread does it all. */
+#define NTK_MIN_ROWS 64
+
+static void rows_product(ntk *h, float *C, const float *A, const float *bias, const nk_pack *pk,
+                         int M, int K, int N, const int *len)
+{
+	rows_job j = {h, A, bias, pk, C, M, N, K, len};
+	int S = nk_blas_threads(0);
+	S = S > M / NTK_MIN_ROWS ? M / NTK_MIN_ROWS : S;
+	nk_parallel(S, rows_part, &j);
 }
 
 /* The targets of the batch's rows (-1: none), checked. */
@@ -357,9 +387,9 @@ static int ntk_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 	}
 	out->x = NULL;
 	if (!h->sampled) {
-		if (dense_forward(h->probs, h->x, h->W, h->pw, h->N, h->H, h->V, &h->pk))
+		if (nk_pack_b(&h->pk, 0, 1, h->H, h->V, h->W, h->H))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		full_softmax(h, b->len);
+		rows_product(h, h->probs, h->x, h->pw, &h->pk, h->N, h->H, h->V, b->len);
 		out->x = h->probs;
 	}
 	out->T = h->T;
@@ -446,8 +476,9 @@ static int sampled_loss(ntk *h, double *loss, nlp_rng *rng, nlp_err *err)
 		       (size_t)H * sizeof(float));
 		h->bs[j] = h->pw[h->sid[j]];
 	}
-	if (dense_forward(h->zs, h->x, h->ws, h->bs, h->N, H, S, &h->pk))
+	if (nk_pack_b(&h->pk, 0, 1, H, S, h->ws, H))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	rows_product(h, h->zs, h->x, h->bs, &h->pk, h->N, H, S, NULL);
 	const double scale = h->n_valid ? 1.0 / h->n_valid : 0.0;
 	double total = 0.0;
 	for (int i = 0; i < h->N; i++) {
@@ -528,6 +559,58 @@ static int sampled_backward(ntk *h)
 	return NLP_OK;
 }
 
+/* Ids of the output matrix a weight-gradient chunk covers. */
+#define NTK_GRAD_CHUNK 64
+
+static int grad_threads(ntk *h)
+{
+	int S = nk_blas_threads(0);
+	S = S > 64 ? 64 : S;
+	S = S > h->V / NTK_GRAD_CHUNK ? h->V / NTK_GRAD_CHUNK : S;
+	return S < 1 ? 1 : S;
+}
+
+/* Part k of S of the full softmax's bias and weight gradients: ids v0..v1-1,
+ * in chunks whose column of the logits' gradient [N x V] is transposed into
+ * this part's buffer, then gW[v] += dz[:, v]^T x (nk_gemm_rows: each element
+ * one chain over the rows in order, so the same bits for any S) and bias[v]
+ * += the column's sum in row order (as dense_backward). */
+static void weight_grad_part(void *arg, int k, int S)
+{
+	ntk *h = arg;
+	const int V = h->V, N = h->N, H = h->H, C = NTK_GRAD_CHUNK;
+	const int v0 = (int)((long)V * k / S), v1 = (int)((long)V * (k + 1) / S);
+	float *buf = NULL;
+	if (k < 64 && !nk_grow(&h->gbuf[k], &h->cap_gbuf[k], (size_t)C * N, sizeof(float)))
+		buf = h->gbuf[k];
+	if (k == 0)
+		h->n_gbuf = S;
+	if (!buf) {
+		if (k < 64) {
+			free(h->gbuf[k]);
+			h->gbuf[k] = NULL;
+			h->cap_gbuf[k] = 0;
+		}
+		return;
+	}
+	for (int v = v0; v < v1; v += C) {
+		const int c = v1 - v < C ? v1 - v : C;
+		for (int n = 0; n < N; n++) {
+			const float *d = h->probs + (size_t)n * V + v;
+			for (int j = 0; j < c; j++)
+				buf[(size_t)j * N + n] = d[j];
+		}
+		for (int j = 0; j < c; j++) {
+			float sb = h->pg[v + j];
+			const float *col = buf + (size_t)j * N;
+			for (int n = 0; n < N; n++)
+				sb += col[n];
+			h->pg[v + j] = sb;
+		}
+		nk_gemm_rows(0, c, buf, N, &h->pkx, 1.0f, h->gW + (size_t)v * H, H);
+	}
+}
+
 /* Backward of the full softmax: probs becomes the logits' gradient. */
 static int full_backward(ntk *h)
 {
@@ -540,13 +623,23 @@ static int full_backward(ntk *h)
 			memset(p, 0, (size_t)V * sizeof *p);
 			continue;
 		}
+		const float fs = (float)scale; /* one float product a logit: vectorizes */
 		for (int c = 0; c < V; c++)
-			p[c] = (float)(scale * p[c]);
-		p[y] -= (float)scale;
+			p[c] *= fs;
+		p[y] -= fs;
 	}
-	return dense_backward(h->din, h->gW, h->pg, h->probs, h->x, h->W, h->N, h->H, V, &h->pk)
-	               ? NLP_ENOMEM
-	               : NLP_OK;
+	/* bias and weight gradients, then the input gradient probs . W, each by
+	 * rows on the threads */
+	if (nk_pack_b(&h->pkx, 0, 0, h->N, h->H, h->x, h->H))
+		return NLP_ENOMEM;
+	nk_parallel(grad_threads(h), weight_grad_part, h);
+	for (int k = 0; k < h->n_gbuf; k++)
+		if (!h->gbuf[k])
+			return NLP_ENOMEM;
+	if (nk_pack_b(&h->pk, 0, 0, V, h->H, h->W, h->H))
+		return NLP_ENOMEM;
+	rows_product(h, h->din, h->probs, NULL, &h->pk, h->N, V, h->H, NULL);
+	return NLP_OK;
 }
 
 /* backward: din [T x B x H]; gradients added to the bias and the output

@@ -4,7 +4,9 @@
  * Part of libnlpipe. */
 #include "config.h"
 
+#include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,17 +248,131 @@ static void scale(float *g, size_t n, float f)
 		}                                                                                  \
 	} while (0)
 
+/* ---- the step's loops on the threads ----
+ *
+ * The step's work is cut into parts: part q of P of a whole block is its
+ * elements [count q / P, count (q + 1) / P), of a block with touched rows
+ * (an embedding) its touched rows [n q / P, n (q + 1) / P).  The updates are
+ * element-wise, so any cut gives the same bits; the norm is summed over
+ * NORM_PARTS fixed parts (each one chain in order, then the parts in
+ * order), the same for any number of threads.  The threads are as many as
+ * OpenBLAS is set to (nlp_blas_threads), as for the stages. */
+#define NORM_PARTS 8
+/* Parameters a thread below which the step stays on one thread. */
+#define MIN_PER_THREAD 65536
+
+typedef void (*span_fn)(void *ctx, int stage, const nlp_param_block *blk, size_t off, size_t cnt);
+
+/* fn on part q of P of every block of the stages not frozen (all when scale
+ * is NULL). */
+static void each_part(const nlp_params *p, int n, const double *scale, int q, int P, span_fn fn,
+                      void *ctx)
+{
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < p[i].n_blocks && (!scale || scale[i] > 0); k++) {
+			const nlp_param_block *blk = &p[i].blocks[k];
+			if (blk->touched) {
+				const int r0 = (int)((long)blk->n_touched * q / P);
+				const int r1 = (int)((long)blk->n_touched * (q + 1) / P);
+				for (int r = r0; r < r1; r++)
+					fn(ctx, i, blk,
+					   blk->offset + (size_t)blk->touched[r] * blk->cols,
+					   (size_t)blk->cols);
+			} else {
+				const size_t e0 = blk->count * (size_t)q / (size_t)P;
+				const size_t e1 = blk->count * (size_t)(q + 1) / (size_t)P;
+				if (e1 > e0)
+					fn(ctx, i, blk, blk->offset + e0, e1 - e0);
+			}
+		}
+}
+
+typedef struct par_job {
+	void (*fn)(void *arg, int k, int S);
+	void *arg;
+	int k, S;
+} par_job;
+
+static void *par_main(void *a)
+{
+	par_job *j = a;
+	j->fn(j->arg, j->k, j->S);
+	return NULL;
+}
+
+/* fn(arg, k, S) for k = 0 .. S-1: k = 0 here, the others on new threads (or
+ * here when one cannot start). */
+static void run_parts(int S, void (*fn)(void *arg, int k, int S), void *arg)
+{
+	pthread_t th[NORM_PARTS];
+	par_job jobs[NORM_PARTS];
+	int started[NORM_PARTS] = {0};
+	for (int k = 1; k < S; k++) {
+		jobs[k] = (par_job){fn, arg, k, S};
+		started[k] = pthread_create(&th[k], NULL, par_main, &jobs[k]) == 0;
+	}
+	fn(arg, 0, S);
+	for (int k = 1; k < S; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			fn(arg, k, S);
+	}
+}
+
+/* Threads for a step over p: OpenBLAS's count, at most NORM_PARTS, one per
+ * MIN_PER_THREAD parameters. */
+static int step_threads(const nlp_params *p, int n)
+{
+	size_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += p[i].count;
+	int S = openblas_get_num_threads();
+	S = S > NORM_PARTS ? NORM_PARTS : S;
+	while (S > 1 && total / (size_t)S < MIN_PER_THREAD)
+		S--;
+	return S < 1 ? 1 : S;
+}
+
+typedef struct norm_job {
+	const nlp_params *p;
+	int n;
+	const double *scale;
+	double part[NORM_PARTS];
+} norm_job;
+
+typedef struct sum_ctx {
+	const nlp_params *p;
+	double s;
+} sum_ctx;
+
+static void norm_span(void *ctx, int stage, const nlp_param_block *blk, size_t off, size_t cnt)
+{
+	sum_ctx *c = ctx;
+	(void)blk;
+	c->s += sumsq(c->p[stage].g + off, cnt);
+}
+
+static void norm_thread(void *arg, int k, int S)
+{
+	norm_job *j = arg;
+	for (int q = k; q < NORM_PARTS; q += S) {
+		sum_ctx c = {j->p, 0.0};
+		each_part(j->p, j->n, j->scale, q, NORM_PARTS, norm_span, &c);
+		j->part[q] = c.s;
+	}
+}
+
 /* The global gradient norm of the stages that are not frozen (all when
  * scale is NULL). */
 static double norm_of(const nlp_params *p, int n, const double *scale)
 {
+	norm_job j = {p, n, scale, {0}};
 	double s = 0;
 
-	for (int i = 0; i < n; i++)
-		for (int k = 0; k < p[i].n_blocks && (!scale || scale[i] > 0); k++) {
-			const nlp_param_block *blk = &p[i].blocks[k];
-			FOR_SPANS(blk, p[i].g, off, cnt, s += sumsq(p[i].g + off, cnt));
-		}
+	run_parts(step_threads(p, n), norm_thread, &j);
+	for (int q = 0; q < NORM_PARTS; q++)
+		s += j.part[q];
 	return sqrt(s);
 }
 
@@ -315,6 +431,46 @@ static void adam_span(float *w, const float *g, float *m, float *v, size_t n, fl
 	}
 }
 
+/* One stage's rates for this step (Adam's bias corrections in). */
+typedef struct stage_rates {
+	float lr, step_size, bc2s, decoupled;
+} stage_rates;
+
+typedef struct upd_job {
+	nlp_optim *o;
+	const nlp_params *p;
+	int n;
+	float clip;      /* the gradient's factor (1: no clipping) */
+	stage_rates *st; /* [n] */
+} upd_job;
+
+/* Clip and update one span of a stage. */
+static void update_span(void *ctx, int i, const nlp_param_block *blk, size_t off, size_t cnt)
+{
+	const upd_job *u = ctx;
+	const nlp_optim_config *c = &u->o->cfg;
+	const stage_rates *r = &u->st[i];
+	float *w = u->p[i].w + off, *g = u->p[i].g + off;
+	float *m = u->o->m[i] ? u->o->m[i] + off : NULL, *v = u->o->v[i] ? u->o->v[i] + off : NULL;
+	const float wd = blk->decay ? (float)c->weight_decay : 0.0f;
+	if (u->clip < 1.0f)
+		scale(g, cnt, u->clip);
+	if (c->kind == NLP_OPTIM_SGD && !m)
+		sgd_plain_span(w, g, cnt, r->lr, wd);
+	else if (c->kind == NLP_OPTIM_SGD)
+		sgd_span(w, g, m, cnt, r->lr, (float)c->momentum, wd, c->nesterov);
+	else
+		adam_span(w, g, m, v, cnt, r->step_size, (float)c->beta1, (float)c->beta2, r->bc2s,
+		          (float)c->eps, c->kind == NLP_OPTIM_ADAMW ? 0.0f : wd,
+		          blk->decay ? r->decoupled : 1.0f);
+}
+
+static void update_thread(void *arg, int k, int S)
+{
+	upd_job *u = arg;
+	each_part(u->p, u->n, u->o->scale, k, S, update_span, u);
+}
+
 int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, nlp_err *err)
 {
 	const nlp_optim_config *c = &o->cfg;
@@ -353,59 +509,54 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 		                   "the gradient is not finite at step %ld (norm %g): lower the "
 		                   "learning rate or set a gradient clip norm",
 		                   o->steps + 1, norm);
-	if (c->clip_norm > 0) {
-		double coef = c->clip_norm / (norm + 1e-6);
-		if (coef < 1.0)
-			scale_all(p, n, (float)coef);
-	}
+	upd_job u = {o, p, n, 1.0f, NULL};
+	if (c->clip_norm > 0 && c->clip_norm / (norm + 1e-6) < 1.0)
+		u.clip = (float)(c->clip_norm / (norm + 1e-6));
+	if (!(u.st = calloc((size_t)n, sizeof *u.st)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int i = 0; i < n; i++) {
-		float *w = p[i].w, *g = p[i].g, *m = o->m[i], *v = o->v[i];
 		const double lr = lr_all * o->scale[i];
-		const long t = o->taken[i] + 1;
+		stage_rates *r = &u.st[i];
 		if (o->scale[i] == 0)
 			continue; /* frozen: weights and state stay as they are */
-		o->taken[i] = t;
-		for (int k = 0; k < p[i].n_blocks; k++) {
-			const nlp_param_block *blk = &p[i].blocks[k];
-			float wd = blk->decay ? (float)c->weight_decay : 0.0f;
-			if (c->kind == NLP_OPTIM_SGD && !m) {
-				FOR_SPANS(blk, g, off, cnt,
-				          sgd_plain_span(w + off, g + off, cnt, (float)lr, wd));
-			} else if (c->kind == NLP_OPTIM_SGD) {
-				FOR_SPANS(blk, g, off, cnt,
-				          sgd_span(w + off, g + off, m + off, cnt, (float)lr,
-				                   (float)c->momentum, wd, c->nesterov));
-			} else {
-				double bc1 = 1.0 - pow(c->beta1, (double)t);
-				double bc2 = 1.0 - pow(c->beta2, (double)t);
-				float step_size = (float)(lr / bc1), bc2s = (float)sqrt(bc2);
-				float decoupled = 1.0f, l2 = wd;
-				if (c->kind == NLP_OPTIM_ADAMW) {
-					decoupled = (float)(1.0 - lr * wd);
-					l2 = 0.0f;
-				}
-				FOR_SPANS(blk, g, off, cnt,
-				          adam_span(w + off, g + off, m + off, v + off, cnt,
-				                    step_size, (float)c->beta1, (float)c->beta2,
-				                    bc2s, (float)c->eps, l2, decoupled));
-			}
+		const long t = ++o->taken[i];
+		r->lr = (float)lr;
+		if (c->kind != NLP_OPTIM_SGD) {
+			r->step_size = (float)(lr / (1.0 - pow(c->beta1, (double)t)));
+			r->bc2s = (float)sqrt(1.0 - pow(c->beta2, (double)t));
+			r->decoupled = c->kind == NLP_OPTIM_ADAMW
+			                       ? (float)(1.0 - lr * (float)c->weight_decay)
+			                       : 1.0f;
 		}
 	}
+	run_parts(step_threads(p, n), update_thread, &u);
+	free(u.st);
 	o->steps++;
 	return NLP_OK;
 }
 
+static void zero_span(void *ctx, int stage, const nlp_param_block *blk, size_t off, size_t cnt)
+{
+	const nlp_params *p = ctx;
+	(void)blk;
+	memset(p[stage].g + off, 0, cnt * sizeof(float));
+}
+
+typedef struct zero_job {
+	const nlp_params *p;
+	int n;
+} zero_job;
+
+static void zero_thread(void *arg, int k, int S)
+{
+	const zero_job *z = arg;
+	each_part(z->p, z->n, NULL, k, S, zero_span, (void *)z->p);
+}
+
 void nlp_optim_zero_grad(const nlp_params *p, int n)
 {
-	for (int i = 0; i < n; i++) {
-		if (p[i].n_blocks == 0)
-			continue;
-		for (int k = 0; k < p[i].n_blocks; k++) {
-			const nlp_param_block *blk = &p[i].blocks[k];
-			FOR_SPANS(blk, p[i].g, off, cnt,
-			          memset(p[i].g + off, 0, cnt * sizeof(float)));
-		}
-	}
+	zero_job z = {p, n};
+	run_parts(step_threads(p, n), zero_thread, &z);
 }
 
 /* ---- state as bytes: floats as little-endian IEEE 754 ---- */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
+/* bench/speed_common.c - see speed_common.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "speed_common.h"
+
+double bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* V - 2 distinct words (<pad> and <unk> make V) through the embedding's
+ * observe op. */
+static int fill_vocabulary(bench *k, int V, nlp_err *err)
+{
+	char word[32];
+	nlp_tokens words = {0};
+	nlp_doc d = {.name = "synthetic vocabulary"};
+	int rc = NLP_OK;
+
+	for (int i = 0; i < V - 2 && !rc; i++) {
+		int len = snprintf(word, sizeof word, "w%d", i);
+		if (nlp_tokens_push(&words, word, (size_t)len))
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	d.in = &words;
+	if (!rc)
+		rc = nlp_pipeline_stage_class(k->p, k->first)
+		             ->train->observe(nlp_pipeline_stage_instance(k->p, k->first), &d, err);
+	nlp_tokens_free(&words);
+	return rc;
+}
+
+int bench_build(bench *k, const char *text, int stages, int V, int n_classes, nlp_err *err)
+{
+	nlp_rng rng;
+	nlp_optim_config oc;
+	int dim = 0, rc;
+
+	if ((rc = nlp_host_new(&k->h, err)) ||
+	    (rc = nlp_ini_parse(&k->ini, "speed.ini", text, strlen(text), err)) ||
+	    (rc = nlp_pipeline_new(&k->p, k->h, k->ini, err)))
+		return rc;
+	k->n = nlp_pipeline_stage_count(k->p);
+	k->first = nlp_pipeline_text_end(k->p);
+	if (k->n - k->first != (size_t)stages || stages > BENCH_MAX_STAGES)
+		return nlp_err_set(err, NLP_EINTERNAL, "expected %d trainable stages", stages);
+	if ((rc = fill_vocabulary(k, V, err)))
+		return rc;
+	nlp_rng_seed(&rng, 1);
+	for (size_t s = k->first; s < k->n; s++) {
+		const nlp_train_ops *t = nlp_pipeline_stage_class(k->p, s)->train;
+		void *self = nlp_pipeline_stage_instance(k->p, s);
+		int out_dim = 0;
+		if ((rc = t->setup(self, dim, n_classes, &out_dim, err)))
+			return rc;
+		dim = out_dim;
+		t->params(self, &k->prm[s - k->first]);
+		t->init(self, &rng);
+	}
+	if (k->prm[0].count != (size_t)V * (size_t)(k->prm[0].count / (size_t)V) ||
+	    k->prm[0].count < (size_t)V)
+		return nlp_err_set(err, NLP_EINTERNAL, "the embedding table is not V x E");
+	nlp_optim_config_default(&oc); /* Adam */
+	oc.lr = 1e-3;                  /* as torch.optim.Adam */
+	return nlp_optim_new(&k->o, &oc, k->prm, (int)(k->n - k->first), err);
+}
+
+void bench_unbuild(bench *k)
+{
+	nlp_optim_free(k->o);
+	nlp_pipeline_free(k->p);
+	nlp_ini_free(k->ini);
+	nlp_host_free(k->h);
+}
+
+int bench_train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err)
+{
+	nlp_act scores;
+	int rc = nlp_chain_forward(k->p, k->first, b, &scores, err);
+
+	if (!rc)
+		rc = nlp_chain_backward(k->p, k->first, b, loss, err);
+	if (rc)
+		return rc;
+	/* the embedding's touched rows change every step */
+	for (size_t i = k->first; i < k->n; i++)
+		nlp_pipeline_stage_class(k->p, i)->train->params(
+		        nlp_pipeline_stage_instance(k->p, i), &k->prm[i - k->first]);
+	rc = nlp_optim_step(k->o, k->prm, (int)(k->n - k->first), NULL, err);
+	nlp_optim_zero_grad(k->prm, (int)(k->n - k->first));
+	return rc;
+}

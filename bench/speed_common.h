@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
+/* bench/speed_common.h - what bench/speed_nlpipe and bench/lm_speed_nlpipe
+ * share: a pipeline built from an in-memory INI (text stages, then trainable
+ * stages), its vocabulary filled with synthetic words, set up, initialised
+ * and given Adam; one training step.  Not a test. */
+#ifndef NLP_BENCH_SPEED_COMMON_H
+#define NLP_BENCH_SPEED_COMMON_H
+
+#include <stddef.h>
+
+#include <nlpipe/nlpipe.h>
+#include <nlpipe/optim.h>
+#include <nlpipe/runner.h>
+
+#define BENCH_MAX_STAGES 8
+
+typedef struct bench {
+	nlp_host *h;
+	nlp_ini *ini;
+	nlp_pipeline *p;
+	nlp_optim *o;
+	nlp_params prm[BENCH_MAX_STAGES];
+	size_t first, n;
+} bench;
+
+double bench_now(void);
+
+/* Builds the pipeline of INI text whose trainable part has `stages` stages
+ * and starts with an embedding: V - 2 synthetic words "w0".."wV-3", setup
+ * with n_classes, init with seed 1, Adam at lr 1e-3. */
+int bench_build(bench *k, const char *text, int stages, int V, int n_classes, nlp_err *err);
+void bench_unbuild(bench *k);
+
+/* Forward, loss, backward through every stage, one Adam step, zeroed
+ * gradients. */
+int bench_train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err);
+
+#endif
