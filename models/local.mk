@@ -20,7 +20,8 @@ noinst_LTLIBRARIES += models/libencoders.la
 models_libencoders_la_SOURCES = \
 	models/recurrent.c models/recurrent.h models/cells.h \
 	models/rnn.c models/lstm.c models/gru.c models/attention.c \
-	models/encoder_stage.c
+	models/encoder_stage.c models/decoder.c models/decoder.h \
+	models/dropout.c models/dropout.h
 models_libencoders_la_LIBADD = models/libnkblas.la
 # The gate loops are written to vectorize: let -O2 do it (dynamic cost
 # model), and let it if-convert float operations (-fno-trapping-math: we
@@ -37,7 +38,8 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
 	tests/models/t_encoders_carry \
-	tests/models/t_encoders_learn
+	tests/models/t_encoders_learn \
+	tests/models/t_decoder
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
 TESTS += $(NLP_ENCODER_TESTS)
 noinst_HEADERS += tests/models/t_encoders_util.h
@@ -53,6 +55,10 @@ tests_models_t_encoders_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_ref_SOURCES = tests/models/t_encoders_ref.c
 tests_models_t_encoders_ref_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_ref_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_decoder_SOURCES = tests/models/t_decoder.c
+tests_models_t_decoder_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_decoder_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_grad_SOURCES = tests/models/t_encoders_grad.c
 tests_models_t_encoders_grad_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
