@@ -26,6 +26,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/dataset.c \
 	pipeline/trainer.c \
 	pipeline/lm.c \
+	pipeline/seq2seq.c \
 	pipeline/tune_space.c \
 	pipeline/tune.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
@@ -49,6 +50,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/classifier.h \
 	pipeline/nlpipe/trainer.h \
 	pipeline/nlpipe/lm.h \
+	pipeline/nlpipe/seq2seq.h \
 	pipeline/nlpipe/tune.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026, the nlpipe authors */
+/* nlpipe/seq2seq.h - sequence-to-sequence models: pipelines whose last stage
+ * is a decoder (embedding -> encoder with pooling = none -> decoder),
+ * trained by `nlpipe train` on line files of `source<TAB>target` pairs.
+ *
+ * Source and target go through the same text stages and one vocabulary.
+ * In memory a pair is one document of ids: the source's, NLP_S2S_BOS, the
+ * target's, NLP_LM_EOS ("</s>"); so the trainer splits, shuffles and maps
+ * pairs as it does documents.  A batch hands the encoder the sources and the
+ * decoder (nlp_batch.dec_ids, ABI 2.4) NLP_S2S_BOS and the target (teacher
+ * forcing), to predict the target and NLP_LM_EOS (dec_next).
+ *
+ * Ownership: pipelines, models and hosts are borrowed; what a function fills
+ * is the caller's (free it with the matching _free).
+ */
+#ifndef NLPIPE_SEQ2SEQ_H
+#define NLPIPE_SEQ2SEQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nlpipe/lm.h>
+#include <nlpipe/model.h>
+#include <nlpipe/nlpipe.h>
+#include <nlpipe/runner.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The start token of the decoder's input (and the border of source and
+ * target in a pair's ids); it enters the vocabulary in training. */
+#define NLP_S2S_BOS "<s>"
+
+/* 1 when p's last stage is a decoder (class "decoder"). */
+int nlp_pipeline_is_s2s(const nlp_pipeline *p);
+
+/* After setup: the ids of NLP_S2S_BOS and NLP_LM_EOS (stage first maps
+ * them). */
+int nlp_s2s_special_ids(nlp_pipeline *p, size_t first, int32_t *bos, int32_t *eos, nlp_err *err);
+
+/* ---- Batches ---- */
+typedef struct nlp_s2s_batch {
+	nlp_batch b; /* points into the buffers below */
+	int32_t *ids, *dec_ids, *dec_next;
+	int *len, *dec_len;
+	size_t cap_ids, cap_dids, cap_dnext, cap_len, cap_dlen;
+} nlp_s2s_batch;
+
+/* Fill sb with the pairs docs[idx[0..B)] (ids: source, bos, target, eos):
+ * the sources time-major in b.ids/b.len, the decoder's steps in b.U,
+ * b.dec_ids (bos, target), b.dec_len, b.dec_next (target, eos).  A pair
+ * without bos is NLP_EINTERNAL.  The caller sets b.training and b.rng. */
+int nlp_s2s_batch_fill(nlp_s2s_batch *sb, const nlp_doc_ids *docs, const size_t *idx, int B,
+                       int32_t bos, nlp_err *err);
+void nlp_s2s_batch_free(nlp_s2s_batch *sb);
+
+/* ---- Evaluation with the targets known (teacher forcing) ---- */
+typedef struct nlp_s2s_figures {
+	uint64_t pairs;
+	uint64_t tokens;  /* predicted target tokens, each pair's end token included */
+	uint64_t correct; /* of which the most probable token was right */
+	uint64_t exact;   /* pairs whose every token was right */
+	double nats;      /* summed cross-entropy */
+} nlp_s2s_figures;
+
+/* Figures of stages [first, n) of p on pairs docs[0..n), B a batch. */
+int nlp_s2s_evaluate(nlp_pipeline *p, size_t first, const nlp_doc_ids *docs, size_t n, int32_t bos,
+                     int B, nlp_s2s_figures *f, nlp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NLPIPE_SEQ2SEQ_H */
