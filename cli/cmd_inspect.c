@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nlpipe/model.h"
+#include "nlpipe/seq2seq.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -132,7 +133,10 @@ static void print_text(const nlp_model *m, FILE *out)
 	        m->flags & NLP_MODEL_CHECKPOINT
 	                ? "training checkpoint (continue with nlpipe train --resume)"
 	                : "trained model");
-	if (m->n_labels == 0)
+	if (m->n_labels == 0 && nlp_pipeline_is_s2s(m->pipeline))
+		fputs("labels:      none (a sequence-to-sequence model: it writes a target text)",
+		      out);
+	else if (m->n_labels == 0)
 		fputs("labels:      none (a language model: it predicts the next token)", out);
 	else
 		fprintf(out, "labels (%zu): ", m->n_labels);

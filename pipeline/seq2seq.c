@@ -343,3 +343,296 @@ int nlp_s2s_evaluate(nlp_pipeline *p, size_t first, const nlp_doc_ids *docs, siz
 	free(idx);
 	return rc;
 }
+
+/* ---- decoding ---- */
+
+typedef struct s2s_hyp {
+	int32_t *ids; /* [max_len + 1]: bos, then the tokens */
+	int n;        /* ids used */
+	double score; /* summed log probability */
+} s2s_hyp;
+
+typedef struct s2s_cand {
+	double score;
+	int from;
+	int32_t id;
+} s2s_cand;
+
+static int cand_desc(const void *a, const void *b)
+{
+	const s2s_cand *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->from != y->from ? x->from - y->from : (int)(x->id - y->id);
+}
+
+/* The beam's state: live hypotheses (the batch), the best finished one. */
+typedef struct s2s_beam {
+	int K, V, max_len, n_live;
+	int n_cand; /* candidates kept a step: 1 (greedy), else 2K */
+	int n_done; /* finished hypotheses */
+	s2s_hyp *live, *next;
+	s2s_cand *cand; /* [n_cand] */
+	nlp_s2s_batch sb;
+	int32_t *best;
+	int n_best;
+	double best_score; /* normalized */
+	int have_best;
+} s2s_beam;
+
+static double normalized(double score, int n, double alpha)
+{
+	return alpha > 0 ? score / pow((double)n + 1.0, alpha) : score;
+}
+
+/* One forward of the live hypotheses (same source each), probabilities of
+ * their next token into *pr (rows b of step U - 1). */
+static int beam_forward(nlp_pipeline *p, size_t first, s2s_beam *bm, const int32_t *src, int n_src,
+                        const float **pr, int *ld, nlp_err *err)
+{
+	const int B = bm->n_live, U = bm->live[0].n, T = n_src ? n_src : 1;
+	nlp_s2s_batch *sb = &bm->sb;
+	nlp_act s;
+	int rc;
+
+	if (grow(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
+	    grow(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
+	    grow(&sb->ids, &sb->cap_ids, (size_t)T * B, sizeof *sb->ids) ||
+	    grow(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (int j = 0; j < B; j++) {
+		sb->len[j] = n_src;
+		sb->dec_len[j] = U;
+		for (int t = 0; t < T; t++)
+			sb->ids[(size_t)t * B + j] = t < n_src ? src[t] : 0;
+		for (int u = 0; u < U; u++)
+			sb->dec_ids[(size_t)u * B + j] = bm->live[j].ids[u];
+	}
+	memset(&sb->b, 0, sizeof sb->b);
+	sb->b = (nlp_batch){.B = B, .T = T, .ids = sb->ids, .len = sb->len, .U = U};
+	sb->b.dec_ids = sb->dec_ids;
+	sb->b.dec_len = sb->dec_len;
+	rc = nlp_chain_forward(p, first, &sb->b, &s, err);
+	if (!rc && (s.T != U || s.B != B || s.D != bm->V))
+		rc = nlp_err_set(err, NLP_EINTERNAL, "the decoder gave %d x %d x %d scores", s.T,
+		                 s.B, s.D);
+	if (!rc)
+		*pr = s.x + (size_t)(U - 1) * B * bm->V;
+	*ld = bm->V;
+	return rc;
+}
+
+/* The K best continuations of the live hypotheses into bm->cand; their
+ * number. */
+static int beam_candidates(s2s_beam *bm, const float *pr)
+{
+	int n = 0;
+	for (int j = 0; j < bm->n_live; j++) {
+		const float *row = pr + (size_t)j * bm->V;
+		for (int c = 0; c < bm->V; c++) {
+			s2s_cand x = {bm->live[j].score + log(row[c] > 1e-30f ? row[c] : 1e-30f), j,
+			              c};
+			if (c == 0)
+				continue; /* <pad> is never an output */
+			if (n < bm->n_cand) {
+				bm->cand[n++] = x;
+				continue;
+			}
+			int worst = 0;
+			for (int k = 1; k < n; k++)
+				if (cand_desc(&bm->cand[k], &bm->cand[worst]) > 0)
+					worst = k;
+			if (cand_desc(&x, &bm->cand[worst]) < 0)
+				bm->cand[worst] = x;
+		}
+	}
+	qsort(bm->cand, (size_t)n, sizeof *bm->cand, cand_desc);
+	return n;
+}
+
+/* A finished hypothesis (ids[1..n) without eos) of summed score. */
+static void beam_finish(s2s_beam *bm, const s2s_hyp *h, double score, double alpha)
+{
+	const double v = normalized(score, h->n - 1, alpha);
+	bm->n_done++;
+	if (bm->have_best && v <= bm->best_score)
+		return;
+	bm->have_best = 1;
+	bm->best_score = v;
+	bm->n_best = h->n - 1;
+	memcpy(bm->best, h->ids + 1, (size_t)bm->n_best * sizeof *bm->best);
+}
+
+/* One step: the candidates become the next live set or finish at eos. */
+static void beam_step(s2s_beam *bm, int n_cand, int32_t eos, double alpha)
+{
+	int n = 0;
+	for (int k = 0; k < n_cand && n < bm->K; k++) {
+		const s2s_cand *c = &bm->cand[k];
+		const s2s_hyp *h = &bm->live[c->from];
+		if (c->id == eos) {
+			beam_finish(bm, h, c->score, alpha);
+			continue;
+		}
+		s2s_hyp *x = &bm->next[n++];
+		memcpy(x->ids, h->ids, (size_t)h->n * sizeof *x->ids);
+		x->ids[h->n] = c->id;
+		x->n = h->n + 1;
+		x->score = c->score;
+	}
+	/* the live hypotheses that cannot beat the best finished one stop */
+	s2s_hyp *t = bm->live;
+	bm->live = bm->next;
+	bm->next = t;
+	bm->n_live = n;
+	if (bm->have_best && alpha <= 0)
+		while (bm->n_live && bm->live[bm->n_live - 1].score <= bm->best_score)
+			bm->n_live--;
+}
+
+static void beam_free(s2s_beam *bm)
+{
+	for (int k = 0; k < bm->K && bm->live; k++)
+		free(bm->live[k].ids);
+	for (int k = 0; k < bm->K && bm->next; k++)
+		free(bm->next[k].ids);
+	free(bm->live);
+	free(bm->next);
+	free(bm->cand);
+	free(bm->best);
+	nlp_s2s_batch_free(&bm->sb);
+}
+
+static int beam_new(s2s_beam *bm, int K, int V, int max_len, int32_t bos)
+{
+	memset(bm, 0, sizeof *bm);
+	bm->K = K;
+	bm->V = V;
+	bm->max_len = max_len;
+	bm->live = calloc((size_t)K, sizeof *bm->live);
+	bm->next = calloc((size_t)K, sizeof *bm->next);
+	bm->n_cand = K == 1 ? 1 : 2 * K;
+	bm->cand = calloc((size_t)bm->n_cand, sizeof *bm->cand);
+	bm->best = calloc((size_t)max_len + 1, sizeof *bm->best);
+	if (!bm->live || !bm->next || !bm->cand || !bm->best)
+		return -1;
+	for (int k = 0; k < K; k++) {
+		bm->live[k].ids = malloc(((size_t)max_len + 2) * sizeof(int32_t));
+		bm->next[k].ids = malloc(((size_t)max_len + 2) * sizeof(int32_t));
+		if (!bm->live[k].ids || !bm->next[k].ids)
+			return -1;
+	}
+	bm->live[0].ids[0] = bos;
+	bm->live[0].n = 1;
+	bm->n_live = 1;
+	return 0;
+}
+
+int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
+                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+{
+	const int V = nlp_lm_vocab_size(p, first);
+	s2s_beam bm;
+	int rc = NLP_OK;
+
+	*out = NULL;
+	*n_out = 0;
+	if (o->beam < 1 || o->max_len < 1 || !(o->length_penalty >= 0))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "beam %d, maximum length %d, length penalty %g: use a beam and "
+		                   "a length of at least 1 and a penalty of 0 or more",
+		                   o->beam, o->max_len, o->length_penalty);
+	if (beam_new(&bm, o->beam, V, o->max_len, bos)) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int u = 0; u < o->max_len && bm.n_live && bm.n_done < bm.K; u++) {
+		const float *pr = NULL;
+		int ld;
+		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, &ld, err)))
+			goto out;
+		beam_step(&bm, beam_candidates(&bm, pr), eos, o->length_penalty);
+	}
+	for (int k = 0; !bm.have_best && k < bm.n_live; k++) /* out of length: they end here */
+		beam_finish(&bm, &bm.live[k], bm.live[k].score, o->length_penalty);
+	*out = bm.best;
+	*n_out = bm.n_best;
+	bm.best = NULL;
+out:
+	beam_free(&bm);
+	return rc;
+}
+
+int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t **ids, size_t *n,
+                       nlp_err *err)
+{
+	nlp_pipeline *p = m->pipeline;
+	nlp_pool *pool = NULL;
+	nlp_text_job job = {.name = name, .text = text, .len = strlen(text)};
+	int rc = nlp_pool_new(&pool, p, 1, nlp_pipeline_text_end(p) + 1, err);
+
+	*ids = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	nlp_pool_run(pool, &job, 1, 1);
+	if (job.rc)
+		rc = nlp_err_set(err, job.rc, "%s: %s", name, job.msg);
+	*ids = job.ids;
+	*n = job.n_ids;
+	free(job.streams);
+	nlp_tokens_free(&job.tokens);
+	nlp_pool_free(pool);
+	return rc;
+}
+
+/* ids[0..n) as their tokens joined by sep, into *out. */
+static int join_tokens(const nlp_pipeline *p, size_t first, const int32_t *ids, int n,
+                       const char *sep, char **out, nlp_err *err)
+{
+	nlp_buf b = {0};
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		const char *t = nlp_lm_token(p, first, ids[i]);
+		if (i)
+			bad |= nlp_buf_put(&b, sep, strlen(sep));
+		bad |= nlp_buf_put(&b, t ? t : "<?>", strlen(t ? t : "<?>"));
+	}
+	bad |= nlp_buf_put(&b, "", 1);
+	if (bad) {
+		free(b.data);
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	*out = (char *)b.data;
+	return NLP_OK;
+}
+
+int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
+                      const char *sep, char **out, nlp_err *err)
+{
+	nlp_pipeline *p = m->pipeline;
+	const size_t first = nlp_pipeline_text_end(p);
+	int32_t *src = NULL, *ids = NULL, bos, eos;
+	size_t n_src = 0;
+	int n = 0, rc;
+
+	*out = NULL;
+	if (!nlp_pipeline_is_s2s(p))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s is not a sequence-to-sequence model (its pipeline does not "
+		                   "end in a decoder): see examples/seq2seq/seq2seq.ini",
+		                   m->path);
+	rc = nlp_s2s_special_ids(p, first, &bos, &eos, err);
+	if (!rc)
+		rc = nlp_s2s_source_ids(m, name, text, &src, &n_src, err);
+	if (!rc && n_src > 100000)
+		rc = nlp_err_set(err, NLP_EDATA, "%s: %zu tokens: a source holds at most 100000",
+		                 name, n_src);
+	if (!rc)
+		rc = nlp_s2s_decode(p, first, src, (int)n_src, bos, eos, o, &ids, &n, err);
+	if (!rc)
+		rc = join_tokens(p, first, ids, n, sep, out, err);
+	free(ids);
+	free(src);
+	return rc;
+}

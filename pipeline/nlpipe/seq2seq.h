@@ -69,6 +69,31 @@ typedef struct nlp_s2s_figures {
 int nlp_s2s_evaluate(nlp_pipeline *p, size_t first, const nlp_doc_ids *docs, size_t n, int32_t bos,
                      int B, nlp_s2s_figures *f, nlp_err *err);
 
+/* ---- Decoding ---- */
+typedef struct nlp_s2s_gen_opts {
+	int beam;              /* 1: greedy; N > 1: beam search keeping N hypotheses */
+	double length_penalty; /* alpha: a finished hypothesis ranks by its summed log
+	                        * probability / (its tokens + 1)^alpha (0: none) */
+	int max_len;           /* at most this many target tokens */
+} nlp_s2s_gen_opts;
+
+/* The most probable target of the source src[0..n_src) under stages
+ * [first, n) of p (set up), by beam search (greedy with beam 1): its ids
+ * without bos and eos into *out (malloc'd, the caller frees; may be NULL
+ * when *n_out is 0).  The decoder runs from bos until eos or max_len
+ * tokens. */
+int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
+                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err);
+
+/* One source text through m's text stages and embedding to ids (malloc'd). */
+int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t **ids, size_t *n,
+                       nlp_err *err);
+
+/* m's output for text: the decoded tokens joined by sep, into *out
+ * (malloc'd, the caller frees). */
+int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
+                      const char *sep, char **out, nlp_err *err);
+
 #ifdef __cplusplus
 }
 #endif
