@@ -208,6 +208,9 @@ int nlp_s2s_read(nlp_dataset *ds, nlp_pipeline *p, size_t end, int threads, int 
 		ds->n = i + 1;
 	}
 	ds->stats.docs = ds->n;
+	ds->stats.files = n_paths;
+	for (size_t i = 0; i < L.n; i++)
+		ds->stats.bytes += strlen(L.src[i]) + strlen(L.tgt[i]) + 2;
 out:
 	nlp_pool_free(pool);
 	jobs_free(jobs, 2 * L.n);
@@ -634,5 +637,201 @@ int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nl
 		rc = join_tokens(p, first, ids, n, sep, out, err);
 	free(ids);
 	free(src);
+	return rc;
+}
+
+/* ---- scores ---- */
+
+/* Clipped matches of the n-grams of h[0..nh) in r[0..nr) (items of size
+ * elem compared with memcmp); used[] scratch of nr entries. */
+static uint64_t ngram_matches(const void *h, size_t nh, const void *r, size_t nr, size_t n,
+                              size_t elem, unsigned char *used,
+                              int (*eq)(const void *, const void *, size_t, size_t))
+{
+	uint64_t m = 0;
+	if (nh < n || nr < n)
+		return 0;
+	memset(used, 0, nr);
+	for (size_t i = 0; i + n <= nh; i++)
+		for (size_t j = 0; j + n <= nr; j++) {
+			size_t k = 0;
+			if (used[j])
+				continue;
+			while (k < n && eq(h, r, (i + k) * elem, (j + k) * elem))
+				k++;
+			if (k == n) {
+				used[j] = 1;
+				m++;
+				break;
+			}
+		}
+	return m;
+}
+
+static int eq_str(const void *a, const void *b, size_t i, size_t j)
+{
+	return !strcmp(*(const char *const *)((const char *)a + i),
+	               *(const char *const *)((const char *)b + j));
+}
+
+static int eq_u32(const void *a, const void *b, size_t i, size_t j)
+{
+	return *(const uint32_t *)((const char *)a + i) == *(const uint32_t *)((const char *)b + j);
+}
+
+/* The code points of the tokens t[0..n) joined without spaces (malloc'd). */
+static uint32_t *code_points(const char *const *t, size_t n, size_t *len)
+{
+	size_t cap = 1;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(t[i]);
+	uint32_t *c = malloc(cap * sizeof *c);
+	*len = 0;
+	for (size_t i = 0; c && i < n; i++)
+		for (const unsigned char *s = (const unsigned char *)t[i]; *s;) {
+			uint32_t v = *s++;
+			int more = v >= 0xf0 ? 3 : v >= 0xe0 ? 2 : v >= 0xc0 ? 1 : 0;
+			for (; more && (*s & 0xc0) == 0x80; more--)
+				v = (v << 6) | (*s++ & 0x3f);
+			c[(*len)++] = v;
+		}
+	return c;
+}
+
+int nlp_s2s_score_add(nlp_s2s_scores *s, const char *const *hyp, size_t nh, const char *const *ref,
+                      size_t nr)
+{
+	size_t lh, lr, same = 0;
+	uint32_t *ch = code_points(hyp, nh, &lh), *cr = code_points(ref, nr, &lr);
+	unsigned char *used = malloc((nr > lr ? nr : lr) + 1);
+	int rc = ch && cr && used ? NLP_OK : NLP_ENOMEM;
+
+	for (size_t i = 0; !rc && i < nh && i < nr; i++)
+		same += !strcmp(hyp[i], ref[i]);
+	for (size_t n = 1; !rc && n <= 4; n++) {
+		s->ngram_match[n - 1] +=
+		        ngram_matches(hyp, nh, ref, nr, n, sizeof *hyp, used, eq_str);
+		s->ngram_total[n - 1] += nh >= n ? nh - n + 1 : 0;
+	}
+	for (size_t n = 1; !rc && n <= 6; n++) {
+		s->chr_match[n - 1] += ngram_matches(ch, lh, cr, lr, n, sizeof *ch, used, eq_u32);
+		s->chr_hyp[n - 1] += lh >= n ? lh - n + 1 : 0;
+		s->chr_ref[n - 1] += lr >= n ? lr - n + 1 : 0;
+	}
+	if (!rc) {
+		s->pairs++;
+		s->exact += same == nr && nh == nr;
+		s->correct += same;
+		s->ref_tokens += nr;
+		s->hyp_tokens += nh;
+	}
+	free(used);
+	free(cr);
+	free(ch);
+	return rc;
+}
+
+double nlp_s2s_bleu(const nlp_s2s_scores *s)
+{
+	double logp = 0.0;
+	for (int n = 0; n < 4; n++) {
+		if (!s->ngram_match[n] || !s->ngram_total[n])
+			return 0.0;
+		logp += log((double)s->ngram_match[n] / (double)s->ngram_total[n]) / 4.0;
+	}
+	const double c = (double)s->hyp_tokens, r = (double)s->ref_tokens;
+	const double bp = c >= r ? 1.0 : exp(1.0 - r / c);
+	return 100.0 * bp * exp(logp);
+}
+
+double nlp_s2s_chrf(const nlp_s2s_scores *s)
+{
+	double P = 0.0, R = 0.0;
+	int np = 0, nr = 0;
+	for (int n = 0; n < 6; n++) {
+		if (s->chr_hyp[n]) {
+			P += (double)s->chr_match[n] / (double)s->chr_hyp[n];
+			np++;
+		}
+		if (s->chr_ref[n]) {
+			R += (double)s->chr_match[n] / (double)s->chr_ref[n];
+			nr++;
+		}
+	}
+	P = np ? P / np : 0.0;
+	R = nr ? R / nr : 0.0;
+	return P + R > 0 ? 100.0 * 5.0 * P * R / (4.0 * P + R) : 0.0;
+}
+
+/* The tokens of text through the text stages of m (pool), as strings
+ * pointing into job->tokens. */
+static int text_tokens(nlp_pool *pool, nlp_text_job *job, const char ***toks, nlp_err *err)
+{
+	nlp_pool_run(pool, job, 1, 0);
+	if (job->rc)
+		return nlp_err_set(err, job->rc, "%s: %s", job->name, job->msg);
+	*toks = malloc((job->tokens.n + 1) * sizeof **toks);
+	if (!*toks)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < job->tokens.n; i++)
+		(*toks)[i] = nlp_token(&job->tokens, i);
+	return NLP_OK;
+}
+
+/* Score pair i of L: decode its source, tokenize its target. */
+static int eval_pair(nlp_model *m, nlp_pool *pool, const s2s_lines *L, size_t i,
+                     const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
+{
+	nlp_pipeline *p = m->pipeline;
+	const size_t first = nlp_pipeline_text_end(p);
+	nlp_text_job job = {.name = L->name[i], .text = L->tgt[i], .len = strlen(L->tgt[i])};
+	const char **ref = NULL, **hyp = NULL;
+	int32_t *src = NULL, *ids = NULL, bos, eos;
+	size_t n_src = 0;
+	int n = 0, rc = nlp_s2s_special_ids(p, first, &bos, &eos, err);
+
+	if (!rc)
+		rc = nlp_s2s_source_ids(m, L->name[i], L->src[i], &src, &n_src, err);
+	if (!rc)
+		rc = nlp_s2s_decode(p, first, src, (int)n_src, bos, eos, o, &ids, &n, err);
+	if (!rc)
+		rc = text_tokens(pool, &job, &ref, err);
+	if (!rc && !(hyp = malloc(((size_t)n + 1) * sizeof *hyp)))
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (int k = 0; !rc && k < n; k++) {
+		const char *t = nlp_lm_token(p, first, ids[k]);
+		hyp[k] = t ? t : "<?>";
+	}
+	if (!rc && nlp_s2s_score_add(s, hyp, (size_t)n, ref, job.tokens.n))
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	free(hyp);
+	free(ref);
+	nlp_tokens_free(&job.tokens);
+	free(job.ids);
+	free(job.streams);
+	free(ids);
+	free(src);
+	return rc;
+}
+
+int nlp_s2s_eval_files(nlp_model *m, const char *const *paths, size_t n_paths,
+                       const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
+{
+	s2s_lines L = {0};
+	nlp_pool *pool = NULL;
+	int rc = NLP_OK;
+
+	memset(s, 0, sizeof *s);
+	if (!nlp_pipeline_is_s2s(m->pipeline))
+		return nlp_err_set(err, NLP_ECONFIG, "%s is not a sequence-to-sequence model",
+		                   m->path);
+	for (size_t i = 0; i < n_paths && !rc; i++)
+		rc = read_pairs(&L, paths[i], err);
+	if (!rc)
+		rc = nlp_pool_new(&pool, m->pipeline, 1, nlp_pipeline_text_end(m->pipeline), err);
+	for (size_t i = 0; !rc && i < L.n; i++)
+		rc = eval_pair(m, pool, &L, i, o, s, err);
+	nlp_pool_free(pool);
+	lines_free(&L);
 	return rc;
 }

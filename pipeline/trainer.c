@@ -161,6 +161,7 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.best = t->best;
 	ev.metric = metric_name(t->metric);
 	ev.lm = t->lm;
+	ev.s2s = t->s2s;
 	return ev;
 }
 

@@ -94,6 +94,33 @@ int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t
 int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
                       const char *sep, char **out, nlp_err *err);
 
+/* ---- Scores of outputs against references ---- */
+typedef struct nlp_s2s_scores {
+	uint64_t pairs, exact;        /* pairs, of which output == reference (every token) */
+	uint64_t ref_tokens, correct; /* reference tokens; positions where the output's
+	                               * token equals the reference's */
+	uint64_t hyp_tokens;
+	uint64_t ngram_match[4], ngram_total[4];       /* BLEU: clipped matches, output n-grams */
+	uint64_t chr_match[6], chr_hyp[6], chr_ref[6]; /* chrF: character n-grams */
+} nlp_s2s_scores;
+
+/* Add one pair: the output's tokens hyp[0..nh) against the reference's
+ * ref[0..nr). */
+int nlp_s2s_score_add(nlp_s2s_scores *s, const char *const *hyp, size_t nh, const char *const *ref,
+                      size_t nr);
+/* Corpus BLEU-4 (Papineni et al. 2002: geometric mean of the clipped n-gram
+ * precisions, brevity penalty) over tokens, 0..100. */
+double nlp_s2s_bleu(const nlp_s2s_scores *s);
+/* Corpus chrF (Popovic 2015: character 1..6-grams of the tokens joined
+ * without spaces, precision and recall averaged over n, beta = 2), 0..100. */
+double nlp_s2s_chrf(const nlp_s2s_scores *s);
+
+/* `nlpipe eval` of a sequence-to-sequence model: decode the sources of the
+ * pair files paths and score the outputs against their targets (both as
+ * the model's text stages tokenize them). */
+int nlp_s2s_eval_files(nlp_model *m, const char *const *paths, size_t n_paths,
+                       const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err);
+
 #ifdef __cplusplus
 }
 #endif
