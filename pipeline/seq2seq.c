@@ -466,7 +466,8 @@ static void beam_finish(s2s_beam *bm, const s2s_hyp *h, double score, double alp
 	memcpy(bm->best, h->ids + 1, (size_t)bm->n_best * sizeof *bm->best);
 }
 
-/* One step: the candidates become the next live set or finish at eos. */
+/* One step: the candidates become the next live set, or finish at eos
+ * when they rank among the K best. */
 static void beam_step(s2s_beam *bm, int n_cand, int32_t eos, double alpha)
 {
 	int n = 0;
@@ -474,7 +475,8 @@ static void beam_step(s2s_beam *bm, int n_cand, int32_t eos, double alpha)
 		const s2s_cand *c = &bm->cand[k];
 		const s2s_hyp *h = &bm->live[c->from];
 		if (c->id == eos) {
-			beam_finish(bm, h, c->score, alpha);
+			if (k < bm->K)
+				beam_finish(bm, h, c->score, alpha);
 			continue;
 		}
 		s2s_hyp *x = &bm->next[n++];
@@ -491,6 +493,17 @@ static void beam_step(s2s_beam *bm, int n_cand, int32_t eos, double alpha)
 	if (bm->have_best && alpha <= 0)
 		while (bm->n_live && bm->live[bm->n_live - 1].score <= bm->best_score)
 			bm->n_live--;
+}
+
+/* Whether the search is over: no live hypothesis, or K finished and the
+ * best live one (normalized at its length) below the best finished. */
+static int beam_done(const s2s_beam *bm, double alpha)
+{
+	if (!bm->n_live)
+		return 1;
+	if (bm->n_done < bm->K)
+		return 0;
+	return normalized(bm->live[0].score, bm->live[0].n - 1, alpha) < bm->best_score;
 }
 
 static void beam_free(s2s_beam *bm)
@@ -549,7 +562,7 @@ int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src,
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (int u = 0; u < o->max_len && bm.n_live && bm.n_done < bm.K; u++) {
+	for (int u = 0; u < o->max_len && !beam_done(&bm, o->length_penalty); u++) {
 		const float *pr = NULL;
 		int ld;
 		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, &ld, err)))

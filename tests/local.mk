@@ -121,3 +121,7 @@ tests_train_lmhead_lmhead_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_train_lmhead_lmhead_la_LIBADD = libnlpipe.la -lm
 TESTS += tests/train/t_lm.sh
 EXTRA_DIST += tests/train/t_lm.sh
+# Sequence-to-sequence models (nlpipe/seq2seq.h, models/decoder.c): pairs,
+# the reversal task learnt, eval's scores, generate greedy and by beam.
+TESTS += tests/train/t_seq2seq.sh
+EXTRA_DIST += tests/train/t_seq2seq.sh
