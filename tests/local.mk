@@ -125,3 +125,6 @@ EXTRA_DIST += tests/train/t_lm.sh
 # the reversal task learnt, eval's scores, generate greedy and by beam.
 TESTS += tests/train/t_seq2seq.sh
 EXTRA_DIST += tests/train/t_seq2seq.sh
+check_PROGRAMS += tests/train/t_s2s_scores
+TESTS += tests/train/t_s2s_scores
+tests_train_t_s2s_scores_LDADD = libnlpipe.la -lm

@@ -16,7 +16,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..16"
+echo "1..17"
 
 # Sequences of 3 to 6 of 8 letters, and the same reversed.
 awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
@@ -96,4 +96,6 @@ check_run "generate of a sequence-to-sequence model needs --input" 1 "give the s
 	"$nlpipe" generate "$tmp/rev.nlp"
 check_run "generate --input of a missing file" 2 "nothing.txt" \
 	"$nlpipe" generate "$tmp/rev.nlp" --input "$tmp/nothing.txt"
+check_run "predict refuses a sequence-to-sequence model" 1 "not a classifier: decode with nlpipe generate" \
+	"$nlpipe" predict "$tmp/rev.nlp" "$tmp/test.tsv"
 tap_done
