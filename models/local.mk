@@ -56,7 +56,7 @@ tests_models_t_encoders_ref_SOURCES = tests/models/t_encoders_ref.c
 tests_models_t_encoders_ref_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_ref_LDADD = $(NLP_ENCODER_LIBS)
 
-tests_models_t_decoder_SOURCES = tests/models/t_decoder.c
+tests_models_t_decoder_SOURCES = tests/models/t_decoder.c tests/ref/layers_fixture.h
 tests_models_t_decoder_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_decoder_LDADD = $(NLP_ENCODER_LIBS)
 
@@ -139,5 +139,6 @@ tests_models_t_branch_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_branch_LDADD = libnlpipe.la -lm
 EXTRA_tests_models_t_branch_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
 
-dist_noinst_SCRIPTS += tests/ref/layers.py tests/ref/next_token.py
-EXTRA_DIST += tests/ref/layers_fixtures.txt tests/ref/next_token_fixtures.txt tests/ref/fixtures.py
+dist_noinst_SCRIPTS += tests/ref/layers.py tests/ref/next_token.py tests/ref/decoder.py
+EXTRA_DIST += tests/ref/layers_fixtures.txt tests/ref/next_token_fixtures.txt \
+	tests/ref/decoder_fixtures.txt tests/ref/fixtures.py

@@ -7,7 +7,10 @@
  *    encoder's states, for each attention (none, additive, multiplicative),
  *    each cell, two layers, and tied output weights;
  *  - the probabilities: rows sum to one, zero past each target length, and a
- *    pair's rows do not depend on the padding of a longer pair beside it.
+ *    pair's rows do not depend on the padding of a longer pair beside it;
+ *  - against PyTorch (tests/ref/decoder.py): probabilities, loss and the
+ *    gradients of every parameter and of the encoder's states, for an LSTM
+ *    with multiplicative attention and a GRU with additive attention.
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 
 #include "models/cells.h"
 #include "models/decoder.h"
+#include "ref/layers_fixture.h"
 #include "tap.h"
 
 enum { T = 4, B = 3, U = 5, D = 5, V = 7 };
@@ -223,11 +227,67 @@ static void test_probs(void)
 	rec_decoder_class.destroy(h);
 }
 
+/* Against PyTorch: decoder tag (tests/ref/decoder_fixtures.txt). */
+static void test_pytorch(const char *tag, int cell, int att)
+{
+	char nm[64];
+	const double *d = fx_get("dec.dims", NULL);
+	const int Vn = (int)d[0], Dn = (int)d[1], En = (int)d[2], Hn = (int)d[3], An = (int)d[4];
+	const int Tn = (int)d[5], Un = (int)d[6], Bn = (int)d[7];
+	decoder_opts o = {
+	        .cell = cell, .hidden = Hn, .layers = 1, .dim = En, .att = att, .att_dim = An};
+	void *h = NULL;
+	nlp_err err = {0};
+	nlp_params p;
+	int od, sl[8], dl[8];
+	int32_t ids[64], nx[64];
+	float enc[512], f[64];
+	check_rc(decoder_new(&h, "dec", &o, &err), &err, "new");
+	check_rc(ops()->setup(h, Dn, Vn, &od, &err), &err, "setup");
+	ops()->params(h, &p);
+	snprintf(nm, sizeof nm, "%s.w", tag);
+	fx_floats(p.w, nm, (int)p.count);
+	memset(p.g, 0, p.count * sizeof *p.g);
+	fx_floats(enc, "dec.enc", Tn * Bn * Dn);
+	fx_floats(f, "dec.ids", Un * Bn);
+	for (int i = 0; i < Un * Bn; i++)
+		ids[i] = (int32_t)f[i];
+	fx_floats(f, "dec.next", Un * Bn);
+	for (int i = 0; i < Un * Bn; i++)
+		nx[i] = (int32_t)f[i];
+	fx_floats(f, "dec.src_len", Bn);
+	for (int i = 0; i < Bn; i++)
+		sl[i] = (int)f[i];
+	fx_floats(f, "dec.dec_len", Bn);
+	for (int i = 0; i < Bn; i++)
+		dl[i] = (int)f[i];
+	nlp_batch b = {.B = Bn, .T = Tn, .len = sl, .training = 1, .U = Un};
+	b.dec_ids = ids;
+	b.dec_len = dl;
+	b.dec_next = nx;
+	nlp_act in = {.x = enc, .T = Tn, .B = Bn, .D = Dn}, out, din;
+	double L = 0;
+	check_rc(ops()->forward(h, &out, &in, &b, &err), &err, "forward");
+	snprintf(nm, sizeof nm, "%s.probs", tag);
+	close_fx(out.x, nm, Un * Bn * Vn, 1e-6, 1e-5);
+	check_rc(ops()->loss(h, &L, &b, &err), &err, "loss");
+	snprintf(nm, sizeof nm, "%s.loss", tag);
+	const double want = fx_get(nm, NULL)[0];
+	diag("%s: loss %.7f, PyTorch %.7f", tag, L, want);
+	ok(fabs(L - want) < 1e-5, "PyTorch: the loss");
+	check_rc(ops()->backward(h, &din, NULL, &b, &err), &err, "backward");
+	snprintf(nm, sizeof nm, "%s.g", tag);
+	close_fx(p.g, nm, (int)p.count, 1e-6, 1e-4);
+	snprintf(nm, sizeof nm, "%s.denc", tag);
+	close_fx(din.x, nm, Tn * Bn * Dn, 1e-6, 1e-4);
+	rec_decoder_class.destroy(h);
+}
+
 int main(void)
 {
 	const decoder_opts base = {.cell = REC_LSTM, .hidden = 6, .layers = 1, .dim = 4};
 	decoder_opts o;
-	plan(7 * 5 + 5);
+	plan(7 * 5 + 5 + 2 * 4);
 	nlp_numerics_init();
 	o = base;
 	o.att = DEC_ATT_NONE;
@@ -251,5 +311,8 @@ int main(void)
 	o.layers = 2;
 	test_grad("lstm, 2 layers", &o);
 	test_probs();
+	fx_load_file("decoder_fixtures.txt");
+	test_pytorch("mul", REC_LSTM, DEC_ATT_MULTIPLICATIVE);
+	test_pytorch("add", REC_GRU, DEC_ATT_ADDITIVE);
 	return done_testing();
 }
