@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "nlpipe/model.h"
-#include "nlpipe/seq2seq.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -133,7 +132,8 @@ static void print_text(const nlp_model *m, FILE *out)
 	        m->flags & NLP_MODEL_CHECKPOINT
 	                ? "training checkpoint (continue with nlpipe train --resume)"
 	                : "trained model");
-	if (m->n_labels == 0 && nlp_pipeline_is_s2s(m->pipeline))
+	if (m->n_labels == 0 && m->n_stages &&
+	    !strcmp(m->stages[m->n_stages - 1].class_name, "decoder"))
 		fputs("labels:      none (a sequence-to-sequence model: it writes a target text)",
 		      out);
 	else if (m->n_labels == 0)

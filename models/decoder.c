@@ -46,8 +46,8 @@ typedef struct dec {
 	size_t cap_x, cap_q, cap_k1, cap_k2, cap_z, cap_alpha, cap_cat, cap_ot, cap_od, cap_mask;
 	size_t cap_probs, cap_dq, cap_dk1, cap_dk2, cap_dcat, cap_dhs, cap_de, cap_tgt;
 	int *len, *dlen;
-	int32_t *ids;
-	size_t cap_len, cap_dlen, cap_ids;
+	int32_t *ids, *sids; /* the inputs used; scheduled sampling's mix */
+	size_t cap_len, cap_dlen, cap_ids, cap_sids;
 
 	/* the last forward */
 	int T, U, B, N, dropped, have_loss, n_valid, training;
@@ -70,6 +70,10 @@ static const nlp_option dec_options[] = {
          "the output matrix is the target embedding"},
         {"dropout", NLP_OPT_FLOAT, "0", 0, 0.95, NULL,
          "dropout on the output projection and between layers (training)"},
+        {"sampling", NLP_OPT_FLOAT, "0", 0, 1, NULL,
+         "scheduled sampling: in training, each decoder input after the first is with this "
+         "probability the token predicted at the step before (from a first teacher-forced "
+         "pass) instead of the target's"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -91,6 +95,7 @@ static void dec_destroy(void *self)
 	free(d->len);
 	free(d->dlen);
 	free(d->ids);
+	free(d->sids);
 	free(d);
 }
 
@@ -133,6 +138,7 @@ static int dec_create(void **self, const nlp_config *cfg, nlp_err *err)
 	o.att_dim = (int)nlp_config_int(cfg, "attention_dim");
 	o.tie = nlp_config_bool(cfg, "tie_weights");
 	o.dropout = (float)nlp_config_float(cfg, "dropout");
+	o.sampling = (float)nlp_config_float(cfg, "sampling");
 	return decoder_new(self, nlp_config_instance(cfg), &o, err);
 }
 
@@ -296,7 +302,7 @@ static int dec_reserve(dec *d, int T, int U, int B)
 	       GROW(d, mask, N * E) || GROW(d, probs, N * d->V) || GROW(d, dq, N * D) ||
 	       GROW(d, dk1, TB * A) || GROW(d, dk2, N * A) || GROW(d, dcat, N * (D + H)) ||
 	       GROW(d, dhs, N * H) || GROW(d, de, TB * D) || GROW(d, tgt, N) || GROW(d, len, B) ||
-	       GROW(d, dlen, B) || GROW(d, ids, N);
+	       GROW(d, dlen, B) || GROW(d, ids, N) || GROW(d, sids, N);
 }
 
 /* out[M x N] = in[M x K] . w[N x K]^T (+ bias[N] when not NULL) */
@@ -377,14 +383,15 @@ static void attention_forward(dec *d, const float *enc, const float *hs, const i
 	}
 }
 
-/* The decoder's input embeddings x [U x B x E] (zero past dec_len). */
-static int embed_forward(dec *d, const nlp_batch *b, nlp_err *err)
+/* The decoder's input embeddings x [U x B x E] of ids [U x B] (zero past
+ * dec_len). */
+static int embed_forward(dec *d, const nlp_batch *b, const int32_t *ids, nlp_err *err)
 {
 	const int U = b->U, B = b->B, E = d->E;
 	for (int u = 0; u < U; u++)
 		for (int j = 0; j < B; j++) {
 			const size_t i = (size_t)u * B + j;
-			int32_t id = u < b->dec_len[j] ? b->dec_ids[i] : 0;
+			int32_t id = u < b->dec_len[j] ? ids[i] : 0;
 			if (id < 0 || id >= d->V)
 				return nlp_err_set(
 				        err, NLP_EDATA,
@@ -425,10 +432,11 @@ static void softmax_rows(dec *d)
 
 /* forward: in = the encoder's states [T x B x D]; out = probabilities
  * [U x B x V]. */
-static int dec_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_batch *b,
-                       nlp_err *err)
+/* The forward of dec_forward with the decoder's inputs ids [U x B];
+ * training: keep what backward needs, dropout on. */
+static int dec_run(dec *d, nlp_act *out, const nlp_act *in, const nlp_batch *b, const int32_t *ids,
+                   int training, nlp_err *err)
 {
-	dec *d = self;
 	nlp_params rp;
 	const int T = in->T, B = in->B, U = b->U, E = d->E, H = d->H, D = d->D;
 	int rc;
@@ -446,14 +454,14 @@ static int dec_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 	d->B = B;
 	d->N = U * B;
 	d->enc = in->x;
-	d->training = b->training;
+	d->training = training;
 	memcpy(d->len, b->len, (size_t)B * sizeof *d->len);
 	memcpy(d->dlen, b->dec_len, (size_t)B * sizeof *d->dlen);
-	if ((rc = embed_forward(d, b, err)))
+	if ((rc = embed_forward(d, b, ids, err)))
 		return rc;
 	rec_params(d->rnn, &rp);
 	memcpy(rp.w, d->pw, d->n_rnn * sizeof *d->pw);
-	if ((rc = rec_forward(d->rnn, &d->hs, d->x, U, B, d->dlen, b->training, b->rng, err)))
+	if ((rc = rec_forward(d->rnn, &d->hs, d->x, U, B, d->dlen, training, b->rng, err)))
 		return rc;
 	attention_forward(d, in->x, d->hs, d->len, T, U, B);
 	for (int i = 0; i < d->N; i++)
@@ -462,7 +470,7 @@ static int dec_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 	linear_forward(d, d->ot, d->cat, d->pw + d->off_wc, d->pw + d->off_bc, d->N, D + H, E);
 	for (size_t i = 0; i < (size_t)d->N * E; i++)
 		d->ot[i] = nk_tanh(d->ot[i]);
-	d->dropped = b->training && d->o.dropout > 0.0f;
+	d->dropped = training && d->o.dropout > 0.0f;
 	if (d->dropped)
 		dropout_forward(d->od, d->mask, d->ot, d->N * E, d->o.dropout, b->rng);
 	else
@@ -474,6 +482,41 @@ static int dec_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 	out->B = B;
 	out->D = d->V;
 	return NLP_OK;
+}
+
+/* Scheduled sampling's inputs into d->sids: b->dec_ids, each after the
+ * first replaced with probability o.sampling by the most probable token of
+ * the step before in d->probs. */
+static void mix_inputs(dec *d, const nlp_batch *b)
+{
+	const int B = b->B, V = d->V;
+	memcpy(d->sids, b->dec_ids, (size_t)b->U * B * sizeof *d->sids);
+	for (int u = 1; u < b->U; u++)
+		for (int j = 0; j < B; j++) {
+			if (u >= b->dec_len[j] || nlp_rng_uniform(b->rng) >= d->o.sampling)
+				continue;
+			const float *pr = d->probs + ((size_t)(u - 1) * B + j) * V;
+			int best = 1;
+			for (int c = 2; c < V; c++)
+				best = pr[c] > pr[best] ? c : best;
+			d->sids[(size_t)u * B + j] = best;
+		}
+}
+
+/* forward: in = the encoder's states [T x B x D]; out = probabilities
+ * [U x B x V]; with scheduled sampling in training, a first pass gives the
+ * predictions some inputs are replaced with. */
+static int dec_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_batch *b,
+                       nlp_err *err)
+{
+	dec *d = self;
+	int rc;
+	if (!b->training || d->o.sampling <= 0.0f || !b->dec_ids || !b->rng)
+		return dec_run(d, out, in, b, b->dec_ids, b->training, err);
+	if ((rc = dec_run(d, out, in, b, b->dec_ids, 0, err)))
+		return rc;
+	mix_inputs(d, b);
+	return dec_run(d, out, in, b, d->sids, 1, err);
 }
 
 /* ---- loss and backward ---- */

@@ -34,14 +34,15 @@
 enum dec_att { DEC_ATT_NONE, DEC_ATT_ADDITIVE, DEC_ATT_MULTIPLICATIVE };
 
 typedef struct decoder_opts {
-	int cell;      /* enum rec_cell */
-	int hidden;    /* H */
-	int layers;    /* stacked layers of the cell */
-	int dim;       /* E: the target embedding and output projection width */
-	int att;       /* enum dec_att */
-	int att_dim;   /* A (additive); 0: H */
-	int tie;       /* tie_weights: Wo = the target embedding */
-	float dropout; /* on o_u, and between the cell's layers (training) */
+	int cell;       /* enum rec_cell */
+	int hidden;     /* H */
+	int layers;     /* stacked layers of the cell */
+	int dim;        /* E: the target embedding and output projection width */
+	int att;        /* enum dec_att */
+	int att_dim;    /* A (additive); 0: H */
+	int tie;        /* tie_weights: Wo = the target embedding */
+	float dropout;  /* on o_u, and between the cell's layers (training) */
+	float sampling; /* scheduled sampling rate (training), in [0, 1] */
 } decoder_opts;
 
 extern const nlp_stage_class rec_decoder_class;

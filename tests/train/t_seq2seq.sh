@@ -84,8 +84,10 @@ check "--separator joins the output tokens" '[ "$(cat "$tmp/sep")" = "$(printf "
 for v in "additive gru" "none rnn"; do
 	set -- $v
 	"$nlpipe" train "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/v.nlp" --set dec.attention=$1 \
-		--set dec.cell=$2 --set train.epochs=2 --set dec.tie_weights=true 2>"$tmp/err"
-	check "attention = $1, cell = $2, tied weights: trains" '[ $? -eq 0 ] && [ -s "$tmp/v.nlp" ]'
+		--set dec.cell=$2 --set train.epochs=2 --set dec.tie_weights=true \
+		--set dec.sampling=0.3 2>"$tmp/err"
+	check "attention = $1, cell = $2, tied weights, scheduled sampling: trains" \
+		'[ $? -eq 0 ] && [ -s "$tmp/v.nlp" ]'
 done
 
 # Bad input.
