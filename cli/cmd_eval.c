@@ -141,7 +141,7 @@ static int eval_s2s(nlp_model *m, const char *const *data, size_t n_data, int js
 
 /* A language model on DATA: the figures of nlp_lm_eval_files. */
 static int eval_lm(const char *path, const char *const *data, size_t n_data,
-                   const nlp_reader_opts *ro, long threads, int json)
+                   const nlp_reader_opts *ro, long threads, long batch, int json)
 {
 	nlp_host *h = NULL;
 	nlp_model *m = NULL;
@@ -156,7 +156,8 @@ static int eval_lm(const char *path, const char *const *data, size_t n_data,
 		return code;
 	}
 	if (!rc)
-		rc = nlp_lm_eval_files(m, h, data, n_data, ro, nlp_thread_count(threads), &f, &err);
+		rc = nlp_lm_eval_files(m, h, data, n_data, ro, nlp_thread_count(threads),
+		                       (int)batch, &f, &err);
 	if (!rc && f.tokens == 0)
 		rc = nlp_err_set(&err, NLP_EDATA, "%s: no text to measure the model on", data[0]);
 	if (rc) {
@@ -236,7 +237,7 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (cli_model_is_lm(argv[optind]))
 		return eval_lm(argv[optind], (const char *const *)argv + optind + 1,
-		               (size_t)(argc - optind - 1), &ro, threads, json);
+		               (size_t)(argc - optind - 1), &ro, threads, batch, json);
 	rc = cli_open_classifier(&cl, argv[optind], threads, batch, &err);
 	if (rc)
 		goto fail;

@@ -221,7 +221,7 @@ int cmd_generate(int argc, char **argv)
 		                 "sequence-to-sequence models (use --prompt)",
 		                 argv[optind]);
 	if (!rc)
-		rc = nlp_lm_generate(m, h, &o, put_token, &g, NULL, &err);
+		rc = nlp_lm_generate(m, &o, put_token, &g, NULL, &err);
 	if (!rc && (g.failed || printf("\n") < 0 || fflush(stdout) || ferror(stdout)))
 		rc = nlp_err_set(&err, NLP_EIO, "standard output: write error");
 	if (rc)

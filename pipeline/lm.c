@@ -411,7 +411,8 @@ static int append_eos(nlp_dataset *ds, int32_t eos, nlp_err *err)
 }
 
 int nlp_lm_eval_files(nlp_model *m, nlp_host *h, const char *const *paths, size_t n_paths,
-                      const nlp_reader_opts *ro, int threads, nlp_lm_figures *f, nlp_err *err)
+                      const nlp_reader_opts *ro, int threads, int batch, nlp_lm_figures *f,
+                      nlp_err *err)
 {
 	nlp_pipeline *p = m->pipeline;
 	const size_t first = nlp_pipeline_text_end(p);
@@ -429,7 +430,7 @@ int nlp_lm_eval_files(nlp_model *m, nlp_host *h, const char *const *paths, size_
 	if (!rc)
 		rc = append_eos(&ds, eos, err);
 	if (!rc)
-		rc = nlp_lm_evaluate(p, first, ds.docs, ds.n, eos, unk, 32, 35, f, err);
+		rc = nlp_lm_evaluate(p, first, ds.docs, ds.n, eos, unk, batch, 35, f, err);
 	nlp_dataset_free(&ds);
 	return rc;
 }
@@ -557,8 +558,8 @@ static int check_gen_opts(const nlp_model *m, const nlp_lm_gen_opts *o, nlp_err 
 	return NLP_OK;
 }
 
-int nlp_lm_generate(nlp_model *m, nlp_host *h, const nlp_lm_gen_opts *o, nlp_lm_token_fn fn,
-                    void *user, long *n_out, nlp_err *err)
+int nlp_lm_generate(nlp_model *m, const nlp_lm_gen_opts *o, nlp_lm_token_fn fn, void *user,
+                    long *n_out, nlp_err *err)
 {
 	nlp_pipeline *p = m->pipeline;
 	const size_t first = nlp_pipeline_text_end(p);
@@ -571,7 +572,6 @@ int nlp_lm_generate(nlp_model *m, nlp_host *h, const nlp_lm_gen_opts *o, nlp_lm_
 	long k = 0;
 	int rc;
 
-	(void)h;
 	if (n_out)
 		*n_out = 0;
 	if ((rc = check_gen_opts(m, o, err)))

@@ -128,3 +128,7 @@ EXTRA_DIST += tests/train/t_seq2seq.sh
 check_PROGRAMS += tests/train/t_s2s_scores
 TESTS += tests/train/t_s2s_scores
 tests_train_t_s2s_scores_LDADD = libnlpipe.la -lm
+# A language model's training windows, against layouts worked out by hand.
+check_PROGRAMS += tests/train/t_lm_stream
+TESTS += tests/train/t_lm_stream
+tests_train_t_lm_stream_LDADD = libnlpipe.la -lm

@@ -115,9 +115,11 @@ int nlp_lm_evaluate(nlp_pipeline *p, size_t first, const nlp_doc_ids *docs, size
 
 /* `nlpipe eval` of a language model: read paths (any files, folders or line
  * files; labels ignored) through m's text stages with threads workers and
- * evaluate.  Warnings go to h's diagnostics. */
+ * evaluate, batch documents at a time (the figures do not depend on it).
+ * Warnings go to h's diagnostics. */
 int nlp_lm_eval_files(nlp_model *m, nlp_host *h, const char *const *paths, size_t n_paths,
-                      const nlp_reader_opts *ro, int threads, nlp_lm_figures *f, nlp_err *err);
+                      const nlp_reader_opts *ro, int threads, int batch, nlp_lm_figures *f,
+                      nlp_err *err);
 
 /* ---- Generation ---- */
 typedef struct nlp_lm_gen_opts {
@@ -134,8 +136,8 @@ typedef int (*nlp_lm_token_fn)(void *user, const char *token);
 /* Sample up to o->max_tokens tokens from m after the prompt, one at a time,
  * stopping at NLP_LM_EOS (not handed out); the same seed gives the same
  * tokens.  *n_out (may be NULL) gets their number. */
-int nlp_lm_generate(nlp_model *m, nlp_host *h, const nlp_lm_gen_opts *o, nlp_lm_token_fn fn,
-                    void *user, long *n_out, nlp_err *err);
+int nlp_lm_generate(nlp_model *m, const nlp_lm_gen_opts *o, nlp_lm_token_fn fn, void *user,
+                    long *n_out, nlp_err *err);
 
 #ifdef __cplusplus
 }

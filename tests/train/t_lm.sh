@@ -17,7 +17,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..34"
+echo "1..35"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around
 # the circle: a first letter (log 12 nats), then nothing to guess but where
@@ -92,6 +92,10 @@ check "perplexity = exp(nats) ($eppl)" \
 "$nlpipe" -q eval --json "$tmp/a.nlp" $lines "$tmp/test.txt" >"$tmp/eval.json" 2>"$tmp/err"
 check "eval --json is one JSON object with the same figures" \
 	'grep -q "^{\"documents\": 100, \"tokens\": [0-9]*, \"oov\": 0, \"oov_rate\": 0.000000, \"cross_entropy\": $nats[0-9]*, \"bits_per_token\": $bits[0-9]*, \"perplexity\": [0-9.]*}$" "$tmp/eval.json"'
+"$nlpipe" -q eval --json --batch 3 -j 2 "$tmp/a.nlp" $lines "$tmp/test.txt" >"$tmp/eval3.json" \
+	2>"$tmp/err"
+check "eval --batch 3 -j 2: the same figures (each document is read on its own)" \
+	'cmp -s "$tmp/eval.json" "$tmp/eval3.json"'
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import json' 2>/dev/null; then
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (d["documents"] == 100 and d["perplexity"] > 1))' "$tmp/eval.json"
 	check "eval --json parses (python3)" '[ $? -eq 0 ]'
