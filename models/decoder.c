@@ -263,8 +263,9 @@ static void fill_uniform(float *w, size_t n, float k, nlp_rng *rng)
 }
 
 /* PyTorch's defaults: the cell's own, nn.Linear's U(+-1/sqrt(fan_in)) for
- * the projections (biases zero), N(0, 1) scaled by 1/sqrt(E) for the
- * embedding. */
+ * the projections and their biases, nn.Embedding's N(0, 1) for the target
+ * embedding (a smaller one learns much slower: the decoder's inputs are
+ * what tell it where in the target it is). */
 static void dec_init(void *self, nlp_rng *rng)
 {
 	dec *d = self;
@@ -275,7 +276,7 @@ static void dec_init(void *self, nlp_rng *rng)
 	memcpy(d->pw, rp.w, d->n_rnn * sizeof *d->pw);
 	memset(d->pw + d->n_rnn, 0, (d->count - d->n_rnn) * sizeof *d->pw);
 	for (size_t i = 0; i < (size_t)V * E; i++)
-		d->pw[d->off_emb + i] = nlp_rng_normal(rng) / sqrtf((float)E);
+		d->pw[d->off_emb + i] = nlp_rng_normal(rng);
 	if (d->o.att == DEC_ATT_MULTIPLICATIVE)
 		fill_uniform(d->pw + d->off_wa, (size_t)D * H, 1.0f / sqrtf((float)H), rng);
 	if (d->o.att == DEC_ATT_ADDITIVE) {
@@ -284,8 +285,10 @@ static void dec_init(void *self, nlp_rng *rng)
 		fill_uniform(d->pw + d->off_v, (size_t)A, 1.0f / sqrtf((float)A), rng);
 	}
 	fill_uniform(d->pw + d->off_wc, (size_t)E * (D + H), 1.0f / sqrtf((float)(D + H)), rng);
+	fill_uniform(d->pw + d->off_bc, (size_t)E, 1.0f / sqrtf((float)(D + H)), rng);
 	if (!d->o.tie)
 		fill_uniform(d->pw + d->off_wo, (size_t)V * E, 1.0f / sqrtf((float)E), rng);
+	fill_uniform(d->pw + d->off_bo, (size_t)V, 1.0f / sqrtf((float)E), rng);
 }
 
 /* ---- forward ---- */
