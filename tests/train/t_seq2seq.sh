@@ -16,7 +16,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..17"
+echo "1..18"
 
 # Sequences of 3 to 6 of 8 letters, and the same reversed.
 awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
@@ -100,4 +100,9 @@ check_run "generate --input of a missing file" 2 "nothing.txt" \
 	"$nlpipe" generate "$tmp/rev.nlp" --input "$tmp/nothing.txt"
 check_run "predict refuses a sequence-to-sequence model" 1 "not a classifier: decode with nlpipe generate" \
 	"$nlpipe" predict "$tmp/rev.nlp" "$tmp/test.tsv"
+"$nlpipe" train --resume "$tmp/rev.nlp.ckpt" "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/rev.nlp" \
+	--set train.epochs=13 2>"$tmp/err"
+check "--resume continues a run on pairs (epoch 13 of 13)" \
+	'grep -q "resuming .*: 12 epochs and 900 steps done" "$tmp/err" &&
+	 grep -q "epoch 13/13: train loss" "$tmp/err"'
 tap_done
