@@ -40,11 +40,11 @@ typedef struct dec {
 	int n_blocks;
 
 	/* workspaces, grown */
-	float *x, *q, *k1, *k2, *z, *alpha, *cat, *ot, *od, *mask, *probs;
+	float *x, *q, *k1, *k2, *z, *alpha, *cat, *ot, *od, *mask, *probs, *ds;
 	float *dq, *dk1, *dk2, *dcat, *dhs, *de;
 	int32_t *tgt;
 	size_t cap_x, cap_q, cap_k1, cap_k2, cap_z, cap_alpha, cap_cat, cap_ot, cap_od, cap_mask;
-	size_t cap_probs, cap_dq, cap_dk1, cap_dk2, cap_dcat, cap_dhs, cap_de, cap_tgt;
+	size_t cap_probs, cap_ds, cap_dq, cap_dk1, cap_dk2, cap_dcat, cap_dhs, cap_de, cap_tgt;
 	int *len, *dlen;
 	int32_t *ids, *sids; /* the inputs used; scheduled sampling's mix */
 	size_t cap_len, cap_dlen, cap_ids, cap_sids;
@@ -88,7 +88,7 @@ static void dec_destroy(void *self)
 	free(d->pw);
 	free(d->pg);
 	float *f[] = {d->x,    d->q,     d->k1, d->k2,  d->z,   d->alpha, d->cat, d->ot, d->od,
-	              d->mask, d->probs, d->dq, d->dk1, d->dk2, d->dcat,  d->dhs, d->de};
+	              d->mask, d->probs, d->dq, d->dk1, d->dk2, d->dcat,  d->dhs, d->de, d->ds};
 	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
 		free(f[i]);
 	free(d->tgt);
@@ -304,8 +304,8 @@ static int dec_reserve(dec *d, int T, int U, int B)
 	       GROW(d, cat, N * (D + H)) || GROW(d, ot, N * E) || GROW(d, od, N * E) ||
 	       GROW(d, mask, N * E) || GROW(d, probs, N * d->V) || GROW(d, dq, N * D) ||
 	       GROW(d, dk1, TB * A) || GROW(d, dk2, N * A) || GROW(d, dcat, N * (D + H)) ||
-	       GROW(d, dhs, N * H) || GROW(d, de, TB * D) || GROW(d, tgt, N) || GROW(d, len, B) ||
-	       GROW(d, dlen, B) || GROW(d, ids, N) || GROW(d, sids, N);
+	       GROW(d, dhs, N * H) || GROW(d, de, TB * D) || GROW(d, ds, T) || GROW(d, tgt, N) ||
+	       GROW(d, len, B) || GROW(d, dlen, B) || GROW(d, ids, N) || GROW(d, sids, N);
 }
 
 /* out[M x N] = in[M x K] . w[N x K]^T (+ bias[N] when not NULL) */
@@ -567,7 +567,7 @@ static void attention_backward(dec *d)
 		const int b = i % B, L = d->len[b];
 		const float *al = d->alpha + (size_t)i * T, *dc = d->dcat + (size_t)i * ldc;
 		double dot = 0.0;
-		float ds[L > 0 ? L : 1];
+		float *ds = d->ds; /* [T] the attention weights' gradients */
 		for (int t = 0; t < L; t++) {
 			const float *e = enc + ((size_t)t * B + b) * D;
 			float *de = d->de + ((size_t)t * B + b) * D;
