@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlpipe/seq2seq.h"
 #include "cli/cli.h"
 #include "nlpipe/classifier.h"
 #include "nlpipe/lm.h"
@@ -262,10 +263,13 @@ int cli_open_lm(const char *path, nlp_host **host, nlp_model **model, nlp_err *e
 	if (cli_open_host(host))
 		return nlp_err_set(err, NLP_EPLUGIN, "%s: cannot load the modules", path);
 	rc = nlp_model_load(model, path, *host, err);
-	if (!rc && !nlp_pipeline_is_lm((*model)->pipeline))
+	if (!rc && !nlp_pipeline_is_lm((*model)->pipeline) &&
+	    !nlp_pipeline_is_s2s((*model)->pipeline))
 		rc = nlp_err_set(err, NLP_ECONFIG,
 		                 "%s is not a language model (its pipeline does not end in a "
-		                 "next-token head): train one from a pipeline like examples/lm.ini",
+		                 "next-token head) nor a sequence-to-sequence model (a decoder): "
+		                 "train one from a pipeline like examples/lm.ini or "
+		                 "examples/seq2seq/seq2seq.ini",
 		                 path);
 	if (!rc)
 		cli_model_warnings(*model);

@@ -87,8 +87,9 @@ int cli_model_option(int c, const char *arg, long *threads, long *batch);
 struct nlp_classifier;
 /* Whether the model file at path is a language model (it has no labels). */
 int cli_model_is_lm(const char *path);
-/* A host with the default modules and the language model at path (an
- * NLP_ECONFIG error when it is not one); free both. */
+/* A host with the default modules and the language model or
+ * sequence-to-sequence model at path (an NLP_ECONFIG error when it is
+ * neither); free both. */
 int cli_open_lm(const char *path, nlp_host **host, struct nlp_model **model, nlp_err *err);
 int cli_open_classifier(struct nlp_classifier **out, const char *path, long threads, long batch,
                         nlp_err *err);

@@ -12,6 +12,7 @@
 #include "nlpipe/metrics_multi.h"
 #include "nlpipe/classifier.h"
 #include "nlpipe/lm.h"
+#include "nlpipe/seq2seq.h"
 #include "cli/cli.h"
 #include "cli/data.h"
 
@@ -108,6 +109,36 @@ static int add(void *user, const nlp_result *r, nlp_err *err)
 	                                r->text_len, err);
 }
 
+/* A sequence-to-sequence model on pair files: nlp_s2s_eval_files, greedy. */
+static int eval_s2s(nlp_model *m, const char *const *data, size_t n_data, int json)
+{
+	const nlp_s2s_gen_opts o = {.beam = 1, .length_penalty = 0.6, .max_len = 200};
+	nlp_s2s_scores s;
+	nlp_err err = {0};
+	int rc = nlp_s2s_eval_files(m, data, n_data, &o, &s, &err);
+
+	if (!rc && s.pairs == 0)
+		rc = nlp_err_set(&err, NLP_EDATA, "%s: no source<TAB>target pairs", data[0]);
+	if (rc)
+		return cli_fail(&err);
+	const double em = (double)s.exact / (double)s.pairs,
+	             ta = s.ref_tokens ? (double)s.correct / (double)s.ref_tokens : 0.0;
+	if (json)
+		printf("{\"pairs\": %llu, \"exact_match\": %.6f, \"token_accuracy\": %.6f, "
+		       "\"chrf\": %.4f, \"bleu\": %.4f}\n",
+		       (unsigned long long)s.pairs, em, ta, nlp_s2s_chrf(&s), nlp_s2s_bleu(&s));
+	else
+		printf("pairs:           %llu\n"
+		       "exact match:     %.2f %% (%llu)\n"
+		       "token accuracy:  %.2f %% (of %llu reference tokens, by position)\n"
+		       "chrF:            %.2f\n"
+		       "BLEU:            %.2f\n",
+		       (unsigned long long)s.pairs, 100.0 * em, (unsigned long long)s.exact,
+		       100.0 * ta, (unsigned long long)s.ref_tokens, nlp_s2s_chrf(&s),
+		       nlp_s2s_bleu(&s));
+	return 0;
+}
+
 /* A language model on DATA: the figures of nlp_lm_eval_files. */
 static int eval_lm(const char *path, const char *const *data, size_t n_data,
                    const nlp_reader_opts *ro, long threads, long batch, int json)
@@ -118,6 +149,12 @@ static int eval_lm(const char *path, const char *const *data, size_t n_data,
 	nlp_err err = {0};
 	int rc = cli_open_lm(path, &h, &m, &err), code = 0;
 
+	if (!rc && nlp_pipeline_is_s2s(m->pipeline)) {
+		code = eval_s2s(m, data, n_data, json);
+		nlp_model_free(m);
+		nlp_host_free(h);
+		return code;
+	}
 	if (!rc)
 		rc = nlp_lm_eval_files(m, h, data, n_data, ro, nlp_thread_count(threads),
 		                       (int)batch, &f, &err);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026, the nlpipe authors */
 /* cmd_generate.c - `nlpipe generate LM`: sample text from a language model
- * (the work is nlp_lm_generate; this prints). */
+ * (the work is nlp_lm_generate; this prints); `nlpipe generate MODEL --input
+ * FILE`: decode each source line with a sequence-to-sequence model
+ * (nlp_s2s_translate). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include "nlpipe/lm.h"
+#include "nlpipe/reader.h"
+#include "nlpipe/seq2seq.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -27,7 +31,18 @@ static const char usage[] =
         "                       the distribution (default 1)\n"
         "  --top-k K            draw among the K most likely tokens only (0: all;\n"
         "                       default 0)\n"
-        "  --seed S             seed of the draws (default 1)\n"
+        "  --seed S             seed of the draws (default 1)\n\n"
+        "A sequence-to-sequence MODEL (trained from a pipeline that ends in a decoder,\n"
+        "such as examples/seq2seq/seq2seq.ini) decodes each line of --input instead\n"
+        "and prints source<TAB>output (a line's text after a TAB is ignored, so pair\n"
+        "files can be given as they are):\n"
+        "  --input FILE|-       the source lines (- reads standard input)\n"
+        "  --beam N             beam search keeping N hypotheses (default 1: greedy)\n"
+        "  --length-penalty A   rank finished hypotheses by log probability /\n"
+        "                       (tokens + 1)^A (default 0.6; 0: none)\n"
+        "  --max-length N       at most N output tokens (default 200)\n"
+        "  --separator S        between output tokens (default a space; '' for\n"
+        "                       characters)\n"
         "  -q, --quiet          no summary line on stderr\n"
         "  -v, --verbose        more messages\n"
         "  -h, --help           this text\n";
@@ -36,6 +51,48 @@ typedef struct gen_out {
 	long n;
 	int failed;
 } gen_out;
+
+/* Decode every line of path ("-": standard input) with m and print
+ * source<TAB>output; *lines gets their number. */
+static int decode_lines(nlp_model *m, const char *path, const nlp_s2s_gen_opts *o, const char *sep,
+                        long *lines, nlp_err *err)
+{
+	nlp_line_reader lr = {0};
+	FILE *f = stdin;
+	char name[4200], *out = NULL;
+	int rc = NLP_OK;
+
+	if (strcmp(path, "-") && (rc = nlp_open_regular(path, &f)) != 0)
+		return nlp_err_set(err, NLP_EIO, "--input %s: %s", path,
+		                   rc < 0 ? strerror(errno) : "not a regular file");
+	lr.f = f;
+	lr.path = strcmp(path, "-") ? path : "standard input";
+	lr.max = 1u << 20;
+	lr.what = "a source text";
+	while (!(rc = nlp_line_reader_next(&lr, err)) && lr.len) {
+		char *s = lr.line, *tab = strchr(s, '\t');
+		size_t n = strlen(s);
+		while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			s[--n] = '\0';
+		if (tab)
+			*tab = '\0';
+		snprintf(name, sizeof name, "%s:%lu", lr.path, lr.lineno);
+		if ((rc = nlp_s2s_translate(m, name, s, o, sep, &out, err)))
+			break;
+		if (printf("%s\t%s\n", s, out) < 0) {
+			rc = nlp_err_set(err, NLP_EIO, "standard output: write error");
+			break;
+		}
+		free(out);
+		out = NULL;
+		++*lines;
+	}
+	free(out);
+	nlp_line_reader_free(&lr);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
 
 static int put_token(void *user, const char *token)
 {
@@ -68,6 +125,11 @@ int cmd_generate(int argc, char **argv)
 	        {"temperature", required_argument, NULL, 't'},
 	        {"top-k", required_argument, NULL, 'k'},
 	        {"seed", required_argument, NULL, 's'},
+	        {"input", required_argument, NULL, 'i'},
+	        {"beam", required_argument, NULL, 'b'},
+	        {"length-penalty", required_argument, NULL, 'l'},
+	        {"max-length", required_argument, NULL, 'm'},
+	        {"separator", required_argument, NULL, 'S'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"verbose", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
@@ -78,7 +140,9 @@ int cmd_generate(int argc, char **argv)
 	nlp_model *m = NULL;
 	nlp_err err = {0};
 	gen_out g = {0};
-	long v = 0;
+	nlp_s2s_gen_opts so = {.beam = 1, .length_penalty = 0.6, .max_len = 200};
+	const char *input = NULL, *sep = " ";
+	long v = 0, lines = 0;
 	int c, code = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "n:qvh", longopts, NULL)) != -1) {
@@ -101,6 +165,23 @@ int cmd_generate(int argc, char **argv)
 			code = cli_long_arg("seed", optarg, 0, 2147483647L, &v);
 			o.seed = (uint64_t)v;
 			break;
+		case 'i':
+			input = optarg;
+			break;
+		case 'b':
+			code = cli_long_arg("beam", optarg, 1, 1000, &v);
+			so.beam = (int)v;
+			break;
+		case 'l':
+			code = parse_double("length-penalty", optarg, &so.length_penalty);
+			break;
+		case 'm':
+			code = cli_long_arg("max-length", optarg, 1, 100000, &v);
+			so.max_len = (int)v;
+			break;
+		case 'S':
+			sep = optarg;
+			break;
 		default:
 			if (cli_common_option(c, usage, &code))
 				return code;
@@ -116,6 +197,29 @@ int cmd_generate(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = cli_open_lm(argv[optind], &h, &m, &err);
+	if (!rc && nlp_pipeline_is_s2s(m->pipeline)) {
+		if (!input)
+			rc = nlp_err_set(
+			        &err, NLP_ECONFIG,
+			        "%s is a sequence-to-sequence model: give the source lines "
+			        "with --input FILE (or - for standard input)",
+			        argv[optind]);
+		if (!rc)
+			rc = decode_lines(m, input, &so, sep, &lines, &err);
+		if (!rc && (fflush(stdout) || ferror(stdout)))
+			rc = nlp_err_set(&err, NLP_EIO, "standard output: write error");
+		if (rc)
+			code = cli_fail(&err);
+		else
+			cli_info("%ld lines decoded (%s)", lines,
+			         so.beam > 1 ? "beam search" : "greedy");
+		goto out;
+	}
+	if (!rc && input)
+		rc = nlp_err_set(&err, NLP_ECONFIG,
+		                 "--input: %s is a language model; --input is for "
+		                 "sequence-to-sequence models (use --prompt)",
+		                 argv[optind]);
 	if (!rc)
 		rc = nlp_lm_generate(m, &o, put_token, &g, NULL, &err);
 	if (!rc && (g.failed || printf("\n") < 0 || fflush(stdout) || ferror(stdout)))
@@ -124,6 +228,7 @@ int cmd_generate(int argc, char **argv)
 		code = cli_fail(&err);
 	else
 		cli_info("%ld tokens generated (seed %llu)", g.n, (unsigned long long)o.seed);
+out:
 	nlp_model_free(m);
 	nlp_host_free(h);
 	return code;

@@ -132,7 +132,11 @@ static void print_text(const nlp_model *m, FILE *out)
 	        m->flags & NLP_MODEL_CHECKPOINT
 	                ? "training checkpoint (continue with nlpipe train --resume)"
 	                : "trained model");
-	if (m->n_labels == 0)
+	if (m->n_labels == 0 && m->n_stages &&
+	    !strcmp(m->stages[m->n_stages - 1].class_name, "decoder"))
+		fputs("labels:      none (a sequence-to-sequence model: it writes a target text)",
+		      out);
+	else if (m->n_labels == 0)
 		fputs("labels:      none (a language model: it predicts the next token)", out);
 	else
 		fprintf(out, "labels (%zu): ", m->n_labels);

@@ -53,6 +53,13 @@ static void print_data(const nlp_train_event *ev)
 {
 	char line[1024];
 
+	if (ev->s2s) {
+		cli_info("read %llu source<TAB>target pairs (%llu bytes) from %llu file%s",
+		         (unsigned long long)ev->reader->docs,
+		         (unsigned long long)ev->reader->bytes,
+		         (unsigned long long)ev->reader->files, ev->reader->files == 1 ? "" : "s");
+		return;
+	}
 	nlp_reader_summary(ev->reader, line, sizeof line);
 	cli_info("%s", line);
 	if (ev->unlabelled)
@@ -72,6 +79,13 @@ static void print_epoch(const nlp_train_event *ev)
 		         ev->epoch, ev->epochs, ev->loss, exp(ev->loss), ev->perplexity,
 		         ev->validation_loss, ev->improved ? " (best so far, saved)" : "",
 		         ev->seconds, ev->tokens_per_second);
+	else if (ev->s2s && ev->validation_documents)
+		cli_info("epoch %ld/%ld: train loss %.4f (per token); validation token accuracy "
+		         "%.4f, exact match %.4f (teacher forced), loss %.4f%s; %.1f s, %.0f "
+		         "tokens/s",
+		         ev->epoch, ev->epochs, ev->loss, ev->accuracy, ev->macro_f1,
+		         ev->validation_loss, ev->improved ? " (best so far, saved)" : "",
+		         ev->seconds, ev->tokens_per_second);
 	else if (ev->validation_documents)
 		cli_info("epoch %ld/%ld: train loss %.4f; validation accuracy %.4f, macro-F1 %.4f, "
 		         "loss %.4f%s; %.1f s, %.0f tokens/s",
@@ -80,8 +94,8 @@ static void print_epoch(const nlp_train_event *ev)
 		         ev->seconds, ev->tokens_per_second);
 	else
 		cli_info("epoch %ld/%ld: train loss %.4f%s; %.1f s, %.0f tokens/s (saved)",
-		         ev->epoch, ev->epochs, ev->loss, ev->lm ? " (per token)" : "", ev->seconds,
-		         ev->tokens_per_second);
+		         ev->epoch, ev->epochs, ev->loss, ev->lm || ev->s2s ? " (per token)" : "",
+		         ev->seconds, ev->tokens_per_second);
 }
 
 /* Interrupted: where the checkpoint is and the command that goes on. */
@@ -126,7 +140,11 @@ static int on_event(void *user, const nlp_train_event *ev)
 		         ev->step);
 		break;
 	case NLP_TRAIN_START:
-		if (ev->lm)
+		if (ev->s2s)
+			cli_info("sequence to sequence: %zu pairs (%zu validation); vocabulary %d, "
+			         "%d threads",
+			         ev->documents, ev->validation_documents, ev->classes, ev->threads);
+		else if (ev->lm)
 			cli_info("language model: %zu documents (%zu validation), labels ignored; "
 			         "vocabulary %d, %d threads",
 			         ev->documents, ev->validation_documents, ev->classes, ev->threads);

@@ -23,7 +23,8 @@ noinst_LTLIBRARIES += models/libencoders.la
 models_libencoders_la_SOURCES = \
 	models/recurrent.c models/recurrent.h models/cells.h \
 	models/rnn.c models/lstm.c models/gru.c models/attention.c \
-	models/encoder_stage.c
+	models/encoder_stage.c models/decoder.c models/decoder.h \
+	models/dropout.c models/dropout.h
 models_libencoders_la_LIBADD = models/libnkblas.la
 # The gate loops are written to vectorize: let -O2 do it (dynamic cost
 # model), and let it if-convert float operations (-fno-trapping-math: we
@@ -41,7 +42,8 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
 	tests/models/t_encoders_carry \
-	tests/models/t_encoders_learn
+	tests/models/t_encoders_learn \
+	tests/models/t_decoder
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
 TESTS += $(NLP_ENCODER_TESTS)
 noinst_HEADERS += tests/models/t_encoders_util.h
@@ -61,6 +63,10 @@ tests_models_t_encoders_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_ref_SOURCES = tests/models/t_encoders_ref.c
 tests_models_t_encoders_ref_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_ref_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_decoder_SOURCES = tests/models/t_decoder.c tests/ref/layers_fixture.h
+tests_models_t_decoder_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_decoder_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_grad_SOURCES = tests/models/t_encoders_grad.c
 tests_models_t_encoders_grad_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
@@ -141,5 +147,6 @@ tests_models_t_branch_CPPFLAGS = $(NN_TEST_CPPFLAGS)
 tests_models_t_branch_LDADD = libnlpipe.la -lm
 EXTRA_tests_models_t_branch_DEPENDENCIES = plugins/nn.la plugins/rnn.la plugins/text.la
 
-dist_noinst_SCRIPTS += tests/ref/layers.py tests/ref/next_token.py
-EXTRA_DIST += tests/ref/layers_fixtures.txt tests/ref/next_token_fixtures.txt tests/ref/fixtures.py
+dist_noinst_SCRIPTS += tests/ref/layers.py tests/ref/next_token.py tests/ref/decoder.py
+EXTRA_DIST += tests/ref/layers_fixtures.txt tests/ref/next_token_fixtures.txt \
+	tests/ref/decoder_fixtures.txt tests/ref/fixtures.py

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlpipe/seq2seq.h"
 #include "nlpipe/classifier.h"
 #include "nlpipe/lm.h"
 #include "nlpipe/runner.h"
@@ -332,6 +333,12 @@ int nlp_classifier_open(nlp_classifier **out, const char *model_path,
 			rc = nlp_err_set(err, NLP_ECONFIG,
 			                 "%s is a language model, not a classifier: measure it "
 			                 "with nlpipe eval, sample from it with nlpipe generate",
+			                 model_path);
+		if (!rc && nlp_pipeline_is_s2s(c->p))
+			rc = nlp_err_set(err, NLP_ECONFIG,
+			                 "%s is a sequence-to-sequence model, not a classifier: "
+			                 "decode with nlpipe generate --input, score it with "
+			                 "nlpipe eval on source<TAB>target pairs",
 			                 model_path);
 	}
 	if (!rc && !(c->ch->probs = malloc((size_t)CHUNK * (size_t)c->C * sizeof(float))))

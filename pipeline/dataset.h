@@ -48,4 +48,13 @@ int nlp_dataset_read_text(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, s
                           const char *const *paths, size_t n_paths, nlp_err *err);
 void nlp_dataset_free(nlp_dataset *ds);
 
+/* Sequence-to-sequence pairs (nlpipe/seq2seq.h): every non-blank line of
+ * the line files paths is `source<TAB>target` (a line without a TAB is
+ * NLP_EDATA naming the file and line); source and target go through stages
+ * [0, end) of p; each pair becomes one document, label 0: with want_ids its
+ * ids (source, bos, target, eos), else its tokens (source, NLP_S2S_BOS,
+ * target, NLP_LM_EOS).  pipeline/seq2seq.c. */
+int nlp_s2s_read(nlp_dataset *ds, nlp_pipeline *p, size_t end, int threads, int want_ids,
+                 int32_t bos, int32_t eos, const char *const *paths, size_t n_paths, nlp_err *err);
+
 #endif /* NLP_DATASET_H */

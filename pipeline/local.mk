@@ -28,6 +28,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/finetune.h \
 	pipeline/finetune.c \
 	pipeline/lm.c \
+	pipeline/seq2seq.c \
 	pipeline/tune_space.c \
 	pipeline/tune.c
 # -fno-math-errno lets sqrtf vectorize (the optimizer's loops); nothing here
@@ -52,6 +53,7 @@ nlpipeinc_HEADERS = \
 	pipeline/nlpipe/trainer.h \
 	pipeline/nlpipe/finetune.h \
 	pipeline/nlpipe/lm.h \
+	pipeline/nlpipe/seq2seq.h \
 	pipeline/nlpipe/tune.h \
 	plugins/nlpipe/plugin.h \
 	plugins/nlpipe/train.h

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include "nlpipe/lm.h"
+#include "nlpipe/seq2seq.h"
 #include "nlpipe/model.h"
 #include "nlpipe/reader.h"
 #include "nlpipe/trainer.h"
@@ -1415,7 +1416,7 @@ static int stage_classes(const nlp_model *m, const nlp_pipeline *p, size_t i)
 {
 	const size_t first = nlp_pipeline_text_end(p);
 
-	if (i > first && nlp_pipeline_is_lm(p))
+	if (i > first && (nlp_pipeline_is_lm(p) || nlp_pipeline_is_s2s(p)))
 		return nlp_lm_vocab_size(p, first);
 	return (int)m->n_labels;
 }

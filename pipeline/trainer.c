@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nlpipe/lm.h"
+#include "nlpipe/seq2seq.h"
 #include "nlpipe/metrics.h"
 #include "nlpipe/metrics_multi.h"
 #include "nlpipe/model.h"
@@ -129,6 +130,10 @@ struct nlp_trainer {
 	long bptt;
 	nlp_lm_stream ls;
 	nlp_param_block dense[16]; /* the first stage's blocks, the tied table dense */
+	/* sequence-to-sequence models (nlpipe/seq2seq.h): pairs, teacher forcing */
+	int s2s;
+	int32_t bos;
+	nlp_s2s_batch sb;
 };
 
 /* ---- events ---- */
@@ -151,7 +156,8 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.kind = kind;
 	ev.documents = t->train.n;
 	ev.validation_documents = t->val.n;
-	ev.classes = t->lm ? (t->opt ? nlp_lm_vocab_size(t->p, t->first) : 0) : t->n_classes;
+	ev.classes =
+	        t->lm || t->s2s ? (t->opt ? nlp_lm_vocab_size(t->p, t->first) : 0) : t->n_classes;
 	ev.threads = t->threads;
 	ev.epoch = t->epoch + 1;
 	ev.epochs = t->epochs;
@@ -164,6 +170,7 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.init_stages = nlp_finetune_stages(t->ft);
 	ev.freeze_epochs = nlp_finetune_freeze_epochs(t->ft);
 	ev.lm = t->lm;
+	ev.s2s = t->s2s;
 	return ev;
 }
 
@@ -180,11 +187,14 @@ static void refresh_params(nlp_trainer *t);
 
 static int setup_stages(nlp_trainer *t, int from_model, nlp_err *err)
 {
-	int rc = from_model ? NLP_OK
-	                    : nlp_chain_setup(t->p, t->first, t->lm ? 0 : t->n_classes, err);
+	int rc = from_model
+	                 ? NLP_OK
+	                 : nlp_chain_setup(t->p, t->first, t->lm || t->s2s ? 0 : t->n_classes, err);
 
 	if (!rc && t->lm)
 		rc = nlp_lm_setup(t->p, t->first, &t->tied, &t->eos, &t->unk, err);
+	if (!rc && t->s2s)
+		rc = nlp_s2s_special_ids(t->p, t->first, &t->bos, &t->eos, err);
 	if (!rc)
 		refresh_params(t);
 	return rc;
@@ -294,6 +304,21 @@ static int evaluate_lm(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	ev->perplexity = nlp_lm_perplexity(&f);
 	ev->accuracy = NAN;
 	ev->macro_f1 = NAN;
+	return rc;
+}
+
+/* A sequence-to-sequence model's validation, teacher forced: cross-entropy
+ * per target token, token accuracy (what picks the best model), and the
+ * share of pairs with every token right in macro_f1's place. */
+static int evaluate_s2s(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
+{
+	nlp_s2s_figures f;
+	int rc = nlp_s2s_evaluate(t->p, t->first, t->val.docs, t->val.n, t->bos, (int)t->batch, &f,
+	                          err);
+
+	ev->validation_loss = f.tokens ? f.nats / (double)f.tokens : 0.0;
+	ev->accuracy = f.tokens ? (double)f.correct / (double)f.tokens : 0.0;
+	ev->macro_f1 = f.pairs ? (double)f.exact / (double)f.pairs : 0.0;
 	return rc;
 }
 
@@ -460,6 +485,9 @@ static int better(const nlp_trainer *t, double v)
 	return t->metric == 2 || t->metric == 4 ? v < t->best : v > t->best;
 }
 
+static int optimizer_step(nlp_trainer *t, double loss, nlp_err *err);
+static int s2s_step(nlp_trainer *t, size_t at, int B, uint64_t *tokens, nlp_err *err);
+
 /* One optimizer step on batch bi of the epoch's order; *tokens grows by
  * the batch's tokens. */
 static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
@@ -471,6 +499,8 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 	nlp_act scores;
 	int rc = NLP_OK;
 
+	if (t->s2s)
+		return s2s_step(t, at, B, tokens, err);
 	if (t->lm) { /* window bi of the epoch's streams */
 		nlp_lm_stream_window(&t->ls, bi, &t->rb.b);
 		t->rb.n_streams = 1;
@@ -493,6 +523,20 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 		rc = nlp_batch_backward(t->p, t->first, &t->rb, &loss, err);
 	if (rc)
 		return rc;
+	rc = optimizer_step(t, loss, err);
+	if (rc)
+		return rc;
+	t->batch_next = (long)bi + 1;
+	for (int b = 0; b < B; b++)
+		*tokens += (uint64_t)t->rb.b.len[b];
+	return NLP_OK;
+}
+
+/* After a batch's backward: the optimizer's step on the gradients. */
+static int optimizer_step(nlp_trainer *t, double loss, nlp_err *err)
+{
+	int rc;
+
 	if (!isfinite(loss))
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "the training loss became %s at epoch %ld, step %ld: lower "
@@ -512,11 +556,33 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 		return rc;
 	nlp_optim_zero_grad(t->params, (int)(t->n - t->first));
 	t->step++;
-	t->batch_next = (long)bi + 1;
 	t->loss_sum += loss;
 	t->loss_n++;
+	return NLP_OK;
+}
+
+/* A sequence-to-sequence step: the pairs order[at..at+B), sources and
+ * targets; *tokens grows by both. */
+static int s2s_step(nlp_trainer *t, size_t at, int B, uint64_t *tokens, nlp_err *err)
+{
+	nlp_act scores;
+	double loss;
+	int rc = nlp_s2s_batch_fill(&t->sb, t->train.docs, t->order + at, B, t->bos, err);
+
+	if (rc)
+		return rc;
+	t->sb.b.training = 1;
+	t->sb.b.rng = &t->rng_drop;
+	rc = nlp_chain_forward(t->p, t->first, &t->sb.b, &scores, err);
+	if (!rc)
+		rc = nlp_chain_backward(t->p, t->first, &t->sb.b, &loss, err);
+	if (!rc)
+		rc = optimizer_step(t, loss, err);
+	if (rc)
+		return rc;
+	t->batch_next = (long)(at / (size_t)t->batch) + 1;
 	for (int b = 0; b < B; b++)
-		*tokens += (uint64_t)t->rb.b.len[b];
+		*tokens += (uint64_t)t->sb.len[b] + (uint64_t)t->sb.dec_len[b];
 	return NLP_OK;
 }
 
@@ -598,6 +664,9 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	ev->improved = 0;
 	if (t->val.n && t->lm) {
 		if ((rc = evaluate_lm(t, ev, err)))
+			return rc;
+	} else if (t->val.n && t->s2s) {
+		if ((rc = evaluate_s2s(t, ev, err)))
 			return rc;
 	} else if (t->val.n) {
 		rc = evaluate(t, &t->val, &ev->accuracy, &ev->macro_f1, &ev->validation_loss, err);
@@ -940,7 +1009,7 @@ static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
 			t->train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
 	}
 	rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"),
-	           t->lm ? 1 : t->n_classes, &split_rng, err);
+	           t->lm || t->s2s ? 1 : t->n_classes, &split_rng, err);
 	if (rc && !want_ids)
 		forget_indexes(&t->train, &t->val);
 	if (rc || want_ids)
@@ -1028,6 +1097,35 @@ static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 	return rc ? rc : lm_add_eos(t, &t->val, err);
 }
 
+/* A sequence-to-sequence model's data: pair files, the validation share
+ * split off by pairs. */
+static int s2s_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
+{
+	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	const size_t end = want_ids ? t->first + 1 : t->first;
+	int rc = NLP_OK;
+
+	if (want_ids && (rc = nlp_s2s_special_ids(t->p, t->first, &t->bos, &t->eos, err)))
+		return rc;
+	rc = nlp_s2s_read(&t->train, t->p, end, t->threads, want_ids, t->bos, t->eos, t->o.data,
+	                  t->o.n_data, err);
+	if (rc)
+		return rc;
+	report_data(t, &t->train, 0);
+	if (*vpath) {
+		rc = nlp_s2s_read(&t->val, t->p, end, t->threads, want_ids, t->bos, t->eos, &vpath,
+		                  1, err);
+		if (!rc)
+			report_data(t, &t->val, 1);
+	} else if (nlp_config_float(t->tc, "validation") > 0) {
+		rc = split_tokens(t, want_ids, err);
+	}
+	if (!rc && t->train.n == 0)
+		rc = nlp_err_set(err, NLP_EDATA, "%s: no source<TAB>target pairs to train on",
+		                 t->o.data[0]);
+	return rc;
+}
+
 /* Read the training (and validation) data: tokens first when the vocabulary
  * is still to be built. */
 static int read_data(nlp_trainer *t, nlp_err *err)
@@ -1043,6 +1141,8 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 
 	if (t->lm)
 		return lm_read_data(t, want_ids, err);
+	if (t->s2s)
+		return s2s_read_data(t, want_ids, err);
 	rc = nlp_dataset_read(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro, paths,
 	                      t->o.n_data, labels, nl, err);
 	if (rc)
@@ -1199,7 +1299,7 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 		return rc;
 	if ((rc = make_optimizer(t, err)))
 		return rc;
-	if (!t->lm && !strcmp(nlp_config_str(t->tc, "class_weights"), "balanced") &&
+	if (!t->lm && !t->s2s && !strcmp(nlp_config_str(t->tc, "class_weights"), "balanced") &&
 	    (rc = balance_classes(t, err)))
 		return rc;
 	nlp_rng_seed(&t->rng_epoch, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x0de5ULL);
@@ -1335,6 +1435,9 @@ static int setup_trainer(nlp_trainer *t, nlp_err *err)
 	t->metric = !strcmp(m, "accuracy") ? 0 : !strcmp(m, "macro_f1") ? 1 : 2;
 	t->lm = nlp_pipeline_is_lm(t->p);
 	t->bptt = nlp_config_int(tc, "bptt");
+	t->s2s = nlp_pipeline_is_s2s(t->p);
+	if (t->s2s && t->metric == 1)
+		t->metric = 0; /* token accuracy */
 	if (t->lm) {
 		t->metric = 4;    /* perplexity */
 		t->bucketing = 0; /* the streams keep the shuffled order */
@@ -1414,6 +1517,7 @@ void nlp_trainer_free(nlp_trainer *t)
 	nlp_dataset_free(&t->val);
 	nlp_batch_buf_free(&t->rb);
 	nlp_lm_stream_free(&t->ls);
+	nlp_s2s_batch_free(&t->sb);
 	nlp_optim_free(t->opt);
 	nlp_model_meta_free(&t->meta);
 	free(t->order);

@@ -44,6 +44,8 @@ struct text_tok_opts {
 	const char *keep_punct; /* UTF-8 characters kept under TOK_PUNCT_SOME */
 	int numbers;            /* TOK_NUM_* */
 	int split_cjk;          /* one token per ideograph / kana */
+	int characters;         /* after the words: one token per character, a word
+	                         * boundary as the token TEXT_WORD_BOUNDARY */
 	long min_length;        /* in code points */
 	long max_length;        /* in code points; 0: no limit */
 	size_t piece;           /* code points handled at a time (0: TOK_PIECE); for tests */
@@ -157,5 +159,8 @@ static inline size_t text_utf8_next(const unsigned char *s, size_t len, int32_t 
 	*cp = 0xfffd;
 	return 1;
 }
+
+/* The token between the words of a document split into characters. */
+#define TEXT_WORD_BOUNDARY "\xe2\x96\x81" /* U+2581 */
 
 #endif /* NLP_PREPROCESS_TEXT_H */

@@ -193,6 +193,7 @@ struct text_tokenizer {
 	size_t ub_cap;
 	/* memo for <!-- ... --> search: from `cc_from`, the next "-->" is at cc_pos */
 	size_t cc_from, cc_pos;
+	nlp_tokens chars; /* characters = true: the words before their split */
 };
 
 void text_tok_defaults(struct text_tok_opts *o)
@@ -252,6 +253,7 @@ void text_tokenizer_free(struct text_tokenizer *t)
 	free(t->seg.v);
 	free(t->tok.v);
 	free(t->ub);
+	nlp_tokens_free(&t->chars);
 	free(t);
 }
 
@@ -1184,6 +1186,9 @@ static const nlp_option tokenizer_options[] = {
         {"min_length", NLP_OPT_INT, "1", 1, 1000000, NULL, "shortest word kept, in characters"},
         {"max_length", NLP_OPT_INT, "100", 0, 1000000000, NULL,
          "longest word kept, in characters (0: no limit)"},
+        {"characters", NLP_OPT_BOOL, "false", 0, 0, NULL,
+         "then split the words into characters, with the token \u2581 between words "
+         "(character-level models: sequence to sequence)"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -1220,6 +1225,7 @@ static int tokenizer_create(void **self, const nlp_config *cfg, nlp_err *err)
 	o.split_cjk = nlp_config_bool(cfg, "split_cjk");
 	o.min_length = nlp_config_int(cfg, "min_length");
 	o.max_length = nlp_config_int(cfg, "max_length");
+	o.characters = nlp_config_bool(cfg, "characters");
 	if (o.max_length > 0 && o.max_length < o.min_length)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "max_length (%ld) is smaller than min_length (%ld): raise "
@@ -1237,9 +1243,40 @@ static void tokenizer_destroy(void *self)
 	text_tokenizer_free(self);
 }
 
+/* The words of w as characters into out, TEXT_WORD_BOUNDARY between
+ * words. */
+static int split_characters(const nlp_tokens *w, nlp_tokens *out)
+{
+	int rc = 0;
+	for (size_t i = 0; i < w->n && !rc; i++) {
+		const unsigned char *s = (const unsigned char *)nlp_token(w, i);
+		size_t n = w->tlen[i];
+		if (i)
+			rc = nlp_tokens_push(out, TEXT_WORD_BOUNDARY, strlen(TEXT_WORD_BOUNDARY));
+		for (size_t k = 0; k < n && !rc;) {
+			size_t l = 1;
+			while (k + l < n && (s[k + l] & 0xc0) == 0x80)
+				l++;
+			rc = nlp_tokens_push(out, (const char *)s + k, l);
+			k += l;
+		}
+	}
+	return rc ? NLP_ENOMEM : NLP_OK;
+}
+
 static int tokenizer_process(void *self, nlp_doc *doc, nlp_err *err)
 {
-	int rc = text_tokenize(self, doc->text, doc->text_len, doc->out, err);
+	struct text_tokenizer *t = self;
+	int rc;
+
+	if (t->o.characters) {
+		nlp_tokens_clear(&t->chars);
+		rc = text_tokenize(self, doc->text, doc->text_len, &t->chars, err);
+		if (!rc)
+			rc = split_characters(&t->chars, doc->out);
+	} else {
+		rc = text_tokenize(self, doc->text, doc->text_len, doc->out, err);
+	}
 	if (rc && err)
 		nlp_err_set(err, rc, "%s: %s", doc->name ? doc->name : "(document)",
 		            rc == NLP_ENOMEM ? "out of memory"

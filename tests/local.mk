@@ -136,6 +136,13 @@ tests_train_lmhead_lmhead_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_train_lmhead_lmhead_la_LIBADD = libnlpipe.la -lm
 TESTS += tests/train/t_lm.sh
 EXTRA_DIST += tests/train/t_lm.sh
+# Sequence-to-sequence models (nlpipe/seq2seq.h, models/decoder.c): pairs,
+# the reversal task learnt, eval's scores, generate greedy and by beam.
+TESTS += tests/train/t_seq2seq.sh
+EXTRA_DIST += tests/train/t_seq2seq.sh
+check_PROGRAMS += tests/train/t_s2s_scores
+TESTS += tests/train/t_s2s_scores
+tests_train_t_s2s_scores_LDADD = libnlpipe.la -lm
 # A language model's training windows, against layouts worked out by hand.
 check_PROGRAMS += tests/train/t_lm_stream
 TESTS += tests/train/t_lm_stream

@@ -152,6 +152,11 @@ typedef struct nlp_train_event {
 	 * NaN). */
 	int lm;
 	double perplexity;
+	/* A sequence-to-sequence model (nlpipe/seq2seq.h): documents are
+	 * source<TAB>target pairs, classes the vocabulary size, the loss is
+	 * per target token, accuracy the validation's token accuracy (teacher
+	 * forced) and macro_f1 its exact-match rate. */
+	int s2s;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

@@ -64,9 +64,12 @@ extern "C" {
  * (a kind that depends on the options: an encoder with `pooling = none`);
  * nlp_batch gained `next_ids`, `carry` and `reset` at its end (the host
  * allocates it); nlp_train_ops gained `tie` and `token` in two of its
- * reserved slots. */
+ * reserved slots.
+ * 2.4: sequence-to-sequence models.  nlp_batch gained `U`, `dec_ids`,
+ * `dec_len` and `dec_next` at its end (the host allocates it): the decoder's
+ * steps, input ids and targets of source<TAB>target pairs. */
 #define NLP_ABI_MAJOR 2
-#define NLP_ABI_MINOR 3
+#define NLP_ABI_MINOR 4
 
 /* Whether a struct a module handed over (with a struct_size field) is large
  * enough to hold field f: fields added by later minor versions are read only

@@ -82,6 +82,19 @@ typedef struct nlp_batch {
 	                          * stream b: recurrent stages zero that
 	                          * stream's state before step t (no gradient
 	                          * across it).  NULL: never. */
+
+	/* ABI 2.4, sequence-to-sequence models (source<TAB>target pairs): ids
+	 * and len above are the sources; the decoder walks U steps of its own.
+	 * All three are NULL (and U 0) outside such models. */
+	int U;                   /* decoder steps: max over dec_len */
+	const int32_t *dec_ids;  /* [U][B] the decoder's input ids: the start
+	                          * token, then the target's tokens (teacher
+	                          * forcing); 0 past dec_len */
+	const int *dec_len;      /* [B] decoder steps of each pair, <= U */
+	const int32_t *dec_next; /* [U][B] the token step u should give: the
+	                          * target's tokens then the end token; -1
+	                          * where there is none (no loss there).
+	                          * NULL when decoding (no targets known). */
 } nlp_batch;
 
 /* An activation or a gradient (see the layouts above). */
@@ -236,8 +249,9 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                   "nlp_train_ops layout of plugin ABI 2.3");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
-                          sizeof(nlp_batch) == 88,
-                  "nlp_batch layout of plugin ABI 2.3");
+                          offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&
+                          offsetof(nlp_batch, dec_next) == 112 && sizeof(nlp_batch) == 120,
+                  "nlp_batch layout of plugin ABI 2.4");
 #endif
 
 #ifdef __cplusplus

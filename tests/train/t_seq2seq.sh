@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright (c) 2026, the nlpipe authors
+# t_seq2seq.sh - sequence-to-sequence models (nlpipe/seq2seq.h, the decoder
+# of models/decoder.c): nlpipe train on source<TAB>target pairs of the
+# reversal task learns it to 100 % exact match on held-out pairs (eval),
+# generate prints source<TAB>output and agrees greedy and with a beam, the
+# attention variants train, and bad input gets clear errors.
+top=${NLP_TOP_BUILDDIR:-$(pwd)}
+src=${NLP_TOP_SRCDIR:-$top}
+nlpipe="$top/nlpipe"
+NLPIPE_DATA_DIR="$src/data"
+NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
+SOURCE_DATE_EPOCH=1700000000
+export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+. "$src/tests/tap.sh"
+echo "1..18"
+
+# Sequences of 3 to 6 of 8 letters, and the same reversed.
+awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
+	for (d = 0; d < 2600; d++) { n = 3 + int(rand() * 4); s = ""; r = "";
+		for (k = 0; k < n; k++) { c = L[int(rand() * 8) + 1];
+			s = s (k ? " " : "") c; r = c (k ? " " : "") r }
+		print s "\t" r } }' >"$tmp/all.tsv"
+head -n 2500 "$tmp/all.tsv" >"$tmp/train.tsv"
+tail -n 100 "$tmp/all.tsv" >"$tmp/test.tsv"
+cat >"$tmp/rev.ini" <<'EOF2'
+[pipeline]
+stages = tok, embed, enc, dec
+[tok]
+type = tokenizer
+[embed]
+type = embedding
+dim = 16
+[enc]
+type = lstm
+hidden = 32
+bidirectional = true
+pooling = none
+[dec]
+type = decoder
+hidden = 48
+dim = 16
+attention = multiplicative
+[train]
+epochs = 12
+batch = 32
+optimizer = adam
+learning_rate = 0.01
+clip = 1
+validation = 0.04
+metric = loss
+threads = 1
+seed = 1
+EOF2
+
+"$nlpipe" train "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/rev.nlp" 2>"$tmp/err"
+check "train on pairs exits 0" '[ $? -eq 0 ] && [ -s "$tmp/rev.nlp" ]'
+check "the summary counts pairs and the vocabulary (8 letters, <pad>, <unk>, <s>, </s>)" \
+	'grep -q "sequence to sequence: 2400 pairs (100 validation); vocabulary 12" "$tmp/err"'
+check "epoch lines give token accuracy and exact match" \
+	'grep -q "epoch 12/12: train loss [0-9.]* (per token); validation token accuracy" "$tmp/err"'
+
+"$nlpipe" eval "$tmp/rev.nlp" "$tmp/test.tsv" >"$tmp/eval" 2>"$tmp/err"
+check "eval exits 0" '[ $? -eq 0 ]'
+check "the reversal is learnt: 100 % exact match on held-out pairs" \
+	'grep -q "^exact match:     100.00 % (100)" "$tmp/eval"'
+check "chrF and BLEU are 100 with every pair right" \
+	'grep -q "^chrF:            100.00" "$tmp/eval" && grep -q "^BLEU:            100.00" "$tmp/eval"'
+"$nlpipe" eval --json "$tmp/rev.nlp" "$tmp/test.tsv" >"$tmp/json" 2>"$tmp/err"
+check "eval --json" 'grep -q "\"pairs\": 100, \"exact_match\": 1.000000, \"token_accuracy\": 1.000000" "$tmp/json"'
+
+"$nlpipe" generate "$tmp/rev.nlp" --input "$tmp/test.tsv" >"$tmp/greedy" 2>"$tmp/err"
+check "generate exits 0" '[ $? -eq 0 ]'
+check "generate prints source<TAB>output, the output reversed" 'cmp -s "$tmp/greedy" "$tmp/test.tsv"'
+cut -f1 "$tmp/test.tsv" | "$nlpipe" generate "$tmp/rev.nlp" --input - --beam 4 >"$tmp/beam" 2>"$tmp/err"
+check "greedy and a beam of 4 agree (source lines from standard input)" 'cmp -s "$tmp/greedy" "$tmp/beam"'
+printf 'a b c\n' | "$nlpipe" generate "$tmp/rev.nlp" --input - --separator '' >"$tmp/sep" 2>"$tmp/err"
+check "--separator joins the output tokens" '[ "$(cat "$tmp/sep")" = "$(printf "a b c\tcba")" ]'
+
+# Other attention and cells train (2 epochs: no figures asked).
+for v in "additive gru" "none rnn"; do
+	set -- $v
+	"$nlpipe" train "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/v.nlp" --set dec.attention=$1 \
+		--set dec.cell=$2 --set train.epochs=2 --set dec.tie_weights=true \
+		--set dec.sampling=0.3 2>"$tmp/err"
+	check "attention = $1, cell = $2, tied weights, scheduled sampling: trains" \
+		'[ $? -eq 0 ] && [ -s "$tmp/v.nlp" ]'
+done
+
+# Bad input.
+printf 'a b\tb a\nc d\td c\nno tab here\n' >"$tmp/bad.tsv"
+check_run "a pair line without a TAB names its file and line" 2 "bad.tsv:3: no TAB" \
+	"$nlpipe" train "$tmp/rev.ini" "$tmp/bad.tsv" -o "$tmp/bad.nlp"
+check_run "generate of a sequence-to-sequence model needs --input" 1 "give the source lines with --input" \
+	"$nlpipe" generate "$tmp/rev.nlp"
+check_run "generate --input of a missing file" 2 "nothing.txt" \
+	"$nlpipe" generate "$tmp/rev.nlp" --input "$tmp/nothing.txt"
+check_run "predict refuses a sequence-to-sequence model" 1 "not a classifier: decode with nlpipe generate" \
+	"$nlpipe" predict "$tmp/rev.nlp" "$tmp/test.tsv"
+"$nlpipe" train --resume "$tmp/rev.nlp.ckpt" "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/rev.nlp" \
+	--set train.epochs=13 2>"$tmp/err"
+check "--resume continues a run on pairs (epoch 13 of 13)" \
+	'grep -q "resuming .*: 12 epochs and 900 steps done" "$tmp/err" &&
+	 grep -q "epoch 13/13: train loss" "$tmp/err"'
+tap_done
