@@ -30,6 +30,10 @@ dist_pkgdata_DATA += \
 	data/pipelines/topic.ini \
 	data/pipelines/fast.ini
 EXTRA_DIST += examples/sentiment.ini
+# The language model, a classifier that starts from it, and the
+# sequence-to-sequence task (README: Language models, Sequence to sequence).
+EXTRA_DIST += examples/lm.ini examples/pretrained-sentiment.ini \
+	examples/seq2seq/dates.py examples/seq2seq/seq2seq.ini
 EXTRA_DIST += examples/run-example.sh
 
 # The example corpus: written by examples/make-reviews (fixed seed) and

@@ -103,6 +103,10 @@ tests_train_t_tune_space_LDADD = libnlpipe.la -lm
 # lr_scale, every error; paramcmp compares two models' stages.
 TESTS += tests/train/t_finetune.sh
 EXTRA_DIST += tests/train/t_finetune.sh
+# The README's pretraining example: examples/lm.ini, then
+# examples/pretrained-sentiment.ini starting from it.
+TESTS += tests/train/t_pretrained.sh
+EXTRA_DIST += tests/train/t_pretrained.sh
 check_PROGRAMS += tests/train/paramcmp
 tests_train_paramcmp_LDADD = libnlpipe.la
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
