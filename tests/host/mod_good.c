@@ -105,6 +105,7 @@ static const nlp_stage_class split_class = {
         plain_destroy,
         split_process,
         NULL,
+        NULL, /* produces_for */
 };
 static const nlp_stage_class opts_class = {
         sizeof(nlp_stage_class),
@@ -117,6 +118,7 @@ static const nlp_stage_class opts_class = {
         plain_destroy,
         opts_process,
         NULL,
+        NULL, /* produces_for */
 };
 static const nlp_stage_class vec_class = {
         sizeof(nlp_stage_class),
@@ -129,6 +131,7 @@ static const nlp_stage_class vec_class = {
         plain_destroy,
         vec_process,
         NULL,
+        NULL, /* produces_for */
 };
 
 /* t_kind (ABI 2.3): vectors in; vectors or, with out = sequence, a

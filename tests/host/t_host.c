@@ -135,11 +135,11 @@ static void kinds_by_options(nlp_host *h)
 	ok(p != NULL, "out = sequence: a sequence reaches the stage that consumes one");
 	if (!p)
 		diag("%s", err.msg);
-	is_int(p ? nlp_pipeline_stage_produces(p, 2) : -1, NLP_KIND_SEQUENCE,
+	is_int(p ? (int)nlp_pipeline_stage_produces(p, 2) : -1, NLP_KIND_SEQUENCE,
 	       "the instance produces a sequence (produces_for)");
-	is_int(p ? nlp_pipeline_stage_produces(p, 3) : -1, NLP_KIND_SCORES,
+	is_int(p ? (int)nlp_pipeline_stage_produces(p, 3) : -1, NLP_KIND_SCORES,
 	       "the ABI 2.2 class produces its fixed kind; its produces_for is not read");
-	is_int(p ? nlp_pipeline_stage_class(p, 2)->produces : -1, NLP_KIND_VECTOR,
+	is_int(p ? (int)nlp_pipeline_stage_class(p, 2)->produces : -1, NLP_KIND_VECTOR,
 	       "the class keeps its default kind");
 	nlp_pipeline_free(p);
 	nlp_ini_free(ini);
