@@ -90,6 +90,23 @@ void cli_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cli_empty_doc(const char *name)
+{
+	if (cli_verbose)
+		cli_warn("%s: no tokens left after the text stages; classified from the empty "
+		         "input",
+		         name);
+}
+
+void cli_empty_docs_summary(unsigned long long n)
+{
+	if (n)
+		cli_warn("%llu document%s had no tokens left after the text stages; %s classified "
+		         "from the empty input (the model's prior-like answer; --verbose names "
+		         "them)",
+		         n, n == 1 ? "" : "s", n == 1 ? "it was" : "they were");
+}
+
 int cli_fail(const nlp_err *err)
 {
 	const char *p = err->msg;

@@ -37,6 +37,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The host's diagnostics callback: each message as a warning. */
 void cli_diag(void *user, const char *msg);
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Documents the text stages left no token of, classified from the empty
+ * input: under -v one line per document (name), at the end one summary
+ * warning of how many (cli_empty_docs_summary, nothing when n is 0). */
+void cli_empty_doc(const char *name);
+void cli_empty_docs_summary(unsigned long long n);
 /* Print err's message (it may hold several lines) and return the exit code. */
 int cli_fail(const nlp_err *err);
 

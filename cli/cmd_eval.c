@@ -34,7 +34,7 @@ static const char usage[] =
         "  -j, --threads N      threads (0: one per core; default 0)\n"
         "  --batch N            documents per network batch (64)\n"
         "  -q, --quiet          no summary lines on stderr\n"
-        "  -v, --verbose        name every document left out\n"
+        "  -v, --verbose        name every document left out and every empty one\n"
         "  -h, --help           this text\n\n" DATA_USAGE;
 
 /* Mistakes listed in the HTML report. */
@@ -103,6 +103,8 @@ static int add(void *user, const nlp_result *r, nlp_err *err)
 		cli_warn("%s: not classified: %s", r->name, r->error);
 		return NLP_OK;
 	}
+	if (r->empty)
+		cli_empty_doc(r->name);
 	if (e->C && keep_multi(e, r, err))
 		return NLP_ENOMEM;
 	return nlp_metrics_add_document(e->m, (size_t)r->label, r->probs, r->name, r->text,
@@ -290,6 +292,7 @@ int cmd_eval(int argc, char **argv)
 			cli_info("%llu documents left out: no label of the model's (--verbose "
 			         "names them)",
 			         (unsigned long long)left_out);
+		cli_empty_docs_summary(nlp_classifier_empty_count(cl));
 		if (failed)
 			cli_info("%llu documents could not be classified (named above)",
 			         (unsigned long long)failed);

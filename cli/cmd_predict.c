@@ -40,11 +40,13 @@ static const char usage[] =
         "  --shard I/N           only the documents of shard I of N (1 <= I <= N), chosen\n"
         "                        by a hash of the path: run N processes, one per shard\n"
         "  -q, --quiet           no summary line\n"
-        "  -v, --verbose         name every skipped document\n"
+        "  -v, --verbose         name every skipped document and every empty one\n"
         "  -h, --help            this text\n\n" DATA_USAGE
-        "\nDocuments that cannot be classified (unreadable, binary, too large, nothing\n"
-        "left after the text stages) are named on stderr and counted; the exit status\n"
-        "is then 2.  Example, 4 shards with GNU parallel:\n"
+        "\nDocuments that cannot be classified (unreadable, binary, too large) are named\n"
+        "on stderr and counted; the exit status is then 2.  A document of which the\n"
+        "text stages leave no token is classified from the empty input (the model's\n"
+        "prior-like answer), counted in one warning, named under -v.\n"
+        "Example, 4 shards with GNU parallel:\n"
         "  parallel nlpipe predict --shard {}/4 -o part{}.tsv model.nlp docs/ ::: 1 2 3 4\n";
 
 typedef struct pred_out {
@@ -110,6 +112,8 @@ static int emit(void *user, const nlp_result *r, nlp_err *err)
 		cli_warn("%s: not classified: %s", name, r->error);
 		return NLP_OK;
 	}
+	if (r->empty)
+		cli_empty_doc(name);
 	for (int c = 0; c < o->C; c++) {
 		o->order[c].p = probs[c];
 		o->order[c].c = c;
@@ -228,6 +232,7 @@ static int summary(const nlp_classifier *cl, const nlp_reader_stats *total, cons
 		cli_info("classified %llu documents%s%s; %llu could not be classified",
 		         (unsigned long long)done, shard ? " in shard " : "", shard ? shard : "",
 		         (unsigned long long)(failed + skipped));
+		cli_empty_docs_summary(nlp_classifier_empty_count(cl));
 	}
 	return failed + skipped > 0 ? EXIT_DATA : 0;
 }

@@ -42,6 +42,7 @@ struct nlp_classifier {
 	chunk *ch;
 	int C, batch;
 	uint64_t done, failed, left_out;
+	uint64_t empty; /* classified from the empty input */
 };
 
 static uint64_t fnv1a(const char *s)
@@ -122,7 +123,7 @@ static int classify_chunk(nlp_classifier *c, chunk *ch, nlp_err *err)
 		if (j->rc == NLP_ENOMEM)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		ch->docs[i] = (nlp_doc_ids){j->ids, (uint32_t)j->n_ids, ch->labels[i], j->streams};
-		if (!j->rc && j->n_ids > 0)
+		if (!j->rc) /* no ids left: the empty input, like a trained stage's */
 			ch->idx[k++] = i;
 	}
 	return run_network(c, ch, k, err);
@@ -131,7 +132,15 @@ static int classify_chunk(nlp_classifier *c, chunk *ch, nlp_err *err)
 /* Why job i was not classified, or NULL. */
 static const char *job_error(const nlp_text_job *j)
 {
-	return j->rc ? j->msg : j->n_ids == 0 ? "no tokens left after the text stages" : NULL;
+	return j->rc ? j->msg : NULL;
+}
+
+/* Count job j's outcome. */
+static void count_job(nlp_classifier *c, const nlp_text_job *j)
+{
+	c->done += !j->rc;
+	c->failed += j->rc != 0;
+	c->empty += !j->rc && j->n_ids == 0;
 }
 
 /* Free what the chunk's jobs hold and empty it. */
@@ -174,8 +183,7 @@ int nlp_classify_texts(nlp_classifier *c, const char *const *texts, const size_t
 				memset(probs + (at + i) * C, 0, C * sizeof *probs);
 			else
 				memcpy(probs + (at + i) * C, ch->probs + i * C, C * sizeof *probs);
-			c->done += !why;
-			c->failed += why != NULL;
+			count_job(c, &ch->jobs[i]);
 		}
 	}
 	chunk_clear(ch);
@@ -196,9 +204,9 @@ static int emit_chunk(nlp_classifier *c, chunk *ch, nlp_result_fn fn, void *user
 		                      .text = ch->texts[i],
 		                      .text_len = ch->jobs[i].len,
 		                      .labels = set ? set + 1 : &ch->labels[i],
-		                      .n_labels = set ? (size_t)set[0] : ch->labels[i] >= 0};
-		c->done += !why;
-		c->failed += why != NULL;
+		                      .n_labels = set ? (size_t)set[0] : ch->labels[i] >= 0,
+		                      .empty = !why && ch->jobs[i].n_ids == 0};
+		count_job(c, &ch->jobs[i]);
 		rc = fn(user, &r, err);
 	}
 	return rc;
@@ -277,6 +285,11 @@ void nlp_classifier_counts(const nlp_classifier *c, uint64_t *done, uint64_t *fa
 		*failed = c->failed;
 	if (left_out)
 		*left_out = c->left_out;
+}
+
+uint64_t nlp_classifier_empty_count(const nlp_classifier *c)
+{
+	return c->empty;
 }
 
 size_t nlp_classifier_label_count(const nlp_classifier *c)

@@ -84,6 +84,10 @@ EXTRA_DIST += tests/host/t_completion.sh
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
 	tests/train/t_pipelines.sh tests/train/t_multilabel.sh
+# A document with no tokens left after the text stages: classified from the
+# empty input, the same in any batch, with every pipeline, cell and pooling.
+TESTS += tests/train/t_emptydoc.sh
+EXTRA_DIST += tests/train/t_emptydoc.sh
 # Two trainings to one -o: the second is refused, the first is whole.
 TESTS += tests/train/t_lock.sh
 EXTRA_DIST += tests/train/t_lock.sh

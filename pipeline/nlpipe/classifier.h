@@ -71,8 +71,11 @@ const float *nlp_classifier_thresholds(const nlp_classifier *c);
 
 /* Classify texts[0..n) (UTF-8, lens[i] bytes each; lens may be NULL for
  * NUL-terminated texts).  probs: n x label_count floats, row i for text i.
- * status[i]: NLP_OK, or NLP_EDATA when a text stage refused the text or
- * nothing was left of it (its row of probs is then zero).  Returns an error
+ * status[i]: NLP_OK, or NLP_EDATA when a text stage refused the text (its
+ * row of probs is then zero).  A text of which the text stages left no
+ * token is classified from the empty input, as the trained stages see a
+ * document of no tokens: the model's prior-like answer, the same in any
+ * batch (nlp_classifier_empty_count counts them).  Returns an error
  * only when the whole call failed (out of memory, a stage's internal
  * error). */
 int nlp_classify_texts(nlp_classifier *c, const char *const *texts, const size_t *lens, size_t n,
@@ -96,6 +99,9 @@ typedef struct nlp_result {
 	 * several for multi-label data (nlp_document.labels). */
 	const int *labels;
 	size_t n_labels;
+	/* Added after 0.2 (at the end): 1 when the text stages left no token of it, and it was
+	 * classified from the empty input (probs is set). */
+	int empty;
 } nlp_result;
 
 /* Return NLP_OK to go on; anything else stops the run with that code. */
@@ -115,6 +121,10 @@ int nlp_classifier_run(nlp_classifier *c, nlp_reader *r, const nlp_stream_opts *
 /* Documents classified, not classified, and left out since open. */
 void nlp_classifier_counts(const nlp_classifier *c, uint64_t *done, uint64_t *failed,
                            uint64_t *left_out);
+
+/* Of the documents classified since open, those classified from the empty
+ * input: the text stages left no token of them. */
+uint64_t nlp_classifier_empty_count(const nlp_classifier *c);
 
 /* "I/N" with 1 <= I <= N; -1 when malformed. */
 int nlp_shard_parse(const char *s, long *index, long *count);
