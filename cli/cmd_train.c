@@ -156,6 +156,11 @@ static int on_event(void *user, const nlp_train_event *ev)
 			cli_info("stages from %s: %s (frozen in the first %ld epochs); the "
 			         "others train from scratch",
 			         ev->init_from, ev->init_stages, ev->freeze_epochs);
+		if (!cli_quiet) {
+			char note[320];
+			if (nlp_blas_note(note, sizeof note))
+				cli_warn("%s", note);
+		}
 		cli_catch_signals(&v->sig);
 		progress_init(&v->pg, cli_quiet);
 		break;

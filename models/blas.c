@@ -4,11 +4,11 @@
 #include "config.h"
 
 #include <cblas.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
+#include "nlpipe/train.h"
 
 void nk_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc)
@@ -56,42 +56,14 @@ int nk_blas_threads(int n)
 	return old;
 }
 
-typedef struct par_job {
-	void (*fn)(void *arg, int k, int S);
-	void *arg;
-	int k, S;
-} par_job;
-
-static void *par_main(void *a)
-{
-	par_job *j = a;
-	j->fn(j->arg, j->k, j->S);
-	return NULL;
-}
-
 void nk_parallel(int S, void (*fn)(void *arg, int k, int S), void *arg)
 {
-	pthread_t th[64];
-	par_job jobs[64];
-	int started[64] = {0};
-	S = S > 64 ? 64 : S;
 	if (S <= 1) {
 		fn(arg, 0, 1);
 		return;
 	}
 	const int blas = nk_blas_threads(1);
-	for (int k = 0; k < S; k++) {
-		jobs[k] = (par_job){fn, arg, k, S};
-		if (k > 0)
-			started[k] = pthread_create(&th[k], NULL, par_main, &jobs[k]) == 0;
-	}
-	fn(arg, 0, S);
-	for (int k = 1; k < S; k++) {
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			fn(arg, k, S);
-	}
+	nlp_parallel(S, fn, arg);
 	(void)nk_blas_threads(blas);
 }
 

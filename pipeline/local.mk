@@ -20,6 +20,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/metrics_multi.c \
 	pipeline/optim.c \
 	pipeline/numerics.c \
+	pipeline/parallel.c \
 	pipeline/runner.c \
 	pipeline/classifier.c \
 	pipeline/dataset.h \

@@ -21,6 +21,10 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include <cblas.h>
 
 #include "nlpipe/nlpipe.h"
 
@@ -52,4 +56,39 @@ void nlp_numerics_init(void)
 	_mm_setcsr(_mm_getcsr() | 0x8040u);
 #endif
 	pthread_once(&restart_once, restart_blas_threads);
+}
+
+/* OpenBLAS's kernels for CPUs without AVX2 (its names, any case). */
+static int generic_kernel(const char *core)
+{
+	static const char *const slow[] = {"prescott",  "core2",       "penryn",    "dunnington",
+	                                   "nehalem",   "atom",        "katmai",    "coppermine",
+	                                   "northwood", "banias",      "opteron",   "barcelona",
+	                                   "bobcat",    "sandybridge", "bulldozer", "piledriver"};
+	for (size_t i = 0; i < sizeof slow / sizeof *slow; i++)
+		if (strcasecmp(core, slow[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int nlp_blas_note(char *buf, size_t n)
+{
+	const char *core = openblas_get_corename();
+	int avx2 = 0;
+
+	core = core ? core : "unknown";
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+	if (!avx2 || !generic_kernel(core)) {
+		snprintf(buf, n, "%s", core);
+		return 0;
+	}
+	snprintf(buf, n,
+	         "OpenBLAS runs its generic '%s' kernel: it does not recognise this CPU, which has "
+	         "AVX2 and FMA; OPENBLAS_CORETYPE=Haswell in the environment makes the matrix "
+	         "products about 3x faster",
+	         core);
+	return 1;
 }

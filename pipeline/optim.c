@@ -6,7 +6,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,39 +286,6 @@ static void each_part(const nlp_params *p, int n, const double *scale, int q, in
 		}
 }
 
-typedef struct par_job {
-	void (*fn)(void *arg, int k, int S);
-	void *arg;
-	int k, S;
-} par_job;
-
-static void *par_main(void *a)
-{
-	par_job *j = a;
-	j->fn(j->arg, j->k, j->S);
-	return NULL;
-}
-
-/* fn(arg, k, S) for k = 0 .. S-1: k = 0 here, the others on new threads (or
- * here when one cannot start). */
-static void run_parts(int S, void (*fn)(void *arg, int k, int S), void *arg)
-{
-	pthread_t th[NORM_PARTS];
-	par_job jobs[NORM_PARTS];
-	int started[NORM_PARTS] = {0};
-	for (int k = 1; k < S; k++) {
-		jobs[k] = (par_job){fn, arg, k, S};
-		started[k] = pthread_create(&th[k], NULL, par_main, &jobs[k]) == 0;
-	}
-	fn(arg, 0, S);
-	for (int k = 1; k < S; k++) {
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			fn(arg, k, S);
-	}
-}
-
 /* Threads for a step over p: OpenBLAS's count, at most NORM_PARTS, one per
  * MIN_PER_THREAD parameters. */
 static int step_threads(const nlp_params *p, int n)
@@ -370,7 +336,7 @@ static double norm_of(const nlp_params *p, int n, const double *scale)
 	norm_job j = {p, n, scale, {0}};
 	double s = 0;
 
-	run_parts(step_threads(p, n), norm_thread, &j);
+	nlp_parallel(step_threads(p, n), norm_thread, &j);
 	for (int q = 0; q < NORM_PARTS; q++)
 		s += j.part[q];
 	return sqrt(s);
@@ -529,7 +495,7 @@ int nlp_optim_step(nlp_optim *o, const nlp_params *p, int n, double *norm_out, n
 			                       : 1.0f;
 		}
 	}
-	run_parts(step_threads(p, n), update_thread, &u);
+	nlp_parallel(step_threads(p, n), update_thread, &u);
 	free(u.st);
 	o->steps++;
 	return NLP_OK;
@@ -556,7 +522,7 @@ static void zero_thread(void *arg, int k, int S)
 void nlp_optim_zero_grad(const nlp_params *p, int n)
 {
 	zero_job z = {p, n};
-	run_parts(step_threads(p, n), zero_thread, &z);
+	nlp_parallel(step_threads(p, n), zero_thread, &z);
 }
 
 /* ---- state as bytes: floats as little-endian IEEE 754 ---- */

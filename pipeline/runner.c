@@ -5,7 +5,6 @@
  * trainable stages. */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,7 +108,6 @@ struct nlp_pool {
 
 typedef struct pool_job {
 	nlp_pool *pool;
-	int k;
 	nlp_text_job *items;
 	size_t n;
 	int want_ids;
@@ -235,37 +233,20 @@ static void process_one(const nlp_pool *pool, nlp_worker *w, nlp_text_job *it, i
 		snprintf(it->msg, sizeof it->msg, "out of memory");
 }
 
-static void *pool_thread(void *arg)
+/* Part k of S: the items k, k + S, k + 2S, ... on worker k. */
+static void pool_part(void *arg, int k, int S)
 {
 	pool_job *j = arg;
 
-	for (size_t i = (size_t)j->k; i < j->n; i += (size_t)j->pool->n)
-		process_one(j->pool, j->pool->w[j->k], &j->items[i], j->want_ids);
-	return NULL;
+	for (size_t i = (size_t)k; i < j->n; i += (size_t)S)
+		process_one(j->pool, j->pool->w[k], &j->items[i], j->want_ids);
 }
 
 void nlp_pool_run(nlp_pool *pool, nlp_text_job *items, size_t n, int want_ids)
 {
-	pthread_t th[256];
-	int started[256] = {0};
-	pool_job jobs[256];
+	pool_job job = {pool, items, n, want_ids};
 
-	if (pool->n == 1 || n < 2) {
-		for (size_t i = 0; i < n; i++)
-			process_one(pool, pool->w[0], &items[i], want_ids);
-		return;
-	}
-	for (int k = 0; k < pool->n; k++)
-		jobs[k] = (pool_job){pool, k, items, n, want_ids};
-	for (int k = 1; k < pool->n; k++)
-		started[k] = pthread_create(&th[k], NULL, pool_thread, &jobs[k]) == 0;
-	pool_thread(&jobs[0]);
-	for (int k = 1; k < pool->n; k++) {
-		if (started[k])
-			pthread_join(th[k], NULL);
-		else
-			pool_thread(&jobs[k]); /* no thread could be started: do it here */
-	}
+	nlp_parallel(n < 2 ? 1 : pool->n, pool_part, &job);
 }
 
 /* ---- batches ---- */

@@ -69,11 +69,12 @@ tests_host_order2_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=2
 tests_host_order2_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_order2_order_la_LIBADD = libnlpipe.la
 
-check_PROGRAMS += tests/host/t_host tests/host/t_ini tests/host/t_util
+check_PROGRAMS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_parallel
 tests_host_t_host_LDADD = libnlpipe.la
 tests_host_t_ini_LDADD = libnlpipe.la
 tests_host_t_util_LDADD = libnlpipe.la
-TESTS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_cli.sh
+tests_host_t_parallel_LDADD = libnlpipe.la $(PTHREAD_LIBS)
+TESTS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_parallel tests/host/t_cli.sh
 EXTRA_DIST += tests/host/t_cli.sh
 # The bash completion, called as bash calls it on <TAB>.
 TESTS += tests/host/t_completion.sh
@@ -91,6 +92,8 @@ EXTRA_DIST += tests/train/t_emptydoc.sh
 # Two trainings to one -o: the second is refused, the first is whole.
 TESTS += tests/train/t_lock.sh
 EXTRA_DIST += tests/train/t_lock.sh
+TESTS += tests/train/t_blas_note.sh
+EXTRA_DIST += tests/train/t_blas_note.sh
 # A document far over max_tokens in 1 GB of address space.
 TESTS += tests/train/t_longdoc.sh
 EXTRA_DIST += tests/train/t_longdoc.sh

@@ -24,6 +24,12 @@ const char *nlp_version(void);
  * 0 ok, 1 usage or configuration error, 2 data error, 3 internal error. */
 int nlp_exit_code(int rc);
 
+/* OpenBLAS's kernel for this CPU (openblas_get_corename()) in buf, and 1
+ * with a note in buf when it is a generic one although the CPU has AVX2 and
+ * FMA (an OpenBLAS that does not know the CPU: matrix products run about 3x
+ * slower); 0 otherwise. */
+int nlp_blas_note(char *buf, size_t n);
+
 /* ---- Diagnostics: messages that do not stop the work (a module refused,
  * a skipped file).  The host prints them through this callback. ---- */
 typedef void (*nlp_diag_fn)(void *user, const char *msg);

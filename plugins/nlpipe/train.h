@@ -48,6 +48,16 @@ float nlp_rng_normal(nlp_rng *r);
  * Denormal gradients in backpropagation through time slow sgemm ~100x. */
 void nlp_numerics_init(void);
 
+/* Run fn(arg, k, S) for every part k = 0 .. S-1 and return when all are done:
+ * part 0 on the calling thread, the others on the process's pool of worker
+ * threads (started once, at the first call that needs them, and kept).  A
+ * part runs with the caller's flush-to-zero setting.  When the pool is busy
+ * (a call from inside a part, or from two threads at once) or a thread
+ * cannot start, the caller runs the parts itself, in order: results must
+ * depend only on k and S, never on which thread ran a part.  S <= 1:
+ * fn(arg, 0, 1) here. */
+void nlp_parallel(int S, void (*fn)(void *arg, int k, int S), void *arg);
+
 /* A batch as every trainable stage sees it. */
 typedef struct nlp_batch {
 	int B;                /* documents */
