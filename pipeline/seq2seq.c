@@ -352,6 +352,7 @@ int nlp_s2s_evaluate(nlp_pipeline *p, size_t first, const nlp_doc_ids *docs, siz
 typedef struct s2s_hyp {
 	int32_t *ids; /* [max_len + 1]: bos, then the tokens */
 	int n;        /* ids used */
+	int from;     /* the hypothesis of the step before it continues */
 	double score; /* summed log probability */
 } s2s_hyp;
 
@@ -377,6 +378,8 @@ typedef struct s2s_beam {
 	s2s_hyp *live, *next;
 	s2s_cand *cand; /* [n_cand] */
 	nlp_s2s_batch sb;
+	int *from; /* [K] the batch's dec_from */
+	int steps; /* 1: the decoder decodes step by step (ABI 2.5) */
 	int32_t *best;
 	int n_best;
 	double best_score; /* normalized */
@@ -388,40 +391,59 @@ static double normalized(double score, int n, double alpha)
 	return alpha > 0 ? score / pow((double)n + 1.0, alpha) : score;
 }
 
-/* One forward of the live hypotheses (same source each), probabilities of
- * their next token into *pr (rows b of step U - 1). */
-static int beam_forward(nlp_pipeline *p, size_t first, s2s_beam *bm, const int32_t *src, int n_src,
-                        const float **pr, int *ld, nlp_err *err)
+/* Whether the decoder (the last stage) decodes step by step: its module
+ * knows nlp_batch.carry and dec_from for decoders (plugin ABI 2.5). */
+static int decodes_by_step(const nlp_pipeline *p)
 {
-	const int B = bm->n_live, U = bm->live[0].n, T = n_src ? n_src : 1;
+	const nlp_module_info *mi = nlp_pipeline_stage_module(p, nlp_pipeline_stage_count(p) - 1);
+	return mi && mi->abi_major == 2 && mi->abi_minor >= 5;
+}
+
+/* The probabilities of the live hypotheses' next tokens (same source each)
+ * into *pr (B rows of V).  By step (bm->steps): the first step runs the
+ * whole chain on the source and bos, the others the decoder alone on the
+ * hypotheses' last tokens from where their parents ended.  Else (a decoder
+ * of a module older than ABI 2.5) every step runs the whole chain over
+ * the source and the whole prefixes. */
+static int beam_forward(nlp_pipeline *p, size_t first, s2s_beam *bm, const int32_t *src, int n_src,
+                        const float **pr, nlp_err *err)
+{
+	const int B = bm->n_live, by_step = bm->steps && bm->live[0].n > 1;
+	const int U = bm->steps ? 1 : bm->live[0].n, T = n_src ? n_src : 1, Tb = by_step ? 0 : T;
 	nlp_s2s_batch *sb = &bm->sb;
+	size_t at = first;
 	nlp_act s;
 	int rc;
 
 	if (grow(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
 	    grow(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
-	    grow(&sb->ids, &sb->cap_ids, (size_t)T * B, sizeof *sb->ids) ||
+	    grow(&sb->ids, &sb->cap_ids, (size_t)Tb * B + 1, sizeof *sb->ids) ||
 	    grow(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int j = 0; j < B; j++) {
+		const s2s_hyp *h = &bm->live[j];
 		sb->len[j] = n_src;
 		sb->dec_len[j] = U;
-		for (int t = 0; t < T; t++)
+		for (int t = 0; t < Tb; t++)
 			sb->ids[(size_t)t * B + j] = t < n_src ? src[t] : 0;
 		for (int u = 0; u < U; u++)
-			sb->dec_ids[(size_t)u * B + j] = bm->live[j].ids[u];
+			sb->dec_ids[(size_t)u * B + j] = h->ids[h->n - U + u];
+		bm->from[j] = h->from;
 	}
-	memset(&sb->b, 0, sizeof sb->b);
-	sb->b = (nlp_batch){.B = B, .T = T, .ids = sb->ids, .len = sb->len, .U = U};
+	sb->b = (nlp_batch){.B = B, .T = Tb, .ids = sb->ids, .len = sb->len, .U = U};
 	sb->b.dec_ids = sb->dec_ids;
 	sb->b.dec_len = sb->dec_len;
-	rc = nlp_chain_forward(p, first, &sb->b, &s, err);
+	if (by_step) {
+		sb->b.carry = 1;
+		sb->b.dec_from = bm->from;
+		at = nlp_pipeline_stage_count(p) - 1;
+	}
+	rc = nlp_chain_forward(p, at, &sb->b, &s, err);
 	if (!rc && (s.T != U || s.B != B || s.D != bm->V))
 		rc = nlp_err_set(err, NLP_EINTERNAL, "the decoder gave %d x %d x %d scores", s.T,
 		                 s.B, s.D);
 	if (!rc)
 		*pr = s.x + (size_t)(U - 1) * B * bm->V;
-	*ld = bm->V;
 	return rc;
 }
 
@@ -483,6 +505,7 @@ static void beam_step(s2s_beam *bm, int n_cand, int32_t eos, double alpha)
 		memcpy(x->ids, h->ids, (size_t)h->n * sizeof *x->ids);
 		x->ids[h->n] = c->id;
 		x->n = h->n + 1;
+		x->from = c->from;
 		x->score = c->score;
 	}
 	/* the live hypotheses that cannot beat the best finished one stop */
@@ -516,6 +539,7 @@ static void beam_free(s2s_beam *bm)
 	free(bm->next);
 	free(bm->cand);
 	free(bm->best);
+	free(bm->from);
 	nlp_s2s_batch_free(&bm->sb);
 }
 
@@ -530,7 +554,8 @@ static int beam_new(s2s_beam *bm, int K, int V, int max_len, int32_t bos)
 	bm->n_cand = K == 1 ? 1 : 2 * K;
 	bm->cand = calloc((size_t)bm->n_cand, sizeof *bm->cand);
 	bm->best = calloc((size_t)max_len + 1, sizeof *bm->best);
-	if (!bm->live || !bm->next || !bm->cand || !bm->best)
+	bm->from = calloc((size_t)K, sizeof *bm->from);
+	if (!bm->live || !bm->next || !bm->cand || !bm->best || !bm->from)
 		return -1;
 	for (int k = 0; k < K; k++) {
 		bm->live[k].ids = malloc(((size_t)max_len + 2) * sizeof(int32_t));
@@ -562,10 +587,10 @@ int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src,
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
+	bm.steps = decodes_by_step(p);
 	for (int u = 0; u < o->max_len && !beam_done(&bm, o->length_penalty); u++) {
 		const float *pr = NULL;
-		int ld;
-		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, &ld, err)))
+		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, err)))
 			goto out;
 		beam_step(&bm, beam_candidates(&bm, pr), eos, o->length_penalty);
 	}
@@ -579,18 +604,13 @@ out:
 	return rc;
 }
 
-int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t **ids, size_t *n,
-                       nlp_err *err)
+/* One text through pool (the text stages and the embedding) to ids. */
+static int pool_ids(nlp_pool *pool, const char *name, const char *text, int32_t **ids, size_t *n,
+                    nlp_err *err)
 {
-	nlp_pipeline *p = m->pipeline;
-	nlp_pool *pool = NULL;
 	nlp_text_job job = {.name = name, .text = text, .len = strlen(text)};
-	int rc = nlp_pool_new(&pool, p, 1, nlp_pipeline_text_end(p) + 1, err);
+	int rc = NLP_OK;
 
-	*ids = NULL;
-	*n = 0;
-	if (rc)
-		return rc;
 	nlp_pool_run(pool, &job, 1, 1);
 	if (job.rc)
 		rc = nlp_err_set(err, job.rc, "%s: %s", name, job.msg);
@@ -598,6 +618,20 @@ int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t
 	*n = job.n_ids;
 	free(job.streams);
 	nlp_tokens_free(&job.tokens);
+	return rc;
+}
+
+int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t **ids, size_t *n,
+                       nlp_err *err)
+{
+	nlp_pipeline *p = m->pipeline;
+	nlp_pool *pool = NULL;
+	int rc = nlp_pool_new(&pool, p, 1, nlp_pipeline_text_end(p) + 1, err);
+
+	*ids = NULL;
+	*n = 0;
+	if (!rc)
+		rc = pool_ids(pool, name, text, ids, n, err);
 	nlp_pool_free(pool);
 	return rc;
 }
@@ -623,14 +657,26 @@ static int join_tokens(const nlp_pipeline *p, size_t first, const int32_t *ids, 
 	return NLP_OK;
 }
 
-int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
-                      const char *sep, char **out, nlp_err *err)
+struct nlp_s2s_translator {
+	nlp_model *m;   /* borrowed */
+	nlp_pool *pool; /* the text stages and the embedding: sources to ids */
+	size_t first;   /* the first trainable stage */
+	int32_t bos, eos;
+};
+
+void nlp_s2s_translator_free(nlp_s2s_translator *t)
+{
+	if (!t)
+		return;
+	nlp_pool_free(t->pool);
+	free(t);
+}
+
+int nlp_s2s_translator_new(nlp_s2s_translator **out, nlp_model *m, nlp_err *err)
 {
 	nlp_pipeline *p = m->pipeline;
-	const size_t first = nlp_pipeline_text_end(p);
-	int32_t *src = NULL, *ids = NULL, bos, eos;
-	size_t n_src = 0;
-	int n = 0, rc;
+	nlp_s2s_translator *t = NULL;
+	int rc = NLP_OK;
 
 	*out = NULL;
 	if (!nlp_pipeline_is_s2s(p))
@@ -638,18 +684,62 @@ int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nl
 		                   "%s is not a sequence-to-sequence model (its pipeline does not "
 		                   "end in a decoder): see examples/seq2seq/seq2seq.ini",
 		                   m->path);
-	rc = nlp_s2s_special_ids(p, first, &bos, &eos, err);
+	if (!(t = calloc(1, sizeof *t)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	t->m = m;
+	t->first = nlp_pipeline_text_end(p);
+	rc = nlp_s2s_special_ids(p, t->first, &t->bos, &t->eos, err);
 	if (!rc)
-		rc = nlp_s2s_source_ids(m, name, text, &src, &n_src, err);
+		rc = nlp_pool_new(&t->pool, p, 1, t->first + 1, err);
+	if (rc)
+		nlp_s2s_translator_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+{
+	int32_t *src = NULL;
+	size_t n_src = 0;
+	int rc = pool_ids(t->pool, name, text, &src, &n_src, err);
+
+	*out = NULL;
+	*n_out = 0;
 	if (!rc && n_src > 100000)
 		rc = nlp_err_set(err, NLP_EDATA, "%s: %zu tokens: a source holds at most 100000",
 		                 name, n_src);
 	if (!rc)
-		rc = nlp_s2s_decode(p, first, src, (int)n_src, bos, eos, o, &ids, &n, err);
-	if (!rc)
-		rc = join_tokens(p, first, ids, n, sep, out, err);
-	free(ids);
+		rc = nlp_s2s_decode(t->m->pipeline, t->first, src, (int)n_src, t->bos, t->eos, o,
+		                    out, n_out, err);
 	free(src);
+	return rc;
+}
+
+int nlp_s2s_translator_run(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, const char *sep, char **out, nlp_err *err)
+{
+	int32_t *ids = NULL;
+	int n = 0, rc = nlp_s2s_translator_ids(t, name, text, o, &ids, &n, err);
+
+	*out = NULL;
+	if (!rc)
+		rc = join_tokens(t->m->pipeline, t->first, ids, n, sep, out, err);
+	free(ids);
+	return rc;
+}
+
+int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
+                      const char *sep, char **out, nlp_err *err)
+{
+	nlp_s2s_translator *t = NULL;
+	int rc = nlp_s2s_translator_new(&t, m, err);
+
+	*out = NULL;
+	if (!rc)
+		rc = nlp_s2s_translator_run(t, name, text, o, sep, out, err);
+	nlp_s2s_translator_free(t);
 	return rc;
 }
 
@@ -791,28 +881,21 @@ static int text_tokens(nlp_pool *pool, nlp_text_job *job, const char ***toks, nl
 	return NLP_OK;
 }
 
-/* Score pair i of L: decode its source, tokenize its target. */
-static int eval_pair(nlp_model *m, nlp_pool *pool, const s2s_lines *L, size_t i,
+/* Score pair i of L: decode its source (tr), tokenize its target (pool). */
+static int eval_pair(nlp_s2s_translator *tr, nlp_pool *pool, const s2s_lines *L, size_t i,
                      const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
 {
-	nlp_pipeline *p = m->pipeline;
-	const size_t first = nlp_pipeline_text_end(p);
 	nlp_text_job job = {.name = L->name[i], .text = L->tgt[i], .len = strlen(L->tgt[i])};
 	const char **ref = NULL, **hyp = NULL;
-	int32_t *src = NULL, *ids = NULL, bos, eos;
-	size_t n_src = 0;
-	int n = 0, rc = nlp_s2s_special_ids(p, first, &bos, &eos, err);
+	int32_t *ids = NULL;
+	int n = 0, rc = nlp_s2s_translator_ids(tr, L->name[i], L->src[i], o, &ids, &n, err);
 
-	if (!rc)
-		rc = nlp_s2s_source_ids(m, L->name[i], L->src[i], &src, &n_src, err);
-	if (!rc)
-		rc = nlp_s2s_decode(p, first, src, (int)n_src, bos, eos, o, &ids, &n, err);
 	if (!rc)
 		rc = text_tokens(pool, &job, &ref, err);
 	if (!rc && !(hyp = malloc(((size_t)n + 1) * sizeof *hyp)))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int k = 0; !rc && k < n; k++) {
-		const char *t = nlp_lm_token(p, first, ids[k]);
+		const char *t = nlp_lm_token(tr->m->pipeline, tr->first, ids[k]);
 		hyp[k] = t ? t : "<?>";
 	}
 	if (!rc && nlp_s2s_score_add(s, hyp, (size_t)n, ref, job.tokens.n))
@@ -823,7 +906,6 @@ static int eval_pair(nlp_model *m, nlp_pool *pool, const s2s_lines *L, size_t i,
 	free(job.ids);
 	free(job.streams);
 	free(ids);
-	free(src);
 	return rc;
 }
 
@@ -831,20 +913,19 @@ int nlp_s2s_eval_files(nlp_model *m, const char *const *paths, size_t n_paths,
                        const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
 {
 	s2s_lines L = {0};
+	nlp_s2s_translator *tr = NULL;
 	nlp_pool *pool = NULL;
-	int rc = NLP_OK;
+	int rc = nlp_s2s_translator_new(&tr, m, err);
 
 	memset(s, 0, sizeof *s);
-	if (!nlp_pipeline_is_s2s(m->pipeline))
-		return nlp_err_set(err, NLP_ECONFIG, "%s is not a sequence-to-sequence model",
-		                   m->path);
 	for (size_t i = 0; i < n_paths && !rc; i++)
 		rc = read_pairs(&L, paths[i], err);
 	if (!rc)
 		rc = nlp_pool_new(&pool, m->pipeline, 1, nlp_pipeline_text_end(m->pipeline), err);
 	for (size_t i = 0; !rc && i < L.n; i++)
-		rc = eval_pair(m, pool, &L, i, o, s, err);
+		rc = eval_pair(tr, pool, &L, i, o, s, err);
 	nlp_pool_free(pool);
+	nlp_s2s_translator_free(tr);
 	lines_free(&L);
 	return rc;
 }

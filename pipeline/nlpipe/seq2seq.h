@@ -90,9 +90,25 @@ int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t
                        nlp_err *err);
 
 /* m's output for text: the decoded tokens joined by sep, into *out
- * (malloc'd, the caller frees). */
+ * (malloc'd, the caller frees).  Sets up the text stages for the one text:
+ * to decode many, use a translator. */
 int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
                       const char *sep, char **out, nlp_err *err);
+
+/* A translator decodes texts one after another with m (borrowed; it must
+ * outlive the translator), its text stages set up once.  One thread at a
+ * time. */
+typedef struct nlp_s2s_translator nlp_s2s_translator;
+/* NLP_ECONFIG when m is not a sequence-to-sequence model. */
+int nlp_s2s_translator_new(nlp_s2s_translator **out, nlp_model *m, nlp_err *err);
+void nlp_s2s_translator_free(nlp_s2s_translator *t); /* NULL is fine */
+/* text's output as ids without bos and eos (*out malloc'd, may be NULL when
+ * *n_out is 0): name (FILE:LINE) is for messages. */
+int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err);
+/* The same as nlp_s2s_translate. */
+int nlp_s2s_translator_run(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, const char *sep, char **out, nlp_err *err);
 
 /* ---- Scores of outputs against references ---- */
 typedef struct nlp_s2s_scores {

@@ -95,6 +95,18 @@ typedef struct nlp_batch {
 	                          * target's tokens then the end token; -1
 	                          * where there is none (no loss there).
 	                          * NULL when decoding (no targets known). */
+
+	/* ABI 2.5, decoding step by step.  A forward of a decoder that is
+	 * not training with U = 1 (every dec_len 1) keeps, by column, the
+	 * state its cell ends with and the encoder's states it was given.
+	 * With carry set, a decoder then runs one more step: the host runs
+	 * it alone (nlp_chain_forward from its index: in is NULL), dec_ids
+	 * are the tokens of this step, and column b starts from the state
+	 * column dec_from[b] (NULL: b) of the previous forward ended with
+	 * and attends to that column's source (beam search: the
+	 * hypotheses that survive and their parents).  The probabilities
+	 * are those of a forward over the whole prefix. */
+	const int *dec_from; /* [B] */
 } nlp_batch;
 
 /* An activation or a gradient (see the layouts above). */
@@ -250,8 +262,9 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
                           offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&
-                          offsetof(nlp_batch, dec_next) == 112 && sizeof(nlp_batch) == 120,
-                  "nlp_batch layout of plugin ABI 2.4");
+                          offsetof(nlp_batch, dec_next) == 112 &&
+                          offsetof(nlp_batch, dec_from) == 120 && sizeof(nlp_batch) == 128,
+                  "nlp_batch layout of plugin ABI 2.5");
 #endif
 
 #ifdef __cplusplus
