@@ -952,6 +952,18 @@ static int dec_load(void *self, nlp_cursor *in, nlp_err *err)
 	return NLP_OK;
 }
 
+/* The attention weights of the last forward without training, U x B rows of
+ * T (none with attention = none: its weights are uniform, not learnt). */
+static const float *dec_attention(void *self, int *T, int *rows)
+{
+	const dec *d = self;
+	if (d->o.att == DEC_ATT_NONE || d->training || !d->N)
+		return NULL;
+	*T = d->T;
+	*rows = d->N;
+	return d->alpha;
+}
+
 static const nlp_train_ops dec_train = {
         .struct_size = sizeof(nlp_train_ops),
         .setup = dec_setup,
@@ -962,6 +974,7 @@ static const nlp_train_ops dec_train = {
         .backward = dec_backward,
         .save = dec_save,
         .load = dec_load,
+        .attention = dec_attention,
 };
 
 const nlp_stage_class rec_decoder_class = {

@@ -246,8 +246,8 @@ static const size_t train_ops_sizes[NLP_ABI_MINOR + 1] = {
 /* 2.1 added nlp_doc.label, which the host allocates, 2.2 set_thresholds and
  * 2.3 tie and token in reserved slots of nlp_train_ops, and 2.3 fields at the
  * end of nlp_batch (host-allocated) and of nlp_stage_class (read only when
- * its struct_size holds them), 2.4 and 2.5 fields at the end of nlp_batch:
- * module-side minimum sizes unchanged. */
+ * its struct_size holds them), 2.4 and 2.5 fields at the end of nlp_batch,
+ * 2.5 attention in a reserved slot: module-side minimum sizes unchanged. */
 
 static int module_reserved_zero(const nlp_module *d)
 {

@@ -569,8 +569,38 @@ static int beam_new(s2s_beam *bm, int K, int V, int max_len, int32_t bos)
 	return 0;
 }
 
-int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
-                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+/* Greedy decoding's attention weights: a row of n_src a step. */
+typedef struct s2s_att {
+	float *w; /* [rows x n_src], NULL when the decoder has none */
+	int rows, none;
+	size_t cap;
+} s2s_att;
+
+/* Append the attention row of the last forward's column 0 to a. */
+static int att_record(nlp_pipeline *p, s2s_att *a, int n_src, nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+	const nlp_train_ops *t = nlp_pipeline_stage_class(p, n - 1)->train;
+	int T = 0, rows = 0;
+	const float *w = t->attention
+	                         ? t->attention(nlp_pipeline_stage_instance(p, n - 1), &T, &rows)
+	                         : NULL;
+
+	if (!w || rows < 1 || T < n_src) {
+		a->none = 1;
+		return NLP_OK;
+	}
+	if (grow(&a->w, &a->cap, ((size_t)a->rows + 1) * n_src + 1, sizeof *a->w))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	memcpy(a->w + (size_t)a->rows * n_src, w, (size_t)n_src * sizeof *w);
+	a->rows++;
+	return NLP_OK;
+}
+
+/* nlp_s2s_decode; with att (greedy only), the attention of every step. */
+static int decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
+                  int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, s2s_att *att,
+                  nlp_err *err)
 {
 	const int V = nlp_lm_vocab_size(p, first);
 	s2s_beam bm;
@@ -592,6 +622,8 @@ int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src,
 		const float *pr = NULL;
 		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, err)))
 			goto out;
+		if (att && o->beam == 1 && !att->none && (rc = att_record(p, att, n_src, err)))
+			goto out;
 		beam_step(&bm, beam_candidates(&bm, pr), eos, o->length_penalty);
 	}
 	for (int k = 0; !bm.have_best && k < bm.n_live; k++) /* out of length: they end here */
@@ -602,6 +634,12 @@ int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src,
 out:
 	beam_free(&bm);
 	return rc;
+}
+
+int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
+                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+{
+	return decode(p, first, src, n_src, bos, eos, o, out, n_out, NULL, err);
 }
 
 /* One text through pool (the text stages and the embedding) to ids. */
@@ -698,8 +736,10 @@ int nlp_s2s_translator_new(nlp_s2s_translator **out, nlp_model *m, nlp_err *err)
 	return rc;
 }
 
-int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *text,
-                           const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+/* nlp_s2s_translator_ids; with att (greedy), the attention weights. */
+static int translator_decode(nlp_s2s_translator *t, const char *name, const char *text,
+                             const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, s2s_att *att,
+                             nlp_err *err)
 {
 	int32_t *src = NULL;
 	size_t n_src = 0;
@@ -711,10 +751,16 @@ int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *
 		rc = nlp_err_set(err, NLP_EDATA, "%s: %zu tokens: a source holds at most 100000",
 		                 name, n_src);
 	if (!rc)
-		rc = nlp_s2s_decode(t->m->pipeline, t->first, src, (int)n_src, t->bos, t->eos, o,
-		                    out, n_out, err);
+		rc = decode(t->m->pipeline, t->first, src, (int)n_src, t->bos, t->eos, o, out,
+		            n_out, att, err);
 	free(src);
 	return rc;
+}
+
+int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+{
+	return translator_decode(t, name, text, o, out, n_out, NULL, err);
 }
 
 int nlp_s2s_translator_run(nlp_s2s_translator *t, const char *name, const char *text,
@@ -881,17 +927,108 @@ static int text_tokens(nlp_pool *pool, nlp_text_job *job, const char ***toks, nl
 	return NLP_OK;
 }
 
-/* Score pair i of L: decode its source (tr), tokenize its target (pool). */
+/* A copy of the strings t[0..n) (and NLP_LM_EOS after them when eos). */
+static char **strs_dup(const char *const *t, size_t n, int eos)
+{
+	char **c = calloc(n + 2, sizeof *c);
+	int bad = !c;
+	for (size_t i = 0; c && i < n + (size_t)eos; i++)
+		bad |= !(c[i] = strdup(i < n ? t[i] : NLP_LM_EOS));
+	if (bad && c)
+		for (size_t i = 0; i < n + 1; i++)
+			free(c[i]);
+	if (bad)
+		free(c);
+	return bad ? NULL : c;
+}
+
+static void example_free(nlp_s2s_example *x)
+{
+	char **a[] = {x->src, x->out, x->ref};
+	const size_t n[] = {x->n_src, x->n_out, x->n_ref};
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; a[k] && i < n[k]; i++)
+			free(a[k][i]);
+		free(a[k]);
+	}
+	free(x->name);
+	free(x->att);
+	memset(x, 0, sizeof *x);
+}
+
+void nlp_s2s_examples_free(nlp_s2s_examples *E)
+{
+	for (size_t i = 0; E && i < E->n_right; i++)
+		example_free(&E->right[i]);
+	for (size_t i = 0; E && i < E->n_wrong; i++)
+		example_free(&E->wrong[i]);
+	if (E)
+		memset(E, 0, sizeof *E);
+}
+
+/* A pair as an example of the report, while there is room for its kind:
+ * tokens of the source src, the output hyp (n_hyp of them; the decoder's
+ * end token too when it ended: a->rows says), the reference, and the
+ * attention weights a. */
+static int keep_example(nlp_s2s_examples *E, const char *name, const nlp_tokens *src,
+                        const char *const *hyp, size_t n_hyp, const char *const *ref, size_t n_ref,
+                        s2s_att *a, int exact)
+{
+	size_t *n = exact ? &E->n_right : &E->n_wrong;
+	nlp_s2s_example *x = exact ? &E->right[*n] : &E->wrong[*n];
+	const char **st = NULL;
+	int rc = NLP_OK;
+
+	E->no_attention |= a->none;
+	if (*n >= NLP_S2S_EXAMPLES)
+		return NLP_OK;
+	memset(x, 0, sizeof *x);
+	x->exact = exact;
+	x->n_src = src->n;
+	x->n_out = n_hyp + (a->rows > (int)n_hyp);
+	x->n_ref = n_ref;
+	if (!(st = malloc((src->n + 1) * sizeof *st)))
+		return NLP_ENOMEM;
+	for (size_t i = 0; i < src->n; i++)
+		st[i] = nlp_token(src, i);
+	x->name = strdup(name);
+	x->src = strs_dup(st, src->n, 0);
+	x->out = strs_dup(hyp, n_hyp, a->rows > (int)n_hyp);
+	x->ref = strs_dup(ref, n_ref, 0);
+	if (!a->none && a->rows == (int)x->n_out) {
+		x->att = a->w; /* taken */
+		a->w = NULL;
+		a->cap = 0;
+	}
+	if (!x->name || !x->src || !x->out || !x->ref) {
+		example_free(x);
+		rc = NLP_ENOMEM;
+	} else {
+		++*n;
+	}
+	free(st);
+	return rc;
+}
+
+/* Score pair i of L: decode its source (tr), tokenize its target (pool);
+ * keep it in E (or NULL) as an example. */
 static int eval_pair(nlp_s2s_translator *tr, nlp_pool *pool, const s2s_lines *L, size_t i,
-                     const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
+                     const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_s2s_examples *E,
+                     nlp_err *err)
 {
 	nlp_text_job job = {.name = L->name[i], .text = L->tgt[i], .len = strlen(L->tgt[i])};
-	const char **ref = NULL, **hyp = NULL;
+	nlp_text_job sj = {.name = L->name[i], .text = L->src[i], .len = strlen(L->src[i])};
+	const char **ref = NULL, **hyp = NULL, **srct = NULL;
 	int32_t *ids = NULL;
-	int n = 0, rc = nlp_s2s_translator_ids(tr, L->name[i], L->src[i], o, &ids, &n, err);
+	s2s_att att = {0};
+	const uint64_t exact = s->exact;
+	int n = 0,
+	    rc = translator_decode(tr, L->name[i], L->src[i], o, &ids, &n, E ? &att : NULL, err);
 
 	if (!rc)
 		rc = text_tokens(pool, &job, &ref, err);
+	if (!rc && E)
+		rc = text_tokens(pool, &sj, &srct, err);
 	if (!rc && !(hyp = malloc(((size_t)n + 1) * sizeof *hyp)))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int k = 0; !rc && k < n; k++) {
@@ -900,32 +1037,51 @@ static int eval_pair(nlp_s2s_translator *tr, nlp_pool *pool, const s2s_lines *L,
 	}
 	if (!rc && nlp_s2s_score_add(s, hyp, (size_t)n, ref, job.tokens.n))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (!rc && E &&
+	    keep_example(E, L->name[i], &sj.tokens, hyp, (size_t)n, ref, job.tokens.n, &att,
+	                 s->exact > exact))
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	free(hyp);
 	free(ref);
+	free(srct);
+	free(att.w);
 	nlp_tokens_free(&job.tokens);
+	nlp_tokens_free(&sj.tokens);
 	free(job.ids);
 	free(job.streams);
+	free(sj.ids);
+	free(sj.streams);
 	free(ids);
+	return rc;
+}
+
+int nlp_s2s_eval_examples(nlp_model *m, const char *const *paths, size_t n_paths,
+                          const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_s2s_examples *E,
+                          nlp_err *err)
+{
+	s2s_lines L = {0};
+	nlp_s2s_translator *tr = NULL;
+	nlp_pool *pool = NULL;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if (E)
+		memset(E, 0, sizeof *E);
+	rc = nlp_s2s_translator_new(&tr, m, err);
+	for (size_t i = 0; i < n_paths && !rc; i++)
+		rc = read_pairs(&L, paths[i], err);
+	if (!rc)
+		rc = nlp_pool_new(&pool, m->pipeline, 1, nlp_pipeline_text_end(m->pipeline), err);
+	for (size_t i = 0; !rc && i < L.n; i++)
+		rc = eval_pair(tr, pool, &L, i, o, s, E, err);
+	nlp_pool_free(pool);
+	nlp_s2s_translator_free(tr);
+	lines_free(&L);
 	return rc;
 }
 
 int nlp_s2s_eval_files(nlp_model *m, const char *const *paths, size_t n_paths,
                        const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
 {
-	s2s_lines L = {0};
-	nlp_s2s_translator *tr = NULL;
-	nlp_pool *pool = NULL;
-	int rc = nlp_s2s_translator_new(&tr, m, err);
-
-	memset(s, 0, sizeof *s);
-	for (size_t i = 0; i < n_paths && !rc; i++)
-		rc = read_pairs(&L, paths[i], err);
-	if (!rc)
-		rc = nlp_pool_new(&pool, m->pipeline, 1, nlp_pipeline_text_end(m->pipeline), err);
-	for (size_t i = 0; !rc && i < L.n; i++)
-		rc = eval_pair(tr, pool, &L, i, o, s, err);
-	nlp_pool_free(pool);
-	nlp_s2s_translator_free(tr);
-	lines_free(&L);
-	return rc;
+	return nlp_s2s_eval_examples(m, paths, n_paths, o, s, NULL, err);
 }

@@ -244,9 +244,16 @@ typedef struct nlp_train_ops {
 	 * uses it to print generated text. */
 	const char *(*token)(void *self, int32_t id);
 
+	/* ABI 2.5, decoders: the attention weights of the last forward that
+	 * was not training, rows x T (row u * B + b: step u of column b over
+	 * the T source steps, zero past the source's length), valid until
+	 * the next forward; *T and *rows set.  NULL when there are none
+	 * (attention = none).  NULL slot: the stage has no attention. */
+	const float *(*attention)(void *self, int *T, int *rows);
+
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
-	void (*reserved[2])(void);
+	void (*reserved[1])(void);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
@@ -257,8 +264,9 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, set_thresholds) == 88 &&
                           offsetof(nlp_train_ops, tie) == 96 &&
                           offsetof(nlp_train_ops, token) == 104 &&
-                          offsetof(nlp_train_ops, reserved) == 112 && sizeof(nlp_train_ops) == 128,
-                  "nlp_train_ops layout of plugin ABI 2.3");
+                          offsetof(nlp_train_ops, attention) == 112 &&
+                          offsetof(nlp_train_ops, reserved) == 120 && sizeof(nlp_train_ops) == 128,
+                  "nlp_train_ops layout of plugin ABI 2.5");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
                           offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&

@@ -5,7 +5,9 @@
 # of models/decoder.c): nlpipe train on source<TAB>target pairs of the
 # reversal task learns it to 100 % exact match on held-out pairs (eval),
 # generate prints source<TAB>output and agrees greedy and with a beam, the
-# attention variants train, and bad input gets clear errors.
+# attention variants train, eval --report draws attention heatmaps that show
+# the reversal (and says when there are no weights), and bad input gets
+# clear errors.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
 nlpipe="$top/nlpipe"
@@ -14,9 +16,9 @@ NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
 SOURCE_DATE_EPOCH=1700000000
 export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..18"
+echo "1..22"
 
 # Sequences of 3 to 6 of 8 letters, and the same reversed.
 awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
@@ -72,6 +74,34 @@ check "chrF and BLEU are 100 with every pair right" \
 "$nlpipe" eval --json "$tmp/rev.nlp" "$tmp/test.tsv" >"$tmp/json" 2>"$tmp/err"
 check "eval --json" 'grep -q "\"pairs\": 100, \"exact_match\": 1.000000, \"token_accuracy\": 1.000000" "$tmp/json"'
 
+# The HTML report: scores, attention heatmaps of six pairs (all right here),
+# a page whose tables are closed; reversing, the k-th output token looks
+# mostly at the k-th source token from the end.
+"$nlpipe" eval -q "$tmp/rev.nlp" "$tmp/test.tsv" --report "$tmp/r.html" >"$tmp/eval" 2>"$tmp/err"
+check "eval --report exits 0 and still prints the scores" \
+	'[ $? -eq 0 ] && grep -q "^exact match:     100.00 % (100)" "$tmp/eval"'
+check "the report is one closed page with the scores and six heatmaps" \
+	'head -n 1 "$tmp/r.html" | grep -q "^<!DOCTYPE html>" && tail -n 1 "$tmp/r.html" | grep -q "^</html>" &&
+	 [ "$(grep -c "<table" "$tmp/r.html")" -eq "$(grep -c "</table>" "$tmp/r.html")" ] &&
+	 ! grep -q "src=\"http" "$tmp/r.html" && grep -q "exact match" "$tmp/r.html" &&
+	 [ "$(grep -c "<table class=\"att\">" "$tmp/r.html")" -eq 6 ] &&
+	 [ "$(grep -c "/test.tsv:[0-9]* (right)</h3>" "$tmp/r.html")" -eq 6 ]'
+awk '/<table class="att">/ { on = 1; r = 0; next }
+	on && /<\/table>/ { on = 0 }
+	on && /class="src"/ { n = gsub(/class="src"/, ""); next }
+	on && /^<tr><th>/ && !/&lt;\/s&gt;/ {
+		best = -1; j = 0; s = $0
+		while (match(s, /title="[0-9.]*"/)) {
+			w = substr(s, RSTART + 7, RLENGTH - 8) + 0
+			if (w > best) { best = w; arg = j }
+			j++; s = substr(s, RSTART + RLENGTH)
+		}
+		rows++; good += (arg == n - 1 - r) && (j == n); r++
+	}
+	END { print good + 0, rows + 0 }' "$tmp/r.html" >"$tmp/diag"
+check "the heatmaps show the reversal: each output token's heaviest weight on its source token" \
+	'[ "$(awk "{ print (\$2 >= 18 && \$1 >= 0.9 * \$2) }" "$tmp/diag")" = 1 ]'
+
 "$nlpipe" generate "$tmp/rev.nlp" --input "$tmp/test.tsv" >"$tmp/greedy" 2>"$tmp/err"
 check "generate exits 0" '[ $? -eq 0 ]'
 check "generate prints source<TAB>output, the output reversed" 'cmp -s "$tmp/greedy" "$tmp/test.tsv"'
@@ -89,6 +119,10 @@ for v in "additive gru" "none rnn"; do
 	check "attention = $1, cell = $2, tied weights, scheduled sampling: trains" \
 		'[ $? -eq 0 ] && [ -s "$tmp/v.nlp" ]'
 done
+"$nlpipe" eval -q "$tmp/v.nlp" "$tmp/test.tsv" --report "$tmp/rn.html" >/dev/null 2>"$tmp/err"
+check "attention = none: the report says there are no weights, and has no heatmap" \
+	'grep -q "This decoder has no attention weights (attention = none" "$tmp/rn.html" &&
+	 ! grep -q "<table class=\"att\">" "$tmp/rn.html" && tail -n 1 "$tmp/rn.html" | grep -q "^</html>"'
 
 # Bad input.
 printf 'a b\tb a\nc d\td c\nno tab here\n' >"$tmp/bad.tsv"
