@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/seq2seq.c - sequence-to-sequence models (nlpipe/seq2seq.h): what
- * makes a pipeline one, pair files read into pair documents, batches of
- * sources and decoder steps, and evaluation with teacher forcing. */
+ * makes a pipeline one, pair files (and folders of paired files) read into
+ * pair documents, batches of sources and decoder steps, evaluation with
+ * teacher forcing, decoding (greedy and beam search) and scores. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nlpipe/reader.h"
 #include "nlpipe/seq2seq.h"
@@ -51,16 +55,12 @@ static void lines_free(s2s_lines *L)
 	memset(L, 0, sizeof *L);
 }
 
-/* Append the pair of line (NUL-terminated, newline removed) of path:lineno. */
-static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, char *line, nlp_err *err)
+/* Append the pair src, tgt of path:lineno. */
+static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, const char *src,
+                     const char *tgt, nlp_err *err)
 {
-	char *tab = strchr(line, '\t');
 	char name[4096];
 
-	if (!tab)
-		return nlp_err_set(err, NLP_EDATA,
-		                   "%s:%lu: no TAB: a pair line is source<TAB>target", path,
-		                   lineno);
 	if (L->n == L->cap) {
 		size_t cap = L->cap ? 2 * L->cap : 256;
 		char **s = realloc(L->src, cap * sizeof *s);
@@ -76,10 +76,9 @@ static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, char 
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		L->cap = cap;
 	}
-	*tab = '\0';
 	snprintf(name, sizeof name, "%s:%lu", path, lineno);
-	L->src[L->n] = strdup(line);
-	L->tgt[L->n] = strdup(tab + 1);
+	L->src[L->n] = strdup(src);
+	L->tgt[L->n] = strdup(tgt);
 	L->name[L->n] = strdup(name);
 	L->n++;
 	if (!L->src[L->n - 1] || !L->tgt[L->n - 1] || !L->name[L->n - 1])
@@ -87,19 +86,142 @@ static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, char 
 	return NLP_OK;
 }
 
-/* Every non-blank line of path as a pair. */
+/* Append the pair of line (NUL-terminated, newline removed) of path:lineno,
+ * source<TAB>target. */
+static int lines_add_tab(s2s_lines *L, const char *path, unsigned long lineno, char *line,
+                         nlp_err *err)
+{
+	char *tab = strchr(line, '\t');
+
+	if (!tab)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s:%lu: no TAB: a pair line is source<TAB>target", path,
+		                   lineno);
+	*tab = '\0';
+	return lines_add(L, path, lineno, line, tab + 1, err);
+}
+
+/* The next line of lr without its newline into *len (0 at the end). */
+static int next_line(nlp_line_reader *lr, size_t *len, nlp_err *err)
+{
+	int rc = nlp_line_reader_next(lr, err);
+	size_t n = rc || !lr->len ? 0 : strlen(lr->line);
+
+	while (n && (lr->line[n - 1] == '\n' || lr->line[n - 1] == '\r'))
+		lr->line[--n] = '\0';
+	*len = lr->len;
+	return rc;
+}
+
+/* The pairs of the paired files sp and tp: line k of one is the source,
+ * of the other the target; lines blank in both are skipped. */
+static int read_aligned(s2s_lines *L, const char *sp, const char *tp, nlp_err *err)
+{
+	nlp_line_reader a = {.path = sp, .max = 1u << 20, .what = "a source text"};
+	nlp_line_reader b = {.path = tp, .max = 1u << 20, .what = "a target text"};
+	size_t la = 1, lb = 1;
+	int rc = NLP_OK;
+
+	errno = 0;
+	if (nlp_open_regular(sp, &a.f) || nlp_open_regular(tp, &b.f))
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", a.f ? tp : sp,
+		                 errno ? strerror(errno) : "not a regular file");
+	while (!rc && !(rc = next_line(&a, &la, err)) && !(rc = next_line(&b, &lb, err)) &&
+	       (la || lb)) {
+		if (!la || !lb)
+			rc = nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s ends after line %lu, but %s goes on: paired files have "
+			        "a line each for every pair",
+			        la ? tp : sp, la ? b.lineno : a.lineno, la ? sp : tp);
+		else if (*a.line || *b.line)
+			rc = lines_add(L, sp, a.lineno, a.line, b.line, err);
+	}
+	nlp_line_reader_free(&a);
+	nlp_line_reader_free(&b);
+	if (a.f)
+		fclose(a.f);
+	if (b.f)
+		fclose(b.f);
+	return rc;
+}
+
+/* Whether name ends in ext; its length without it in *stem. */
+static int has_ext(const char *name, const char *ext, size_t *stem)
+{
+	const size_t n = strlen(name), e = strlen(ext);
+	*stem = n > e ? n - e : 0;
+	return n > e && !strcmp(name + n - e, ext);
+}
+
+/* A folder of paired files: every NAME.src with its NAME.tgt (in name
+ * order); any other file (but hidden ones) is an error naming it. */
+static int read_pair_folder(s2s_lines *L, const char *dir, nlp_err *err)
+{
+	struct dirent **e = NULL;
+	const int n = scandir(dir, &e, NULL, alphasort);
+	char *sp = NULL, *tp = NULL;
+	int rc = n < 0 ? nlp_err_set(err, NLP_EIO, "%s: cannot list: %s", dir, strerror(errno))
+	               : NLP_OK;
+
+	for (int i = 0; !rc && i < n; i++) {
+		const char *nm = e[i]->d_name;
+		const size_t len = strlen(dir) + strlen(nm) + 8;
+		size_t stem;
+		int src;
+		if (*nm == '.')
+			continue;
+		src = has_ext(nm, ".src", &stem);
+		free(sp);
+		free(tp);
+		sp = malloc(len);
+		tp = malloc(len);
+		if (!sp || !tp) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			break;
+		}
+		if (!src && !has_ext(nm, ".tgt", &stem)) {
+			rc = nlp_err_set(err, NLP_EDATA,
+			                 "%s/%s: a folder of pairs holds paired files NAME.src and "
+			                 "NAME.tgt (line k of the one, the source of line k of the "
+			                 "other)",
+			                 dir, nm);
+			break;
+		}
+		snprintf(sp, len, "%s/%.*s.src", dir, (int)stem, nm);
+		snprintf(tp, len, "%s/%.*s.tgt", dir, (int)stem, nm);
+		if (access(src ? tp : sp, F_OK))
+			rc = nlp_err_set(err, NLP_EDATA, "%s/%s: no %s beside it to pair it with",
+			                 dir, nm, src ? tp : sp);
+		else if (src)
+			rc = read_aligned(L, sp, tp, err);
+	}
+	for (int i = 0; i < n; i++)
+		free(e[i]);
+	free(e);
+	free(sp);
+	free(tp);
+	return rc;
+}
+
+/* Every non-blank line of path as a pair; a folder: read_pair_folder. */
 static int read_pairs(s2s_lines *L, const char *path, nlp_err *err)
 {
 	nlp_line_reader lr = {0};
 	FILE *f = NULL;
-	int rc = nlp_open_regular(path, &f);
+	struct stat st;
+	int rc;
 
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return read_pair_folder(L, path, err);
+	rc = nlp_open_regular(path, &f);
 	if (rc < 0)
 		return nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", path, strerror(errno));
 	if (rc > 0)
 		return nlp_err_set(err, NLP_EIO,
 		                   "%s: not a regular file: pairs are read from line files of "
-		                   "source<TAB>target",
+		                   "source<TAB>target or folders of paired files NAME.src and "
+		                   "NAME.tgt",
 		                   path);
 	lr.f = f;
 	lr.path = path;
@@ -110,7 +232,7 @@ static int read_pairs(s2s_lines *L, const char *path, nlp_err *err)
 		size_t n = strlen(s);
 		while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 			s[--n] = '\0';
-		if (n && (rc = lines_add(L, path, lr.lineno, s, err)))
+		if (n && (rc = lines_add_tab(L, path, lr.lineno, s, err)))
 			break;
 	}
 	nlp_line_reader_free(&lr);

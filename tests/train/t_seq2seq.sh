@@ -6,8 +6,9 @@
 # reversal task learns it to 100 % exact match on held-out pairs (eval),
 # generate prints source<TAB>output and agrees greedy and with a beam, the
 # attention variants train, eval --report draws attention heatmaps that show
-# the reversal (and says when there are no weights), and bad input gets
-# clear errors.
+# the reversal (and says when there are no weights), folders of paired
+# files NAME.src + NAME.tgt train and evaluate, and bad input gets clear
+# errors naming the file.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
 nlpipe="$top/nlpipe"
@@ -18,7 +19,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
 trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..22"
+echo "1..27"
 
 # Sequences of 3 to 6 of 8 letters, and the same reversed.
 awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
@@ -123,6 +124,35 @@ done
 check "attention = none: the report says there are no weights, and has no heatmap" \
 	'grep -q "This decoder has no attention weights (attention = none" "$tmp/rn.html" &&
 	 ! grep -q "<table class=\"att\">" "$tmp/rn.html" && tail -n 1 "$tmp/rn.html" | grep -q "^</html>"'
+
+# Folders of paired files: NAME.src and NAME.tgt, line k with line k.
+mkdir "$tmp/pf"
+head -n 60 "$tmp/test.tsv" | cut -f1 >"$tmp/pf/a.src"
+head -n 60 "$tmp/test.tsv" | cut -f2 >"$tmp/pf/a.tgt"
+tail -n 40 "$tmp/test.tsv" | cut -f1 >"$tmp/pf/b.src"
+tail -n 40 "$tmp/test.tsv" | cut -f2 >"$tmp/pf/b.tgt"
+printf '\n' >>"$tmp/pf/b.src"
+printf '\n' >>"$tmp/pf/b.tgt"
+"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf" >"$tmp/eval" 2>"$tmp/err"
+check "eval on a folder of paired files: the same 100 pairs, every one right" \
+	'[ $? -eq 0 ] && grep -q "^exact match:     100.00 % (100)" "$tmp/eval"'
+mkdir "$tmp/tf"
+cut -f1 "$tmp/train.tsv" >"$tmp/tf/all.src"
+cut -f2 "$tmp/train.tsv" >"$tmp/tf/all.tgt"
+"$nlpipe" train "$tmp/rev.ini" "$tmp/tf" -o "$tmp/tf.nlp" --set train.epochs=1 2>"$tmp/err"
+check "train on a folder of paired files" \
+	'[ $? -eq 0 ] && grep -q "sequence to sequence: 2400 pairs (100 validation)" "$tmp/err"'
+printf 'a b\n' >"$tmp/pf/c.src"
+check_run "a NAME.src without its NAME.tgt is named" 2 "pf/c.src: no $tmp/pf/c.tgt beside it" \
+	"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
+printf 'b a\nc\n' >"$tmp/pf/c.tgt"
+check_run "paired files of different lengths are named" 2 \
+	"pf/c.src ends after line 1, but $tmp/pf/c.tgt goes on" "$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
+rm "$tmp/pf/c.src" "$tmp/pf/c.tgt"
+printf 'x\n' >"$tmp/pf/notes.txt"
+check_run "another file in a folder of pairs is named" 2 \
+	"pf/notes.txt: a folder of pairs holds paired files NAME.src and NAME.tgt" \
+	"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
 
 # Bad input.
 printf 'a b\tb a\nc d\td c\nno tab here\n' >"$tmp/bad.tsv"
