@@ -27,6 +27,9 @@ static const char usage[] =
         "A language model (trained from a pipeline that ends in next_token) is\n"
         "measured on any text instead (labels ignored): tokens, out-of-vocabulary\n"
         "rate, cross-entropy in nats and bits per token, and perplexity.\n\n"
+        "A sequence-to-sequence model (a pipeline that ends in a decoder) is measured\n"
+        "on source<TAB>target pair files: exact match, token accuracy, chrF and BLEU\n"
+        "of its greedy outputs; --report adds attention heatmaps of a few pairs.\n\n"
         "Options:\n"
         "  --json               one JSON object instead of the text report\n"
         "  --curves             with --json: the ROC and precision-recall curves too\n"
@@ -111,16 +114,26 @@ static int add(void *user, const nlp_result *r, nlp_err *err)
 	                                r->text_len, err);
 }
 
-/* A sequence-to-sequence model on pair files: nlp_s2s_eval_files, greedy. */
-static int eval_s2s(nlp_model *m, const char *const *data, size_t n_data, int json)
+/* A sequence-to-sequence model on pair files: nlp_s2s_eval_examples,
+ * greedy; with report, the HTML report too. */
+static int eval_s2s(nlp_model *m, const char *const *data, size_t n_data, int json,
+                    const char *report)
 {
 	const nlp_s2s_gen_opts o = {.beam = 1, .length_penalty = 0.6, .max_len = 200};
 	nlp_s2s_scores s;
+	nlp_s2s_examples ex;
 	nlp_err err = {0};
-	int rc = nlp_s2s_eval_files(m, data, n_data, &o, &s, &err);
+	int rc = nlp_s2s_eval_examples(m, data, n_data, &o, &s, report ? &ex : NULL, &err);
 
 	if (!rc && s.pairs == 0)
 		rc = nlp_err_set(&err, NLP_EDATA, "%s: no source<TAB>target pairs", data[0]);
+	if (!rc && report) {
+		char title[512];
+		snprintf(title, sizeof title, "%s on %s", m->path, data[0]);
+		rc = nlp_s2s_write_report(report, &s, &ex, title, m, &err);
+	}
+	if (report)
+		nlp_s2s_examples_free(&ex);
 	if (rc)
 		return cli_fail(&err);
 	const double em = (double)s.exact / (double)s.pairs,
@@ -143,7 +156,8 @@ static int eval_s2s(nlp_model *m, const char *const *data, size_t n_data, int js
 
 /* A language model on DATA: the figures of nlp_lm_eval_files. */
 static int eval_lm(const char *path, const char *const *data, size_t n_data,
-                   const nlp_reader_opts *ro, long threads, long batch, int json)
+                   const nlp_reader_opts *ro, long threads, long batch, int json,
+                   const char *report)
 {
 	nlp_host *h = NULL;
 	nlp_model *m = NULL;
@@ -152,7 +166,7 @@ static int eval_lm(const char *path, const char *const *data, size_t n_data,
 	int rc = cli_open_lm(path, &h, &m, &err), code = 0;
 
 	if (!rc && nlp_pipeline_is_s2s(m->pipeline)) {
-		code = eval_s2s(m, data, n_data, json);
+		code = eval_s2s(m, data, n_data, json, report);
 		nlp_model_free(m);
 		nlp_host_free(h);
 		return code;
@@ -239,7 +253,7 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (cli_model_is_lm(argv[optind]))
 		return eval_lm(argv[optind], (const char *const *)argv + optind + 1,
-		               (size_t)(argc - optind - 1), &ro, threads, batch, json);
+		               (size_t)(argc - optind - 1), &ro, threads, batch, json, report);
 	rc = cli_open_classifier(&cl, argv[optind], threads, batch, &err);
 	if (rc)
 		goto fail;

@@ -3,7 +3,7 @@
 /* cmd_generate.c - `nlpipe generate LM`: sample text from a language model
  * (the work is nlp_lm_generate; this prints); `nlpipe generate MODEL --input
  * FILE`: decode each source line with a sequence-to-sequence model
- * (nlp_s2s_translate). */
+ * (an nlp_s2s_translator: the text stages set up once). */
 #include "config.h"
 
 #include <errno.h>
@@ -58,13 +58,18 @@ static int decode_lines(nlp_model *m, const char *path, const nlp_s2s_gen_opts *
                         long *lines, nlp_err *err)
 {
 	nlp_line_reader lr = {0};
+	nlp_s2s_translator *tr = NULL;
 	FILE *f = stdin;
 	char name[4200], *out = NULL;
-	int rc = NLP_OK;
+	int rc = nlp_s2s_translator_new(&tr, m, err);
 
-	if (strcmp(path, "-") && (rc = nlp_open_regular(path, &f)) != 0)
+	if (rc)
+		return rc;
+	if (strcmp(path, "-") && (rc = nlp_open_regular(path, &f)) != 0) {
+		nlp_s2s_translator_free(tr);
 		return nlp_err_set(err, NLP_EIO, "--input %s: %s", path,
 		                   rc < 0 ? strerror(errno) : "not a regular file");
+	}
 	lr.f = f;
 	lr.path = strcmp(path, "-") ? path : "standard input";
 	lr.max = 1u << 20;
@@ -77,7 +82,7 @@ static int decode_lines(nlp_model *m, const char *path, const nlp_s2s_gen_opts *
 		if (tab)
 			*tab = '\0';
 		snprintf(name, sizeof name, "%s:%lu", lr.path, lr.lineno);
-		if ((rc = nlp_s2s_translate(m, name, s, o, sep, &out, err)))
+		if ((rc = nlp_s2s_translator_run(tr, name, s, o, sep, &out, err)))
 			break;
 		if (printf("%s\t%s\n", s, out) < 0) {
 			rc = nlp_err_set(err, NLP_EIO, "standard output: write error");
@@ -89,6 +94,7 @@ static int decode_lines(nlp_model *m, const char *path, const nlp_s2s_gen_opts *
 	}
 	free(out);
 	nlp_line_reader_free(&lr);
+	nlp_s2s_translator_free(tr);
 	if (f != stdin)
 		fclose(f);
 	return rc;

@@ -49,6 +49,26 @@ typedef struct dec {
 	int32_t *ids, *sids; /* the inputs used; scheduled sampling's mix */
 	size_t cap_len, cap_dlen, cap_ids, cap_sids;
 
+	/* the forward's weight matrices packed for nk_gemm_rows (row-stable
+	 * products: a row's result does not depend on the others), by every
+	 * forward that does not carry */
+	nk_pack pk_wa, pk_w1, pk_w2, pk_wc, pk_wo;
+
+	/* decoding step by step (one step a forward, without training): the
+	 * cell's weights packed and combined biases (by the first step), the
+	 * state each column ended with (kh, kc [L x sB x H]) and the start
+	 * gathered from the parents (ph, pc [L x B x H]), the cell's scratch,
+	 * and the encoder's states of the first step (cenc [cT x cB x D],
+	 * additive: ck1 [cT x cB x A], clen [cB]); col [B]: the encoder column
+	 * of each decoder column */
+	nk_pack pk_ih[16], pk_hh[16];
+	float *bsum, *kh, *kc, *ph, *pc, *sg, *stc, *shn, *sgh, *shs, *cenc, *ck1;
+	size_t cap_bsum, cap_kh, cap_kc, cap_ph, cap_pc, cap_sg, cap_stc, cap_shn, cap_sgh;
+	size_t cap_shs, cap_cenc, cap_ck1;
+	int *clen, *col, *ncol, *ones;
+	size_t cap_clen, cap_col, cap_ncol, cap_ones;
+	int cT, cB, sB; /* sB: columns of the kept state; 0: nothing to carry on from */
+
 	/* the last forward */
 	int T, U, B, N, dropped, have_loss, n_valid, training;
 	const float *enc; /* borrowed: its input [T x B x D] */
@@ -91,6 +111,21 @@ static void dec_destroy(void *self)
 	              d->mask, d->probs, d->dq, d->dk1, d->dk2, d->dcat,  d->dhs, d->de, d->ds};
 	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
 		free(f[i]);
+	float *sf[] = {d->bsum, d->kh,  d->kc,  d->ph,  d->pc,   d->sg,
+	               d->stc,  d->shn, d->sgh, d->shs, d->cenc, d->ck1};
+	for (size_t i = 0; i < sizeof sf / sizeof *sf; i++)
+		free(sf[i]);
+	nk_pack *pk[] = {&d->pk_wa, &d->pk_w1, &d->pk_w2, &d->pk_wc, &d->pk_wo};
+	for (size_t i = 0; i < sizeof pk / sizeof *pk; i++)
+		nk_pack_free(pk[i]);
+	for (int l = 0; l < 16; l++) {
+		nk_pack_free(&d->pk_ih[l]);
+		nk_pack_free(&d->pk_hh[l]);
+	}
+	free(d->clen);
+	free(d->col);
+	free(d->ncol);
+	free(d->ones);
 	free(d->tgt);
 	free(d->len);
 	free(d->dlen);
@@ -308,13 +343,31 @@ static int dec_reserve(dec *d, int T, int U, int B)
 	       GROW(d, len, B) || GROW(d, dlen, B) || GROW(d, ids, N) || GROW(d, sids, N);
 }
 
-/* out[M x N] = in[M x K] . w[N x K]^T (+ bias[N] when not NULL) */
-static void linear_forward(const dec *d, float *out, const float *in, const float *w,
-                           const float *bias, int M, int K, int N)
+/* out[M x N] = in[M x K] . w[N x K]^T (+ bias[N] when not NULL), w packed
+ * in pk (dec_pack): row-stable. */
+static void linear_forward(const dec *d, float *out, const float *in, const nk_pack *pk,
+                           const float *bias, int M)
 {
 	if (bias)
-		nk_rows_set(out, bias, M, N, N);
-	nk_gemm(d->naive, 0, 1, M, N, K, 1.0f, in, K, w, K, bias ? 1.0f : 0.0f, out, N);
+		nk_rows_set(out, bias, M, pk->N, pk->N);
+	nk_gemm_rows(d->naive, M, in, pk->K, pk, bias ? 1.0f : 0.0f, out, pk->N);
+}
+
+/* Pack the forward's weight matrices (stored [out x in]) for linear_forward;
+ * nonzero when out of memory. */
+static int dec_pack(dec *d)
+{
+	const int D = d->D, E = d->E, H = d->H, A = d->A, nv = d->naive;
+	const float *w = d->pw;
+	int bad = nk_pack_b(&d->pk_wc, nv, 1, D + H, E, w + d->off_wc, D + H);
+	bad |= nk_pack_b(&d->pk_wo, nv, 1, E, d->V, w + d->off_wo, E);
+	if (d->o.att == DEC_ATT_MULTIPLICATIVE)
+		bad |= nk_pack_b(&d->pk_wa, nv, 1, H, D, w + d->off_wa, H);
+	if (d->o.att == DEC_ATT_ADDITIVE) {
+		bad |= nk_pack_b(&d->pk_w1, nv, 1, D, A, w + d->off_w1, D);
+		bad |= nk_pack_b(&d->pk_w2, nv, 1, H, A, w + d->off_w2, H);
+	}
+	return bad;
 }
 
 /* Given dout[M x N]: dw[N x K] += dout^T . in, dbias[N] += column sums
@@ -330,25 +383,26 @@ static void linear_backward(const dec *d, float *din, float *dw, float *dbias, c
 }
 
 /* attention_forward
- *   alpha [U x B x T]   out: the weights (zero at t >= len[b])
+ *   alpha [U x B x T]   out: the weights (zero at t >= the source's length)
  *   cat   [U x B x ldc] out: columns [0, D) the context c_u
  *   q     [U x B x D]   multiplicative: hs . Wa^T (made here)
- *   k1    [T x B x A], k2 [U x B x A], z [U x B x T x A]  additive (made here)
- *   enc   [T x B x D], hs [U x B x H]
+ *   k2 [U x B x A], z [U x B x T x A]  additive (made here)
+ *   enc   [T x Be x D]  the encoder's states; k1 [T x Be x A] (additive:
+ *                       enc . W1^T); len [Be] the sources' lengths
+ *   hs    [U x B x H];  col [B]: the encoder column of decoder column b
+ *                       (NULL: b, and Be = B)
  */
-static void attention_forward(dec *d, const float *enc, const float *hs, const int *len, int T,
-                              int U, int B)
+static void attention_forward(dec *d, const float *enc, const float *k1, const int *len,
+                              const int *col, int Be, const float *hs, int T, int U, int B)
 {
 	const int D = d->D, H = d->H, A = d->A, ldc = D + H, N = U * B;
-	const float *w = d->pw;
+	const float *v = d->pw + d->off_v;
 	if (d->o.att == DEC_ATT_MULTIPLICATIVE)
-		linear_forward(d, d->q, hs, w + d->off_wa, NULL, N, H, D);
-	if (d->o.att == DEC_ATT_ADDITIVE) {
-		linear_forward(d, d->k1, enc, w + d->off_w1, NULL, T * B, D, A);
-		linear_forward(d, d->k2, hs, w + d->off_w2, NULL, N, H, A);
-	}
+		linear_forward(d, d->q, hs, &d->pk_wa, NULL, N);
+	if (d->o.att == DEC_ATT_ADDITIVE)
+		linear_forward(d, d->k2, hs, &d->pk_w2, NULL, N);
 	for (int i = 0; i < N; i++) {
-		const int b = i % B, L = len[b];
+		const int b = col ? col[i % B] : i % B, L = len[b];
 		float *al = d->alpha + (size_t)i * T, *c = d->cat + (size_t)i * ldc;
 		memset(al, 0, (size_t)T * sizeof *al);
 		memset(c, 0, (size_t)D * sizeof *c);
@@ -356,15 +410,15 @@ static void attention_forward(dec *d, const float *enc, const float *hs, const i
 			continue;
 		float m = -INFINITY;
 		for (int t = 0; t < L; t++) {
-			const float *e = enc + ((size_t)t * B + b) * D;
+			const float *e = enc + ((size_t)t * Be + b) * D;
 			float s = 0.0f;
 			if (d->o.att == DEC_ATT_MULTIPLICATIVE) {
 				const float *qq = d->q + (size_t)i * D;
 				for (int k = 0; k < D; k++)
 					s += qq[k] * e[k];
 			} else if (d->o.att == DEC_ATT_ADDITIVE) {
-				const float *a1 = d->k1 + ((size_t)t * B + b) * A;
-				const float *a2 = d->k2 + (size_t)i * A, *v = w + d->off_v;
+				const float *a1 = k1 + ((size_t)t * Be + b) * A;
+				const float *a2 = d->k2 + (size_t)i * A;
 				float *zz = d->z + ((size_t)i * T + t) * A;
 				for (int k = 0; k < A; k++) {
 					zz[k] = nk_tanh(a1[k] + a2[k]);
@@ -378,7 +432,7 @@ static void attention_forward(dec *d, const float *enc, const float *hs, const i
 		for (int t = 0; t < L; t++)
 			sum += (al[t] = expf(al[t] - m));
 		for (int t = 0; t < L; t++) {
-			const float *e = enc + ((size_t)t * B + b) * D;
+			const float *e = enc + ((size_t)t * Be + b) * D;
 			al[t] = (float)(al[t] / sum);
 			for (int k = 0; k < D; k++)
 				c[k] += al[t] * e[k];
@@ -433,6 +487,27 @@ static void softmax_rows(dec *d)
 	}
 }
 
+/* From the cell's outputs hs [N x H] and the contexts (cat's columns
+ * [0, D)): cat, the projection ot, od (after dropout when training) and the
+ * probabilities (d->N rows, softmax_rows). */
+static void dec_output(dec *d, int training, nlp_rng *rng)
+{
+	const int D = d->D, H = d->H, E = d->E;
+	for (int i = 0; i < d->N; i++)
+		memcpy(d->cat + (size_t)i * (D + H) + D, d->hs + (size_t)i * H,
+		       (size_t)H * sizeof *d->cat);
+	linear_forward(d, d->ot, d->cat, &d->pk_wc, d->pw + d->off_bc, d->N);
+	for (size_t i = 0; i < (size_t)d->N * E; i++)
+		d->ot[i] = nk_tanh(d->ot[i]);
+	d->dropped = training && d->o.dropout > 0.0f;
+	if (d->dropped)
+		dropout_forward(d->od, d->mask, d->ot, d->N * E, d->o.dropout, rng);
+	else
+		memcpy(d->od, d->ot, (size_t)d->N * E * sizeof *d->od);
+	linear_forward(d, d->probs, d->od, &d->pk_wo, d->pw + d->off_bo, d->N);
+	softmax_rows(d);
+}
+
 /* forward: in = the encoder's states [T x B x D]; out = probabilities
  * [U x B x V]. */
 /* The forward of dec_forward with the decoder's inputs ids [U x B];
@@ -441,7 +516,7 @@ static int dec_run(dec *d, nlp_act *out, const nlp_act *in, const nlp_batch *b, 
                    int training, nlp_err *err)
 {
 	nlp_params rp;
-	const int T = in->T, B = in->B, U = b->U, E = d->E, H = d->H, D = d->D;
+	const int T = in->T, B = in->B, U = b->U, D = d->D;
 	int rc;
 	d->have_loss = 0;
 	if (!b->dec_ids || !b->dec_len || U < 1)
@@ -450,8 +525,9 @@ static int dec_run(dec *d, nlp_act *out, const nlp_act *in, const nlp_batch *b, 
 		                   "nlpipe train on pair files (see README, Sequence to sequence)");
 	if (in->D != D || B != b->B)
 		return nlp_err_set(err, NLP_EINTERNAL, "input width %d, expected %d", in->D, D);
-	if (dec_reserve(d, T, U, B))
+	if (dec_reserve(d, T, U, B) || dec_pack(d))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	d->sB = 0; /* nothing to carry on from */
 	d->T = T;
 	d->U = U;
 	d->B = B;
@@ -466,20 +542,10 @@ static int dec_run(dec *d, nlp_act *out, const nlp_act *in, const nlp_batch *b, 
 	memcpy(rp.w, d->pw, d->n_rnn * sizeof *d->pw);
 	if ((rc = rec_forward(d->rnn, &d->hs, d->x, U, B, d->dlen, training, b->rng, err)))
 		return rc;
-	attention_forward(d, in->x, d->hs, d->len, T, U, B);
-	for (int i = 0; i < d->N; i++)
-		memcpy(d->cat + (size_t)i * (D + H) + D, d->hs + (size_t)i * H,
-		       (size_t)H * sizeof *d->cat);
-	linear_forward(d, d->ot, d->cat, d->pw + d->off_wc, d->pw + d->off_bc, d->N, D + H, E);
-	for (size_t i = 0; i < (size_t)d->N * E; i++)
-		d->ot[i] = nk_tanh(d->ot[i]);
-	d->dropped = training && d->o.dropout > 0.0f;
-	if (d->dropped)
-		dropout_forward(d->od, d->mask, d->ot, d->N * E, d->o.dropout, b->rng);
-	else
-		memcpy(d->od, d->ot, (size_t)d->N * E * sizeof *d->od);
-	linear_forward(d, d->probs, d->od, d->pw + d->off_wo, d->pw + d->off_bo, d->N, E, d->V);
-	softmax_rows(d);
+	if (d->o.att == DEC_ATT_ADDITIVE)
+		linear_forward(d, d->k1, in->x, &d->pk_w1, NULL, T * B);
+	attention_forward(d, in->x, d->k1, d->len, NULL, B, d->hs, T, U, B);
+	dec_output(d, training, b->rng);
 	out->x = d->probs;
 	out->T = U;
 	out->B = B;
@@ -506,6 +572,170 @@ static void mix_inputs(dec *d, const nlp_batch *b)
 		}
 }
 
+/* ---- decoding step by step ---- */
+
+/* The cell's parameter k (0 w_ih, 1 w_hh, 2 b_ih, 3 b_hh) of layer l:
+ * rec_params' blocks, four a layer, at the start of ours. */
+static const float *cell_w(const dec *d, int l, int k)
+{
+	return d->pw + d->blocks[4 * l + k].offset;
+}
+
+static int cell_gates(const dec *d)
+{
+	return d->o.cell == REC_LSTM ? 4 : d->o.cell == REC_GRU ? 3 : 1;
+}
+
+/* The first step of a decoding: pack the cell's weights and combine its
+ * biases as models/recurrent.c does, keep the encoder's states in [T x B x
+ * D] with their lengths (and additive attention's keys), each column its
+ * own source. */
+static int step_begin(dec *d, const nlp_act *in, const int *len)
+{
+	const int H = d->H, GH = cell_gates(d) * H, T = in->T, B = in->B, nv = d->naive;
+	const size_t n = (size_t)T * B;
+	if (GROW(d, bsum, (size_t)d->o.layers * GH) || GROW(d, cenc, n * d->D) ||
+	    GROW(d, ck1, n * d->A) || GROW(d, clen, B) || GROW(d, col, B) || dec_pack(d))
+		return -1;
+	for (int l = 0; l < d->o.layers; l++) {
+		const int in_w = l ? H : d->E;
+		const float *bih = cell_w(d, l, 2), *bhh = cell_w(d, l, 3);
+		float *bs = d->bsum + (size_t)l * GH;
+		for (int j = 0; j < GH; j++)
+			bs[j] = bih[j] + bhh[j];
+		if (d->o.cell == REC_GRU) /* b_hn goes inside r * (...) */
+			memcpy(bs + 2 * H, bih + 2 * H, (size_t)H * sizeof *bs);
+		if (nk_pack_b(&d->pk_ih[l], nv, 1, in_w, GH, cell_w(d, l, 0), in_w) ||
+		    nk_pack_b(&d->pk_hh[l], nv, 1, H, GH, cell_w(d, l, 1), H))
+			return -1;
+	}
+	memcpy(d->cenc, in->x, n * d->D * sizeof *d->cenc);
+	if (d->o.att == DEC_ATT_ADDITIVE)
+		linear_forward(d, d->ck1, d->cenc, &d->pk_w1, NULL, (int)n);
+	memcpy(d->clen, len, (size_t)B * sizeof *d->clen);
+	for (int b = 0; b < B; b++)
+		d->col[b] = b;
+	d->cT = T;
+	d->cB = B;
+	return 0;
+}
+
+/* A step that carries on: column b starts from the state column from[b]
+ * (NULL: b) ended with, into ph, pc; and attends to its source.  Returns
+ * the first bad parent, or -1. */
+static int step_gather(dec *d, const int *from, int B)
+{
+	const size_t H = d->H, L = d->o.layers;
+	for (int b = 0; b < B; b++) {
+		const int p = from ? from[b] : b;
+		if (p < 0 || p >= d->sB)
+			return b;
+		d->ncol[b] = d->col[p];
+		for (size_t l = 0; l < L; l++) {
+			memcpy(d->ph + (l * B + b) * H, d->kh + (l * d->sB + p) * H,
+			       H * sizeof(float));
+			if (d->o.cell == REC_LSTM)
+				memcpy(d->pc + (l * B + b) * H, d->kc + (l * d->sB + p) * H,
+				       H * sizeof(float));
+		}
+	}
+	return -1;
+}
+
+/* One step of the cell's layers over the B inputs x [B x E] (d->x), from
+ * ph, pc (carry) or zeros: the new state into kh, kc, the last layer's
+ * output into d->hs. */
+static void step_cell(dec *d, int B, int carry)
+{
+	const int H = d->H, GH = cell_gates(d) * H, nv = d->naive;
+	const float *x = d->x;
+	for (int l = 0; l < d->o.layers; l++) {
+		const size_t at = (size_t)l * B * H;
+		const float *bs = d->bsum + (size_t)l * GH;
+		float *y = d->kh + at;
+		rec_start st = {d->ph + at, d->o.cell == REC_LSTM ? d->pc + at : NULL, NULL,
+		                d->shs};
+		const rec_start *sp = carry ? &st : NULL;
+		nk_gemm_rows(nv, B, x, l ? H : d->E, &d->pk_ih[l], 0.0f, d->sg, GH);
+		if (d->o.cell == REC_LSTM)
+			lstm_forward(y, d->sg, d->kc + at, d->stc, &d->pk_hh[l], bs, d->ones, 1, B,
+			             H, H, 0, sp, nv);
+		else if (d->o.cell == REC_GRU)
+			gru_forward(y, d->sg, d->shn, d->sgh, &d->pk_hh[l], bs,
+			            cell_w(d, l, 3) + 2 * H, d->ones, 1, B, H, H, 0, sp, nv);
+		else
+			rnn_forward(y, d->sg, &d->pk_hh[l], bs, d->ones, 1, B, H, H, 0, 0, sp, nv);
+		x = y;
+	}
+	d->hs = x;
+	d->sB = B;
+}
+
+/* The step's workspaces for B columns; the kept state (kh, kc, col) only
+ * with kept != 0, after step_gather has read it (growing loses it). */
+static int step_reserve(dec *d, int B, int kept)
+{
+	const size_t H = d->H, LBH = (size_t)d->o.layers * B * H, GH = cell_gates(d) * H;
+	if (kept)
+		return GROW(d, kh, LBH) || GROW(d, kc, LBH) || GROW(d, col, B);
+	if (GROW(d, ph, LBH) || GROW(d, pc, LBH) || GROW(d, sg, B * GH) || GROW(d, stc, B * H) ||
+	    GROW(d, shn, B * H) || GROW(d, sgh, B * GH) || GROW(d, shs, B * H) ||
+	    GROW(d, ncol, B) || GROW(d, ones, B))
+		return -1;
+	for (int b = 0; b < B; b++)
+		d->ones[b] = 1;
+	return 0;
+}
+
+/* A forward of one decoder step without training (nlpipe/train.h's carry
+ * and dec_from for a decoder): the same probabilities as dec_run's, from
+ * the state the columns' parents ended with (carry) or from zeros (then in
+ * are the encoder's states, kept for the steps that follow). */
+static int dec_step(dec *d, nlp_act *out, const nlp_act *in, const nlp_batch *b, nlp_err *err)
+{
+	const int B = b->B, carry = b->carry;
+	int rc, bad;
+	d->have_loss = 0;
+	for (int j = 0; j < B; j++)
+		if (b->dec_len[j] != 1)
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "a decoding step has one step in every column");
+	if (carry && !d->sB)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "a decoding step carries on from nothing: start with a "
+		                   "forward of one step from the encoder");
+	if (!carry && (!in || in->B != B || in->D != d->D || !b->len))
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "a decoding step without the encoder's states");
+	if (step_reserve(d, B, 0) || (!carry && step_begin(d, in, b->len)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (carry && (bad = step_gather(d, b->dec_from, B)) >= 0)
+		return nlp_err_set(err, NLP_EINTERNAL,
+		                   "decoding step: column %d continues column %d of %d", bad,
+		                   b->dec_from ? b->dec_from[bad] : bad, d->sB);
+	d->sB = 0;
+	if (step_reserve(d, B, 1) || dec_reserve(d, d->cT, 1, B))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (carry)
+		memcpy(d->col, d->ncol, (size_t)B * sizeof *d->col);
+	d->T = d->cT;
+	d->U = 1;
+	d->B = B;
+	d->N = B;
+	d->training = 0;
+	memcpy(d->dlen, b->dec_len, (size_t)B * sizeof *d->dlen);
+	if ((rc = embed_forward(d, b, b->dec_ids, err)))
+		return rc;
+	step_cell(d, B, carry);
+	attention_forward(d, d->cenc, d->ck1, d->clen, d->col, d->cB, d->hs, d->cT, 1, B);
+	dec_output(d, 0, NULL);
+	out->x = d->probs;
+	out->T = 1;
+	out->B = B;
+	out->D = d->V;
+	return NLP_OK;
+}
+
 /* forward: in = the encoder's states [T x B x D]; out = probabilities
  * [U x B x V]; with scheduled sampling in training, a first pass gives the
  * predictions some inputs are replaced with. */
@@ -514,6 +744,8 @@ static int dec_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 {
 	dec *d = self;
 	int rc;
+	if (!b->training && b->dec_ids && b->dec_len && (b->carry || b->U == 1))
+		return dec_step(d, out, in, b, err);
 	if (!b->training || d->o.sampling <= 0.0f || !b->dec_ids || !b->rng)
 		return dec_run(d, out, in, b, b->dec_ids, b->training, err);
 	if ((rc = dec_run(d, out, in, b, b->dec_ids, 0, err)))
@@ -656,7 +888,7 @@ static int dec_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp
 	if (d->dropped)
 		dropout_backward(d->ot, d->ot, d->mask, N * E);
 	/* tanh: the forward output is od / mask; recompute from cat */
-	linear_forward(d, d->od, d->cat, d->pw + d->off_wc, d->pw + d->off_bc, N, D + H, E);
+	linear_forward(d, d->od, d->cat, &d->pk_wc, d->pw + d->off_bc, N);
 	for (size_t i = 0; i < (size_t)N * E; i++) {
 		const float o = nk_tanh(d->od[i]);
 		d->ot[i] *= 1.0f - o * o;
@@ -720,6 +952,18 @@ static int dec_load(void *self, nlp_cursor *in, nlp_err *err)
 	return NLP_OK;
 }
 
+/* The attention weights of the last forward without training, U x B rows of
+ * T (none with attention = none: its weights are uniform, not learnt). */
+static const float *dec_attention(void *self, int *T, int *rows)
+{
+	const dec *d = self;
+	if (d->o.att == DEC_ATT_NONE || d->training || !d->N)
+		return NULL;
+	*T = d->T;
+	*rows = d->N;
+	return d->alpha;
+}
+
 static const nlp_train_ops dec_train = {
         .struct_size = sizeof(nlp_train_ops),
         .setup = dec_setup,
@@ -730,6 +974,7 @@ static const nlp_train_ops dec_train = {
         .backward = dec_backward,
         .save = dec_save,
         .load = dec_load,
+        .attention = dec_attention,
 };
 
 const nlp_stage_class rec_decoder_class = {

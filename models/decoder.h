@@ -24,6 +24,13 @@
  *   o_u   = tanh(Wc [c_u; h_u] + bc)                   [E]   (dropout in training)
  *   p_u   = softmax(Wo o_u + bo)                       [V]   (Wo = emb when tied)
  * The loss is the mean cross-entropy over the steps with dec_next >= 0.
+ *
+ * Decoding (ABI 2.5): a forward that is not training with U = 1 keeps each
+ * column's cell state and the encoder's states; a forward with carry then
+ * runs one more step from the states of the columns dec_from names (in is
+ * not read), giving bit for bit the probabilities of a forward over the
+ * whole prefix (every product of the forward is nk_gemm_rows).  The
+ * attention op gives the last such forward's weights.
  */
 #ifndef NLP_MODELS_DECODER_H
 #define NLP_MODELS_DECODER_H

@@ -2,7 +2,9 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* report.c - the HTML evaluation report (nlp_metrics_write_report): one
  * self-contained page (inline CSS and SVG, no scripts, no external assets)
- * whose size grows at most linearly with the number of classes. */
+ * whose size grows at most linearly with the number of classes; and that of
+ * a sequence-to-sequence model (nlp_s2s_write_report): its scores and
+ * attention heatmaps of a few pairs. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <nlpipe/metrics.h>
 #include <nlpipe/model.h>
 #include <nlpipe/nlpipe.h>
+#include <nlpipe/seq2seq.h>
 #include "internal.h"
 
 #define TOP_CONFUSIONS 30
@@ -87,7 +90,10 @@ static const char html_css[] =
         "pre{background:#f6f6f6;border:1px solid #ddd;padding:.6em;overflow:auto;"
         "font-size:.85em}\n"
         "td.txt{text-align:left;font-size:.85em;color:#444;max-width:30em}\n"
-        ".legend span{display:inline-block;margin-right:1em;font-size:.85em}\n";
+        ".legend span{display:inline-block;margin-right:1em;font-size:.85em}\n"
+        "table.att td,table.att th{padding:.15em .3em;text-align:center;border:1px solid #eee;"
+        "font-size:.8em;min-width:1.4em}\n"
+        "table.att th.src{writing-mode:vertical-rl;vertical-align:bottom}\n";
 
 static void card(FILE *f, const char *k, double v)
 {
@@ -776,7 +782,8 @@ static void html_model(FILE *f, const nlp_model *model)
 	fputs("</pre>\n", f);
 }
 
-static void html_head(FILE *f, const nlp_metrics_summary *s, const char *title)
+/* The page up to its heading and the title under it. */
+static void html_open(FILE *f, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -793,6 +800,11 @@ static void html_head(FILE *f, const nlp_metrics_summary *s, const char *title)
 		html_str(f, title);
 		fputs("</p>\n", f);
 	}
+}
+
+static void html_head(FILE *f, const nlp_metrics_summary *s, const char *title)
+{
+	html_open(f, title);
 	fprintf(f, "<p class=\"sub\">%llu documents, %zu classes; nlpipe %s</p>\n",
 	        (unsigned long long)s->documents, s->n_classes, nlp_version());
 	fputs("<h2>Summary</h2>\n<div class=\"cards\">\n", f);
@@ -854,15 +866,21 @@ static int html_body(FILE *f, nlp_metrics *m, const char *title, const nlp_model
 	return NLP_OK;
 }
 
+/* Open the page's temporary file (nlp_atomic_open) for path. */
+static int report_open(nlp_atomic_file *af, const char *path, nlp_err *err)
+{
+	if (!path || !*path)
+		return nlp_err_set(err, NLP_ECONFIG, "report: no file name given");
+	return nlp_atomic_open(af, path, err);
+}
+
 int nlp_metrics_write_report(const char *path, nlp_metrics *m, const char *title,
                              const nlp_model *model, nlp_err *err)
 {
 	nlp_atomic_file af;
 	int rc;
 
-	if (!path || !*path)
-		return nlp_err_set(err, NLP_ECONFIG, "report: no file name given");
-	if ((rc = nlp_atomic_open(&af, path, err)))
+	if ((rc = report_open(&af, path, err)))
 		return rc;
 	errno = 0;
 	rc = html_body(af.f, m, title, model, err);
@@ -876,4 +894,111 @@ int nlp_metrics_write_report(const char *path, nlp_metrics *m, const char *title
 int nlp_metrics_write_html(const char *path, nlp_metrics *m, const char *title, nlp_err *err)
 {
 	return nlp_metrics_write_report(path, m, title, NULL, err);
+}
+
+/* ---- Sequence-to-sequence models ---- */
+
+/* The tokens t[0..n) joined by spaces. */
+static void html_tokens(FILE *f, char *const *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(' ', f);
+		html_str(f, t[i]);
+	}
+}
+
+/* One pair: what it is, then its heatmap: a row per output token, a column
+ * per source token, each cell shaded by the weight the step gave the
+ * source token (white 0, dark blue 1). */
+static void s2s_example(FILE *f, const nlp_s2s_example *x)
+{
+	char col[16];
+
+	fputs("<h3 class=\"pair\">", f);
+	html_str(f, x->name);
+	fputs(x->exact ? " (right)" : " (wrong)", f);
+	fputs("</h3>\n<table>\n<tbody>\n<tr><td>source</td><td class=\"txt\">", f);
+	html_tokens(f, x->src, x->n_src);
+	fputs("</td></tr>\n<tr><td>reference</td><td class=\"txt\">", f);
+	html_tokens(f, x->ref, x->n_ref);
+	fputs("</td></tr>\n<tr><td>output</td><td class=\"txt\">", f);
+	html_tokens(f, x->out, x->n_out);
+	fputs("</td></tr>\n</tbody>\n</table>\n", f);
+	if (!x->att || !x->n_src) {
+		fputs("<p class=\"note\">No attention weights for this pair.</p>\n", f);
+		return;
+	}
+	fputs("<table class=\"att\">\n<thead>\n<tr><th></th>", f);
+	for (size_t j = 0; j < x->n_src; j++) {
+		fputs("<th class=\"src\">", f);
+		html_str(f, x->src[j]);
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n</thead>\n<tbody>\n", f);
+	for (size_t i = 0; i < x->n_out; i++) {
+		fputs("<tr><th>", f);
+		html_str(f, x->out[i]);
+		fputs("</th>", f);
+		for (size_t j = 0; j < x->n_src; j++) {
+			double w = x->att[i * x->n_src + j];
+			w = w < 0 ? 0 : w > 1 ? 1 : w;
+			const int dark = heat_color(w, col, sizeof col);
+			fprintf(f, "<td class=\"w\" style=\"background:%s%s\" title=\"%.3f\"></td>",
+			        col, dark ? ";color:#fff" : "", w);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody>\n</table>\n", f);
+}
+
+static void s2s_body(FILE *f, const nlp_s2s_scores *s, const nlp_s2s_examples *E, const char *title,
+                     const nlp_model *m)
+{
+	const double pairs = s->pairs ? (double)s->pairs : 1.0;
+	const size_t nr = E ? E->n_right : 0, nw = E ? E->n_wrong : 0;
+	/* wrong ones first, up to half the room unless there are few right */
+	size_t show_w = nw < NLP_S2S_EXAMPLES / 2 ? nw : NLP_S2S_EXAMPLES / 2;
+	if (nr < NLP_S2S_EXAMPLES - show_w)
+		show_w = nw < NLP_S2S_EXAMPLES - nr ? nw : NLP_S2S_EXAMPLES - nr;
+	const size_t show_r = nr < NLP_S2S_EXAMPLES - show_w ? nr : NLP_S2S_EXAMPLES - show_w;
+
+	html_open(f, title);
+	fprintf(f, "<p class=\"sub\">%llu pairs, a sequence-to-sequence model; nlpipe %s</p>\n",
+	        (unsigned long long)s->pairs, nlp_version());
+	fputs("<h2>Summary</h2>\n<div class=\"cards\">\n", f);
+	card(f, "exact match", (double)s->exact / pairs);
+	card(f, "token accuracy", s->ref_tokens ? (double)s->correct / (double)s->ref_tokens : 0);
+	card(f, "chrF", nlp_s2s_chrf(s));
+	card(f, "BLEU", nlp_s2s_bleu(s));
+	fputs("</div>\n<h2 id=\"attention\">Attention</h2>\n", f);
+	if (E && E->no_attention)
+		fputs("<p class=\"note\">This decoder has no attention weights (attention = none: "
+		      "every step reads the mean of the encoder's states).</p>\n",
+		      f);
+	else
+		fputs("<p class=\"note\">Greedy decoding of the first pairs decoded wrong and "
+		      "right. "
+		      "Rows: output tokens; columns: source tokens; colour: the weight the "
+		      "step gave the source token (hover for its value).</p>\n",
+		      f);
+	for (size_t i = 0; i < show_w; i++)
+		s2s_example(f, &E->wrong[i]);
+	for (size_t i = 0; i < show_r; i++)
+		s2s_example(f, &E->right[i]);
+	if (m)
+		html_model(f, m);
+	fputs("</body>\n</html>\n", f);
+}
+
+int nlp_s2s_write_report(const char *path, const nlp_s2s_scores *s, const nlp_s2s_examples *E,
+                         const char *title, const nlp_model *m, nlp_err *err)
+{
+	nlp_atomic_file af;
+	int rc;
+
+	if ((rc = report_open(&af, path, err)))
+		return rc;
+	s2s_body(af.f, s, E, title, m);
+	return nlp_atomic_commit(&af, err);
 }

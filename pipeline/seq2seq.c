@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/seq2seq.c - sequence-to-sequence models (nlpipe/seq2seq.h): what
- * makes a pipeline one, pair files read into pair documents, batches of
- * sources and decoder steps, and evaluation with teacher forcing. */
+ * makes a pipeline one, pair files (and folders of paired files) read into
+ * pair documents, batches of sources and decoder steps, evaluation with
+ * teacher forcing, decoding (greedy and beam search) and scores. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nlpipe/reader.h"
 #include "nlpipe/seq2seq.h"
@@ -51,16 +55,12 @@ static void lines_free(s2s_lines *L)
 	memset(L, 0, sizeof *L);
 }
 
-/* Append the pair of line (NUL-terminated, newline removed) of path:lineno. */
-static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, char *line, nlp_err *err)
+/* Append the pair src, tgt of path:lineno. */
+static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, const char *src,
+                     const char *tgt, nlp_err *err)
 {
-	char *tab = strchr(line, '\t');
 	char name[4096];
 
-	if (!tab)
-		return nlp_err_set(err, NLP_EDATA,
-		                   "%s:%lu: no TAB: a pair line is source<TAB>target", path,
-		                   lineno);
 	if (L->n == L->cap) {
 		size_t cap = L->cap ? 2 * L->cap : 256;
 		char **s = realloc(L->src, cap * sizeof *s);
@@ -76,10 +76,9 @@ static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, char 
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		L->cap = cap;
 	}
-	*tab = '\0';
 	snprintf(name, sizeof name, "%s:%lu", path, lineno);
-	L->src[L->n] = strdup(line);
-	L->tgt[L->n] = strdup(tab + 1);
+	L->src[L->n] = strdup(src);
+	L->tgt[L->n] = strdup(tgt);
 	L->name[L->n] = strdup(name);
 	L->n++;
 	if (!L->src[L->n - 1] || !L->tgt[L->n - 1] || !L->name[L->n - 1])
@@ -87,19 +86,142 @@ static int lines_add(s2s_lines *L, const char *path, unsigned long lineno, char 
 	return NLP_OK;
 }
 
-/* Every non-blank line of path as a pair. */
+/* Append the pair of line (NUL-terminated, newline removed) of path:lineno,
+ * source<TAB>target. */
+static int lines_add_tab(s2s_lines *L, const char *path, unsigned long lineno, char *line,
+                         nlp_err *err)
+{
+	char *tab = strchr(line, '\t');
+
+	if (!tab)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "%s:%lu: no TAB: a pair line is source<TAB>target", path,
+		                   lineno);
+	*tab = '\0';
+	return lines_add(L, path, lineno, line, tab + 1, err);
+}
+
+/* The next line of lr without its newline into *len (0 at the end). */
+static int next_line(nlp_line_reader *lr, size_t *len, nlp_err *err)
+{
+	int rc = nlp_line_reader_next(lr, err);
+	size_t n = rc || !lr->len ? 0 : strlen(lr->line);
+
+	while (n && (lr->line[n - 1] == '\n' || lr->line[n - 1] == '\r'))
+		lr->line[--n] = '\0';
+	*len = lr->len;
+	return rc;
+}
+
+/* The pairs of the paired files sp and tp: line k of one is the source,
+ * of the other the target; lines blank in both are skipped. */
+static int read_aligned(s2s_lines *L, const char *sp, const char *tp, nlp_err *err)
+{
+	nlp_line_reader a = {.path = sp, .max = 1u << 20, .what = "a source text"};
+	nlp_line_reader b = {.path = tp, .max = 1u << 20, .what = "a target text"};
+	size_t la = 1, lb = 1;
+	int rc = NLP_OK;
+
+	errno = 0;
+	if (nlp_open_regular(sp, &a.f) || nlp_open_regular(tp, &b.f))
+		rc = nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", a.f ? tp : sp,
+		                 errno ? strerror(errno) : "not a regular file");
+	while (!rc && !(rc = next_line(&a, &la, err)) && !(rc = next_line(&b, &lb, err)) &&
+	       (la || lb)) {
+		if (!la || !lb)
+			rc = nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s ends after line %lu, but %s goes on: paired files have "
+			        "a line each for every pair",
+			        la ? tp : sp, la ? b.lineno : a.lineno, la ? sp : tp);
+		else if (*a.line || *b.line)
+			rc = lines_add(L, sp, a.lineno, a.line, b.line, err);
+	}
+	nlp_line_reader_free(&a);
+	nlp_line_reader_free(&b);
+	if (a.f)
+		fclose(a.f);
+	if (b.f)
+		fclose(b.f);
+	return rc;
+}
+
+/* Whether name ends in ext; its length without it in *stem. */
+static int has_ext(const char *name, const char *ext, size_t *stem)
+{
+	const size_t n = strlen(name), e = strlen(ext);
+	*stem = n > e ? n - e : 0;
+	return n > e && !strcmp(name + n - e, ext);
+}
+
+/* A folder of paired files: every NAME.src with its NAME.tgt (in name
+ * order); any other file (but hidden ones) is an error naming it. */
+static int read_pair_folder(s2s_lines *L, const char *dir, nlp_err *err)
+{
+	struct dirent **e = NULL;
+	const int n = scandir(dir, &e, NULL, alphasort);
+	char *sp = NULL, *tp = NULL;
+	int rc = n < 0 ? nlp_err_set(err, NLP_EIO, "%s: cannot list: %s", dir, strerror(errno))
+	               : NLP_OK;
+
+	for (int i = 0; !rc && i < n; i++) {
+		const char *nm = e[i]->d_name;
+		const size_t len = strlen(dir) + strlen(nm) + 8;
+		size_t stem;
+		int src;
+		if (*nm == '.')
+			continue;
+		src = has_ext(nm, ".src", &stem);
+		free(sp);
+		free(tp);
+		sp = malloc(len);
+		tp = malloc(len);
+		if (!sp || !tp) {
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+			break;
+		}
+		if (!src && !has_ext(nm, ".tgt", &stem)) {
+			rc = nlp_err_set(err, NLP_EDATA,
+			                 "%s/%s: a folder of pairs holds paired files NAME.src and "
+			                 "NAME.tgt (line k of the one, the source of line k of the "
+			                 "other)",
+			                 dir, nm);
+			break;
+		}
+		snprintf(sp, len, "%s/%.*s.src", dir, (int)stem, nm);
+		snprintf(tp, len, "%s/%.*s.tgt", dir, (int)stem, nm);
+		if (access(src ? tp : sp, F_OK))
+			rc = nlp_err_set(err, NLP_EDATA, "%s/%s: no %s beside it to pair it with",
+			                 dir, nm, src ? tp : sp);
+		else if (src)
+			rc = read_aligned(L, sp, tp, err);
+	}
+	for (int i = 0; i < n; i++)
+		free(e[i]);
+	free(e);
+	free(sp);
+	free(tp);
+	return rc;
+}
+
+/* Every non-blank line of path as a pair; a folder: read_pair_folder. */
 static int read_pairs(s2s_lines *L, const char *path, nlp_err *err)
 {
 	nlp_line_reader lr = {0};
 	FILE *f = NULL;
-	int rc = nlp_open_regular(path, &f);
+	struct stat st;
+	int rc;
 
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return read_pair_folder(L, path, err);
+	rc = nlp_open_regular(path, &f);
 	if (rc < 0)
 		return nlp_err_set(err, NLP_EIO, "%s: cannot open: %s", path, strerror(errno));
 	if (rc > 0)
 		return nlp_err_set(err, NLP_EIO,
 		                   "%s: not a regular file: pairs are read from line files of "
-		                   "source<TAB>target",
+		                   "source<TAB>target or folders of paired files NAME.src and "
+		                   "NAME.tgt",
 		                   path);
 	lr.f = f;
 	lr.path = path;
@@ -110,7 +232,7 @@ static int read_pairs(s2s_lines *L, const char *path, nlp_err *err)
 		size_t n = strlen(s);
 		while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 			s[--n] = '\0';
-		if (n && (rc = lines_add(L, path, lr.lineno, s, err)))
+		if (n && (rc = lines_add_tab(L, path, lr.lineno, s, err)))
 			break;
 	}
 	nlp_line_reader_free(&lr);
@@ -352,6 +474,7 @@ int nlp_s2s_evaluate(nlp_pipeline *p, size_t first, const nlp_doc_ids *docs, siz
 typedef struct s2s_hyp {
 	int32_t *ids; /* [max_len + 1]: bos, then the tokens */
 	int n;        /* ids used */
+	int from;     /* the hypothesis of the step before it continues */
 	double score; /* summed log probability */
 } s2s_hyp;
 
@@ -377,6 +500,8 @@ typedef struct s2s_beam {
 	s2s_hyp *live, *next;
 	s2s_cand *cand; /* [n_cand] */
 	nlp_s2s_batch sb;
+	int *from; /* [K] the batch's dec_from */
+	int steps; /* 1: the decoder decodes step by step (ABI 2.5) */
 	int32_t *best;
 	int n_best;
 	double best_score; /* normalized */
@@ -388,40 +513,59 @@ static double normalized(double score, int n, double alpha)
 	return alpha > 0 ? score / pow((double)n + 1.0, alpha) : score;
 }
 
-/* One forward of the live hypotheses (same source each), probabilities of
- * their next token into *pr (rows b of step U - 1). */
-static int beam_forward(nlp_pipeline *p, size_t first, s2s_beam *bm, const int32_t *src, int n_src,
-                        const float **pr, int *ld, nlp_err *err)
+/* Whether the decoder (the last stage) decodes step by step: its module
+ * knows nlp_batch.carry and dec_from for decoders (plugin ABI 2.5). */
+static int decodes_by_step(const nlp_pipeline *p)
 {
-	const int B = bm->n_live, U = bm->live[0].n, T = n_src ? n_src : 1;
+	const nlp_module_info *mi = nlp_pipeline_stage_module(p, nlp_pipeline_stage_count(p) - 1);
+	return mi && mi->abi_major == 2 && mi->abi_minor >= 5;
+}
+
+/* The probabilities of the live hypotheses' next tokens (same source each)
+ * into *pr (B rows of V).  By step (bm->steps): the first step runs the
+ * whole chain on the source and bos, the others the decoder alone on the
+ * hypotheses' last tokens from where their parents ended.  Else (a decoder
+ * of a module older than ABI 2.5) every step runs the whole chain over
+ * the source and the whole prefixes. */
+static int beam_forward(nlp_pipeline *p, size_t first, s2s_beam *bm, const int32_t *src, int n_src,
+                        const float **pr, nlp_err *err)
+{
+	const int B = bm->n_live, by_step = bm->steps && bm->live[0].n > 1;
+	const int U = bm->steps ? 1 : bm->live[0].n, T = n_src ? n_src : 1, Tb = by_step ? 0 : T;
 	nlp_s2s_batch *sb = &bm->sb;
+	size_t at = first;
 	nlp_act s;
 	int rc;
 
 	if (grow(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
 	    grow(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
-	    grow(&sb->ids, &sb->cap_ids, (size_t)T * B, sizeof *sb->ids) ||
+	    grow(&sb->ids, &sb->cap_ids, (size_t)Tb * B + 1, sizeof *sb->ids) ||
 	    grow(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int j = 0; j < B; j++) {
+		const s2s_hyp *h = &bm->live[j];
 		sb->len[j] = n_src;
 		sb->dec_len[j] = U;
-		for (int t = 0; t < T; t++)
+		for (int t = 0; t < Tb; t++)
 			sb->ids[(size_t)t * B + j] = t < n_src ? src[t] : 0;
 		for (int u = 0; u < U; u++)
-			sb->dec_ids[(size_t)u * B + j] = bm->live[j].ids[u];
+			sb->dec_ids[(size_t)u * B + j] = h->ids[h->n - U + u];
+		bm->from[j] = h->from;
 	}
-	memset(&sb->b, 0, sizeof sb->b);
-	sb->b = (nlp_batch){.B = B, .T = T, .ids = sb->ids, .len = sb->len, .U = U};
+	sb->b = (nlp_batch){.B = B, .T = Tb, .ids = sb->ids, .len = sb->len, .U = U};
 	sb->b.dec_ids = sb->dec_ids;
 	sb->b.dec_len = sb->dec_len;
-	rc = nlp_chain_forward(p, first, &sb->b, &s, err);
+	if (by_step) {
+		sb->b.carry = 1;
+		sb->b.dec_from = bm->from;
+		at = nlp_pipeline_stage_count(p) - 1;
+	}
+	rc = nlp_chain_forward(p, at, &sb->b, &s, err);
 	if (!rc && (s.T != U || s.B != B || s.D != bm->V))
 		rc = nlp_err_set(err, NLP_EINTERNAL, "the decoder gave %d x %d x %d scores", s.T,
 		                 s.B, s.D);
 	if (!rc)
 		*pr = s.x + (size_t)(U - 1) * B * bm->V;
-	*ld = bm->V;
 	return rc;
 }
 
@@ -483,6 +627,7 @@ static void beam_step(s2s_beam *bm, int n_cand, int32_t eos, double alpha)
 		memcpy(x->ids, h->ids, (size_t)h->n * sizeof *x->ids);
 		x->ids[h->n] = c->id;
 		x->n = h->n + 1;
+		x->from = c->from;
 		x->score = c->score;
 	}
 	/* the live hypotheses that cannot beat the best finished one stop */
@@ -516,6 +661,7 @@ static void beam_free(s2s_beam *bm)
 	free(bm->next);
 	free(bm->cand);
 	free(bm->best);
+	free(bm->from);
 	nlp_s2s_batch_free(&bm->sb);
 }
 
@@ -530,7 +676,8 @@ static int beam_new(s2s_beam *bm, int K, int V, int max_len, int32_t bos)
 	bm->n_cand = K == 1 ? 1 : 2 * K;
 	bm->cand = calloc((size_t)bm->n_cand, sizeof *bm->cand);
 	bm->best = calloc((size_t)max_len + 1, sizeof *bm->best);
-	if (!bm->live || !bm->next || !bm->cand || !bm->best)
+	bm->from = calloc((size_t)K, sizeof *bm->from);
+	if (!bm->live || !bm->next || !bm->cand || !bm->best || !bm->from)
 		return -1;
 	for (int k = 0; k < K; k++) {
 		bm->live[k].ids = malloc(((size_t)max_len + 2) * sizeof(int32_t));
@@ -544,8 +691,38 @@ static int beam_new(s2s_beam *bm, int K, int V, int max_len, int32_t bos)
 	return 0;
 }
 
-int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
-                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+/* Greedy decoding's attention weights: a row of n_src a step. */
+typedef struct s2s_att {
+	float *w; /* [rows x n_src], NULL when the decoder has none */
+	int rows, none;
+	size_t cap;
+} s2s_att;
+
+/* Append the attention row of the last forward's column 0 to a. */
+static int att_record(nlp_pipeline *p, s2s_att *a, int n_src, nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+	const nlp_train_ops *t = nlp_pipeline_stage_class(p, n - 1)->train;
+	int T = 0, rows = 0;
+	const float *w = t->attention
+	                         ? t->attention(nlp_pipeline_stage_instance(p, n - 1), &T, &rows)
+	                         : NULL;
+
+	if (!w || rows < 1 || T < n_src) {
+		a->none = 1;
+		return NLP_OK;
+	}
+	if (grow(&a->w, &a->cap, ((size_t)a->rows + 1) * n_src + 1, sizeof *a->w))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	memcpy(a->w + (size_t)a->rows * n_src, w, (size_t)n_src * sizeof *w);
+	a->rows++;
+	return NLP_OK;
+}
+
+/* nlp_s2s_decode; with att (greedy only), the attention of every step. */
+static int decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
+                  int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, s2s_att *att,
+                  nlp_err *err)
 {
 	const int V = nlp_lm_vocab_size(p, first);
 	s2s_beam bm;
@@ -562,10 +739,12 @@ int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src,
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
 	}
+	bm.steps = decodes_by_step(p);
 	for (int u = 0; u < o->max_len && !beam_done(&bm, o->length_penalty); u++) {
 		const float *pr = NULL;
-		int ld;
-		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, &ld, err)))
+		if ((rc = beam_forward(p, first, &bm, src, n_src, &pr, err)))
+			goto out;
+		if (att && o->beam == 1 && !att->none && (rc = att_record(p, att, n_src, err)))
 			goto out;
 		beam_step(&bm, beam_candidates(&bm, pr), eos, o->length_penalty);
 	}
@@ -579,18 +758,19 @@ out:
 	return rc;
 }
 
-int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t **ids, size_t *n,
-                       nlp_err *err)
+int nlp_s2s_decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, int32_t bos,
+                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
 {
-	nlp_pipeline *p = m->pipeline;
-	nlp_pool *pool = NULL;
-	nlp_text_job job = {.name = name, .text = text, .len = strlen(text)};
-	int rc = nlp_pool_new(&pool, p, 1, nlp_pipeline_text_end(p) + 1, err);
+	return decode(p, first, src, n_src, bos, eos, o, out, n_out, NULL, err);
+}
 
-	*ids = NULL;
-	*n = 0;
-	if (rc)
-		return rc;
+/* One text through pool (the text stages and the embedding) to ids. */
+static int pool_ids(nlp_pool *pool, const char *name, const char *text, int32_t **ids, size_t *n,
+                    nlp_err *err)
+{
+	nlp_text_job job = {.name = name, .text = text, .len = strlen(text)};
+	int rc = NLP_OK;
+
 	nlp_pool_run(pool, &job, 1, 1);
 	if (job.rc)
 		rc = nlp_err_set(err, job.rc, "%s: %s", name, job.msg);
@@ -598,6 +778,20 @@ int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t
 	*n = job.n_ids;
 	free(job.streams);
 	nlp_tokens_free(&job.tokens);
+	return rc;
+}
+
+int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t **ids, size_t *n,
+                       nlp_err *err)
+{
+	nlp_pipeline *p = m->pipeline;
+	nlp_pool *pool = NULL;
+	int rc = nlp_pool_new(&pool, p, 1, nlp_pipeline_text_end(p) + 1, err);
+
+	*ids = NULL;
+	*n = 0;
+	if (!rc)
+		rc = pool_ids(pool, name, text, ids, n, err);
 	nlp_pool_free(pool);
 	return rc;
 }
@@ -623,14 +817,26 @@ static int join_tokens(const nlp_pipeline *p, size_t first, const int32_t *ids, 
 	return NLP_OK;
 }
 
-int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
-                      const char *sep, char **out, nlp_err *err)
+struct nlp_s2s_translator {
+	nlp_model *m;   /* borrowed */
+	nlp_pool *pool; /* the text stages and the embedding: sources to ids */
+	size_t first;   /* the first trainable stage */
+	int32_t bos, eos;
+};
+
+void nlp_s2s_translator_free(nlp_s2s_translator *t)
+{
+	if (!t)
+		return;
+	nlp_pool_free(t->pool);
+	free(t);
+}
+
+int nlp_s2s_translator_new(nlp_s2s_translator **out, nlp_model *m, nlp_err *err)
 {
 	nlp_pipeline *p = m->pipeline;
-	const size_t first = nlp_pipeline_text_end(p);
-	int32_t *src = NULL, *ids = NULL, bos, eos;
-	size_t n_src = 0;
-	int n = 0, rc;
+	nlp_s2s_translator *t = NULL;
+	int rc = NLP_OK;
 
 	*out = NULL;
 	if (!nlp_pipeline_is_s2s(p))
@@ -638,18 +844,70 @@ int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nl
 		                   "%s is not a sequence-to-sequence model (its pipeline does not "
 		                   "end in a decoder): see examples/seq2seq/seq2seq.ini",
 		                   m->path);
-	rc = nlp_s2s_special_ids(p, first, &bos, &eos, err);
+	if (!(t = calloc(1, sizeof *t)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	t->m = m;
+	t->first = nlp_pipeline_text_end(p);
+	rc = nlp_s2s_special_ids(p, t->first, &t->bos, &t->eos, err);
 	if (!rc)
-		rc = nlp_s2s_source_ids(m, name, text, &src, &n_src, err);
+		rc = nlp_pool_new(&t->pool, p, 1, t->first + 1, err);
+	if (rc)
+		nlp_s2s_translator_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+/* nlp_s2s_translator_ids; with att (greedy), the attention weights. */
+static int translator_decode(nlp_s2s_translator *t, const char *name, const char *text,
+                             const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, s2s_att *att,
+                             nlp_err *err)
+{
+	int32_t *src = NULL;
+	size_t n_src = 0;
+	int rc = pool_ids(t->pool, name, text, &src, &n_src, err);
+
+	*out = NULL;
+	*n_out = 0;
 	if (!rc && n_src > 100000)
 		rc = nlp_err_set(err, NLP_EDATA, "%s: %zu tokens: a source holds at most 100000",
 		                 name, n_src);
 	if (!rc)
-		rc = nlp_s2s_decode(p, first, src, (int)n_src, bos, eos, o, &ids, &n, err);
-	if (!rc)
-		rc = join_tokens(p, first, ids, n, sep, out, err);
-	free(ids);
+		rc = decode(t->m->pipeline, t->first, src, (int)n_src, t->bos, t->eos, o, out,
+		            n_out, att, err);
 	free(src);
+	return rc;
+}
+
+int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err)
+{
+	return translator_decode(t, name, text, o, out, n_out, NULL, err);
+}
+
+int nlp_s2s_translator_run(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, const char *sep, char **out, nlp_err *err)
+{
+	int32_t *ids = NULL;
+	int n = 0, rc = nlp_s2s_translator_ids(t, name, text, o, &ids, &n, err);
+
+	*out = NULL;
+	if (!rc)
+		rc = join_tokens(t->m->pipeline, t->first, ids, n, sep, out, err);
+	free(ids);
+	return rc;
+}
+
+int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
+                      const char *sep, char **out, nlp_err *err)
+{
+	nlp_s2s_translator *t = NULL;
+	int rc = nlp_s2s_translator_new(&t, m, err);
+
+	*out = NULL;
+	if (!rc)
+		rc = nlp_s2s_translator_run(t, name, text, o, sep, out, err);
+	nlp_s2s_translator_free(t);
 	return rc;
 }
 
@@ -791,60 +1049,161 @@ static int text_tokens(nlp_pool *pool, nlp_text_job *job, const char ***toks, nl
 	return NLP_OK;
 }
 
-/* Score pair i of L: decode its source, tokenize its target. */
-static int eval_pair(nlp_model *m, nlp_pool *pool, const s2s_lines *L, size_t i,
-                     const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
+/* A copy of the strings t[0..n) (and NLP_LM_EOS after them when eos). */
+static char **strs_dup(const char *const *t, size_t n, int eos)
 {
-	nlp_pipeline *p = m->pipeline;
-	const size_t first = nlp_pipeline_text_end(p);
+	char **c = calloc(n + 2, sizeof *c);
+	int bad = !c;
+	for (size_t i = 0; c && i < n + (size_t)eos; i++)
+		bad |= !(c[i] = strdup(i < n ? t[i] : NLP_LM_EOS));
+	if (bad && c)
+		for (size_t i = 0; i < n + 1; i++)
+			free(c[i]);
+	if (bad)
+		free(c);
+	return bad ? NULL : c;
+}
+
+static void example_free(nlp_s2s_example *x)
+{
+	char **a[] = {x->src, x->out, x->ref};
+	const size_t n[] = {x->n_src, x->n_out, x->n_ref};
+	for (int k = 0; k < 3; k++) {
+		for (size_t i = 0; a[k] && i < n[k]; i++)
+			free(a[k][i]);
+		free(a[k]);
+	}
+	free(x->name);
+	free(x->att);
+	memset(x, 0, sizeof *x);
+}
+
+void nlp_s2s_examples_free(nlp_s2s_examples *E)
+{
+	for (size_t i = 0; E && i < E->n_right; i++)
+		example_free(&E->right[i]);
+	for (size_t i = 0; E && i < E->n_wrong; i++)
+		example_free(&E->wrong[i]);
+	if (E)
+		memset(E, 0, sizeof *E);
+}
+
+/* A pair as an example of the report, while there is room for its kind:
+ * tokens of the source src, the output hyp (n_hyp of them; the decoder's
+ * end token too when it ended: a->rows says), the reference, and the
+ * attention weights a. */
+static int keep_example(nlp_s2s_examples *E, const char *name, const nlp_tokens *src,
+                        const char *const *hyp, size_t n_hyp, const char *const *ref, size_t n_ref,
+                        s2s_att *a, int exact)
+{
+	size_t *n = exact ? &E->n_right : &E->n_wrong;
+	nlp_s2s_example *x = exact ? &E->right[*n] : &E->wrong[*n];
+	const char **st = NULL;
+	int rc = NLP_OK;
+
+	E->no_attention |= a->none;
+	if (*n >= NLP_S2S_EXAMPLES)
+		return NLP_OK;
+	memset(x, 0, sizeof *x);
+	x->exact = exact;
+	x->n_src = src->n;
+	x->n_out = n_hyp + (a->rows > (int)n_hyp);
+	x->n_ref = n_ref;
+	if (!(st = malloc((src->n + 1) * sizeof *st)))
+		return NLP_ENOMEM;
+	for (size_t i = 0; i < src->n; i++)
+		st[i] = nlp_token(src, i);
+	x->name = strdup(name);
+	x->src = strs_dup(st, src->n, 0);
+	x->out = strs_dup(hyp, n_hyp, a->rows > (int)n_hyp);
+	x->ref = strs_dup(ref, n_ref, 0);
+	if (!a->none && a->rows == (int)x->n_out) {
+		x->att = a->w; /* taken */
+		a->w = NULL;
+		a->cap = 0;
+	}
+	if (!x->name || !x->src || !x->out || !x->ref) {
+		example_free(x);
+		rc = NLP_ENOMEM;
+	} else {
+		++*n;
+	}
+	free(st);
+	return rc;
+}
+
+/* Score pair i of L: decode its source (tr), tokenize its target (pool);
+ * keep it in E (or NULL) as an example. */
+static int eval_pair(nlp_s2s_translator *tr, nlp_pool *pool, const s2s_lines *L, size_t i,
+                     const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_s2s_examples *E,
+                     nlp_err *err)
+{
 	nlp_text_job job = {.name = L->name[i], .text = L->tgt[i], .len = strlen(L->tgt[i])};
-	const char **ref = NULL, **hyp = NULL;
-	int32_t *src = NULL, *ids = NULL, bos, eos;
-	size_t n_src = 0;
-	int n = 0, rc = nlp_s2s_special_ids(p, first, &bos, &eos, err);
+	nlp_text_job sj = {.name = L->name[i], .text = L->src[i], .len = strlen(L->src[i])};
+	const char **ref = NULL, **hyp = NULL, **srct = NULL;
+	int32_t *ids = NULL;
+	s2s_att att = {0};
+	const uint64_t exact = s->exact;
+	int n = 0,
+	    rc = translator_decode(tr, L->name[i], L->src[i], o, &ids, &n, E ? &att : NULL, err);
 
 	if (!rc)
-		rc = nlp_s2s_source_ids(m, L->name[i], L->src[i], &src, &n_src, err);
-	if (!rc)
-		rc = nlp_s2s_decode(p, first, src, (int)n_src, bos, eos, o, &ids, &n, err);
-	if (!rc)
 		rc = text_tokens(pool, &job, &ref, err);
+	if (!rc && E)
+		rc = text_tokens(pool, &sj, &srct, err);
 	if (!rc && !(hyp = malloc(((size_t)n + 1) * sizeof *hyp)))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int k = 0; !rc && k < n; k++) {
-		const char *t = nlp_lm_token(p, first, ids[k]);
+		const char *t = nlp_lm_token(tr->m->pipeline, tr->first, ids[k]);
 		hyp[k] = t ? t : "<?>";
 	}
 	if (!rc && nlp_s2s_score_add(s, hyp, (size_t)n, ref, job.tokens.n))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (!rc && E &&
+	    keep_example(E, L->name[i], &sj.tokens, hyp, (size_t)n, ref, job.tokens.n, &att,
+	                 s->exact > exact))
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	free(hyp);
 	free(ref);
+	free(srct);
+	free(att.w);
 	nlp_tokens_free(&job.tokens);
+	nlp_tokens_free(&sj.tokens);
 	free(job.ids);
 	free(job.streams);
+	free(sj.ids);
+	free(sj.streams);
 	free(ids);
-	free(src);
+	return rc;
+}
+
+int nlp_s2s_eval_examples(nlp_model *m, const char *const *paths, size_t n_paths,
+                          const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_s2s_examples *E,
+                          nlp_err *err)
+{
+	s2s_lines L = {0};
+	nlp_s2s_translator *tr = NULL;
+	nlp_pool *pool = NULL;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if (E)
+		memset(E, 0, sizeof *E);
+	rc = nlp_s2s_translator_new(&tr, m, err);
+	for (size_t i = 0; i < n_paths && !rc; i++)
+		rc = read_pairs(&L, paths[i], err);
+	if (!rc)
+		rc = nlp_pool_new(&pool, m->pipeline, 1, nlp_pipeline_text_end(m->pipeline), err);
+	for (size_t i = 0; !rc && i < L.n; i++)
+		rc = eval_pair(tr, pool, &L, i, o, s, E, err);
+	nlp_pool_free(pool);
+	nlp_s2s_translator_free(tr);
+	lines_free(&L);
 	return rc;
 }
 
 int nlp_s2s_eval_files(nlp_model *m, const char *const *paths, size_t n_paths,
                        const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err)
 {
-	s2s_lines L = {0};
-	nlp_pool *pool = NULL;
-	int rc = NLP_OK;
-
-	memset(s, 0, sizeof *s);
-	if (!nlp_pipeline_is_s2s(m->pipeline))
-		return nlp_err_set(err, NLP_ECONFIG, "%s is not a sequence-to-sequence model",
-		                   m->path);
-	for (size_t i = 0; i < n_paths && !rc; i++)
-		rc = read_pairs(&L, paths[i], err);
-	if (!rc)
-		rc = nlp_pool_new(&pool, m->pipeline, 1, nlp_pipeline_text_end(m->pipeline), err);
-	for (size_t i = 0; !rc && i < L.n; i++)
-		rc = eval_pair(m, pool, &L, i, o, s, err);
-	nlp_pool_free(pool);
-	lines_free(&L);
-	return rc;
+	return nlp_s2s_eval_examples(m, paths, n_paths, o, s, NULL, err);
 }

@@ -90,9 +90,25 @@ int nlp_s2s_source_ids(nlp_model *m, const char *name, const char *text, int32_t
                        nlp_err *err);
 
 /* m's output for text: the decoded tokens joined by sep, into *out
- * (malloc'd, the caller frees). */
+ * (malloc'd, the caller frees).  Sets up the text stages for the one text:
+ * to decode many, use a translator. */
 int nlp_s2s_translate(nlp_model *m, const char *name, const char *text, const nlp_s2s_gen_opts *o,
                       const char *sep, char **out, nlp_err *err);
+
+/* A translator decodes texts one after another with m (borrowed; it must
+ * outlive the translator), its text stages set up once.  One thread at a
+ * time. */
+typedef struct nlp_s2s_translator nlp_s2s_translator;
+/* NLP_ECONFIG when m is not a sequence-to-sequence model. */
+int nlp_s2s_translator_new(nlp_s2s_translator **out, nlp_model *m, nlp_err *err);
+void nlp_s2s_translator_free(nlp_s2s_translator *t); /* NULL is fine */
+/* text's output as ids without bos and eos (*out malloc'd, may be NULL when
+ * *n_out is 0): name (FILE:LINE) is for messages. */
+int nlp_s2s_translator_ids(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, nlp_err *err);
+/* The same as nlp_s2s_translate. */
+int nlp_s2s_translator_run(nlp_s2s_translator *t, const char *name, const char *text,
+                           const nlp_s2s_gen_opts *o, const char *sep, char **out, nlp_err *err);
 
 /* ---- Scores of outputs against references ---- */
 typedef struct nlp_s2s_scores {
@@ -120,6 +136,39 @@ double nlp_s2s_chrf(const nlp_s2s_scores *s);
  * the model's text stages tokenize them). */
 int nlp_s2s_eval_files(nlp_model *m, const char *const *paths, size_t n_paths,
                        const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_err *err);
+
+/* ---- Examples and the HTML report (`nlpipe eval --report`) ---- */
+#define NLP_S2S_EXAMPLES 6 /* kept of each kind, right and wrong */
+
+typedef struct nlp_s2s_example {
+	char *name;               /* FILE:LINE of the pair */
+	char **src, **out, **ref; /* tokens: the source's, the output's (then NLP_LM_EOS
+	                           * when the decoder ended it), the reference's */
+	size_t n_src, n_out, n_ref;
+	float *att; /* [n_out x n_src]: the attention of each output step over the
+	             * source, or NULL (no weights: attention = none, or a beam) */
+	int exact;  /* the output is the reference */
+} nlp_s2s_example;
+
+typedef struct nlp_s2s_examples {
+	nlp_s2s_example right[NLP_S2S_EXAMPLES], wrong[NLP_S2S_EXAMPLES]; /* the first ones */
+	size_t n_right, n_wrong;
+	int no_attention; /* the decoder gives no attention weights */
+} nlp_s2s_examples;
+
+/* nlp_s2s_eval_files that also keeps the first pairs decoded right and
+ * wrong, with their attention weights when o decodes greedily, in *E (or
+ * NULL; free with nlp_s2s_examples_free). */
+int nlp_s2s_eval_examples(nlp_model *m, const char *const *paths, size_t n_paths,
+                          const nlp_s2s_gen_opts *o, nlp_s2s_scores *s, nlp_s2s_examples *E,
+                          nlp_err *err);
+void nlp_s2s_examples_free(nlp_s2s_examples *E);
+
+/* Write the HTML report of s and E (pipeline/report.c): the scores,
+ * attention heatmaps of the examples (wrong ones first), and the model
+ * when m is not NULL.  Written atomically (temporary file, then rename). */
+int nlp_s2s_write_report(const char *path, const nlp_s2s_scores *s, const nlp_s2s_examples *E,
+                         const char *title, const nlp_model *m, nlp_err *err);
 
 #ifdef __cplusplus
 }

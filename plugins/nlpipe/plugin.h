@@ -67,9 +67,13 @@ extern "C" {
  * reserved slots.
  * 2.4: sequence-to-sequence models.  nlp_batch gained `U`, `dec_ids`,
  * `dec_len` and `dec_next` at its end (the host allocates it): the decoder's
- * steps, input ids and targets of source<TAB>target pairs. */
+ * steps, input ids and targets of source<TAB>target pairs.
+ * 2.5: nlp_batch gained `dec_from` at its end (the host allocates it), and a
+ * decoder reads `carry`: decoding one step a forward, the encoder run once
+ * (the host does so only with decoders of modules of 2.5 or later);
+ * nlp_train_ops gained `attention` in one of its reserved slots. */
 #define NLP_ABI_MAJOR 2
-#define NLP_ABI_MINOR 4
+#define NLP_ABI_MINOR 5
 
 /* Whether a struct a module handed over (with a struct_size field) is large
  * enough to hold field f: fields added by later minor versions are read only

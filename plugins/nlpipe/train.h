@@ -105,6 +105,18 @@ typedef struct nlp_batch {
 	                          * target's tokens then the end token; -1
 	                          * where there is none (no loss there).
 	                          * NULL when decoding (no targets known). */
+
+	/* ABI 2.5, decoding step by step.  A forward of a decoder that is
+	 * not training with U = 1 (every dec_len 1) keeps, by column, the
+	 * state its cell ends with and the encoder's states it was given.
+	 * With carry set, a decoder then runs one more step: the host runs
+	 * it alone (nlp_chain_forward from its index: in is NULL), dec_ids
+	 * are the tokens of this step, and column b starts from the state
+	 * column dec_from[b] (NULL: b) of the previous forward ended with
+	 * and attends to that column's source (beam search: the
+	 * hypotheses that survive and their parents).  The probabilities
+	 * are those of a forward over the whole prefix. */
+	const int *dec_from; /* [B] */
 } nlp_batch;
 
 /* An activation or a gradient (see the layouts above). */
@@ -242,9 +254,16 @@ typedef struct nlp_train_ops {
 	 * uses it to print generated text. */
 	const char *(*token)(void *self, int32_t id);
 
+	/* ABI 2.5, decoders: the attention weights of the last forward that
+	 * was not training, rows x T (row u * B + b: step u of column b over
+	 * the T source steps, zero past the source's length), valid until
+	 * the next forward; *T and *rows set.  NULL when there are none
+	 * (attention = none).  NULL slot: the stage has no attention. */
+	const float *(*attention)(void *self, int *T, int *rows);
+
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
-	void (*reserved[2])(void);
+	void (*reserved[1])(void);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
@@ -255,13 +274,15 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, set_thresholds) == 88 &&
                           offsetof(nlp_train_ops, tie) == 96 &&
                           offsetof(nlp_train_ops, token) == 104 &&
-                          offsetof(nlp_train_ops, reserved) == 112 && sizeof(nlp_train_ops) == 128,
-                  "nlp_train_ops layout of plugin ABI 2.3");
+                          offsetof(nlp_train_ops, attention) == 112 &&
+                          offsetof(nlp_train_ops, reserved) == 120 && sizeof(nlp_train_ops) == 128,
+                  "nlp_train_ops layout of plugin ABI 2.5");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
                           offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&
-                          offsetof(nlp_batch, dec_next) == 112 && sizeof(nlp_batch) == 120,
-                  "nlp_batch layout of plugin ABI 2.4");
+                          offsetof(nlp_batch, dec_next) == 112 &&
+                          offsetof(nlp_batch, dec_from) == 120 && sizeof(nlp_batch) == 128,
+                  "nlp_batch layout of plugin ABI 2.5");
 #endif
 
 #ifdef __cplusplus

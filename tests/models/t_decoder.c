@@ -8,6 +8,9 @@
  *    each cell, two layers, and tied output weights;
  *  - the probabilities: rows sum to one, zero past each target length, and a
  *    pair's rows do not depend on the padding of a longer pair beside it;
+ *  - decoding step by step (carry, dec_from) gives bit for bit the
+ *    probabilities of a forward over the whole prefixes, for a beam whose
+ *    hypotheses fork and reorder, with each cell and attention;
  *  - against PyTorch (tests/ref/decoder.py): probabilities, loss and the
  *    gradients of every parameter and of the encoder's states, for an LSTM
  *    with multiplicative attention and a GRU with additive attention.
@@ -227,6 +230,104 @@ static void test_probs(void)
 	rec_decoder_class.destroy(h);
 }
 
+/* Decoding step by step (nlp_batch.carry and dec_from, ABI 2.5): a beam
+ * over two sources whose hypotheses fork, die and reorder gets at every
+ * step exactly (bit for bit) the probabilities a forward over the whole
+ * prefixes gives; and the errors of a step without a start. */
+static void test_steps(const char *what, const decoder_opts *o)
+{
+	enum { S = 5, K = 3 };
+	static const int n_col[S] = {2, 3, 3, 2, 3};
+	static const int from[S][K] = {{0, 1}, {0, 0, 1}, {2, 0, 1}, {1, 2}, {1, 1, 0}};
+	const int sl[2] = {4, 2};
+	int src[K], nsrc[K], pre[K][S], npre[K][S], ones[K] = {1, 1, 1}, lens[K], ulen[K];
+	nlp_rng rng, r2;
+	nlp_err err = {0};
+	nlp_act out, fout;
+	float x[T * 2 * D], xf[T * K * D];
+	int32_t ids[K], fids[S * K];
+	int same = 1, shapes = 1;
+	char nm[200];
+	nlp_rng_seed(&rng, 5);
+	nlp_rng_seed(&r2, 5);
+	void *hs = make(o, &rng), *hf = make(o, &r2);
+	decoder_set_naive(hs, 0);
+	decoder_set_naive(hf, 0);
+	for (int i = 0; i < T * 2 * D; i++)
+		x[i] = nlp_rng_normal(&rng);
+	for (int s = 0; s < S; s++) {
+		const int Bs = n_col[s];
+		nlp_batch b = {.B = Bs, .U = 1, .dec_ids = ids, .dec_len = ones};
+		for (int j = 0; j < Bs; j++) {
+			const int f = from[s][j];
+			src[j] = s ? nsrc[f] : j;
+			for (int u = 0; u < s; u++)
+				pre[j][u] = npre[f][u];
+			pre[j][s] = s ? 3 + (int)(nlp_rng_next(&rng) % (V - 3)) : 2;
+			ids[j] = pre[j][s];
+		}
+		if (s) {
+			b.carry = 1;
+			b.dec_from = from[s];
+			check_rc(ops()->forward(hs, &out, NULL, &b, &err), &err, "step");
+		} else {
+			b.T = T;
+			b.len = sl;
+			nlp_act in = {.x = x, .T = T, .B = 2, .D = D};
+			check_rc(ops()->forward(hs, &out, &in, &b, &err), &err, "first step");
+		}
+		/* the whole prefixes, each column with a copy of its source */
+		for (int t = 0; t < T; t++)
+			for (int j = 0; j < Bs; j++)
+				memcpy(xf + (t * Bs + j) * D, x + (t * 2 + src[j]) * D,
+				       D * sizeof *xf);
+		for (int j = 0; j < Bs; j++) {
+			lens[j] = sl[src[j]];
+			ulen[j] = s + 1;
+			for (int u = 0; u <= s; u++)
+				fids[u * Bs + j] = pre[j][u];
+		}
+		nlp_batch fb = {
+		        .B = Bs, .T = T, .len = lens, .U = s + 1, .dec_ids = fids, .dec_len = ulen};
+		nlp_act fin = {.x = xf, .T = T, .B = Bs, .D = D};
+		check_rc(ops()->forward(hf, &fout, &fin, &fb, &err), &err, "whole forward");
+		shapes &= out.T == 1 && out.B == Bs && out.D == V && fout.T == s + 1;
+		same &= !memcmp(out.x, fout.x + (size_t)s * Bs * V, (size_t)Bs * V * sizeof *out.x);
+		for (int j = 0; j < Bs; j++) {
+			nsrc[j] = src[j];
+			for (int u = 0; u <= s; u++)
+				npre[j][u] = pre[j][u];
+		}
+	}
+	snprintf(nm, sizeof nm, "%s: a step gives 1 x B x V", what);
+	ok(shapes, nm);
+	snprintf(nm, sizeof nm, "%s: step by step = the whole prefixes, bit for bit", what);
+	ok(same, nm);
+	/* a step that names a column the last forward did not have */
+	const int bad_from[1] = {3};
+	nlp_batch b = {.B = 1, .U = 1, .dec_ids = ids, .dec_len = ones, .carry = 1};
+	b.dec_from = bad_from;
+	err.msg[0] = '\0';
+	snprintf(nm, sizeof nm, "%s: a step from a column that was not there is refused", what);
+	ok(ops()->forward(hs, &out, NULL, &b, &err) == NLP_EINTERNAL &&
+	           strstr(err.msg, "continues column 3 of 3"),
+	   nm);
+	/* a training forward leaves nothing to carry on from */
+	make_batch(&b, &rng);
+	nlp_act in = {.x = xf, .T = T, .B = B, .D = D};
+	float xs[T * B * D];
+	random_states(xs, &rng);
+	in.x = xs;
+	check_rc(ops()->forward(hf, &out, &in, &b, &err), &err, "training forward");
+	nlp_batch c = {.B = 1, .U = 1, .dec_ids = ids, .dec_len = ones, .carry = 1};
+	snprintf(nm, sizeof nm, "%s: a step after training is refused", what);
+	ok(ops()->forward(hf, &out, NULL, &c, &err) == NLP_EINTERNAL &&
+	           strstr(err.msg, "carries on from nothing"),
+	   nm);
+	rec_decoder_class.destroy(hs);
+	rec_decoder_class.destroy(hf);
+}
+
 /* Against PyTorch: decoder tag (tests/ref/decoder_fixtures.txt). */
 static void test_pytorch(const char *tag, int cell, int att)
 {
@@ -287,7 +388,7 @@ int main(void)
 {
 	const decoder_opts base = {.cell = REC_LSTM, .hidden = 6, .layers = 1, .dim = 4};
 	decoder_opts o;
-	plan(7 * 5 + 5 + 2 * 4);
+	plan(7 * 5 + 5 + 2 * 4 + 3 * 6);
 	nlp_numerics_init();
 	o = base;
 	o.att = DEC_ATT_NONE;
@@ -311,6 +412,20 @@ int main(void)
 	o.layers = 2;
 	test_grad("lstm, 2 layers", &o);
 	test_probs();
+	o = base;
+	o.att = DEC_ATT_MULTIPLICATIVE;
+	o.layers = 2;
+	test_steps("lstm, 2 layers, multiplicative", &o);
+	o = base;
+	o.cell = REC_GRU;
+	o.att = DEC_ATT_ADDITIVE;
+	o.att_dim = 3;
+	test_steps("gru, additive", &o);
+	o = base;
+	o.cell = REC_RNN_TANH;
+	o.att = DEC_ATT_NONE;
+	o.tie = 1;
+	test_steps("rnn, attention none, tied", &o);
 	fx_load_file("decoder_fixtures.txt");
 	test_pytorch("mul", REC_LSTM, DEC_ATT_MULTIPLICATIVE);
 	test_pytorch("add", REC_GRU, DEC_ATT_ADDITIVE);

@@ -5,7 +5,10 @@
 # of models/decoder.c): nlpipe train on source<TAB>target pairs of the
 # reversal task learns it to 100 % exact match on held-out pairs (eval),
 # generate prints source<TAB>output and agrees greedy and with a beam, the
-# attention variants train, and bad input gets clear errors.
+# attention variants train, eval --report draws attention heatmaps that show
+# the reversal (and says when there are no weights), folders of paired
+# files NAME.src + NAME.tgt train and evaluate, and bad input gets clear
+# errors naming the file.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
 nlpipe="$top/nlpipe"
@@ -14,9 +17,9 @@ NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
 SOURCE_DATE_EPOCH=1700000000
 export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..18"
+echo "1..27"
 
 # Sequences of 3 to 6 of 8 letters, and the same reversed.
 awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
@@ -72,6 +75,34 @@ check "chrF and BLEU are 100 with every pair right" \
 "$nlpipe" eval --json "$tmp/rev.nlp" "$tmp/test.tsv" >"$tmp/json" 2>"$tmp/err"
 check "eval --json" 'grep -q "\"pairs\": 100, \"exact_match\": 1.000000, \"token_accuracy\": 1.000000" "$tmp/json"'
 
+# The HTML report: scores, attention heatmaps of six pairs (all right here),
+# a page whose tables are closed; reversing, the k-th output token looks
+# mostly at the k-th source token from the end.
+"$nlpipe" eval -q "$tmp/rev.nlp" "$tmp/test.tsv" --report "$tmp/r.html" >"$tmp/eval" 2>"$tmp/err"
+check "eval --report exits 0 and still prints the scores" \
+	'[ $? -eq 0 ] && grep -q "^exact match:     100.00 % (100)" "$tmp/eval"'
+check "the report is one closed page with the scores and six heatmaps" \
+	'head -n 1 "$tmp/r.html" | grep -q "^<!DOCTYPE html>" && tail -n 1 "$tmp/r.html" | grep -q "^</html>" &&
+	 [ "$(grep -c "<table" "$tmp/r.html")" -eq "$(grep -c "</table>" "$tmp/r.html")" ] &&
+	 ! grep -q "src=\"http" "$tmp/r.html" && grep -q "exact match" "$tmp/r.html" &&
+	 [ "$(grep -c "<table class=\"att\">" "$tmp/r.html")" -eq 6 ] &&
+	 [ "$(grep -c "/test.tsv:[0-9]* (right)</h3>" "$tmp/r.html")" -eq 6 ]'
+awk '/<table class="att">/ { on = 1; r = 0; next }
+	on && /<\/table>/ { on = 0 }
+	on && /class="src"/ { n = gsub(/class="src"/, ""); next }
+	on && /^<tr><th>/ && !/&lt;\/s&gt;/ {
+		best = -1; j = 0; s = $0
+		while (match(s, /title="[0-9.]*"/)) {
+			w = substr(s, RSTART + 7, RLENGTH - 8) + 0
+			if (w > best) { best = w; arg = j }
+			j++; s = substr(s, RSTART + RLENGTH)
+		}
+		rows++; good += (arg == n - 1 - r) && (j == n); r++
+	}
+	END { print good + 0, rows + 0 }' "$tmp/r.html" >"$tmp/diag"
+check "the heatmaps show the reversal: each output token's heaviest weight on its source token" \
+	'[ "$(awk "{ print (\$2 >= 18 && \$1 >= 0.9 * \$2) }" "$tmp/diag")" = 1 ]'
+
 "$nlpipe" generate "$tmp/rev.nlp" --input "$tmp/test.tsv" >"$tmp/greedy" 2>"$tmp/err"
 check "generate exits 0" '[ $? -eq 0 ]'
 check "generate prints source<TAB>output, the output reversed" 'cmp -s "$tmp/greedy" "$tmp/test.tsv"'
@@ -89,6 +120,39 @@ for v in "additive gru" "none rnn"; do
 	check "attention = $1, cell = $2, tied weights, scheduled sampling: trains" \
 		'[ $? -eq 0 ] && [ -s "$tmp/v.nlp" ]'
 done
+"$nlpipe" eval -q "$tmp/v.nlp" "$tmp/test.tsv" --report "$tmp/rn.html" >/dev/null 2>"$tmp/err"
+check "attention = none: the report says there are no weights, and has no heatmap" \
+	'grep -q "This decoder has no attention weights (attention = none" "$tmp/rn.html" &&
+	 ! grep -q "<table class=\"att\">" "$tmp/rn.html" && tail -n 1 "$tmp/rn.html" | grep -q "^</html>"'
+
+# Folders of paired files: NAME.src and NAME.tgt, line k with line k.
+mkdir "$tmp/pf"
+head -n 60 "$tmp/test.tsv" | cut -f1 >"$tmp/pf/a.src"
+head -n 60 "$tmp/test.tsv" | cut -f2 >"$tmp/pf/a.tgt"
+tail -n 40 "$tmp/test.tsv" | cut -f1 >"$tmp/pf/b.src"
+tail -n 40 "$tmp/test.tsv" | cut -f2 >"$tmp/pf/b.tgt"
+printf '\n' >>"$tmp/pf/b.src"
+printf '\n' >>"$tmp/pf/b.tgt"
+"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf" >"$tmp/eval" 2>"$tmp/err"
+check "eval on a folder of paired files: the same 100 pairs, every one right" \
+	'[ $? -eq 0 ] && grep -q "^exact match:     100.00 % (100)" "$tmp/eval"'
+mkdir "$tmp/tf"
+cut -f1 "$tmp/train.tsv" >"$tmp/tf/all.src"
+cut -f2 "$tmp/train.tsv" >"$tmp/tf/all.tgt"
+"$nlpipe" train "$tmp/rev.ini" "$tmp/tf" -o "$tmp/tf.nlp" --set train.epochs=1 2>"$tmp/err"
+check "train on a folder of paired files" \
+	'[ $? -eq 0 ] && grep -q "sequence to sequence: 2400 pairs (100 validation)" "$tmp/err"'
+printf 'a b\n' >"$tmp/pf/c.src"
+check_run "a NAME.src without its NAME.tgt is named" 2 "pf/c.src: no $tmp/pf/c.tgt beside it" \
+	"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
+printf 'b a\nc\n' >"$tmp/pf/c.tgt"
+check_run "paired files of different lengths are named" 2 \
+	"pf/c.src ends after line 1, but $tmp/pf/c.tgt goes on" "$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
+rm "$tmp/pf/c.src" "$tmp/pf/c.tgt"
+printf 'x\n' >"$tmp/pf/notes.txt"
+check_run "another file in a folder of pairs is named" 2 \
+	"pf/notes.txt: a folder of pairs holds paired files NAME.src and NAME.tgt" \
+	"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
 
 # Bad input.
 printf 'a b\tb a\nc d\td c\nno tab here\n' >"$tmp/bad.tsv"
