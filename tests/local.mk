@@ -12,7 +12,8 @@ check_LTLIBRARIES += tests/host/good/good.la \
 	tests/host/bad/dup.la tests/host/bad/misnamed.la tests/host/bad/badinit.la \
 	tests/host/bad/smalldesc.la tests/host/bad/bigdesc.la tests/host/bad/resdesc.la \
 	tests/host/bad/smallops.la tests/host/crash/crashinit.la \
-	tests/host/order1/order.la tests/host/order2/order.la
+	tests/host/order1/order.la tests/host/order2/order.la \
+	tests/host/old/old24.la
 tests_host_good_good_la_SOURCES = tests/host/mod_good.c
 tests_host_good_good_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_good_good_la_LIBADD = libnlpipe.la
@@ -68,6 +69,10 @@ tests_host_order2_order_la_SOURCES = tests/host/mod_bad.c
 tests_host_order2_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=2
 tests_host_order2_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_order2_order_la_LIBADD = libnlpipe.la
+tests_host_old_old24_la_SOURCES = tests/host/mod_bad.c
+tests_host_old_old24_la_CPPFLAGS = $(AM_CPPFLAGS) -DOLD_MINOR
+tests_host_old_old24_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_old_old24_la_LIBADD = libnlpipe.la
 
 check_PROGRAMS += tests/host/t_host tests/host/t_ini tests/host/t_util
 tests_host_t_host_LDADD = libnlpipe.la
