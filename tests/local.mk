@@ -88,7 +88,7 @@ EXTRA_DIST += tests/host/t_completion.sh
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
-	tests/train/t_pipelines.sh tests/train/t_multilabel.sh
+	tests/train/t_pipelines.sh tests/train/t_multilabel.sh tests/train/t_lookup.sh
 # A document with no tokens left after the text stages: classified from the
 # empty input, the same in any batch, with every pipeline, cell and pooling.
 TESTS += tests/train/t_emptydoc.sh
@@ -126,6 +126,7 @@ EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polar
 	tests/train/t_progress.sh tests/train/t_stdin.sh \
 	tests/train/t_branch.sh tests/train/v1-gru.ini tests/train/v1-gru.nlpm \
 	tests/train/v1-gru.tsv tests/train/t_tune.sh tests/train/t_bag.sh tests/train/t_pipelines.sh \
+	tests/train/t_lookup.sh \
 	tests/train/t_multilabel.sh
 
 # The install test runs `make install` in this build tree; libtool relinks
