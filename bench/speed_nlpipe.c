@@ -8,7 +8,7 @@
  * read from an ids file that the PyTorch side reads too.  Not a test.
  *
  *   bench/speed_nlpipe -i IDS [-c lstm|gru|rnn] [-b] [-E 128] [-H 128]
- *       [-V 20000] [-j threads] [-s train_steps] [-f infer_steps] [-w warmup]
+ *       [-V 20000] [-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L]
  *
  * IDS: little-endian int32: B, T, number of batches, then per batch B labels
  * followed by T*B token ids (time-major, in [2, V)).  Every document is T
@@ -17,6 +17,11 @@
  * -j N: N threads: OpenBLAS set to N threads and the encoder's `threads`
  * option to N (it shards batches over N worker threads with OpenBLAS at 1
  * thread meanwhile, so the two never oversubscribe the cores).
+ *
+ * -L: infer as `nlpipe predict` does, the pipeline fixed after training
+ * (nlp_pipeline_set_fixed): the encoder looks up each word's first-layer
+ * input projection instead of multiplying (plugin ABI 2.5); without -L the
+ * plain forward (the product for every token).
  *
  * Prints one line a measurement:
  *   train TOKENS_PER_S SECONDS STEPS FIRST_LOSS LAST_LOSS
@@ -93,7 +98,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL, *cell = "lstm";
 	int E = 128, H = 128, V = 20000, bi = 0, threads = 1, train_steps = 10, infer_steps = 20,
-	    warm = 2, opt, rc = 1, *len = NULL, *labels;
+	    warm = 2, opt, rc = 1, *len = NULL, *labels, lookup = 0;
 	ids_file f = {0};
 	bench k = {0};
 	nlp_err err = {0};
@@ -102,7 +107,7 @@ int main(int argc, char **argv)
 	size_t per;
 	double first_loss = 0, loss = 0, t0 = 0, sec;
 
-	while ((opt = getopt(argc, argv, "i:c:bE:H:V:j:s:f:w:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:c:bE:H:V:j:s:f:w:Lh")) != -1) {
 		switch (opt) {
 		case 'i':
 			path = optarg;
@@ -134,10 +139,13 @@ int main(int argc, char **argv)
 		case 'w':
 			warm = atoi(optarg);
 			break;
+		case 'L':
+			lookup = 1;
+			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s -i IDS [-c lstm|gru|rnn] [-b] [-E n] [-H n] [-V n] "
-			        "[-j threads] [-s train_steps] [-f infer_steps] [-w warmup]\n",
+			        "[-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -193,6 +201,8 @@ int main(int argc, char **argv)
 		}
 	}
 	/* inference: forward only, no gradients kept */
+	if (lookup && nlp_pipeline_set_fixed(k.p, 1, &err))
+		goto fail;
 	for (int s = 0; s < warm + infer_steps; s++) {
 		const int32_t *at = f.data + (size_t)(s % f.n) * per;
 		if (s == warm)

@@ -598,6 +598,19 @@ static const char *emb_token(void *self, int32_t id)
 	return vocab_word(&e->words, (size_t)id);
 }
 
+/* The table for inference by lookup (nlp_train_ops.lookup_table): the
+ * inference forward is the plain row of each id (dropout is for training
+ * only; no option rescales rows), so the table itself; NULL before setup. */
+static const float *emb_lookup_table(void *self, int *rows, int *cols)
+{
+	embedding *e = self;
+	if (!e->w)
+		return NULL;
+	*rows = e->V;
+	*cols = e->dim;
+	return e->w;
+}
+
 static const nlp_train_ops emb_train = {
         .struct_size = sizeof(nlp_train_ops),
         .observe = emb_observe,
@@ -610,6 +623,7 @@ static const nlp_train_ops emb_train = {
         .save = emb_save,
         .load = emb_load,
         .token = emb_token,
+        .lookup_table = emb_lookup_table,
 };
 
 const nlp_stage_class nn_embedding_class = {

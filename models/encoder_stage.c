@@ -45,7 +45,12 @@ typedef struct rnn_stage {
 	 "which tokens max_tokens keeps"}, \
 	{"threads", NLP_OPT_INT, "0", 0, 64, NULL, \
 	 "split batches of >= 8 x threads documents over this many threads, " \
-	 "OpenBLAS single-threaded meanwhile (0: as many as OpenBLAS uses)"}
+	 "OpenBLAS single-threaded meanwhile (0: as many as OpenBLAS uses)"}, \
+	{"lookup_mb", NLP_OPT_INT, "512", 0, 1048576, NULL, \
+	 "predicting after an embedding: keep each word's first-layer input " \
+	 "projection, made once, in tables of at most this many MiB " \
+	 "(vocabulary x gates x hidden x directions x 4 bytes; same results, " \
+	 "fewer products; 0: off)"}
 /* clang-format on */
 
 static const nlp_option rnn_options[] = {
@@ -105,6 +110,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->max_tokens = (int)nlp_config_int(cfg, "max_tokens");
 	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);
 	c->threads = (int)nlp_config_int(cfg, "threads");
+	c->lookup_mb = (long)nlp_config_int(cfg, "lookup_mb");
 	if (cell == REC_LSTM)
 		c->forget_bias = (float)nlp_config_float(cfg, "forget_bias");
 	*self = s;
@@ -168,6 +174,16 @@ static void rnn_init_params(void *self, nlp_rng *rng)
 		rec_init_params(s->net, rng);
 }
 
+/* The output of a forward over T steps of B documents: y, the encoder's. */
+static void set_out(rnn_stage *s, nlp_act *out, const float *y, int T, int B)
+{
+	s->in_T = T;
+	out->x = (float *)y;
+	out->T = s->c.pool == REC_POOL_NONE ? T : 1;
+	out->B = B;
+	out->D = rec_out_dim(s->net);
+}
+
 static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp_batch *b,
                           nlp_err *err)
 {
@@ -184,12 +200,27 @@ static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp
 	                            b->training, b->rng, err);
 	if (rc != NLP_OK)
 		return rc;
-	s->in_T = in->T;
-	out->x = (float *)y;
-	out->T = s->c.pool == REC_POOL_NONE ? in->T : 1;
-	out->B = in->B;
-	out->D = rec_out_dim(s->net);
+	set_out(s, out, y, in->T, in->B);
 	return NLP_OK;
+}
+
+/* nlp_train_ops.forward_lookup: the forward from the ids and the table of
+ * the embedding before us (rec_forward_lookup), or declined (*taken 0). */
+static int rnn_forward_lookup_op(void *self, nlp_act *out, const float *table, int rows, int cols,
+                                 const nlp_batch *b, int *taken, nlp_err *err)
+{
+	rnn_stage *s = self;
+	*taken = 0;
+	if (!s->net)
+		return nlp_err_set(err, NLP_EINTERNAL, "forward before setup");
+	if (b->training || !b->ids || !b->len)
+		return NLP_OK;
+	const float *y;
+	int rc = rec_forward_lookup(s->net, &y, table, rows, cols, b->ids, b->T, b->B, b->len,
+	                            b->carry, b->reset, taken, err);
+	if (rc == NLP_OK && *taken)
+		set_out(s, out, y, b->T, b->B);
+	return rc;
 }
 
 static int rnn_backward_op(void *self, nlp_act *din, const nlp_act *dout, const nlp_batch *b,
@@ -227,6 +258,7 @@ static const nlp_train_ops rnn_train_ops = {
         .backward = rnn_backward_op,
         .save = NULL,
         .load = NULL,
+        .forward_lookup = rnn_forward_lookup_op,
 };
 
 #define REC_CLASS(cname, summary_, opts, createfn)                                                 \

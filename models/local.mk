@@ -42,6 +42,7 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
 	tests/models/t_encoders_carry \
+	tests/models/t_encoders_lookup \
 	tests/models/t_encoders_learn \
 	tests/models/t_decoder
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
@@ -75,6 +76,10 @@ tests_models_t_encoders_grad_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_carry_SOURCES = tests/models/t_encoders_carry.c
 tests_models_t_encoders_carry_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_carry_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_lookup_SOURCES = tests/models/t_encoders_lookup.c
+tests_models_t_encoders_lookup_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_lookup_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_learn_SOURCES = tests/models/t_encoders_learn.c
 tests_models_t_encoders_learn_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests

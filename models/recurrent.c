@@ -113,6 +113,19 @@ struct rec_net {
 	uint8_t *srs;           /* a shard: its restarts [T x Bk] */
 	size_t cap_srs;
 
+	/* Inference by lookup (rec_forward_lookup): layer 0's input
+	 * projection of each word by direction, [lk_V x GH], a row made the
+	 * first time its word is seen. */
+	float *lk[2];           /* owned; a shard's are its parent's (borrowed) */
+	unsigned char *lk_done; /* [lk_V] the word's rows exist */
+	int32_t *lk_new;        /* [lk_V] words whose rows this batch makes */
+	float *lk_x, *lk_y;     /* their table rows [m x in], projections [m x GH] */
+	size_t cap_lkx, cap_lky, cap_sids;
+	const float *lk_src; /* the table the rows came from (borrowed) */
+	int lk_V;
+	const int32_t *lk_ids; /* during a lookup forward: its ids [Tin x B] */
+	int32_t *sids;         /* a shard: its ids [Tk x Bk] */
+
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
 	int T, Tin, B, gathered, permuted, trained, dropped;
@@ -138,6 +151,7 @@ void rec_set_naive(rec_net *n, int naive)
 	n->c.naive = naive;
 	for (int k = 0; k < n->n_shards; k++)
 		n->shard[k]->c.naive = naive;
+	rec_lookup_forget(n); /* made by the other kernels */
 }
 
 static int layer_in(const rec_net *n, int l)
@@ -350,6 +364,9 @@ void rec_free(rec_net *n)
 	free(n->xin);
 	free(n->dxin);
 	if (!n->shared_w)
+		rec_lookup_forget(n);
+	free(n->sids);
+	if (!n->shared_w)
 		free(n->w);
 	free(n->g);
 	free(n);
@@ -516,6 +533,8 @@ static void gather(rec_net *n, const float *x, int B, const int *len, int Tw)
 				s = s * B + ob;
 			}
 			n->src[(size_t)t * B + b] = s;
+			if (!x)
+				continue; /* lookup: only the sources */
 			float *d = n->xs + ((size_t)t * B + b) * in;
 			if (s >= 0)
 				memcpy(d, x + (size_t)s * in, (size_t)in * sizeof *d);
@@ -566,6 +585,25 @@ static void seq_grad_in(rec_net *n, float *dY, const float *dout)
 	}
 }
 
+/* Lookup forward: G [Tw x B x GH] = the kept input projection of each
+ * window row's word (direction d), zeros at padding: what the product of
+ * the rows of x gives. */
+static void lookup_rows(const rec_net *n, int d, float *G)
+{
+	const size_t GH = (size_t)n->G * n->H, TB = (size_t)n->T * n->B;
+	for (size_t i = 0; i < TB; i++) {
+		long s = (long)i;
+		if (n->gathered)
+			s = n->src[i];
+		else if ((int)(i / (size_t)n->B) >= n->lens[i % (size_t)n->B])
+			s = -1;
+		if (s >= 0)
+			memcpy(G + i * GH, n->lk[d] + (size_t)n->lk_ids[s] * GH, GH * sizeof *G);
+		else
+			memset(G + i * GH, 0, GH * sizeof *G);
+	}
+}
+
 /* One direction d of layer l over the window: the input product, then the
  * cell (st: the start of the forward direction, or NULL). */
 static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
@@ -578,12 +616,16 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 		n->bsum[j] = bih[j] + bhh[j];
 	if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
 		memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
+	const int lookup = l == 0 && n->lk_ids;
 	/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
-	if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in) ||
+	if ((!lookup && nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in)) ||
 	    nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	/* the biases are added by the cell's activation loop */
-	nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
+	if (lookup)
+		lookup_rows(n, d, G);
+	else
+		nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
 	float *Y = n->y[l] + (size_t)d * H;
 	const nk_pack *whh = &n->pk_h;
 	switch (n->c.cell) {
@@ -972,8 +1014,8 @@ typedef struct shard_job {
 static void *shard_forward_main(void *arg)
 {
 	shard_job *j = arg;
-	j->rc = fwd_one(j->s, j->out, j->s->xin, j->Tk, j->Bk, j->s->slen, j->carry, j->reset,
-	                j->training, j->rng, &j->err);
+	j->rc = fwd_one(j->s, j->out, j->s->lk_ids ? NULL : j->s->xin, j->Tk, j->Bk, j->s->slen,
+	                j->carry, j->reset, j->training, j->rng, &j->err);
 	return NULL;
 }
 
@@ -1053,6 +1095,24 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
 	return rec_forward_stream(n, out, x, T, B, len, 0, NULL, training, rng, err);
 }
 
+/* Lookup forward: shard s's ids [Tk x Bk] (0 past each length) from the
+ * batch's, for its rows n->rows[r ..], and the parent's kept rows (borrowed
+ * for the call).  Returns 0, or -1 when out of memory. */
+static int lookup_deal(rec_net *n, rec_net *s, int Tk, int Bk, int B, int r)
+{
+	if (nk_grow(&s->sids, &s->cap_sids, (size_t)Tk * Bk, sizeof(int32_t)))
+		return -1;
+	for (int t = 0; t < Tk; t++)
+		for (int i = 0; i < Bk; i++)
+			s->sids[(size_t)t * Bk + i] =
+			        t < n->slen[r + i] ? n->lk_ids[(size_t)t * B + n->rows[r + i]] : 0;
+	s->lk_ids = s->sids;
+	s->lk[0] = n->lk[0];
+	s->lk[1] = n->lk[1];
+	s->lk_V = n->lk_V;
+	return 0;
+}
+
 /* Deal the batch's documents to S shards and fill each shard's input (and
  * restarts) and job.  fixed: column b goes to shard b % S, in column order
  * (a stream stays in its shard, so the shard's kept state is the stream's);
@@ -1082,8 +1142,10 @@ static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, c
 			n->slen[r + i] = len[b];
 			Tk = len[b] > Tk ? len[b] : Tk;
 		}
-		const size_t need = (size_t)Tk * Bk * in, nout = (size_t)(none ? Tk : 1) * Bk * Ho;
+		const size_t need = n->lk_ids ? 0 : (size_t)Tk * Bk * in;
+		const size_t nout = (size_t)(none ? Tk : 1) * Bk * Ho;
 		if (nk_grow(&s->xin, &s->cap_xin, need, sizeof(float)) ||
+		    (n->lk_ids && lookup_deal(n, s, Tk, Bk, B, r)) ||
 		    nk_grow(&s->dxin, &s->cap_dxin, nout, sizeof(float)) ||
 		    nk_grow(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)) ||
 		    (reset && nk_grow(&s->srs, &s->cap_srs, (size_t)Tk * Bk, 1)))
@@ -1093,7 +1155,9 @@ static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, c
 			for (int i = 0; i < Bk; i++) {
 				const size_t src = (size_t)t * B + n->rows[r + i];
 				float *d = s->xin + ((size_t)t * Bk + i) * in;
-				if (t < s->slen[i])
+				if (n->lk_ids)
+					; /* lookup_deal gave the ids */
+				else if (t < s->slen[i])
 					memcpy(d, x + src * in, (size_t)in * sizeof(float));
 				else
 					memset(d, 0, (size_t)in * sizeof(float));
@@ -1238,4 +1302,117 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 	}
 	*dxo = n->sdx;
 	return NLP_OK;
+}
+
+/* ---- Inference by lookup (rec_forward_lookup) ---- */
+
+void rec_lookup_forget(rec_net *n)
+{
+	if (!n)
+		return;
+	free(n->lk[0]);
+	free(n->lk[1]);
+	free(n->lk_done);
+	free(n->lk_new);
+	free(n->lk_x);
+	free(n->lk_y);
+	n->lk[0] = n->lk[1] = n->lk_x = n->lk_y = NULL;
+	n->lk_done = NULL;
+	n->lk_new = NULL;
+	n->cap_lkx = n->cap_lky = 0;
+	n->lk_src = NULL;
+	n->lk_V = 0;
+}
+
+/* The kept rows for table [rows x in]: (re)made empty when the table is
+ * another one.  calloc: a large table's pages are mapped on first write. */
+static int lookup_tables(rec_net *n, const float *table, int rows, nlp_err *err)
+{
+	if (n->lk_src == table && n->lk_V == rows)
+		return NLP_OK;
+	rec_lookup_forget(n);
+	const size_t GH = (size_t)n->G * n->H;
+	int bad = !(n->lk_done = calloc((size_t)rows, 1)) ||
+	          !(n->lk_new = malloc((size_t)rows * sizeof *n->lk_new));
+	for (int d = 0; d < n->dirs && !bad; d++)
+		bad = !(n->lk[d] = calloc((size_t)rows * GH, sizeof(float)));
+	if (bad) {
+		rec_lookup_forget(n);
+		return nlp_err_set(err, NLP_ENOMEM,
+		                   "out of memory for the input projections of %d words "
+		                   "(lookup_mb = 0 turns them off)",
+		                   rows);
+	}
+	n->lk_src = table;
+	n->lk_V = rows;
+	return NLP_OK;
+}
+
+/* Make the kept rows of the words of ids [T x B] (t < len[b]) not seen
+ * before: their table rows times W_ih^T of layer 0, one row-stable product
+ * per direction (each row as the plain forward's product makes it). */
+static int lookup_make(rec_net *n, const float *table, const int32_t *ids, int T, int B,
+                       const int *len, nlp_err *err)
+{
+	const int in = n->c.in, GH = n->G * n->H, naive = n->c.naive;
+	int m = 0;
+	for (int t = 0; t < T; t++)
+		for (int b = 0; b < B; b++) {
+			const int32_t id = ids[(size_t)t * B + b];
+			if (t < len[b] && !n->lk_done[id]) {
+				n->lk_done[id] = 1;
+				n->lk_new[m++] = id;
+			}
+		}
+	if (m == 0)
+		return NLP_OK;
+	if (nk_grow(&n->lk_x, &n->cap_lkx, (size_t)m * in, sizeof(float)) ||
+	    nk_grow(&n->lk_y, &n->cap_lky, (size_t)m * GH, sizeof(float)))
+		goto oom;
+	for (int i = 0; i < m; i++)
+		memcpy(n->lk_x + (size_t)i * in, table + (size_t)n->lk_new[i] * in,
+		       (size_t)in * sizeof(float));
+	for (int d = 0; d < n->dirs; d++) {
+		if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, 0, d, W_IH), in))
+			goto oom;
+		nk_gemm_rows(naive, m, n->lk_x, in, &n->pk_x, 0.0f, n->lk_y, GH);
+		for (int i = 0; i < m; i++)
+			memcpy(n->lk[d] + (size_t)n->lk_new[i] * GH, n->lk_y + (size_t)i * GH,
+			       (size_t)GH * sizeof(float));
+	}
+	return NLP_OK;
+oom:
+	for (int i = 0; i < m; i++) /* not made: make them next time */
+		n->lk_done[n->lk_new[i]] = 0;
+	return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+}
+
+int rec_forward_lookup(rec_net *n, const float **out, const float *table, int rows, int cols,
+                       const int32_t *ids, int T, int B, const int *len, int carry,
+                       const uint8_t *reset, int *taken, nlp_err *err)
+{
+	const double bytes = (double)rows * n->G * n->H * n->dirs * sizeof(float);
+	int rc;
+	*taken = 0;
+	if (cols != n->c.in || rows < 1 || n->c.lookup_mb <= 0 ||
+	    bytes > (double)n->c.lookup_mb * 1048576.0)
+		return NLP_OK;
+	if ((rc = check_shape(T, B, len, err)))
+		return rc;
+	for (size_t i = 0; i < (size_t)T * B; i++)
+		if (ids[i] < 0 || ids[i] >= rows)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "token id %ld at step %zu, document %zu is outside the "
+			                   "vocabulary (0..%d)",
+			                   (long)ids[i], i / (size_t)B, i % (size_t)B, rows - 1);
+	if ((rc = lookup_tables(n, table, rows, err)) ||
+	    (rc = lookup_make(n, table, ids, T, B, len, err)))
+		return rc;
+	*taken = 1;
+	n->lk_ids = ids;
+	rc = rec_forward_stream(n, out, NULL, T, B, len, carry, reset, 0, NULL, err);
+	n->lk_ids = NULL;
+	for (int k = 0; k < n->n_shards; k++)
+		n->shard[k]->lk_ids = NULL;
+	return rc;
 }

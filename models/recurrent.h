@@ -39,6 +39,8 @@ typedef struct rec_config {
 	                    * then restored);
 	                    * 0: as many as OpenBLAS is set to use */
 	int naive;         /* reference kernels (tests) */
+	long lookup_mb;    /* rec_forward_lookup: its projection tables may take
+	                    * this many MiB at most (0: never look up) */
 } rec_config;
 
 typedef struct rec_net rec_net;
@@ -78,6 +80,24 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
  * carry 0 and reset NULL: exactly rec_forward. */
 int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int B, const int *len,
                        int carry, const uint8_t *reset, int training, nlp_rng *rng, nlp_err *err);
+/* Inference from ids (nlpipe/train.h's forward_lookup): rec_forward_stream
+ * (training off) on the input x[t][b] = row ids[t][b] of table [rows x cols]
+ * (zeros past len), without making x: the first layer's input projection
+ * of a word (its row times W_ih^T, per direction) is computed the first time
+ * the word is seen and kept, in a table of rows x G*H floats per direction
+ * (rows are made on first use; untouched pages are never written).  Each
+ * kept row is the product the plain forward computes for that word (the
+ * row-stable product of models/gemm.h), so every output is bit-identical to
+ * rec_forward_stream's.  The kept rows are valid while table and the
+ * parameters do not change: rec_lookup_forget drops them.  *taken = 0 (and
+ * nothing done) when cols is not the input width or the tables would take
+ * more than lookup_mb MiB.  ids outside [0, rows) are an NLP_EDATA error. */
+int rec_forward_lookup(rec_net *n, const float **out, const float *table, int rows, int cols,
+                       const int32_t *ids, int T, int B, const int *len, int carry,
+                       const uint8_t *reset, int *taken, nlp_err *err);
+/* Forget the rows rec_forward_lookup kept (and free their tables). */
+void rec_lookup_forget(rec_net *n);
+
 /* Backward of the last training forward, given dout [B x out_dim] (pooling
  * none: [T x B x out_dim], ignored past each length): adds parameter
  * gradients into the gradient buffer and sets *dx to the gradient with respect to x [T x B x In]

@@ -358,6 +358,8 @@ int nlp_classifier_open(nlp_classifier **out, const char *model_path,
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (!rc)
 		rc = nlp_pool_new(&c->pool, c->p, threads, nlp_pipeline_text_end(c->p) + 1, err);
+	if (!rc) /* only predicts: encoders may look words up (same bits) */
+		rc = nlp_pipeline_set_fixed(c->p, 1, err);
 	if (rc) {
 		nlp_classifier_close(c);
 		return rc;

@@ -237,17 +237,20 @@ nlp_kind nlp_stage_produces(const nlp_stage_class *c, const nlp_config *cfg)
  * this major requires (index: the minor the module claims).  A minor that
  * adds a field at the end appends the new size; one that uses a reserved
  * slot repeats the old one. */
+#define TRAIN_OPS_2_0 offsetof(nlp_train_ops, lookup_table)
 static const size_t module_sizes[NLP_ABI_MINOR + 1] = {sizeof(nlp_module), sizeof(nlp_module),
                                                        sizeof(nlp_module), sizeof(nlp_module),
                                                        sizeof(nlp_module), sizeof(nlp_module)};
-static const size_t train_ops_sizes[NLP_ABI_MINOR + 1] = {
-        sizeof(nlp_train_ops), sizeof(nlp_train_ops), sizeof(nlp_train_ops),
-        sizeof(nlp_train_ops), sizeof(nlp_train_ops), sizeof(nlp_train_ops)};
+static const size_t train_ops_sizes[NLP_ABI_MINOR + 1] = {TRAIN_OPS_2_0, TRAIN_OPS_2_0,
+                                                          TRAIN_OPS_2_0, TRAIN_OPS_2_0,
+                                                          TRAIN_OPS_2_0, sizeof(nlp_train_ops)};
 /* 2.1 added nlp_doc.label, which the host allocates, 2.2 set_thresholds and
  * 2.3 tie and token in reserved slots of nlp_train_ops, and 2.3 fields at the
  * end of nlp_batch (host-allocated) and of nlp_stage_class (read only when
  * its struct_size holds them), 2.4 and 2.5 fields at the end of nlp_batch,
- * 2.5 attention in a reserved slot: module-side minimum sizes unchanged. */
+ * 2.5 attention in a reserved slot: module-side minimum sizes unchanged.
+ * 2.5 also appended lookup_table and forward_lookup to nlp_train_ops (read
+ * only when its struct_size holds them). */
 
 static int module_reserved_zero(const nlp_module *d)
 {

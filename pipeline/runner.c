@@ -447,6 +447,8 @@ typedef struct run_ws {
 	size_t *njoin; /* capacities, in floats */
 	float **gsum;  /* [n] summed gradient of a stage that several read */
 	size_t *ngsum;
+	int fixed;              /* nlp_pipeline_set_fixed: lookups allowed */
+	unsigned char *pending; /* [n] a lookup stage whose forward has not run */
 } run_ws;
 
 void nlp_run_ws_free(void *v)
@@ -467,6 +469,7 @@ void nlp_run_ws_free(void *v)
 	free(ws->njoin);
 	free(ws->gsum);
 	free(ws->ngsum);
+	free(ws->pending);
 	free(ws);
 }
 
@@ -487,8 +490,10 @@ static run_ws *get_ws(nlp_pipeline *p, nlp_err *err)
 		ws->njoin = calloc(n ? n : 1, sizeof *ws->njoin);
 		ws->gsum = calloc(n ? n : 1, sizeof *ws->gsum);
 		ws->ngsum = calloc(n ? n : 1, sizeof *ws->ngsum);
+		ws->pending = calloc(n ? n : 1, sizeof *ws->pending);
 	}
-	if (!ws || !ws->out || !ws->din || !ws->join || !ws->njoin || !ws->gsum || !ws->ngsum) {
+	if (!ws || !ws->out || !ws->din || !ws->join || !ws->njoin || !ws->gsum || !ws->ngsum ||
+	    !ws->pending) {
 		nlp_run_ws_free(ws);
 		nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		return NULL;
@@ -530,6 +535,85 @@ static const nlp_batch *batch_of(const nlp_pipeline *p, size_t i, const nlp_batc
 	return &b[k > 0 ? k : 0];
 }
 
+/* ---- inference by lookup (plugin ABI 2.5) ---- */
+
+int nlp_pipeline_set_fixed(nlp_pipeline *p, int fixed, nlp_err *err)
+{
+	run_ws *ws = get_ws(p, err);
+
+	if (!ws)
+		return NLP_ENOMEM;
+	ws->fixed = fixed != 0;
+	return NLP_OK;
+}
+
+/* Stage i's table for lookups (its lookup_table op), or NULL. */
+static const float *lookup_table_of(const nlp_pipeline *p, size_t i, int *rows, int *cols)
+{
+	const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
+
+	if (!NLP_HAS_FIELD(t, nlp_train_ops, lookup_table) || !t->lookup_table)
+		return NULL;
+	return t->lookup_table(nlp_pipeline_stage_instance(p, i), rows, cols);
+}
+
+/* Whether stage i (mapping ids, the first trainable stage or not) can wait:
+ * it has a lookup table and every stage that reads it reads only it and
+ * offers forward_lookup.  Its forward then runs only when a reader
+ * declines. */
+static int lookup_can_wait(const nlp_pipeline *p, size_t i, size_t first)
+{
+	const size_t *rd, *in;
+	const size_t nr = nlp_pipeline_stage_readers(p, i, &rd);
+	int rows, cols;
+
+	if ((i != first && !maps_ids(p, i)) || nr == 0 || !lookup_table_of(p, i, &rows, &cols))
+		return 0;
+	for (size_t r = 0; r < nr; r++) {
+		const nlp_train_ops *t = nlp_pipeline_stage_class(p, rd[r])->train;
+		if (nlp_pipeline_stage_inputs(p, rd[r], &in) != 1 ||
+		    !NLP_HAS_FIELD(t, nlp_train_ops, forward_lookup) || !t->forward_lookup)
+			return 0;
+	}
+	return 1;
+}
+
+/* Stage i forward by lookup from stage j's table (*taken 1), or declined. */
+static int forward_lookup(nlp_pipeline *p, run_ws *ws, size_t i, size_t j, const nlp_batch *b,
+                          int *taken, nlp_err *err)
+{
+	const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
+	int rows = 0, cols = 0;
+	const float *table = lookup_table_of(p, j, &rows, &cols);
+
+	*taken = 0;
+	if (!table)
+		return NLP_OK;
+	return t->forward_lookup(nlp_pipeline_stage_instance(p, i), &ws->out[i], table, rows, cols,
+	                         batch_of(p, j, b), taken, err);
+}
+
+/* The forwards of the waiting stages that stage i reads. */
+static int run_pending(nlp_pipeline *p, run_ws *ws, size_t i, const nlp_batch *b, nlp_err *err)
+{
+	const size_t *in;
+	const size_t m = nlp_pipeline_stage_inputs(p, i, &in);
+
+	for (size_t k = 0; k < m; k++) {
+		const size_t j = in[k];
+		const nlp_train_ops *t = nlp_pipeline_stage_class(p, j)->train;
+		int rc;
+		if (!ws->pending[j])
+			continue;
+		ws->pending[j] = 0;
+		rc = t->forward(nlp_pipeline_stage_instance(p, j), &ws->out[j], NULL,
+		                batch_of(p, j, b), err);
+		if (rc)
+			return nlp_pipeline_stage_error(p, j, rc, err);
+	}
+	return NLP_OK;
+}
+
 int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scores,
                       nlp_err *err)
 {
@@ -538,13 +622,28 @@ int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act
 
 	if (!ws)
 		return NLP_ENOMEM;
+	const int lookup = ws->fixed && !b->training;
 	for (size_t i = first; i < n; i++) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
 		const size_t *in;
 		const size_t m = nlp_pipeline_stage_inputs(p, i, &in);
 		nlp_act joined;
 		const nlp_act *x = NULL;
-		int rc = NLP_OK;
+		int rc = NLP_OK, taken = 0;
+		ws->pending[i] = lookup && lookup_can_wait(p, i, first);
+		if (ws->pending[i]) {
+			ws->out[i] = (nlp_act){0};
+			continue;
+		}
+		if (i != first && m == 1 && ws->pending[in[0]]) {
+			rc = forward_lookup(p, ws, i, in[0], b, &taken, err);
+			if (rc)
+				return nlp_pipeline_stage_error(p, i, rc, err);
+			if (taken)
+				continue;
+		}
+		if ((rc = run_pending(p, ws, i, b, err)))
+			return rc;
 		if (i != first && !maps_ids(p, i)) {
 			if (m == 1)
 				x = &ws->out[in[0]];

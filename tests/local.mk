@@ -12,7 +12,8 @@ check_LTLIBRARIES += tests/host/good/good.la \
 	tests/host/bad/dup.la tests/host/bad/misnamed.la tests/host/bad/badinit.la \
 	tests/host/bad/smalldesc.la tests/host/bad/bigdesc.la tests/host/bad/resdesc.la \
 	tests/host/bad/smallops.la tests/host/crash/crashinit.la \
-	tests/host/order1/order.la tests/host/order2/order.la
+	tests/host/order1/order.la tests/host/order2/order.la \
+	tests/host/old/old24.la
 tests_host_good_good_la_SOURCES = tests/host/mod_good.c
 tests_host_good_good_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_good_good_la_LIBADD = libnlpipe.la
@@ -68,6 +69,10 @@ tests_host_order2_order_la_SOURCES = tests/host/mod_bad.c
 tests_host_order2_order_la_CPPFLAGS = $(AM_CPPFLAGS) -DORDER=2
 tests_host_order2_order_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
 tests_host_order2_order_la_LIBADD = libnlpipe.la
+tests_host_old_old24_la_SOURCES = tests/host/mod_bad.c
+tests_host_old_old24_la_CPPFLAGS = $(AM_CPPFLAGS) -DOLD_MINOR
+tests_host_old_old24_la_LDFLAGS = $(NLP_TEST_MODULE_FLAGS)
+tests_host_old_old24_la_LIBADD = libnlpipe.la
 
 check_PROGRAMS += tests/host/t_host tests/host/t_ini tests/host/t_util tests/host/t_parallel
 tests_host_t_host_LDADD = libnlpipe.la
@@ -84,7 +89,7 @@ EXTRA_DIST += tests/host/t_completion.sh
 # accuracy check on ../shared/data/polarity-v2 (skipped when absent).
 TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress.sh \
 	tests/train/t_stdin.sh tests/train/t_branch.sh tests/train/t_bag.sh \
-	tests/train/t_pipelines.sh tests/train/t_multilabel.sh
+	tests/train/t_pipelines.sh tests/train/t_multilabel.sh tests/train/t_lookup.sh
 # A document with no tokens left after the text stages: classified from the
 # empty input, the same in any batch, with every pipeline, cell and pooling.
 TESTS += tests/train/t_emptydoc.sh
@@ -124,6 +129,7 @@ EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polar
 	tests/train/t_progress.sh tests/train/t_stdin.sh \
 	tests/train/t_branch.sh tests/train/v1-gru.ini tests/train/v1-gru.nlpm \
 	tests/train/v1-gru.tsv tests/train/t_tune.sh tests/train/t_bag.sh tests/train/t_pipelines.sh \
+	tests/train/t_lookup.sh \
 	tests/train/t_multilabel.sh
 
 # The install test runs `make install` in this build tree; libtool relinks

@@ -136,6 +136,15 @@ void nlp_sort_by_length(size_t *idx, size_t n, const nlp_doc_ids *docs, int long
  * next forward). */
 int nlp_chain_forward(nlp_pipeline *p, size_t first, const nlp_batch *b, nlp_act *scores,
                       nlp_err *err);
+/* fixed 1: p's parameters no longer change (a loaded model that only
+ * predicts), so inference forwards (training 0) may use the plugin ABI 2.5
+ * lookups: an encoder that reads an embedding looks up each word's
+ * precomputed input projection (forward_lookup) and, when every reader of
+ * the embedding does, the embedding's own forward is skipped.  The scores
+ * are bit-identical either way.  Off (0) by default; nlp_classifier_open
+ * turns it on.  Never set it on a pipeline that is trained or tuned
+ * afterwards. */
+int nlp_pipeline_set_fixed(nlp_pipeline *p, int fixed, nlp_err *err);
 /* Loss of the last forward, then backward through [first, n): parameter
  * gradients are added into each stage's gradient buffer. */
 int nlp_chain_backward(nlp_pipeline *p, size_t first, const nlp_batch *b, double *loss,

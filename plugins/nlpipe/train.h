@@ -264,19 +264,47 @@ typedef struct nlp_train_ops {
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
 	void (*reserved[1])(void);
+
+	/* ABI 2.5, inference from a table (the host skips a product that a
+	 * lookup can replace).  Both are optional; the host uses them only for
+	 * forwards with b->training 0 on a pipeline whose parameters no longer
+	 * change (nlp_pipeline_set_fixed: a loaded model that only predicts).
+	 *
+	 * lookup_table, stages that map ids to vectors: the table whose row
+	 * ids[t][b] is exactly this stage's inference output at step t of
+	 * document b (zeros past len), rows x cols, owned by the stage and
+	 * unchanged while the pipeline is fixed; or NULL when the inference
+	 * output is not a plain row (a stage that rescales or renormalises
+	 * rows must return NULL).  NULL op: never. */
+	const float *(*lookup_table)(void *self, int *rows, int *cols);
+
+	/* forward_lookup, stages that read a sequence: forward from b->ids
+	 * and the lookup_table of the one stage this stage reads, instead of
+	 * from that stage's output (which the host may not have computed).
+	 * The stage may derive data from table and its own parameters once and
+	 * keep it while the pipeline is fixed (a recurrent encoder keeps each
+	 * word's first-layer input projection).  *taken = 1: out is set
+	 * bit-identically to what forward would give on the lookup's output;
+	 * *taken = 0: declined (an option turned it off, the derived data would
+	 * be too large, a shape differs), out untouched: the host then runs the
+	 * reading stage's forward (and the lookup stage's, if not yet run).
+	 * Ids outside [0, rows) are an NLP_EDATA error, as in the lookup
+	 * stage's forward.  NULL op: never. */
+	int (*forward_lookup)(void *self, nlp_act *out, const float *table, int rows, int cols,
+	                      const nlp_batch *b, int *taken, nlp_err *err);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
-NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
-                          offsetof(nlp_train_ops, observe) == 8 &&
-                          offsetof(nlp_train_ops, load) == 72 &&
-                          offsetof(nlp_train_ops, thresholds) == 80 &&
-                          offsetof(nlp_train_ops, set_thresholds) == 88 &&
-                          offsetof(nlp_train_ops, tie) == 96 &&
-                          offsetof(nlp_train_ops, token) == 104 &&
-                          offsetof(nlp_train_ops, attention) == 112 &&
-                          offsetof(nlp_train_ops, reserved) == 120 && sizeof(nlp_train_ops) == 128,
-                  "nlp_train_ops layout of plugin ABI 2.5");
+NLP_STATIC_ASSERT(
+        offsetof(nlp_train_ops, struct_size) == 0 && offsetof(nlp_train_ops, observe) == 8 &&
+                offsetof(nlp_train_ops, load) == 72 && offsetof(nlp_train_ops, thresholds) == 80 &&
+                offsetof(nlp_train_ops, set_thresholds) == 88 &&
+                offsetof(nlp_train_ops, tie) == 96 && offsetof(nlp_train_ops, token) == 104 &&
+                offsetof(nlp_train_ops, attention) == 112 &&
+                offsetof(nlp_train_ops, reserved) == 120 &&
+                offsetof(nlp_train_ops, lookup_table) == 128 &&
+                offsetof(nlp_train_ops, forward_lookup) == 136 && sizeof(nlp_train_ops) == 144,
+        "nlp_train_ops layout of plugin ABI 2.5");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
                           offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&

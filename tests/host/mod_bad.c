@@ -8,7 +8,9 @@
  * larger than the host knows), BAD_DESC_RESERVED (a reserved field set),
  * BAD_TRAIN_SIZE (a class whose nlp_train_ops is ABI 1.0-sized), and ORDER
  * (a well-formed module "order" whose version is ORDER), BAD_CRASH (init
- * dies of SIGSEGV: class t_crash). */
+ * dies of SIGSEGV: class t_crash), and OLD_MINOR (a well-formed module
+ * "old24" built for ABI 2.4: its class t_old24's nlp_train_ops ends before
+ * the 2.5 fields; the host must load it). */
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -43,6 +45,12 @@ static int process(void *self, nlp_doc *doc, nlp_err *err)
 #define CLS_NAME     "t_crash"
 #define CLS_CONSUMES NLP_KIND_TEXT
 #define CLS_TRAIN    NULL
+#elif defined(OLD_MINOR)
+/* A table as ABI 2.4 had it: up to the reserved slots. */
+static const nlp_train_ops old_ops = {.struct_size = offsetof(nlp_train_ops, lookup_table)};
+#define CLS_NAME     "t_old24"
+#define CLS_CONSUMES NLP_KIND_TEXT
+#define CLS_TRAIN    (&old_ops)
 #elif defined(BAD_TRAIN_SIZE)
 /* A table as ABI 1.0 had it: up to load. */
 static const nlp_train_ops small_ops = {.struct_size = offsetof(nlp_train_ops, thresholds)};
@@ -119,6 +127,8 @@ NLP_MODULE(resdesc) = {
 #elif defined(BAD_TRAIN_SIZE)
 DESC(smallops, NLP_ABI_MAJOR, NLP_ABI_MINOR, sizeof(nlp_module), "smallops", "1",
      "train ops too small");
+#elif defined(OLD_MINOR)
+DESC(old24, NLP_ABI_MAJOR, 4, sizeof(nlp_module), "old24", "1", "built for ABI 2.4");
 #elif defined(ORDER)
 DESC(order, NLP_ABI_MAJOR, NLP_ABI_MINOR, sizeof(nlp_module), "order", STR(ORDER), "search order");
 #else /* BAD_NO_DESCRIPTOR */

@@ -59,7 +59,7 @@ typedef struct refusal {
 
 static const refusal refusals[] = {
         {"bad/badabi", "ABI 3.0", "provides ABI 2.5"},
-        {"bad/newminor", "ABI 2.5", "rebuild the module"},
+        {"bad/newminor", "ABI 2.6", "rebuild the module"},
         {"bad/nodesc", "not an nlpipe module", "nodesc_LTX_nlp_module"},
         {"bad/dup", "'t_split' is registered by two modules: good", "dup"},
         {"bad/misnamed", "names module 'other'", "'misnamed'"},
@@ -70,7 +70,7 @@ static const refusal refusals[] = {
         {"bad/bigdesc", "bad/bigdesc: refused", "descriptor is 88 bytes (struct_size)"},
         {"bad/resdesc", "bad/resdesc: refused", "reserved fields are not zero"},
         {"bad/smallops", "bad/smallops: refused",
-         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.5 needs 128"},
+         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.5 needs 144"},
 };
 
 static void run_pipeline(nlp_host *h, const char *text, const char *input, const char *want,
@@ -157,7 +157,7 @@ int main(void)
 	nlp_err err;
 	size_t nref = sizeof refusals / sizeof *refusals;
 
-	plan(27 + 3 * (int)nref);
+	plan(30 + 3 * (int)nref);
 
 	/* A good module loads, with all its classes. */
 	h = host_with("good", NULL);
@@ -214,6 +214,15 @@ int main(void)
 	h = host_with("order2", "order1");
 	ok(nlp_host_find_class(h, "t_order_2", NULL) && !nlp_host_find_class(h, "t_order_1", NULL),
 	   "order2 before order1: order2's module is used");
+	nlp_host_free(h);
+
+	/* A module built for an older minor (2.4: nlp_train_ops without the
+	 * 2.5 fields at its end) loads; its ops' missing fields are never read. */
+	h = host_with("old", NULL);
+	is_int((long long)nlp_host_module_count(h), 1, "an ABI 2.4 module loads");
+	ok(nlp_host_find_class(h, "t_old24", NULL) != NULL,
+	   "its class, with a 128-byte nlp_train_ops, is registered");
+	is_int(diag_count, 0, "no warnings about it");
 	nlp_host_free(h);
 
 	/* plugin_path in the file comes before NLPIPE_PLUGIN_PATH. */

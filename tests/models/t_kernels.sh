@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026, the nlpipe authors
 # t_kernels.sh - the numeric tests (row-stable product, encoders, heads, decoder;
-# padding, batch and thread invariance among them) under every OpenBLAS core
+# padding, batch and thread invariance, lookups = products among them) under every OpenBLAS core
 # type this CPU can run and under every nlpipe kernel (NLPIPE_MAX_CPU_ISA).
 # OpenBLAS kernels round differently from one core type to the next; the
 # properties these tests promise must hold on all of them.  A core type the
 # CPU lacks the instructions for, or that OpenBLAS does not honour, is
 # skipped with the reason.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
-progs="t_gemm t_gemm_bf16 t_encoders t_encoders_ref t_encoders_grad t_encoders_carry t_head t_head_pipeline t_next_token t_decoder"
+progs="t_gemm t_gemm_bf16 t_encoders t_encoders_ref t_encoders_grad t_encoders_carry t_encoders_lookup t_head t_head_pipeline t_next_token t_decoder"
 
 # core type: the CPU flags (as /proc/cpuinfo names them) that it needs
 coretypes="Prescott:pni Core2:ssse3 Nehalem:sse4_2 Sandybridge:avx Haswell:avx2,fma Zen:avx2,fma
