@@ -35,7 +35,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1011,41 +1010,29 @@ typedef struct shard_job {
 	nlp_err err;
 } shard_job;
 
-static void *shard_forward_main(void *arg)
+static void shard_forward_part(void *arg, int k, int S)
 {
-	shard_job *j = arg;
+	shard_job *j = (shard_job *)arg + k;
+	(void)S;
 	j->rc = fwd_one(j->s, j->out, j->s->lk_ids ? NULL : j->s->xin, j->Tk, j->Bk, j->s->slen,
 	                j->carry, j->reset, j->training, j->rng, &j->err);
-	return NULL;
 }
 
-static void *shard_backward_main(void *arg)
+static void shard_backward_part(void *arg, int k, int S)
 {
-	shard_job *j = arg;
+	shard_job *j = (shard_job *)arg + k;
 	rec_net *s = j->s;
+	(void)S;
 	memset(s->g, 0, s->count * sizeof(float));
 	j->rc = bwd_one(s, j->want_dx ? &j->dx : NULL, s->dxin, &j->err);
-	return NULL;
 }
 
-/* Run fn on every job: job 0 on this thread, the others on new threads.
- * OpenBLAS runs single-threaded meanwhile (its thread count is restored
- * after): our threads and its threads never share the cores. */
-static int run_jobs(shard_job *jobs, int S, void *(*fn)(void *), nlp_err *err)
+/* Run fn on every job, job k as part k of nk_parallel (OpenBLAS
+ * single-threaded meanwhile: our threads and its threads never share the
+ * cores); the first job that failed gives the result. */
+static int run_jobs(shard_job *jobs, int S, void (*fn)(void *, int, int), nlp_err *err)
 {
-	pthread_t th[64];
-	int started[64] = {0};
-	const int blas_threads = nk_blas_threads(1);
-	for (int k = 1; k < S; k++)
-		started[k] = pthread_create(&th[k], NULL, fn, &jobs[k]) == 0;
-	for (int k = 1; k < S; k++)
-		if (!started[k])
-			fn(&jobs[k]); /* no thread: do it here */
-	fn(&jobs[0]);
-	for (int k = 1; k < S; k++)
-		if (started[k])
-			pthread_join(th[k], NULL);
-	(void)nk_blas_threads(blas_threads);
+	nk_parallel(S, fn, jobs);
 	for (int k = 0; k < S; k++)
 		if (jobs[k].rc != NLP_OK) {
 			if (err)
@@ -1237,7 +1224,7 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 	const float *souts[64];
 	if ((rc = shard_deal(n, jobs, souts, S, x, B, len, fixed, carry, reset, training, rng,
 	                     err)) ||
-	    (rc = run_jobs(jobs, S, shard_forward_main, err)) ||
+	    (rc = run_jobs(jobs, S, shard_forward_part, err)) ||
 	    (rc = shard_collect(n, jobs, souts, S, T, B, err)))
 		return rc;
 	n->used = S;
@@ -1274,7 +1261,7 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 		jobs[k] = (shard_job){.s = s, .Bk = Bk, .want_dx = dxo != NULL};
 		r += Bk;
 	}
-	int rc = run_jobs(jobs, S, shard_backward_main, err);
+	int rc = run_jobs(jobs, S, shard_backward_part, err);
 	if (rc != NLP_OK)
 		return rc;
 	/* Gradients: shard by shard, in a fixed order (deterministic). */
