@@ -211,6 +211,7 @@ int cmd_train(int argc, char **argv)
 	int c, rc = 0, code = 0;
 
 	memset(&v, 0, sizeof v);
+	cli_steady_heap();
 	data_begin(&ro);
 	while ((c = data_getopt(argc, argv, "o:s:qvh", longopts, usage, &ro, &code)) >= 0) {
 		switch (c) {
