@@ -26,6 +26,9 @@ EXTRA_DIST += bench/speed bench/speed_torch.py
 # The language model (issue 11/15): bench/lm_speed builds bench/lm_speed_nlpipe
 # on demand; bench/lm_speed_torch.py is PyTorch's side.
 EXTRA_DIST += bench/lm_speed bench/lm_speed_torch.py
+# Peak memory of train and predict on synthetic corpora of 25k to 1M short
+# documents, with training speed, against another build (issue 15).
+EXTRA_DIST += bench/memory
 
 # The bag stage (data/pipelines/fast.ini) against fastText on IMDB, one run: train
 # and predict wall times, accuracy, the ratios (issue 12).  Not a test.

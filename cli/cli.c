@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "nlpipe/seq2seq.h"
 #include "cli/cli.h"
@@ -215,6 +218,18 @@ int cli_long_arg(const char *name, const char *arg, long min, long max, long *ou
 	}
 	*out = v;
 	return 0;
+}
+
+void cli_steady_heap(void)
+{
+#if defined(__GLIBC__)
+	/* A fixed threshold turns off glibc's adaptive one, which after the
+	 * first large buffer is freed serves ever larger workspaces from the
+	 * heap, where they fragment it: predict's peak grew with the variety of
+	 * document lengths (IMDB, LSTM model: 175 MB for 2,500 files, 186 MB
+	 * for 25,000; 149 MB for both with this). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 }
 
 void cli_try_help(void)

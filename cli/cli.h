@@ -53,6 +53,9 @@ extern const char *cli_command;
 /* After a usage error: "nlpipe: try 'nlpipe COMMAND --help' for the options"
  * (the whole usage text goes to --help, not under an error). */
 void cli_try_help(void);
+/* Large buffers from mmap, always: a peak that does not grow with the
+ * number of documents (glibc's adaptive threshold fragments the heap). */
+void cli_steady_heap(void);
 
 /* SIGINT and SIGTERM as a request to stop: while caught, a signal sets
  * cli_stop_signal (to its number) instead of ending the program; commands

@@ -308,6 +308,7 @@ int cmd_predict(int argc, char **argv)
 	memset(&total, 0, sizeof total);
 	o.top_k = 1;
 	o.threshold = -1;
+	cli_steady_heap();
 	data_begin(&ro);
 	while ((c = data_getopt(argc, argv, "o:k:j:qvh", longopts, usage, &ro, &code)) >= 0) {
 		switch (c) {

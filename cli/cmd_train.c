@@ -27,6 +27,9 @@ static const char usage[] =
         "  -o, --output MODEL       where to write the model (required)\n"
         "  --set SECTION.KEY=VALUE  override the pipeline file (repeatable)\n"
         "  --keep-last              also write the last epoch's model to MODEL.last\n"
+        "  --data-memory MB         keep up to MB of the data's tokens in memory (16);\n"
+        "                           beyond, they go to a temporary file beside MODEL,\n"
+        "                           so memory does not grow with the data (0: always)\n"
         "  --resume CHECKPOINT      continue a run from its checkpoint (MODEL.ckpt); the\n"
         "                           pipeline comes from it (PIPELINE.ini is not read) and\n"
         "                           --set may change only [train] options\n"
@@ -200,6 +203,7 @@ int cmd_train(int argc, char **argv)
 	        {"set", required_argument, NULL, 's'},
 	        {"keep-last", no_argument, NULL, 'k'},
 	        {"resume", required_argument, NULL, 'r'},
+	        {"data-memory", required_argument, NULL, 'M'},
 	        DATA_LONGOPTS,
 	};
 	cli_sets sets = {0};
@@ -212,6 +216,7 @@ int cmd_train(int argc, char **argv)
 	int c, rc = 0, code = 0;
 
 	memset(&v, 0, sizeof v);
+	cli_steady_heap();
 	data_begin(&ro);
 	while ((c = data_getopt(argc, argv, "o:s:qvh", longopts, usage, &ro, &code)) >= 0) {
 		switch (c) {
@@ -227,6 +232,12 @@ int cmd_train(int argc, char **argv)
 			break;
 		case 'r':
 			o.resume = optarg;
+			break;
+		case 'M':
+			if ((code = cli_long_arg("data-memory", optarg, 0, 1L << 30,
+			                         &o.data_memory)))
+				goto out;
+			o.data_memory = o.data_memory ? o.data_memory : -1; /* 0: always the file */
 			break;
 		}
 	}

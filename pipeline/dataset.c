@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlpipe/lm.h"
 #include "pipeline/dataset.h"
 #include "pipeline/internal.h"
 
@@ -71,18 +72,59 @@ static int keep_set(nlp_dataset *ds, int **set)
 	return NLP_OK;
 }
 
-/* Keep job i's result in ds (its ids or tokens move there). */
-static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int **set, int want_ids)
+/* Write job it's tokens into ds->store (with NLP_LM_EOS when sp says so):
+ * off[n], tlen[n] (uint32), then the bytes; *at where they start. */
+static int spill_tokens(nlp_dataset *ds, nlp_text_job *it, const nlp_dataset_spill *sp,
+                        uint64_t *at, nlp_err *err)
+{
+	nlp_tokens *t = &it->tokens;
+	int rc;
+
+	if (sp->append_eos && nlp_tokens_push(t, NLP_LM_EOS, strlen(NLP_LM_EOS)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	rc = nlp_spill_write(ds->store, t->off, t->n * sizeof *t->off, at, err);
+	if (!rc)
+		rc = nlp_spill_write(ds->store, t->tlen, t->n * sizeof *t->tlen, NULL, err);
+	if (!rc)
+		rc = nlp_spill_write(ds->store, t->buf, t->len, NULL, err);
+	return rc;
+}
+
+/* Write job it's ids into ds->store (with sp->eos when sp says so). */
+static int spill_ids(nlp_dataset *ds, nlp_text_job *it, const nlp_dataset_spill *sp, uint64_t *at,
+                     nlp_err *err)
+{
+	int rc = nlp_spill_write(ds->store, it->ids, it->n_ids * sizeof *it->ids, at, err);
+
+	if (!rc && sp->append_eos)
+		rc = nlp_spill_write(ds->store, &sp->eos, sizeof sp->eos, NULL, err);
+	return rc;
+}
+
+/* Keep job i's result in ds (its ids or tokens move there, or into the
+ * store with sp: the doc's ids hold the offset until nlp_dataset_rebase). */
+static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int **set, int want_ids,
+                    const nlp_dataset_spill *sp, nlp_err *err)
 {
 	nlp_doc_ids *d;
+	uint64_t at = 0;
+	int rc = NLP_OK;
 
-	if (push_doc(ds, !want_ids) != NLP_OK || (*set && keep_set(ds, set) != NLP_OK))
-		return NLP_ENOMEM;
+	if (sp)
+		rc = want_ids ? spill_ids(ds, it, sp, &at, err)
+		              : spill_tokens(ds, it, sp, &at, err);
+	if (rc)
+		return rc;
+	if (push_doc(ds, !want_ids && !sp) != NLP_OK || (*set && keep_set(ds, set) != NLP_OK))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	d = &ds->docs[ds->n - 1];
 	d->label = label;
 	d->streams = it->streams;
 	it->streams = NULL;
-	if (want_ids) {
+	if (sp) {
+		d->ids = (int32_t *)(uintptr_t)at;
+		d->n = (uint32_t)(want_ids ? it->n_ids + (sp->append_eos != 0) : it->tokens.n);
+	} else if (want_ids) {
 		d->ids = it->ids;
 		d->n = (uint32_t)it->n_ids;
 		it->ids = NULL;
@@ -91,13 +133,13 @@ static int keep_doc(nlp_dataset *ds, nlp_text_job *it, int label, int **set, int
 		d->n = (uint32_t)it->tokens.n;
 		memset(&it->tokens, 0, sizeof it->tokens);
 	}
-	ds->tokens_total += d->n;
+	ds->tokens_total += d->n - (uint32_t)(sp && sp->append_eos); /* eos: lm_add_eos counts it */
 	return NLP_OK;
 }
 
 /* Process the chunk and move results into ds. */
 static int flush(nlp_dataset *ds, const nlp_host *h, nlp_pool *pool, ds_chunk *ch, int want_ids,
-                 nlp_err *err)
+                 const nlp_dataset_spill *sp, nlp_err *err)
 {
 	int rc = NLP_OK;
 
@@ -111,9 +153,8 @@ static int flush(nlp_dataset *ds, const nlp_host *h, nlp_pool *pool, ds_chunk *c
 				nlp_host_diag(h, "%s: left out: %s", it->name, it->msg);
 				ds->refused++;
 			}
-		} else if (!rc &&
-		           keep_doc(ds, it, ch->labels[i], &ch->sets[i], want_ids) != NLP_OK) {
-			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		} else if (!rc) {
+			rc = keep_doc(ds, it, ch->labels[i], &ch->sets[i], want_ids, sp, err);
 		}
 		nlp_tokens_free(&it->tokens);
 		free(it->ids);
@@ -182,11 +223,10 @@ static int add_doc(nlp_dataset *ds, ds_chunk *ch, const nlp_document *doc, int a
 	return NLP_OK;
 }
 
-/* nlp_dataset_read; any: every document, its labels ignored (label 0). */
-static int read_set(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end, int threads,
-                    int want_ids, const nlp_reader_opts *ro, const char *const *paths,
-                    size_t n_paths, const char *const *labels, size_t n_labels, int any,
-                    nlp_err *err)
+int nlp_dataset_read_to(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end,
+                        int threads, int want_ids, const nlp_reader_opts *ro,
+                        const char *const *paths, size_t n_paths, const char *const *labels,
+                        size_t n_labels, int any, const nlp_dataset_spill *sp, nlp_err *err)
 {
 	nlp_reader *r = NULL;
 	nlp_pool *pool = NULL;
@@ -198,6 +238,12 @@ static int read_set(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t 
 	if (!ch) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		goto out;
+	}
+	if (sp) {
+		rc = nlp_spill_new(&ds->store, sp->dir, sp->limit, err);
+		ds->store_tokens = !want_ids;
+		if (rc)
+			goto out;
 	}
 	rc = nlp_reader_open(&r, ro, paths, n_paths, err);
 	if (!rc && labels)
@@ -218,17 +264,19 @@ static int read_set(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t 
 		}
 		if ((rc = add_doc(ds, ch, doc, any, err)))
 			break;
-		if (ch->k == CHUNK && (rc = flush(ds, h, pool, ch, want_ids, err)))
+		if (ch->k == CHUNK && (rc = flush(ds, h, pool, ch, want_ids, sp, err)))
 			break;
 	}
 	if (!rc && ch->k)
-		rc = flush(ds, h, pool, ch, want_ids, err);
+		rc = flush(ds, h, pool, ch, want_ids, sp, err);
 	if (!rc && ds->sets && grow_sets(ds, ds->n))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (!rc)
 		rc = copy_labels(ds, r, err);
 	if (!rc)
 		ds->stats = *nlp_reader_get_stats(r);
+	if (!rc && ds->store && !(rc = nlp_spill_seal(ds->store, err)))
+		nlp_dataset_rebase(ds);
 out:
 	for (size_t i = 0; ch && i < ch->k; i++) {
 		free(ch->texts[i]);
@@ -247,24 +295,28 @@ int nlp_dataset_read(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t
                      int want_ids, const nlp_reader_opts *ro, const char *const *paths,
                      size_t n_paths, const char *const *labels, size_t n_labels, nlp_err *err)
 {
-	return read_set(ds, h, p, end, threads, want_ids, ro, paths, n_paths, labels, n_labels, 0,
-	                err);
+	return nlp_dataset_read_to(ds, h, p, end, threads, want_ids, ro, paths, n_paths, labels,
+	                           n_labels, 0, NULL, err);
 }
 
 int nlp_dataset_read_text(nlp_dataset *ds, const nlp_host *h, nlp_pipeline *p, size_t end,
                           int threads, int want_ids, const nlp_reader_opts *ro,
                           const char *const *paths, size_t n_paths, nlp_err *err)
 {
-	return read_set(ds, h, p, end, threads, want_ids, ro, paths, n_paths, NULL, 0, 1, err);
+	return nlp_dataset_read_to(ds, h, p, end, threads, want_ids, ro, paths, n_paths, NULL, 0, 1,
+	                           NULL, err);
 }
 
 void nlp_dataset_free(nlp_dataset *ds)
 {
 	for (size_t i = 0; i < ds->n; i++) {
+		if (ds->store)
+			ds->docs[i].ids = NULL; /* the store's */
 		nlp_doc_ids_free(&ds->docs[i]);
 		if (ds->tokens)
 			nlp_tokens_free(&ds->tokens[i]);
 	}
+	nlp_spill_free(ds->store);
 	for (size_t i = 0; ds->sets && i < ds->sets_cap; i++)
 		free(ds->sets[i]);
 	free(ds->sets);
@@ -302,4 +354,95 @@ void nlp_dataset_targets(const nlp_dataset *ds, size_t i, float *t, int C)
 	for (int j = 1; j <= set[0]; j++)
 		if (set[j] >= 0 && set[j] < C)
 			t[set[j]] = 1.0f;
+}
+
+void nlp_dataset_tokens(const nlp_dataset *ds, size_t i, nlp_tokens *view)
+{
+	const uint32_t n = ds->docs[i].n;
+	const uint32_t *off = (const uint32_t *)ds->docs[i].ids;
+
+	if (ds->tokens) {
+		*view = ds->tokens[i];
+		return;
+	}
+	memset(view, 0, sizeof *view);
+	view->n = n;
+	view->off = (uint32_t *)off;
+	view->tlen = (uint32_t *)off + n;
+	view->buf = (char *)(off + 2 * (size_t)n);
+	view->len = n ? (size_t)off[n - 1] + view->tlen[n - 1] + 1 : 0;
+}
+
+void nlp_dataset_rebase(nlp_dataset *ds)
+{
+	const char *base = nlp_spill_base(ds->store);
+
+	for (size_t i = 0; i < ds->n; i++)
+		ds->docs[i].ids = (int32_t *)(uintptr_t)(base + (uintptr_t)ds->docs[i].ids);
+}
+
+/* Room for B documents of T ids in all in buf. */
+static int batch_room(nlp_dataset_batch *buf, size_t B, size_t T)
+{
+	if (B > buf->cap_b) {
+		nlp_doc_ids *d = realloc(buf->docs, B * sizeof *d);
+		size_t *x = d ? realloc(buf->idx, B * sizeof *x) : NULL;
+		if (d)
+			buf->docs = d;
+		if (!x)
+			return NLP_ENOMEM;
+		buf->idx = x;
+		for (size_t b = buf->cap_b; b < B; b++)
+			x[b] = b;
+		buf->cap_b = B;
+	}
+	if (T > buf->cap_ids) {
+		size_t cap = buf->cap_ids ? buf->cap_ids : 1024;
+		int32_t *v;
+		while (cap < T)
+			cap *= 2;
+		v = realloc(buf->ids, cap * sizeof *v);
+		if (!v)
+			return NLP_ENOMEM;
+		buf->ids = v;
+		buf->cap_ids = cap;
+	}
+	return NLP_OK;
+}
+
+int nlp_dataset_batch_docs(const nlp_dataset *ds, const size_t *idx, int B, nlp_dataset_batch *buf,
+                           const nlp_doc_ids **docs, const size_t **idx_out, nlp_err *err)
+{
+	const char *base;
+	size_t T = 0, at = 0;
+	int rc = NLP_OK;
+
+	*docs = ds->docs;
+	*idx_out = idx;
+	if (!ds->store || !nlp_spill_in_file(ds->store))
+		return NLP_OK;
+	for (int b = 0; b < B; b++)
+		T += ds->docs[idx[b]].n;
+	if (batch_room(buf, (size_t)(B > 0 ? B : 1), T ? T : 1))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	base = nlp_spill_base(ds->store);
+	for (int b = 0; b < B && !rc; b++) {
+		const nlp_doc_ids *d = &ds->docs[idx[b]];
+		buf->docs[b] = *d;
+		buf->docs[b].ids = buf->ids + at;
+		rc = nlp_spill_read(ds->store, (uint64_t)((const char *)d->ids - base),
+		                    buf->ids + at, (size_t)d->n * sizeof *d->ids, err);
+		at += d->n;
+	}
+	*docs = buf->docs;
+	*idx_out = buf->idx;
+	return rc;
+}
+
+void nlp_dataset_batch_free(nlp_dataset_batch *buf)
+{
+	free(buf->docs);
+	free(buf->idx);
+	free(buf->ids);
+	memset(buf, 0, sizeof *buf);
 }

@@ -25,6 +25,8 @@ libnlpipe_la_SOURCES = \
 	pipeline/classifier.c \
 	pipeline/dataset.h \
 	pipeline/dataset.c \
+	pipeline/spill.h \
+	pipeline/spill.c \
 	pipeline/trainer.c \
 	pipeline/finetune.h \
 	pipeline/finetune.c \

@@ -88,7 +88,12 @@ struct nlp_trainer {
 	nlp_params *params; /* [n - first] */
 	nlp_optim *opt;
 	nlp_dataset train, val;
-	size_t *order; /* [train.n] the epoch's document order */
+	/* Where the data's ids (tokens) go beyond opts.data_memory: a
+	 * temporary file beside the output (dataset.h, spill.h). */
+	nlp_dataset_spill spill;
+	char *spill_dir;
+	nlp_dataset_batch dbuf; /* a batch's documents read from that file */
+	size_t *order;          /* [train.n] the epoch's document order */
 	float *class_w;
 	int n_classes;
 	char **labels; /* train.labels */
@@ -300,6 +305,8 @@ static int evaluate_lm(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	int rc = nlp_lm_evaluate(t->p, t->first, t->val.docs, t->val.n, t->eos, t->unk,
 	                         (int)t->batch, (int)t->bptt, &f, err);
 
+	nlp_spill_trim(t->val.store);
+
 	ev->validation_loss = nlp_lm_nats(&f);
 	ev->perplexity = nlp_lm_perplexity(&f);
 	ev->accuracy = NAN;
@@ -340,7 +347,11 @@ static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *
 	for (size_t i = 0; !rc && i < ds->n; i += (size_t)t->batch) {
 		int B = (int)(ds->n - i < (size_t)t->batch ? ds->n - i : (size_t)t->batch);
 		nlp_act scores;
-		rc = nlp_batch_fill(&t->rb, ds->docs, idx + i, B, err);
+		const nlp_doc_ids *docs;
+		const size_t *bidx;
+		rc = nlp_dataset_batch_docs(ds, idx + i, B, &t->dbuf, &docs, &bidx, err);
+		if (!rc)
+			rc = nlp_batch_fill(&t->rb, docs, bidx, B, err);
 		if (!rc) {
 			t->rb.b.training = 0;
 			t->rb.b.rng = &t->rng_drop;
@@ -506,7 +517,12 @@ static int train_step(nlp_trainer *t, size_t bi, uint64_t *tokens, nlp_err *err)
 		t->rb.n_streams = 1;
 		B = t->rb.b.B;
 	} else {
-		rc = nlp_batch_fill(&t->rb, t->train.docs, t->order + at, B, err);
+		const nlp_doc_ids *docs;
+		const size_t *idx;
+		rc = nlp_dataset_batch_docs(&t->train, t->order + at, B, &t->dbuf, &docs, &idx,
+		                            err);
+		if (!rc)
+			rc = nlp_batch_fill(&t->rb, docs, idx, B, err);
 	}
 	if (rc)
 		return rc;
@@ -744,9 +760,12 @@ static void decay_lr(nlp_trainer *t)
 /* A language model's epoch: its streams in the epoch's document order. */
 static int lm_epoch(nlp_trainer *t, nlp_err *err)
 {
-	return nlp_lm_stream_build(&t->ls, t->train.docs, t->order, t->train.n, t->eos,
-	                           (int)t->batch, (int)t->bptt,
-	                           !strcmp(nlp_config_str(t->tc, "reset_state"), "documents"), err);
+	int rc = nlp_lm_stream_build(
+	        &t->ls, t->train.docs, t->order, t->train.n, t->eos, (int)t->batch, (int)t->bptt,
+	        !strcmp(nlp_config_str(t->tc, "reset_state"), "documents"), err);
+
+	nlp_spill_trim(t->train.store); /* the stream has its own copy */
+	return rc;
 }
 
 /* One epoch (or what is left of it): its batches, the validation and the
@@ -902,6 +921,8 @@ static int split(nlp_dataset *ds, nlp_dataset *val, double share, int n_classes,
 	ds->docs = td;
 	ds->n = nt;
 	ds->cap = nt;
+	val->store = nlp_spill_ref(ds->store);
+	val->store_tokens = ds->store_tokens;
 	val->docs = vd;
 	val->n = nv;
 	val->cap = nv;
@@ -916,7 +937,8 @@ oom:
 	return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 }
 
-/* Tokens -> ids with the stages that map them (after setup). */
+/* Tokens -> ids with the stages that map them (after setup): tokens in
+ * memory. */
 static int map_ids(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 {
 	nlp_doc d = {0};
@@ -932,13 +954,81 @@ static int map_ids(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 	return rc;
 }
 
+/* Documents between two trims of a store's mapping read in order. */
+enum { TRIM_EVERY = 4096 };
+
+/* The same for tokens in ds->store: each document's ids are written to
+ * ids, its doc's ids hold their offset there (nlp_dataset_rebase). */
+static int map_stored(nlp_trainer *t, nlp_dataset *ds, nlp_spill *ids, nlp_err *err)
+{
+	nlp_doc d = {0};
+	int rc = NLP_OK;
+
+	for (size_t i = 0; i < ds->n && !rc; i++) {
+		nlp_doc_ids x = ds->docs[i];
+		nlp_tokens v;
+		uint64_t at = 0;
+		nlp_dataset_tokens(ds, i, &v);
+		x.ids = NULL; /* the store's: map_ids would free it */
+		rc = nlp_pipeline_map_ids(t->p, &v, &x, &d, err);
+		if (!rc)
+			rc = nlp_spill_write(ids, x.ids, x.n * sizeof *x.ids, &at, err);
+		free(x.ids);
+		ds->docs[i].ids = (int32_t *)(uintptr_t)at;
+		ds->docs[i].n = x.n;
+		if (i % TRIM_EVERY == TRIM_EVERY - 1)
+			nlp_spill_trim(ds->store);
+	}
+	free(d.ids);
+	nlp_spill_trim(ds->store);
+	return rc;
+}
+
+/* Tokens -> ids for the training and validation data (after setup); the
+ * token store, when there is one, gives way to a store of ids. */
+static int map_all(nlp_trainer *t, nlp_err *err)
+{
+	nlp_dataset *const sets[2] = {&t->train, &t->val};
+	nlp_spill *ids = NULL;
+	int rc;
+
+	if (!t->train.store) {
+		rc = map_ids(t, &t->train, err);
+		if (!rc && t->val.tokens)
+			rc = map_ids(t, &t->val, err);
+		return rc;
+	}
+	rc = nlp_spill_new(&ids, t->spill.dir, t->spill.limit, err);
+	for (int k = 0; k < 2 && !rc; k++)
+		if (sets[k]->store)
+			rc = map_stored(t, sets[k], ids, err);
+	if (!rc)
+		rc = nlp_spill_seal(ids, err);
+	for (int k = 0; k < 2 && !rc; k++) {
+		if (!sets[k]->store)
+			continue;
+		nlp_spill_free(sets[k]->store);
+		sets[k]->store = nlp_spill_ref(ids);
+		sets[k]->store_tokens = 0;
+		nlp_dataset_rebase(sets[k]);
+	}
+	nlp_spill_free(ids);
+	return rc;
+}
+
 static int observe_all(nlp_trainer *t, const nlp_dataset *ds, nlp_err *err)
 {
 	int rc = NLP_OK;
 
-	for (size_t i = 0; i < ds->n && !rc; i++)
-		rc = nlp_pipeline_observe_except(t->p, &ds->tokens[i], ds->docs[i].streams,
-		                                 ds->docs[i].label, nlp_finetune_skip(t->ft), err);
+	for (size_t i = 0; i < ds->n && !rc; i++) {
+		nlp_tokens v;
+		nlp_dataset_tokens(ds, i, &v);
+		rc = nlp_pipeline_observe_except(t->p, &v, ds->docs[i].streams, ds->docs[i].label,
+		                                 nlp_finetune_skip(t->ft), err);
+		if (i % TRIM_EVERY == TRIM_EVERY - 1)
+			nlp_spill_trim(ds->store);
+	}
+	nlp_spill_trim(ds->store);
 	return rc;
 }
 
@@ -995,24 +1085,25 @@ static void forget_indexes(nlp_dataset *a, nlp_dataset *b)
 
 /* Split the training set into train and validation (t->val), keeping the
  * tokens (read before a vocabulary existed) with their documents. */
-static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
+static int split_tokens(nlp_trainer *t, nlp_err *err)
 {
+	const int mem_tokens = t->train.tokens != NULL;
 	nlp_rng split_rng;
 	nlp_tokens *all, *tt, *vt;
 	int rc;
 
 	nlp_rng_seed(&split_rng, (uint64_t)nlp_config_int(t->tc, "seed") ^ 0x5b1175eedULL);
-	/* The split works on docs; tokens travel with their index. */
-	if (!want_ids) {
+	/* The split works on docs; tokens in memory travel with their index. */
+	if (mem_tokens) {
 		/* Keep tokens aligned: move them into nlp_doc_ids order first. */
 		for (size_t i = 0; i < t->train.n; i++)
 			t->train.docs[i].ids = (int32_t *)(uintptr_t)(i + 1);
 	}
 	rc = split(&t->train, &t->val, nlp_config_float(t->tc, "validation"),
 	           t->lm || t->s2s ? 1 : t->n_classes, &split_rng, err);
-	if (rc && !want_ids)
+	if (rc && mem_tokens)
 		forget_indexes(&t->train, &t->val);
-	if (rc || want_ids)
+	if (rc || !mem_tokens)
 		return rc;
 	/* Rebuild token arrays in the new orders. */
 	all = t->train.tokens;
@@ -1039,9 +1130,14 @@ static int split_tokens(nlp_trainer *t, int want_ids, nlp_err *err)
 }
 
 /* Append the end-of-document token to every document of ds: to its tokens
- * before the vocabulary exists, else its id (t->eos). */
+ * before the vocabulary exists, else its id (t->eos).  A store has it
+ * (appended while it was read). */
 static int lm_add_eos(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 {
+	if (ds->store) { /* appended while it was read */
+		ds->tokens_total += ds->n;
+		return NLP_OK;
+	}
 	for (size_t i = 0; i < ds->n; i++) {
 		nlp_doc_ids *d = &ds->docs[i];
 		if (ds->tokens) {
@@ -1068,21 +1164,24 @@ static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 	const size_t end = want_ids ? t->first + 1 : t->first;
 	int rc;
 
+	nlp_dataset_spill sp = t->spill;
+
 	if (want_ids && (rc = nlp_lm_setup(t->p, t->first, &t->tied, &t->eos, &t->unk, err)))
 		return rc;
-	rc = nlp_dataset_read_text(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro,
-	                           t->o.data, t->o.n_data, err);
+	sp.append_eos = 1;
+	sp.eos = t->eos;
+	rc = nlp_dataset_read_to(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro,
+	                         t->o.data, t->o.n_data, NULL, 0, 1, &sp, err);
 	if (rc)
 		return rc;
 	report_data(t, &t->train, 0);
 	if (*vpath) {
-		rc = nlp_dataset_read_text(&t->val, t->host, t->p, end, t->threads, want_ids,
-		                           &t->ro, &vpath, 1, err);
+		rc = nlp_dataset_read_to(&t->val, t->host, t->p, end, t->threads, want_ids, &t->ro,
+		                         &vpath, 1, NULL, 0, 1, &sp, err);
 		if (rc)
 			return rc;
 		report_data(t, &t->val, 1);
-	} else if (nlp_config_float(t->tc, "validation") > 0 &&
-	           (rc = split_tokens(t, want_ids, err))) {
+	} else if (nlp_config_float(t->tc, "validation") > 0 && (rc = split_tokens(t, err))) {
 		return rc;
 	}
 	if (t->train.n == 0)
@@ -1118,7 +1217,7 @@ static int s2s_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 		if (!rc)
 			report_data(t, &t->val, 1);
 	} else if (nlp_config_float(t->tc, "validation") > 0) {
-		rc = split_tokens(t, want_ids, err);
+		rc = split_tokens(t, err);
 	}
 	if (!rc && t->train.n == 0)
 		rc = nlp_err_set(err, NLP_EDATA, "%s: no source<TAB>target pairs to train on",
@@ -1143,8 +1242,8 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 		return lm_read_data(t, want_ids, err);
 	if (t->s2s)
 		return s2s_read_data(t, want_ids, err);
-	rc = nlp_dataset_read(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro, paths,
-	                      t->o.n_data, labels, nl, err);
+	rc = nlp_dataset_read_to(&t->train, t->host, t->p, end, t->threads, want_ids, &t->ro, paths,
+	                         t->o.n_data, labels, nl, 0, &t->spill, err);
 	if (rc)
 		return rc;
 	report_data(t, &t->train, 0);
@@ -1158,14 +1257,14 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 	if ((rc = check_classes(&t->train, paths[0], err)))
 		return rc;
 	if (*vpath) {
-		rc = nlp_dataset_read(&t->val, t->host, t->p, end, t->threads, want_ids, &t->ro,
-		                      &vpath, 1, (const char *const *)t->labels, t->train.n_labels,
-		                      err);
+		rc = nlp_dataset_read_to(&t->val, t->host, t->p, end, t->threads, want_ids, &t->ro,
+		                         &vpath, 1, (const char *const *)t->labels,
+		                         t->train.n_labels, 0, &t->spill, err);
 		if (rc)
 			return rc;
 		report_data(t, &t->val, 1);
 	} else if (nlp_config_float(t->tc, "validation") > 0) {
-		if ((rc = split_tokens(t, want_ids, err)))
+		if ((rc = split_tokens(t, err)))
 			return rc;
 	}
 	if (t->train.n == 0)
@@ -1271,9 +1370,7 @@ static int prepare(nlp_trainer *t, nlp_err *err)
 		if (!rc)
 			rc = setup_stages(t, 0, err);
 		if (!rc)
-			rc = map_ids(t, &t->train, err);
-		if (!rc && t->val.tokens)
-			rc = map_ids(t, &t->val, err);
+			rc = map_all(t, err);
 		if (rc)
 			return rc;
 		nlp_rng_seed(&init_rng, (uint64_t)nlp_config_int(t->tc, "seed"));
@@ -1416,6 +1513,26 @@ static int open_resume(nlp_trainer *t, nlp_err *err)
 	return rc;
 }
 
+/* The data's store: beside the output, opts.data_memory MB in memory. */
+static int spill_setup(nlp_trainer *t, nlp_err *err)
+{
+	const char *slash = strrchr(t->o.output, '/');
+	const long mb = t->o.data_memory ? t->o.data_memory : NLP_DATA_MEMORY_DEFAULT;
+
+	t->spill_dir = slash ? strndup(t->o.output, (size_t)(slash - t->o.output)) : strdup(".");
+	if (!t->spill_dir)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (slash && !*t->spill_dir) { /* "/model": the root */
+		free(t->spill_dir);
+		t->spill_dir = strdup("/");
+		if (!t->spill_dir)
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	t->spill.dir = t->spill_dir;
+	t->spill.limit = mb < 0 ? 0 : (size_t)mb << 20;
+	return NLP_OK;
+}
+
 /* Settings from [train] and the paths beside the model. */
 static int setup_trainer(nlp_trainer *t, nlp_err *err)
 {
@@ -1450,7 +1567,7 @@ static int setup_trainer(nlp_trainer *t, nlp_err *err)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	snprintf(t->ckpt_path, len + 8, "%s.ckpt", t->o.output);
 	snprintf(t->last_path, len + 8, "%s.last", t->o.output);
-	return NLP_OK;
+	return spill_setup(t, err);
 }
 
 /* Reader messages go to the host's diagnostics. */
@@ -1515,6 +1632,8 @@ void nlp_trainer_free(nlp_trainer *t)
 		return;
 	nlp_dataset_free(&t->train);
 	nlp_dataset_free(&t->val);
+	nlp_dataset_batch_free(&t->dbuf);
+	free(t->spill_dir);
 	nlp_batch_buf_free(&t->rb);
 	nlp_lm_stream_free(&t->ls);
 	nlp_s2s_batch_free(&t->sb);

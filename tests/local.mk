@@ -119,6 +119,10 @@ EXTRA_DIST += tests/train/t_finetune.sh
 # examples/pretrained-sentiment.ini starting from it.
 TESTS += tests/train/t_pretrained.sh
 EXTRA_DIST += tests/train/t_pretrained.sh
+# The training data in a temporary file (train --data-memory): the same model
+# bytes as in memory, a full disk while writing it.
+TESTS += tests/train/t_spill.sh
+EXTRA_DIST += tests/train/t_spill.sh
 check_PROGRAMS += tests/train/paramcmp
 tests_train_paramcmp_LDADD = libnlpipe.la
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.

@@ -79,7 +79,15 @@ typedef struct nlp_trainer_opts {
 	                     * path is not read, and sets may change only [train] */
 	int keep_last;      /* also write the last epoch's model to OUTPUT.last */
 	int progress_every; /* batches between NLP_TRAIN_PROGRESS events; 0: 1 */
+	/* MB of the data's tokens (then token ids) kept in memory; beyond that
+	 * they go to a temporary file beside the output (unlinked at once),
+	 * memory-mapped, so that memory does not grow with the data.  0:
+	 * NLP_DATA_MEMORY_DEFAULT; < 0: always the file.  The model does not
+	 * depend on it. */
+	long data_memory;
 } nlp_trainer_opts;
+
+#define NLP_DATA_MEMORY_DEFAULT 16
 
 /* What the trainer tells its callback, in this order: DATA (the training
  * data, then the validation data when it is read from its own paths),
