@@ -17,14 +17,20 @@
 #include "decoder.h"
 #include "dropout.h"
 #include "recurrent.h"
+#include "vocab.h"
 
+/* State format 1: V, D (a shared vocabulary); 2 (vocabulary = own): V, D,
+ * then the V words of the target vocabulary. */
 #define DEC_STATE_VERSION 1
+#define DEC_STATE_OWN     2
 
 typedef struct dec {
 	char name[64];
 	decoder_opts o;
 	int naive;
 	int loaded_V, loaded_D; /* from load(), checked by setup; 0: not loaded */
+	vocab counts;           /* vocabulary = own: target tokens counted by observe */
+	vocab words;            /* vocabulary = own: the target vocabulary (setup, load) */
 
 	/* shapes and parameters, after setup.  The buffer: the cell's
 	 * parameters (rec_params' layout, at 0), emb [V x E], attention
@@ -94,6 +100,12 @@ static const nlp_option dec_options[] = {
          "scheduled sampling: in training, each decoder input after the first is with this "
          "probability the token predicted at the step before (from a first teacher-forced "
          "pass) instead of the target's"},
+        {"vocabulary", NLP_OPT_ENUM, "shared", 0, 0, "shared|own",
+         "the target vocabulary: shared, the embedding's (of sources and targets); own, one "
+         "of the targets' tokens only, which sizes the target embedding and the softmax"},
+        {"min_count", NLP_OPT_INT, "1", 1, 1e9, NULL,
+         "vocabulary = own: keep target tokens seen at least this many times (the others "
+         "are <unk>)"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -131,6 +143,8 @@ static void dec_destroy(void *self)
 	free(d->dlen);
 	free(d->ids);
 	free(d->sids);
+	vocab_free(&d->counts);
+	vocab_free(&d->words);
 	free(d);
 }
 
@@ -145,6 +159,8 @@ int decoder_new(void **self, const char *name, const decoder_opts *o, nlp_err *e
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	snprintf(d->name, sizeof d->name, "%s", name);
 	d->o = *o;
+	vocab_init(&d->counts);
+	vocab_init(&d->words);
 	*self = d;
 	return NLP_OK;
 }
@@ -174,6 +190,8 @@ static int dec_create(void **self, const nlp_config *cfg, nlp_err *err)
 	o.tie = nlp_config_bool(cfg, "tie_weights");
 	o.dropout = (float)nlp_config_float(cfg, "dropout");
 	o.sampling = (float)nlp_config_float(cfg, "sampling");
+	o.own_vocab = !strcmp(nlp_config_str(cfg, "vocabulary"), "own");
+	o.min_count = (int)nlp_config_int(cfg, "min_count");
 	return decoder_new(self, nlp_config_instance(cfg), &o, err);
 }
 
@@ -228,12 +246,42 @@ static size_t dec_layout(dec *d, size_t off)
 	return off + (size_t)V;
 }
 
-/* in_dim: the encoder's width D; n_classes: the vocabulary size V. */
+/* vocabulary = own, training: the target vocabulary from the counts of
+ * observe (<pad>, <unk>, <s>, </s>, then the tokens seen min_count times). */
+static int dec_freeze(dec *d, nlp_err *err)
+{
+	const uint64_t always = UINT64_MAX / 4;
+	int rc = vocab_count(&d->counts, NLP_DEC_BOS, strlen(NLP_DEC_BOS), always);
+	if (!rc)
+		rc = vocab_count(&d->counts, NLP_DEC_EOS, strlen(NLP_DEC_EOS), always);
+	if (!rc)
+		rc = vocab_freeze(&d->words, &d->counts, (uint64_t)d->o.min_count, 0);
+	vocab_free(&d->counts);
+	vocab_init(&d->counts);
+	if (rc)
+		return nlp_err_set(err, rc, "out of memory building the target vocabulary");
+	if (d->words.n < 5)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "vocabulary = own: no target token was seen at least "
+		                   "min_count = %d times",
+		                   d->o.min_count);
+	return NLP_OK;
+}
+
+/* in_dim: the encoder's width D; n_classes: the vocabulary size V (shared;
+ * with vocabulary = own, V is the target vocabulary's size). */
 static int dec_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_err *err)
 {
 	dec *d = self;
 	rec_config c = {0};
 	nlp_params rp;
+	if (d->o.own_vocab && !d->words.n) {
+		int rc = dec_freeze(d, err);
+		if (rc)
+			return rc;
+	}
+	if (d->o.own_vocab)
+		n_classes = (int)d->words.n;
 	if (in_dim < 1 || n_classes < 3)
 		return nlp_err_set(
 		        err, NLP_ECONFIG,
@@ -926,8 +974,10 @@ static int dec_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp
 static int dec_save(void *self, nlp_buf *out, nlp_err *err)
 {
 	dec *d = self;
-	if (nlp_buf_put_u32(out, DEC_STATE_VERSION) || nlp_buf_put_u32(out, (uint32_t)d->V) ||
-	    nlp_buf_put_u32(out, (uint32_t)d->D))
+	const int own = d->o.own_vocab;
+	if (nlp_buf_put_u32(out, own ? DEC_STATE_OWN : DEC_STATE_VERSION) ||
+	    nlp_buf_put_u32(out, (uint32_t)d->V) || nlp_buf_put_u32(out, (uint32_t)d->D) ||
+	    (own && vocab_put(out, &d->words)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	return NLP_OK;
 }
@@ -939,17 +989,79 @@ static int dec_load(void *self, nlp_cursor *in, nlp_err *err)
 	if (nlp_cursor_get_u32(in, &version) || nlp_cursor_get_u32(in, &V) ||
 	    nlp_cursor_get_u32(in, &D))
 		return nlp_err_set(err, NLP_EDATA, "the saved decoder state is truncated");
-	if (version != DEC_STATE_VERSION)
+	if (version != DEC_STATE_VERSION && version != DEC_STATE_OWN)
 		return nlp_err_set(
 		        err, NLP_EDATA,
-		        "decoder state format %u is not supported (this module reads %d): "
+		        "decoder state format %u is not supported (this module reads %d and %d): "
 		        "use a newer nlpipe",
-		        version, DEC_STATE_VERSION);
+		        version, DEC_STATE_VERSION, DEC_STATE_OWN);
 	if (V < 3 || V > 100000000 || D < 1 || D > 1000000)
 		return nlp_err_set(err, NLP_EDATA, "the saved decoder state is corrupt");
+	if ((version == DEC_STATE_OWN) != !!d->o.own_vocab)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "the saved decoder state has %s target vocabulary but the "
+		                   "model's options say vocabulary = %s: the model file is "
+		                   "inconsistent",
+		                   version == DEC_STATE_OWN ? "its own" : "no",
+		                   d->o.own_vocab ? "own" : "shared");
+	vocab_free(&d->words);
+	vocab_init(&d->words);
+	if (version == DEC_STATE_OWN) {
+		int rc = vocab_get(&d->words, in, V, err);
+		if (rc)
+			return rc;
+		if (vocab_find(&d->words, NLP_DEC_BOS, strlen(NLP_DEC_BOS)) < 0 ||
+		    vocab_find(&d->words, NLP_DEC_EOS, strlen(NLP_DEC_EOS)) < 0)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "the saved target vocabulary has no %s or %s: the "
+			                   "model file is corrupt",
+			                   NLP_DEC_BOS, NLP_DEC_EOS);
+	}
 	d->loaded_V = (int)V;
 	d->loaded_D = (int)D;
 	return NLP_OK;
+}
+
+/* vocabulary = own, training: count the target tokens of a pair (doc->in;
+ * nlp_train_ops.target_id). */
+static int dec_observe(void *self, const nlp_doc *doc, nlp_err *err)
+{
+	dec *d = self;
+	const nlp_tokens *t = doc->in;
+	if (!d->o.own_vocab)
+		return NLP_OK;
+	if (d->words.n)
+		return nlp_err_set(err, NLP_EINTERNAL, "observe after the vocabulary was built");
+	for (size_t i = 0; t && i < t->n; i++) {
+		int rc = vocab_count(&d->counts, nlp_token(t, i), t->tlen[i], 1);
+		if (rc)
+			return nlp_err_set(err, rc, "%s",
+			                   rc == NLP_ENOMEM ? "out of memory"
+			                                    : "a target token too long");
+	}
+	return NLP_OK;
+}
+
+/* The target token of id (vocabulary = own), NULL out of range; NULL
+ * always with a shared vocabulary (the embedding's token op tells). */
+static const char *dec_token(void *self, int32_t id)
+{
+	const dec *d = self;
+	if (!d->o.own_vocab || id < 0 || (size_t)id >= d->words.n)
+		return NULL;
+	return vocab_word(&d->words, (size_t)id);
+}
+
+/* nlp_train_ops.target_id: -1 with a shared vocabulary; the id of a target
+ * token in the own one (<unk>'s when absent, also before it is built). */
+static int32_t dec_target_id(void *self, const char *tok, size_t len)
+{
+	const dec *d = self;
+	int32_t id;
+	if (!d->o.own_vocab)
+		return -1;
+	id = d->words.n ? vocab_find(&d->words, tok, len) : -1;
+	return id < 0 ? VOCAB_UNK : id;
 }
 
 /* The attention weights of the last forward without training, U x B rows of
@@ -966,6 +1078,7 @@ static const float *dec_attention(void *self, int *T, int *rows)
 
 static const nlp_train_ops dec_train = {
         .struct_size = sizeof(nlp_train_ops),
+        .observe = dec_observe,
         .setup = dec_setup,
         .params = dec_params,
         .init = dec_init,
@@ -974,7 +1087,9 @@ static const nlp_train_ops dec_train = {
         .backward = dec_backward,
         .save = dec_save,
         .load = dec_load,
+        .token = dec_token,
         .attention = dec_attention,
+        .target_id = dec_target_id,
 };
 
 const nlp_stage_class rec_decoder_class = {

@@ -38,6 +38,11 @@
 #include <nlpipe/plugin.h>
 #include <nlpipe/train.h>
 
+/* The start and end tokens of a target vocabulary of the decoder's own
+ * (nlpipe/seq2seq.h's NLP_S2S_BOS and NLP_LM_EOS). */
+#define NLP_DEC_BOS "<s>"
+#define NLP_DEC_EOS "</s>"
+
 enum dec_att { DEC_ATT_NONE, DEC_ATT_ADDITIVE, DEC_ATT_MULTIPLICATIVE };
 
 typedef struct decoder_opts {
@@ -50,6 +55,8 @@ typedef struct decoder_opts {
 	int tie;        /* tie_weights: Wo = the target embedding */
 	float dropout;  /* on o_u, and between the cell's layers (training) */
 	float sampling; /* scheduled sampling rate (training), in [0, 1] */
+	int own_vocab;  /* vocabulary = own: a target vocabulary of its own */
+	int min_count;  /* own: target tokens seen fewer times are <unk> */
 } decoder_opts;
 
 extern const nlp_stage_class rec_decoder_class;

@@ -24,7 +24,8 @@ models_libencoders_la_SOURCES = \
 	models/recurrent.c models/recurrent.h models/cells.h \
 	models/rnn.c models/lstm.c models/gru.c models/attention.c \
 	models/encoder_stage.c models/decoder.c models/decoder.h \
-	models/dropout.c models/dropout.h
+	models/dropout.c models/dropout.h \
+	plugins/strtab.c plugins/strtab.h models/vocab.c models/vocab.h
 models_libencoders_la_LIBADD = models/libnkblas.la
 # The gate loops are written to vectorize: let -O2 do it (dynamic cost
 # model), and let it if-convert float operations (-fno-trapping-math: we

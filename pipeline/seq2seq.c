@@ -27,11 +27,127 @@ int nlp_pipeline_is_s2s(const nlp_pipeline *p)
 	       nlp_pipeline_stage_class(p, n - 1)->train;
 }
 
+/* The decoder's target_id op, or NULL (a module older than it). */
+static int32_t (*target_op(const nlp_pipeline *p))(void *, const char *, size_t)
+{
+	const nlp_train_ops *t =
+	        nlp_pipeline_stage_class(p, nlp_pipeline_stage_count(p) - 1)->train;
+
+	return NLP_HAS_FIELD(t, nlp_train_ops, target_id) ? t->target_id : NULL;
+}
+
+/* The id of the target token tok in the decoder's own vocabulary. */
+static int32_t target_id(const nlp_pipeline *p, const char *tok, size_t len)
+{
+	return target_op(p)(nlp_pipeline_stage_instance(p, nlp_pipeline_stage_count(p) - 1), tok,
+	                    len);
+}
+
+int nlp_s2s_own_vocab(const nlp_pipeline *p)
+{
+	return nlp_pipeline_is_s2s(p) && target_op(p) &&
+	       target_id(p, NLP_S2S_BOS, strlen(NLP_S2S_BOS)) >= 0;
+}
+
 int nlp_s2s_special_ids(nlp_pipeline *p, size_t first, int32_t *bos, int32_t *eos, nlp_err *err)
 {
-	int rc = nlp_lm_token_id(p, first, NLP_S2S_BOS, bos, err);
+	int rc;
 
+	if (nlp_s2s_own_vocab(p)) {
+		*bos = target_id(p, NLP_S2S_BOS, strlen(NLP_S2S_BOS));
+		*eos = target_id(p, NLP_LM_EOS, strlen(NLP_LM_EOS));
+		return NLP_OK;
+	}
+	rc = nlp_lm_token_id(p, first, NLP_S2S_BOS, bos, err);
 	return rc ? rc : nlp_lm_token_id(p, first, NLP_LM_EOS, eos, err);
+}
+
+const char *nlp_s2s_token(const nlp_pipeline *p, size_t first, int32_t id)
+{
+	const size_t last = nlp_pipeline_stage_count(p) - 1;
+
+	if (!nlp_s2s_own_vocab(p))
+		return nlp_lm_token(p, first, id);
+	return nlp_pipeline_stage_class(p, last)->train->token(nlp_pipeline_stage_instance(p, last),
+	                                                       id);
+}
+
+int nlp_s2s_vocab_size(const nlp_pipeline *p, size_t first)
+{
+	return nlp_s2s_own_vocab(p) ? nlp_pipeline_stage_dim(p, nlp_pipeline_stage_count(p) - 1)
+	                            : nlp_lm_vocab_size(p, first);
+}
+
+/* The ids of the target tokens t in the decoder's own vocabulary, between
+ * bos and eos, appended to ids (room for t->n + 2). */
+static void target_ids(const nlp_pipeline *p, const nlp_tokens *t, int32_t bos, int32_t eos,
+                       int32_t *ids)
+{
+	ids[0] = bos;
+	for (size_t k = 0; k < t->n; k++)
+		ids[k + 1] = target_id(p, nlp_token(t, k), t->tlen[k]);
+	ids[t->n + 1] = eos;
+}
+
+int nlp_s2s_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
+                    nlp_err *err)
+{
+	const size_t last = nlp_pipeline_stage_count(p) - 1;
+	nlp_tokens v = *tokens;
+	nlp_doc d = {0};
+	uint32_t at, len;
+	int rc;
+
+	if (!streams || !nlp_s2s_own_vocab(p))
+		return NLP_OK;
+	nlp_doc_stream(streams, (uint32_t)tokens->n, 1, &at, &len);
+	if (len < 2)
+		return nlp_err_set(err, NLP_EINTERNAL, "a pair without its start and end tokens");
+	/* the target's tokens, without bos and eos */
+	v.off = tokens->off + at + 1;
+	v.tlen = tokens->tlen + at + 1;
+	v.n = len - 2;
+	v.cap = v.ncap = 0;
+	d.name = "pair";
+	d.in = &v;
+	d.label = -1;
+	rc = nlp_pipeline_stage_class(p, last)->train->observe(nlp_pipeline_stage_instance(p, last),
+	                                                       &d, err);
+	return rc ? nlp_pipeline_stage_error(p, last, rc, err) : NLP_OK;
+}
+
+int nlp_s2s_map_pair(nlp_pipeline *p, const nlp_tokens *tokens, nlp_doc_ids *d, nlp_doc *work,
+                     nlp_err *err)
+{
+	nlp_tokens v = *tokens, tv = *tokens;
+	uint32_t *streams = d->streams;
+	int32_t bos, eos, *ids;
+	uint32_t at, len;
+	int rc;
+
+	if (!streams || !nlp_s2s_own_vocab(p))
+		return nlp_pipeline_map_ids(p, tokens, d, work, err);
+	nlp_doc_stream(streams, (uint32_t)tokens->n, 1, &at, &len);
+	v.n = at; /* the source */
+	v.cap = v.ncap = 0;
+	tv.off = tokens->off + at + 1;
+	tv.tlen = tokens->tlen + at + 1;
+	tv.n = len >= 2 ? len - 2 : 0;
+	tv.cap = tv.ncap = 0;
+	d->streams = NULL;
+	rc = nlp_pipeline_map_ids(p, &v, d, work, err);
+	d->streams = streams;
+	if (!rc)
+		rc = nlp_s2s_special_ids(p, 0, &bos, &eos, err);
+	if (rc)
+		return rc;
+	if (!(ids = realloc(d->ids, ((size_t)d->n + tv.n + 2) * sizeof *ids)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	d->ids = ids;
+	target_ids(p, &tv, bos, eos, ids + d->n);
+	streams[1] = d->n;
+	d->n += (uint32_t)tv.n + 2;
+	return NLP_OK;
 }
 
 /* ---- pair files ---- */
@@ -240,11 +356,13 @@ static int read_pairs(s2s_lines *L, const char *path, nlp_err *err)
 	return rc;
 }
 
-/* The pair document i from the jobs of its source (2i) and target (2i + 1). */
-static int pair_doc(nlp_dataset *ds, size_t i, nlp_text_job *js, int want_ids, int32_t bos,
-                    int32_t eos, nlp_err *err)
+/* The pair document i of p from the jobs of its source and target. */
+static int pair_doc(nlp_dataset *ds, const nlp_pipeline *p, size_t i, const nlp_text_job *sj,
+                    const nlp_text_job *tj, int want_ids, int32_t bos, int32_t eos, nlp_err *err)
 {
 	nlp_doc_ids *d = &ds->docs[i];
+	const nlp_text_job js[2] = {*sj, *tj};
+	const int own = nlp_s2s_own_vocab(p);
 
 	for (int k = 0; k < 2; k++)
 		if (js[k].rc)
@@ -255,7 +373,17 @@ static int pair_doc(nlp_dataset *ds, size_t i, nlp_text_job *js, int want_ids, i
 		                   "a sequence-to-sequence model reads one token stream: use one "
 		                   "embedding");
 	d->label = 0;
-	if (want_ids) {
+	if (own && !(d->streams = calloc(2, sizeof *d->streams)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (own && want_ids) {
+		const size_t n = js[0].n_ids + js[1].tokens.n + 2;
+		d->ids = malloc(n * sizeof *d->ids);
+		if (!d->ids)
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		memcpy(d->ids, js[0].ids, js[0].n_ids * sizeof *d->ids);
+		target_ids(p, &js[1].tokens, bos, eos, d->ids + js[0].n_ids);
+		d->n = (uint32_t)n;
+	} else if (want_ids) {
 		const size_t n = js[0].n_ids + js[1].n_ids + 2;
 		d->ids = malloc(n * sizeof *d->ids);
 		if (!d->ids)
@@ -280,6 +408,10 @@ static int pair_doc(nlp_dataset *ds, size_t i, nlp_text_job *js, int want_ids, i
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		d->n = (uint32_t)t->n;
 	}
+	if (own) { /* stream 0 the source, 1 bos, the target, eos */
+		d->streams[0] = 2;
+		d->streams[1] = (uint32_t)(want_ids ? js[0].n_ids : js[0].tokens.n);
+	}
 	ds->tokens_total += d->n;
 	return NLP_OK;
 }
@@ -300,7 +432,7 @@ int nlp_s2s_read(nlp_dataset *ds, nlp_pipeline *p, size_t end, int threads, int 
 	s2s_lines L = {0};
 	nlp_text_job *jobs = NULL;
 	nlp_pool *pool = NULL;
-	int rc = NLP_OK;
+	int rc = NLP_OK, own;
 
 	memset(ds, 0, sizeof *ds);
 	for (size_t i = 0; i < n_paths && !rc; i++)
@@ -311,13 +443,17 @@ int nlp_s2s_read(nlp_dataset *ds, nlp_pipeline *p, size_t end, int threads, int 
 		rc = nlp_pool_new(&pool, p, threads, end, err);
 	if (rc)
 		goto out;
-	for (size_t i = 0; i < L.n; i++) {
-		jobs[2 * i] = (nlp_text_job){.name = L.name[i], .text = L.src[i]};
-		jobs[2 * i].len = strlen(L.src[i]);
-		jobs[2 * i + 1] = (nlp_text_job){.name = L.name[i], .text = L.tgt[i]};
-		jobs[2 * i + 1].len = strlen(L.tgt[i]);
+	for (size_t i = 0; i < L.n; i++) { /* the sources, then the targets */
+		jobs[i] = (nlp_text_job){.name = L.name[i], .text = L.src[i]};
+		jobs[i].len = strlen(L.src[i]);
+		jobs[L.n + i] = (nlp_text_job){.name = L.name[i], .text = L.tgt[i]};
+		jobs[L.n + i].len = strlen(L.tgt[i]);
 	}
-	nlp_pool_run(pool, jobs, 2 * L.n, want_ids);
+	/* an own target vocabulary maps the targets' tokens itself */
+	own = nlp_s2s_own_vocab(p);
+	nlp_pool_run(pool, jobs, own ? L.n : 2 * L.n, want_ids);
+	if (own)
+		nlp_pool_run(pool, jobs + L.n, L.n, 0);
 	ds->docs = calloc(L.n + 1, sizeof *ds->docs);
 	ds->tokens = want_ids ? NULL : calloc(L.n + 1, sizeof *ds->tokens);
 	if (!ds->docs || (!want_ids && !ds->tokens)) {
@@ -326,7 +462,7 @@ int nlp_s2s_read(nlp_dataset *ds, nlp_pipeline *p, size_t end, int threads, int 
 	}
 	ds->cap = L.n + 1;
 	for (size_t i = 0; i < L.n && !rc; i++) {
-		rc = pair_doc(ds, i, jobs + 2 * i, want_ids, bos, eos, err);
+		rc = pair_doc(ds, p, i, jobs + i, jobs + L.n + i, want_ids, bos, eos, err);
 		ds->n = i + 1;
 	}
 	ds->stats.docs = ds->n;
@@ -357,9 +493,13 @@ static int grow(void *pp, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-/* Where a pair's bos is, or -1. */
-static int bos_at(const nlp_doc_ids *d, int32_t bos)
+/* A pair's border: where its bos is in d->ids (its streams say so with an
+ * own target vocabulary, whose ids may equal the source's; else the first
+ * bos), or -1. */
+static int border(const nlp_doc_ids *d, int32_t bos)
 {
+	if (d->streams)
+		return d->streams[0] == 2 && d->streams[1] < d->n ? (int)d->streams[1] : -1;
 	for (uint32_t i = 0; i < d->n; i++)
 		if (d->ids[i] == bos)
 			return (int)i;
@@ -373,7 +513,7 @@ int nlp_s2s_batch_fill(nlp_s2s_batch *sb, const nlp_doc_ids *docs, const size_t 
 
 	for (int j = 0; j < B; j++) {
 		const nlp_doc_ids *d = &docs[idx[j]];
-		const int k = bos_at(d, bos);
+		const int k = border(d, bos);
 		if (k < 0 || (uint32_t)k + 1 >= d->n)
 			return nlp_err_set(err, NLP_EINTERNAL, "a pair without its start token");
 		T = k > T ? k : T;
@@ -388,7 +528,7 @@ int nlp_s2s_batch_fill(nlp_s2s_batch *sb, const nlp_doc_ids *docs, const size_t 
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int j = 0; j < B; j++) {
 		const nlp_doc_ids *d = &docs[idx[j]];
-		const int k = bos_at(d, bos), u_n = (int)d->n - k - 1;
+		const int k = border(d, bos), u_n = (int)d->n - k - 1;
 		sb->len[j] = k;
 		sb->dec_len[j] = u_n;
 		for (int t = 0; t < T; t++)
@@ -724,7 +864,7 @@ static int decode(nlp_pipeline *p, size_t first, const int32_t *src, int n_src, 
                   int32_t eos, const nlp_s2s_gen_opts *o, int32_t **out, int *n_out, s2s_att *att,
                   nlp_err *err)
 {
-	const int V = nlp_lm_vocab_size(p, first);
+	const int V = nlp_s2s_vocab_size(p, first);
 	s2s_beam bm;
 	int rc = NLP_OK;
 
@@ -803,7 +943,7 @@ static int join_tokens(const nlp_pipeline *p, size_t first, const int32_t *ids, 
 	nlp_buf b = {0};
 	int bad = 0;
 	for (int i = 0; i < n; i++) {
-		const char *t = nlp_lm_token(p, first, ids[i]);
+		const char *t = nlp_s2s_token(p, first, ids[i]);
 		if (i)
 			bad |= nlp_buf_put(&b, sep, strlen(sep));
 		bad |= nlp_buf_put(&b, t ? t : "<?>", strlen(t ? t : "<?>"));
@@ -1154,7 +1294,7 @@ static int eval_pair(nlp_s2s_translator *tr, nlp_pool *pool, const s2s_lines *L,
 	if (!rc && !(hyp = malloc(((size_t)n + 1) * sizeof *hyp)))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int k = 0; !rc && k < n; k++) {
-		const char *t = nlp_lm_token(tr->m->pipeline, tr->first, ids[k]);
+		const char *t = nlp_s2s_token(tr->m->pipeline, tr->first, ids[k]);
 		hyp[k] = t ? t : "<?>";
 	}
 	if (!rc && nlp_s2s_score_add(s, hyp, (size_t)n, ref, job.tokens.n))

@@ -945,7 +945,8 @@ static int map_ids(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 	int rc = NLP_OK;
 
 	for (size_t i = 0; i < ds->n && !rc; i++) {
-		rc = nlp_pipeline_map_ids(t->p, &ds->tokens[i], &ds->docs[i], &d, err);
+		rc = t->s2s ? nlp_s2s_map_pair(t->p, &ds->tokens[i], &ds->docs[i], &d, err)
+		            : nlp_pipeline_map_ids(t->p, &ds->tokens[i], &ds->docs[i], &d, err);
 		nlp_tokens_free(&ds->tokens[i]);
 	}
 	free(d.ids);
@@ -1025,6 +1026,8 @@ static int observe_all(nlp_trainer *t, const nlp_dataset *ds, nlp_err *err)
 		nlp_dataset_tokens(ds, i, &v);
 		rc = nlp_pipeline_observe_except(t->p, &v, ds->docs[i].streams, ds->docs[i].label,
 		                                 nlp_finetune_skip(t->ft), err);
+		if (!rc && t->s2s)
+			rc = nlp_s2s_observe(t->p, &v, ds->docs[i].streams, err);
 		if (i % TRIM_EVERY == TRIM_EVERY - 1)
 			nlp_spill_trim(ds->store);
 	}

@@ -160,7 +160,8 @@ EXTRA_DIST += tests/train/t_lm.sh
 # Sequence-to-sequence models (nlpipe/seq2seq.h, models/decoder.c): pairs,
 # the reversal task learnt, eval's scores, generate greedy and by beam.
 TESTS += tests/train/t_seq2seq.sh
-EXTRA_DIST += tests/train/t_seq2seq.sh
+EXTRA_DIST += tests/train/t_seq2seq.sh tests/train/s2s_shared_v1.nlp \
+	tests/train/s2s_shared_v1.out
 check_PROGRAMS += tests/train/t_s2s_scores
 TESTS += tests/train/t_s2s_scores
 tests_train_t_s2s_scores_LDADD = libnlpipe.la -lm

@@ -4,12 +4,16 @@
  * is a decoder (embedding -> encoder with pooling = none -> decoder),
  * trained by `nlpipe train` on line files of `source<TAB>target` pairs.
  *
- * Source and target go through the same text stages and one vocabulary.
- * In memory a pair is one document of ids: the source's, NLP_S2S_BOS, the
- * target's, NLP_LM_EOS ("</s>"); so the trainer splits, shuffles and maps
- * pairs as it does documents.  A batch hands the encoder the sources and the
- * decoder (nlp_batch.dec_ids, ABI 2.4) NLP_S2S_BOS and the target (teacher
- * forcing), to predict the target and NLP_LM_EOS (dec_next).
+ * Source and target go through the same text stages and, by default, one
+ * vocabulary (the embedding's).  In memory a pair is one document of ids:
+ * the source's, NLP_S2S_BOS, the target's, NLP_LM_EOS ("</s>"); so the
+ * trainer splits, shuffles and maps pairs as it does documents.  With a
+ * decoder of `vocabulary = own` (nlp_train_ops.target_id), the embedding
+ * sees and maps only the sources, and NLP_S2S_BOS, the target's tokens and
+ * NLP_LM_EOS are ids of the decoder's target vocabulary; such a pair has two
+ * streams (nlp_doc_ids.streams: the source, then the rest).  A batch hands the encoder the sources
+ * and the decoder (nlp_batch.dec_ids, ABI 2.4) NLP_S2S_BOS and the target (teacher forcing), to
+ * predict the target and NLP_LM_EOS (dec_next).
  *
  * Ownership: pipelines, models and hosts are borrowed; what a function fills
  * is the caller's (free it with the matching _free).
@@ -37,8 +41,27 @@ extern "C" {
 int nlp_pipeline_is_s2s(const nlp_pipeline *p);
 
 /* After setup: the ids of NLP_S2S_BOS and NLP_LM_EOS (stage first maps
- * them). */
+ * them, or the decoder's own target vocabulary). */
 int nlp_s2s_special_ids(nlp_pipeline *p, size_t first, int32_t *bos, int32_t *eos, nlp_err *err);
+
+/* 1 when p's decoder keeps a target vocabulary of its own (vocabulary =
+ * own); its ids are then the decoder's, not stage first's. */
+int nlp_s2s_own_vocab(const nlp_pipeline *p);
+/* The target token of an output id (NULL out of range) and the number of
+ * target ids: the decoder's own vocabulary's, or stage first's. */
+const char *nlp_s2s_token(const nlp_pipeline *p, size_t first, int32_t id);
+int nlp_s2s_vocab_size(const nlp_pipeline *p, size_t first);
+
+/* Training, with an own target vocabulary: show the decoder's observe the
+ * target tokens of the pair tokens of streams (nlp_train_ops.target_id);
+ * nothing otherwise. */
+int nlp_s2s_observe(nlp_pipeline *p, const nlp_tokens *tokens, const uint32_t *streams,
+                    nlp_err *err);
+/* The ids of the pair tokens into d, as nlp_pipeline_map_ids; with an own
+ * target vocabulary (d->streams set) the source through the pipeline, the
+ * rest through the decoder's vocabulary, d->streams updated. */
+int nlp_s2s_map_pair(nlp_pipeline *p, const nlp_tokens *tokens, nlp_doc_ids *d, nlp_doc *work,
+                     nlp_err *err);
 
 /* ---- Batches ---- */
 typedef struct nlp_s2s_batch {
@@ -48,7 +71,8 @@ typedef struct nlp_s2s_batch {
 	size_t cap_ids, cap_dids, cap_dnext, cap_len, cap_dlen;
 } nlp_s2s_batch;
 
-/* Fill sb with the pairs docs[idx[0..B)] (ids: source, bos, target, eos):
+/* Fill sb with the pairs docs[idx[0..B)] (ids: source, bos, target, eos;
+ * the border is the first bos, or where the pair's streams say):
  * the sources time-major in b.ids/b.len, the decoder's steps in b.U,
  * b.dec_ids (bos, target), b.dec_len, b.dec_next (target, eos).  A pair
  * without bos is NLP_EINTERNAL.  The caller sets b.training and b.rng. */

@@ -72,10 +72,11 @@ extern "C" {
  * decoder reads `carry`: decoding one step a forward, the encoder run once
  * (the host does so only with decoders of modules of 2.5 or later);
  * nlp_train_ops gained `attention` in one of its reserved slots, and
- * `lookup_table` and `forward_lookup` at its end (its size grew from 128 to
- * 144 bytes; the host reads them only when struct_size holds them): an
- * encoder that reads an embedding can look up each word's precomputed input
- * projection instead of multiplying (see nlpipe/train.h); libnlpipe gained
+ * `lookup_table`, `forward_lookup` and `target_id` at its end (its size grew
+ * from 128 to 152 bytes; the host reads them only when struct_size holds
+ * them): an encoder that reads an embedding can look up each word's
+ * precomputed input projection instead of multiplying, and a decoder can
+ * keep a target vocabulary of its own (see nlpipe/train.h); libnlpipe gained
  * nlp_parallel (<nlpipe/train.h>), the process's worker pool. */
 #define NLP_ABI_MAJOR 2
 #define NLP_ABI_MINOR 5

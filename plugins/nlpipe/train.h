@@ -251,7 +251,8 @@ typedef struct nlp_train_ops {
 	/* ABI 2.3, stages that map tokens to ids (embeddings): the token that
 	 * id stands for ("<unk>" and the like for the reserved ids), or NULL
 	 * when id is out of range.  Valid as long as the instance.  The host
-	 * uses it to print generated text. */
+	 * uses it to print generated text.  A decoder with a target
+	 * vocabulary of its own (target_id) gives its target tokens. */
 	const char *(*token)(void *self, int32_t id);
 
 	/* ABI 2.5, decoders: the attention weights of the last forward that
@@ -292,19 +293,33 @@ typedef struct nlp_train_ops {
 	 * stage's forward.  NULL op: never. */
 	int (*forward_lookup)(void *self, nlp_act *out, const float *table, int rows, int cols,
 	                      const nlp_batch *b, int *taken, nlp_err *err);
+
+	/* ABI 2.5, decoders with a target vocabulary of their own (the
+	 * decoder's `vocabulary = own`): the id of the target token tok (len
+	 * bytes) in it, <unk>'s (1) when it has none (so also before the
+	 * vocabulary is built); -1 at any time when the decoder reads the ids
+	 * of the pipeline's first stage (a shared vocabulary).  With its own,
+	 * the host then shows the decoder's observe every training pair's
+	 * target tokens (doc->in; the first stage sees only the sources),
+	 * gives it dec_ids and dec_next in these ids, and prints an output
+	 * id through the decoder's token op.  NULL op: shared. */
+	int32_t (*target_id)(void *self, const char *tok, size_t len);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
-NLP_STATIC_ASSERT(
-        offsetof(nlp_train_ops, struct_size) == 0 && offsetof(nlp_train_ops, observe) == 8 &&
-                offsetof(nlp_train_ops, load) == 72 && offsetof(nlp_train_ops, thresholds) == 80 &&
-                offsetof(nlp_train_ops, set_thresholds) == 88 &&
-                offsetof(nlp_train_ops, tie) == 96 && offsetof(nlp_train_ops, token) == 104 &&
-                offsetof(nlp_train_ops, attention) == 112 &&
-                offsetof(nlp_train_ops, reserved) == 120 &&
-                offsetof(nlp_train_ops, lookup_table) == 128 &&
-                offsetof(nlp_train_ops, forward_lookup) == 136 && sizeof(nlp_train_ops) == 144,
-        "nlp_train_ops layout of plugin ABI 2.5");
+NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
+                          offsetof(nlp_train_ops, observe) == 8 &&
+                          offsetof(nlp_train_ops, load) == 72 &&
+                          offsetof(nlp_train_ops, thresholds) == 80 &&
+                          offsetof(nlp_train_ops, set_thresholds) == 88 &&
+                          offsetof(nlp_train_ops, tie) == 96 &&
+                          offsetof(nlp_train_ops, token) == 104 &&
+                          offsetof(nlp_train_ops, attention) == 112 &&
+                          offsetof(nlp_train_ops, reserved) == 120 &&
+                          offsetof(nlp_train_ops, lookup_table) == 128 &&
+                          offsetof(nlp_train_ops, forward_lookup) == 136 &&
+                          offsetof(nlp_train_ops, target_id) == 144 && sizeof(nlp_train_ops) == 152,
+                  "nlp_train_ops layout of plugin ABI 2.5");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
                           offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&

@@ -11,6 +11,11 @@
  *  - decoding step by step (carry, dec_from) gives bit for bit the
  *    probabilities of a forward over the whole prefixes, for a beam whose
  *    hypotheses fork and reorder, with each cell and attention;
+ *  - vocabulary = own: the target vocabulary holds the reserved tokens and
+ *    the observed target tokens seen min_count times, sizes the embedding
+ *    and the softmax, maps other tokens to <unk>, survives save and load;
+ *    a shared decoder has none (target_id -1, token NULL); a saved state of
+ *    the other kind is refused;
  *  - against PyTorch (tests/ref/decoder.py): probabilities, loss and the
  *    gradients of every parameter and of the encoder's states, for an LSTM
  *    with multiplicative attention and a GRU with additive attention.
@@ -384,11 +389,91 @@ static void test_pytorch(const char *tag, int cell, int att)
 	rec_decoder_class.destroy(h);
 }
 
+/* Show h's observe a target of the space-separated tokens of s. */
+static void observe(void *h, const char *s)
+{
+	nlp_tokens t = {0};
+	nlp_doc d = {.name = "pair", .in = &t, .label = -1};
+	nlp_err err = {0};
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, " ");
+		if (nlp_tokens_push(&t, p, n))
+			exit(1);
+		p += n + (p[n] == ' ');
+	}
+	check_rc(ops()->observe(h, &d, &err), &err, "observe");
+	nlp_tokens_free(&t);
+}
+
+/* The words of h's target vocabulary joined by commas. */
+static void words_of(void *h, char *buf, size_t n)
+{
+	const char *w;
+	buf[0] = '\0';
+	for (int32_t id = 0; (w = ops()->token(h, id)) && strlen(buf) + strlen(w) + 2 < n; id++) {
+		if (id)
+			strcat(buf, ",");
+		strcat(buf, w);
+	}
+}
+
+static void test_own_vocab(void)
+{
+	decoder_opts o = {.cell = REC_LSTM, .hidden = 6, .layers = 1, .dim = 4};
+	void *sh = NULL, *h = NULL, *h2 = NULL;
+	nlp_err err = {0};
+	nlp_buf buf = {0};
+	nlp_params prm;
+	nlp_cursor c;
+	char words[256];
+	int od = 0;
+	check_rc(decoder_new(&sh, "dec", &o, &err), &err, "new");
+	ok(ops()->target_id(sh, "x", 1) == -1 && !ops()->token(sh, 2),
+	   "a shared vocabulary: no target ids, no target tokens");
+	o.own_vocab = 1;
+	o.min_count = 2;
+	check_rc(decoder_new(&h, "dec", &o, &err), &err, "new");
+	ok(ops()->target_id(h, "x", 1) == 1, "own, before observe: every token is <unk> (1)");
+	observe(h, "x y x");
+	observe(h, "y w </s>");
+	check_rc(ops()->setup(h, D, 999, &od, &err), &err, "setup");
+	words_of(h, words, sizeof words);
+	is_str(words, "<pad>,<unk>,</s>,<s>,x,y",
+	       "own: the reserved tokens, then the targets' tokens seen min_count times");
+	is_int(od, 6, "own: the output width is the target vocabulary's size");
+	ops()->params(h, &prm);
+	int rows = 0;
+	for (int k = 0; k < prm.n_blocks; k++)
+		if (!strcmp(prm.blocks[k].name, "embedding") ||
+		    !strcmp(prm.blocks[k].name, "out_w"))
+			rows += prm.blocks[k].rows;
+	is_int(rows, 12, "own: the target embedding and the output layer have 6 rows each");
+	ok(ops()->target_id(h, "x", 1) == 4 && ops()->target_id(h, "w", 1) == 1 &&
+	           ops()->target_id(h, "<s>", 3) == 3 && !ops()->token(h, 6),
+	   "own: target ids, <unk> for a rare or unseen token");
+	check_rc(ops()->save(h, &buf, &err), &err, "save");
+	check_rc(decoder_new(&h2, "dec", &o, &err), &err, "new");
+	c = (nlp_cursor){buf.data, buf.data + buf.len};
+	check_rc(ops()->load(h2, &c, &err), &err, "load");
+	check_rc(ops()->setup(h2, D, 999, &od, &err), &err, "setup after load");
+	words_of(h2, words, sizeof words);
+	ok(od == 6 && !strcmp(words, "<pad>,<unk>,</s>,<s>,x,y"),
+	   "own: save and load keep the target vocabulary");
+	c = (nlp_cursor){buf.data, buf.data + buf.len};
+	is_int(ops()->load(sh, &c, &err), NLP_EDATA,
+	       "a shared decoder refuses a state with a target vocabulary");
+	like(err.msg, "inconsistent", "... saying the model file is inconsistent");
+	free(buf.data);
+	rec_decoder_class.destroy(sh);
+	rec_decoder_class.destroy(h);
+	rec_decoder_class.destroy(h2);
+}
+
 int main(void)
 {
 	const decoder_opts base = {.cell = REC_LSTM, .hidden = 6, .layers = 1, .dim = 4};
 	decoder_opts o;
-	plan(7 * 5 + 5 + 2 * 4 + 3 * 6);
+	plan(7 * 5 + 5 + 2 * 4 + 3 * 6 + 9);
 	nlp_numerics_init();
 	o = base;
 	o.att = DEC_ATT_NONE;
@@ -412,6 +497,7 @@ int main(void)
 	o.layers = 2;
 	test_grad("lstm, 2 layers", &o);
 	test_probs();
+	test_own_vocab();
 	o = base;
 	o.att = DEC_ATT_MULTIPLICATIVE;
 	o.layers = 2;

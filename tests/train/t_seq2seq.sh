@@ -8,7 +8,11 @@
 # attention variants train, eval --report draws attention heatmaps that show
 # the reversal (and says when there are no weights), folders of paired
 # files NAME.src + NAME.tgt train and evaluate, and bad input gets clear
-# errors naming the file.
+# errors naming the file.  With `vocabulary = own` the decoder's target
+# vocabulary holds only target tokens, the reversal is still learnt, and a
+# source token that no target has is never output; a model saved before
+# that option existed (s2s_shared_v1.nlp, a shared vocabulary) decodes as
+# it did then (s2s_shared_v1.out), byte for byte.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
 src=${NLP_TOP_SRCDIR:-$top}
 nlpipe="$top/nlpipe"
@@ -19,7 +23,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_seq2seq.XXXXXX") || exit 1
 trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..27"
+echo "1..37"
 
 # Sequences of 3 to 6 of 8 letters, and the same reversed.
 awk 'BEGIN { srand(3); split("a b c d e f g h", L, " ");
@@ -153,6 +157,60 @@ printf 'x\n' >"$tmp/pf/notes.txt"
 check_run "another file in a folder of pairs is named" 2 \
 	"pf/notes.txt: a folder of pairs holds paired files NAME.src and NAME.tgt" \
 	"$nlpipe" eval "$tmp/rev.nlp" "$tmp/pf"
+
+# A target vocabulary of the decoder's own: the embedding holds the 8
+# letters (and <pad>, <unk>), the decoder the 8 letters, <pad>, <unk>, <s>,
+# </s>; the reversal is learnt all the same.
+"$nlpipe" train "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/own.nlp" --set dec.vocabulary=own \
+	2>"$tmp/err"
+check "vocabulary = own: trains" '[ $? -eq 0 ] && [ -s "$tmp/own.nlp" ]'
+"$nlpipe" inspect "$tmp/own.nlp" >"$tmp/inspect" 2>"$tmp/err"
+check "vocabulary = own: the embedding has the sources' 10 entries, the decoder 12 target rows" \
+	'grep -q "table 10 x 16" "$tmp/inspect" && grep -q "embedding 12 x 16" "$tmp/inspect" &&
+	 grep -q "out_b 1 x 12" "$tmp/inspect"'
+"$nlpipe" eval "$tmp/own.nlp" "$tmp/test.tsv" >"$tmp/eval" 2>"$tmp/err"
+check "vocabulary = own: the reversal is learnt, 100 % exact match on held-out pairs" \
+	'[ $? -eq 0 ] && grep -q "^exact match:     100.00 % (100)" "$tmp/eval"'
+"$nlpipe" generate "$tmp/own.nlp" --input "$tmp/test.tsv" >"$tmp/og" 2>"$tmp/err"
+cut -f1 "$tmp/test.tsv" | "$nlpipe" generate "$tmp/own.nlp" --input - --beam 4 >"$tmp/ob" 2>>"$tmp/err"
+check "vocabulary = own: generate, greedy and with a beam, prints the reversals" \
+	'cmp -s "$tmp/og" "$tmp/test.tsv" && cmp -s "$tmp/ob" "$tmp/test.tsv"'
+
+# Sources with a token z that no target has (the target drops it).
+awk 'BEGIN { srand(5); split("a b c d e f g h", L, " ");
+	for (d = 0; d < 800; d++) { n = 3 + int(rand() * 4); s = ""; r = "";
+		z = rand() < 0.5 ? int(rand() * n) : -1;
+		for (k = 0; k < n; k++) { c = L[int(rand() * 8) + 1];
+			s = s (k ? " " : "") (k == z ? "z " : "") c; r = c (k ? " " : "") r }
+		print s "\t" r } }' >"$tmp/z.tsv"
+"$nlpipe" train "$tmp/rev.ini" "$tmp/z.tsv" -o "$tmp/z.nlp" --set dec.vocabulary=own \
+	--set train.epochs=2 2>"$tmp/err"
+"$nlpipe" inspect "$tmp/z.nlp" >"$tmp/inspect" 2>>"$tmp/err"
+check "a source-only token is in the embedding (11 entries), not the target vocabulary (12)" \
+	'grep -q "table 11 x 16" "$tmp/inspect" && grep -q "embedding 12 x 16" "$tmp/inspect"'
+printf 'z z z\nz\nz a z b z\nz z z z z z z z\n' >"$tmp/zsrc"
+"$nlpipe" generate "$tmp/z.nlp" --input "$tmp/zsrc" --max-length 12 >"$tmp/zg" 2>"$tmp/err"
+"$nlpipe" generate "$tmp/z.nlp" --input "$tmp/zsrc" --max-length 12 --beam 4 >"$tmp/zb" \
+	2>>"$tmp/err"
+check "a source token absent from the targets is never output (greedy, beam)" \
+	'[ "$(wc -l <"$tmp/zg")" -eq 4 ] && [ "$(wc -l <"$tmp/zb")" -eq 4 ] &&
+	 ! cut -f2 "$tmp/zg" "$tmp/zb" | grep -q "z"'
+"$nlpipe" train "$tmp/rev.ini" "$tmp/z.tsv" -o "$tmp/zs.nlp" --set train.epochs=1 2>"$tmp/err"
+"$nlpipe" inspect "$tmp/zs.nlp" >"$tmp/inspect" 2>>"$tmp/err"
+check "vocabulary = shared (the default): one vocabulary of 13 for the embedding and decoder" \
+	'grep -q "table 13 x 16" "$tmp/inspect" && grep -q "embedding 13 x 16" "$tmp/inspect"'
+check_run "a bad vocabulary value is a clear error" 1 \
+	"dec.vocabulary = 'separate': enum must be one of: shared, own" \
+	"$nlpipe" train "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/bad.nlp" --set dec.vocabulary=separate
+
+# A model saved by nlpipe before `vocabulary` existed (the shared one).
+cut -f1 "$src/tests/train/s2s_shared_v1.out" >"$tmp/v1src"
+"$nlpipe" generate "$src/tests/train/s2s_shared_v1.nlp" --input "$tmp/v1src" >"$tmp/v1g" 2>"$tmp/err"
+check "an older shared-vocabulary model loads and decodes byte for byte as it did" \
+	'[ $? -eq 0 ] && cmp -s "$tmp/v1g" "$src/tests/train/s2s_shared_v1.out"'
+"$nlpipe" generate "$src/tests/train/s2s_shared_v1.nlp" --input "$tmp/v1src" --beam 3 \
+	>"$tmp/v1b" 2>"$tmp/err"
+check "... and with a beam of 3" '[ $? -eq 0 ] && cmp -s "$tmp/v1b" "$src/tests/train/s2s_shared_v1.out"'
 
 # Bad input.
 printf 'a b\tb a\nc d\td c\nno tab here\n' >"$tmp/bad.tsv"
