@@ -37,3 +37,7 @@ EXTRA_DIST += bench/bag_speed
 # Fine-tuning (init_from) against training from scratch on 1,000 IMDB reviews.
 # Not a test.
 EXTRA_DIST += bench/finetune_imdb bench/lm_pretrain
+
+# The decoder's vocabulary = shared against own on the dates example and a
+# task with a large source and a small target vocabulary.  Not a test.
+EXTRA_DIST += bench/seq2seq_vocab

@@ -66,10 +66,11 @@ const char *nlp_s2s_token(const nlp_pipeline *p, size_t first, int32_t id)
 {
 	const size_t last = nlp_pipeline_stage_count(p) - 1;
 
+	const nlp_train_ops *t = nlp_pipeline_stage_class(p, last)->train;
+
 	if (!nlp_s2s_own_vocab(p))
 		return nlp_lm_token(p, first, id);
-	return nlp_pipeline_stage_class(p, last)->train->token(nlp_pipeline_stage_instance(p, last),
-	                                                       id);
+	return t->token ? t->token(nlp_pipeline_stage_instance(p, last), id) : NULL;
 }
 
 int nlp_s2s_vocab_size(const nlp_pipeline *p, size_t first)
@@ -361,14 +362,14 @@ static int pair_doc(nlp_dataset *ds, const nlp_pipeline *p, size_t i, const nlp_
                     const nlp_text_job *tj, int want_ids, int32_t bos, int32_t eos, nlp_err *err)
 {
 	nlp_doc_ids *d = &ds->docs[i];
-	const nlp_text_job js[2] = {*sj, *tj};
+	const nlp_text_job *const js[2] = {sj, tj};
 	const int own = nlp_s2s_own_vocab(p);
 
 	for (int k = 0; k < 2; k++)
-		if (js[k].rc)
-			return nlp_err_set(err, js[k].rc, "%s (%s): %s", js[k].name,
-			                   k ? "target" : "source", js[k].msg);
-	if (js[0].streams || js[1].streams)
+		if (js[k]->rc)
+			return nlp_err_set(err, js[k]->rc, "%s (%s): %s", js[k]->name,
+			                   k ? "target" : "source", js[k]->msg);
+	if (js[0]->streams || js[1]->streams)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "a sequence-to-sequence model reads one token stream: use one "
 		                   "embedding");
@@ -376,33 +377,33 @@ static int pair_doc(nlp_dataset *ds, const nlp_pipeline *p, size_t i, const nlp_
 	if (own && !(d->streams = calloc(2, sizeof *d->streams)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (own && want_ids) {
-		const size_t n = js[0].n_ids + js[1].tokens.n + 2;
+		const size_t n = js[0]->n_ids + js[1]->tokens.n + 2;
 		d->ids = malloc(n * sizeof *d->ids);
 		if (!d->ids)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		memcpy(d->ids, js[0].ids, js[0].n_ids * sizeof *d->ids);
-		target_ids(p, &js[1].tokens, bos, eos, d->ids + js[0].n_ids);
+		memcpy(d->ids, js[0]->ids, js[0]->n_ids * sizeof *d->ids);
+		target_ids(p, &js[1]->tokens, bos, eos, d->ids + js[0]->n_ids);
 		d->n = (uint32_t)n;
 	} else if (want_ids) {
-		const size_t n = js[0].n_ids + js[1].n_ids + 2;
+		const size_t n = js[0]->n_ids + js[1]->n_ids + 2;
 		d->ids = malloc(n * sizeof *d->ids);
 		if (!d->ids)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		memcpy(d->ids, js[0].ids, js[0].n_ids * sizeof *d->ids);
-		d->ids[js[0].n_ids] = bos;
-		memcpy(d->ids + js[0].n_ids + 1, js[1].ids, js[1].n_ids * sizeof *d->ids);
+		memcpy(d->ids, js[0]->ids, js[0]->n_ids * sizeof *d->ids);
+		d->ids[js[0]->n_ids] = bos;
+		memcpy(d->ids + js[0]->n_ids + 1, js[1]->ids, js[1]->n_ids * sizeof *d->ids);
 		d->ids[n - 1] = eos;
 		d->n = (uint32_t)n;
 	} else {
 		nlp_tokens *t = &ds->tokens[i];
 		int bad = 0;
-		for (size_t k = 0; k < js[0].tokens.n; k++)
-			bad |= nlp_tokens_push(t, nlp_token(&js[0].tokens, k),
-			                       js[0].tokens.tlen[k]);
+		for (size_t k = 0; k < js[0]->tokens.n; k++)
+			bad |= nlp_tokens_push(t, nlp_token(&js[0]->tokens, k),
+			                       js[0]->tokens.tlen[k]);
 		bad |= nlp_tokens_push(t, NLP_S2S_BOS, strlen(NLP_S2S_BOS));
-		for (size_t k = 0; k < js[1].tokens.n; k++)
-			bad |= nlp_tokens_push(t, nlp_token(&js[1].tokens, k),
-			                       js[1].tokens.tlen[k]);
+		for (size_t k = 0; k < js[1]->tokens.n; k++)
+			bad |= nlp_tokens_push(t, nlp_token(&js[1]->tokens, k),
+			                       js[1]->tokens.tlen[k]);
 		bad |= nlp_tokens_push(t, NLP_LM_EOS, strlen(NLP_LM_EOS));
 		if (bad)
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
@@ -410,7 +411,7 @@ static int pair_doc(nlp_dataset *ds, const nlp_pipeline *p, size_t i, const nlp_
 	}
 	if (own) { /* stream 0 the source, 1 bos, the target, eos */
 		d->streams[0] = 2;
-		d->streams[1] = (uint32_t)(want_ids ? js[0].n_ids : js[0].tokens.n);
+		d->streams[1] = (uint32_t)(want_ids ? js[0]->n_ids : js[0]->tokens.n);
 	}
 	ds->tokens_total += d->n;
 	return NLP_OK;
