@@ -143,7 +143,12 @@ static int on_event(void *user, const nlp_train_event *ev)
 		         ev->step);
 		break;
 	case NLP_TRAIN_START:
-		if (ev->s2s)
+		if (ev->s2s && ev->target_classes)
+			cli_info("sequence to sequence: %zu pairs (%zu validation); vocabulary %d, "
+			         "target vocabulary %d, %d threads",
+			         ev->documents, ev->validation_documents, ev->classes,
+			         ev->target_classes, ev->threads);
+		else if (ev->s2s)
 			cli_info("sequence to sequence: %zu pairs (%zu validation); vocabulary %d, "
 			         "%d threads",
 			         ev->documents, ev->validation_documents, ev->classes, ev->threads);

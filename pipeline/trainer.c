@@ -176,6 +176,8 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.freeze_epochs = nlp_finetune_freeze_epochs(t->ft);
 	ev.lm = t->lm;
 	ev.s2s = t->s2s;
+	if (t->s2s && t->opt && nlp_s2s_own_vocab(t->p))
+		ev.target_classes = nlp_s2s_vocab_size(t->p, t->first);
 	return ev;
 }
 

@@ -165,6 +165,10 @@ typedef struct nlp_train_event {
 	 * per target token, accuracy the validation's token accuracy (teacher
 	 * forced) and macro_f1 its exact-match rate. */
 	int s2s;
+	/* From START on, a sequence-to-sequence model whose decoder has a
+	 * target vocabulary of its own (vocabulary = own): its size (classes is
+	 * then the sources' vocabulary); 0 with a shared one. */
+	int target_classes;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

@@ -163,7 +163,9 @@ check_run "another file in a folder of pairs is named" 2 \
 # </s>; the reversal is learnt all the same.
 "$nlpipe" train "$tmp/rev.ini" "$tmp/train.tsv" -o "$tmp/own.nlp" --set dec.vocabulary=own \
 	2>"$tmp/err"
-check "vocabulary = own: trains" '[ $? -eq 0 ] && [ -s "$tmp/own.nlp" ]'
+check "vocabulary = own: trains, the summary gives both vocabularies" \
+	'[ $? -eq 0 ] && [ -s "$tmp/own.nlp" ] &&
+	 grep -q "2400 pairs (100 validation); vocabulary 10, target vocabulary 12" "$tmp/err"'
 "$nlpipe" inspect "$tmp/own.nlp" >"$tmp/inspect" 2>"$tmp/err"
 check "vocabulary = own: the embedding has the sources' 10 entries, the decoder 12 target rows" \
 	'grep -q "table 10 x 16" "$tmp/inspect" && grep -q "embedding 12 x 16" "$tmp/inspect" &&
