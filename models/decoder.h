@@ -9,7 +9,10 @@
  * with pooling = none; b->len are the source lengths) and produces
  * NLP_KIND_SCORES: the probabilities U x B x V of the next target token at
  * each decoder step (zero rows past b->dec_len[b]); V = n_classes = the
- * vocabulary size (one vocabulary for source and target).  The decoder reads
+ * vocabulary size (one vocabulary for source and target), or with
+ * `vocabulary = own` the size of the decoder's own target vocabulary (built
+ * by observe from the targets' tokens, kept in its saved state, reached by
+ * the host through the token and target_id ops).  The decoder reads
  * its own input ids from the batch (nlp_batch.dec_ids, ABI 2.4: the start
  * token then the target, teacher forcing) and learns from nlp_batch.dec_next.
  *
