@@ -239,15 +239,16 @@ nlp_kind nlp_stage_produces(const nlp_stage_class *c, const nlp_config *cfg)
  * slot repeats the old one. */
 static const size_t module_sizes[NLP_ABI_MINOR + 1] = {sizeof(nlp_module), sizeof(nlp_module),
                                                        sizeof(nlp_module), sizeof(nlp_module),
-                                                       sizeof(nlp_module)};
+                                                       sizeof(nlp_module), sizeof(nlp_module)};
 static const size_t train_ops_sizes[NLP_ABI_MINOR + 1] = {
-        sizeof(nlp_train_ops), sizeof(nlp_train_ops), sizeof(nlp_train_ops), sizeof(nlp_train_ops),
-        sizeof(nlp_train_ops)};
+        sizeof(nlp_train_ops), sizeof(nlp_train_ops), sizeof(nlp_train_ops),
+        sizeof(nlp_train_ops), sizeof(nlp_train_ops), sizeof(nlp_train_ops)};
 /* 2.1 added nlp_doc.label, which the host allocates, 2.2 set_thresholds and
  * 2.3 tie and token in reserved slots of nlp_train_ops, and 2.3 fields at the
  * end of nlp_batch (host-allocated) and of nlp_stage_class (read only when
- * its struct_size holds them), 2.4 fields at the end of nlp_batch: module-side
- * minimum sizes unchanged. */
+ * its struct_size holds them), 2.4 fields at the end of nlp_batch, 2.5
+ * carried in a reserved slot of nlp_train_ops: module-side minimum sizes
+ * unchanged. */
 
 static int module_reserved_zero(const nlp_module *d)
 {

@@ -67,9 +67,11 @@ extern "C" {
  * reserved slots.
  * 2.4: sequence-to-sequence models.  nlp_batch gained `U`, `dec_ids`,
  * `dec_len` and `dec_next` at its end (the host allocates it): the decoder's
- * steps, input ids and targets of source<TAB>target pairs. */
+ * steps, input ids and targets of source<TAB>target pairs.
+ * 2.5: nlp_train_ops gained `carried` in one of its reserved slots (the
+ * state a recurrent stage carries from window to window, for checkpoints). */
 #define NLP_ABI_MAJOR 2
-#define NLP_ABI_MINOR 4
+#define NLP_ABI_MINOR 5
 
 /* Whether a struct a module handed over (with a struct_size field) is large
  * enough to hold field f: fields added by later minor versions are read only

@@ -232,9 +232,18 @@ typedef struct nlp_train_ops {
 	 * uses it to print generated text. */
 	const char *(*token)(void *self, int32_t id);
 
+	/* ABI 2.5, stages that carry a state from window to window (recurrent
+	 * encoders of language models, nlp_batch.carry): with out set, append
+	 * the state each stream kept from the last forward (what the next
+	 * forward with carry starts from); with out NULL, read from in what it
+	 * wrote and make that the kept state.  The host keeps it in training
+	 * checkpoints, so that a run resumed mid-epoch goes on exactly.  NULL:
+	 * the stage carries nothing. */
+	int (*carried)(void *self, nlp_buf *out, nlp_cursor *in, nlp_err *err);
+
 	/* Zero; for later minor versions (a slot given a meaning keeps zero as
 	 * "not set"). */
-	void (*reserved[2])(void);
+	void (*reserved[1])(void);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
@@ -245,8 +254,9 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, set_thresholds) == 88 &&
                           offsetof(nlp_train_ops, tie) == 96 &&
                           offsetof(nlp_train_ops, token) == 104 &&
-                          offsetof(nlp_train_ops, reserved) == 112 && sizeof(nlp_train_ops) == 128,
-                  "nlp_train_ops layout of plugin ABI 2.3");
+                          offsetof(nlp_train_ops, carried) == 112 &&
+                          offsetof(nlp_train_ops, reserved) == 120 && sizeof(nlp_train_ops) == 128,
+                  "nlp_train_ops layout of plugin ABI 2.5");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&
                           offsetof(nlp_batch, U) == 88 && offsetof(nlp_batch, dec_ids) == 96 &&

@@ -26,7 +26,7 @@ type = t_opts
 suffix = !
 INI
 
-check_run "--version" 0 "plugin ABI 2.4" "$nlpipe" --version
+check_run "--version" 0 "plugin ABI 2.5" "$nlpipe" --version
 check_run "--help lists commands" 0 "check" "$nlpipe" --help
 check_run "no command is a usage error" 1 "Usage:" "$nlpipe"
 check_run "unknown command" 1 "unknown command 'frobnicate' (see" "$nlpipe" frobnicate
@@ -81,14 +81,14 @@ else
 	n=$((n + 1))
 	echo "ok $n # SKIP unreadable files cannot be made as root"
 fi
-check_run "plugins lists modules" 0 "good 1.2.3 (ABI 2.4)" "$nlpipe" plugins
+check_run "plugins lists modules" 0 "good 1.2.3 (ABI 2.5)" "$nlpipe" plugins
 check_run "plugins lists classes with kinds" 0 "t_split      text     -> tokens" "$nlpipe" plugins
 check_run "plugins CLASS shows options" 0 "count            int    default 1; range 0..10" \
 	"$nlpipe" plugins t_opts
 check_run "plugins CLASS shows enum choices" 0 "one of a|b|c" "$nlpipe" plugins t_opts
 check_run "plugins: unknown class, did you mean" 1 "did you mean 't_opts'" "$nlpipe" plugins t_opt
 NLPIPE_PLUGIN_PATH="$top/tests/host/bad:$top/tests/host/good" \
-	check_run "refused modules are warnings, not fatal" 0 "provides ABI 2.4" "$nlpipe" plugins
+	check_run "refused modules are warnings, not fatal" 0 "provides ABI 2.5" "$nlpipe" plugins
 NLPIPE_PLUGIN_PATH="$top/tests/host/bad" \
 	check_run "plugin path: the refused file is named" 0 "tests/host/bad/badabi" "$nlpipe" plugins
 NLPIPE_PLUGIN_PATH="$tmp/nowhere" \

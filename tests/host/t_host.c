@@ -58,19 +58,19 @@ typedef struct refusal {
 } refusal;
 
 static const refusal refusals[] = {
-        {"bad/badabi", "ABI 3.0", "provides ABI 2.4"},
-        {"bad/newminor", "ABI 2.4", "rebuild the module"},
+        {"bad/badabi", "ABI 3.0", "provides ABI 2.5"},
+        {"bad/newminor", "ABI 2.5", "rebuild the module"},
         {"bad/nodesc", "not an nlpipe module", "nodesc_LTX_nlp_module"},
         {"bad/dup", "'t_split' is registered by two modules: good", "dup"},
         {"bad/misnamed", "names module 'other'", "'misnamed'"},
         {"bad/badinit", "refused", "always fails to start"},
         {"bad/nonexistent", "cannot load module", "nonexistent"},
         {"bad/smalldesc", "bad/smalldesc: refused",
-         "descriptor is 40 bytes (struct_size) but plugin ABI 2.4 needs 80"},
+         "descriptor is 40 bytes (struct_size) but plugin ABI 2.5 needs 80"},
         {"bad/bigdesc", "bad/bigdesc: refused", "descriptor is 88 bytes (struct_size)"},
         {"bad/resdesc", "bad/resdesc: refused", "reserved fields are not zero"},
         {"bad/smallops", "bad/smallops: refused",
-         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.4 needs 128"},
+         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.5 needs 128"},
 };
 
 static void run_pipeline(nlp_host *h, const char *text, const char *input, const char *want,
