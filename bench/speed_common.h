@@ -8,6 +8,7 @@
 #define NLP_BENCH_SPEED_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nlpipe/nlpipe.h>
 #include <nlpipe/optim.h>
@@ -25,7 +26,14 @@ typedef struct bench {
 } bench;
 
 double bench_now(void);
+/* CPU seconds of the process (every thread), for rates on a busy machine. */
+double bench_cpu_now(void);
 
+/* The pipeline of INI text whose trainable part has `stages` stages (not
+ * set up). */
+int bench_open(bench *k, const char *text, int stages, nlp_err *err);
+/* After setup: the parameters, initialised from seed, and the optimizer. */
+int bench_init(bench *k, uint64_t seed, const nlp_optim_config *oc, nlp_err *err);
 /* Builds the pipeline of INI text whose trainable part has `stages` stages
  * and starts with an embedding: V - 2 synthetic words "w0".."wV-3", setup
  * with n_classes, init with seed 1, Adam at lr 1e-3. */
