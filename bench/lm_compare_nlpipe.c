@@ -14,6 +14,11 @@
  *   bench/lm_compare_nlpipe -t TOKENS -n NTRAIN [-o IDS] [-e epochs] [-E 256]
  *       [-H 256] [-L layers] [-V max_vocab] [-M min_count] [-d dropout]
  *       [-m full|sampled] [-B 32] [-T 35] [-l lr] [-c clip] [-j threads]
+ *       [-S seed] [-D]
+ *
+ * -S: the seed of the initialisation (and of dropout: 6 + seed); -D: Adam
+ * updates every row of the embedding (as PyTorch's dense Adam), not only the
+ * rows a window touched (nlpipe's lazy update of an untied table).
  *
  * TOKENS: one document a line, tokens separated by single spaces; the first
  * NTRAIN lines train, the others validate.  IDS (little-endian int32):
@@ -42,7 +47,7 @@ char *openblas_get_corename(void);
 typedef struct opts {
 	const char *tokens, *out, *softmax;
 	long ntrain;
-	int epochs, E, H, L, V, min_count, B, T, threads;
+	int epochs, E, H, L, V, min_count, B, T, threads, dense, seed;
 	double dropout, lr, clip;
 } opts;
 
@@ -103,7 +108,7 @@ static void corpus_free(corpus *c)
 }
 
 /* The pipeline of o, its vocabulary from the training documents, set up,
- * initialised (seed 1), given Adam; every document's ids. */
+ * initialised (seed -S), given Adam; every document's ids. */
 static int build(bench *k, corpus *c, const opts *o, int32_t *eos, nlp_err *err)
 {
 	char text[1024];
@@ -138,7 +143,8 @@ static int build(bench *k, corpus *c, const opts *o, int32_t *eos, nlp_err *err)
 	nlp_optim_config_default(&oc); /* Adam, eps 1e-8, as torch.optim.Adam */
 	oc.lr = o->lr;
 	oc.clip_norm = o->clip; /* as torch.nn.utils.clip_grad_norm_ */
-	return bench_init(k, 1, &oc, err);
+	k->dense = o->dense;
+	return bench_init(k, o->seed, &oc, err);
 }
 
 static int write_ids(const corpus *c, int V, int32_t eos, const char *path, nlp_err *err)
@@ -212,7 +218,7 @@ static int run(const opts *o, nlp_err *err)
 	}
 	for (size_t i = 0; i < c.ntrain; i++)
 		order[i] = i;
-	nlp_rng_seed(&drop, 7);
+	nlp_rng_seed(&drop, 6 + (uint64_t)o->seed);
 	for (int e = 1; e <= o->epochs && !rc; e++) {
 		nlp_lm_figures f;
 		double loss = 0.0, t0 = bench_now(), c0 = bench_cpu_now(), sec, cpu;
@@ -243,7 +249,7 @@ static int usage(const char *argv0, int ok)
 	fprintf(ok ? stdout : stderr,
 	        "usage: %s -t TOKENS -n NTRAIN [-o IDS] [-e epochs] [-E dim] [-H hidden] "
 	        "[-L layers] [-V max_vocab] [-M min_count] [-d dropout] [-m full|sampled] "
-	        "[-B streams] [-T bptt] [-l lr] [-c clip] [-j threads]\n",
+	        "[-B streams] [-T bptt] [-l lr] [-c clip] [-j threads] [-S seed] [-D]\n",
 	        argv0);
 	return ok ? 0 : 1;
 }
@@ -263,11 +269,12 @@ int main(int argc, char **argv)
 	          .threads = 1,
 	          .dropout = 0.2,
 	          .lr = 1e-3,
-	          .clip = 0.25};
+	          .clip = 0.25,
+	          .seed = 1};
 	nlp_err err = {0};
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:n:o:e:E:H:L:V:M:d:m:B:T:l:c:j:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:o:e:E:H:L:V:M:d:m:B:T:l:c:j:S:Dh")) != -1) {
 		switch (opt) {
 		case 't':
 			o.tokens = optarg;
@@ -313,6 +320,12 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			o.clip = atof(optarg);
+			break;
+		case 'S':
+			o.seed = atoi(optarg);
+			break;
+		case 'D':
+			o.dense = 1;
 			break;
 		case 'j':
 			o.threads = atoi(optarg);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <nlpipe/lm.h>
+
 #include "speed_common.h"
 
 double bench_now(void)
@@ -122,6 +124,8 @@ int bench_train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err)
 	for (size_t i = k->first; i < k->n; i++)
 		nlp_pipeline_stage_class(k->p, i)->train->params(
 		        nlp_pipeline_stage_instance(k->p, i), &k->prm[i - k->first]);
+	if (k->dense)
+		nlp_lm_dense_table(&k->prm[0], k->dense_blocks, 16);
 	rc = nlp_optim_step(k->o, k->prm, (int)(k->n - k->first), NULL, err);
 	nlp_optim_zero_grad(k->prm, (int)(k->n - k->first));
 	return rc;

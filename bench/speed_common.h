@@ -23,6 +23,8 @@ typedef struct bench {
 	nlp_optim *o;
 	nlp_params prm[BENCH_MAX_STAGES];
 	size_t first, n;
+	int dense; /* 1: the embedding's table updated densely (nlp_lm_dense_table) */
+	nlp_param_block dense_blocks[16];
 } bench;
 
 double bench_now(void);
