@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <nlpipe/lm.h>
+
 #include "speed_common.h"
 
 double bench_now(void)
@@ -14,6 +16,14 @@ double bench_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double bench_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -39,11 +49,9 @@ static int fill_vocabulary(bench *k, int V, nlp_err *err)
 	return rc;
 }
 
-int bench_build(bench *k, const char *text, int stages, int V, int n_classes, nlp_err *err)
+int bench_open(bench *k, const char *text, int stages, nlp_err *err)
 {
-	nlp_rng rng;
-	nlp_optim_config oc;
-	int dim = 0, rc;
+	int rc;
 
 	if ((rc = nlp_host_new(&k->h, err)) ||
 	    (rc = nlp_ini_parse(&k->ini, "speed.ini", text, strlen(text), err)) ||
@@ -53,25 +61,46 @@ int bench_build(bench *k, const char *text, int stages, int V, int n_classes, nl
 	k->first = nlp_pipeline_text_end(k->p);
 	if (k->n - k->first != (size_t)stages || stages > BENCH_MAX_STAGES)
 		return nlp_err_set(err, NLP_EINTERNAL, "expected %d trainable stages", stages);
-	if ((rc = fill_vocabulary(k, V, err)))
-		return rc;
-	nlp_rng_seed(&rng, 1);
+	return NLP_OK;
+}
+
+int bench_init(bench *k, uint64_t seed, const nlp_optim_config *oc, nlp_err *err)
+{
+	nlp_rng rng;
+
+	nlp_rng_seed(&rng, seed);
 	for (size_t s = k->first; s < k->n; s++) {
 		const nlp_train_ops *t = nlp_pipeline_stage_class(k->p, s)->train;
 		void *self = nlp_pipeline_stage_instance(k->p, s);
-		int out_dim = 0;
-		if ((rc = t->setup(self, dim, n_classes, &out_dim, err)))
-			return rc;
-		dim = out_dim;
 		t->params(self, &k->prm[s - k->first]);
 		t->init(self, &rng);
 	}
+	return nlp_optim_new(&k->o, oc, k->prm, (int)(k->n - k->first), err);
+}
+
+int bench_build(bench *k, const char *text, int stages, int V, int n_classes, nlp_err *err)
+{
+	nlp_optim_config oc;
+	int dim = 0, rc;
+
+	if ((rc = bench_open(k, text, stages, err)) || (rc = fill_vocabulary(k, V, err)))
+		return rc;
+	for (size_t s = k->first; s < k->n; s++) {
+		const nlp_train_ops *t = nlp_pipeline_stage_class(k->p, s)->train;
+		int out_dim = 0;
+		if ((rc = t->setup(nlp_pipeline_stage_instance(k->p, s), dim, n_classes, &out_dim,
+		                   err)))
+			return rc;
+		dim = out_dim;
+	}
+	nlp_optim_config_default(&oc); /* Adam */
+	oc.lr = 1e-3;                  /* as torch.optim.Adam */
+	if ((rc = bench_init(k, 1, &oc, err)))
+		return rc;
 	if (k->prm[0].count != (size_t)V * (size_t)(k->prm[0].count / (size_t)V) ||
 	    k->prm[0].count < (size_t)V)
 		return nlp_err_set(err, NLP_EINTERNAL, "the embedding table is not V x E");
-	nlp_optim_config_default(&oc); /* Adam */
-	oc.lr = 1e-3;                  /* as torch.optim.Adam */
-	return nlp_optim_new(&k->o, &oc, k->prm, (int)(k->n - k->first), err);
+	return NLP_OK;
 }
 
 void bench_unbuild(bench *k)
@@ -95,6 +124,8 @@ int bench_train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err)
 	for (size_t i = k->first; i < k->n; i++)
 		nlp_pipeline_stage_class(k->p, i)->train->params(
 		        nlp_pipeline_stage_instance(k->p, i), &k->prm[i - k->first]);
+	if (k->dense)
+		nlp_lm_dense_table(&k->prm[0], k->dense_blocks, 16);
 	rc = nlp_optim_step(k->o, k->prm, (int)(k->n - k->first), NULL, err);
 	nlp_optim_zero_grad(k->prm, (int)(k->n - k->first));
 	return rc;

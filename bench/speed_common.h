@@ -8,6 +8,7 @@
 #define NLP_BENCH_SPEED_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nlpipe/nlpipe.h>
 #include <nlpipe/optim.h>
@@ -22,10 +23,19 @@ typedef struct bench {
 	nlp_optim *o;
 	nlp_params prm[BENCH_MAX_STAGES];
 	size_t first, n;
+	int dense; /* 1: the embedding's table updated densely (nlp_lm_dense_table) */
+	nlp_param_block dense_blocks[16];
 } bench;
 
 double bench_now(void);
+/* CPU seconds of the process (every thread), for rates on a busy machine. */
+double bench_cpu_now(void);
 
+/* The pipeline of INI text whose trainable part has `stages` stages (not
+ * set up). */
+int bench_open(bench *k, const char *text, int stages, nlp_err *err);
+/* After setup: the parameters, initialised from seed, and the optimizer. */
+int bench_init(bench *k, uint64_t seed, const nlp_optim_config *oc, nlp_err *err);
 /* Builds the pipeline of INI text whose trainable part has `stages` stages
  * and starts with an embedding: V - 2 synthetic words "w0".."wV-3", setup
  * with n_classes, init with seed 1, Adam at lr 1e-3. */

@@ -247,6 +247,15 @@ static int rnn_backward_op(void *self, nlp_act *din, const nlp_act *dout, const 
 	return NLP_OK;
 }
 
+/* The state the streams carry (checkpoints of language models). */
+static int rnn_carried_op(void *self, nlp_buf *out, nlp_cursor *in, nlp_err *err)
+{
+	rnn_stage *s = self;
+	if (!s->net)
+		return nlp_err_set(err, NLP_EINTERNAL, "the carried state before setup");
+	return out ? rec_carried_save(s->net, out, err) : rec_carried_load(s->net, in, err);
+}
+
 static const nlp_train_ops rnn_train_ops = {
         .struct_size = sizeof(nlp_train_ops),
         .observe = NULL,
@@ -259,6 +268,7 @@ static const nlp_train_ops rnn_train_ops = {
         .save = NULL,
         .load = NULL,
         .forward_lookup = rnn_forward_lookup_op,
+        .carried = rnn_carried_op,
 };
 
 #define REC_CLASS(cname, summary_, opts, createfn)                                                 \

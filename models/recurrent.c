@@ -1403,3 +1403,90 @@ int rec_forward_lookup(rec_net *n, const float **out, const float *table, int ro
 		n->shard[k]->lk_ids = NULL;
 	return rc;
 }
+
+/* ---- The streams' carried state, for checkpoints ---- */
+
+/* Where the kept state of stream b, layer l is (c: the LSTM's cell), as the
+ * last forward left it: in shard b % st_S (its column b / st_S), or in n. */
+static float *kept_row(rec_net *n, int l, int b, int c)
+{
+	const rec_net *s = n->st_S ? n->shard[b % n->st_S] : n;
+	const size_t i = (size_t)(n->st_S ? b / n->st_S : b);
+	return (c ? s->st_c[l] : s->st_h[l]) + i * (size_t)n->H;
+}
+
+/* The streams whose state is kept (0: none). */
+static int kept_streams(const rec_net *n)
+{
+	int B = 0;
+	if (!n->st_S)
+		return n->dirs == 1 ? n->st_B : 0;
+	for (int k = 0; k < n->st_S; k++)
+		B += n->shard[k]->st_B;
+	for (int k = 0; k < n->st_S; k++)
+		if (n->shard[k]->st_B != (B - k + n->st_S - 1) / n->st_S)
+			return 0;
+	return B;
+}
+
+int rec_carried_save(rec_net *n, nlp_buf *out, nlp_err *err)
+{
+	const int B = kept_streams(n), lstm = n->c.cell == REC_LSTM;
+	int bad = nlp_buf_put_u32(out, (uint32_t)B) || nlp_buf_put_u32(out, (uint32_t)n->L) ||
+	          nlp_buf_put_u32(out, (uint32_t)n->H) || nlp_buf_put_u32(out, (uint32_t)lstm);
+	for (int l = 0; l < n->L && !bad; l++)
+		for (int b = 0; b < B && !bad; b++)
+			for (int c = 0; c <= lstm && !bad; c++)
+				bad = nlp_buf_put(out, kept_row(n, l, b, c),
+				                  (size_t)n->H * sizeof(float));
+	return bad ? nlp_err_set(err, NLP_ENOMEM, "out of memory") : NLP_OK;
+}
+
+/* Room for B kept streams in n (0: none). */
+static int kept_room(rec_net *n, int B)
+{
+	int bad = 0;
+	for (int l = 0; l < n->L && B > 0; l++) {
+		bad |= regrow(&n->st_h[l], (size_t)B * n->H, sizeof(float));
+		if (n->c.cell == REC_LSTM)
+			bad |= regrow(&n->st_c[l], (size_t)B * n->H, sizeof(float));
+	}
+	n->st_B = bad ? 0 : B;
+	return bad;
+}
+
+int rec_carried_load(rec_net *n, nlp_cursor *in, nlp_err *err)
+{
+	uint32_t B, L, H, lstm;
+	if (nlp_cursor_get_u32(in, &B) || nlp_cursor_get_u32(in, &L) ||
+	    nlp_cursor_get_u32(in, &H) || nlp_cursor_get_u32(in, &lstm) || B > 1u << 20 ||
+	    (size_t)(in->end - in->p) < (size_t)B * L * H * (lstm + 1) * sizeof(float))
+		return nlp_err_set(err, NLP_EDATA, "the carried state is truncated");
+	if (B && (L != (uint32_t)n->L || H != (uint32_t)n->H || lstm != (n->c.cell == REC_LSTM) ||
+	          n->dirs != 1))
+		return nlp_err_set(err, NLP_EDATA,
+		                   "the carried state is of %u layers of %u units%s; this encoder "
+		                   "has %d of %d%s",
+		                   L, H, lstm ? " (LSTM)" : "", n->L, n->H,
+		                   n->c.cell == REC_LSTM ? " (LSTM)" : "");
+	/* Where the next forward of B streams (fixed dealing) looks for it. */
+	const int S = B ? shard_count(n, (int)B) : 0;
+	int rc = S ? make_shards(n, S, err) : NLP_OK;
+	if (rc != NLP_OK)
+		return rc;
+	for (int k = 0; k < n->n_shards; k++)
+		n->shard[k]->st_B = 0;
+	n->st_B = 0;
+	n->st_S = S;
+	for (int k = 0; k < S; k++)
+		if (kept_room(n->shard[k], ((int)B - k + S - 1) / S))
+			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (!S && kept_room(n, (int)B))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (int l = 0; l < n->L; l++)
+		for (int b = 0; b < (int)B; b++)
+			for (int c = 0; c <= (int)lstm; c++)
+				nlp_cursor_get(in, kept_row(n, l, b, c),
+				               (size_t)n->H * sizeof(float));
+	return NLP_OK;
+}

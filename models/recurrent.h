@@ -105,6 +105,13 @@ void rec_lookup_forget(rec_net *n);
  * embedding before us) and its product is skipped. */
 int rec_backward(rec_net *n, const float **dx, const float *dout, nlp_err *err);
 
+/* The state each stream kept from the last forward (what carry starts the
+ * next one from), for a training checkpoint: save appends it to out (no
+ * streams when none is kept); load reads what save wrote and makes it the
+ * kept state (NLP_EDATA when it is truncated or of another shape). */
+int rec_carried_save(rec_net *n, nlp_buf *out, nlp_err *err);
+int rec_carried_load(rec_net *n, nlp_cursor *in, nlp_err *err);
+
 /* The stage classes (models/encoder_stage.c). */
 extern const nlp_stage_class rec_rnn_class, rec_lstm_class, rec_gru_class;
 

@@ -249,7 +249,7 @@ static const size_t train_ops_sizes[NLP_ABI_MINOR + 1] = {TRAIN_OPS_2_0, TRAIN_O
  * end of nlp_batch (host-allocated) and of nlp_stage_class (read only when
  * its struct_size holds them), 2.4 and 2.5 fields at the end of nlp_batch,
  * 2.5 attention in a reserved slot: module-side minimum sizes unchanged.
- * 2.5 also appended lookup_table, forward_lookup and target_id to
+ * 2.5 also appended lookup_table, forward_lookup, target_id and carried to
  * nlp_train_ops (read only when its struct_size holds them). */
 
 static int module_reserved_zero(const nlp_module *d)

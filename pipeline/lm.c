@@ -261,6 +261,73 @@ void nlp_lm_stream_free(nlp_lm_stream *ls)
 	memset(ls, 0, sizeof *ls);
 }
 
+/* ---- checkpoints ---- */
+
+/* Stage i's carried op, or NULL. */
+static int (*carried_op(const nlp_pipeline *p, size_t i))(void *, nlp_buf *, nlp_cursor *,
+                                                          nlp_err *)
+{
+	const nlp_train_ops *t = nlp_pipeline_stage_class(p, i)->train;
+
+	return t && NLP_HAS_FIELD(t, nlp_train_ops, carried) ? t->carried : NULL;
+}
+
+int nlp_lm_carried_save(nlp_pipeline *p, size_t first, nlp_buf *out, nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+	nlp_buf one = {0};
+	int rc = NLP_OK;
+
+	if (nlp_buf_put_u32(out, (uint32_t)(n - first)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t i = first; i < n && !rc; i++) {
+		one.len = 0;
+		if (carried_op(p, i) &&
+		    (rc = carried_op(p, i)(nlp_pipeline_stage_instance(p, i), &one, NULL, err)))
+			rc = nlp_pipeline_stage_error(p, i, rc, err);
+		else if (nlp_buf_put_u32(out, (uint32_t)one.len) ||
+		         (one.len && nlp_buf_put(out, one.data, one.len)))
+			rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	}
+	free(one.data);
+	return rc;
+}
+
+int nlp_lm_carried_load(nlp_pipeline *p, size_t first, nlp_cursor *in, nlp_err *err)
+{
+	const size_t n = nlp_pipeline_stage_count(p);
+	uint32_t count, len;
+	int rc = NLP_OK;
+
+	if (nlp_cursor_get_u32(in, &count) || count != n - first)
+		return nlp_err_set(err, NLP_EDATA,
+		                   "the checkpoint's carried state is for %u stages; the pipeline "
+		                   "trains %zu",
+		                   count, n - first);
+	for (size_t i = first; i < n && !rc; i++) {
+		nlp_cursor one;
+		if (nlp_cursor_get_u32(in, &len) || (size_t)(in->end - in->p) < len)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "the checkpoint's carried state is truncated");
+		one.p = in->p;
+		one.end = in->p + len;
+		in->p += len;
+		if (!len)
+			continue;
+		if (!carried_op(p, i))
+			return nlp_err_set(
+			        err, NLP_EDATA,
+			        "the checkpoint holds a carried state for stage '%s' (%s), "
+			        "which carries none",
+			        nlp_pipeline_stage_name(p, i),
+			        nlp_pipeline_stage_class(p, i)->name);
+		rc = carried_op(p, i)(nlp_pipeline_stage_instance(p, i), NULL, &one, err);
+		if (rc)
+			rc = nlp_pipeline_stage_error(p, i, rc, err);
+	}
+	return rc;
+}
+
 /* ---- evaluation ---- */
 
 double nlp_lm_nats(const nlp_lm_figures *f)

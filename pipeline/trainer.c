@@ -383,7 +383,11 @@ static int evaluate(nlp_trainer *t, const nlp_dataset *ds, double *acc, double *
 
 /* ---- checkpoints ---- */
 
-#define CKPT_VERSION 1u
+/* 1: the position, generators, figures and the optimizer; 2: then, for a
+ * language model stopped mid-epoch, the state its streams carry (u32
+ * length, nlp_lm_carried_save's bytes; 0: none).  Version 1 still loads
+ * (a resumed window then starts from zeros). */
+#define CKPT_VERSION 2u
 
 static int put_rng(nlp_buf *b, const nlp_rng *r)
 {
@@ -415,6 +419,43 @@ static double bitsd(uint64_t u)
 	return d;
 }
 
+/* A language model mid-epoch: the state its streams carry into the next
+ * window (u32 length, then the bytes; 0: none). */
+static int put_carried(nlp_trainer *t, nlp_buf *ck, nlp_err *err)
+{
+	nlp_buf cb = {0};
+	int rc =
+	        t->lm && t->batch_next > 0 ? nlp_lm_carried_save(t->p, t->first, &cb, err) : NLP_OK;
+
+	if (!rc && (nlp_buf_put_u32(ck, (uint32_t)cb.len) || nlp_buf_put(ck, cb.data, cb.len)))
+		rc = NLP_ENOMEM;
+	free(cb.data);
+	return rc;
+}
+
+/* Version 2's carried state, after the optimizer's bytes. */
+static int get_carried(nlp_trainer *t, nlp_cursor *c, nlp_err *err)
+{
+	uint32_t len;
+	nlp_cursor cc;
+	int rc;
+
+	if (nlp_cursor_get_u32(c, &len) || (size_t)(c->end - c->p) < len)
+		return nlp_err_set(err, NLP_EDATA, "the checkpoint's trainer state is truncated");
+	if (!len)
+		return NLP_OK;
+	if (!t->lm)
+		return nlp_err_set(
+		        err, NLP_EDATA,
+		        "the checkpoint holds a carried state, but its pipeline is not a "
+		        "language model");
+	cc.p = c->p;
+	cc.end = c->p + len;
+	rc = nlp_lm_carried_load(t->p, t->first, &cc, err);
+	c->p += len;
+	return rc;
+}
+
 static int save_model(nlp_trainer *t, const char *path, int checkpoint, nlp_err *err)
 {
 	nlp_buf ck = {0};
@@ -441,6 +482,8 @@ static int save_model(nlp_trainer *t, const char *path, int checkpoint, nlp_err 
 				rc = NLP_ENOMEM;
 			free(ob.data);
 		}
+		if (!rc)
+			rc = put_carried(t, &ck, err);
 		if (rc == NLP_ENOMEM)
 			nlp_err_set(err, rc, "out of memory");
 	}
@@ -459,10 +502,10 @@ static int load_checkpoint(nlp_trainer *t, const nlp_buf *ck, nlp_err *err)
 	nlp_cursor oc;
 	int rc;
 
-	if (nlp_cursor_get_u32(&c, &version) || version != CKPT_VERSION)
+	if (nlp_cursor_get_u32(&c, &version) || version < 1 || version > CKPT_VERSION)
 		return nlp_err_set(err, NLP_EDATA,
 		                   "the checkpoint's trainer state has version %u; this nlpipe "
-		                   "reads version %u",
+		                   "reads versions 1 to %u",
 		                   version, CKPT_VERSION);
 	if (nlp_model_cursor_get_u64(&c, &epoch) || nlp_model_cursor_get_u64(&c, &bn) ||
 	    nlp_model_cursor_get_u64(&c, &step) || get_rng(&c, &t->rng_epoch) ||
@@ -475,6 +518,9 @@ static int load_checkpoint(nlp_trainer *t, const nlp_buf *ck, nlp_err *err)
 	oc.p = c.p;
 	oc.end = c.p + olen;
 	rc = nlp_optim_load(t->opt, &oc, err);
+	c.p += olen;
+	if (!rc && version >= 2)
+		rc = get_carried(t, &c, err);
 	if (rc)
 		return rc;
 	t->epoch = (long)epoch;

@@ -93,6 +93,17 @@ int nlp_lm_stream_build(nlp_lm_stream *ls, const nlp_doc_ids *docs, const size_t
 void nlp_lm_stream_window(nlp_lm_stream *ls, size_t w, nlp_batch *b);
 void nlp_lm_stream_free(nlp_lm_stream *ls);
 
+/* ---- Checkpoints: the state the streams carry ---- */
+/* Append the state each stage of [first, n) keeps for the streams
+ * (nlp_train_ops.carried: a recurrent encoder's h and c of every layer and
+ * stream, after the last forward), so that a run resumed mid-epoch starts
+ * its next window where the interrupted one would have: u32 stages, then a
+ * stage's u32 length and bytes (0: it carries nothing). */
+int nlp_lm_carried_save(nlp_pipeline *p, size_t first, nlp_buf *out, nlp_err *err);
+/* Read what nlp_lm_carried_save wrote into the stages (set up, same
+ * pipeline): NLP_EDATA when it does not fit them. */
+int nlp_lm_carried_load(nlp_pipeline *p, size_t first, nlp_cursor *in, nlp_err *err);
+
 /* ---- Evaluation ---- */
 typedef struct nlp_lm_figures {
 	uint64_t documents;

@@ -72,11 +72,13 @@ extern "C" {
  * decoder reads `carry`: decoding one step a forward, the encoder run once
  * (the host does so only with decoders of modules of 2.5 or later);
  * nlp_train_ops gained `attention` in one of its reserved slots, and
- * `lookup_table`, `forward_lookup` and `target_id` at its end (its size grew
- * from 128 to 152 bytes; the host reads them only when struct_size holds
+ * `lookup_table`, `forward_lookup`, `target_id` and `carried` at its end (its
+ * size grew from 128 to 160 bytes; the host reads them only when struct_size holds
  * them): an encoder that reads an embedding can look up each word's
  * precomputed input projection instead of multiplying, and a decoder can
- * keep a target vocabulary of its own (see nlpipe/train.h); libnlpipe gained
+ * keep a target vocabulary of its own, and a recurrent stage hands over the
+ * state it carries from window to window, for checkpoints (see
+ * nlpipe/train.h); libnlpipe gained
  * nlp_parallel (<nlpipe/train.h>), the process's worker pool. */
 #define NLP_ABI_MAJOR 2
 #define NLP_ABI_MINOR 5

@@ -304,6 +304,15 @@ typedef struct nlp_train_ops {
 	 * gives it dec_ids and dec_next in these ids, and prints an output
 	 * id through the decoder's token op.  NULL op: shared. */
 	int32_t (*target_id)(void *self, const char *tok, size_t len);
+
+	/* ABI 2.5, stages that carry a state from window to window (recurrent
+	 * encoders of language models, nlp_batch.carry): with out set, append
+	 * the state each stream kept from the last forward (what the next
+	 * forward with carry starts from); with out NULL, read from in what it
+	 * wrote and make that the kept state.  The host keeps it in training
+	 * checkpoints, so that a run resumed mid-epoch goes on exactly.  NULL:
+	 * the stage carries nothing. */
+	int (*carried)(void *self, nlp_buf *out, nlp_cursor *in, nlp_err *err);
 } nlp_train_ops;
 
 #ifdef NLP_CHECK_LAYOUT
@@ -318,7 +327,8 @@ NLP_STATIC_ASSERT(offsetof(nlp_train_ops, struct_size) == 0 &&
                           offsetof(nlp_train_ops, reserved) == 120 &&
                           offsetof(nlp_train_ops, lookup_table) == 128 &&
                           offsetof(nlp_train_ops, forward_lookup) == 136 &&
-                          offsetof(nlp_train_ops, target_id) == 144 && sizeof(nlp_train_ops) == 152,
+                          offsetof(nlp_train_ops, target_id) == 144 &&
+                          offsetof(nlp_train_ops, carried) == 152 && sizeof(nlp_train_ops) == 160,
                   "nlp_train_ops layout of plugin ABI 2.5");
 NLP_STATIC_ASSERT(offsetof(nlp_batch, rng) == 56 && offsetof(nlp_batch, next_ids) == 64 &&
                           offsetof(nlp_batch, carry) == 72 && offsetof(nlp_batch, reset) == 80 &&

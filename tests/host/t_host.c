@@ -70,7 +70,7 @@ static const refusal refusals[] = {
         {"bad/bigdesc", "bad/bigdesc: refused", "descriptor is 88 bytes (struct_size)"},
         {"bad/resdesc", "bad/resdesc: refused", "reserved fields are not zero"},
         {"bad/smallops", "bad/smallops: refused",
-         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.5 needs 152"},
+         "'t_smallops': its nlp_train_ops is 80 bytes (struct_size) but plugin ABI 2.5 needs 160"},
 };
 
 static void run_pipeline(nlp_host *h, const char *text, const char *input, const char *want,

@@ -17,7 +17,7 @@ export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 . "$src/tests/tap.sh"
-echo "1..35"
+echo "1..37"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around
 # the circle: a first letter (log 12 nats), then nothing to guess but where
@@ -110,10 +110,34 @@ check_run "eval of a language model on an empty file: a data error" 2 "no text" 
 # was never stopped (the position is at an epoch's end).
 "$nlpipe" -q train --set train.epochs=3 "$tmp/lm.ini" $lines "$tmp/train.txt" -o "$tmp/r.nlp" \
 	2>"$tmp/err"
+cp "$tmp/r.nlp.ckpt" "$tmp/e3.ckpt"
 "$nlpipe" -q train --resume "$tmp/r.nlp.ckpt" --set train.epochs=6 "$tmp/lm.ini" $lines \
 	"$tmp/train.txt" \
 	-o "$tmp/r.nlp" 2>"$tmp/err"
 check "resumed after epoch 3: the model of a run never stopped" 'cmp -s "$tmp/a.nlp" "$tmp/r.nlp"'
+
+# Mid-epoch: [train] time_limit (a tiny one stops after the first window,
+# with a checkpoint) cuts epoch 4 after its first window; the resumed run
+# must start the second window from the state the streams carried, which
+# the checkpoint holds, and end with the model of a run never stopped.
+"$nlpipe" -q train --resume "$tmp/e3.ckpt" --set train.epochs=6 --set train.time_limit=1e-9 \
+	"$tmp/lm.ini" $lines "$tmp/train.txt" -o "$tmp/m.nlp" 2>"$tmp/err"
+"$nlpipe" -q train --resume "$tmp/m.nlp.ckpt" --set train.time_limit=0 "$tmp/lm.ini" $lines \
+	"$tmp/train.txt" -o "$tmp/m.nlp" 2>"$tmp/err"
+check "stopped after the first window of epoch 4 and resumed: the model of a run never stopped" \
+	'cmp -s "$tmp/a.nlp" "$tmp/m.nlp"'
+# The same with 16 streams on 2 threads (the encoder splits them in two
+# shards, each keeping its streams' state), stopped twice in epoch 1.
+mid="--set train.epochs=2 --set train.batch=16 --set train.threads=2"
+"$nlpipe" -q train $mid "$tmp/lm.ini" $lines "$tmp/train.txt" -o "$tmp/f2.nlp" 2>"$tmp/err"
+"$nlpipe" -q train $mid --set train.time_limit=1e-9 "$tmp/lm.ini" $lines "$tmp/train.txt" \
+	-o "$tmp/s2.nlp" 2>"$tmp/err"
+"$nlpipe" -q train --resume "$tmp/s2.nlp.ckpt" --set train.time_limit=1e-9 "$tmp/lm.ini" $lines \
+	"$tmp/train.txt" -o "$tmp/s2.nlp" 2>"$tmp/err"
+"$nlpipe" -q train --resume "$tmp/s2.nlp.ckpt" --set train.time_limit=0 "$tmp/lm.ini" $lines \
+	"$tmp/train.txt" -o "$tmp/s2.nlp" 2>"$tmp/err"
+check "16 streams, 2 threads, stopped twice mid-epoch and resumed: the model of a run never stopped" \
+	'[ -s "$tmp/f2.nlp" ] && cmp -s "$tmp/f2.nlp" "$tmp/s2.nlp"'
 
 # The models module's next_token, tied to the embedding, on the same text.
 sed -e 's/^type = t_next/type = next_token\ntie_weights = true\nsoftmax = full/' \
