@@ -115,27 +115,9 @@ void bag_backward(float *dtable, int32_t *touched, int *n_touched, unsigned char
 
 /* ---- features ---- */
 
-/* Grow *p (of *cap elements of size sz) to hold n. */
-static int grow(void **p, size_t *cap, size_t n, size_t sz)
-{
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return NLP_OK;
-	while (c < n)
-		c *= 2;
-	q = realloc(*p, c * sz);
-	if (!q)
-		return NLP_ENOMEM;
-	*p = q;
-	*cap = c;
-	return NLP_OK;
-}
-
 static int push_bucket(bag *g, uint64_t h)
 {
-	if (g->n_hb == g->cap_hb && grow((void **)&g->hb, &g->cap_hb, g->n_hb + 1, sizeof *g->hb))
+	if (g->n_hb == g->cap_hb && nlp_grow(&g->hb, &g->cap_hb, g->n_hb + 1, sizeof *g->hb))
 		return NLP_ENOMEM;
 	g->hb[g->n_hb++] = (uint32_t)(h % (uint64_t)g->o.buckets);
 	return NLP_OK;
@@ -146,8 +128,8 @@ static int char_ngrams(bag *g, const char *s, size_t len)
 {
 	size_t nb = len + 2, nc = 0;
 
-	if (grow((void **)&g->scratch, &g->cap_scratch, nb, 1) ||
-	    grow((void **)&g->cpos, &g->cap_cpos, nb + 1, sizeof *g->cpos))
+	if (nlp_grow(&g->scratch, &g->cap_scratch, nb, 1) ||
+	    nlp_grow(&g->cpos, &g->cap_cpos, nb + 1, sizeof *g->cpos))
 		return NLP_ENOMEM;
 	g->scratch[0] = '<';
 	memcpy(g->scratch + 1, s, len);
@@ -178,7 +160,7 @@ static int features(bag *g, const nlp_tokens *t)
 	if (g->o.max_tokens > 0 && n > (size_t)g->o.max_tokens)
 		n = (size_t)g->o.max_tokens;
 	g->n_wtok = g->n_hb = 0;
-	if (grow((void **)&g->wtok, &g->cap_wtok, n, sizeof *g->wtok))
+	if (nlp_grow(&g->wtok, &g->cap_wtok, n, sizeof *g->wtok))
 		return NLP_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		g->wtok[g->n_wtok++] = (uint32_t)i;
@@ -206,7 +188,7 @@ static int dedupe(bag *g, int32_t *ids, size_t *n)
 
 	while (want < 2 * *n)
 		want *= 2;
-	if (grow((void **)&g->seen, &g->cap_seen, want, sizeof *g->seen))
+	if (nlp_grow(&g->seen, &g->cap_seen, want, sizeof *g->seen))
 		return NLP_ENOMEM;
 	memset(g->seen, 0xff, want * sizeof *g->seen);
 	mask = want - 1;

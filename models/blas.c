@@ -81,18 +81,3 @@ void nk_rows_set(float *X, const float *v, int M, int N, int ldx)
 	for (int i = 0; i < M; i++)
 		memcpy(X + (size_t)i * ldx, v, (size_t)N * sizeof *v);
 }
-
-int nk_grow(void *p, size_t *cap, size_t n, size_t elem)
-{
-	void **pp = p;
-	if (n <= *cap && *pp)
-		return 0;
-	if (n == 0)
-		n = 1;
-	void *q = realloc(*pp, n * elem);
-	if (!q)
-		return -1;
-	*pp = q;
-	*cap = n;
-	return 0;
-}

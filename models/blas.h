@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nlpipe/train.h"
+
 void nk_gemm(int naive, int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
              const float *B, int ldb, float beta, float *C, int ldc);
 
@@ -113,9 +115,5 @@ NK_INLINE float nk_tanh(float x)
  * (nk_expf's accuracy, the sum in double); returns the row's log-sum-exp.
  * AVX-512 where nk_gemm_rows uses it (models/softmax.c). */
 double nk_softmax_row(float *z, int V);
-
-/* Grow *p to hold at least n elements of size elem (contents not kept).
- * Returns 0, or -1 when out of memory (*p is then unchanged). */
-int nk_grow(void *p, size_t *cap, size_t n, size_t elem);
 
 #endif /* NLP_MODELS_BLAS_H */

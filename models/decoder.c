@@ -376,7 +376,7 @@ static void dec_init(void *self, nlp_rng *rng)
 
 /* ---- forward ---- */
 
-#define GROW(d, f, n) nk_grow(&(d)->f, &(d)->cap_##f, (size_t)(n), sizeof *(d)->f)
+#define GROW(d, f, n) nlp_grow_exact(&(d)->f, &(d)->cap_##f, (size_t)(n), sizeof *(d)->f)
 
 static int dec_reserve(dec *d, int T, int U, int B)
 {

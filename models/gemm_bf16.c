@@ -47,7 +47,7 @@ int nk_pack16_b(nk_pack16 *pk, int trans, int K, int N, const float *src, int ld
 	pk->N = N;
 	if (K <= 0 || N <= 0)
 		return 0;
-	if (nk_grow(&pk->p, &pk->cap, (size_t)np * K2 * NK16_NR, sizeof *pk->p))
+	if (nlp_grow_exact(&pk->p, &pk->cap, (size_t)np * K2 * NK16_NR, sizeof *pk->p))
 		return -1;
 	for (int q = 0; q < np; q++) {
 		uint32_t *d = pk->p + (size_t)q * K2 * NK16_NR;
@@ -191,7 +191,7 @@ int nk_gemm16_rows(int M, const float *A, int lda, const nk_pack16 *B, float bet
 			memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof *C);
 		return 0;
 	}
-	if (nk_grow(&ws->p, &ws->cap, (size_t)M * K2, sizeof *ws->p))
+	if (nlp_grow_exact(&ws->p, &ws->cap, (size_t)M * K2, sizeof *ws->p))
 		return -1;
 	for (int i = 0; i < M; i++) {
 		const float *a = A + (size_t)i * lda;

@@ -244,25 +244,25 @@ static void ntk_init(void *self, nlp_rng *rng)
 static int ntk_reserve(ntk *h, int N, int full, int S)
 {
 	const size_t n = (size_t)N, H = (size_t)h->H, V = (size_t)h->V, s = (size_t)S;
-	int bad = nk_grow(&h->xd, &h->cap_xd, n * H, sizeof(float)) |
-	          nk_grow(&h->mask, &h->cap_mask, n * H, sizeof(float)) |
-	          nk_grow(&h->din, &h->cap_din, n * H, sizeof(float)) |
-	          nk_grow(&h->nll, &h->cap_nll, n, sizeof(double)) |
-	          nk_grow(&h->tgt, &h->cap_tgt, n, sizeof(int32_t));
+	int bad = nlp_grow_exact(&h->xd, &h->cap_xd, n * H, sizeof(float)) |
+	          nlp_grow_exact(&h->mask, &h->cap_mask, n * H, sizeof(float)) |
+	          nlp_grow_exact(&h->din, &h->cap_din, n * H, sizeof(float)) |
+	          nlp_grow_exact(&h->nll, &h->cap_nll, n, sizeof(double)) |
+	          nlp_grow_exact(&h->tgt, &h->cap_tgt, n, sizeof(int32_t));
 	if (full)
-		bad |= nk_grow(&h->probs, &h->cap_probs, n * V, sizeof(float));
+		bad |= nlp_grow_exact(&h->probs, &h->cap_probs, n * V, sizeof(float));
 	if (S > 0) {
 		const size_t had = h->cap_slot;
-		bad |= nk_grow(&h->zs, &h->cap_zs, n * s, sizeof(float)) |
-		       nk_grow(&h->dzt, &h->cap_dzt, n, sizeof(float)) |
-		       nk_grow(&h->lqt, &h->cap_lqt, n, sizeof(float)) |
-		       nk_grow(&h->sid, &h->cap_sid, s, sizeof(int32_t)) |
-		       nk_grow(&h->lq, &h->cap_lq, s, sizeof(float)) |
-		       nk_grow(&h->ws, &h->cap_ws, s * H, sizeof(float)) |
-		       nk_grow(&h->bs, &h->cap_bs, s, sizeof(float)) |
-		       nk_grow(&h->gws, &h->cap_gws, s * H, sizeof(float)) |
-		       nk_grow(&h->gbs, &h->cap_gbs, s, sizeof(float)) |
-		       nk_grow(&h->slot, &h->cap_slot, V, sizeof(int32_t));
+		bad |= nlp_grow_exact(&h->zs, &h->cap_zs, n * s, sizeof(float)) |
+		       nlp_grow_exact(&h->dzt, &h->cap_dzt, n, sizeof(float)) |
+		       nlp_grow_exact(&h->lqt, &h->cap_lqt, n, sizeof(float)) |
+		       nlp_grow_exact(&h->sid, &h->cap_sid, s, sizeof(int32_t)) |
+		       nlp_grow_exact(&h->lq, &h->cap_lq, s, sizeof(float)) |
+		       nlp_grow_exact(&h->ws, &h->cap_ws, s * H, sizeof(float)) |
+		       nlp_grow_exact(&h->bs, &h->cap_bs, s, sizeof(float)) |
+		       nlp_grow_exact(&h->gws, &h->cap_gws, s * H, sizeof(float)) |
+		       nlp_grow_exact(&h->gbs, &h->cap_gbs, s, sizeof(float)) |
+		       nlp_grow_exact(&h->slot, &h->cap_slot, V, sizeof(int32_t));
 		if (!bad && h->cap_slot != had)
 			for (size_t k = 0; k < V; k++)
 				h->slot[k] = -1;
@@ -581,7 +581,7 @@ static void weight_grad_part(void *arg, int k, int S)
 	const int V = h->V, N = h->N, H = h->H, C = NTK_GRAD_CHUNK;
 	const int v0 = (int)((long)V * k / S), v1 = (int)((long)V * (k + 1) / S);
 	float *buf = NULL;
-	if (k < 64 && !nk_grow(&h->gbuf[k], &h->cap_gbuf[k], (size_t)C * N, sizeof(float)))
+	if (k < 64 && !nlp_grow_exact(&h->gbuf[k], &h->cap_gbuf[k], (size_t)C * N, sizeof(float)))
 		buf = h->gbuf[k];
 	if (k == 0)
 		h->n_gbuf = S;

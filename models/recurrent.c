@@ -1087,7 +1087,7 @@ int rec_forward(rec_net *n, const float **out, const float *x, int T, int B, con
  * for the call).  Returns 0, or -1 when out of memory. */
 static int lookup_deal(rec_net *n, rec_net *s, int Tk, int Bk, int B, int r)
 {
-	if (nk_grow(&s->sids, &s->cap_sids, (size_t)Tk * Bk, sizeof(int32_t)))
+	if (nlp_grow_exact(&s->sids, &s->cap_sids, (size_t)Tk * Bk, sizeof(int32_t)))
 		return -1;
 	for (int t = 0; t < Tk; t++)
 		for (int i = 0; i < Bk; i++)
@@ -1131,11 +1131,11 @@ static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, c
 		}
 		const size_t need = n->lk_ids ? 0 : (size_t)Tk * Bk * in;
 		const size_t nout = (size_t)(none ? Tk : 1) * Bk * Ho;
-		if (nk_grow(&s->xin, &s->cap_xin, need, sizeof(float)) ||
+		if (nlp_grow_exact(&s->xin, &s->cap_xin, need, sizeof(float)) ||
 		    (n->lk_ids && lookup_deal(n, s, Tk, Bk, B, r)) ||
-		    nk_grow(&s->dxin, &s->cap_dxin, nout, sizeof(float)) ||
-		    nk_grow(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)) ||
-		    (reset && nk_grow(&s->srs, &s->cap_srs, (size_t)Tk * Bk, 1)))
+		    nlp_grow_exact(&s->dxin, &s->cap_dxin, nout, sizeof(float)) ||
+		    nlp_grow_exact(&s->slen, &s->cap_slen, (size_t)Bk, sizeof(int)) ||
+		    (reset && nlp_grow_exact(&s->srs, &s->cap_srs, (size_t)Tk * Bk, 1)))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		memcpy(s->slen, n->slen + r, (size_t)Bk * sizeof(int));
 		for (int t = 0; t < Tk; t++)
@@ -1173,7 +1173,7 @@ static int shard_collect(rec_net *n, const shard_job *jobs, const float *const *
 {
 	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
 	const size_t rows = (size_t)(none ? T : 1) * B;
-	if (nk_grow(&n->sout, &n->cap_sout, rows * Ho, sizeof(float)))
+	if (nlp_grow_exact(&n->sout, &n->cap_sout, rows * Ho, sizeof(float)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (none)
 		memset(n->sout, 0, rows * Ho * sizeof(float));
@@ -1216,9 +1216,9 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 	n->st_B = 0; /* the shards keep the final states */
 	if ((rc = check_shape(T, B, len, err)) || (rc = make_shards(n, S, err)))
 		return rc;
-	if (nk_grow(&n->rows, &n->cap_rows, (size_t)B, sizeof(int)) ||
-	    nk_grow(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
-	    nk_grow(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)))
+	if (nlp_grow_exact(&n->rows, &n->cap_rows, (size_t)B, sizeof(int)) ||
+	    nlp_grow_exact(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
+	    nlp_grow_exact(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	shard_job jobs[64];
 	const float *souts[64];
@@ -1272,7 +1272,7 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 	}
 	if (!dxo)
 		return NLP_OK;
-	if (nk_grow(&n->sdx, &n->cap_sdx, (size_t)n->Tin * B * in, sizeof(float)))
+	if (nlp_grow_exact(&n->sdx, &n->cap_sdx, (size_t)n->Tin * B * in, sizeof(float)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	memset(n->sdx, 0, (size_t)n->Tin * B * in * sizeof(float));
 	r = 0;
@@ -1353,8 +1353,8 @@ static int lookup_make(rec_net *n, const float *table, const int32_t *ids, int T
 		}
 	if (m == 0)
 		return NLP_OK;
-	if (nk_grow(&n->lk_x, &n->cap_lkx, (size_t)m * in, sizeof(float)) ||
-	    nk_grow(&n->lk_y, &n->cap_lky, (size_t)m * GH, sizeof(float)))
+	if (nlp_grow_exact(&n->lk_x, &n->cap_lkx, (size_t)m * in, sizeof(float)) ||
+	    nlp_grow_exact(&n->lk_y, &n->cap_lky, (size_t)m * GH, sizeof(float)))
 		goto oom;
 	for (int i = 0; i < m; i++)
 		memcpy(n->lk_x + (size_t)i * in, table + (size_t)n->lk_new[i] * in,

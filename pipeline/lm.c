@@ -141,23 +141,6 @@ const char *nlp_lm_token(const nlp_pipeline *p, size_t first, int32_t id)
 
 /* ---- streams ---- */
 
-static int grow_to(void **p, size_t *cap, size_t n, size_t elem)
-{
-	size_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (n <= *cap)
-		return NLP_OK;
-	while (c < n)
-		c *= 2;
-	q = realloc(*p, c * elem);
-	if (!q)
-		return NLP_ENOMEM;
-	*p = q;
-	*cap = c;
-	return NLP_OK;
-}
-
 /* The window buffers for cells = T x B steps and B streams. */
 static int window_buffers(nlp_lm_stream *ls, size_t cells, int B)
 {
@@ -189,10 +172,10 @@ int nlp_lm_stream_build(nlp_lm_stream *ls, const nlp_doc_ids *docs, const size_t
 		return nlp_err_set(err, NLP_EDATA,
 		                   "the training text has %zu tokens; a language model needs more",
 		                   total - 1);
-	rc = grow_to((void **)&ls->s, &cap, total, sizeof *ls->s);
+	rc = nlp_grow(&ls->s, &cap, total, sizeof *ls->s);
 	if (!rc) {
 		cap = ls->cap;
-		rc = grow_to((void **)&ls->start, &cap, total, sizeof *ls->start);
+		rc = nlp_grow(&ls->start, &cap, total, sizeof *ls->start);
 	}
 	if (rc)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");

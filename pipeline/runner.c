@@ -319,21 +319,6 @@ void nlp_doc_ids_free(nlp_doc_ids *d)
 	d->n = 0;
 }
 
-/* Grow *p to hold n elements of size elem (capacity in *cap). */
-static int grow(void *p, size_t *cap, size_t n, size_t elem)
-{
-	void *np;
-
-	if (n <= *cap)
-		return NLP_OK;
-	np = realloc(*(void **)p, (n ? n : 1) * elem);
-	if (!np)
-		return NLP_ENOMEM;
-	*(void **)p = np;
-	*cap = n;
-	return NLP_OK;
-}
-
 /* Stream k of docs[idx[0..B)] into ids [T][B] and len [B]; its T. */
 static int stream_T(const nlp_doc_ids *docs, const size_t *idx, int B, int k)
 {
@@ -381,8 +366,9 @@ static int fill_more(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *i
 		nlp_batch_stream *st = &rb->more[k - 1];
 		size_t cap_b = (size_t)st->cap_b;
 		const int T = stream_T(docs, idx, B, k);
-		if (grow(&st->ids, &st->cap_ids, (size_t)T * (size_t)B, sizeof *st->ids) ||
-		    grow(&st->len, &cap_b, (size_t)B, sizeof *st->len))
+		if (nlp_grow_exact(&st->ids, &st->cap_ids, (size_t)T * (size_t)B,
+		                   sizeof *st->ids) ||
+		    nlp_grow_exact(&st->len, &cap_b, (size_t)B, sizeof *st->len))
 			return NLP_ENOMEM;
 		st->cap_b = (int)cap_b;
 		st->T = T;
@@ -403,9 +389,9 @@ int nlp_batch_fill(nlp_batch_buf *rb, const nlp_doc_ids *docs, const size_t *idx
 			return nlp_err_set(err, NLP_EINTERNAL,
 			                   "documents with different numbers of id streams in a "
 			                   "batch");
-	if (grow(&rb->ids, &rb->cap_ids, (size_t)T * (size_t)B, sizeof *rb->ids) ||
-	    grow(&rb->len, &cap_b, (size_t)B, sizeof *rb->len) ||
-	    grow(&rb->labels, &cap_l, (size_t)B, sizeof *rb->labels) ||
+	if (nlp_grow_exact(&rb->ids, &rb->cap_ids, (size_t)T * (size_t)B, sizeof *rb->ids) ||
+	    nlp_grow_exact(&rb->len, &cap_b, (size_t)B, sizeof *rb->len) ||
+	    nlp_grow_exact(&rb->labels, &cap_l, (size_t)B, sizeof *rb->labels) ||
 	    (K > 1 && fill_more(rb, docs, idx, B, K)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	rb->cap_b = (int)(cap_b < cap_l ? cap_b : cap_l);
@@ -514,7 +500,7 @@ static int join_inputs(run_ws *ws, size_t i, const size_t *in, size_t m, nlp_act
 			                   "joined inputs are not vectors of one batch");
 		D += ws->out[in[k]].D;
 	}
-	if (grow(&ws->join[i], &ws->njoin[i], (size_t)B * (size_t)D, sizeof(float)))
+	if (nlp_grow_exact(&ws->join[i], &ws->njoin[i], (size_t)B * (size_t)D, sizeof(float)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int b = 0, off = 0; b < B; b++, off = 0) {
 		for (size_t k = 0; k < m; k++) {
@@ -696,7 +682,7 @@ static int stage_grad(run_ws *ws, const nlp_pipeline *p, size_t j, nlp_act *g, n
 		*g = ws->din[rd[0]];
 		return NLP_OK;
 	}
-	if (grow(&ws->gsum[j], &ws->ngsum[j], size, sizeof(float)))
+	if (nlp_grow_exact(&ws->gsum[j], &ws->ngsum[j], size, sizeof(float)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	memset(ws->gsum[j], 0, size * sizeof(float));
 	for (size_t r = 0; r < nr && !rc; r++) {

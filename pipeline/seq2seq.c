@@ -479,21 +479,6 @@ out:
 	return rc;
 }
 
-/* ---- batches ---- */
-
-static int grow(void *pp, size_t *cap, size_t n, size_t elem)
-{
-	void **p = pp;
-	if (n <= *cap)
-		return 0;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 /* A pair's border: where its bos is in d->ids (its streams say so with an
  * own target vocabulary, whose ids may equal the source's; else the first
  * bos), or -1. */
@@ -521,11 +506,11 @@ int nlp_s2s_batch_fill(nlp_s2s_batch *sb, const nlp_doc_ids *docs, const size_t 
 		U = (int)d->n - k - 1 > U ? (int)d->n - k - 1 : U;
 	}
 	T = T ? T : 1;
-	if (grow(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
-	    grow(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
-	    grow(&sb->ids, &sb->cap_ids, (size_t)T * B, sizeof *sb->ids) ||
-	    grow(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids) ||
-	    grow(&sb->dec_next, &sb->cap_dnext, (size_t)U * B, sizeof *sb->dec_next))
+	if (nlp_grow_exact(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
+	    nlp_grow_exact(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
+	    nlp_grow_exact(&sb->ids, &sb->cap_ids, (size_t)T * B, sizeof *sb->ids) ||
+	    nlp_grow_exact(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids) ||
+	    nlp_grow_exact(&sb->dec_next, &sb->cap_dnext, (size_t)U * B, sizeof *sb->dec_next))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int j = 0; j < B; j++) {
 		const nlp_doc_ids *d = &docs[idx[j]];
@@ -678,10 +663,10 @@ static int beam_forward(nlp_pipeline *p, size_t first, s2s_beam *bm, const int32
 	nlp_act s;
 	int rc;
 
-	if (grow(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
-	    grow(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
-	    grow(&sb->ids, &sb->cap_ids, (size_t)Tb * B + 1, sizeof *sb->ids) ||
-	    grow(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids))
+	if (nlp_grow_exact(&sb->len, &sb->cap_len, (size_t)B, sizeof *sb->len) ||
+	    nlp_grow_exact(&sb->dec_len, &sb->cap_dlen, (size_t)B, sizeof *sb->dec_len) ||
+	    nlp_grow_exact(&sb->ids, &sb->cap_ids, (size_t)Tb * B + 1, sizeof *sb->ids) ||
+	    nlp_grow_exact(&sb->dec_ids, &sb->cap_dids, (size_t)U * B, sizeof *sb->dec_ids))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int j = 0; j < B; j++) {
 		const s2s_hyp *h = &bm->live[j];
@@ -853,7 +838,7 @@ static int att_record(nlp_pipeline *p, s2s_att *a, int n_src, nlp_err *err)
 		a->none = 1;
 		return NLP_OK;
 	}
-	if (grow(&a->w, &a->cap, ((size_t)a->rows + 1) * n_src + 1, sizeof *a->w))
+	if (nlp_grow_exact(&a->w, &a->cap, ((size_t)a->rows + 1) * n_src + 1, sizeof *a->w))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	memcpy(a->w + (size_t)a->rows * n_src, w, (size_t)n_src * sizeof *w);
 	a->rows++;

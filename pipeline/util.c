@@ -79,21 +79,35 @@ const char *nlp_kind_name(nlp_kind k)
 
 /* ---- token lists ---- */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Realloc *pp to c elements of elem bytes. */
+static int regrow(void *pp, size_t *cap, size_t c, size_t elem)
 {
-	size_t n = *cap ? *cap : 16;
+	void **p = pp;
 	void *q;
 
-	if (need <= *cap)
-		return NLP_OK;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * elem);
-	if (!q)
+	if (c > SIZE_MAX / (elem ? elem : 1) || !(q = realloc(*p, c * elem)))
 		return NLP_ENOMEM;
 	*p = q;
-	*cap = n;
+	*cap = c;
 	return NLP_OK;
+}
+
+int nlp_grow(void *pp, size_t *cap, size_t n, size_t elem)
+{
+	size_t c = *cap ? *cap : 16;
+
+	if (n <= *cap && *(void **)pp)
+		return NLP_OK;
+	while (c < n)
+		c = c > SIZE_MAX / 2 ? n : c * 2;
+	return regrow(pp, cap, c, elem);
+}
+
+int nlp_grow_exact(void *pp, size_t *cap, size_t n, size_t elem)
+{
+	if (n <= *cap && *(void **)pp)
+		return NLP_OK;
+	return regrow(pp, cap, n ? n : 1, elem);
 }
 
 int nlp_tokens_push(nlp_tokens *t, const char *s, size_t len)
@@ -102,13 +116,13 @@ int nlp_tokens_push(nlp_tokens *t, const char *s, size_t len)
 
 	if (len > UINT32_MAX - 1 || t->len + len + 1 > UINT32_MAX)
 		return NLP_EDATA;
-	if (grow((void **)&t->buf, &t->cap, t->len + len + 1, 1))
+	if (nlp_grow(&t->buf, &t->cap, t->len + len + 1, 1))
 		return NLP_ENOMEM;
 	if (t->n + 1 > t->ncap) {
-		if (grow((void **)&t->off, &ncap, t->n + 1, sizeof *t->off))
+		if (nlp_grow(&t->off, &ncap, t->n + 1, sizeof *t->off))
 			return NLP_ENOMEM;
 		ncap = t->ncap;
-		if (grow((void **)&t->tlen, &ncap, t->n + 1, sizeof *t->tlen))
+		if (nlp_grow(&t->tlen, &ncap, t->n + 1, sizeof *t->tlen))
 			return NLP_ENOMEM;
 		t->ncap = ncap;
 	}
@@ -137,7 +151,7 @@ void nlp_tokens_free(nlp_tokens *t)
 
 int nlp_doc_push_id(nlp_doc *doc, int32_t id)
 {
-	if (grow((void **)&doc->ids, &doc->cap_ids, doc->n_ids + 1, sizeof *doc->ids))
+	if (nlp_grow(&doc->ids, &doc->cap_ids, doc->n_ids + 1, sizeof *doc->ids))
 		return NLP_ENOMEM;
 	doc->ids[doc->n_ids++] = id;
 	return NLP_OK;
@@ -196,7 +210,7 @@ float nlp_rng_normal(nlp_rng *r)
 
 int nlp_buf_put(nlp_buf *b, const void *p, size_t n)
 {
-	if (grow((void **)&b->data, &b->cap, b->len + n, 1))
+	if (nlp_grow(&b->data, &b->cap, b->len + n, 1))
 		return NLP_ENOMEM;
 	if (n)
 		memcpy(b->data + b->len, p, n);

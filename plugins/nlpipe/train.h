@@ -58,6 +58,15 @@ void nlp_numerics_init(void);
  * fn(arg, 0, 1) here. */
 void nlp_parallel(int S, void (*fn)(void *arg, int k, int S), void *arg);
 
+/* Growing arrays: pp is the address of an array pointer (T **), *cap its
+ * capacity in elements of elem bytes.  When n > *cap (or *pp is NULL),
+ * realloc *pp; the contents are kept.  nlp_grow doubles the capacity (at
+ * least 16, at least n: for lists appended to one by one); nlp_grow_exact
+ * makes it n (at least 1: for workspaces sized by the batch).  NLP_OK, or
+ * NLP_ENOMEM with *pp and *cap unchanged. */
+int nlp_grow(void *pp, size_t *cap, size_t n, size_t elem);
+int nlp_grow_exact(void *pp, size_t *cap, size_t n, size_t elem);
+
 /* A batch as every trainable stage sees it. */
 typedef struct nlp_batch {
 	int B;                /* documents */

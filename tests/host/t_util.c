@@ -2,6 +2,7 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* t_util.c - libnlpipe's shared helpers: JSON strings, files written
  * atomically. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,9 +168,45 @@ static void test_atomic(void)
 	umask(um);
 }
 
+/* nlp_grow doubles (contents kept), nlp_grow_exact sizes to n; both
+ * allocate for a NULL array and refuse a size that overflows. */
+static void test_grow(void)
+{
+	int *a = NULL;
+	size_t cap = 0;
+	int good = 1;
+
+	is_int(nlp_grow(&a, &cap, 0, sizeof *a), NLP_OK, "nlp_grow of a NULL array to 0");
+	ok(a != NULL && cap == 16, "allocates the first 16");
+	for (int i = 0; i < 1000; i++) {
+		good &= nlp_grow(&a, &cap, (size_t)i + 1, sizeof *a) == NLP_OK;
+		a[i] = i;
+	}
+	for (int i = 0; i < 1000; i++)
+		good &= a[i] == i;
+	ok(good && cap == 1024, "1,000 appends: contents kept, capacity doubled to 1,024");
+	is_int(nlp_grow(&a, &cap, SIZE_MAX / 2, sizeof *a), NLP_ENOMEM,
+	       "a size that overflows: NLP_ENOMEM");
+	ok(cap == 1024 && a[999] == 999, "and the array is unchanged");
+	free(a);
+
+	float *w = NULL;
+	cap = 0;
+	is_int(nlp_grow_exact(&w, &cap, 0, sizeof *w), NLP_OK,
+	       "nlp_grow_exact of a NULL array to 0");
+	ok(w != NULL && cap == 1, "allocates one element");
+	nlp_grow_exact(&w, &cap, 1000, sizeof *w);
+	ok(cap == 1000, "grows to exactly 1,000");
+	w[999] = 1.5f;
+	nlp_grow_exact(&w, &cap, 10, sizeof *w);
+	ok(cap == 1000 && w[999] == 1.5f, "a smaller need keeps the array");
+	free(w);
+}
+
 int main(void)
 {
 	test_json();
 	test_atomic();
+	test_grow();
 	return done_testing();
 }
