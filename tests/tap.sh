@@ -1,7 +1,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026, the nlpipe authors
-# tests/tap.sh - TAP helpers for the shell tests (sourced, after they set
-# $tmp to a scratch folder):
+# tests/tap.sh - TAP helpers for the shell tests.  A test starts
+#
+#   src=${NLP_TOP_SRCDIR:-$(pwd)}
+#   . "$src/tests/tap.sh"
+#   tap_setup NAME                                top (the build tree), nlpipe,
+#                                                 NLPIPE_DATA_DIR ($src/data),
+#                                                 SOURCE_DATE_EPOCH (fixed model
+#                                                 dates) and a scratch folder $tmp
+#                                                 removed at exit
+#
+# and then has:
 #
 #   check_run NAME WANT_STATUS WANT_TEXT CMD...   run CMD, compare its exit
 #                                                 status, grep its output
@@ -14,6 +23,16 @@
 #   tap_done                                      the exit status: 0 when all passed
 n=0
 failed=0
+
+tap_setup() {
+	top=${NLP_TOP_BUILDDIR:-$(pwd)}
+	nlpipe="$top/nlpipe"
+	NLPIPE_DATA_DIR="$src/data"
+	SOURCE_DATE_EPOCH=1700000000
+	export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_$1.XXXXXX") || exit 1
+	trap 'rm -rf "$tmp"' EXIT
+}
 
 check_run() {
 	name=$1 want=$2 text=$3

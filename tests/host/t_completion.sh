@@ -7,13 +7,10 @@
 # (the same as its --help names, both ways), values of options with a few
 # words, stage classes for `plugins`, and files: pipeline files where a
 # pipeline goes, checkpoints for --resume, file names with spaces.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-file="$src/data/bash-completion/nlpipe"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_completion.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup completion
+file="$src/data/bash-completion/nlpipe"
 
 if ! command -v bash >/dev/null 2>&1; then
 	echo "1..0 # SKIP no bash here"

@@ -7,16 +7,10 @@
 # NB weights the model must be right on held-out documents, with words only
 # it must not; the same seed gives the same bytes, and so does a resumed run;
 # bad options are refused.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_bag.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup bag
+
 echo "1..16"
 
 # label<TAB>text lines: filler words around one telling bigram.

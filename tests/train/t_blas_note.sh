@@ -5,12 +5,9 @@
 # a CPU that has AVX2 and FMA (an OpenBLAS that does not know the CPU runs
 # matrix products about 3x slower), and says nothing with a fitting kernel
 # or with -q.  The generic kernel is forced with OPENBLAS_CORETYPE=Prescott.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_blas_note.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup blas_note
 
 if ! grep -qw avx2 /proc/cpuinfo 2>/dev/null || ! grep -qw fma /proc/cpuinfo; then
 	echo "1..0 # SKIP this CPU has no AVX2 and FMA: every OpenBLAS kernel fits it"

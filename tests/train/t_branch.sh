@@ -7,15 +7,9 @@
 # by nlpipe 0.1.0 before this change (format version 1); it must still load
 # and give the predictions it gave then (v1-gru.tsv).  A chain trained now is
 # still written as format version 1.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_branch.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup branch
 echo "1..17"
 
 # -- a model of format version 1 --

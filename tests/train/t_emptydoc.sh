@@ -9,16 +9,10 @@
 # probabilities alone in a batch, in a batch with longer documents, on one
 # thread or two, first or last in the input; one summary warning, the
 # documents named under --verbose.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_emptydoc.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup emptydoc
+
 
 # label<TAB>text lines, n of them.
 gen() {

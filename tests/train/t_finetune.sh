@@ -7,16 +7,10 @@
 # while the new head trains, lr_scale = 0 keeps a stage, a resumed run does
 # not apply init_from again, every error names what is wrong, and nlpipe
 # check shows it all.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-paramcmp="$top/tests/train/paramcmp"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_finetune.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup finetune
+paramcmp="$top/tests/train/paramcmp"
 reviews="$src/examples/reviews"
 echo "1..32"
 

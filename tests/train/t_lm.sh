@@ -7,16 +7,11 @@
 # generate is deterministic per seed, and bad input gets clear errors.  The
 # host part runs with t_next (tests/train/mod_lmhead.c), the example
 # examples/lm.ini with the models module's next_token.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}:$top/tests/train/lmhead"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lm.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup lm
+NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}:$top/tests/train/lmhead"
+export NLPIPE_PLUGIN_PATH
 echo "1..37"
 
 # Documents of 5 to 15 letters counting on from a random one of 12, around

@@ -8,14 +8,9 @@
 # buffers (the input gradient, the embedding's dropout mask).  Before, this
 # document needed 2-4 GB of address space (64 GB for 100 MB).  Skipped under
 # AddressSanitizer (its shadow memory needs more address space).
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-SOURCE_DATE_EPOCH=1700000000
-export SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_longdoc.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup longdoc
 
 if [ -n "${NLP_SANITIZED:-}" ]; then
 	echo "1..0 # SKIP an address-space limit cannot be set under AddressSanitizer"

@@ -8,15 +8,9 @@
 # (examples/sentiment.ini), a 2-layer GRU with attention and an RNN; -j 1 and
 # -j 2, batches of 64 and 5.  The option changes nothing in training: the
 # parameters of both models are the same bytes.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_lookup.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup lookup
 reviews="$src/examples/reviews"
 
 n=0

@@ -8,16 +8,10 @@
 # reloading, eval gives per-label and micro/macro figures (text and JSON),
 # a softmax head is refused with the line at fault, and single-label
 # fastText lines give the same model bytes as the same data in label<TAB>text.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_multilabel.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup multilabel
+
 echo "1..12"
 
 # n lines, seed: filler words, and each label's cue word iff it has the label.

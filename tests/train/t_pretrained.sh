@@ -6,15 +6,11 @@
 # examples/pretrained-sentiment.ini starts from it (init_from = lm.nlp beside
 # the pipeline file): its embedding and LSTM come from the language model
 # byte for byte while the new head trains, and the classifier predicts.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
-export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_pretrained.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup pretrained
+NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
+export NLPIPE_PLUGIN_PATH
 echo "1..7"
 
 # The two pipeline files side by side, as in examples/, one epoch each.

@@ -9,16 +9,11 @@
 # language model (the end-of-document mark); a full disk while the file is
 # written (RLIMIT_FSIZE: EFBIG, the path of ENOSPC) is exit 2 naming the
 # error; no file is left beside the model.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR NLPIPE_PLUGIN_PATH SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_spill.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup spill
+NLPIPE_PLUGIN_PATH="${NLPIPE_PLUGIN_PATH:-$top/plugins}"
+export NLPIPE_PLUGIN_PATH
 echo "1..12"
 
 # 3,000 short documents of two classes: words shared by both, and words of

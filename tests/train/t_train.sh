@@ -4,15 +4,9 @@
 # t_train.sh - nlpipe train / predict / eval on the bundled example corpus:
 # byte-identical models for the same seed, exact resume after SIGTERM,
 # predictions in input order, bad input counted and named.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_train.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup train
 reviews="$src/examples/reviews"
 ini="$src/examples/sentiment.ini"
 

@@ -7,15 +7,9 @@
 # same seed and budget give the same file byte for byte; bad [tune] lines,
 # budgets and outputs are refused before any training; SIGINT stops cleanly
 # and leaves nothing behind.
-top=${NLP_TOP_BUILDDIR:-$(pwd)}
-src=${NLP_TOP_SRCDIR:-$top}
-nlpipe="$top/nlpipe"
-NLPIPE_DATA_DIR="$src/data"
-SOURCE_DATE_EPOCH=1700000000
-export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_tune.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
+tap_setup tune
 reviews="$src/examples/reviews"
 mkdir "$tmp/work"
 TMPDIR="$tmp/work" # where the trials' models go: it must be empty after each run
