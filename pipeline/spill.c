@@ -171,6 +171,8 @@ int nlp_spill_write(nlp_spill *s, const void *p, size_t n, uint64_t *at, nlp_err
 		return nlp_err_set(err, NLP_EINTERNAL, "nlp_spill_write after nlp_spill_seal");
 	if (at)
 		*at = s->len;
+	if (n == 0) /* an empty document: nothing to keep (p may be NULL) */
+		return NLP_OK;
 	if (s->fd < 0 && (size_t)s->len + n + pad > s->limit)
 		rc = to_file(s, err);
 	if (!rc && s->fd >= 0) {
@@ -229,6 +231,8 @@ int nlp_spill_read(const nlp_spill *s, uint64_t at, void *dst, size_t n, nlp_err
 {
 	char *d = dst;
 
+	if (n == 0)
+		return NLP_OK;
 	if (s->fd < 0) {
 		memcpy(dst, s->mem + at, n);
 		return NLP_OK;
