@@ -8,7 +8,8 @@
 #                                                 NLPIPE_DATA_DIR ($src/data),
 #                                                 SOURCE_DATE_EPOCH (fixed model
 #                                                 dates) and a scratch folder $tmp
-#                                                 removed at exit
+#                                                 removed at exit (kept when
+#                                                 KEEP_TMP is set)
 #
 # and then has:
 #
@@ -20,6 +21,8 @@
 #   check NAME CONDITION                          eval CONDITION: ok, or not ok
 #                                                 with the tail of $tmp/err
 #   pass NAME, fail NAME                          one result
+#   ok STATUS NAME                                one result from an exit status
+#                                                 (0: pass)
 #   tap_done                                      the exit status: 0 when all passed
 n=0
 failed=0
@@ -31,7 +34,7 @@ tap_setup() {
 	SOURCE_DATE_EPOCH=1700000000
 	export NLPIPE_DATA_DIR SOURCE_DATE_EPOCH
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlp_t_$1.XXXXXX") || exit 1
-	trap 'rm -rf "$tmp"' EXIT
+	trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 }
 
 check_run() {
@@ -68,6 +71,10 @@ fail() {
 	echo "not ok $n - $1"
 	failed=$((failed + 1))
 	[ -f "$tmp/err" ] && sed 's/^/#   | /' "$tmp/err" | tail -15
+}
+
+ok() {
+	if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2"; fi
 }
 
 check() {

@@ -8,28 +8,11 @@
 #
 # Run by `make check`.  TAP output; exits non-zero when anything failed.
 set -u
-top_builddir=${NLP_TOP_BUILDDIR:?run this test through make check}
-top_srcdir=${NLP_TOP_SRCDIR:?run this test through make check}
-nlpipe=$top_builddir/nlpipe
-NLPIPE_DATA_DIR=$top_srcdir/data
-export NLPIPE_DATA_DIR
-ini=$top_srcdir/examples/sentiment.ini
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlpipe-report.XXXXXX") || exit 1
-trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
+. "$src/tests/tap.sh"
+tap_setup report
+ini=$src/examples/sentiment.ini
 trap 'exit 1' HUP INT TERM
-
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -s "$tmp/err" ] && sed 's/^/#   /' "$tmp/err" | tail -n 5
-	fi
-}
 has() { grep -q -- "$2" "$1"; }
 count() { grep -o -- "$2" "$1" | wc -l; }
 curves() { # polylines of the curves section
@@ -55,9 +38,9 @@ lines() { # classes documents-per-class
 
 # --- two classes -----------------------------------------------------------
 # shellcheck disable=SC2086
-"$nlpipe" train $small "$ini" "$top_srcdir/examples/reviews" -o "$tmp/m2.nlp" 2>"$tmp/err"
+"$nlpipe" train $small "$ini" "$src/examples/reviews" -o "$tmp/m2.nlp" 2>"$tmp/err"
 ok $? "a two-class model"
-"$nlpipe" eval -q "$tmp/m2.nlp" "$top_srcdir/examples/reviews" --report "$tmp/r2.html" \
+"$nlpipe" eval -q "$tmp/m2.nlp" "$src/examples/reviews" --report "$tmp/r2.html" \
 	>"$tmp/out" 2>"$tmp/err"
 ok $? "eval --report with two classes"
 r=$tmp/r2.html
@@ -70,7 +53,7 @@ has "$r" 'id="calibration"' && has "$r" 'Expected calibration error' &&
 	[ "$(count "$r" '<tr class="bin">')" -eq 10 ]
 ok $? "two classes: calibration section with 10 bins"
 has "$r" 'id="mistakes"' && [ "$(count "$r" '<tr class="mistake">')" -ge 1 ] &&
-	has "$r" "$top_srcdir/examples/reviews/"
+	has "$r" "$src/examples/reviews/"
 ok $? "two classes: mistakes table naming documents by path"
 has "$r" '<pre class="pipeline">' && has "$r" 'type = tokenizer' && has "$r" 'stages = tokenize'
 ok $? "two classes: the stored pipeline text"
@@ -124,4 +107,4 @@ ok $? "120 classes: a list of confusions instead of the matrix, curves capped, a
 [ "$(wc -c <"$r")" -lt 1000000 ]
 ok $? "120 classes: the report stays under 1 MB ($(wc -c <"$r") bytes)"
 
-exit $((failed > 0))
+tap_done

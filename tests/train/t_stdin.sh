@@ -8,33 +8,16 @@
 #
 # Run by `make check`.  TAP output; exits non-zero when anything failed.
 set -u
-top_builddir=${NLP_TOP_BUILDDIR:?run this test through make check}
-top_srcdir=${NLP_TOP_SRCDIR:?run this test through make check}
-nlpipe=$top_builddir/nlpipe
-NLPIPE_DATA_DIR=$top_srcdir/data
-export NLPIPE_DATA_DIR
-ini=$top_srcdir/examples/sentiment.ini
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/nlpipe-stdin.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+src=${NLP_TOP_SRCDIR:-$(pwd)}
+. "$src/tests/tap.sh"
+tap_setup stdin
+ini=$src/examples/sentiment.ini
 trap 'exit 1' HUP INT TERM
-
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -s "$tmp/err" ] && sed 's/^/#   /' "$tmp/err" | tail -n 5
-	fi
-}
 echo "1..11"
 
 small="--set train.epochs=1 --set encode.hidden=8 --set embed.dim=8 -q"
 # shellcheck disable=SC2086
-"$nlpipe" train $small "$ini" "$top_srcdir/examples/reviews" -o "$tmp/m.nlp" 2>"$tmp/err"
+"$nlpipe" train $small "$ini" "$src/examples/reviews" -o "$tmp/m.nlp" 2>"$tmp/err"
 ok $? "a small model to read with"
 
 echo "a wonderful film, warm and funny" | "$nlpipe" predict "$tmp/m.nlp" - >"$tmp/out" 2>"$tmp/err"
@@ -63,7 +46,7 @@ echo "Some Words here" | "$nlpipe" tokenize "$ini" - >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 0 ] && grep -q "^-	word" "$tmp/out"
 ok $? "tokenize PIPELINE -: standard input is one document"
 
-for f in "$top_srcdir"/examples/reviews/*/00[0-2]*.txt; do
+for f in "$src"/examples/reviews/*/00[0-2]*.txt; do
 	label=$(basename "$(dirname "$f")")
 	printf '%s\t%s\n' "$label" "$(tr '\t\n' '  ' <"$f")"
 done >"$tmp/train.tsv"
@@ -73,7 +56,7 @@ done >"$tmp/train.tsv"
 [ $? -eq 0 ] && [ -s "$tmp/m2.nlp" ]
 ok $? "train PIPELINE - --input-format lines: labelled lines from standard input"
 
-(cd "$tmp" && "$nlpipe" train "$ini" "$top_srcdir/examples/reviews" -o - >out 2>err)
+(cd "$tmp" && "$nlpipe" train "$ini" "$src/examples/reviews" -o - >out 2>err)
 [ $? -eq 1 ] && grep -q "a model is not written to standard output" "$tmp/err" && [ ! -e "$tmp/-" ]
 ok $? "train -o - is refused before any work, and writes no file named -"
 
@@ -89,4 +72,4 @@ rc=$?
 [ $rc -eq 2 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 1 ]
 ok $? "-q: no warning for the left-out binary file (exit status 2 still says so)"
 
-[ "$failed" -eq 0 ]
+tap_done
