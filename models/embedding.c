@@ -11,6 +11,7 @@
 
 #include <nlpipe/reader.h>
 
+#include "blas.h"
 #include "dropout.h"
 #include "embedding.h"
 
@@ -53,10 +54,11 @@ typedef struct embedding {
 
 /* ---- layers ---- */
 
-void embedding_forward(float *out, const float *table, const int32_t *ids, const int *len, int T,
-                       int B, int D)
+/* Steps t0 .. t1-1 of embedding_forward. */
+static void gather_steps(float *out, const float *table, const int32_t *ids, const int *len, int t0,
+                         int t1, int B, int D)
 {
-	for (int t = 0; t < T; t++)
+	for (int t = t0; t < t1; t++)
 		for (int b = 0; b < B; b++) {
 			float *o = out + ((size_t)t * B + b) * D;
 			if (t < len[b])
@@ -67,23 +69,35 @@ void embedding_forward(float *out, const float *table, const int32_t *ids, const
 		}
 }
 
-void embedding_backward(float *dtable, int32_t *touched, int *n_touched, unsigned char *mark,
-                        const float *dout, const float *mask, const int32_t *ids, const int *len,
-                        int T, int B, int D)
+void embedding_forward(float *out, const float *table, const int32_t *ids, const int *len, int T,
+                       int B, int D)
+{
+	gather_steps(out, table, ids, len, 0, T, B, D);
+}
+
+void embedding_touch(int32_t *touched, int *n_touched, unsigned char *mark, const int32_t *ids,
+                     const int *len, int T, int B)
 {
 	for (int t = 0; t < T; t++)
 		for (int b = 0; b < B; b++) {
-			size_t at = ((size_t)t * B + b) * D;
-			int32_t id = ids[(size_t)t * B + b];
-			float *row;
-
-			if (t >= len[b] || id == VOCAB_PAD)
-				continue;
-			if (!mark[id]) {
+			const int32_t id = ids[(size_t)t * B + b];
+			if (t < len[b] && id != VOCAB_PAD && !mark[id]) {
 				mark[id] = 1;
 				touched[(*n_touched)++] = id;
 			}
-			row = dtable + (size_t)id * D;
+		}
+}
+
+void embedding_backward_rows(float *dtable, const float *dout, const float *mask,
+                             const int32_t *ids, const int *len, int T, int B, int D, int k, int S)
+{
+	for (int t = 0; t < T; t++)
+		for (int b = 0; b < B; b++) {
+			const size_t at = ((size_t)t * B + b) * D;
+			const int32_t id = ids[(size_t)t * B + b];
+			if (t >= len[b] || id == VOCAB_PAD || id % S != k)
+				continue;
+			float *row = dtable + (size_t)id * D;
 			if (mask)
 				for (int d = 0; d < D; d++)
 					row[d] += dout[at + d] * mask[at + d];
@@ -91,6 +105,56 @@ void embedding_backward(float *dtable, int32_t *touched, int *n_touched, unsigne
 				for (int d = 0; d < D; d++)
 					row[d] += dout[at + d];
 		}
+}
+
+void embedding_backward(float *dtable, int32_t *touched, int *n_touched, unsigned char *mark,
+                        const float *dout, const float *mask, const int32_t *ids, const int *len,
+                        int T, int B, int D)
+{
+	embedding_touch(touched, n_touched, mark, ids, len, T, B);
+	embedding_backward_rows(dtable, dout, mask, ids, len, T, B, D, 0, 1);
+}
+
+/* ---- the layers on the threads ----
+ *
+ * The gather splits by steps, the gradient by table rows (row r to part
+ * r % S: every part reads the whole batch in order and adds into its own
+ * rows only, so a row's sum runs in the batch's order whatever S is): the
+ * same bits for any number of threads.  The threads are as many as OpenBLAS
+ * is set to (nlp_blas_threads), as for the other stages. */
+
+/* Floats a thread below which one thread does it all. */
+#define EMB_MIN_PER_THREAD 32768
+
+typedef struct emb_job {
+	float *out; /* forward: out; backward: the table's gradient */
+	const float *table, *dout, *mask;
+	const nlp_batch *b;
+	int D;
+} emb_job;
+
+static int emb_threads(const nlp_batch *b, int D)
+{
+	const size_t n = (size_t)b->T * (size_t)b->B * (size_t)D;
+	int S = nk_blas_threads(0);
+	while (S > 1 && n / (size_t)S < EMB_MIN_PER_THREAD)
+		S--;
+	return S < 1 ? 1 : S;
+}
+
+static void gather_part(void *arg, int k, int S)
+{
+	const emb_job *j = arg;
+	const int T = j->b->T;
+	gather_steps(j->out, j->table, j->b->ids, j->b->len, (int)((long)T * k / S),
+	             (int)((long)T * (k + 1) / S), j->b->B, j->D);
+}
+
+static void scatter_part(void *arg, int k, int S)
+{
+	const emb_job *j = arg;
+	embedding_backward_rows(j->out, j->dout, j->mask, j->b->ids, j->b->len, j->b->T, j->b->B,
+	                        j->D, k, S);
 }
 
 /* ---- pretrained vectors ---- */
@@ -496,7 +560,8 @@ static int emb_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_ba
 		e->mask = m;
 		e->cap_mask = n;
 	}
-	embedding_forward(e->out, e->w, b->ids, b->len, b->T, b->B, e->dim);
+	emb_job j = {.out = e->out, .table = e->w, .b = b, .D = e->dim};
+	nlp_parallel(emb_threads(b, e->dim), gather_part, &j);
 	e->dropped = 0;
 	if (b->training) {
 		for (int i = 0; i < e->n_touched; i++)
@@ -530,9 +595,14 @@ static int emb_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp
 		return NLP_OK;
 	if (!dout || dout->T != b->T || dout->B != b->B || dout->D != e->dim)
 		return nlp_err_set(err, NLP_EINTERNAL, "backward: gradient shape mismatch");
-	embedding_backward(e->g, e->touched, &e->n_touched, e->mark, dout->x,
-	                   e->dropped ? e->mask : NULL, b->ids, b->len, b->T, b->B, e->dim);
+	embedding_touch(e->touched, &e->n_touched, e->mark, b->ids, b->len, b->T, b->B);
 	e->block.n_touched = e->n_touched;
+	emb_job j = {.out = e->g,
+	             .dout = dout->x,
+	             .mask = e->dropped ? e->mask : NULL,
+	             .b = b,
+	             .D = e->dim};
+	nlp_parallel(emb_threads(b, e->dim), scatter_part, &j);
 	return NLP_OK;
 }
 

@@ -49,6 +49,16 @@ void embedding_backward(float *dtable, int32_t *touched, int *n_touched, unsigne
                         const float *dout, const float *mask, const int32_t *ids, const int *len,
                         int T, int B, int D);
 
+/* embedding_backward in two: embedding_touch lists and marks the rows
+ * (ids[t][b], t < len[b], id != 0, not yet marked) in order of first
+ * appearance; embedding_backward_rows adds the gradient into the rows r
+ * with r % S == k only (k < S), each row's terms in the batch's order: the
+ * S parts, run in any order or at once, give embedding_backward's bits. */
+void embedding_touch(int32_t *touched, int *n_touched, unsigned char *mark, const int32_t *ids,
+                     const int *len, int T, int B);
+void embedding_backward_rows(float *dtable, const float *dout, const float *mask,
+                             const int32_t *ids, const int *len, int T, int B, int D, int k, int S);
+
 /* Read pretrained vectors from a word2vec/GloVe/fastText .vec text file
  * into the rows of table[V][D] whose word is in v (ids >= 2); found[V] is set
  * to 1 for each row filled.  A first line of two integers is a header whose

@@ -998,24 +998,111 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 
 enum { REC_MIN_SHARD_ROWS = 8 };
 
+/* Shard s holds the parent's rows n->rows[r .. r + Bk) (batch documents,
+ * lengths n->slen[r ..]); the copies in and out of a shard run in its part,
+ * on its thread: each writes only its own rows. */
 typedef struct shard_job {
 	rec_net *s;
+	rec_net *n;  /* the parent (borrowed) */
+	int r, B, T; /* first row in n->rows; the batch's documents and steps */
 	int Tk, Bk, training, carry;
-	const uint8_t *reset;
+	const float *x;       /* forward: the batch's input [T x B x in], or NULL */
+	const uint8_t *reset; /* forward: the batch's restarts [T x B], or NULL */
 	nlp_rng *rng;
 	const float **out;
+	const float *dout; /* backward: the gradient of the parent's output */
 	int want_dx;
 	const float *dx;
 	int rc;
 	nlp_err err;
 } shard_job;
 
+/* The shard's input rows [Tk x Bk x in] (zero past each length) and
+ * restarts from the batch's. */
+static void shard_fill(const shard_job *j)
+{
+	rec_net *s = j->s;
+	const rec_net *n = j->n;
+	const int in = n->c.in;
+	for (int t = 0; t < j->Tk; t++)
+		for (int i = 0; i < j->Bk; i++) {
+			const size_t src = (size_t)t * j->B + n->rows[j->r + i];
+			float *d = s->xin + ((size_t)t * j->Bk + i) * in;
+			if (!j->x)
+				; /* lookup_deal gave the ids */
+			else if (t < s->slen[i])
+				memcpy(d, j->x + src * in, (size_t)in * sizeof(float));
+			else
+				memset(d, 0, (size_t)in * sizeof(float));
+			if (j->reset)
+				s->srs[(size_t)t * j->Bk + i] = t < s->slen[i] && j->reset[src];
+		}
+}
+
+/* The shard's output rows into the parent's n->sout [B x Ho], or with
+ * pooling none [T x B x Ho] (zero past each length). */
+static void shard_out(const shard_job *j, const float *o)
+{
+	const rec_net *n = j->n;
+	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE, T = none ? j->T : 1;
+	for (int i = 0; i < j->Bk; i++) {
+		const int b = n->rows[j->r + i], steps = none ? n->slen[j->r + i] : 1;
+		for (int t = 0; t < T; t++) {
+			float *d = n->sout + ((size_t)t * j->B + b) * Ho;
+			if (t < steps)
+				memcpy(d, o + ((size_t)t * j->Bk + i) * Ho,
+				       (size_t)Ho * sizeof(float));
+			else
+				memset(d, 0, (size_t)Ho * sizeof(float));
+		}
+	}
+}
+
 static void shard_forward_part(void *arg, int k, int S)
 {
 	shard_job *j = (shard_job *)arg + k;
 	(void)S;
+	shard_fill(j);
 	j->rc = fwd_one(j->s, j->out, j->s->lk_ids ? NULL : j->s->xin, j->Tk, j->Bk, j->s->slen,
-	                j->carry, j->reset, j->training, j->rng, &j->err);
+	                j->carry, j->reset ? j->s->srs : NULL, j->training, j->rng, &j->err);
+	if (j->rc == NLP_OK)
+		shard_out(j, *j->out);
+}
+
+/* The shard's rows of the output gradient [Tk x Bk x Ho] (pooling none:
+ * zero past each length). */
+static void shard_dout(const shard_job *j)
+{
+	const rec_net *n = j->n;
+	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
+	for (int t = 0; t < j->Tk; t++)
+		for (int i = 0; i < j->Bk; i++) {
+			float *d = j->s->dxin + ((size_t)t * j->Bk + i) * Ho;
+			if (!none || t < n->slen[j->r + i])
+				memcpy(d, j->dout + ((size_t)t * j->B + n->rows[j->r + i]) * Ho,
+				       (size_t)Ho * sizeof(float));
+			else
+				memset(d, 0, (size_t)Ho * sizeof(float));
+		}
+}
+
+/* The shard's input gradient into the parent's n->sdx [Tin x B x in], its
+ * documents' columns (zero past each length). */
+static void shard_dx(const shard_job *j)
+{
+	const rec_net *n = j->n;
+	const int in = n->c.in;
+	for (int i = 0; i < j->Bk; i++) {
+		const int b = n->rows[j->r + i], L = n->slen[j->r + i];
+		for (int t = 0; t < n->Tin; t++) {
+			float *d = n->sdx + ((size_t)t * j->B + b) * in;
+			if (t < L)
+				memcpy(d, j->dx + ((size_t)t * j->Bk + i) * in,
+				       (size_t)in * sizeof(float));
+			else
+				memset(d, 0, (size_t)in * sizeof(float));
+		}
+	}
 }
 
 static void shard_backward_part(void *arg, int k, int S)
@@ -1023,8 +1110,29 @@ static void shard_backward_part(void *arg, int k, int S)
 	shard_job *j = (shard_job *)arg + k;
 	rec_net *s = j->s;
 	(void)S;
+	shard_dout(j);
 	memset(s->g, 0, s->count * sizeof(float));
 	j->rc = bwd_one(s, j->want_dx ? &j->dx : NULL, s->dxin, &j->err);
+	if (j->rc == NLP_OK && j->want_dx)
+		shard_dx(j);
+}
+
+/* Parameters a thread below which the shards' gradients are summed on one
+ * thread. */
+enum { REC_MIN_SUM_PER_THREAD = 32768 };
+
+/* n->g += the shards' gradients, shard by shard in a fixed order
+ * (deterministic), over the parameters [count k / S, count (k + 1) / S). */
+static void grad_sum_part(void *arg, int k, int S)
+{
+	rec_net *n = arg;
+	const size_t i0 = n->count * (size_t)k / (size_t)S;
+	const size_t i1 = n->count * (size_t)(k + 1) / (size_t)S;
+	for (int q = 0; q < n->used; q++) {
+		const float *g = n->shard[q]->g;
+		for (size_t i = i0; i < i1; i++)
+			n->g[i] += g[i];
+	}
 }
 
 /* Run fn on every job, job k as part k of nk_parallel (OpenBLAS
@@ -1106,7 +1214,7 @@ static int lookup_deal(rec_net *n, rec_net *s, int Tk, int Bk, int B, int r)
  * else longest first, dealt round-robin (shards get similar lengths and each
  * shard's rows stay sorted). */
 static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, const float *x,
-                      int B, const int *len, int fixed, int carry, const uint8_t *reset,
+                      int T, int B, const int *len, int fixed, int carry, const uint8_t *reset,
                       int training, nlp_rng *rng, nlp_err *err)
 {
 	const int in = n->c.in, Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
@@ -1138,55 +1246,21 @@ static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, c
 		    (reset && nlp_grow_exact(&s->srs, &s->cap_srs, (size_t)Tk * Bk, 1)))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		memcpy(s->slen, n->slen + r, (size_t)Bk * sizeof(int));
-		for (int t = 0; t < Tk; t++)
-			for (int i = 0; i < Bk; i++) {
-				const size_t src = (size_t)t * B + n->rows[r + i];
-				float *d = s->xin + ((size_t)t * Bk + i) * in;
-				if (n->lk_ids)
-					; /* lookup_deal gave the ids */
-				else if (t < s->slen[i])
-					memcpy(d, x + src * in, (size_t)in * sizeof(float));
-				else
-					memset(d, 0, (size_t)in * sizeof(float));
-				if (reset)
-					s->srs[(size_t)t * Bk + i] = t < s->slen[i] && reset[src];
-			}
 		if (rng)
 			nlp_rng_seed(&s->rng, nlp_rng_next(rng));
 		jobs[k] = (shard_job){.s = s,
+		                      .n = n,
+		                      .r = r,
+		                      .B = B,
+		                      .T = T,
 		                      .Tk = Tk,
 		                      .Bk = Bk,
 		                      .training = training,
 		                      .carry = carry,
-		                      .reset = reset ? s->srs : NULL,
+		                      .x = n->lk_ids ? NULL : x,
+		                      .reset = reset,
 		                      .out = &souts[k],
 		                      .rng = rng ? &s->rng : NULL};
-		r += Bk;
-	}
-	return NLP_OK;
-}
-
-/* The shards' outputs in the batch's order: sout [B x Ho], or with pooling
- * none [T x B x Ho] (zero past each length). */
-static int shard_collect(rec_net *n, const shard_job *jobs, const float *const *souts, int S, int T,
-                         int B, nlp_err *err)
-{
-	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
-	const size_t rows = (size_t)(none ? T : 1) * B;
-	if (nlp_grow_exact(&n->sout, &n->cap_sout, rows * Ho, sizeof(float)))
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	if (none)
-		memset(n->sout, 0, rows * Ho * sizeof(float));
-	int r = 0;
-	for (int k = 0; k < S; k++) {
-		const int Bk = jobs[k].Bk;
-		for (int i = 0; i < Bk; i++) {
-			const int b = n->rows[r + i], steps = none ? n->slen[r + i] : 1;
-			for (int t = 0; t < steps; t++)
-				memcpy(n->sout + ((size_t)t * B + b) * Ho,
-				       souts[k] + ((size_t)t * Bk + i) * Ho,
-				       (size_t)Ho * sizeof(float));
-		}
 		r += Bk;
 	}
 	return NLP_OK;
@@ -1220,12 +1294,15 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 	    nlp_grow_exact(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
 	    nlp_grow_exact(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	/* the output: sout [B x Ho], or with pooling none [T x B x Ho] */
+	const size_t rows = (size_t)(n->c.pool == REC_POOL_NONE ? T : 1) * B;
+	if (nlp_grow_exact(&n->sout, &n->cap_sout, rows * n->Hout, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	shard_job jobs[64];
 	const float *souts[64];
-	if ((rc = shard_deal(n, jobs, souts, S, x, B, len, fixed, carry, reset, training, rng,
+	if ((rc = shard_deal(n, jobs, souts, S, x, T, B, len, fixed, carry, reset, training, rng,
 	                     err)) ||
-	    (rc = run_jobs(jobs, S, shard_forward_part, err)) ||
-	    (rc = shard_collect(n, jobs, souts, S, T, B, err)))
+	    (rc = run_jobs(jobs, S, shard_forward_part, err)))
 		return rc;
 	n->used = S;
 	n->B = B;
@@ -1241,53 +1318,31 @@ int rec_backward(rec_net *n, const float **dxo, const float *dout, nlp_err *err)
 		return bwd_one(n, dxo, dout, err);
 	if (!n->trained)
 		return nlp_err_set(err, NLP_EINTERNAL, "backward without a training forward");
-	const int S = n->used, B = n->B, in = n->c.in, Ho = n->Hout;
-	shard_job jobs[64];
-	int r = 0;
+	const int S = n->used, B = n->B, in = n->c.in;
 	const int none = n->c.pool == REC_POOL_NONE;
-	for (int k = 0; k < S; k++) {
+	if (dxo && nlp_grow_exact(&n->sdx, &n->cap_sdx, (size_t)n->Tin * B * in, sizeof(float)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	shard_job jobs[64];
+	for (int k = 0, r = 0; k < S; k++) {
 		rec_net *s = n->shard[k];
-		const int Bk = (B - k + S - 1) / S, Tk = none ? s->Tin : 1;
-		/* pooling none: [Tk x Bk x Ho], zero past each length */
-		for (int t = 0; t < Tk; t++)
-			for (int i = 0; i < Bk; i++) {
-				float *d = s->dxin + ((size_t)t * Bk + i) * Ho;
-				if (!none || t < n->slen[r + i])
-					memcpy(d, dout + ((size_t)t * B + n->rows[r + i]) * Ho,
-					       (size_t)Ho * sizeof(float));
-				else
-					memset(d, 0, (size_t)Ho * sizeof(float));
-			}
-		jobs[k] = (shard_job){.s = s, .Bk = Bk, .want_dx = dxo != NULL};
+		const int Bk = (B - k + S - 1) / S;
+		jobs[k] = (shard_job){.s = s,
+		                      .n = n,
+		                      .r = r,
+		                      .B = B,
+		                      .Tk = none ? s->Tin : 1,
+		                      .Bk = Bk,
+		                      .dout = dout,
+		                      .want_dx = dxo != NULL};
 		r += Bk;
 	}
 	int rc = run_jobs(jobs, S, shard_backward_part, err);
 	if (rc != NLP_OK)
 		return rc;
-	/* Gradients: shard by shard, in a fixed order (deterministic). */
-	for (int k = 0; k < S; k++) {
-		const float *g = n->shard[k]->g;
-		for (size_t i = 0; i < n->count; i++)
-			n->g[i] += g[i];
-	}
-	if (!dxo)
-		return NLP_OK;
-	if (nlp_grow_exact(&n->sdx, &n->cap_sdx, (size_t)n->Tin * B * in, sizeof(float)))
-		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	memset(n->sdx, 0, (size_t)n->Tin * B * in * sizeof(float));
-	r = 0;
-	for (int k = 0; k < S; k++) {
-		const int Bk = jobs[k].Bk;
-		for (int i = 0; i < Bk; i++) {
-			const int b = n->rows[r + i], L = n->slen[r + i];
-			for (int t = 0; t < L; t++)
-				memcpy(n->sdx + ((size_t)t * B + b) * in,
-				       jobs[k].dx + ((size_t)t * Bk + i) * in,
-				       (size_t)in * sizeof(float));
-		}
-		r += Bk;
-	}
-	*dxo = n->sdx;
+	const size_t parts = n->count / REC_MIN_SUM_PER_THREAD;
+	nk_parallel(parts < (size_t)S ? (int)parts : S, grad_sum_part, n);
+	if (dxo)
+		*dxo = n->sdx;
 	return NLP_OK;
 }
 

@@ -6,6 +6,7 @@
  * the saved vocabulary (round trip, truncation). */
 #include "config.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <nlpipe/optim.h>
+#include <nlpipe/runner.h>
 #include <nlpipe/train.h>
 
 #include "models/embedding.h"
@@ -544,6 +546,86 @@ static void test_save_load(void)
 	nn_embedding_class.destroy(e);
 }
 
+/* One training forward and backward of the stage at `threads` (OpenBLAS's
+ * count, which the stage's loops follow): the output, the table's gradient
+ * and the touched rows. */
+static void run_threads(void *e, const nlp_params *p, const nlp_batch *b, const float *dout,
+                        int threads, float *out, float *g, int32_t *touched, int *n_touched)
+{
+	nlp_err err = {0};
+	nlp_act o, din;
+	nlp_rng rng;
+	nlp_batch bb = *b;
+	const size_t n = (size_t)b->T * b->B * 96;
+
+	nlp_blas_threads(threads);
+	if (openblas_get_num_threads() != threads)
+		diag("OpenBLAS runs %d threads, not %d: the split is not tested",
+		     openblas_get_num_threads(), threads);
+	nlp_rng_seed(&rng, 11);
+	bb.rng = &rng;
+	memset(p->g, 0, p->count * sizeof(float));
+	if (ops->forward(e, &o, NULL, &bb, &err) ||
+	    ops->backward(e, &din, &(nlp_act){(float *)dout, b->T, b->B, 96}, &bb, &err))
+		diag("embedding at %d threads: %s", threads, err.msg);
+	memcpy(out, o.x, n * sizeof(float));
+	memcpy(g, p->g, p->count * sizeof(float));
+	*n_touched = p->blocks[0].n_touched;
+	memcpy(touched, p->blocks[0].touched, (size_t)*n_touched * sizeof *touched);
+	nlp_blas_threads(1);
+}
+
+/* The lookup and the gradient split over threads (by steps, by table rows):
+ * the same bits as one thread, rows hit many times in the batch included;
+ * and the layer's row parts, run in any order, are embedding_backward. */
+static void test_threads(void)
+{
+	enum { T = 64, B = 16, D = 96, N = T * B * D };
+	embedding_opts o = {.dim = D, .min_count = 1, .dropout = 0.25f};
+	void *e = make(&o);
+	nlp_err err = {0};
+	static int32_t ids[T * B], touched[2][64];
+	static float dout[N], out[2][N], g[2][64 * D], ref[64 * D];
+	static unsigned char mark[64];
+	int len[B], out_dim, nt[2], n_ref = 0;
+	int32_t t_ref[64];
+	nlp_rng rng;
+	nlp_params p;
+
+	observe_text(e, "a b c d e f g h i j k l m n o p q r s t u v w x y z", &err);
+	ops->setup(e, 0, 2, &out_dim, &err);
+	ops->params(e, &p);
+	nlp_rng_seed(&rng, 3);
+	ops->init(e, &rng);
+	for (int b = 0; b < B; b++)
+		len[b] = T - 3 * b;
+	for (int i = 0; i < T * B; i++)
+		ids[i] = i / B < len[i % B]
+		                 ? (int32_t)(nlp_rng_next(&rng) % (uint64_t)p.blocks[0].rows)
+		                 : 0;
+	for (int i = 0; i < N; i++)
+		dout[i] = nlp_rng_normal(&rng);
+	nlp_batch b = {.B = B, .T = T, .ids = ids, .len = len, .training = 1};
+	run_threads(e, &p, &b, dout, 1, out[0], g[0], touched[0], &nt[0]);
+	run_threads(e, &p, &b, dout, 3, out[1], g[1], touched[1], &nt[1]);
+	ok(memcmp(out[0], out[1], sizeof out[0]) == 0,
+	   "3 threads: output (dropout on) bit-identical to 1 thread's");
+	ok(memcmp(g[0], g[1], p.count * sizeof(float)) == 0,
+	   "3 threads: table gradient bit-identical to 1 thread's");
+	ok(nt[0] == nt[1] && nt[0] > 20 && memcmp(touched[0], touched[1], sizeof touched[0]) == 0,
+	   "3 threads: the same touched rows in the same order");
+
+	/* the layer: parts 2, 0, 1 of 3 = embedding_backward */
+	memset(ref, 0, sizeof ref);
+	embedding_backward(ref, t_ref, &n_ref, mark, dout, NULL, ids, len, T, B, D);
+	memset(g[0], 0, sizeof g[0]);
+	for (int k = 2, i = 0; i < 3; i++, k = (k + 1) % 3)
+		embedding_backward_rows(g[0], dout, NULL, ids, len, T, B, D, k, 3);
+	ok(memcmp(ref, g[0], sizeof ref) == 0,
+	   "embedding_backward_rows: 3 parts in any order = embedding_backward, bit for bit");
+	nn_embedding_class.destroy(e);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -558,6 +640,7 @@ int main(void)
 	test_vocab();
 	test_stage();
 	test_dropout();
+	test_threads();
 	test_vec();
 	test_save_load();
 	{

@@ -457,9 +457,14 @@ static void test_threads(int IN, int H)
 	len[3] = T;
 	int same_out = 1, same_dx = 1, runs_equal = 1;
 	double gdiff = 0.0;
-	for (int cell = 0; cell < 4; cell++) {
+	/* every cell, then an LSTM with pooling none (output [T x B x 2H]) */
+	for (int cfg = 0; cfg < 5; cfg++) {
+		const int cell = cfg < 4 ? cfg : REC_LSTM, none = cfg == 4;
+		const size_t rows = (size_t)(none ? T : 1) * B;
 		rec_config c = make_config(cell, IN, H, 2, 1,
-		                           cell == REC_GRU ? REC_POOL_ATTENTION : REC_POOL_LAST);
+		                           none              ? REC_POOL_NONE
+		                           : cell == REC_GRU ? REC_POOL_ATTENTION
+		                                             : REC_POOL_LAST);
 		c.max_tokens = cell == REC_LSTM ? 7 : 0;
 		c.truncate = REC_TRUNC_HEAD_TAIL;
 		c.threads = 1;
@@ -475,16 +480,16 @@ static void test_threads(int IN, int H)
 		memcpy(p2.w, p1.w, p1.count * sizeof(float));
 		memcpy(p3.w, p1.w, p1.count * sizeof(float));
 		float *x = xcalloc((size_t)T * B * IN, sizeof(float));
-		float *dout = xcalloc((size_t)B * 2 * H, sizeof(float));
-		float *o1 = xcalloc((size_t)B * 2 * H, sizeof(float));
+		float *dout = xcalloc(rows * 2 * H, sizeof(float));
+		float *o1 = xcalloc(rows * 2 * H, sizeof(float));
 		float *d1 = xcalloc((size_t)T * B * IN, sizeof(float));
 		fill_input(x, T, B, IN, len, &r);
-		for (int i = 0; i < B * 2 * H; i++)
+		for (size_t i = 0; i < rows * 2 * H; i++)
 			dout[i] = nlp_rng_normal(&r);
 		const float *o, *d;
 		nlp_err err = {0};
 		rec_forward(one, &o, x, T, B, len, 1, NULL, &err);
-		memcpy(o1, o, (size_t)B * 2 * H * sizeof(float));
+		memcpy(o1, o, rows * 2 * H * sizeof(float));
 		rec_backward(one, &d, dout, &err);
 		memcpy(d1, d, (size_t)T * B * IN * sizeof(float));
 		for (int k = 0; k < 2; k++) {
@@ -494,7 +499,7 @@ static void test_threads(int IN, int H)
 				same_out = 0;
 				continue;
 			}
-			same_out &= memcmp(o, o1, (size_t)B * 2 * H * sizeof(float)) == 0;
+			same_out &= memcmp(o, o1, rows * 2 * H * sizeof(float)) == 0;
 			if (rec_backward(s, &d, dout, &err) != NLP_OK) {
 				diag("%s", err.msg);
 				same_dx = 0;
@@ -513,7 +518,9 @@ static void test_threads(int IN, int H)
 		rec_free(sh2);
 	}
 	snprintf(what, sizeof what,
-	         "3 threads: outputs bit-identical to 1 thread (in %d, hidden %d)", IN, H);
+	         "3 threads: outputs bit-identical to 1 thread (in %d, hidden %d; pooling last, "
+	         "attention, none)",
+	         IN, H);
 	ok(same_out, what);
 	snprintf(what, sizeof what,
 	         "3 threads: input gradients bit-identical to 1 thread (in %d, "
