@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlpipe/nlpipe.h"
+
 #include "blas.h"
-#include "gemm.h"
 #include "gemm_int8.h"
 
 #define NK8_NR 32 /* panel width: two vectors of 16 int32 lanes */
@@ -142,7 +143,8 @@ static void run_c(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B, fl
 			                  (size_t)(j % NK8_NR) * 4;
 			int32_t s = 0;
 			for (int k = 0; k < K; k++)
-				s += ((int32_t)a[k] - 128) * b[(size_t)(k / 4) * NK8_NR * 4 + k % 4];
+				s += ((int32_t)a[k] - 128) *
+				     b[(size_t)(k / 4) * NK8_NR * 4 + k % 4];
 			c[j] = fmaf((float)s, ws->scale[i] * B->scale[j], beta ? c[j] : 0.0f);
 		}
 	}
@@ -151,7 +153,11 @@ static void run_c(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B, fl
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(NLP_NO_SIMD)
 #include <immintrin.h>
 #define NK8_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
-#define NK8_X86 1
+#define NK8_X86    1
+
+/* acc += the products of a's unsigned and b's signed bytes, by 4 (vpdpbusd),
+ * in place: GCC 12's intrinsic copies the accumulator at every call. */
+#define NK8_DPBUSD(acc, a, b) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b))
 
 /* Lanes [0, n) of a vector of 16, n in [0, 16]. */
 static inline __mmask16 lanes(int n)
@@ -184,8 +190,8 @@ tile8(const int rows, int K4, const uint8_t *restrict A, const float *restrict s
 			int32_t w;
 			memcpy(&w, A + ((size_t)r * K4 + i) * 4, sizeof w);
 			const __m512i a = _mm512_set1_epi32(w);
-			acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], a, b0);
-			acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], a, b1);
+			NK8_DPBUSD(acc[r][0], a, b0);
+			NK8_DPBUSD(acc[r][1], a, b1);
 		}
 	}
 	const __m512 s0 = _mm512_loadu_ps(B->scale + q * NK8_NR);
@@ -196,12 +202,45 @@ tile8(const int rows, int K4, const uint8_t *restrict A, const float *restrict s
 		const __m512 ar = _mm512_set1_ps(sa[r]);
 		const __m512 p0 = beta ? _mm512_maskz_loadu_ps(m0, c) : _mm512_setzero_ps();
 		const __m512 p1 = beta ? _mm512_maskz_loadu_ps(m1, c + 16) : _mm512_setzero_ps();
-		_mm512_mask_storeu_ps(c, m0,
-		                      _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]),
-		                                      _mm512_mul_ps(ar, s0), p0));
-		_mm512_mask_storeu_ps(c + 16, m1,
-		                      _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]),
-		                                      _mm512_mul_ps(ar, s1), p1));
+		_mm512_mask_storeu_ps(
+		        c, m0,
+		        _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(ar, s0), p0));
+		_mm512_mask_storeu_ps(
+		        c + 16, m1,
+		        _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][1]), _mm512_mul_ps(ar, s1), p1));
+	}
+}
+
+/* quantize_rows with AVX-512: the same bits (max is exact in any order and
+ * ignores NaN the same way; the rounding and clamps are lane-wise the
+ * scalar ones, NaN going to 127 through min's second operand). */
+NK8_TARGET static void quantize_rows_avx512(int M, const float *A, int lda, int K, nk_rows8 *ws)
+{
+	const int K4 = (K + 3) / 4;
+	const __m512 half = _mm512_set1_ps(0.5f), hi = _mm512_set1_ps(127.0f);
+	const __m512 lo = _mm512_set1_ps(-127.0f), zero = _mm512_setzero_ps();
+	const __m512i off = _mm512_set1_epi32(128);
+	for (int i = 0; i < M; i++) {
+		const float *a = A + (size_t)i * lda;
+		uint8_t *d = ws->p + (size_t)i * K4 * 4;
+		__m512 m = zero;
+		float amax, inv;
+		for (int k = 0; k < K; k += 16) {
+			const __m512 v = _mm512_maskz_loadu_ps(lanes(K - k), a + k);
+			m = _mm512_max_ps(_mm512_abs_ps(v), m);
+		}
+		amax = _mm512_reduce_max_ps(m);
+		scale_of(amax, &ws->scale[i], &inv);
+		const __m512 vi = _mm512_set1_ps(inv);
+		for (int k = 0; k < K4 * 4; k += 16) {
+			const __mmask16 in = lanes(K - k), all = lanes(K4 * 4 - k);
+			const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(in, a + k), vi);
+			const __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
+			__m512 r = _mm512_mask_sub_ps(_mm512_add_ps(v, half), neg, v, half);
+			r = _mm512_max_ps(_mm512_min_ps(r, hi), lo);
+			const __m512i q = _mm512_add_epi32(_mm512_cvttps_epi32(r), off);
+			_mm512_mask_cvtepi32_storeu_epi8(d + k, all, q);
+		}
 	}
 }
 
@@ -237,11 +276,10 @@ NK8_TARGET static void run_vnni(int M, int N, int K, const nk_rows8 *ws, const n
 	}
 }
 
+/* libnlpipe chooses (nlp_int8_kernel: `nlpipe inspect` says the same). */
 static int have_vnni(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-	       !strcmp(nk_gemm_isa(), "avx512");
+	return !strcmp(nlp_int8_kernel(), "avx512-vnni");
 }
 #else
 #define NK8_X86 0
@@ -253,7 +291,7 @@ const char *nk_int8_isa(void)
 	if (have_vnni())
 		return "avx512-vnni";
 #endif
-	return "c";
+	return "c"; /* the only kernel here, whatever the CPU */
 }
 
 int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, float beta, float *C,
@@ -271,13 +309,14 @@ int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, fl
 	}
 	if (ws->cap < (size_t)M * K4 * 4 || ws->cs < (size_t)M)
 		return -1;
-	quantize_rows(M, A, lda, K, ws);
 #if NK8_X86
 	if (!ref && have_vnni()) {
+		quantize_rows_avx512(M, A, lda, K, ws);
 		run_vnni(M, N, K, ws, B, C, ldc, beta != 0.0f);
 		return 0;
 	}
 #endif
+	quantize_rows(M, A, lda, K, ws);
 	run_c(M, N, K, ws, B, C, ldc, beta != 0.0f);
 	return 0;
 }

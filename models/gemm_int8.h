@@ -37,9 +37,9 @@
  * per-column scales and -128 times the column sums of q, N rounded up to 32. */
 typedef struct nk_pack8 {
 	int K, N;
-	int8_t *p;      /* owned */
-	float *scale;   /* owned: [N] sb_j */
-	int32_t *corr;  /* owned: [N] -128 * sum_k q_kj */
+	int8_t *p;          /* owned */
+	float *scale;       /* owned: [N] sb_j */
+	int32_t *corr;      /* owned: [N] -128 * sum_k q_kj */
 	size_t cap, cn, cc; /* bytes in p; entries in scale, in corr */
 } nk_pack8;
 

@@ -128,9 +128,9 @@ struct rec_net {
 	/* precision = int8 (rec_set_int8): the weights quantized, by layer
 	 * and direction W_hh then W_ih (layers > 0 only), made by the first
 	 * forward that needs them. */
-	int int8;      /* the next forwards run the int8 products */
-	nk_pack8 *q8;  /* [L * dirs * 2], or NULL; a shard's are its parent's (borrowed) */
-	nk_rows8 ws8;  /* the quantized rows of the int8 products */
+	int int8;     /* the next forwards run the int8 products */
+	nk_pack8 *q8; /* [L * dirs * 2], or NULL; a shard's are its parent's (borrowed) */
+	nk_rows8 ws8; /* the quantized rows of the int8 products */
 
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */

@@ -22,6 +22,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include <cblas.h>
@@ -91,4 +93,22 @@ int nlp_blas_note(char *buf, size_t n)
 	         "products about 3x faster",
 	         core);
 	return 1;
+}
+
+const char *nlp_int8_kernel(void)
+{
+	/* the caps below avx512 of NLPIPE_MAX_CPU_ISA (models/gemm.h) */
+	static const char *const below[] = {"avx2", "sse2", "c"};
+	const char *cap = getenv("NLPIPE_MAX_CPU_ISA");
+	for (size_t i = 0; cap && i < sizeof below / sizeof *below; i++)
+		if (!strcmp(cap, below[i]))
+			return "c";
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+	    __builtin_cpu_supports("fma"))
+		return "avx512-vnni";
+#endif
+	return "c";
 }

@@ -54,10 +54,10 @@ static void make_batch(int32_t *ids, int *len, float *x, const float *table, nlp
 		len[b] = b == 0 ? T : 1 + (int)(nlp_rng_uniform(r) * T);
 	for (int t = 0; t < T; t++)
 		for (int b = 0; b < B; b++) {
-			const int32_t id = t < len[b] ? 1 + (int32_t)(nlp_rng_uniform(r) * (V - 1)) : 0;
+			const int32_t id =
+			        t < len[b] ? 1 + (int32_t)(nlp_rng_uniform(r) * (V - 1)) : 0;
 			ids[t * B + b] = id;
-			memcpy(x + ((size_t)t * B + b) * E, table + (size_t)id * E,
-			       E * sizeof *x);
+			memcpy(x + ((size_t)t * B + b) * E, table + (size_t)id * E, E * sizeof *x);
 		}
 }
 

@@ -22,8 +22,8 @@
 
 /* The bound of gemm_int8.h for element (i, j), plus 4 ulps of the result
  * and of beta * C (the float roundings and the rounding of the scales). */
-static double bound(const float *A, int lda, const float *B, int trans, int ld, int K, int i,
-                    int j, double exact, double c0)
+static double bound(const float *A, int lda, const float *B, int trans, int ld, int K, int i, int j,
+                    double exact, double c0)
 {
 	double sa = 0.0, sb = 0.0, suma = 0.0, sumb = 0.0;
 	for (int k = 0; k < K; k++) {
@@ -46,7 +46,8 @@ static int one_case(nlp_rng *r, int M, int N, int K, int trans, int beta, int re
 	float *A = xcalloc((size_t)M * lda, sizeof *A);
 	float *B = xcalloc((size_t)(trans ? N : K) * ld, sizeof *B);
 	float *C0 = xcalloc((size_t)M * ldc, sizeof *C0);
-	float *C1 = xcalloc((size_t)M * ldc, sizeof *C1), *C2 = xcalloc((size_t)M * ldc, sizeof *C2);
+	float *C1 = xcalloc((size_t)M * ldc, sizeof *C1),
+	      *C2 = xcalloc((size_t)M * ldc, sizeof *C2);
 	nk_pack8 pk = {0};
 	nk_rows8 ws = {0};
 	int fails = 0;

@@ -2,40 +2,26 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright (c) 2026, the nlpipe authors
 # t_int8.sh - the encoders' `precision = int8` end to end: a model trained
-# with it (examples/sentiment.ini, a bidirectional LSTM; and a 2-layer GRU)
-# has the same parameters as one trained without (training runs fp32); its
+# with it (examples/sentiment.ini, a bidirectional LSTM, and a 2-layer GRU
+# made from it) has the same parameters as one trained without (training
+# runs fp32); its
 # `nlpipe predict` runs the int8 products: probabilities close to fp32's but
 # not the same bytes, labels the same for at least 97 % of the documents,
 # the same bytes with -j 1 and -j 2 and with batches of 5; `nlpipe eval`
 # within 2 points of accuracy; `nlpipe check` refuses an unknown precision,
-# naming the key, and `nlpipe plugins lstm` explains the option.
+# naming the key, `nlpipe plugins lstm` explains the option and `nlpipe
+# inspect --check` names the int8 kernel (the portable one under
+# NLPIPE_MAX_CPU_ISA=avx2).
 src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
 tap_setup int8
 reviews="$src/examples/reviews"
-echo "1..15"
+echo "1..17"
 
-cat >"$tmp/gru.ini" <<'EOF'
-[pipeline]
-stages = tokenize, embed, encode, classify
-[tokenize]
-type = tokenizer
-[embed]
-type = embedding
-dim = 24
-min_count = 2
-[encode]
-type = gru
-hidden = 32
-layers = 2
-pooling = mean
-[classify]
-type = softmax
-[train]
-epochs = 3
-batch = 16
-seed = 3
-EOF
+# a 2-layer GRU with mean pooling, from the example
+sed -e 's/^type = lstm/type = gru/' -e 's/^bidirectional = true/layers = 2/' \
+	-e 's/^pooling = max/pooling = mean/' -e 's/^epochs = 6/epochs = 3/' \
+	"$src/examples/sentiment.ini" >"$tmp/gru.ini"
 
 train() { "$nlpipe" -q train --set train.threads=2 "$@" 2>"$tmp/err"; }
 pred() { "$nlpipe" -q predict --probs "$@" "$reviews" 2>"$tmp/err"; }
@@ -79,6 +65,11 @@ for name in sentiment gru; do
 done
 "$nlpipe" inspect "$tmp/i8.nlp" >"$tmp/out" 2>"$tmp/err"
 check "nlpipe inspect shows precision = int8" 'grep -q "precision *= *int8" "$tmp/out"'
+"$nlpipe" inspect --check "$tmp/i8.nlp" >"$tmp/out" 2>"$tmp/err"
+check "nlpipe inspect --check names the int8 kernel" \
+	'grep -Eq "precision: int8 when predicting \(kernel here: (avx512-vnni|c)\)" "$tmp/out"'
+NLPIPE_MAX_CPU_ISA=avx2 "$nlpipe" inspect --check "$tmp/i8.nlp" >"$tmp/out" 2>"$tmp/err"
+check "... the portable one under NLPIPE_MAX_CPU_ISA=avx2" 'grep -q "kernel here: c)" "$tmp/out"'
 "$nlpipe" check --set encode.precision=int4 "$src/examples/sentiment.ini" >/dev/null 2>"$tmp/err"
 check "precision = int4 is refused, naming the key" '[ $? -ne 0 ] && grep -q "precision" "$tmp/err"'
 "$nlpipe" plugins lstm >"$tmp/help" 2>&1
