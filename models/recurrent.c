@@ -684,8 +684,8 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 	/* the biases are added by the cell's activation loop */
 	if (lookup)
 		lookup_rows(n, d, G);
-	else if (qx)
-		nk_gemm8_rows(naive, Tw * B, X, in, &q[1], 0.0f, G, GH, &n->ws8);
+	else if (qx) /* cannot fail: ws8 holds the rows (reserved above) */
+		(void)nk_gemm8_rows(naive, Tw * B, X, in, &q[1], 0.0f, G, GH, &n->ws8);
 	else
 		nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
 	float *Y = n->y[l] + (size_t)d * H;
