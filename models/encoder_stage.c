@@ -58,8 +58,9 @@ typedef struct rnn_stage {
 	 "arithmetic of a model opened for prediction (predict, eval; after an " \
 	 "embedding): int8 runs the recurrent products, and the input products of " \
 	 "layers > 0, on weights quantized per column and states quantized per row " \
-	 "(AVX512-VNNI where the CPU has it, else a slower portable kernel with the " \
-	 "same results): faster, outputs within the quantization error of fp32's. " \
+	 "(fast with AVX512-VNNI; slower kernels elsewhere give the same results; " \
+	 "nlpipe inspect --check names it): outputs within the quantization error " \
+	 "of fp32's. " \
 	 "Training always runs fp32; the value is kept in the model"}
 /* clang-format on */
 

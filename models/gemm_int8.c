@@ -95,6 +95,8 @@ int nk_rows8_reserve(nk_rows8 *ws, int M, int K)
 	if (M <= 0 || K <= 0)
 		return 0;
 	return nlp_grow_exact(&ws->p, &ws->cap, (size_t)M * K4 * 4, 1) ||
+	                       nlp_grow_exact(&ws->p16, &ws->c16, (size_t)M * K4 * 4,
+	                                      sizeof *ws->p16) ||
 	                       nlp_grow_exact(&ws->scale, &ws->cs, (size_t)M, sizeof *ws->scale)
 	               ? -1
 	               : 0;
@@ -105,10 +107,12 @@ void nk_rows8_free(nk_rows8 *ws)
 	if (!ws)
 		return;
 	free(ws->p);
+	free(ws->p16);
 	free(ws->scale);
 	ws->p = NULL;
+	ws->p16 = NULL;
 	ws->scale = NULL;
-	ws->cap = ws->cs = 0;
+	ws->cap = ws->c16 = ws->cs = 0;
 }
 
 /* The rows of A quantized into ws: p + 128 as bytes (128 in the padding),
@@ -130,7 +134,9 @@ static void quantize_rows(int M, const float *A, int lda, int K, nk_rows8 *ws)
 	}
 }
 
-/* The scalar kernel: each element's exact int32 sum, then the one fma. */
+/* The scalar kernel: each element's exact int32 sum, then the one fma.
+ * A row against a panel at a time, the 32 sums side by side (a loop the
+ * compiler may vectorize). */
 static void run_c(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B, float *C, int ldc,
                   int beta)
 {
@@ -138,14 +144,20 @@ static void run_c(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B, fl
 	for (int i = 0; i < M; i++) {
 		const uint8_t *a = ws->p + (size_t)i * K4 * 4;
 		float *c = C + (size_t)i * ldc;
-		for (int j = 0; j < N; j++) {
-			const int8_t *b = B->p + (size_t)(j / NK8_NR) * K4 * NK8_NR * 4 +
-			                  (size_t)(j % NK8_NR) * 4;
-			int32_t s = 0;
-			for (int k = 0; k < K; k++)
-				s += ((int32_t)a[k] - 128) *
-				     b[(size_t)(k / 4) * NK8_NR * 4 + k % 4];
-			c[j] = fmaf((float)s, ws->scale[i] * B->scale[j], beta ? c[j] : 0.0f);
+		for (int j0 = 0; j0 < N; j0 += NK8_NR) {
+			const int8_t *bp = B->p + (size_t)(j0 / NK8_NR) * K4 * NK8_NR * 4;
+			int32_t s[NK8_NR] = {0};
+			for (int g = 0; g < K4; g++) {
+				const int32_t a0 = a[4 * g] - 128, a1 = a[4 * g + 1] - 128,
+				              a2 = a[4 * g + 2] - 128, a3 = a[4 * g + 3] - 128;
+				const int8_t *b = bp + (size_t)g * NK8_NR * 4;
+				for (int j = 0; j < NK8_NR; j++)
+					s[j] += a0 * b[4 * j] + a1 * b[4 * j + 1] +
+					        a2 * b[4 * j + 2] + a3 * b[4 * j + 3];
+			}
+			for (int j = j0; j < N && j < j0 + NK8_NR; j++)
+				c[j] = fmaf((float)s[j - j0], ws->scale[i] * B->scale[j],
+				            beta ? c[j] : 0.0f);
 		}
 	}
 }
@@ -276,10 +288,93 @@ NK8_TARGET static void run_vnni(int M, int N, int K, const nk_rows8 *ws, const n
 	}
 }
 
+#define NK8_TARGET2 __attribute__((target("avx2,fma")))
+
+/* rows x nc (nc <= 8) elements of C from rows rows of p (int16, ws->p16
+ * from row 0 of a) and the 8 columns of a panel at bp: each column's sum
+ * as two int32 halves (k = 4g, 4g + 1 and 4g + 2, 4g + 3, by vpmaddwd)
+ * added at the end.  Integer sums: the same bits as the other kernels. */
+NK8_TARGET2 static inline __attribute__((always_inline)) void
+tile8_avx2(const int rows, int K4, const int16_t *restrict a, const float *restrict sa,
+           const int8_t *restrict bp, const float *restrict sb, float *restrict C, int ldc, int nc,
+           int beta)
+{
+	__m256i acc[4][2];
+	_Pragma("GCC unroll 4") for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] =
+	        _mm256_setzero_si256();
+	for (int g = 0; g < K4; g++) {
+		const int8_t *b = bp + (size_t)g * NK8_NR * 4;
+		const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b));
+		const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 16)));
+		_Pragma("GCC unroll 4") for (int r = 0; r < rows; r++)
+		{
+			long long w;
+			memcpy(&w, a + ((size_t)r * K4 + g) * 4, sizeof w);
+			const __m256i av = _mm256_set1_epi64x(w);
+			acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(av, b0));
+			acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(av, b1));
+		}
+	}
+	const __m256 s = _mm256_loadu_ps(sb);
+	_Pragma("GCC unroll 4") for (int r = 0; r < rows; r++)
+	{
+		/* halves paired: [c0 c1 c4 c5 | c2 c3 c6 c7], then in order */
+		const __m256i h = _mm256_hadd_epi32(acc[r][0], acc[r][1]);
+		const __m256i sum = _mm256_permute4x64_epi64(h, 0xd8);
+		float *c = C + (size_t)r * ldc, tmp[8] = {0};
+		for (int j = 0; beta && j < nc; j++)
+			tmp[j] = c[j];
+		const __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum),
+		                                 _mm256_mul_ps(_mm256_set1_ps(sa[r]), s),
+		                                 _mm256_loadu_ps(tmp));
+		_mm256_storeu_ps(tmp, v);
+		for (int j = 0; j < nc; j++)
+			c[j] = tmp[j];
+	}
+}
+
+NK8_TARGET2 static void run_avx2(int M, int N, int K, nk_rows8 *ws, const nk_pack8 *B, float *C,
+                                 int ldc, int beta)
+{
+	const int K4 = (K + 3) / 4;
+	for (size_t i = 0; i < (size_t)M * K4 * 4; i++)
+		ws->p16[i] = (int16_t)(ws->p[i] - 128);
+	for (int i = 0; i < M; i += 4) {
+		const int rows = M - i < 4 ? M - i : 4;
+		const int16_t *a = ws->p16 + (size_t)i * K4 * 4;
+		for (int j = 0; j < N; j += 8) {
+			const int nc = N - j < 8 ? N - j : 8;
+			const int8_t *bp = B->p + (size_t)(j / NK8_NR) * K4 * NK8_NR * 4 +
+			                   (size_t)(j % NK8_NR) * 4;
+			float *c = C + (size_t)i * ldc + j;
+			const float *sa = ws->scale + i, *sb = B->scale + j;
+			switch (rows) {
+			case 1:
+				tile8_avx2(1, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				break;
+			case 2:
+				tile8_avx2(2, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				break;
+			case 3:
+				tile8_avx2(3, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				break;
+			default:
+				tile8_avx2(4, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				break;
+			}
+		}
+	}
+}
+
 /* libnlpipe chooses (nlp_int8_kernel: `nlpipe inspect` says the same). */
 static int have_vnni(void)
 {
 	return !strcmp(nlp_int8_kernel(), "avx512-vnni");
+}
+
+static int have_avx2(void)
+{
+	return !strcmp(nlp_int8_kernel(), "avx2");
 }
 #else
 #define NK8_X86 0
@@ -288,10 +383,10 @@ static int have_vnni(void)
 const char *nk_int8_isa(void)
 {
 #if NK8_X86
-	if (have_vnni())
-		return "avx512-vnni";
-#endif
+	return nlp_int8_kernel();
+#else
 	return "c"; /* the only kernel here, whatever the CPU */
+#endif
 }
 
 int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, float beta, float *C,
@@ -307,12 +402,17 @@ int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, fl
 			memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof *C);
 		return 0;
 	}
-	if (ws->cap < (size_t)M * K4 * 4 || ws->cs < (size_t)M)
+	if (ws->cap < (size_t)M * K4 * 4 || ws->c16 < (size_t)M * K4 * 4 || ws->cs < (size_t)M)
 		return -1;
 #if NK8_X86
 	if (!ref && have_vnni()) {
 		quantize_rows_avx512(M, A, lda, K, ws);
 		run_vnni(M, N, K, ws, B, C, ldc, beta != 0.0f);
+		return 0;
+	}
+	if (!ref && have_avx2()) {
+		quantize_rows(M, A, lda, K, ws);
+		run_avx2(M, N, K, ws, B, C, ldc, beta != 0.0f);
 		return 0;
 	}
 #endif

@@ -17,7 +17,9 @@
  *
  * so every kernel gives the same bits: the AVX-512 VNNI one (vpdpbusd on
  * p + 128 as unsigned bytes, the offset taken back through the column sums
- * of q) and the portable scalar one.  A row of C depends only on the same
+ * of q), the AVX2 one (vpmaddwd on p and q widened to int16: vpmaddubsw
+ * would saturate; about the fp32 product's rate, no faster) and the
+ * portable scalar one.  A row of C depends only on the same
  * row of A and on B, as with nk_gemm_rows (models/gemm.h).
  *
  * Error against the exact product (per element; with |p sa - a| <= sa / 2
@@ -52,8 +54,9 @@ void nk_pack8_free(nk_pack8 *pk);
 /* The quantized rows of A (a workspace the caller keeps). */
 typedef struct nk_rows8 {
 	uint8_t *p;   /* [M x 4 ceil(K / 4)] p + 128 */
+	int16_t *p16; /* the same as p (no offset), for the AVX2 kernel */
 	float *scale; /* [M] sa_i */
-	size_t cap, cs;
+	size_t cap, c16, cs;
 } nk_rows8;
 
 /* Make ws hold M rows of K: returns 0, or -1 when out of memory. */
@@ -67,8 +70,8 @@ void nk_rows8_free(nk_rows8 *ws);
 int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, float beta, float *C,
                   int ldc, nk_rows8 *ws);
 
-/* The kernel nk_gemm8_rows runs here with ref 0: "avx512-vnni" when the CPU
- * has AVX512_VNNI and NLPIPE_MAX_CPU_ISA allows avx512, else "c". */
+/* The kernel nk_gemm8_rows runs here with ref 0: nlp_int8_kernel()'s
+ * choice ("avx512-vnni", "avx2" or "c") on x86-64, "c" elsewhere. */
 const char *nk_int8_isa(void);
 
 #endif /* NLP_MODELS_GEMM_INT8_H */

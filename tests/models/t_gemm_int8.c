@@ -5,9 +5,10 @@
  * and tanh-like rows), the kernel this CPU runs gives the same bits as the
  * scalar reference, both are within the quantization bound of the header
  * of the exact (double) product of the float inputs, and every row is
- * bit-identical however rows are split into calls.  On a CPU without
- * AVX512_VNNI (or under NLPIPE_MAX_CPU_ISA=avx2) the kernel is the scalar
- * one and the comparison is trivially true. */
+ * bit-identical however rows are split into calls.  The kernel is the one
+ * nlp_int8_kernel() chooses: tests/models/t_kernels.sh runs this under
+ * every NLPIPE_MAX_CPU_ISA cap, so each kernel the CPU has (AVX-512 VNNI,
+ * AVX2) meets the scalar one; under the cap c the comparison is trivial. */
 #include "config.h"
 
 #include <math.h>
