@@ -5,9 +5,11 @@
  * with M = B (batch), K = E + H, N = G*H, on OpenBLAS with the given number
  * of threads; and, on one thread, of nlpipe's own products at that shape
  * (-p rows: the fp32 row-stable product, models/gemm.h; -p bf16: the bf16
- * one, models/gemm_bf16.h, where the CPU has AVX512_BF16).  Not a test.
+ * one, models/gemm_bf16.h, where the CPU has AVX512_BF16; -p int8: the int8
+ * one, models/gemm_int8.h, its rows quantized in each call as the encoders'
+ * states are; GOP/s counted like flops).  Not a test.
  *
- *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds] [-p sgemm|rows|bf16]
+ *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds] [-p sgemm|rows|bf16|int8]
  *
  * Prints "PRODUCT M K N THREADS GFLOPS" (the median of 5 timings).
  */
@@ -24,6 +26,7 @@
 
 #include "../models/gemm.h"
 #include "../models/gemm_bf16.h"
+#include "../models/gemm_int8.h"
 
 static double now(void)
 {
@@ -33,7 +36,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-enum { P_SGEMM, P_ROWS, P_BF16 };
+enum { P_SGEMM, P_ROWS, P_BF16, P_INT8 };
 
 typedef struct prod {
 	int which, M, K, N;
@@ -42,6 +45,8 @@ typedef struct prod {
 	nk_pack pk;
 	nk_pack16 pk16;
 	nk_rows16 ws;
+	nk_pack8 pk8;
+	nk_rows8 ws8;
 } prod;
 
 static void run(prod *p, int reps)
@@ -52,8 +57,10 @@ static void run(prod *p, int reps)
 			            1.0f, p->a, p->K, p->b, p->N, 0.0f, p->c, p->N);
 		else if (p->which == P_ROWS)
 			nk_gemm_rows(0, p->M, p->a, p->K, &p->pk, 0.0f, p->c, p->N);
-		else
+		else if (p->which == P_BF16)
 			nk_gemm16_rows(p->M, p->a, p->K, &p->pk16, 0.0f, p->c, p->N, &p->ws);
+		else
+			nk_gemm8_rows(0, p->M, p->a, p->K, &p->pk8, 0.0f, p->c, p->N, &p->ws8);
 	}
 }
 
@@ -66,7 +73,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static const char *names[] = {"sgemm", "rows", "bf16"};
+	static const char *names[] = {"sgemm", "rows", "bf16", "int8"};
 	int M = 32, K = 256, N = 512, threads = 1, opt, reps, rc = 1;
 	double secs = 0.2, rate[5];
 	float *a = NULL, *b = NULL, *c = NULL;
@@ -91,18 +98,18 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			p.which = -1;
-			for (int i = 0; i < 3; i++)
+			for (int i = 0; i < 4; i++)
 				if (!strcmp(optarg, names[i]))
 					p.which = i;
 			if (p.which < 0) {
-				fprintf(stderr, "sgemm_rate: -p takes sgemm, rows or bf16\n");
+				fprintf(stderr, "sgemm_rate: -p takes sgemm, rows, bf16 or int8\n");
 				return 1;
 			}
 			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s -m M -k K -n N [-j threads] [-t seconds] "
-			        "[-p sgemm|rows|bf16]\n",
+			        "[-p sgemm|rows|bf16|int8]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -131,7 +138,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((p.which == P_ROWS && nk_pack_b(&p.pk, 0, 0, K, N, b, N)) ||
-	    (p.which == P_BF16 && nk_pack16_b(&p.pk16, 0, K, N, b, N))) {
+	    (p.which == P_BF16 && nk_pack16_b(&p.pk16, 0, K, N, b, N)) ||
+	    (p.which == P_INT8 &&
+	     (nk_pack8_b(&p.pk8, 0, K, N, b, N) || nk_rows8_reserve(&p.ws8, M, K)))) {
 		fprintf(stderr, "sgemm_rate: out of memory\n");
 		goto out;
 	}
@@ -157,6 +166,8 @@ out:
 	nk_pack_free(&p.pk);
 	nk_pack16_free(&p.pk16);
 	nk_rows16_free(&p.ws);
+	nk_pack8_free(&p.pk8);
+	nk_rows8_free(&p.ws8);
 	free(a);
 	free(b);
 	free(c);

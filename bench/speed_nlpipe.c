@@ -9,6 +9,7 @@
  *
  *   bench/speed_nlpipe -i IDS [-c lstm|gru|rnn] [-b] [-E 128] [-H 128]
  *       [-V 20000] [-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L]
+ *       [-p fp32|int8]
  *
  * IDS: little-endian int32: B, T, number of batches, then per batch B labels
  * followed by T*B token ids (time-major, in [2, V)).  Every document is T
@@ -22,6 +23,9 @@
  * (nlp_pipeline_set_fixed): the encoder looks up each word's first-layer
  * input projection instead of multiplying (plugin ABI 2.5); without -L the
  * plain forward (the product for every token).
+ *
+ * -p int8: the encoder's `precision = int8` (its recurrent products in int8
+ * on a fixed pipeline: with -L only; training is fp32 either way).
  *
  * Prints one line a measurement:
  *   train TOKENS_PER_S SECONDS STEPS FIRST_LOSS LAST_LOSS
@@ -80,7 +84,8 @@ static int forward(bench *k, const nlp_batch *b, nlp_err *err)
 	return nlp_chain_forward(k->p, k->first, b, &scores, err);
 }
 
-static int build(bench *k, const char *cell, int bi, int E, int H, int V, int threads, nlp_err *err)
+static int build(bench *k, const char *cell, int bi, int E, int H, int V, int threads,
+                 const char *precision, nlp_err *err)
 {
 	char text[1024];
 	snprintf(text, sizeof text,
@@ -88,15 +93,15 @@ static int build(bench *k, const char *cell, int bi, int E, int H, int V, int th
 	         "tokenizer\n"
 	         "[embed]\ntype = embedding\ndim = %d\nmin_count = 1\nmax_size = %d\n"
 	         "[encode]\ntype = %s\nhidden = %d\nbidirectional = %s\npooling = last\n"
-	         "threads = %d\n"
+	         "threads = %d\nprecision = %s\n"
 	         "[classify]\ntype = softmax\n",
-	         E, V, cell, H, bi ? "true" : "false", threads);
+	         E, V, cell, H, bi ? "true" : "false", threads, precision);
 	return bench_build(k, text, 3, V, 2, err);
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *cell = "lstm";
+	const char *path = NULL, *cell = "lstm", *precision = "fp32";
 	int E = 128, H = 128, V = 20000, bi = 0, threads = 1, train_steps = 10, infer_steps = 20,
 	    warm = 2, opt, rc = 1, *len = NULL, *labels, lookup = 0;
 	ids_file f = {0};
@@ -107,7 +112,7 @@ int main(int argc, char **argv)
 	size_t per;
 	double first_loss = 0, loss = 0, t0 = 0, sec;
 
-	while ((opt = getopt(argc, argv, "i:c:bE:H:V:j:s:f:w:Lh")) != -1) {
+	while ((opt = getopt(argc, argv, "i:c:bE:H:V:j:s:f:w:Lp:h")) != -1) {
 		switch (opt) {
 		case 'i':
 			path = optarg;
@@ -142,23 +147,28 @@ int main(int argc, char **argv)
 		case 'L':
 			lookup = 1;
 			break;
+		case 'p':
+			precision = optarg;
+			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s -i IDS [-c lstm|gru|rnn] [-b] [-E n] [-H n] [-V n] "
-			        "[-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L]\n",
+			        "[-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L] "
+			        "[-p fp32|int8]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
 	}
 	if (!path || E < 1 || H < 1 || V < 3 || threads < 1 || threads > 64 || train_steps < 0 ||
 	    infer_steps < 0 || warm < 0 ||
-	    (strcmp(cell, "lstm") && strcmp(cell, "gru") && strcmp(cell, "rnn"))) {
+	    (strcmp(cell, "lstm") && strcmp(cell, "gru") && strcmp(cell, "rnn")) ||
+	    (strcmp(precision, "fp32") && strcmp(precision, "int8"))) {
 		fprintf(stderr, "speed_nlpipe: bad arguments (-h for help)\n");
 		return 1;
 	}
 	nlp_numerics_init();
 	openblas_set_num_threads(threads);
-	if (read_ids(&f, path, &err) || build(&k, cell, bi, E, H, V, threads, &err))
+	if (read_ids(&f, path, &err) || build(&k, cell, bi, E, H, V, threads, precision, &err))
 		goto fail;
 	len = malloc((size_t)f.B * sizeof *len);
 	if (!len) {

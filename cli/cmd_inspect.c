@@ -18,7 +18,8 @@ static const char usage[] =
         "without loading any module.\n\n"
         "  --json    print one JSON object instead of text\n"
         "  --check   also build the pipeline with the installed modules and load\n"
-        "            every stage's state and parameters, as predict would\n"
+        "            every stage's state and parameters, as predict would (and\n"
+        "            name the kernel an encoder's precision = int8 runs on this CPU)\n"
         "  --help    this text\n\n"
         "Exit status: 0 ok, 1 usage or module error, 2 damaged or unreadable model.\n";
 
@@ -89,6 +90,18 @@ static void human_bytes(char *buf, size_t n, uint64_t b)
 }
 
 /* The graph: each stage and the stages it reads. */
+/* Stage i's `precision` (the recurrent encoders'), or NULL when its class
+ * has no such option (or the pipeline was not built). */
+static const char *stage_precision(const nlp_model *m, size_t i)
+{
+	const nlp_stage_class *cls = m->pipeline ? nlp_pipeline_stage_class(m->pipeline, i) : NULL;
+	for (const nlp_option *o = cls ? cls->options : NULL; o && o->name; o++)
+		if (!strcmp(o->name, "precision"))
+			return nlp_config_str(nlp_pipeline_stage_config(m->pipeline, i),
+			                      "precision");
+	return NULL;
+}
+
 static void print_graph(const nlp_model *m, FILE *out)
 {
 	size_t w = 4;
@@ -217,6 +230,12 @@ static void print_text(const nlp_model *m, FILE *out)
 		if (m->pipeline && st->trainable)
 			fprintf(out, "      width: in %d%s -> out %d\n", st->in_dim,
 			        st->in_dim ? "" : " (token ids)", st->out_dim);
+		const char *prec = stage_precision(m, i);
+		if (prec && !strcmp(prec, "int8"))
+			fprintf(out, "      precision: int8 when predicting (kernel here: %s)\n",
+			        nlp_int8_kernel());
+		else if (prec)
+			fprintf(out, "      precision: %s\n", prec);
 	}
 
 	print_graph(m, out);

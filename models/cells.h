@@ -35,11 +35,13 @@
 #ifndef NLP_MODELS_CELLS_H
 #define NLP_MODELS_CELLS_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm_int8.h"
 
 enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
 /* REC_POOL_NONE: no pooling, the last layer's output sequence itself
@@ -121,12 +123,35 @@ static inline void rec_stop_grad(float *dh, float *dc, const rec_start *st, int 
 		}
 }
 
+/* W_hh as the cells' forward multiplies by it: packed for the row-stable
+ * fp32 product, or (precision = int8 at inference, models/recurrent.c)
+ * quantized for the int8 one of models/gemm_int8.h, whose workspace holds
+ * the B rows of a step already (nk_rows8_reserve). */
+typedef struct rec_whh {
+	const nk_pack *f;  /* borrowed */
+	const nk_pack8 *q; /* borrowed; NULL: the fp32 product */
+	nk_rows8 *ws;      /* borrowed: the int8 product's workspace */
+} rec_whh;
+
+/* G[nt x GH] (row stride ldg) = beta * G + hp[nt x H] (row stride ldh) . W_hh^T */
+static inline void rec_whh_product(const rec_whh *w, int naive, int nt, const float *hp, int ldh,
+                                   float beta, float *G, int ldg)
+{
+	if (w->q) {
+		const int rc = nk_gemm8_rows(naive, nt, hp, ldh, w->q, beta, G, ldg, w->ws);
+		assert(rc == 0); /* the workspace was reserved */
+		(void)rc;
+	} else {
+		nk_gemm_rows(naive, nt, hp, ldh, w->f, beta, G, ldg);
+	}
+}
+
 /* rnn_forward
  *   y     [T x B x ldy] out: h_t = act(pre_t + bias + W_hh h_prev) in columns [0, H)
  *   pre   [T x B x H]   in: x W_ih^T (overwritten)
  *   w_hh  [H x H], bias [H] = b_ih + b_hh
  */
-void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
+void rnn_forward(float *y, float *pre, const rec_whh *w_hh, const float *bias, const int *len,
                  int T, int B, int H, int ldy, int reverse, int relu, const rec_start *st,
                  int naive);
 /* rnn_backward
@@ -146,7 +171,7 @@ void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const floa
  *   c, tc [T x B x H]   out: cell state and tanh(c)
  *   w_hh  [4H x H], bias [4H] = b_ih + b_hh
  */
-void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
+void lstm_forward(float *y, float *gates, float *c, float *tc, const rec_whh *w_hh,
                   const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
                   const rec_start *st, int naive);
 /* lstm_backward
@@ -166,7 +191,7 @@ void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, 
  *   gh    [B x 3H]      scratch
  *   w_hh  [3H x H], bias [3H] = b_ih + (b_hr, b_hz, 0), b_hn [H]
  */
-void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
+void gru_forward(float *y, float *gates, float *hn, float *gh, const rec_whh *w_hh,
                  const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
                  int reverse, const rec_start *st, int naive);
 /* gru_backward

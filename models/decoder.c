@@ -704,15 +704,16 @@ static void step_cell(dec *d, int B, int carry)
 		rec_start st = {d->ph + at, d->o.cell == REC_LSTM ? d->pc + at : NULL, NULL,
 		                d->shs};
 		const rec_start *sp = carry ? &st : NULL;
+		const rec_whh whh = {&d->pk_hh[l], NULL, NULL}; /* fp32 */
 		nk_gemm_rows(nv, B, x, l ? H : d->E, &d->pk_ih[l], 0.0f, d->sg, GH);
 		if (d->o.cell == REC_LSTM)
-			lstm_forward(y, d->sg, d->kc + at, d->stc, &d->pk_hh[l], bs, d->ones, 1, B,
-			             H, H, 0, sp, nv);
+			lstm_forward(y, d->sg, d->kc + at, d->stc, &whh, bs, d->ones, 1, B, H, H, 0,
+			             sp, nv);
 		else if (d->o.cell == REC_GRU)
-			gru_forward(y, d->sg, d->shn, d->sgh, &d->pk_hh[l], bs,
-			            cell_w(d, l, 3) + 2 * H, d->ones, 1, B, H, H, 0, sp, nv);
+			gru_forward(y, d->sg, d->shn, d->sgh, &whh, bs, cell_w(d, l, 3) + 2 * H,
+			            d->ones, 1, B, H, H, 0, sp, nv);
 		else
-			rnn_forward(y, d->sg, &d->pk_hh[l], bs, d->ones, 1, B, H, H, 0, 0, sp, nv);
+			rnn_forward(y, d->sg, &whh, bs, d->ones, 1, B, H, H, 0, 0, sp, nv);
 		x = y;
 	}
 	d->hs = x;

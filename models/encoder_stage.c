@@ -23,7 +23,10 @@ typedef struct rnn_stage {
 	rec_config c;
 	char name[64];
 	rec_net *net;
-	int in_T; /* steps of the last forward's input */
+	int in_T;    /* steps of the last forward's input */
+	int int8;    /* precision = int8 */
+	int fixed;   /* the host offered a lookup: the pipeline only predicts */
+	int int8_on; /* the net runs int8 (rec_set_int8) */
 } rnn_stage;
 
 /* clang-format off */
@@ -50,7 +53,15 @@ typedef struct rnn_stage {
 	 "predicting after an embedding: keep each word's first-layer input " \
 	 "projection, made once, in tables of at most this many MiB " \
 	 "(vocabulary x gates x hidden x directions x 4 bytes; same results, " \
-	 "fewer products; 0: off)"}
+	 "fewer products; 0: off)"}, \
+	{"precision", NLP_OPT_ENUM, "fp32", 0, 0, "fp32|int8", \
+	 "arithmetic of a model opened for prediction (predict, eval; after an " \
+	 "embedding): int8 runs the recurrent products, and the input products of " \
+	 "layers > 0, on weights quantized per column and states quantized per row " \
+	 "(fast with AVX512-VNNI; slower kernels elsewhere give the same results; " \
+	 "nlpipe inspect --check names it): outputs within the quantization error " \
+	 "of fp32's. " \
+	 "Training always runs fp32; the value is kept in the model"}
 /* clang-format on */
 
 static const nlp_option rnn_options[] = {
@@ -111,6 +122,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);
 	c->threads = (int)nlp_config_int(cfg, "threads");
 	c->lookup_mb = (long)nlp_config_int(cfg, "lookup_mb");
+	s->int8 = strcmp(nlp_config_str(cfg, "precision"), "int8") == 0;
 	if (cell == REC_LSTM)
 		c->forget_bias = (float)nlp_config_float(cfg, "forget_bias");
 	*self = s;
@@ -150,6 +162,7 @@ static int rnn_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 		                   "put an embedding stage before it");
 	rec_free(s->net);
 	s->net = NULL;
+	s->int8_on = 0;
 	s->c.in = in_dim;
 	int rc = rec_new(&s->net, &s->c, err);
 	if (rc != NLP_OK)
@@ -174,6 +187,16 @@ static void rnn_init_params(void *self, nlp_rng *rng)
 		rec_init_params(s->net, rng);
 }
 
+/* The precision of a forward: int8 only when asked, predicting, and the
+ * pipeline fixed (training and its evaluations always run fp32). */
+static void set_precision(rnn_stage *s, const nlp_batch *b)
+{
+	const int on = s->int8 && s->fixed && !b->training;
+	if (on != s->int8_on)
+		rec_set_int8(s->net, on);
+	s->int8_on = on;
+}
+
 /* The output of a forward over T steps of B documents: y, the encoder's. */
 static void set_out(rnn_stage *s, nlp_act *out, const float *y, int T, int B)
 {
@@ -195,6 +218,7 @@ static int rnn_forward_op(void *self, nlp_act *out, const nlp_act *in, const nlp
 		                   "expected a sequence batch of width %d for %d documents",
 		                   s->c.in, b->B);
 	const float *y;
+	set_precision(s, b);
 	/* carry and reset: language models (nlpipe/train.h) */
 	int rc = rec_forward_stream(s->net, &y, in->x, in->T, in->B, b->len, b->carry, b->reset,
 	                            b->training, b->rng, err);
@@ -215,6 +239,8 @@ static int rnn_forward_lookup_op(void *self, nlp_act *out, const float *table, i
 		return nlp_err_set(err, NLP_EINTERNAL, "forward before setup");
 	if (b->training || !b->ids || !b->len)
 		return NLP_OK;
+	s->fixed = 1; /* the host offers lookups on a fixed pipeline only */
+	set_precision(s, b);
 	const float *y;
 	int rc = rec_forward_lookup(s->net, &y, table, rows, cols, b->ids, b->T, b->B, b->len,
 	                            b->carry, b->reset, taken, err);

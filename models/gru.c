@@ -16,7 +16,7 @@
 #include "cells.h"
 
 NK_CLONES
-void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_hh,
+void gru_forward(float *y, float *gates, float *hn, float *gh, const rec_whh *w_hh,
                  const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
                  int reverse, const rec_start *st, int naive)
 {
@@ -28,7 +28,7 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const nk_pack *w_
 		int ldh;
 		const float *hprev = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
 		if (hprev)
-			nk_gemm_rows(naive, nt, hprev, ldh, w_hh, 0.0f, gh, GH);
+			rec_whh_product(w_hh, naive, nt, hprev, ldh, 0.0f, gh, GH);
 		else
 			memset(gh, 0, (size_t)B * GH * sizeof *gh);
 		for (int b = 0; b < B; b++) {

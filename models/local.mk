@@ -14,6 +14,7 @@ models_libnkblas_la_SOURCES = \
 	models/blas.c models/blas.h \
 	models/gemm.c models/gemm.h models/gemm_kernel.h \
 	models/gemm_bf16.c models/gemm_bf16.h \
+	models/gemm_int8.c models/gemm_int8.h \
 	models/softmax.c
 models_libnkblas_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 models_libnkblas_la_LIBADD = $(PTHREAD_LIBS)
@@ -39,11 +40,13 @@ NLP_ENCODER_LIBS = models/libencoders.la libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD
 NLP_ENCODER_TESTS = \
 	tests/models/t_gemm \
 	tests/models/t_gemm_bf16 \
+	tests/models/t_gemm_int8 \
 	tests/models/t_encoders \
 	tests/models/t_encoders_ref \
 	tests/models/t_encoders_grad \
 	tests/models/t_encoders_carry \
 	tests/models/t_encoders_lookup \
+	tests/models/t_encoders_int8 \
 	tests/models/t_encoders_learn \
 	tests/models/t_decoder
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
@@ -57,6 +60,10 @@ tests_models_t_gemm_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_gemm_bf16_SOURCES = tests/models/t_gemm_bf16.c
 tests_models_t_gemm_bf16_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_gemm_bf16_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_gemm_int8_SOURCES = tests/models/t_gemm_int8.c
+tests_models_t_gemm_int8_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_gemm_int8_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_SOURCES = tests/models/t_encoders.c
 tests_models_t_encoders_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
@@ -81,6 +88,10 @@ tests_models_t_encoders_carry_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_lookup_SOURCES = tests/models/t_encoders_lookup.c
 tests_models_t_encoders_lookup_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_lookup_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_int8_SOURCES = tests/models/t_encoders_int8.c
+tests_models_t_encoders_int8_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_int8_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_learn_SOURCES = tests/models/t_encoders_learn.c
 tests_models_t_encoders_learn_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests

@@ -39,7 +39,7 @@ static inline const float *lstm_prev_c(const float *c, const rec_start *st, int 
 }
 
 NK_CLONES
-void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_hh,
+void lstm_forward(float *y, float *gates, float *c, float *tc, const rec_whh *w_hh,
                   const float *bias, const int *len, int T, int B, int H, int ldy, int reverse,
                   const rec_start *st, int naive)
 {
@@ -52,7 +52,7 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const nk_pack *w_
 		int ldh;
 		const float *hp = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
 		if (hp)
-			nk_gemm_rows(naive, nt, hp, ldh, w_hh, 1.0f, G, GH);
+			rec_whh_product(w_hh, naive, nt, hp, ldh, 1.0f, G, GH);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			float *restrict cr = c + ((size_t)t * B + b) * H;

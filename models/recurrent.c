@@ -125,6 +125,13 @@ struct rec_net {
 	const int32_t *lk_ids; /* during a lookup forward: its ids [Tin x B] */
 	int32_t *sids;         /* a shard: its ids [Tk x Bk] */
 
+	/* precision = int8 (rec_set_int8): the weights quantized, by layer
+	 * and direction W_hh then W_ih (layers > 0 only), made by the first
+	 * forward that needs them. */
+	int int8;     /* the next forwards run the int8 products */
+	nk_pack8 *q8; /* [L * dirs * 2], or NULL; a shard's are its parent's (borrowed) */
+	nk_rows8 ws8; /* the quantized rows of the int8 products */
+
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
 	int T, Tin, B, gathered, permuted, trained, dropped;
@@ -166,6 +173,54 @@ static float *P(rec_net *n, int l, int d, int k)
 static float *DP(rec_net *n, int l, int d, int k)
 {
 	return n->g + n->off[((size_t)l * n->dirs + d) * 4 + k];
+}
+
+/* Free the quantized weights (not a shard's: borrowed). */
+static void q8_free(rec_net *n)
+{
+	if (n->q8 && !n->shared_w) {
+		for (int i = 0; i < n->L * n->dirs * 2; i++)
+			nk_pack8_free(&n->q8[i]);
+		free(n->q8);
+	}
+	n->q8 = NULL;
+}
+
+void rec_set_int8(rec_net *n, int on)
+{
+	if (!on)
+		q8_free(n);
+	n->int8 = on != 0;
+	for (int k = 0; k < n->n_shards; k++) {
+		n->shard[k]->int8 = n->int8;
+		n->shard[k]->q8 = n->q8;
+	}
+}
+
+const char *rec_int8_kernel(void)
+{
+	return nk_int8_isa();
+}
+
+/* The quantized weights of rec_set_int8, when they are not made yet. */
+static int int8_make(rec_net *n, nlp_err *err)
+{
+	const int H = n->H, GH = n->G * H, Ho = n->Hout, nld = n->L * n->dirs;
+	if (!n->int8 || n->q8)
+		return NLP_OK;
+	int bad = !(n->q8 = calloc((size_t)nld * 2, sizeof *n->q8));
+	for (int l = 0; l < n->L && !bad; l++)
+		for (int d = 0; d < n->dirs && !bad; d++) {
+			nk_pack8 *q = n->q8 + ((size_t)l * n->dirs + d) * 2;
+			bad = nk_pack8_b(&q[0], 1, H, GH, P(n, l, d, W_HH), H) ||
+			      (l > 0 && nk_pack8_b(&q[1], 1, Ho, GH, P(n, l, d, W_IH), Ho));
+		}
+	if (bad) {
+		rec_set_int8(n, 0);
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory for the int8 weights");
+	}
+	rec_set_int8(n, 1); /* the shards borrow them */
+	return NLP_OK;
 }
 
 static void add_block(rec_net *n, const char *name, size_t off, int rows, int cols, int decay)
@@ -364,6 +419,8 @@ void rec_free(rec_net *n)
 	free(n->dxin);
 	if (!n->shared_w)
 		rec_lookup_forget(n);
+	q8_free(n);
+	nk_rows8_free(&n->ws8);
 	free(n->sids);
 	if (!n->shared_w)
 		free(n->w);
@@ -616,17 +673,23 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 	if (n->c.cell == REC_GRU) /* b_hn goes inside r * (...) */
 		memcpy(n->bsum + 2 * H, bih + 2 * H, (size_t)H * sizeof(float));
 	const int lookup = l == 0 && n->lk_ids;
+	/* int8: W_hh, and W_ih above layer 0, quantized (rec_set_int8) */
+	const nk_pack8 *q = n->int8 ? n->q8 + ((size_t)l * n->dirs + d) * 2 : NULL;
+	const int qx = q && l > 0;
 	/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
-	if ((!lookup && nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in)) ||
-	    nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H))
+	if ((!lookup && !qx && nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in)) ||
+	    (!q && nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H)) ||
+	    (q && nk_rows8_reserve(&n->ws8, qx ? Tw * B : B, qx ? in : H)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	/* the biases are added by the cell's activation loop */
 	if (lookup)
 		lookup_rows(n, d, G);
+	else if (qx) /* cannot fail: ws8 holds the rows (reserved above) */
+		(void)nk_gemm8_rows(naive, Tw * B, X, in, &q[1], 0.0f, G, GH, &n->ws8);
 	else
 		nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
 	float *Y = n->y[l] + (size_t)d * H;
-	const nk_pack *whh = &n->pk_h;
+	const rec_whh wh = {&n->pk_h, q, &n->ws8}, *whh = &wh;
 	switch (n->c.cell) {
 	case REC_LSTM:
 		lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d], whh, n->bsum,
@@ -1168,6 +1231,8 @@ static int make_shards(rec_net *n, int S, nlp_err *err)
 		free(s->w);
 		s->w = n->w;
 		s->shared_w = 1;
+		s->int8 = n->int8;
+		s->q8 = n->q8;
 		n->shard[n->n_shards++] = s;
 	}
 	return NLP_OK;
@@ -1285,6 +1350,8 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 		for (int k = 0; k < n->n_shards; k++)
 			n->shard[k]->st_B = 0;
 	n->st_S = S && fixed ? S : 0;
+	if ((rc = int8_make(n, err)))
+		return rc;
 	if (!S)
 		return fwd_one(n, out, x, T, B, len, carry, reset, training, rng, err);
 	n->st_B = 0; /* the shards keep the final states */

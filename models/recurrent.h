@@ -98,6 +98,18 @@ int rec_forward_lookup(rec_net *n, const float **out, const float *table, int ro
 /* Forget the rows rec_forward_lookup kept (and free their tables). */
 void rec_lookup_forget(rec_net *n);
 
+/* Precision of the next forwards (the stages' `precision`, used at
+ * inference only): on = 1, int8: the recurrent products h W_hh^T, and the
+ * input products of layers > 0, are those of models/gemm_int8.h on weights
+ * quantized per output column (made by the first such forward and kept);
+ * layer 0's input product stays fp32 (a lookup, or the plain product).
+ * Outputs are then within the quantization error of fp32's, still
+ * independent of the batch, the threads and the kernel.  on = 0: fp32 again,
+ * the quantized weights dropped (set it whenever the parameters change). */
+void rec_set_int8(rec_net *n, int on);
+/* The int8 product's kernel here: "avx512-vnni" or "c" (same results). */
+const char *rec_int8_kernel(void);
+
 /* Backward of the last training forward, given dout [B x out_dim] (pooling
  * none: [T x B x out_dim], ignored past each length): adds parameter
  * gradients into the gradient buffer and sets *dx to the gradient with respect to x [T x B x In]

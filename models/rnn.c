@@ -13,7 +13,7 @@
 #include "cells.h"
 
 NK_CLONES
-void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, const int *len,
+void rnn_forward(float *y, float *pre, const rec_whh *w_hh, const float *bias, const int *len,
                  int T, int B, int H, int ldy, int reverse, int relu, const rec_start *st,
                  int naive)
 {
@@ -25,7 +25,7 @@ void rnn_forward(float *y, float *pre, const nk_pack *w_hh, const float *bias, c
 		int ldh;
 		const float *hp = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
 		if (hp)
-			nk_gemm_rows(naive, nt, hp, ldh, w_hh, 1.0f, P, H);
+			rec_whh_product(w_hh, naive, nt, hp, ldh, 1.0f, P, H);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			const float *restrict p = P + (size_t)b * H;

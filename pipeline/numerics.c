@@ -22,6 +22,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include <cblas.h>
@@ -91,4 +93,26 @@ int nlp_blas_note(char *buf, size_t n)
 	         "products about 3x faster",
 	         core);
 	return 1;
+}
+
+const char *nlp_int8_kernel(void)
+{
+	/* NLPIPE_MAX_CPU_ISA (models/gemm.h): a cap skips the kernels before it */
+	static const char *const order[] = {"avx512", "avx2", "sse2", "c"};
+	const char *cap = getenv("NLPIPE_MAX_CPU_ISA");
+	int first = 0;
+	for (int i = 0; cap && i < 4; i++)
+		if (!strcmp(cap, order[i]))
+			first = i;
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	if (first == 0 && avx2 && __builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni"))
+		return "avx512-vnni";
+	if (first <= 1 && avx2)
+		return "avx2";
+#endif
+	(void)first;
+	return "c";
 }

@@ -94,6 +94,9 @@ TESTS += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/t_progress
 # empty input, the same in any batch, with every pipeline, cell and pooling.
 TESTS += tests/train/t_emptydoc.sh
 EXTRA_DIST += tests/train/t_emptydoc.sh
+# The encoders' precision = int8 at inference: predict and eval end to end.
+TESTS += tests/train/t_int8.sh
+EXTRA_DIST += tests/train/t_int8.sh
 # Two trainings to one -o: the second is refused, the first is whole.
 TESTS += tests/train/t_lock.sh
 EXTRA_DIST += tests/train/t_lock.sh

@@ -30,6 +30,13 @@ int nlp_exit_code(int rc);
  * slower); 0 otherwise. */
 int nlp_blas_note(char *buf, size_t n);
 
+/* The kernel of the recurrent encoders' int8 products (`precision = int8`)
+ * on this CPU: "avx512-vnni" when it has AVX512_VNNI (with AVX512F/BW, AVX2,
+ * FMA), else "avx2" with AVX2 and FMA (about the rate of the fp32 product),
+ * else "c" (portable, much slower); NLPIPE_MAX_CPU_ISA = avx2, sse2 or c caps
+ * the choice as it caps the fp32 kernels.  All give the same results. */
+const char *nlp_int8_kernel(void);
+
 /* ---- Diagnostics: messages that do not stop the work (a module refused,
  * a skipped file).  The host prints them through this callback. ---- */
 typedef void (*nlp_diag_fn)(void *user, const char *msg);
