@@ -8,8 +8,8 @@
 # documents (a split, and validation_data trained on with the data), its
 # predictions are not the plain model's; multi-label models keep the first
 # run's thresholds; refit without validation, or of a language model, is
-# refused naming the key.  (Both phases' events, the replayed linear
-# schedule and resume: t_refit_api.c.)
+# refused naming the key; nlpipe tune's trials do not refit.  (Both phases'
+# events, the replayed linear schedule and resume: t_refit_api.c.)
 src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
 tap_setup refit
@@ -18,7 +18,7 @@ reviews="$src/examples/reviews"
 
 n=0
 failed=0
-echo "1..20"
+echo "1..22"
 
 cat >"$tmp/bag.ini" <<'INI'
 [pipeline]
@@ -121,4 +121,17 @@ check_run "a language model is not refit" 1 \
 check_run "nor a sequence-to-sequence model" 1 \
 	"a sequence-to-sequence model is not refit" \
 	"$nlpipe" train --set train.refit=true "$src/examples/seq2seq/seq2seq.ini" "$reviews" -o "$tmp/x.nlp"
+
+# nlpipe tune: trials never refit (a trial resumed for its next rung goes on
+# with its first run); the winner's pipeline file keeps refit = true.
+{
+	sed 's/^seed = 2$/seed = 2\nrefit = true/' "$tmp/bag.ini"
+	printf '\n[tune]\ntrain.learning_rate = 0.001 .. 0.01 log\n'
+} >"$tmp/tune.ini"
+"$nlpipe" tune "$tmp/tune.ini" "$reviews" --budget 12e -o "$tmp/best.ini" >"$tmp/board" 2>"$tmp/err"
+check "tune with refit = true: the last rung trains past epoch 1; the winner keeps refit = true" \
+	'[ $? -eq 0 ] && awk "\$1 == 2 && \$2 == 12 && \$(NF - 1) > 1 { ok = 1 } END { exit !ok }" "$tmp/board" && grep -q "^refit = true" "$tmp/best.ini"'
+echo "train.refit = true, false" >>"$tmp/tune.ini"
+check_run "refit cannot be tuned" 1 "[tune] train.refit: cannot be tuned: trials are judged by their validation and never refit" \
+	"$nlpipe" tune "$tmp/tune.ini" "$reviews" --budget 12e -o "$tmp/best2.ini"
 tap_done
