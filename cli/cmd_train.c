@@ -118,11 +118,10 @@ static void print_stopped(const train_view *v, const nlp_train_event *ev)
 static void print_done(const nlp_train_event *ev)
 {
 	if (ev->refit == 2)
-		cli_info("refit on all %zu documents for %ld epochs (validation %s %.4f at epoch "
-		         "%ld "
-		         "in the first run, %zu documents held out) written to %s",
-		         ev->documents, ev->best_epoch, ev->metric, ev->best, ev->best_epoch,
-		         ev->first_validation_documents, ev->output);
+		cli_info("refit on all %zu documents for %ld epoch%s (validation %s %.4f at epoch "
+		         "%ld in the first run, %zu documents held out) written to %s",
+		         ev->documents, ev->best_epoch, ev->best_epoch == 1 ? "" : "s", ev->metric,
+		         ev->best, ev->best_epoch, ev->first_validation_documents, ev->output);
 	else if (ev->validation_documents)
 		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", ev->best_epoch,
 		         ev->metric, ev->best, ev->output);
@@ -166,9 +165,11 @@ static int on_event(void *user, const nlp_train_event *ev)
 			         "vocabulary %d, %d threads",
 			         ev->documents, ev->validation_documents, ev->classes, ev->threads);
 		else if (ev->refit == 2)
-			cli_info("refit: training on all %zu documents for %ld epochs, %d classes, "
-			         "%d threads",
-			         ev->documents, ev->epochs, ev->classes, ev->threads);
+			cli_info(
+			        "refit: training on all %zu documents for %ld epoch%s, %d classes, "
+			        "%d threads",
+			        ev->documents, ev->epochs, ev->epochs == 1 ? "" : "s", ev->classes,
+			        ev->threads);
 		else
 			cli_info("training on %zu documents (%zu validation), %d classes, %d "
 			         "threads%s",
@@ -211,8 +212,9 @@ static int on_event(void *user, const nlp_train_event *ev)
 		break;
 	case NLP_TRAIN_REFIT:
 		cli_info("best epoch %ld (validation %s %.4f); [train] refit: training again from "
-		         "the start on all %zu documents for %ld epochs",
-		         ev->best_epoch, ev->metric, ev->best, ev->documents, ev->epochs);
+		         "the start on all %zu documents for %ld epoch%s",
+		         ev->best_epoch, ev->metric, ev->best, ev->documents, ev->epochs,
+		         ev->epochs == 1 ? "" : "s");
 		break;
 	default:
 		break;

@@ -1831,9 +1831,9 @@ static int refit_take(nlp_trainer *r, const nlp_trainer *first, nlp_err *err)
 	      (hist && nlp_model_meta_set(&r->meta, "first_epoch_history", hist)) ||
 	      nlp_model_meta_setf(&r->meta, "refit",
 	                          "trained again from the start on all %zu documents for %ld "
-	                          "epochs; the validation_* figures are the first run's, at "
+	                          "epoch%s; the validation_* figures are the first run's, at "
 	                          "that epoch, on %s held-out documents",
-	                          r->train.n, r->epochs, nv ? nv : "0");
+	                          r->train.n, r->epochs, r->epochs == 1 ? "" : "s", nv ? nv : "0");
 	if (bad)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (r->multi && th)
