@@ -2,8 +2,9 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/trainer.c - training a classification pipeline (nlpipe/trainer.h):
  * read and process the data, build the vocabulary, train with validation,
- * keep the best model, write checkpoints, resume exactly.  The [train]
- * table (nlp_train_options) lives here, with every default. */
+ * keep the best model (or, with [train] refit, train again on every
+ * document for the best epoch count), write checkpoints, resume exactly.
+ * The [train] table (nlp_train_options) lives here, with every default. */
 #include "config.h"
 
 #include <errno.h>

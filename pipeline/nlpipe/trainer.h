@@ -18,7 +18,9 @@
  * The [train] section of the pipeline file (epochs, batch, optimizer,
  * validation, seed, threads, ...; nlp_train_options below is its table and
  * holds every default) says how to train.  The best model by the validation
- * metric goes to opts.output; a checkpoint (the model with the trainer's
+ * metric goes to opts.output (with refit = true, the model then trained
+ * again from its start on every document for the best epoch's count, at
+ * the same learning rates); a checkpoint (the model with the trainer's
  * state) goes to OUTPUT.ckpt at the end of every epoch and every
  * checkpoint_every steps.  The same data, seed and thread count give the
  * same model bytes, and a run resumed from its checkpoint ends with the
