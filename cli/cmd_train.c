@@ -186,6 +186,7 @@ static int on_event(void *user, const nlp_train_event *ev)
 		}
 		cli_catch_signals(&v->sig);
 		progress_init(&v->pg, cli_quiet);
+		v->pg.what = ev->refit == 2 ? "refit" : "epoch";
 		break;
 	case NLP_TRAIN_PROGRESS:
 		progress_update(&v->pg, ev->epoch, ev->epochs, ev->batch, ev->batches, ev->loss,
