@@ -96,9 +96,10 @@ static void print_epoch(const nlp_train_event *ev)
 		         ev->validation_loss, ev->improved ? " (best so far, saved)" : "",
 		         ev->seconds, ev->tokens_per_second);
 	else
-		cli_info("epoch %ld/%ld: train loss %.4f%s; %.1f s, %.0f tokens/s (saved)",
-		         ev->epoch, ev->epochs, ev->loss, ev->lm || ev->s2s ? " (per token)" : "",
-		         ev->seconds, ev->tokens_per_second);
+		cli_info("%sepoch %ld/%ld: train loss %.4f%s; %.1f s, %.0f tokens/s%s",
+		         ev->refit == 2 ? "refit " : "", ev->epoch, ev->epochs, ev->loss,
+		         ev->lm || ev->s2s ? " (per token)" : "", ev->seconds,
+		         ev->tokens_per_second, ev->improved ? " (saved)" : "");
 }
 
 /* Interrupted: where the checkpoint is and the command that goes on. */
@@ -116,13 +117,20 @@ static void print_stopped(const train_view *v, const nlp_train_event *ev)
 /* The last line of a run: which model was kept, and why. */
 static void print_done(const nlp_train_event *ev)
 {
-	if (ev->validation_documents)
+	if (ev->refit == 2)
+		cli_info("refit on all %zu documents for %ld epoch%s (validation %s %.4f at epoch "
+		         "%ld in the first run, %zu documents held out) written to %s",
+		         ev->documents, ev->best_epoch, ev->best_epoch == 1 ? "" : "s", ev->metric,
+		         ev->best, ev->best_epoch, ev->first_validation_documents, ev->output);
+	else if (ev->validation_documents)
 		cli_info("best model (epoch %ld, validation %s %.4f) written to %s", ev->best_epoch,
 		         ev->metric, ev->best, ev->output);
 	else
 		cli_info("model of epoch %ld, the last (no validation documents to pick the best "
 		         "by), written to %s",
 		         ev->best_epoch, ev->output);
+	if (ev->refit == 1 && !ev->validation_documents)
+		cli_info("[train] refit: nothing to refit, no documents were held out");
 }
 
 /* The trainer's events as the lines of nlpipe train; asks to stop once a
@@ -156,10 +164,17 @@ static int on_event(void *user, const nlp_train_event *ev)
 			cli_info("language model: %zu documents (%zu validation), labels ignored; "
 			         "vocabulary %d, %d threads",
 			         ev->documents, ev->validation_documents, ev->classes, ev->threads);
+		else if (ev->refit == 2)
+			cli_info(
+			        "refit: training on all %zu documents for %ld epoch%s, %d classes, "
+			        "%d threads",
+			        ev->documents, ev->epochs, ev->epochs == 1 ? "" : "s", ev->classes,
+			        ev->threads);
 		else
 			cli_info("training on %zu documents (%zu validation), %d classes, %d "
-			         "threads",
-			         ev->documents, ev->validation_documents, ev->classes, ev->threads);
+			         "threads%s",
+			         ev->documents, ev->validation_documents, ev->classes, ev->threads,
+			         ev->refit ? "; the validation picks the epochs of the refit" : "");
 		if (ev->init_from && *ev->init_from)
 			cli_info("stages from %s: %s (frozen in the first %ld epochs); the "
 			         "others train from scratch",
@@ -171,6 +186,7 @@ static int on_event(void *user, const nlp_train_event *ev)
 		}
 		cli_catch_signals(&v->sig);
 		progress_init(&v->pg, cli_quiet);
+		v->pg.what = ev->refit == 2 ? "refit" : "epoch";
 		break;
 	case NLP_TRAIN_PROGRESS:
 		progress_update(&v->pg, ev->epoch, ev->epochs, ev->batch, ev->batches, ev->loss,
@@ -194,6 +210,12 @@ static int on_event(void *user, const nlp_train_event *ev)
 		break;
 	case NLP_TRAIN_DONE:
 		print_done(ev);
+		break;
+	case NLP_TRAIN_REFIT:
+		cli_info("best epoch %ld (validation %s %.4f); [train] refit: training again from "
+		         "the start on all %zu documents for %ld epoch%s",
+		         ev->best_epoch, ev->metric, ev->best, ev->documents, ev->epochs,
+		         ev->epochs == 1 ? "" : "s");
 		break;
 	default:
 		break;

@@ -37,6 +37,7 @@ void progress_init(progress *pg, int quiet)
 	pg->shown = 0;
 	pg->last = nlp_clock_seconds();
 	pg->cols = 80;
+	pg->what = "epoch";
 	if (pg->tty && !quiet) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
@@ -60,13 +61,13 @@ static void eta_text(char *buf, size_t size, double secs)
 /* The bar's line, at most cols - 1 characters wide (a full line would wrap
  * on some terminals): the bar shrinks first, then the rate goes, then the
  * bar; at 40 columns and up the epoch, step, loss and ETA always fit. */
-static void bar_line(char *out, size_t size, int cols, long epoch, long epochs, long step,
-                     long steps, double loss, double rate, const char *eta)
+static void bar_line(char *out, size_t size, int cols, const char *what, long epoch, long epochs,
+                     long step, long steps, double loss, double rate, const char *eta)
 {
 	char head[48], tail[96], bar[32];
 	int room;
 
-	snprintf(head, sizeof head, "epoch %ld/%ld ", epoch, epochs);
+	snprintf(head, sizeof head, "%s %ld/%ld ", what, epoch, epochs);
 	snprintf(tail, sizeof tail, " %ld/%ld loss %.4f %.1fk tok/s ETA %s", step, steps, loss,
 	         rate / 1000, eta);
 	room = cols - 1 - (int)strlen(head) - (int)strlen(tail) - 2;
@@ -110,16 +111,16 @@ void progress_update(progress *pg, long epoch, long epochs, long step, long step
 			pg->cols = term_columns();
 		}
 		eta_text(etab, sizeof etab, eta);
-		bar_line(line, sizeof line, pg->cols, epoch, epochs, step, steps, loss, rate, etab);
+		bar_line(line, sizeof line, pg->cols, pg->what, epoch, epochs, step, steps, loss,
+		         rate, etab);
 		fprintf(stderr, "\r\033[K%s", line);
 		pg->shown = 1;
 	} else {
 		if (now - pg->last < 10)
 			return;
 		eta_text(etab, sizeof etab, eta);
-		fprintf(stderr,
-		        "nlpipe: epoch %ld/%ld step %ld/%ld loss %.4f %.0f tokens/s eta %s\n",
-		        epoch, epochs, step, steps, loss, rate, etab);
+		fprintf(stderr, "nlpipe: %s %ld/%ld step %ld/%ld loss %.4f %.0f tokens/s eta %s\n",
+		        pg->what, epoch, epochs, step, steps, loss, rate, etab);
 	}
 	fflush(stderr);
 	pg->last = now;

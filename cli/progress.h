@@ -11,9 +11,10 @@
 typedef struct progress {
 	int quiet;
 	int tty;
-	int shown;   /* a bar is on the screen */
-	double last; /* time of the last output */
-	int cols;    /* the terminal's width, measured again after SIGWINCH */
+	int shown;        /* a bar is on the screen */
+	double last;      /* time of the last output */
+	int cols;         /* the terminal's width, measured again after SIGWINCH */
+	const char *what; /* what the count counts: "epoch" (progress_init), or "refit" */
 } progress;
 
 void progress_init(progress *pg, int quiet);

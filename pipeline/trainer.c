@@ -2,8 +2,9 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/trainer.c - training a classification pipeline (nlpipe/trainer.h):
  * read and process the data, build the vocabulary, train with validation,
- * keep the best model, write checkpoints, resume exactly.  The [train]
- * table (nlp_train_options) lives here, with every default. */
+ * keep the best model (or, with [train] refit, train again on every
+ * document for the best epoch count), write checkpoints, resume exactly.
+ * The [train] table (nlp_train_options) lives here, with every default. */
 #include "config.h"
 
 #include <errno.h>
@@ -69,6 +70,9 @@ const nlp_option nlp_train_options[] = {
          "language models: steps of truncated backpropagation through time (a window)"},
         {"reset_state", NLP_OPT_ENUM, "documents", 1, 0, "documents|never",
          "language models: zero the carried state where a document starts, or never"},
+        {"refit", NLP_OPT_BOOL, "false", 1, 0, NULL,
+         "once the validation has picked the best epoch E, train again from the start on "
+         "every document (the validation ones too) for E epochs at the first run's rates"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -139,6 +143,14 @@ struct nlp_trainer {
 	int s2s;
 	int32_t bos;
 	nlp_s2s_batch sb;
+	/* [train] refit: phase 1 picks the epoch by the validation data, then
+	 * phase 2 (a trainer of its own, or one resumed from its checkpoint)
+	 * trains again on every document for that many epochs */
+	int phase;             /* 0: no refit, 1 or 2 */
+	long horizon;          /* the epochs of the linear schedule (phase 2: the first run's) */
+	const char **all_data; /* phase 2 with validation_data: the data paths and it */
+	char **known;          /* phase 2: the first run's labels (borrowed), or NULL */
+	size_t n_known;
 };
 
 /* ---- events ---- */
@@ -150,6 +162,26 @@ static const char *metric_name(int m)
 	       : m == 2 ? "loss"
 	       : m == 3 ? "micro_f1"
 	                : "perplexity";
+}
+
+/* A number of the model's metadata; 0 when it is not there. */
+static double meta_number(const nlp_trainer *t, const char *key)
+{
+	const char *v = nlp_model_meta_get(&t->meta, key);
+	return v ? strtod(v, NULL) : 0.0;
+}
+
+/* The refit's events tell about the first run: its best epoch, figure and
+ * documents (from the metadata, which a resumed refit has too). */
+static void refit_facts(const nlp_trainer *t, nlp_train_event *ev)
+{
+	char key[64];
+
+	snprintf(key, sizeof key, "validation_%s", metric_name(t->metric));
+	ev->best_epoch = t->epochs;
+	ev->best = meta_number(t, key);
+	ev->first_documents = (size_t)meta_number(t, "first_train_documents");
+	ev->first_validation_documents = (size_t)meta_number(t, "validation_documents");
 }
 
 /* An event of kind with what every event may tell about the run. */
@@ -178,6 +210,9 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.s2s = t->s2s;
 	if (t->s2s && t->opt && nlp_s2s_own_vocab(t->p))
 		ev.target_classes = nlp_s2s_vocab_size(t->p, t->first);
+	ev.refit = t->phase;
+	if (t->phase == 2 && kind == NLP_TRAIN_DONE)
+		refit_facts(t, &ev);
 	return ev;
 }
 
@@ -776,6 +811,10 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 	    nlp_model_meta_setf(&t->meta, "train_loss", "%.6f",
 	                        t->loss_n ? t->loss_sum / (double)t->loss_n : 0.0))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (t->phase == 2 && t->epoch + 1 < t->epochs) {
+		ev->improved = 0; /* the refit's model is written once, at its end */
+		return NLP_OK;
+	}
 	return save_model(t, t->o.output, 0, err);
 }
 
@@ -1207,11 +1246,22 @@ static int lm_add_eos(nlp_trainer *t, nlp_dataset *ds, nlp_err *err)
 	return NLP_OK;
 }
 
+/* [train] validation_data and validation; none in the refit. */
+static const char *val_path(const nlp_trainer *t)
+{
+	return t->phase == 2 ? "" : nlp_config_str(t->tc, "validation_data");
+}
+
+static double val_share(const nlp_trainer *t)
+{
+	return t->phase == 2 ? 0.0 : nlp_config_float(t->tc, "validation");
+}
+
 /* A language model's data: every document (labels ignored), the
  * validation share split off by documents, the end-of-document token. */
 static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 {
-	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	const char *vpath = val_path(t);
 	const size_t end = want_ids ? t->first + 1 : t->first;
 	int rc;
 
@@ -1232,12 +1282,12 @@ static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 		if (rc)
 			return rc;
 		report_data(t, &t->val, 1);
-	} else if (nlp_config_float(t->tc, "validation") > 0 && (rc = split_tokens(t, err))) {
+	} else if (val_share(t) > 0 && (rc = split_tokens(t, err))) {
 		return rc;
 	}
 	if (t->train.n == 0)
 		return nlp_err_set(err, NLP_EDATA, "%s: no documents to train on", t->o.data[0]);
-	if (!*vpath && t->val.n == 0 && nlp_config_float(t->tc, "validation") > 0)
+	if (!*vpath && t->val.n == 0 && val_share(t) > 0)
 		nlp_host_diag(t->host,
 		              "%s: %zu document%s, none held out for validation: the last epoch's "
 		              "model is kept (give one document a line with --input-format lines, "
@@ -1251,7 +1301,7 @@ static int lm_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
  * split off by pairs. */
 static int s2s_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 {
-	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	const char *vpath = val_path(t);
 	const size_t end = want_ids ? t->first + 1 : t->first;
 	int rc = NLP_OK;
 
@@ -1267,7 +1317,7 @@ static int s2s_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 		                  1, err);
 		if (!rc)
 			report_data(t, &t->val, 1);
-	} else if (nlp_config_float(t->tc, "validation") > 0) {
+	} else if (val_share(t) > 0) {
 		rc = split_tokens(t, err);
 	}
 	if (!rc && t->train.n == 0)
@@ -1281,12 +1331,13 @@ static int s2s_read_data(nlp_trainer *t, int want_ids, nlp_err *err)
 static int read_data(nlp_trainer *t, nlp_err *err)
 {
 	const nlp_model *resumed = t->resumed;
-	const char *vpath = nlp_config_str(t->tc, "validation_data");
+	const char *vpath = val_path(t);
 	const char *const *paths = t->o.data;
 	int want_ids = resumed != NULL;
 	size_t end = want_ids ? t->first + 1 : t->first;
-	const char *const *labels = resumed ? (const char *const *)resumed->labels : NULL;
-	size_t nl = resumed ? resumed->n_labels : 0;
+	const char *const *labels =
+	        resumed ? (const char *const *)resumed->labels : (const char *const *)t->known;
+	size_t nl = resumed ? resumed->n_labels : t->n_known;
 	int rc;
 
 	if (t->lm)
@@ -1314,7 +1365,7 @@ static int read_data(nlp_trainer *t, nlp_err *err)
 		if (rc)
 			return rc;
 		report_data(t, &t->val, 1);
-	} else if (nlp_config_float(t->tc, "validation") > 0) {
+	} else if (val_share(t) > 0) {
 		if ((rc = split_tokens(t, err)))
 			return rc;
 	}
@@ -1382,7 +1433,7 @@ static int make_optimizer(nlp_trainer *t, nlp_err *err)
 	oc.weight_decay = nlp_config_float(t->tc, "weight_decay");
 	oc.clip_norm = nlp_config_float(t->tc, "clip");
 	oc.warmup_steps = nlp_config_int(t->tc, "warmup");
-	oc.total_steps = t->epochs * (long)epoch_batches(t);
+	oc.total_steps = t->horizon * (long)epoch_batches(t);
 	refresh_params(t);
 	return nlp_optim_new(&t->opt, &oc, t->params, (int)(t->n - t->first), err);
 }
@@ -1487,26 +1538,11 @@ static int start_meta(nlp_trainer *t, nlp_err *err)
 	return rc ? nlp_err_set(err, NLP_ENOMEM, "out of memory") : NLP_OK;
 }
 
-int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
+/* The run's last event: STOPPED (after a checkpoint) or DONE. */
+static void end_run(nlp_trainer *t, int rc)
 {
 	nlp_train_event ev;
-	int rc;
 
-	if (t->ran)
-		return nlp_err_set(err, NLP_EINTERNAL, "nlp_train: this trainer has run already");
-	t->ran = 1;
-	t->fn = fn;
-	t->user = user;
-	rc = read_data(t, err);
-	if (!rc)
-		rc = prepare(t, err);
-	if (!rc)
-		rc = start_meta(t, err);
-	if (rc)
-		return rc;
-	ev = event(t, NLP_TRAIN_START);
-	emit(t, &ev);
-	rc = train_loop(t, err);
 	if (rc == NLP_TRAIN_STOPPED) {
 		ev = event(t, NLP_TRAIN_STOPPED_EVENT);
 		ev.checkpoint = t->ckpt_path;
@@ -1516,6 +1552,45 @@ int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
 		ev.output = t->o.output;
 		emit(t, &ev);
 	}
+}
+
+static int refit_take(nlp_trainer *r, const nlp_trainer *first, nlp_err *err);
+static int refit(nlp_trainer *t, nlp_err *err);
+
+/* A run: the data, the stages, the metadata, START and the epochs.
+ * first: the first run when this is its refit, else NULL. */
+static int run(nlp_trainer *t, const nlp_trainer *first, nlp_err *err)
+{
+	nlp_train_event ev;
+	int rc = read_data(t, err);
+
+	if (!rc)
+		rc = prepare(t, err);
+	if (!rc)
+		rc = start_meta(t, err);
+	if (!rc && first)
+		rc = refit_take(t, first, err);
+	if (rc)
+		return rc;
+	ev = event(t, NLP_TRAIN_START);
+	emit(t, &ev);
+	return train_loop(t, err);
+}
+
+int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
+{
+	int rc;
+
+	if (t->ran)
+		return nlp_err_set(err, NLP_EINTERNAL, "nlp_train: this trainer has run already");
+	t->ran = 1;
+	t->fn = fn;
+	t->user = user;
+	rc = run(t, NULL, err);
+	/* Nothing held out (a tiny split): every document trained already. */
+	if (!rc && t->phase == 1 && t->val.n > 0)
+		return refit(t, err);
+	end_run(t, rc);
 	return rc;
 }
 
@@ -1594,6 +1669,7 @@ static int setup_trainer(nlp_trainer *t, nlp_err *err)
 	t->first = nlp_pipeline_text_end(t->p);
 	t->n = nlp_pipeline_stage_count(t->p);
 	t->epochs = nlp_config_int(tc, "epochs");
+	t->horizon = t->epochs;
 	t->batch = nlp_config_int(tc, "batch");
 	t->patience = nlp_config_int(tc, "early_stopping");
 	t->ckpt_every = nlp_config_int(tc, "checkpoint_every");
@@ -1619,6 +1695,192 @@ static int setup_trainer(nlp_trainer *t, nlp_err *err)
 	snprintf(t->ckpt_path, len + 8, "%s.ckpt", t->o.output);
 	snprintf(t->last_path, len + 8, "%s.last", t->o.output);
 	return spill_setup(t, err);
+}
+
+/* ---- refit ---- */
+
+/* Phase 2's settings: the first run's best epoch count on its linear
+ * schedule's horizon; no validation, early stopping or time limit; the
+ * validation data, when it has paths of its own, trained on with the rest. */
+static int refit_settings(nlp_trainer *t, long epochs, long horizon, nlp_err *err)
+{
+	const char *vpath = nlp_config_str(t->tc, "validation_data");
+
+	t->phase = 2;
+	t->epochs = epochs;
+	t->horizon = horizon;
+	t->patience = 0;
+	t->time_limit = 0;
+	if (!*vpath)
+		return NLP_OK;
+	t->all_data = malloc((t->o.n_data + 1) * sizeof *t->all_data);
+	if (!t->all_data)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	memcpy(t->all_data, t->o.data, t->o.n_data * sizeof *t->all_data);
+	t->all_data[t->o.n_data] = vpath;
+	t->o.data = t->all_data;
+	t->o.n_data++;
+	return NLP_OK;
+}
+
+/* [train] refit: checked, phase 1; or phase 2 when resuming the refit's
+ * checkpoint (its metadata says so). */
+static int setup_refit(nlp_trainer *t, nlp_err *err)
+{
+	const nlp_model_meta *m = t->resumed ? &t->resumed->meta : NULL;
+	const char *e = m ? nlp_model_meta_get(m, "refit_epochs") : NULL;
+	const char *h = m ? nlp_model_meta_get(m, "refit_schedule_epochs") : NULL;
+	char where[400];
+
+	if (e) {
+		const long epochs = strtol(e, NULL, 10), horizon = h ? strtol(h, NULL, 10) : 0;
+		if (epochs < 1 || horizon < epochs)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: the refit's epochs in the metadata are damaged "
+			                   "(refit_epochs = %s, refit_schedule_epochs = %s): start "
+			                   "the training again",
+			                   t->o.resume, e, h ? h : "missing");
+		return refit_settings(t, epochs, horizon, err);
+	}
+	if (!nlp_config_bool(t->tc, "refit"))
+		return NLP_OK;
+	nlp_key_where(t->resumed ? t->resumed->ini : t->ini, "train", "refit", where, sizeof where);
+	if (t->lm || t->s2s)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [train] refit = true: %s is not refit (the model of its "
+		                   "best validation epoch is kept): set refit = false",
+		                   where,
+		                   t->lm ? "a language model" : "a sequence-to-sequence model");
+	if (!*nlp_config_str(t->tc, "validation_data") &&
+	    nlp_config_float(t->tc, "validation") <= 0)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [train] refit = true needs validation documents to pick "
+		                   "the number of epochs: set [train] validation above 0 (such as "
+		                   "0.1) or validation_data, or set refit = false",
+		                   where);
+	t->phase = 1;
+	return NLP_OK;
+}
+
+/* The refit's trainer: a pipeline built again from the first run's
+ * pipeline file (with its overrides), the same settings, phase 2.  A
+ * first run resumed from its checkpoint gets [pipeline] init_from back
+ * from the metadata (the stored pipeline has none). */
+static int refit_new(nlp_trainer **out, nlp_trainer *t, nlp_err *err)
+{
+	nlp_trainer *r = calloc(1, sizeof *r);
+	nlp_ini *ini = t->resumed ? t->resumed->ini : t->ini;
+	const char *src = t->resumed ? nlp_model_meta_get(&t->resumed->meta, "init_from") : NULL;
+	char *set = src && *src ? malloc(strlen(src) + 24) : NULL;
+	int rc = NLP_OK;
+
+	*out = NULL;
+	if (!r || (src && *src && !set)) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->host = t->host;
+	r->o = t->o;
+	r->o.resume = NULL;
+	r->ro = t->ro;
+	r->fn = t->fn;
+	r->user = t->user;
+	r->ran = 1;
+	r->known = t->train.labels;
+	r->n_known = t->train.n_labels;
+	if (set) {
+		snprintf(set, strlen(src) + 24, "pipeline.init_from=%s", src);
+		rc = nlp_ini_override(ini, set, err);
+	}
+	if (!rc)
+		rc = nlp_pipeline_new(&r->p, r->host, ini, err);
+	if (!rc)
+		rc = nlp_config_from_ini(&r->tc, ini, "train", nlp_train_options, err);
+	if (!rc)
+		rc = setup_trainer(r, err);
+	if (!rc)
+		rc = nlp_finetune_new(&r->ft, r->host, r->p, r->tc, NULL, err);
+	if (!rc)
+		rc = refit_settings(r, t->best_epoch, t->epochs, err);
+out:
+	free(set);
+	if (rc)
+		nlp_trainer_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+/* The refit's metadata: the first run's validation figures, documents and
+ * epochs, and a sentence saying what the model is; a multi-label head
+ * takes the first run's thresholds. */
+static int refit_take(nlp_trainer *r, const nlp_trainer *first, nlp_err *err)
+{
+	const nlp_model_meta *m = &first->meta;
+	const char *hist = nlp_model_meta_get(m, "epoch_history");
+	const char *nv = nlp_model_meta_get(m, "validation_documents");
+	const char *nt = nlp_model_meta_get(m, "train_documents");
+	const float *th = nlp_pipeline_head_thresholds(first->p);
+	int bad = 0;
+
+	for (size_t i = 0; i < m->n && !bad; i++)
+		if (!strncmp(m->kv[i].key, "validation_", 11))
+			bad = nlp_model_meta_set(&r->meta, m->kv[i].key, m->kv[i].value);
+	bad = bad || nlp_model_meta_set(&r->meta, "first_train_documents", nt ? nt : "0") ||
+	      nlp_model_meta_setf(&r->meta, "refit_epochs", "%ld", r->epochs) ||
+	      nlp_model_meta_setf(&r->meta, "refit_schedule_epochs", "%ld", r->horizon) ||
+	      (hist && nlp_model_meta_set(&r->meta, "first_epoch_history", hist)) ||
+	      nlp_model_meta_setf(&r->meta, "refit",
+	                          "trained again from the start on all %zu documents for %ld "
+	                          "epoch%s; the validation_* figures are the first run's, at "
+	                          "that epoch, on %s held-out documents",
+	                          r->train.n, r->epochs, r->epochs == 1 ? "" : "s", nv ? nv : "0");
+	if (bad)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	if (r->multi && th)
+		return nlp_pipeline_head_set_thresholds(r->p, th, r->n_classes, err);
+	return NLP_OK;
+}
+
+/* Before the refit: the first run's documents and optimizer go; its
+ * labels stay (the refit's known labels). */
+static void drop_first_data(nlp_trainer *t)
+{
+	char **labels = t->train.labels;
+	const size_t n_labels = t->train.n_labels;
+
+	t->train.labels = NULL;
+	t->train.n_labels = 0;
+	nlp_dataset_free(&t->train);
+	nlp_dataset_free(&t->val);
+	t->train.labels = labels;
+	t->train.n_labels = n_labels;
+	nlp_optim_free(t->opt);
+	t->opt = NULL;
+}
+
+/* After the first run t: REFIT, then a trainer of its own trains again on
+ * every document for t's best epoch count; its last event ends the run. */
+static int refit(nlp_trainer *t, nlp_err *err)
+{
+	nlp_train_event ev = event(t, NLP_TRAIN_REFIT);
+	nlp_trainer *r = NULL;
+	int rc;
+
+	ev.epochs = t->best_epoch;
+	ev.documents = t->train.n + t->val.n;
+	ev.first_documents = t->train.n;
+	ev.first_validation_documents = t->val.n;
+	emit(t, &ev);
+	rc = refit_new(&r, t, err);
+	if (!rc) {
+		drop_first_data(t);
+		r->stop = t->stop;
+		rc = run(r, t, err);
+		end_run(r, rc);
+	}
+	nlp_trainer_free(r);
+	return rc;
 }
 
 /* Reader messages go to the host's diagnostics. */
@@ -1668,6 +1930,8 @@ int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
 	if (!rc)
 		rc = setup_trainer(t, err);
 	if (!rc)
+		rc = setup_refit(t, err);
+	if (!rc)
 		rc = nlp_finetune_new(&t->ft, h, t->p, t->tc, t->resumed, err);
 out:
 	if (rc)
@@ -1699,6 +1963,7 @@ void nlp_trainer_free(nlp_trainer *t)
 	free(t->params);
 	free(t->ckpt_path);
 	free(t->last_path);
+	free(t->all_data);
 	nlp_unlock_output(t->lock);
 	nlp_config_destroy(t->tc);
 	nlp_finetune_free(t->ft);

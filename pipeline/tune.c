@@ -24,7 +24,8 @@
 
 typedef struct trial {
 	char **values; /* [space count] */
-	char **sets;   /* [space count + 1]: SECTION.KEY=VALUE, then train.epochs=E */
+	char **sets;   /* [space count + 2]: SECTION.KEY=VALUE, then train.epochs=E and
+	                * train.refit=false (while a trial trains from its start) */
 	char *model;   /* DIR/trial-NNN.nlp */
 	double metric; /* of its best epoch so far */
 	long best_epoch;
@@ -273,9 +274,12 @@ static int run_trial(nlp_tuner *t, long i, int r, nlp_err *err)
 	o.reader = t->o.reader;
 	o.progress_every = 10;
 	if (r == 0) {
+		/* A trial is judged by its validation; a refit would only cost
+		 * time (the winner's pipeline file keeps [train] refit). */
 		tr->sets[t->np] = epochs;
+		tr->sets[t->np + 1] = "train.refit=false";
 		o.sets = (const char *const *)tr->sets;
-		o.n_sets = t->np + 1;
+		o.n_sets = t->np + 2;
 	} else {
 		o.resume = ckpt;
 		o.sets = one;
@@ -288,6 +292,7 @@ static int run_trial(nlp_tuner *t, long i, int r, nlp_err *err)
 		rc = nlp_train(tn, on_train, t, err);
 	nlp_trainer_free(tn);
 	tr->sets[t->np] = NULL;
+	tr->sets[t->np + 1] = NULL;
 	t->cur = -1;
 	if (rc == NLP_TRAIN_STOPPED)
 		return NLP_TUNE_STOPPED;

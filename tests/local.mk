@@ -132,6 +132,14 @@ tests_train_paramcmp_LDADD = libnlpipe.la
 check_PROGRAMS += tests/train/t_trainer
 TESTS += tests/train/t_trainer
 tests_train_t_trainer_LDADD = libnlpipe.la
+# [train] refit: the summary, metadata and parameters of the refit model
+# (t_refit.sh); both phases' events, the replayed schedule, resume in either
+# phase (t_refit_api.c).
+TESTS += tests/train/t_refit.sh
+EXTRA_DIST += tests/train/t_refit.sh
+check_PROGRAMS += tests/train/t_refit_api
+TESTS += tests/train/t_refit_api
+tests_train_t_refit_api_LDADD = libnlpipe.la
 EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
 	tests/train/t_progress.sh tests/train/t_stdin.sh \
 	tests/train/t_branch.sh tests/train/v1-gru.ini tests/train/v1-gru.nlpm \

@@ -18,7 +18,9 @@
  * The [train] section of the pipeline file (epochs, batch, optimizer,
  * validation, seed, threads, ...; nlp_train_options below is its table and
  * holds every default) says how to train.  The best model by the validation
- * metric goes to opts.output; a checkpoint (the model with the trainer's
+ * metric goes to opts.output (with refit = true, the model then trained
+ * again from its start on every document for the best epoch's count, at
+ * the same learning rates); a checkpoint (the model with the trainer's
  * state) goes to OUTPUT.ckpt at the end of every epoch and every
  * checkpoint_every steps.  The same data, seed and thread count give the
  * same model bytes, and a run resumed from its checkpoint ends with the
@@ -94,7 +96,9 @@ typedef struct nlp_trainer_opts {
  * RESUMED (with opts.resume), START, then per epoch: EPOCH_START,
  * PROGRESS (every progress_every batches), EPOCH_END; a run that ends
  * before its epochs ends with TIME_LIMIT or EARLY_STOP; then DONE, or
- * STOPPED when the callback asked to stop. */
+ * STOPPED when the callback asked to stop.  With [train] refit = true, the
+ * first run ends with REFIT instead of DONE, and the refit's DATA, START,
+ * epochs and DONE (or STOPPED) follow. */
 typedef enum nlp_train_event_kind {
 	NLP_TRAIN_DATA = 0,
 	NLP_TRAIN_RESUMED,
@@ -106,7 +110,11 @@ typedef enum nlp_train_event_kind {
 	NLP_TRAIN_EARLY_STOP,
 	NLP_TRAIN_STOPPED_EVENT, /* the checkpoint is written; nlp_train returns
 	                          * NLP_TRAIN_STOPPED */
-	NLP_TRAIN_DONE
+	NLP_TRAIN_DONE,
+	/* [train] refit = true: the first run has picked the epoch; the
+	 * model now trains again, from its start, on all the documents
+	 * (DATA, START, the epochs' events and DONE follow, with refit 2) */
+	NLP_TRAIN_REFIT
 } nlp_train_event_kind;
 
 typedef struct nlp_train_event {
@@ -169,6 +177,15 @@ typedef struct nlp_train_event {
 	 * target vocabulary of its own (vocabulary = own): its size (classes is
 	 * then the sources' vocabulary); 0 with a shared one. */
 	int target_classes;
+	/* [train] refit = true: 1 in the first run (it picks the epoch by the
+	 * validation data), 2 in the refit (from REFIT on: every document,
+	 * no validation, epochs is the first run's best epoch); 0 without
+	 * refit.  REFIT and the refit's DONE: best_epoch, best and metric are
+	 * the first run's (its best epoch and validation figure), with
+	 * first_documents and first_validation_documents, the documents it
+	 * trained on and held out; documents is then what the refit trains on. */
+	int refit;
+	size_t first_documents, first_validation_documents;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

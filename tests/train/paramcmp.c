@@ -2,12 +2,13 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* paramcmp.c - a helper of tests/train/t_finetune.sh (not a test itself):
  *
- *     paramcmp A.nlp STAGE_A B.nlp STAGE_B
+ *     paramcmp [--state] A.nlp STAGE_A B.nlp STAGE_B
  *
  * prints "same" and exits 0 when stage STAGE_A of model A and stage STAGE_B
  * of model B have byte-identical parameters and saved state (vocabulary...),
- * prints "differ" and exits 1 when not, exits 2 on an error.  Uses only the
- * public API (nlpipe/model.h). */
+ * prints "differ" and exits 1 when not, exits 2 on an error.  With --state,
+ * only the saved state is compared (a head's tuned thresholds: t_refit.sh).
+ * Uses only the public API (nlpipe/model.h). */
 #include "config.h"
 
 #include <stdio.h>
@@ -45,10 +46,12 @@ int main(int argc, char **argv)
 	nlp_params pa = {0}, pb = {0};
 	nlp_buf sa = {0}, sb = {0};
 	nlp_err err = {0};
-	int rc = 2;
+	int rc = 2, state_only = argc == 6 && !strcmp(argv[1], "--state");
 
+	argv += state_only;
+	argc -= state_only;
 	if (argc != 5) {
-		fprintf(stderr, "usage: paramcmp A.nlp STAGE_A B.nlp STAGE_B\n");
+		fprintf(stderr, "usage: paramcmp [--state] A.nlp STAGE_A B.nlp STAGE_B\n");
 		return 2;
 	}
 	if (nlp_host_new(&h, &err) || nlp_host_add_default_paths(h, &err) ||
@@ -59,9 +62,9 @@ int main(int argc, char **argv)
 	}
 	if (stage_of(a, argv[2], &pa, &sa) || stage_of(b, argv[4], &pb, &sb))
 		goto out;
-	rc = pa.count != pb.count || sa.len != sb.len ||
-	     (pa.count && memcmp(pa.w, pb.w, pa.count * sizeof *pa.w)) ||
-	     (sa.len && memcmp(sa.data, sb.data, sa.len));
+	rc = (!state_only && (pa.count != pb.count ||
+	                      (pa.count && memcmp(pa.w, pb.w, pa.count * sizeof *pa.w)))) ||
+	     sa.len != sb.len || (sa.len && memcmp(sa.data, sb.data, sa.len));
 	puts(rc ? "differ" : "same");
 out:
 	free(sa.data);

@@ -108,7 +108,9 @@ for m in $models; do
 	pipe:*)
 		ini=${m#pipe:}
 		what=$(basename "$ini")
-		set -- --set train.epochs=1 --set train.validation=0 --set train.early_stopping=0 "$ini"
+		# no validation: nothing to refit for (short-text.ini refits)
+		set -- --set train.epochs=1 --set train.validation=0 --set train.early_stopping=0 \
+			--set train.refit=false "$ini"
 		;;
 	rec:*)
 		IFS=: read -r _ cell pool bi <<X
