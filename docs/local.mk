@@ -9,7 +9,7 @@ dist_doc_DATA += \
 	docs/api.md \
 	docs/text-stages.md \
 	docs/models.md
-EXTRA_DIST += docs/coding_style.md
+EXTRA_DIST += docs/coding_style.md docs/fuzzing.md
 
 # The README's tour, verbatim, from the build tree.
 TESTS += tests/docs/t_readme.sh tests/docs/t_licence.sh
