@@ -122,6 +122,7 @@ struct nlp_trainer {
 	double best;
 	long best_epoch;
 	long bad_epochs;
+	int wrote_best; /* this run wrote the output (a best epoch of its own) */
 	/* settings */
 	long epochs, batch, patience, ckpt_every;
 	int metric; /* 0 accuracy, 1 macro_f1, 2 loss, 3 micro_f1 (multi-label data) */
@@ -815,6 +816,7 @@ static int keep_best(nlp_trainer *t, nlp_train_event *ev, nlp_err *err)
 		ev->improved = 0; /* the refit's model is written once, at its end */
 		return NLP_OK;
 	}
+	t->wrote_best = 1;
 	return save_model(t, t->o.output, 0, err);
 }
 
@@ -911,12 +913,33 @@ static int run_epoch(nlp_trainer *t, size_t nb, int *last, nlp_err *err)
 	return end_epoch(t, err);
 }
 
+/* Early stopping: `done` epochs are complete and the patience is spent
+ * with epochs still to go. */
+static int patience_spent(const nlp_trainer *t, long done)
+{
+	return t->patience > 0 && t->bad_epochs >= t->patience && done < t->epochs;
+}
+
+static void early_stop(nlp_trainer *t)
+{
+	nlp_train_event ev = event(t, NLP_TRAIN_EARLY_STOP);
+
+	ev.patience = t->patience;
+	emit(t, &ev);
+}
+
 static int train_loop(nlp_trainer *t, nlp_err *err)
 {
 	size_t nb = epoch_batches(t);
 	int rc;
 
 	t->started = nlp_clock_seconds();
+	/* A checkpoint written when the patience ran out resumes as stopped:
+	 * training on would change which epoch is best. */
+	if (t->epoch > 0 && t->batch_next == 0 && patience_spent(t, t->epoch)) {
+		early_stop(t);
+		return NLP_OK;
+	}
 	for (; t->epoch < t->epochs; t->epoch++) {
 		int last = 0;
 		rc = run_epoch(t, nb, &last, err);
@@ -926,10 +949,8 @@ static int train_loop(nlp_trainer *t, nlp_err *err)
 			t->epoch++;
 			break;
 		}
-		if (t->patience > 0 && t->bad_epochs >= t->patience && t->epoch + 1 < t->epochs) {
-			nlp_train_event ev = event(t, NLP_TRAIN_EARLY_STOP);
-			ev.patience = t->patience;
-			emit(t, &ev);
+		if (patience_spent(t, t->epoch + 1)) {
+			early_stop(t);
 			t->epoch++;
 			break;
 		}
@@ -1577,6 +1598,34 @@ static int run(nlp_trainer *t, const nlp_trainer *first, nlp_err *err)
 	return train_loop(t, err);
 }
 
+/* A resumed run whose best epoch came before the interruption wrote no
+ * model: the best is the interrupted run's output, which must be this
+ * run's output too (the checkpoint holds the last epoch, not the best). */
+static int check_best_written(const nlp_trainer *t, nlp_err *err)
+{
+	char want[32];
+	const char *have = NULL;
+	nlp_model *m = NULL;
+	nlp_err ignored = {0};
+	int same;
+
+	if (!t->resumed || t->wrote_best || t->best_epoch <= 0)
+		return NLP_OK;
+	snprintf(want, sizeof want, "%ld", t->best_epoch);
+	if (!nlp_model_load(&m, t->o.output, t->host, &ignored))
+		have = nlp_model_meta_get(&m->meta, "best_epoch");
+	same = have && !strcmp(have, want);
+	nlp_model_free(m);
+	if (same)
+		return NLP_OK;
+	return nlp_err_set(err, NLP_EDATA,
+	                   "%s: the best epoch (%ld) came before the interruption and its "
+	                   "model was written to the interrupted run's output, not here; "
+	                   "resume with -o set to that file (the checkpoint's name "
+	                   "without .ckpt)",
+	                   t->o.output, t->best_epoch);
+}
+
 int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
 {
 	int rc;
@@ -1590,6 +1639,8 @@ int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
 	/* Nothing held out (a tiny split): every document trained already. */
 	if (!rc && t->phase == 1 && t->val.n > 0)
 		return refit(t, err);
+	if (!rc)
+		rc = check_best_written(t, err);
 	end_run(t, rc);
 	return rc;
 }

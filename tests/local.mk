@@ -131,6 +131,8 @@ tests_train_paramcmp_LDADD = libnlpipe.la
 # The training API (nlpipe/trainer.h): events, a stop from the callback, resume.
 check_PROGRAMS += tests/train/t_trainer
 TESTS += tests/train/t_trainer
+tests_train_t_trainer_SOURCES = tests/train/t_trainer.c tests/train/trainer_util.c \
+	tests/train/trainer_util.h
 tests_train_t_trainer_LDADD = libnlpipe.la
 # [train] refit: the summary, metadata and parameters of the refit model
 # (t_refit.sh); both phases' events, the replayed schedule, resume in either
@@ -139,6 +141,8 @@ TESTS += tests/train/t_refit.sh
 EXTRA_DIST += tests/train/t_refit.sh
 check_PROGRAMS += tests/train/t_refit_api
 TESTS += tests/train/t_refit_api
+tests_train_t_refit_api_SOURCES = tests/train/t_refit_api.c tests/train/trainer_util.c \
+	tests/train/trainer_util.h
 tests_train_t_refit_api_LDADD = libnlpipe.la
 EXTRA_DIST += tests/train/t_train.sh tests/train/t_polarity.sh tests/train/polarity.ini \
 	tests/train/t_progress.sh tests/train/t_stdin.sh \

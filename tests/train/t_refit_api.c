@@ -5,7 +5,8 @@
  * linear schedule has the parameters of a run on every document for the
  * first run's 40-epoch horizon stopped after its best epoch E (and not those
  * of a schedule stretched over E epochs); a run stopped in the refit, or in
- * the first run, and resumed ends with the bytes of a run never stopped.
+ * the first run, and resumed ends with the bytes of a run never stopped; a
+ * run that stopped early resumes as stopped.
  * Parameters are compared by tests/train/paramcmp. */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 
 #include "nlpipe/trainer.h"
 #include "tests/tap.h"
+#include "tests/train/trainer_util.h"
 
 /* What a run's callback saw. */
 typedef struct seen {
@@ -72,29 +74,8 @@ static int run(const char *ini, const char *data, const char *out, const char *r
 	                            .sets = sets,
 	                            .n_sets = n_sets,
 	                            .resume = resume};
-	nlp_host *h = NULL;
-	nlp_trainer *t = NULL;
-	nlp_err err = {0};
-	int rc = nlp_host_new(&h, &err);
 
-	if (!rc)
-		rc = nlp_trainer_new(&t, h, ini, &o, &err);
-	if (!rc)
-		rc = nlp_train(t, on_event, s, &err);
-	if (rc && rc != NLP_TRAIN_STOPPED)
-		diag("run: %s", err.msg);
-	nlp_trainer_free(t);
-	nlp_host_free(h);
-	return rc;
-}
-
-/* Files a and b have the same bytes. */
-static int same_file(const char *a, const char *b)
-{
-	char cmd[8500];
-
-	snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
-	return system(cmd) == 0;
+	return tu_train(ini, &o, on_event, s, NULL, 0);
 }
 
 /* A refit run into out stopped at the at-th PROGRESS of phase, then
@@ -179,6 +160,34 @@ static void check_events(const seen *r, long *e)
 	is_int((long long)r->done_ev.first_validation_documents, 80, "... and its documents");
 }
 
+/* A run that stopped early, resumed from its last checkpoint: it stops
+ * again at once (no epoch more) and keeps the model; into another output
+ * it is an error (the checkpoint holds the last epoch, not the best). */
+static void check_early_stop_resume(const char *ini, const char *data, const char *dir)
+{
+	char a[4200], a0[4200], b[4200], ck[4300], cmd[8600];
+	seen sa = {0}, sb = {0}, sc = {0};
+
+	snprintf(a, sizeof a, "%s/early.nlp", dir);
+	snprintf(a0, sizeof a0, "%s/early0.nlp", dir);
+	snprintf(b, sizeof b, "%s/early2.nlp", dir);
+	snprintf(ck, sizeof ck, "%s.ckpt", a);
+	is_int(run(ini, data, a, NULL, NULL, 0, &sa), NLP_OK, "an early-stopping run: NLP_OK");
+	diag("it stopped after %d of 40 epochs", sa.epoch_ends[0]);
+	ok(find(&sa, 0, NLP_TRAIN_EARLY_STOP) > 0 && sa.epoch_ends[0] < 40, "... it stops early");
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", a, a0);
+	if (system(cmd) != 0)
+		diag("cannot copy %s", a);
+	is_int(run(NULL, data, a, ck, NULL, 0, &sb), NLP_OK, "resumed from its checkpoint: NLP_OK");
+	ok(find(&sb, 0, NLP_TRAIN_EARLY_STOP) > 0 && find(&sb, 0, NLP_TRAIN_EPOCH_START) < 0,
+	   "... it stops again without another epoch");
+	is_int(sb.done_ev.best_epoch, sa.done_ev.best_epoch, "... the same best epoch");
+	ok(tu_same_file(a, a0), "... and the model keeps its bytes");
+	is_int(run(NULL, data, b, ck, NULL, 0, &sc), NLP_EDATA,
+	       "resumed into another output: NLP_EDATA (the best model is not there)");
+	ok(access(b, F_OK) != 0, "... and nothing is written there");
+}
+
 int main(void)
 {
 	const char *src = getenv("NLP_TOP_SRCDIR");
@@ -230,7 +239,7 @@ int main(void)
 	ok(find(&sq, 0, NLP_TRAIN_REFIT) < 0 && sq.start_ev.refit == 2,
 	   "... it goes on with the refit (no first run)");
 	is_int(sq.done_ev.best_epoch, e, "... for E epochs");
-	ok(same_file(r, s2), "... and ends with the bytes of the run never stopped");
+	ok(tu_same_file(r, s2), "... and ends with the bytes of the run never stopped");
 
 	/* Stopped in the first run, resumed: that run, then the refit. */
 	snprintf(s1, sizeof s1, "%s/s1.nlp", dir);
@@ -238,7 +247,9 @@ int main(void)
 	       "stopped in the first run: NLP_TRAIN_STOPPED");
 	is_int(rc, NLP_OK, "resumed in the first run: NLP_OK");
 	ok(find(&sp, 0, NLP_TRAIN_REFIT) > 0, "... it ends the first run, then refits");
-	ok(same_file(r, s1), "... and ends with the bytes of the run never stopped");
+	ok(tu_same_file(r, s1), "... and ends with the bytes of the run never stopped");
+
+	check_early_stop_resume(ini, data, dir);
 
 	snprintf(path, sizeof path, "rm -rf '%s'", dir);
 	if (system(path) != 0)

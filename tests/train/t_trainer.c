@@ -13,6 +13,7 @@
 
 #include "nlpipe/trainer.h"
 #include "tests/tap.h"
+#include "tests/train/trainer_util.h"
 
 /* What a run's callback saw. */
 typedef struct seen {
@@ -54,46 +55,10 @@ static int on_event(void *user, const nlp_train_event *ev)
 	return ev->kind == NLP_TRAIN_START && s->stop_at_start;
 }
 
-/* One run: a trainer for opts, nlp_train with s; returns nlp_train's code
- * (or nlp_trainer_new's). */
+/* One run of ini (NULL: o->resume's) with s's callback. */
 static int run(const char *ini, nlp_trainer_opts *o, seen *s, char *ckpt, size_t ckpt_size)
 {
-	nlp_host *h = NULL;
-	nlp_trainer *t = NULL;
-	nlp_err err = {0};
-	int rc = nlp_host_new(&h, &err);
-
-	if (!rc)
-		rc = nlp_trainer_new(&t, h, ini, o, &err);
-	if (!rc) {
-		rc = nlp_train(t, on_event, s, &err);
-		if (ckpt)
-			snprintf(ckpt, ckpt_size, "%s", nlp_trainer_checkpoint_path(t));
-	}
-	if (rc && rc != NLP_TRAIN_STOPPED)
-		diag("run: %s", err.msg);
-	nlp_trainer_free(t);
-	nlp_host_free(h);
-	return rc;
-}
-
-static int same_file(const char *a, const char *b)
-{
-	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-	int ca, cb, same = fa && fb;
-
-	while (same) {
-		ca = getc(fa);
-		cb = getc(fb);
-		same = ca == cb;
-		if (ca == EOF)
-			break;
-	}
-	if (fa)
-		fclose(fa);
-	if (fb)
-		fclose(fb);
-	return same;
+	return tu_train(ini, o, on_event, s, ckpt, ckpt_size);
 }
 
 static void check_refusals(const char *ini, const char *data)
@@ -171,7 +136,7 @@ int main(void)
 	is_int(rc, NLP_OK, "the resumed run: NLP_OK");
 	is_int(sc.resumed_step, 4, "RESUMED: 4 steps done");
 	is_int(sc.resumed_epoch, 0, "RESUMED: no epoch done");
-	ok(same_file(a, b), "the resumed run's model has the bytes of the run never stopped");
+	ok(tu_same_file(a, b), "the resumed run's model has the bytes of the run never stopped");
 
 	/* A stop asked outside the batches takes effect after the next step. */
 	o.resume = NULL;
