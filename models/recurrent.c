@@ -1445,8 +1445,10 @@ static int lookup_tables(rec_net *n, const float *table, int rows, nlp_err *err)
 	const size_t GH = (size_t)n->G * n->H;
 	int bad = !(n->lk_done = calloc((size_t)rows, 1)) ||
 	          !(n->lk_new = malloc((size_t)rows * sizeof *n->lk_new));
-	for (int d = 0; d < n->dirs && !bad; d++)
+	for (int d = 0; d < n->dirs && !bad; d++) {
 		bad = !(n->lk[d] = calloc((size_t)rows * GH, sizeof(float)));
+		nk_advise_huge(n->lk[d], (size_t)rows * GH * sizeof(float)); /* rows at random */
+	}
 	if (bad) {
 		rec_lookup_forget(n);
 		return nlp_err_set(err, NLP_ENOMEM,
