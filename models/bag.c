@@ -13,6 +13,7 @@
 #include <nlpipe/model.h>
 
 #include "bag.h"
+#include "blas.h"
 #include "dropout.h"
 #include "vocab.h"
 
@@ -66,27 +67,43 @@ typedef struct bag {
 
 /* ---- layers ---- */
 
+/* Features a document's loop asks the memory for ahead of their use: its
+ * rows are scattered over a table of millions (and their NB weights), so
+ * the loop waits on memory, not on its additions. */
+#define BAG_AHEAD 16
+#if defined(__GNUC__)
+#define BAG_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define BAG_PREFETCH(p) ((void)(p))
+#endif
+
 void bag_forward(float *out, float *zinv, const float *table, const float *wt, const int32_t *ids,
                  const int *len, int T, int B, int D)
 {
-	memset(out, 0, (size_t)B * (size_t)D * sizeof *out);
-	for (int b = 0; b < B; b++)
-		zinv[b] = 0.0f;
-	for (int t = 0; t < T; t++)
-		for (int b = 0; b < B; b++) {
-			int32_t id = ids[(size_t)t * B + b];
+	/* document by document, each one's features in order: the additions
+	 * of every sum in the order of t */
+	for (int b = 0; b < B; b++) {
+		float *o = out + (size_t)b * D, z = 0.0f;
+		const int n = len[b] < T ? len[b] : T;
+		memset(o, 0, (size_t)D * sizeof *o);
+		for (int t = 0; t < n; t++) {
+			if (t + BAG_AHEAD < n) {
+				const int32_t a = ids[(size_t)(t + BAG_AHEAD) * B + b];
+				BAG_PREFETCH(table + (size_t)a * D);
+				BAG_PREFETCH(table + (size_t)a * D + D - 1);
+				if (wt)
+					BAG_PREFETCH(wt + a);
+			}
+			const int32_t id = ids[(size_t)t * B + b];
 			const float *row = table + (size_t)id * D;
-			float *o = out + (size_t)b * D, s;
-			if (t >= len[b] || id == VOCAB_PAD)
+			if (id == VOCAB_PAD)
 				continue;
-			s = wt ? wt[id] : 1.0f;
-			zinv[b] += s;
+			const float s = wt ? wt[id] : 1.0f;
+			z += s;
 			for (int d = 0; d < D; d++)
 				o[d] += s * row[d];
 		}
-	for (int b = 0; b < B; b++) {
-		float *o = out + (size_t)b * D;
-		zinv[b] = zinv[b] > 0.0f ? 1.0f / zinv[b] : 0.0f;
+		zinv[b] = z > 0.0f ? 1.0f / z : 0.0f;
 		for (int d = 0; d < D; d++)
 			o[d] *= zinv[b];
 	}
@@ -532,6 +549,7 @@ static int nb_weights(bag *g, nlp_err *err)
 	int rc = NLP_OK;
 
 	g->nbw = malloc(g->rows * sizeof *g->nbw);
+	nk_advise_huge(g->nbw, g->rows * sizeof *g->nbw); /* read at random, as the table */
 	if (!zero || !S || !g->nbw) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory for the NB weights");
 		goto out;
@@ -602,6 +620,7 @@ static int bag_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 	bag_free_counts(g);
 	n = g->rows * (size_t)g->o.dim;
 	g->w = malloc(n * sizeof *g->w);
+	nk_advise_huge(g->w, n * sizeof *g->w); /* rows read at random */
 	g->g = calloc(n, sizeof *g->g);
 	g->touched = malloc(g->rows * sizeof *g->touched);
 	g->split = malloc(g->rows * sizeof *g->split);
@@ -816,8 +835,10 @@ static int bag_load(void *self, nlp_cursor *in, nlp_err *err)
 		                 g->o.nb ? "on" : "off");
 		goto fail;
 	}
-	if (has_nb && (!(g->nbw = malloc(rows * sizeof *g->nbw)) ||
-	               nlp_model_cursor_get_f32(in, g->nbw, rows)))
+	if (has_nb && !(g->nbw = malloc(rows * sizeof *g->nbw)))
+		goto fail;
+	nk_advise_huge(g->nbw, rows * sizeof *g->nbw); /* read at random, as the table */
+	if (has_nb && nlp_model_cursor_get_f32(in, g->nbw, rows))
 		goto fail;
 	for (size_t i = 0; g->nbw && i < rows; i++)
 		if (!(g->nbw[i] >= 0.0f) || !isfinite(g->nbw[i])) {

@@ -4,11 +4,29 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "blas.h"
 #include "nlpipe/train.h"
+
+void nk_advise_huge(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	const uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	const uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && b > a)
+		(void)madvise((void *)a, b - a, MADV_HUGEPAGE); /* advice: failure is harmless */
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
 
 void nk_gemm_ref(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc)

@@ -43,6 +43,16 @@ int nk_blas_threads(int n);
  * single-threaded meanwhile.  S <= 1: fn(arg, 0, 1) here. */
 void nk_parallel(int S, void (*fn)(void *arg, int k, int S), void *arg);
 
+/* Advise the kernel to back the 2 MiB pages inside [p, p + bytes) with
+ * transparent huge pages (Linux, when the system allows it on advice:
+ * /sys/kernel/mm/transparent_hugepage/enabled = madvise or always; else
+ * nothing).  For large tables read at random rows (the bag's table, the
+ * lookup's input projections): with 4 KiB pages nearly every row read
+ * also misses the TLB.  Call it before the pages are first written
+ * (calloc's pages are mapped on first write: still lazily, 2 MiB at a
+ * time).  Changes no value. */
+void nk_advise_huge(void *p, size_t bytes);
+
 /* Set each of the M rows of X [M x N] (row stride ldx) to v [N]. */
 void nk_rows_set(float *X, const float *v, int M, int N, int ldx);
 

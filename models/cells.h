@@ -126,24 +126,43 @@ static inline void rec_stop_grad(float *dh, float *dc, const rec_start *st, int 
 /* W_hh as the cells' forward multiplies by it: packed for the row-stable
  * fp32 product, or (precision = int8 at inference, models/recurrent.c)
  * quantized for the int8 one of models/gemm_int8.h, whose workspace holds
- * the B rows of a step already (nk_rows8_reserve). */
+ * the B rows of a step already (nk_rows8_reserve).
+ *
+ * xrows: where the steps' input products x W_ih^T are.  NULL: in gates
+ * (the cells' usual input).  Else (the lookup forward, models/recurrent.c)
+ * row (t, b) is xrows[t * B + b] [G*H], a row of the kept table (NULL at
+ * padding), and the cell reads it where it adds it: the recurrent product
+ * of step t starts from it, or the activation reads it, with the same
+ * operations in the same order as from gates (the same bits, no copy). */
 typedef struct rec_whh {
-	const nk_pack *f;  /* borrowed */
-	const nk_pack8 *q; /* borrowed; NULL: the fp32 product */
-	nk_rows8 *ws;      /* borrowed: the int8 product's workspace */
+	const nk_pack *f;          /* borrowed */
+	const nk_pack8 *q;         /* borrowed; NULL: the fp32 product */
+	nk_rows8 *ws;              /* borrowed: the int8 product's workspace */
+	const float *const *xrows; /* borrowed; NULL: x W_ih^T is in gates */
 } rec_whh;
 
-/* G[nt x GH] (row stride ldg) = beta * G + hp[nt x H] (row stride ldh) . W_hh^T */
-static inline void rec_whh_product(const rec_whh *w, int naive, int nt, const float *hp, int ldh,
-                                   float beta, float *G, int ldg)
+/* The input rows of step t [B] (rec_whh's xrows), or NULL: in gates. */
+static inline const float *const *rec_xrows(const rec_whh *w, int t, int B)
 {
-	if (w->q) {
-		const int rc = nk_gemm8_rows(naive, nt, hp, ldh, w->q, beta, G, ldg, w->ws);
-		assert(rc == 0); /* the workspace was reserved */
-		(void)rc;
-	} else {
+	return w->xrows ? w->xrows + (size_t)t * B : NULL;
+}
+
+/* G[nt x GH] (row stride ldg) = S + hp[nt x H] (row stride ldh) . W_hh^T,
+ * S = beta * G, or the rows xr[0 .. nt) when xr is not NULL. */
+static inline void rec_whh_product(const rec_whh *w, int naive, int nt, const float *hp, int ldh,
+                                   float beta, const float *const *xr, float *G, int ldg)
+{
+	int rc = 0;
+	if (w->q && xr)
+		rc = nk_gemm8_rows_from(naive, nt, hp, ldh, w->q, xr, G, ldg, w->ws);
+	else if (w->q)
+		rc = nk_gemm8_rows(naive, nt, hp, ldh, w->q, beta, G, ldg, w->ws);
+	else if (xr)
+		nk_gemm_rows_from(naive, nt, hp, ldh, w->f, xr, G, ldg);
+	else
 		nk_gemm_rows(naive, nt, hp, ldh, w->f, beta, G, ldg);
-	}
+	assert(rc == 0); /* the workspace was reserved */
+	(void)rc;
 }
 
 /* rnn_forward

@@ -11,9 +11,10 @@
 #include "blas.h"
 #include "gemm.h"
 
-/* A kernel: C [M x N] (=, or += when beta) A [M x K] . panels p. */
+/* A kernel: C [M x N] (=, or += when beta) A [M x K] . panels p; with s0,
+ * row i starts from s0[i] (NULL: zeros) instead. */
 typedef void nk_run_fn(int M, int N, int K, const float *A, int lda, const float *p, float *C,
-                       int ldc, int beta);
+                       int ldc, int beta, const float *const *s0);
 
 typedef struct nk_kernel {
 	const char *name;
@@ -190,5 +191,25 @@ void nk_gemm_rows(int naive, int M, const float *A, int lda, const nk_pack *B, f
 		nk_gemm(1, 0, B->trans, M, N, K, 1.0f, A, lda, B->src, B->ld, beta, C, ldc);
 		return;
 	}
-	kernel()->run(M, N, K, A, lda, B->p, C, ldc, beta != 0.0f);
+	kernel()->run(M, N, K, A, lda, B->p, C, ldc, beta != 0.0f, NULL);
+}
+
+void nk_gemm_rows_from(int naive, int M, const float *A, int lda, const nk_pack *B,
+                       const float *const *rows, float *C, int ldc)
+{
+	const int N = B->N, K = B->K;
+	if (M <= 0 || N <= 0)
+		return;
+	if (naive || K <= 0) { /* the rows copied in, then C += A . B */
+		for (int i = 0; i < M; i++) {
+			float *c = C + (size_t)i * ldc;
+			if (!rows[i])
+				memset(c, 0, (size_t)N * sizeof *c);
+			else if (rows[i] != c)
+				memmove(c, rows[i], (size_t)N * sizeof *c);
+		}
+		nk_gemm_rows(naive, M, A, lda, B, 1.0f, C, ldc);
+		return;
+	}
+	kernel()->run(M, N, K, A, lda, B->p, C, ldc, 0, rows);
 }

@@ -53,6 +53,14 @@ void nk_pack_free(nk_pack *pk);
 void nk_gemm_rows(int naive, int M, const float *A, int lda, const nk_pack *B, float beta, float *C,
                   int ldc);
 
+/* C[M x N] (row stride ldc) = S + A[M x K] (row stride lda) . B, where row i
+ * of S is rows[i] [N] (NULL: zeros): the same bits as copying the rows into
+ * C and calling nk_gemm_rows with beta 1 (each chain starts from the row),
+ * without the copy.  The lookup forward of models/recurrent.c starts each
+ * step's gates from the kept rows of its words this way. */
+void nk_gemm_rows_from(int naive, int M, const float *A, int lda, const nk_pack *B,
+                       const float *const *rows, float *C, int ldc);
+
 /* Name of the kernel this process uses: "avx512", "avx2", "sse2" or "c". */
 const char *nk_gemm_isa(void);
 

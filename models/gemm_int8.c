@@ -138,12 +138,13 @@ static void quantize_rows(int M, const float *A, int lda, int K, nk_rows8 *ws)
  * A row against a panel at a time, the 32 sums side by side (a loop the
  * compiler may vectorize). */
 static void run_c(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B, float *C, int ldc,
-                  int beta)
+                  int beta, const float *const *s0)
 {
 	const int K4 = (K + 3) / 4;
 	for (int i = 0; i < M; i++) {
 		const uint8_t *a = ws->p + (size_t)i * K4 * 4;
 		float *c = C + (size_t)i * ldc;
+		const float *st = s0 ? s0[i] : beta ? c : NULL;
 		for (int j0 = 0; j0 < N; j0 += NK8_NR) {
 			const int8_t *bp = B->p + (size_t)(j0 / NK8_NR) * K4 * NK8_NR * 4;
 			int32_t s[NK8_NR] = {0};
@@ -157,7 +158,7 @@ static void run_c(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B, fl
 			}
 			for (int j = j0; j < N && j < j0 + NK8_NR; j++)
 				c[j] = fmaf((float)s[j - j0], ws->scale[i] * B->scale[j],
-				            beta ? c[j] : 0.0f);
+				            st ? st[j] : 0.0f);
 		}
 	}
 }
@@ -178,10 +179,11 @@ static inline __mmask16 lanes(int n)
 }
 
 /* rows x nc elements of C from rows quantized rows of A (ws, from row i0)
- * and panel q of B.  rows is a constant at every call. */
+ * and panel q of B, row r added to the nc values at st[r] (NULL: to zero).
+ * rows is a constant at every call. */
 NK8_TARGET static inline __attribute__((always_inline)) void
 tile8(const int rows, int K4, const uint8_t *restrict A, const float *restrict sa,
-      const nk_pack8 *B, int q, float *restrict C, int ldc, int nc, int beta)
+      const nk_pack8 *B, int q, const float *const *st, float *C, int ldc, int nc)
 {
 	const int32_t *bp = (const int32_t *)(const void *)(B->p + (size_t)q * K4 * NK8_NR * 4);
 	const __mmask16 m0 = lanes(nc), m1 = lanes(nc - 16);
@@ -212,8 +214,9 @@ tile8(const int rows, int K4, const uint8_t *restrict A, const float *restrict s
 	{
 		float *c = C + (size_t)r * ldc;
 		const __m512 ar = _mm512_set1_ps(sa[r]);
-		const __m512 p0 = beta ? _mm512_maskz_loadu_ps(m0, c) : _mm512_setzero_ps();
-		const __m512 p1 = beta ? _mm512_maskz_loadu_ps(m1, c + 16) : _mm512_setzero_ps();
+		const float *s = st[r];
+		const __m512 p0 = s ? _mm512_maskz_loadu_ps(m0, s) : _mm512_setzero_ps();
+		const __m512 p1 = s ? _mm512_maskz_loadu_ps(m1, s + 16) : _mm512_setzero_ps();
 		_mm512_mask_storeu_ps(
 		        c, m0,
 		        _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][0]), _mm512_mul_ps(ar, s0), p0));
@@ -256,10 +259,22 @@ NK8_TARGET static void quantize_rows_avx512(int M, const float *A, int lda, int 
 	}
 }
 
+/* The start of row r of a tile at row i, column j (see tile8): s0's row, or
+ * C's with beta, or none. */
+static inline void starts(const float **st, int rows, int i, int j, const float *const *s0,
+                          int beta, const float *c, int ldc)
+{
+	for (int r = 0; r < rows; r++) {
+		const float *s = s0 ? s0[i + r] : NULL;
+		st[r] = s0 ? (s ? s + j : NULL) : beta ? c + (size_t)r * ldc + j : NULL;
+	}
+}
+
 NK8_TARGET static void run_vnni(int M, int N, int K, const nk_rows8 *ws, const nk_pack8 *B,
-                                float *C, int ldc, int beta)
+                                float *C, int ldc, int beta, const float *const *s0)
 {
 	const int K4 = (K + 3) / 4;
+	const float *st[NK8_MR];
 	for (int i = 0; i < M; i += NK8_MR) {
 		const int rows = M - i < NK8_MR ? M - i : NK8_MR;
 		const uint8_t *a = ws->p + (size_t)i * K4 * 4;
@@ -267,10 +282,11 @@ NK8_TARGET static void run_vnni(int M, int N, int K, const nk_rows8 *ws, const n
 		float *c = C + (size_t)i * ldc;
 		for (int j = 0, q = 0; j < N; j += NK8_NR, q++) {
 			const int nc = N - j < NK8_NR ? N - j : NK8_NR;
+			starts(st, rows, i, j, s0, beta, c, ldc);
 			switch (rows) {
 #define NK8_ROWS(n)                                                                                \
 	case n:                                                                                    \
-		tile8(n, K4, a, sa, B, q, c + j, ldc, nc, beta);                                   \
+		tile8(n, K4, a, sa, B, q, st, c + j, ldc, nc);                                     \
 		break;
 				NK8_ROWS(1)
 				NK8_ROWS(2)
@@ -296,8 +312,8 @@ NK8_TARGET static void run_vnni(int M, int N, int K, const nk_rows8 *ws, const n
  * added at the end.  Integer sums: the same bits as the other kernels. */
 NK8_TARGET2 static inline __attribute__((always_inline)) void
 tile8_avx2(const int rows, int K4, const int16_t *restrict a, const float *restrict sa,
-           const int8_t *restrict bp, const float *restrict sb, float *restrict C, int ldc, int nc,
-           int beta)
+           const int8_t *restrict bp, const float *restrict sb, const float *const *st, float *C,
+           int ldc, int nc)
 {
 	__m256i acc[4][2];
 	_Pragma("GCC unroll 4") for (int r = 0; r < rows; r++) acc[r][0] = acc[r][1] =
@@ -322,8 +338,8 @@ tile8_avx2(const int rows, int K4, const int16_t *restrict a, const float *restr
 		const __m256i h = _mm256_hadd_epi32(acc[r][0], acc[r][1]);
 		const __m256i sum = _mm256_permute4x64_epi64(h, 0xd8);
 		float *c = C + (size_t)r * ldc, tmp[8] = {0};
-		for (int j = 0; beta && j < nc; j++)
-			tmp[j] = c[j];
+		for (int j = 0; st[r] && j < nc; j++)
+			tmp[j] = st[r][j];
 		const __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum),
 		                                 _mm256_mul_ps(_mm256_set1_ps(sa[r]), s),
 		                                 _mm256_loadu_ps(tmp));
@@ -334,9 +350,10 @@ tile8_avx2(const int rows, int K4, const int16_t *restrict a, const float *restr
 }
 
 NK8_TARGET2 static void run_avx2(int M, int N, int K, nk_rows8 *ws, const nk_pack8 *B, float *C,
-                                 int ldc, int beta)
+                                 int ldc, int beta, const float *const *s0)
 {
 	const int K4 = (K + 3) / 4;
+	const float *st[4];
 	for (size_t i = 0; i < (size_t)M * K4 * 4; i++)
 		ws->p16[i] = (int16_t)(ws->p[i] - 128);
 	for (int i = 0; i < M; i += 4) {
@@ -348,18 +365,19 @@ NK8_TARGET2 static void run_avx2(int M, int N, int K, nk_rows8 *ws, const nk_pac
 			                   (size_t)(j % NK8_NR) * 4;
 			float *c = C + (size_t)i * ldc + j;
 			const float *sa = ws->scale + i, *sb = B->scale + j;
+			starts(st, rows, i, j, s0, beta, C + (size_t)i * ldc, ldc);
 			switch (rows) {
 			case 1:
-				tile8_avx2(1, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				tile8_avx2(1, K4, a, sa, bp, sb, st, c, ldc, nc);
 				break;
 			case 2:
-				tile8_avx2(2, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				tile8_avx2(2, K4, a, sa, bp, sb, st, c, ldc, nc);
 				break;
 			case 3:
-				tile8_avx2(3, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				tile8_avx2(3, K4, a, sa, bp, sb, st, c, ldc, nc);
 				break;
 			default:
-				tile8_avx2(4, K4, a, sa, bp, sb, c, ldc, nc, beta);
+				tile8_avx2(4, K4, a, sa, bp, sb, st, c, ldc, nc);
 				break;
 			}
 		}
@@ -389,17 +407,23 @@ const char *nk_int8_isa(void)
 #endif
 }
 
-int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, float beta, float *C,
-                  int ldc, nk_rows8 *ws)
+/* nk_gemm8_rows (s0 NULL) and nk_gemm8_rows_from (beta 0). */
+static int gemm8(int ref, int M, const float *A, int lda, const nk_pack8 *B, int beta,
+                 const float *const *s0, float *C, int ldc, nk_rows8 *ws)
 {
 	const int N = B->N, K = B->K;
 	const size_t K4 = (size_t)(K + 3) / 4;
 
 	if (M <= 0 || N <= 0)
 		return 0;
-	if (K <= 0) { /* an empty sum: C stays (beta 1) or becomes zero */
-		for (int i = 0; beta == 0.0f && i < M; i++)
-			memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof *C);
+	if (K <= 0) { /* an empty sum: C stays (beta 1), becomes the start or zero */
+		for (int i = 0; !beta && i < M; i++) {
+			float *c = C + (size_t)i * ldc;
+			if (s0 && s0[i])
+				memmove(c, s0[i], (size_t)N * sizeof *C);
+			else
+				memset(c, 0, (size_t)N * sizeof *C);
+		}
 		return 0;
 	}
 	if (ws->cap < (size_t)M * K4 * 4 || ws->c16 < (size_t)M * K4 * 4 || ws->cs < (size_t)M)
@@ -407,16 +431,28 @@ int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, fl
 #if NK8_X86
 	if (!ref && have_vnni()) {
 		quantize_rows_avx512(M, A, lda, K, ws);
-		run_vnni(M, N, K, ws, B, C, ldc, beta != 0.0f);
+		run_vnni(M, N, K, ws, B, C, ldc, beta, s0);
 		return 0;
 	}
 	if (!ref && have_avx2()) {
 		quantize_rows(M, A, lda, K, ws);
-		run_avx2(M, N, K, ws, B, C, ldc, beta != 0.0f);
+		run_avx2(M, N, K, ws, B, C, ldc, beta, s0);
 		return 0;
 	}
 #endif
 	quantize_rows(M, A, lda, K, ws);
-	run_c(M, N, K, ws, B, C, ldc, beta != 0.0f);
+	run_c(M, N, K, ws, B, C, ldc, beta, s0);
 	return 0;
+}
+
+int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, float beta, float *C,
+                  int ldc, nk_rows8 *ws)
+{
+	return gemm8(ref, M, A, lda, B, beta != 0.0f, NULL, C, ldc, ws);
+}
+
+int nk_gemm8_rows_from(int ref, int M, const float *A, int lda, const nk_pack8 *B,
+                       const float *const *rows, float *C, int ldc, nk_rows8 *ws)
+{
+	return gemm8(ref, M, A, lda, B, 0, rows, C, ldc, ws);
 }

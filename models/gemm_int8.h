@@ -70,6 +70,12 @@ void nk_rows8_free(nk_rows8 *ws);
 int nk_gemm8_rows(int ref, int M, const float *A, int lda, const nk_pack8 *B, float beta, float *C,
                   int ldc, nk_rows8 *ws);
 
+/* C[M x N] = S + A . B as above, C_ij = fma((float)s_ij, sa_i * sb_j, S_ij),
+ * where row i of S is rows[i] [N] (NULL: zeros): the bits of copying the
+ * rows into C and calling nk_gemm8_rows with beta 1, without the copy. */
+int nk_gemm8_rows_from(int ref, int M, const float *A, int lda, const nk_pack8 *B,
+                       const float *const *rows, float *C, int ldc, nk_rows8 *ws);
+
 /* The kernel nk_gemm8_rows runs here with ref 0: nlp_int8_kernel()'s
  * choice ("avx512-vnni", "avx2" or "c") on x86-64, "c" elsewhere. */
 const char *nk_int8_isa(void);

@@ -26,25 +26,26 @@
 #define NK_UNROLL _Pragma("GCC unroll 16")
 
 /* rows x nc elements of C (row stride ldc) from rows rows of A and one panel
- * bp [K x NK_NR] of B.  rows is a constant at every call (always inlined). */
+ * bp [K x NK_NR] of B, row r's chain started from the nc values at st[r]
+ * (NULL: from zero).  rows is a constant at every call (always inlined). */
 NK_TARGET static inline __attribute__((always_inline)) void
 NK_K(tile)(const int rows, int K, const float *restrict A, int lda, const float *restrict bp,
-           float *restrict C, int ldc, int nc, int beta)
+           const float *const *st, float *C, int ldc, int nc)
 {
 	NK_VT acc[NK_MR][NK_NV];
 	float tmp[NK_NR];
 
 	NK_UNROLL
 	for (int r = 0; r < rows; r++) {
-		const float *c = C + (size_t)r * ldc;
-		if (beta && nc < NK_NR) {
+		const float *c = st[r];
+		if (c && nc < NK_NR) {
 			for (int j = 0; j < NK_NR; j++)
 				tmp[j] = j < nc ? c[j] : 0.0f;
 			c = tmp;
 		}
 		NK_UNROLL
 		for (int v = 0; v < NK_NV; v++)
-			acc[r][v] = beta ? NK_LOAD(c + v * NK_W) : NK_ZERO();
+			acc[r][v] = c ? NK_LOAD(c + v * NK_W) : NK_ZERO();
 	}
 	for (int k = 0; k < K; k++) {
 		NK_VT b[NK_NV];
@@ -76,15 +77,17 @@ NK_K(tile)(const int rows, int K, const float *restrict A, int lda, const float 
 	}
 }
 
-/* C [M x N] (=, or += with beta) A [M x K] . B, B packed in panels p.
+/* C [M x N] (=, or += with beta) A [M x K] . B, B packed in panels p; with
+ * s0, row i starts from s0[i] instead (NULL: zeros), C is not read.
  * The panels are taken in blocks of about NK_BLOCK_BYTES, each block used
  * for every row before the next is read: a B larger than the cache (a
  * vocabulary-sized output matrix) is read from memory once, not once per
  * NK_MR rows.  Every element is still one tile's chain over k, so the
  * blocking changes no bit of C. */
 NK_TARGET static void NK_K(run)(int M, int N, int K, const float *A, int lda, const float *p,
-                                float *C, int ldc, int beta)
+                                float *C, int ldc, int beta, const float *const *s0)
 {
+	const float *st[NK_MR];
 	const size_t panel = (size_t)K * NK_NR;
 	const int np = (N + NK_NR - 1) / NK_NR;
 	int qb = (int)(NK_BLOCK_BYTES / (panel * sizeof(float)));
@@ -98,9 +101,15 @@ NK_TARGET static void NK_K(run)(int M, int N, int K, const float *A, int lda, co
 			for (int q = q0, j = q0 * NK_NR; q < q1; j += NK_NR, q++) {
 				const int nc = N - j < NK_NR ? N - j : NK_NR;
 				const float *bp = p + q * panel;
+				for (int r = 0; r < rows; r++) {
+					const float *s = s0 ? s0[i + r] : NULL;
+					st[r] = s0     ? (s ? s + j : NULL)
+					        : beta ? c + (size_t)r * ldc + j
+					               : NULL;
+				}
 #define NK_ROWS(n)                                                                                 \
 	case n:                                                                                    \
-		NK_K(tile)(n, K, a, lda, bp, c + j, ldc, nc, beta);                                \
+		NK_K(tile)(n, K, a, lda, bp, st, c + j, ldc, nc);                                  \
 		break;
 				switch (rows) {
 					NK_ROWS(1)

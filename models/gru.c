@@ -15,6 +15,23 @@
 #include "gemm.h"
 #include "cells.h"
 
+/* Gates r, z, n of one row, biases added: the input products are g itself
+ * (in place), or x when in_place is 0 (a lookup row: rec_whh's xrows); the
+ * activations go to g, W_hn h + b_hn to hr.  in_place is a constant at each
+ * call. */
+NK_INLINE void gru_act(float *restrict g, const float *restrict x, float *restrict hr,
+                       const float *restrict ghr, const float *restrict bias,
+                       const float *restrict b_hn, int H, const int in_place)
+{
+	for (int j = 0; j < 2 * H; j++)
+		g[j] = nk_sigmoid((in_place ? g[j] : x[j]) + bias[j] + ghr[j]);
+	for (int j = 0; j < H; j++) {
+		hr[j] = ghr[2 * H + j] + b_hn[j];
+		g[2 * H + j] = nk_tanh((in_place ? g[2 * H + j] : x[2 * H + j]) + bias[2 * H + j] +
+		                       g[j] * hr[j]);
+	}
+}
+
 NK_CLONES
 void gru_forward(float *y, float *gates, float *hn, float *gh, const rec_whh *w_hh,
                  const float *bias, const float *b_hn, const int *len, int T, int B, int H, int ldy,
@@ -25,10 +42,11 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const rec_whh *w_
 		const int t = reverse ? T - 1 - s : s;
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
+		const float *const *xr = rec_xrows(w_hh, t, B);
 		int ldh;
 		const float *hprev = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
 		if (hprev)
-			rec_whh_product(w_hh, naive, nt, hprev, ldh, 0.0f, gh, GH);
+			rec_whh_product(w_hh, naive, nt, hprev, ldh, 0.0f, NULL, gh, GH);
 		else
 			memset(gh, 0, (size_t)B * GH * sizeof *gh);
 		for (int b = 0; b < B; b++) {
@@ -43,13 +61,10 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const rec_whh *w_
 			}
 			/* No previous h: gh's zeroed row stands in. */
 			const float *restrict hp = hprev ? hprev + (size_t)b * ldh : ghr;
-			for (int j = 0; j < 2 * H; j++)
-				g[j] = nk_sigmoid(g[j] + bias[j] + ghr[j]);
-			for (int j = 0; j < H; j++) {
-				hr[j] = ghr[2 * H + j] + b_hn[j];
-				g[2 * H + j] =
-				        nk_tanh(g[2 * H + j] + bias[2 * H + j] + g[j] * hr[j]);
-			}
+			if (xr)
+				gru_act(g, xr[b], hr, ghr, bias, b_hn, H, 0);
+			else
+				gru_act(g, NULL, hr, ghr, bias, b_hn, H, 1);
 			for (int j = 0; j < H; j++) {
 				const float z = g[H + j], n = g[2 * H + j];
 				yr[j] = n + z * (hp[j] - n);

@@ -14,16 +14,19 @@
 #include "gemm.h"
 #include "cells.h"
 
-/* Gate activations of one row in place, bias added: sigmoid on i, f, o;
- * tanh on g. */
-NK_INLINE void lstm_act(float *restrict g, const float *restrict bias, int H)
+/* Gate activations of one row, bias added: sigmoid on i, f, o; tanh on g.
+ * The pre-activations are g itself (in place), or x when in_place is 0 (a
+ * lookup row: rec_whh's xrows); the activations go to g.  in_place is a
+ * constant at each call. */
+NK_INLINE void lstm_act(float *restrict g, const float *restrict x, const float *restrict bias,
+                        int H, const int in_place)
 {
 	for (int j = 0; j < 2 * H; j++)
-		g[j] = nk_sigmoid(g[j] + bias[j]);
+		g[j] = nk_sigmoid((in_place ? g[j] : x[j]) + bias[j]);
 	for (int j = 2 * H; j < 3 * H; j++)
-		g[j] = nk_tanh(g[j] + bias[j]);
+		g[j] = nk_tanh((in_place ? g[j] : x[j]) + bias[j]);
 	for (int j = 3 * H; j < 4 * H; j++)
-		g[j] = nk_sigmoid(g[j] + bias[j]);
+		g[j] = nk_sigmoid((in_place ? g[j] : x[j]) + bias[j]);
 }
 
 /* The previous cell state of row b at step s (t; tp the step before), or
@@ -49,10 +52,11 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const rec_whh *w_
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1; /* previous step, when s > 0 */
 		float *G = gates + (size_t)t * B * GH;
+		const float *const *xr = rec_xrows(w_hh, t, B);
 		int ldh;
 		const float *hp = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
-		if (hp)
-			rec_whh_product(w_hh, naive, nt, hp, ldh, 1.0f, G, GH);
+		if (hp) /* from x W_ih^T: in G, or the rows xr */
+			rec_whh_product(w_hh, naive, nt, hp, ldh, 1.0f, xr, G, GH);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
 			float *restrict cr = c + ((size_t)t * B + b) * H;
@@ -64,7 +68,10 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const rec_whh *w_
 				memset(tr, 0, (size_t)H * sizeof *tr);
 				continue;
 			}
-			lstm_act(g, bias, H);
+			if (xr && !hp)
+				lstm_act(g, xr[b], bias, H, 0);
+			else
+				lstm_act(g, NULL, bias, H, 1);
 			const float *restrict gi = g, *restrict gf = g + H,
 			                      *restrict gg = g + 2 * H, *restrict go = g + 3 * H;
 			const float *cp0 = lstm_prev_c(c, st, s, t, tp, B, b, H);

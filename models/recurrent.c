@@ -123,6 +123,7 @@ struct rec_net {
 	const float *lk_src; /* the table the rows came from (borrowed) */
 	int lk_V;
 	const int32_t *lk_ids; /* during a lookup forward: its ids [Tin x B] */
+	const float **lk_rows; /* [TB] the kept row of each window row (NULL: padding) */
 	int32_t *sids;         /* a shard: its ids [Tk x Bk] */
 
 	/* precision = int8 (rec_set_int8): the weights quantized, by layer
@@ -396,6 +397,7 @@ void rec_free(rec_net *n)
 	free(n->dx);
 	free(n->lens);
 	free(n->src);
+	free(n->lk_rows);
 	free(n->perm);
 	free(n->outs);
 	free(n->douts);
@@ -520,6 +522,7 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 	}
 	bad |= regrow(&n->xs, tb * in, sizeof(float));
 	bad |= regrow(&n->src, tb, sizeof(int));
+	bad |= regrow(&n->lk_rows, tb, sizeof(*n->lk_rows));
 	bad |= regrow(&n->perm, b, sizeof(int));
 	bad |= regrow(&n->outs, b * Ho, sizeof(float));
 	bad |= regrow(&n->douts, b * Ho, sizeof(float));
@@ -641,10 +644,11 @@ static void seq_grad_in(rec_net *n, float *dY, const float *dout)
 	}
 }
 
-/* Lookup forward: G [Tw x B x GH] = the kept input projection of each
- * window row's word (direction d), zeros at padding: what the product of
- * the rows of x gives. */
-static void lookup_rows(const rec_net *n, int d, float *G)
+/* Lookup forward: [Tw x B] the kept input projection row of each window
+ * row's word (direction d), NULL at padding: what the product of the rows
+ * of x gives, read by the cells where they add it (rec_whh's xrows), not
+ * copied into the gates. */
+static const float *const *lookup_rows(rec_net *n, int d)
 {
 	const size_t GH = (size_t)n->G * n->H, TB = (size_t)n->T * n->B;
 	for (size_t i = 0; i < TB; i++) {
@@ -653,11 +657,9 @@ static void lookup_rows(const rec_net *n, int d, float *G)
 			s = n->src[i];
 		else if ((int)(i / (size_t)n->B) >= n->lens[i % (size_t)n->B])
 			s = -1;
-		if (s >= 0)
-			memcpy(G + i * GH, n->lk[d] + (size_t)n->lk_ids[s] * GH, GH * sizeof *G);
-		else
-			memset(G + i * GH, 0, GH * sizeof *G);
+		n->lk_rows[i] = s >= 0 ? n->lk[d] + (size_t)n->lk_ids[s] * GH : NULL;
 	}
+	return n->lk_rows;
 }
 
 /* One direction d of layer l over the window: the input product, then the
@@ -681,15 +683,15 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 	    (!q && nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H)) ||
 	    (q && nk_rows8_reserve(&n->ws8, qx ? Tw * B : B, qx ? in : H)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	/* the biases are added by the cell's activation loop */
-	if (lookup)
-		lookup_rows(n, d, G);
-	else if (qx) /* cannot fail: ws8 holds the rows (reserved above) */
+	/* the biases are added by the cell's activation loop; the lookup's
+	 * rows by the cell too (xrows) */
+	const float *const *xrows = lookup ? lookup_rows(n, d) : NULL;
+	if (!lookup && qx) /* cannot fail: ws8 holds the rows (reserved above) */
 		(void)nk_gemm8_rows(naive, Tw * B, X, in, &q[1], 0.0f, G, GH, &n->ws8);
-	else
+	else if (!lookup)
 		nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
 	float *Y = n->y[l] + (size_t)d * H;
-	const rec_whh wh = {&n->pk_h, q, &n->ws8}, *whh = &wh;
+	const rec_whh wh = {&n->pk_h, q, &n->ws8, xrows}, *whh = &wh;
 	switch (n->c.cell) {
 	case REC_LSTM:
 		lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d], whh, n->bsum,
@@ -1443,8 +1445,10 @@ static int lookup_tables(rec_net *n, const float *table, int rows, nlp_err *err)
 	const size_t GH = (size_t)n->G * n->H;
 	int bad = !(n->lk_done = calloc((size_t)rows, 1)) ||
 	          !(n->lk_new = malloc((size_t)rows * sizeof *n->lk_new));
-	for (int d = 0; d < n->dirs && !bad; d++)
+	for (int d = 0; d < n->dirs && !bad; d++) {
 		bad = !(n->lk[d] = calloc((size_t)rows * GH, sizeof(float)));
+		nk_advise_huge(n->lk[d], (size_t)rows * GH * sizeof(float)); /* rows at random */
+	}
 	if (bad) {
 		rec_lookup_forget(n);
 		return nlp_err_set(err, NLP_ENOMEM,

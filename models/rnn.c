@@ -22,13 +22,15 @@ void rnn_forward(float *y, float *pre, const rec_whh *w_hh, const float *bias, c
 		const int nt = rec_active(len, B, t);
 		const int tp = reverse ? t + 1 : t - 1;
 		float *P = pre + (size_t)t * B * H;
+		const float *const *xr = rec_xrows(w_hh, t, B);
 		int ldh;
 		const float *hp = rec_prev_h(y, ldy, st, s, t, tp, B, nt, H, &ldh);
-		if (hp)
-			rec_whh_product(w_hh, naive, nt, hp, ldh, 1.0f, P, H);
+		if (hp) /* from x W_ih^T: in P, or the rows xr */
+			rec_whh_product(w_hh, naive, nt, hp, ldh, 1.0f, xr, P, H);
 		for (int b = 0; b < B; b++) {
 			float *restrict yr = y + ((size_t)t * B + b) * ldy;
-			const float *restrict p = P + (size_t)b * H;
+			/* the pre-activation: P's row, or the input row alone */
+			const float *restrict p = xr && !hp ? xr[b] : P + (size_t)b * H;
 			if (b >= nt) {
 				memset(yr, 0, (size_t)H * sizeof *yr);
 				continue;

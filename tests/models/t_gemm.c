@@ -163,6 +163,49 @@ static void test_rows(void)
 	nk_pack_free(&pk);
 }
 
+/* nk_gemm_rows_from: each row started from its own row elsewhere (some
+ * NULL: zeros) gives the bits of copying those rows into C and calling
+ * nk_gemm_rows with beta 1, on the kernel and on the naive path; the
+ * columns past N stay untouched. */
+static void test_from(void)
+{
+	static const int shapes[][3] = {{37, 256, 64}, {29, 100, 37}, {9, 33, 129},
+	                                {19, 8, 5},    {6, 40, 0},    {1, 3, 1}};
+	nlp_rng r;
+	nlp_rng_seed(&r, 7);
+	nk_pack pk = {0};
+	int bad = 0, oom = 0;
+	for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+		for (int naive = 0; naive <= 1; naive++) {
+			prob p;
+			prob_make(&p, shapes[s][0], shapes[s][1], shapes[s][2], (int)s & 1, &r);
+			const size_t n = (size_t)p.M * p.ldc;
+			float *want = xcalloc(n + 1, sizeof(float)),
+			      *got = xcalloc(n + 1, sizeof(float));
+			float *src = xcalloc((size_t)p.M * p.N + 1, sizeof(float));
+			const float **rows = xcalloc((size_t)p.M, sizeof *rows);
+			for (size_t i = 0; i < (size_t)p.M * p.N; i++)
+				src[i] = nlp_rng_normal(&r);
+			memcpy(want, p.C0, n * sizeof(float));
+			memcpy(got, p.C0, n * sizeof(float));
+			for (int i = 0; i < p.M; i++) {
+				const int none = nlp_rng_next(&r) % 5 == 0;
+				rows[i] = none ? NULL : src + (size_t)i * p.N;
+				for (int j = 0; j < p.N; j++)
+					want[(size_t)i * p.ldc + j] = none ? 0.0f : rows[i][j];
+			}
+			oom |= nk_pack_b(&pk, naive, p.trans, p.K, p.N, p.B, p.ldb);
+			nk_gemm_rows(naive, p.M, p.A, p.lda, &pk, 1.0f, want, p.ldc);
+			nk_gemm_rows_from(naive, p.M, p.A, p.lda, &pk, rows, got, p.ldc);
+			bad += memcmp(want, got, n * sizeof(float)) != 0;
+			free(want), free(got), free(src), free(rows);
+			prob_free(&p);
+		}
+	ok(!oom && bad == 0, "rows started from other rows (or zeros): the bits of copying them in "
+	                     "and adding with beta 1, kernel and naive, padding untouched");
+	nk_pack_free(&pk);
+}
+
 /* FTZ/DAZ hold in the kernel: products of denormals give zeros. */
 static void test_denormals(void)
 {
@@ -205,6 +248,7 @@ int main(int argc, char **argv)
 	nlp_numerics_init();
 	test_accuracy();
 	test_rows();
+	test_from();
 	test_denormals();
 	test_isa();
 	return done_testing();

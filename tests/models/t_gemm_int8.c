@@ -150,6 +150,52 @@ static void test_rows(void)
 	nk_pack8_free(&pk);
 }
 
+/* nk_gemm8_rows_from: rows started from rows elsewhere (some NULL: zeros)
+ * give the bits of copying them into C and calling nk_gemm8_rows with
+ * beta 1, on this CPU's kernel and on the scalar one; padding untouched. */
+static void test_from(void)
+{
+	static const int shapes[][3] = {{37, 45, 70}, {9, 33, 129}, {5, 8, 3}, {3, 7, 0}};
+	nlp_rng r;
+	nlp_rng_seed(&r, 10);
+	int fails = 0;
+	for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+		for (int ref = 0; ref <= 1; ref++) {
+			const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ldc = N + 3;
+			float *A = xcalloc((size_t)M * K + 1, sizeof *A);
+			float *B = xcalloc((size_t)K * N + 1, sizeof *B);
+			float *src = xcalloc((size_t)M * N, sizeof *src);
+			float *want = xcalloc((size_t)M * ldc, sizeof *want);
+			float *got = xcalloc((size_t)M * ldc, sizeof *got);
+			const float **rows = xcalloc((size_t)M, sizeof *rows);
+			nk_pack8 pk = {0};
+			nk_rows8 ws = {0};
+			for (int i = 0; i < M * K; i++)
+				A[i] = tanhf(nlp_rng_normal(&r));
+			for (int i = 0; i < K * N; i++)
+				B[i] = 0.2f * nlp_rng_normal(&r);
+			for (int i = 0; i < M * N; i++)
+				src[i] = nlp_rng_normal(&r);
+			for (int i = 0; i < M * ldc; i++)
+				want[i] = got[i] = nlp_rng_normal(&r);
+			for (int i = 0; i < M; i++) {
+				const int none = nlp_rng_next(&r) % 4 == 0;
+				rows[i] = none ? NULL : src + (size_t)i * N;
+				for (int j = 0; j < N; j++)
+					want[(size_t)i * ldc + j] = none ? 0.0f : rows[i][j];
+			}
+			fails |= nk_pack8_b(&pk, 0, K, N, B, N) || nk_rows8_reserve(&ws, M, K) ||
+			         nk_gemm8_rows(ref, M, A, K, &pk, 1.0f, want, ldc, &ws) ||
+			         nk_gemm8_rows_from(ref, M, A, K, &pk, rows, got, ldc, &ws);
+			fails |= memcmp(want, got, (size_t)M * ldc * sizeof *got) != 0;
+			free(A), free(B), free(src), free(want), free(got), free(rows);
+			nk_pack8_free(&pk);
+			nk_rows8_free(&ws);
+		}
+	ok(!fails, "rows started from other rows (or zeros): the bits of copying them in and "
+	           "adding with beta 1, kernel and scalar, padding untouched");
+}
+
 /* Edge values: a zero row gives exactly beta * C, a zero column exactly
  * zero, an exact grid (values k / 127 of the largest) is exact. */
 static void test_edges(void)
@@ -182,10 +228,11 @@ static void test_edges(void)
 
 int main(void)
 {
-	plan(7);
+	plan(8);
 	diag("int8 kernel: %s", nk_int8_isa());
 	test_product();
 	test_rows();
+	test_from();
 	test_edges();
 	return done_testing();
 }
