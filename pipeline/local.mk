@@ -14,6 +14,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/host.c \
 	pipeline/pipeline.c \
 	pipeline/model.c \
+	pipeline/quantize.c \
 	pipeline/reader.c \
 	pipeline/metrics.c \
 	pipeline/report.c \
