@@ -95,6 +95,12 @@ TESTS += tests/format/t_model_real
 tests_format_t_model_real_LDADD = libnlpipe.la -lm
 noinst_HEADERS += tests/format/files.h
 
+# nlp_model_quantize and the int8 sections (nlpipe quantize).
+check_PROGRAMS += tests/format/t_quantize
+TESTS += tests/format/t_quantize
+tests_format_t_quantize_LDADD = libnlpipe.la -lm
+EXTRA_DIST += tests/format/q8-src.nlpm
+
 # Metrics.
 # Hand-computed cases (perfect, all wrong, ties, a class never predicted,
 # multi-class) and random cases checked against an independent Python
