@@ -7,12 +7,13 @@
 # (tokenizer -> embedding -> lstm -> softmax) are quantized; the files are at
 # least 2.8x (bag) and 1.7x (lstm: its small head and stored text weigh)
 # smaller, with the parameters at least 3x smaller; predictions give the
-# same label for at least 99 % of the test documents and
-# probabilities within 0.02 of the fp32 model's (and of `precision = int8`
-# on it), eval's accuracy within a point; the same input gives the same bytes; `inspect` says the model is
-# quantized and what each stage takes; resume, init_from, a quantized input,
-# a checkpoint, a language model, a file that is not a model and outputs
-# that cannot be written are refused, leaving no file behind.
+# same label for at least 99 % of the test documents and probabilities
+# within 0.02 of the fp32 model's (and of `precision = int8` on it), eval's
+# accuracy within a point; the same input gives the same bytes; `inspect`
+# says the model is quantized and what each stage takes; resume, init_from,
+# a quantized input, a checkpoint, a language model, a file that is not a
+# model and outputs that cannot be written are refused, leaving no file
+# behind.
 src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
 tap_setup quantize
