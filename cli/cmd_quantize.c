@@ -19,7 +19,7 @@ static const char usage[] =
         "int8 with one float32 scale per row, about a quarter of its float32\n"
         "size; biases, the head and saved state stay as they are.  Encoders get\n"
         "precision = int8.  OUT predicts, evaluates and inspects like any model;\n"
-        "it cannot be trained further (train --resume, init_from): keep MODEL.\n"
+        "it cannot be trained further (resumed, or named by init_from): keep MODEL.\n"
         "Training checkpoints, language models and sequence-to-sequence models\n"
         "are refused.  See docs/model-format.md.\n\n"
         "  --help    this text\n\n"
