@@ -33,135 +33,134 @@ static int q8_eligible(const nlp_model_block *b)
  *
  * A value is q * scale of its row. */
 
-/* The int8 blocks of a payload, checked against the stage record.  On
- * success q[0 .. *n_q) are their indices and *f32 the count of float32
- * values; NLP_EDATA (with why) when the payload does not fit the record. */
-static int q8_head(const nlp_model_stage *st, const unsigned char *d, size_t len, uint32_t *q,
-                   uint32_t *n_q, uint64_t *f32, const char **why)
+/* An int8 block: where it lies in the buffer, and its scales in the payload. */
+typedef struct q8_part {
+	uint64_t offset, count;
+	uint32_t block; /* index in the stage record */
+	size_t at;      /* payload offset of its scales (set by q8_head) */
+} q8_part;
+
+static int by_offset(const void *a, const void *b)
 {
-	uint64_t need, inq = 0, bytes = 0;
-	uint32_t n;
+	const q8_part *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* The int8 blocks of a payload, checked against the stage record: on
+ * success p[0 .. *n_q) are they, sorted by offset (p holds st->n_blocks),
+ * and *fp32 the payload offset of the float32 values.  NLP_EDATA (with
+ * why) when the payload does not fit the record. */
+static int q8_head(const nlp_model_stage *st, const unsigned char *d, size_t len, q8_part *p,
+                   uint32_t *n_q, size_t *fp32, const char **why)
+{
+	uint64_t inq = 0, rel = 0, base;
+	uint32_t n, prev = 0;
 
 	*why = "malformed int8 parameter section";
 	if (len < 4 || (n = nlp_le32_get(d)) > st->n_blocks || len - 4 < (uint64_t)n * 4)
 		return NLP_EDATA;
 	for (uint32_t k = 0; k < n; k++) {
-		const nlp_model_block *b;
-		q[k] = nlp_le32_get(d + 4 + 4 * k);
-		if (q[k] >= st->n_blocks || (k && q[k] <= q[k - 1]))
+		const uint32_t i = nlp_le32_get(d + 4 + 4 * (size_t)k);
+		if (i >= st->n_blocks || (k && i <= prev))
 			return NLP_EDATA;
-		b = &st->blocks[q[k]];
-		if (!q8_eligible(b)) {
+		prev = i;
+		if (!q8_eligible(&st->blocks[i])) {
 			*why = "an int8 block is not a matrix of at least 2 x 8";
 			return NLP_EDATA;
 		}
-		for (uint32_t j = 0; j < k; j++) {
-			const nlp_model_block *o = &st->blocks[q[j]];
-			if (b->offset < o->offset + o->count && o->offset < b->offset + b->count) {
-				*why = "two int8 blocks overlap";
-				return NLP_EDATA;
-			}
-		}
-		inq += b->count;
-		bytes += b->rows * 4ull + b->count;
+		/* at: from the end of the float32 values, until their count is known */
+		p[k] = (q8_part){st->blocks[i].offset, st->blocks[i].count, i, (size_t)rel};
+		inq += p[k].count;
+		rel += st->blocks[i].rows * 4ull + st->blocks[i].count;
 	}
-	*n_q = n;
-	*f32 = st->n_params - inq; /* blocks lie inside the buffer: checked */
-	need = 4 + 4ull * n + 4 * *f32 + bytes;
-	if (inq > st->n_params || need != len) {
+	/* blocks lie inside the buffer (checked with the stage record) */
+	qsort(p, n, sizeof *p, by_offset);
+	for (uint32_t k = 1; k < n; k++)
+		if (p[k].offset < p[k - 1].offset + p[k - 1].count) {
+			*why = "two int8 blocks overlap";
+			return NLP_EDATA;
+		}
+	*fp32 = 4 + 4 * (size_t)n;
+	base = *fp32 + 4 * (st->n_params - inq);
+	if (base + rel != len) {
 		*why = "the int8 parameter section's size differs from the stage record's";
 		return NLP_EDATA;
 	}
+	for (uint32_t k = 0; k < n; k++)
+		p[k].at += (size_t)base;
+	*n_q = n;
 	return NLP_OK;
 }
 
 int nlp_q8_check(nlp_model_stage *st, const unsigned char *d, size_t len, const char **why)
 {
-	uint32_t *q = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *q), n_q = 0;
-	uint64_t f32;
+	q8_part *p = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *p);
+	uint32_t n_q = 0;
+	size_t fp32;
 	int rc;
 
-	if (!q)
+	if (!p)
 		return NLP_ENOMEM;
-	rc = q8_head(st, d, len, q, &n_q, &f32, why);
+	rc = q8_head(st, d, len, p, &n_q, &fp32, why);
 	if (!rc)
 		st->n_q8_blocks = n_q;
-	free(q);
+	free(p);
 	return rc;
 }
 
-/* Is position k of the buffer inside one of the int8 blocks? The index of
- * the block that starts there, else -1; *end is where the next int8 block
- * (or the buffer) starts. */
-static long q8_at(const nlp_model_stage *st, const uint32_t *q, uint32_t n_q, uint64_t k,
-                  uint64_t *end)
+/* Block part of the buffer w from its scales and values at d. */
+static int q8_part_decode(const nlp_model_block *b, const unsigned char *d, float *w,
+                          const char **why)
 {
-	*end = st->n_params;
-	for (uint32_t j = 0; j < n_q; j++) {
-		const nlp_model_block *b = &st->blocks[q[j]];
-		if (b->offset == k)
-			return j;
-		if (b->offset > k && b->offset < *end)
-			*end = b->offset;
+	const signed char *v = (const signed char *)(d + 4 * (size_t)b->rows);
+
+	for (uint32_t r = 0; r < b->rows; r++) {
+		float s;
+		nlp_model_get_f32(&s, d + 4 * (size_t)r, 1);
+		if (!isfinite(s) || s < 0.0f) {
+			*why = "an int8 block's scale is not a finite number >= 0";
+			return NLP_EDATA;
+		}
+		for (uint32_t c = 0; c < b->cols; c++) {
+			const int x = v[(size_t)r * b->cols + c];
+			if (x < -127) {
+				*why = "an int8 value is -128 (the format uses -127 .. 127)";
+				return NLP_EDATA;
+			}
+			w[(size_t)r * b->cols + c] = (float)x * s;
+		}
 	}
-	return -1;
+	return NLP_OK;
 }
 
-/* w[n_params] from a checked payload: the float32 values into the gaps,
- * each int8 block as q * scale. */
+/* w[n_params] from a payload: the float32 values into the gaps between the
+ * int8 blocks, in buffer order, and each int8 block as q * scale. */
 int nlp_q8_decode(const nlp_model_stage *st, const unsigned char *d, size_t len, float *w,
                   const char **why)
 {
-	uint32_t *q = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *q), n_q = 0;
-	const unsigned char *fp, *qp;
-	uint64_t f32, k = 0, end;
+	q8_part *p = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *p);
+	uint32_t n_q = 0;
+	uint64_t k = 0;
+	size_t fp;
 	int rc;
 
-	if (!q)
+	if (!p)
 		return NLP_ENOMEM;
-	if ((rc = q8_head(st, d, len, q, &n_q, &f32, why)))
-		goto out;
-	fp = d + 4 + 4 * (size_t)n_q;
-	while (k < st->n_params) { /* the float32 values, in buffer order */
-		long j = q8_at(st, q, n_q, k, &end);
-		if (j >= 0) {
-			k += st->blocks[q[j]].count;
-			continue;
-		}
-		nlp_model_get_f32(w + k, fp, (size_t)(end - k));
+	rc = q8_head(st, d, len, p, &n_q, &fp, why);
+	for (uint32_t j = 0; j <= n_q && !rc; j++) {
+		const uint64_t end = j < n_q ? p[j].offset : st->n_params;
+		nlp_model_get_f32(w + k, d + fp, (size_t)(end - k));
 		fp += 4 * (size_t)(end - k);
-		k = end;
-	}
-	qp = fp;
-	for (uint32_t j = 0; j < n_q && !rc; j++) {
-		const nlp_model_block *b = &st->blocks[q[j]];
-		const signed char *v = (const signed char *)(qp + 4 * (size_t)b->rows);
-		for (uint32_t r = 0; r < b->rows && !rc; r++) {
-			float s;
-			nlp_model_get_f32(&s, qp + 4 * (size_t)r, 1);
-			if (!isfinite(s) || s < 0.0f) {
-				*why = "an int8 block's scale is not a finite number >= 0";
-				rc = NLP_EDATA;
-			}
-			for (uint32_t c = 0; c < b->cols && !rc; c++) {
-				const int x = v[(size_t)r * b->cols + c];
-				if (x < -127) {
-					*why = "an int8 value is -128 (the format uses -127 .. "
-					       "127)";
-					rc = NLP_EDATA;
-				}
-				w[b->offset + (size_t)r * b->cols + c] = (float)x * s;
-			}
+		if (j < n_q) {
+			rc = q8_part_decode(&st->blocks[p[j].block], d + p[j].at, w + end, why);
+			k = end + p[j].count;
 		}
-		qp += 4 * (size_t)b->rows + b->count;
 	}
-out:
-	free(q);
+	free(p);
 	return rc;
 }
 
-/* One row of n values: its scale and int8 values (the scale and rounding
- * of models/gemm_int8.c, per output column there, per row here). */
+/* One row of n values: its scale and int8 values. */
 static void q8_row(const float *x, size_t n, float *scale, signed char *out)
 {
 	float amax = 0.0f, inv;
@@ -173,47 +172,59 @@ static void q8_row(const float *x, size_t n, float *scale, signed char *out)
 		out[i] = (signed char)nlp_q127(x[i] * inv);
 }
 
+static int by_block(const void *a, const void *b)
+{
+	const q8_part *x = a, *y = b;
+	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+/* The blocks of st to store int8: every eligible one that overlaps no
+ * earlier kept one (by offset), into p in index order; returns how many. */
+static uint32_t q8_choose(const nlp_model_stage *st, q8_part *p)
+{
+	uint32_t n = 0, kept = 0;
+
+	for (uint32_t i = 0; i < st->n_blocks; i++)
+		if (q8_eligible(&st->blocks[i]))
+			p[n++] = (q8_part){st->blocks[i].offset, st->blocks[i].count, i, 0};
+	qsort(p, n, sizeof *p, by_offset);
+	for (uint32_t k = 0; k < n; k++)
+		if (!kept || p[k].offset >= p[kept - 1].offset + p[kept - 1].count)
+			p[kept++] = p[k];
+	qsort(p, kept, sizeof *p, by_block);
+	return kept;
+}
+
 /* The PARAMS_Q8 payload of stage st, whose values are w, into b. */
 static int q8_encode(const nlp_model_stage *st, const float *w, nlp_buf *b,
                      nlp_quantize_report *rep)
 {
-	uint32_t n_q = 0, *q = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *q);
+	q8_part *p = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *p);
 	signed char *row = NULL;
 	unsigned char le[4];
-	uint64_t k = 0, end, maxc = 1;
-	int rc = NLP_OK;
+	uint32_t n_q = p ? q8_choose(st, p) : 0, maxc = 1;
+	uint64_t k = 0;
+	int rc = p ? NLP_OK : NLP_ENOMEM;
 
-	if (!q)
-		return NLP_ENOMEM;
-	for (uint32_t i = 0; i < st->n_blocks; i++) {
-		const nlp_model_block *bl = &st->blocks[i];
-		int overlaps = 0;
-		for (uint32_t j = 0; j < n_q; j++) {
-			const nlp_model_block *o = &st->blocks[q[j]];
-			overlaps |= bl->offset < o->offset + o->count &&
-			            o->offset < bl->offset + bl->count;
-		}
-		if (q8_eligible(bl) && !overlaps) {
-			q[n_q++] = i;
-			maxc = bl->cols > maxc ? bl->cols : maxc;
-		}
-	}
-	row = malloc(maxc);
-	rc = row ? nlp_buf_put_u32(b, n_q) : NLP_ENOMEM;
+	for (uint32_t j = 0; j < n_q; j++)
+		maxc = st->blocks[p[j].block].cols > maxc ? st->blocks[p[j].block].cols : maxc;
+	if (!rc && !(row = malloc(maxc)))
+		rc = NLP_ENOMEM;
+	rc = rc ? rc : nlp_buf_put_u32(b, n_q);
 	for (uint32_t j = 0; j < n_q && !rc; j++)
-		rc = nlp_buf_put_u32(b, q[j]);
-	while (k < st->n_params && !rc) {
-		long j = q8_at(st, q, n_q, k, &end);
-		if (j >= 0) {
-			k += st->blocks[q[j]].count;
-			continue;
-		}
+		rc = nlp_buf_put_u32(b, p[j].block);
+	if (!rc) /* the float32 values: the gaps between the blocks, by offset */
+		qsort(p, n_q, sizeof *p, by_offset);
+	for (uint32_t j = 0; j <= n_q && !rc; j++) {
+		const uint64_t end = j < n_q ? p[j].offset : st->n_params;
 		rc = nlp_model_buf_put_f32(b, w + k, (size_t)(end - k));
 		rep->f32_values += end - k;
-		k = end;
+		k = j < n_q ? end + p[j].count : end;
 	}
+	if (!rc)
+		qsort(p, n_q, sizeof *p, by_block);
 	for (uint32_t j = 0; j < n_q && !rc; j++) {
-		const nlp_model_block *bl = &st->blocks[q[j]];
+		const nlp_model_block *bl = &st->blocks[p[j].block];
 		float s;
 		/* the scales, then the values: each row quantized twice */
 		for (uint32_t r = 0; r < bl->rows && !rc; r++) {
@@ -229,7 +240,7 @@ static int q8_encode(const nlp_model_stage *st, const float *w, nlp_buf *b,
 		rep->q8_blocks++;
 	}
 	free(row);
-	free(q);
+	free(p);
 	return rc;
 }
 
@@ -261,7 +272,19 @@ static int int8_text(const nlp_model *m, nlp_buf *out, uint32_t *n_int8, nlp_err
 	return rc;
 }
 
-/* What makes in a model nlpipe quantize does not take. */
+/* Does stage i get a PARAMS_Q8 section: is it not the last, and has it a
+ * block to store int8? */
+static int q8_stage(const nlp_model *m, size_t i)
+{
+	const nlp_model_stage *st = &m->stages[i];
+	int any = 0;
+
+	for (uint32_t k = 0; k < st->n_blocks && i + 1 < m->n_stages; k++)
+		any |= q8_eligible(&st->blocks[k]);
+	return any;
+}
+
+/* What in a model nlpipe quantize does not take. */
 static int quantizable(const nlp_model *m, nlp_err *err)
 {
 	int any = 0;
@@ -281,9 +304,8 @@ static int quantizable(const nlp_model *m, nlp_err *err)
 		                   "%s is a language or sequence-to-sequence model: nlpipe "
 		                   "quantize handles classifiers only",
 		                   m->path);
-	for (size_t i = 0; i + 1 < m->n_stages; i++)
-		for (uint32_t k = 0; k < m->stages[i].n_blocks; k++)
-			any |= q8_eligible(&m->stages[i].blocks[k]);
+	for (size_t i = 0; i < m->n_stages; i++)
+		any |= q8_stage(m, i);
 	if (!any)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "%s: nothing to quantize: no stage before the last has a "
@@ -303,7 +325,7 @@ static int copy_section(nlp_model_writer *w, const nlp_model *m, const nlp_model
 
 	if (s->type == NLP_SEC_PIPELINE)
 		return nlp_model_writer_add(w, s->type, s->stage, text->data, text->len, err);
-	if (s->type != NLP_SEC_PARAMS || !st || s->stage + 1 == m->n_stages) {
+	if (s->type != NLP_SEC_PARAMS || !st || !q8_stage(m, s->stage)) {
 		if (s->type == NLP_SEC_PARAMS)
 			rep->f32_values += s->len / 4;
 		return nlp_model_writer_add(w, s->type, s->stage, s->data, s->len, err);
