@@ -6,7 +6,6 @@
 #define _GNU_SOURCE /* asprintf */
 #include "config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
