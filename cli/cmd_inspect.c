@@ -125,66 +125,12 @@ static void print_graph(const nlp_model *m, FILE *out)
 	}
 }
 
-static void print_text(const nlp_model *m, FILE *out)
+/* The stages table: each stage with its blocks, stored bytes, widths and
+ * precision. */
+static void print_stages(const nlp_model *m, FILE *out)
 {
-	const char *vstage = NULL;
-	long long vocab = vocab_size(m, &vstage);
-	int n_trainable;
-	uint64_t params = total_params(m, &n_trainable);
-	char size[32];
 	size_t w_name = 4, w_class = 5, w_mod = 6;
-
-	cli_human_bytes(size, sizeof size, m->size);
-	fputs("model:       ", out);
-	put_text(out, m->path);
-	fprintf(out, "\nformat:      nlpipe model format %u, %s", m->version, size);
-	if (m->writer) {
-		fputs(", written by ", out);
-		put_text(out, m->writer);
-	}
-	fprintf(out, "\nkind:        %s\n",
-	        m->flags & NLP_MODEL_CHECKPOINT
-	                ? "training checkpoint (continue with nlpipe train --resume)"
-	                : "trained model");
-	if (m->n_labels == 0 && m->n_stages &&
-	    !strcmp(m->stages[m->n_stages - 1].class_name, "decoder"))
-		fputs("labels:      none (a sequence-to-sequence model: it writes a target text)",
-		      out);
-	else if (m->n_labels == 0)
-		fputs("labels:      none (a language model: it predicts the next token)", out);
-	else
-		fprintf(out, "labels (%zu): ", m->n_labels);
-	for (size_t i = 0; i < m->n_labels; i++) {
-		fputs(i ? ", " : "", out);
-		put_text(out, m->labels[i]);
-	}
-	fputs("\nvocabulary:  ", out);
-	if (vocab >= 0) {
-		fprintf(out, "%lld entries (stage ", vocab);
-		put_text(out, vstage);
-		fputc(')', out);
-		for (size_t i = 0; i < m->n_stages; i++) {
-			if (!is_vocab_stage(m, i) || m->stages[i].name == vstage)
-				continue;
-			fprintf(out, ", %llu entries (stage ",
-			        (unsigned long long)m->stages[i].blocks[0].rows);
-			put_text(out, m->stages[i].name);
-			fputc(')', out);
-		}
-		fputc('\n', out);
-	} else {
-		fputs("(not reported)\n", out);
-	}
-	cli_human_bytes(size, sizeof size, params * 4);
-	fprintf(out, "parameters:  %llu (%s of float32) in %d trainable stage%s\n",
-	        (unsigned long long)params, size, n_trainable, n_trainable == 1 ? "" : "s");
-	if (nlp_model_is_quantized(m)) {
-		cli_human_bytes(size, sizeof size, stored_bytes(m));
-		fprintf(out,
-		        "quantized:   yes (nlpipe quantize): stored in %s, matrices int8 with a "
-		        "scale per row\n",
-		        size);
-	}
+	char size[32];
 
 	for (size_t i = 0; i < m->n_stages; i++) {
 		const nlp_model_stage *st = &m->stages[i];
@@ -254,6 +200,69 @@ static void print_text(const nlp_model *m, FILE *out)
 		else if (prec)
 			fprintf(out, "      precision: %s\n", prec);
 	}
+}
+
+static void print_text(const nlp_model *m, FILE *out)
+{
+	const char *vstage = NULL;
+	long long vocab = vocab_size(m, &vstage);
+	int n_trainable;
+	uint64_t params = total_params(m, &n_trainable);
+	char size[32];
+
+	cli_human_bytes(size, sizeof size, m->size);
+	fputs("model:       ", out);
+	put_text(out, m->path);
+	fprintf(out, "\nformat:      nlpipe model format %u, %s", m->version, size);
+	if (m->writer) {
+		fputs(", written by ", out);
+		put_text(out, m->writer);
+	}
+	fprintf(out, "\nkind:        %s\n",
+	        m->flags & NLP_MODEL_CHECKPOINT
+	                ? "training checkpoint (continue with nlpipe train --resume)"
+	                : "trained model");
+	if (m->n_labels == 0 && m->n_stages &&
+	    !strcmp(m->stages[m->n_stages - 1].class_name, "decoder"))
+		fputs("labels:      none (a sequence-to-sequence model: it writes a target text)",
+		      out);
+	else if (m->n_labels == 0)
+		fputs("labels:      none (a language model: it predicts the next token)", out);
+	else
+		fprintf(out, "labels (%zu): ", m->n_labels);
+	for (size_t i = 0; i < m->n_labels; i++) {
+		fputs(i ? ", " : "", out);
+		put_text(out, m->labels[i]);
+	}
+	fputs("\nvocabulary:  ", out);
+	if (vocab >= 0) {
+		fprintf(out, "%lld entries (stage ", vocab);
+		put_text(out, vstage);
+		fputc(')', out);
+		for (size_t i = 0; i < m->n_stages; i++) {
+			if (!is_vocab_stage(m, i) || m->stages[i].name == vstage)
+				continue;
+			fprintf(out, ", %llu entries (stage ",
+			        (unsigned long long)m->stages[i].blocks[0].rows);
+			put_text(out, m->stages[i].name);
+			fputc(')', out);
+		}
+		fputc('\n', out);
+	} else {
+		fputs("(not reported)\n", out);
+	}
+	cli_human_bytes(size, sizeof size, params * 4);
+	fprintf(out, "parameters:  %llu (%s of float32) in %d trainable stage%s\n",
+	        (unsigned long long)params, size, n_trainable, n_trainable == 1 ? "" : "s");
+	if (nlp_model_is_quantized(m)) {
+		cli_human_bytes(size, sizeof size, stored_bytes(m));
+		fprintf(out,
+		        "quantized:   yes (nlpipe quantize): stored in %s, matrices int8 with a "
+		        "scale per row\n",
+		        size);
+	}
+
+	print_stages(m, out);
 
 	print_graph(m, out);
 	fputs("\ntraining:\n", out);
