@@ -253,7 +253,9 @@ typedef struct nlp_quantize_report {
  * `precision = int8` quantizes them); every other value stays float32.
  * Stages with a `precision` option get precision = int8.  No module is
  * loaded.  Refused (NLP_ECONFIG): a training checkpoint, a model already
- * quantized, a language or sequence-to-sequence model (no labels).  report
+ * quantized, a language or sequence-to-sequence model (no labels), a model
+ * with no block to store int8.  A stage option named `precision` that does
+ * not take int8 (not one of nlpipe's) would make OUT fail to load.  report
  * may be NULL. */
 int nlp_model_quantize(const char *in_path, const char *out_path, nlp_quantize_report *report,
                        nlp_err *err);
