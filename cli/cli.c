@@ -323,3 +323,14 @@ int cli_open_classifier(nlp_classifier **out, const char *path, long threads, lo
 		cli_model_warnings(nlp_classifier_model(*out));
 	return rc;
 }
+
+/* A byte count for people: 123 B, 45.6 KiB, 7.8 MiB. */
+void cli_human_bytes(char *buf, size_t n, uint64_t b)
+{
+	if (b < 10 * 1024)
+		snprintf(buf, n, "%llu B", (unsigned long long)b);
+	else if (b < 10ull * 1024 * 1024)
+		snprintf(buf, n, "%.1f KiB", b / 1024.0);
+	else
+		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024.0));
+}

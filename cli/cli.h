@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include "nlpipe/nlpipe.h"
 
 /* The commands (main.c lists those that exist). */
@@ -26,6 +27,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 #define EXIT_USAGE    1
 #define EXIT_DATA     2
@@ -44,6 +46,8 @@ void cli_empty_doc(const char *name);
 void cli_empty_docs_summary(unsigned long long n);
 /* Print err's message (it may hold several lines) and return the exit code. */
 int cli_fail(const nlp_err *err);
+/* A byte count for people in buf: 123 B, 45.6 KiB, 7.8 MiB. */
+void cli_human_bytes(char *buf, size_t n, uint64_t b);
 
 /* Global flags parsed by main (before the command). */
 extern int cli_verbose; /* -v / --verbose */

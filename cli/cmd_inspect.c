@@ -13,8 +13,9 @@ static const char usage[] =
         "Usage: nlpipe inspect [--json] [--check] MODEL\n\n"
         "Show what a model file holds: the stored pipeline and its graph, the\n"
         "labels, the vocabulary size, the parameters of each trainable stage (with their\n"
-        "blocks' shapes), the size of each stage's saved state and the training\n"
-        "metadata.  The file is checked completely (every checksum and size)\n"
+        "blocks' shapes and the bytes they take in the file: float32, or int8 in a\n"
+        "model written by nlpipe quantize), the size of each stage's saved state and\n"
+        "the training metadata.  The file is checked completely (every checksum and size)\n"
         "without loading any module.\n\n"
         "  --json    print one JSON object instead of text\n"
         "  --check   also build the pipeline with the installed modules and load\n"
@@ -43,6 +44,16 @@ static uint64_t total_params(const nlp_model *m, int *n_trainable)
 		n += m->stages[i].n_params;
 		*n_trainable += m->stages[i].trainable;
 	}
+	return n;
+}
+
+/* Bytes of parameters in the file, all stages. */
+static uint64_t stored_bytes(const nlp_model *m)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < m->n_stages; i++)
+		n += m->stages[i].params_bytes;
 	return n;
 }
 
@@ -77,16 +88,6 @@ static long long vocab_size(const nlp_model *m, const char **stage)
 		}
 	}
 	return -1;
-}
-
-static void human_bytes(char *buf, size_t n, uint64_t b)
-{
-	if (b < 10 * 1024)
-		snprintf(buf, n, "%llu B", (unsigned long long)b);
-	else if (b < 10ull * 1024 * 1024)
-		snprintf(buf, n, "%.1f KiB", b / 1024.0);
-	else
-		snprintf(buf, n, "%.1f MiB", b / (1024.0 * 1024.0));
 }
 
 /* The graph: each stage and the stages it reads. */
@@ -124,6 +125,83 @@ static void print_graph(const nlp_model *m, FILE *out)
 	}
 }
 
+/* The stages table: each stage with its blocks, stored bytes, widths and
+ * precision. */
+static void print_stages(const nlp_model *m, FILE *out)
+{
+	size_t w_name = 4, w_class = 5, w_mod = 6;
+	char size[32];
+
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		size_t lm = strlen(st->module) + 1 + strlen(st->module_version);
+		w_name = strlen(st->name) > w_name ? strlen(st->name) : w_name;
+		w_class = strlen(st->class_name) > w_class ? strlen(st->class_name) : w_class;
+		w_mod = lm > w_mod ? lm : w_mod;
+	}
+	fprintf(out, "\nstages:\n  %-3s %-*s %-*s %-*s %12s  %s\n", "#", (int)w_name, "name",
+	        (int)w_class, "class", (int)w_mod, "module", "parameters", "saved state");
+	for (size_t i = 0; i < m->n_stages; i++) {
+		const nlp_model_stage *st = &m->stages[i];
+		char mod[600];
+		snprintf(mod, sizeof mod, "%s %s", st->module, st->module_version);
+		fprintf(out, "  %-3zu ", i);
+		/* names were checked to hold no NUL; escape the rest while padding */
+		put_text(out, st->name);
+		fprintf(out, "%*s ", (int)(w_name - strlen(st->name)), "");
+		put_text(out, st->class_name);
+		fprintf(out, "%*s ", (int)(w_class - strlen(st->class_name)), "");
+		put_text(out, mod);
+		fprintf(out, "%*s ", (int)(w_mod - strlen(mod)), "");
+		if (st->trainable) {
+			cli_human_bytes(size, sizeof size, st->state_len);
+			fprintf(out, "%12llu  %s\n", (unsigned long long)st->n_params, size);
+		} else {
+			fprintf(out, "%12s  %s\n", "-", "-");
+		}
+		for (uint32_t k = 0, col = 0; k < st->n_blocks; k++) {
+			const nlp_model_block *b = &st->blocks[k];
+			char shape[64];
+			if (b->rows || b->cols)
+				snprintf(shape, sizeof shape, " %u x %u", b->rows, b->cols);
+			else
+				snprintf(shape, sizeof shape, " %llu",
+				         (unsigned long long)b->count);
+			/* wrap before 90 columns */
+			if (k && col + strlen(b->name) + strlen(shape) + 2 > 90) {
+				fputs(",\n              ", out);
+				col = 14;
+			} else {
+				fputs(k ? ", " : "      blocks: ", out);
+				col += k ? 2 : 14;
+			}
+			put_text(out, b->name);
+			fputs(shape, out);
+			col += (uint32_t)(strlen(b->name) + strlen(shape));
+		}
+		if (st->n_blocks)
+			fputc('\n', out);
+		if (st->trainable && st->n_params) {
+			cli_human_bytes(size, sizeof size, st->params_bytes);
+			fprintf(out, "      stored: %s", size);
+			if (st->n_q8_blocks)
+				fprintf(out, " (%u of %u blocks int8)\n", st->n_q8_blocks,
+				        st->n_blocks);
+			else
+				fputs(" (float32)\n", out);
+		}
+		if (m->pipeline && st->trainable)
+			fprintf(out, "      width: in %d%s -> out %d\n", st->in_dim,
+			        st->in_dim ? "" : " (token ids)", st->out_dim);
+		const char *prec = stage_precision(m, i);
+		if (prec && !strcmp(prec, "int8"))
+			fprintf(out, "      precision: int8 when predicting (kernel here: %s)\n",
+			        nlp_int8_kernel());
+		else if (prec)
+			fprintf(out, "      precision: %s\n", prec);
+	}
+}
+
 static void print_text(const nlp_model *m, FILE *out)
 {
 	const char *vstage = NULL;
@@ -131,9 +209,8 @@ static void print_text(const nlp_model *m, FILE *out)
 	int n_trainable;
 	uint64_t params = total_params(m, &n_trainable);
 	char size[32];
-	size_t w_name = 4, w_class = 5, w_mod = 6;
 
-	human_bytes(size, sizeof size, m->size);
+	cli_human_bytes(size, sizeof size, m->size);
 	fputs("model:       ", out);
 	put_text(out, m->path);
 	fprintf(out, "\nformat:      nlpipe model format %u, %s", m->version, size);
@@ -174,69 +251,18 @@ static void print_text(const nlp_model *m, FILE *out)
 	} else {
 		fputs("(not reported)\n", out);
 	}
-	human_bytes(size, sizeof size, params * 4);
+	cli_human_bytes(size, sizeof size, params * 4);
 	fprintf(out, "parameters:  %llu (%s of float32) in %d trainable stage%s\n",
 	        (unsigned long long)params, size, n_trainable, n_trainable == 1 ? "" : "s");
+	if (nlp_model_is_quantized(m)) {
+		cli_human_bytes(size, sizeof size, stored_bytes(m));
+		fprintf(out,
+		        "quantized:   yes (nlpipe quantize): stored in %s, matrices int8 with a "
+		        "scale per row\n",
+		        size);
+	}
 
-	for (size_t i = 0; i < m->n_stages; i++) {
-		const nlp_model_stage *st = &m->stages[i];
-		size_t lm = strlen(st->module) + 1 + strlen(st->module_version);
-		w_name = strlen(st->name) > w_name ? strlen(st->name) : w_name;
-		w_class = strlen(st->class_name) > w_class ? strlen(st->class_name) : w_class;
-		w_mod = lm > w_mod ? lm : w_mod;
-	}
-	fprintf(out, "\nstages:\n  %-3s %-*s %-*s %-*s %12s  %s\n", "#", (int)w_name, "name",
-	        (int)w_class, "class", (int)w_mod, "module", "parameters", "saved state");
-	for (size_t i = 0; i < m->n_stages; i++) {
-		const nlp_model_stage *st = &m->stages[i];
-		char mod[600];
-		snprintf(mod, sizeof mod, "%s %s", st->module, st->module_version);
-		fprintf(out, "  %-3zu ", i);
-		/* names were checked to hold no NUL; escape the rest while padding */
-		put_text(out, st->name);
-		fprintf(out, "%*s ", (int)(w_name - strlen(st->name)), "");
-		put_text(out, st->class_name);
-		fprintf(out, "%*s ", (int)(w_class - strlen(st->class_name)), "");
-		put_text(out, mod);
-		fprintf(out, "%*s ", (int)(w_mod - strlen(mod)), "");
-		if (st->trainable) {
-			human_bytes(size, sizeof size, st->state_len);
-			fprintf(out, "%12llu  %s\n", (unsigned long long)st->n_params, size);
-		} else {
-			fprintf(out, "%12s  %s\n", "-", "-");
-		}
-		for (uint32_t k = 0, col = 0; k < st->n_blocks; k++) {
-			const nlp_model_block *b = &st->blocks[k];
-			char shape[64];
-			if (b->rows || b->cols)
-				snprintf(shape, sizeof shape, " %u x %u", b->rows, b->cols);
-			else
-				snprintf(shape, sizeof shape, " %llu",
-				         (unsigned long long)b->count);
-			/* wrap before 90 columns */
-			if (k && col + strlen(b->name) + strlen(shape) + 2 > 90) {
-				fputs(",\n              ", out);
-				col = 14;
-			} else {
-				fputs(k ? ", " : "      blocks: ", out);
-				col += k ? 2 : 14;
-			}
-			put_text(out, b->name);
-			fputs(shape, out);
-			col += (uint32_t)(strlen(b->name) + strlen(shape));
-		}
-		if (st->n_blocks)
-			fputc('\n', out);
-		if (m->pipeline && st->trainable)
-			fprintf(out, "      width: in %d%s -> out %d\n", st->in_dim,
-			        st->in_dim ? "" : " (token ids)", st->out_dim);
-		const char *prec = stage_precision(m, i);
-		if (prec && !strcmp(prec, "int8"))
-			fprintf(out, "      precision: int8 when predicting (kernel here: %s)\n",
-			        nlp_int8_kernel());
-		else if (prec)
-			fprintf(out, "      precision: %s\n", prec);
-	}
+	print_stages(m, out);
 
 	print_graph(m, out);
 	fputs("\ntraining:\n", out);
@@ -279,8 +305,9 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 	fprintf(out, ",\"format_version\":%u,\"bytes\":%llu,\"writer\":", m->version,
 	        (unsigned long long)m->size);
 	nlp_json_fputs(out, m->writer);
-	fprintf(out, ",\"checkpoint\":%s,\"labels\":[",
-	        m->flags & NLP_MODEL_CHECKPOINT ? "true" : "false");
+	fprintf(out, ",\"checkpoint\":%s,\"quantized\":%s,\"labels\":[",
+	        m->flags & NLP_MODEL_CHECKPOINT ? "true" : "false",
+	        nlp_model_is_quantized(m) ? "true" : "false");
 	for (size_t i = 0; i < m->n_labels; i++) {
 		fputs(i ? "," : "", out);
 		nlp_json_fputs(out, m->labels[i]);
@@ -308,9 +335,11 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 		}
 		fprintf(out, "],\"trainable\":%s", st->trainable ? "true" : "false");
 		if (st->trainable) {
-			fprintf(out, ",\"parameters\":%llu,\"state_bytes\":%llu,\"blocks\":[",
-			        (unsigned long long)st->n_params,
-			        (unsigned long long)st->state_len);
+			fprintf(out,
+			        ",\"parameters\":%llu,\"state_bytes\":%llu,\"params_bytes\":%llu,"
+			        "\"int8_blocks\":%u,\"blocks\":[",
+			        (unsigned long long)st->n_params, (unsigned long long)st->state_len,
+			        (unsigned long long)st->params_bytes, st->n_q8_blocks);
 			for (uint32_t k = 0; k < st->n_blocks; k++) {
 				const nlp_model_block *b = &st->blocks[k];
 				fputs(k ? ",{\"name\":" : "{\"name\":", out);

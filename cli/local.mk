@@ -19,7 +19,8 @@ nlpipe_SOURCES = \
 	cli/cmd_predict.c \
 	cli/cmd_eval.c \
 	cli/cmd_tune.c \
-	cli/cmd_generate.c
+	cli/cmd_generate.c \
+	cli/cmd_quantize.c
 nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) $(PTHREAD_LIBS) -lm
 

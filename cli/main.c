@@ -28,6 +28,7 @@ static const command commands[] = {
         {"predict", cmd_predict, "label documents with a model"},
         {"eval", cmd_eval, "measure a model on labelled documents (a language model on text)"},
         {"generate", cmd_generate, "sample text from a language model"},
+        {"quantize", cmd_quantize, "write a smaller copy of a model, its matrices stored int8"},
         {"tune", cmd_tune, "search a pipeline's [tune] options, write the best pipeline file"},
         /* @COMMANDS@ */
         {NULL, NULL, NULL},

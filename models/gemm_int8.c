@@ -20,26 +20,6 @@
  * at most 128 * 127 * K in magnitude) fit in int32. */
 #define NK8_MAX_K 131072
 
-/* v rounded half away from zero, clamped to [-127, 127] (NaN: 127). */
-static inline int q127(float v)
-{
-	const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
-	if (!(r < 127.0f))
-		return 127;
-	if (!(r > -127.0f))
-		return -127;
-	return (int)r;
-}
-
-/* The symmetric scale of values whose largest magnitude is amax, and the
- * factor that maps them to [-127, 127]. */
-static void scale_of(float amax, float *scale, float *inv)
-{
-	const int fin = amax > 0.0f && amax <= 3.0e38f;
-	*scale = fin ? amax / 127.0f : 0.0f;
-	*inv = fin ? 127.0f / amax : 0.0f;
-}
-
 int nk_pack8_b(nk_pack8 *pk, int trans, int K, int N, const float *src, int ld)
 {
 	const int K4 = (K + 3) / 4, np = (N + NK8_NR - 1) / NK8_NR;
@@ -64,10 +44,10 @@ int nk_pack8_b(nk_pack8 *pk, int trans, int K, int N, const float *src, int ld)
 			const float v = trans ? src[j * ld + k] : src[(size_t)k * ld + j];
 			amax = fabsf(v) > amax ? fabsf(v) : amax;
 		}
-		scale_of(amax, &pk->scale[j], &inv);
+		nlp_q8_scale(amax, &pk->scale[j], &inv);
 		for (int k = 0; (int)j < N && k < K; k++) {
 			const float v = trans ? src[j * ld + k] : src[(size_t)k * ld + j];
-			const int w = q127(v * inv);
+			const int w = nlp_q127(v * inv);
 			d[(size_t)(k / 4) * NK8_NR * 4 + k % 4] = (int8_t)w;
 			sum += w;
 		}
@@ -126,9 +106,9 @@ static void quantize_rows(int M, const float *A, int lda, int K, nk_rows8 *ws)
 		float amax = 0.0f, inv;
 		for (int k = 0; k < K; k++)
 			amax = fabsf(a[k]) > amax ? fabsf(a[k]) : amax;
-		scale_of(amax, &ws->scale[i], &inv);
+		nlp_q8_scale(amax, &ws->scale[i], &inv);
 		for (int k = 0; k < K; k++)
-			d[k] = (uint8_t)(q127(a[k] * inv) + 128);
+			d[k] = (uint8_t)(nlp_q127(a[k] * inv) + 128);
 		for (int k = K; k < K4 * 4; k++)
 			d[k] = 128;
 	}
@@ -245,7 +225,7 @@ NK8_TARGET static void quantize_rows_avx512(int M, const float *A, int lda, int 
 			m = _mm512_max_ps(_mm512_abs_ps(v), m);
 		}
 		amax = _mm512_reduce_max_ps(m);
-		scale_of(amax, &ws->scale[i], &inv);
+		nlp_q8_scale(amax, &ws->scale[i], &inv);
 		const __m512 vi = _mm512_set1_ps(inv);
 		for (int k = 0; k < K4 * 4; k += 16) {
 			const __mmask16 in = lanes(K - k), all = lanes(K4 * 4 - k);

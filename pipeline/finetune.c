@@ -173,6 +173,12 @@ static int load_source(nlp_finetune *f, nlp_err *err)
 		return nlp_err_set(err, rc == NLP_EIO ? NLP_ECONFIG : rc,
 		                   "%s: [pipeline] init_from = %s: %s", where, f->source, msg);
 	}
+	if (nlp_model_is_quantized(f->m))
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [pipeline] init_from = %s: a quantized model (nlpipe "
+		                   "quantize) holds int8 parameters: start from the fp32 model "
+		                   "it was made from",
+		                   where, f->source);
 	return match_stages(f, err);
 }
 

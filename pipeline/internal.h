@@ -72,6 +72,15 @@ typedef struct nlp_lock nlp_lock;
 int nlp_lock_output(nlp_lock **out, const char *output, const char *what, nlp_err *err);
 void nlp_unlock_output(nlp_lock *l); /* NULL is fine */
 
+/* The PARAMS_Q8 section of a stage (quantize.c, docs/model-format.md).
+ * check: the payload fits the stage record (sets st->n_q8_blocks); decode:
+ * the stage's n_params values into w, the int8 ones times their row's
+ * scale.  Both return NLP_EDATA with a short reason in why, or NLP_ENOMEM. */
+struct nlp_model_stage;
+int nlp_q8_check(struct nlp_model_stage *st, const unsigned char *d, size_t len, const char **why);
+int nlp_q8_decode(const struct nlp_model_stage *st, const unsigned char *d, size_t len, float *w,
+                  const char **why);
+
 /* INI internals used by the pipeline. */
 const nlp_option *nlp_ini_declared(const nlp_ini *ini, const char *section);
 

@@ -14,6 +14,7 @@ libnlpipe_la_SOURCES = \
 	pipeline/host.c \
 	pipeline/pipeline.c \
 	pipeline/model.c \
+	pipeline/quantize.c \
 	pipeline/reader.c \
 	pipeline/metrics.c \
 	pipeline/report.c \
@@ -93,6 +94,12 @@ check_PROGRAMS += tests/format/t_model_real
 TESTS += tests/format/t_model_real
 tests_format_t_model_real_LDADD = libnlpipe.la -lm
 noinst_HEADERS += tests/format/files.h
+
+# nlp_model_quantize and the int8 sections (nlpipe quantize).
+check_PROGRAMS += tests/format/t_quantize
+TESTS += tests/format/t_quantize
+tests_format_t_quantize_LDADD = libnlpipe.la -lm
+EXTRA_DIST += tests/format/q8-src.nlpm
 
 # Metrics.
 # Hand-computed cases (perfect, all wrong, ties, a class never predicted,

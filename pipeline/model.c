@@ -1160,35 +1160,58 @@ static int check_saved(nlp_model *m, nlp_err *err)
 
 	for (size_t i = 0; i < m->n_stages; i++) {
 		nlp_model_stage *st = &m->stages[i];
-		const nlp_model_section *state, *params;
+		const nlp_model_section *state, *params, *q8;
 
 		if (!st->class_name)
 			return nlp_err_set(err, NLP_EDATA, "%s: stage %zu is not described", name,
 			                   i);
 		state = nlp_model_reader_find(r, NLP_SEC_STATE, (uint32_t)i);
 		params = nlp_model_reader_find(r, NLP_SEC_PARAMS, (uint32_t)i);
+		q8 = nlp_model_reader_find(r, NLP_SEC_PARAMS_Q8, (uint32_t)i);
+		if (q8 && m->version < 3)
+			return nlp_err_set(err, NLP_EDATA,
+			                   "%s: stage %s: int8 parameters in a version %u file "
+			                   "(they came with version 3): the file is damaged",
+			                   name, st->name, m->version);
+		if (q8 && params)
+			return nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s: stage %s: both float32 and int8 parameters: the file "
+			        "is damaged",
+			        name, st->name);
 		if (!st->trainable) {
-			if (state || params)
+			if (state || params || q8)
 				return nlp_err_set(err, NLP_EDATA,
 				                   "%s: stage %s is not trainable but has saved "
 				                   "parameters",
 				                   name, st->name);
 			continue;
 		}
-		if (!state || !params)
+		if (!state || (!params && !q8))
 			return nlp_err_set(err, NLP_EDATA, "%s: stage %s: saved %s missing", name,
 			                   st->name, !state ? "state" : "parameters");
+		st->state_len = state->len;
+		if (q8) {
+			const char *why = NULL;
+			int rc = nlp_q8_check(st, q8->data, q8->len, &why);
+			if (rc)
+				return nlp_err_set(err, rc, "%s: stage %s: %s", name, st->name,
+				                   rc == NLP_EDATA ? why : "out of memory");
+			st->params_bytes = q8->len;
+			continue;
+		}
+		st->params_bytes = params->len;
 		if (params->len / 4 != st->n_params || params->len % 4)
 			return nlp_err_set(
 			        err, NLP_EDATA,
 			        "%s: stage %s: %zu bytes of parameters, the stage record "
 			        "says %llu floats",
 			        name, st->name, params->len, (unsigned long long)st->n_params);
-		st->state_len = state->len;
 	}
 	for (size_t i = 0; i < nlp_model_reader_count(r); i++) {
 		const nlp_model_section *s = nlp_model_reader_section(r, i);
-		if (s->type != NLP_SEC_STATE && s->type != NLP_SEC_PARAMS)
+		if (s->type != NLP_SEC_STATE && s->type != NLP_SEC_PARAMS &&
+		    s->type != NLP_SEC_PARAMS_Q8)
 			continue;
 		if (s->stage >= m->n_stages || nlp_model_reader_find(r, s->type, s->stage) != s)
 			return nlp_err_set(
@@ -1494,7 +1517,16 @@ static int stage_fill(nlp_model *m, nlp_pipeline *p, size_t i, nlp_err *err)
 			                   (unsigned long long)fb->rows, fb->cols,
 			                   pb->name ? pb->name : "", pb->rows, pb->cols);
 	}
-	nlp_model_get_f32(prm.w, params->data, prm.count);
+	if (params) {
+		nlp_model_get_f32(prm.w, params->data, prm.count);
+	} else { /* int8 (nlpipe quantize): checked by nlp_model_read */
+		const nlp_model_section *q8 =
+		        nlp_model_reader_find(m->reader_, NLP_SEC_PARAMS_Q8, (uint32_t)i);
+		const char *why = NULL;
+		if ((rc = nlp_q8_decode(st, q8->data, q8->len, prm.w, &why)))
+			return nlp_err_set(err, rc, "%s: stage %s: %s", m->path, st->name,
+			                   rc == NLP_EDATA ? why : "out of memory");
+	}
 	for (size_t k = 0; k < prm.count; k++)
 		if (!isfinite(prm.w[k]))
 			return nlp_err_set(err, NLP_EDATA,
@@ -1631,6 +1663,14 @@ int nlp_model_load(nlp_model **out, const char *path, nlp_host *h, nlp_err *err)
 	}
 	*out = m;
 	return NLP_OK;
+}
+
+int nlp_model_is_quantized(const nlp_model *m)
+{
+	for (size_t i = 0; i < m->n_stages; i++)
+		if (m->stages[i].n_q8_blocks)
+			return 1;
+	return 0;
 }
 
 int nlp_model_label_index(const nlp_model *m, const char *label)

@@ -1670,6 +1670,12 @@ static int open_resume(nlp_trainer *t, nlp_err *err)
 		rc = nlp_host_load_modules(t->host, err);
 	if (!rc)
 		rc = nlp_model_load(&t->resumed, resume, t->host, err);
+	if (!rc && nlp_model_is_quantized(t->resumed))
+		rc = nlp_err_set(err, NLP_ECONFIG,
+		                 "%s is a quantized model (nlpipe quantize): training cannot "
+		                 "continue from int8 parameters; resume from the fp32 model's "
+		                 "checkpoint (the .ckpt file that train wrote)",
+		                 resume);
 	if (!rc && !(t->resumed->flags & NLP_MODEL_CHECKPOINT))
 		rc = nlp_err_set(err, NLP_ECONFIG,
 		                 "%s is a model, not a checkpoint: resume from the .ckpt "

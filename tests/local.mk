@@ -97,6 +97,9 @@ EXTRA_DIST += tests/train/t_emptydoc.sh
 # The encoders' precision = int8 at inference: predict and eval end to end.
 TESTS += tests/train/t_int8.sh
 EXTRA_DIST += tests/train/t_int8.sh
+# nlpipe quantize: int8 model files end to end.
+TESTS += tests/train/t_quantize.sh
+EXTRA_DIST += tests/train/t_quantize.sh
 # Two trainings to one -o: the second is refused, the first is whole.
 TESTS += tests/train/t_lock.sh
 EXTRA_DIST += tests/train/t_lock.sh

@@ -43,8 +43,9 @@ extern "C" {
 
 /* The newest format version this nlpipe reads (and the container writes);
  * nlp_model_save writes version 1, which older nlpipe reads, unless the
- * pipeline has branches (version 2: a GRAPH section, `input` keys). */
-#define NLP_MODEL_FORMAT_VERSION 2u
+ * pipeline has branches (version 2: a GRAPH section, `input` keys);
+ * nlp_model_quantize writes version 3 (PARAMS_Q8 sections). */
+#define NLP_MODEL_FORMAT_VERSION 3u
 #define NLP_MODEL_HEADER_SIZE    64u
 #define NLP_MODEL_NO_STAGE       0xffffffffu /* section not tied to a stage */
 
@@ -61,7 +62,9 @@ enum nlp_model_section_type {
 	NLP_SEC_PARAMS = 6,     /* per trainable stage: float32 little-endian */
 	NLP_SEC_META = 7,       /* u32 count, then count (key str, value str) pairs */
 	NLP_SEC_CHECKPOINT = 8, /* opaque trainer state (optimizer, RNG, position) */
-	NLP_SEC_GRAPH = 9       /* version 2: u32 stages, then per stage u32 count + inputs */
+	NLP_SEC_GRAPH = 9,      /* version 2: u32 stages, then per stage u32 count + inputs */
+	NLP_SEC_PARAMS_Q8 = 10  /* version 3: per trainable stage, instead of PARAMS: some
+	                         * blocks int8 with one float32 scale per row */
 };
 
 /* A section as the reader hands it out.  data points into the reader's
@@ -163,6 +166,10 @@ typedef struct nlp_model_stage {
 	 * without one, the stage before it); none for the first stage. */
 	uint32_t *inputs;
 	uint32_t n_inputs;
+	/* How the parameters are stored: bytes of the PARAMS or PARAMS_Q8
+	 * payload, and the number of blocks stored int8 (0: all float32). */
+	uint64_t params_bytes;
+	uint32_t n_q8_blocks;
 } nlp_model_stage;
 
 /* A model read from a file.  All fields are owned by the model and are
@@ -225,6 +232,33 @@ int nlp_model_label_index(const nlp_model *m, const char *label);
  * given a copy of its parameters.  The caller owns it: free it with the
  * class's destroy().  Document stages are simply created. */
 int nlp_model_clone_stage(const nlp_model *m, size_t i, void **self, nlp_err *err);
+
+/* 1 when some stage's parameters are stored int8 (nlpipe quantize). */
+int nlp_model_is_quantized(const nlp_model *m);
+
+/* What nlp_model_quantize did. */
+typedef struct nlp_quantize_report {
+	uint64_t in_bytes, out_bytes; /* file sizes */
+	uint64_t q8_values;           /* parameters stored int8 */
+	uint64_t f32_values;          /* parameters kept float32 */
+	uint32_t q8_blocks;           /* blocks stored int8 */
+	uint32_t int8_stages;         /* stages whose precision was set to int8 */
+} nlp_quantize_report;
+
+/* Write a quantized copy of the classifier model in_path to out_path,
+ * atomically (format version 3, docs/model-format.md): in every stage but
+ * the last, each parameter block that is a matrix of at least 2 rows and
+ * 8 columns is stored int8, symmetric, with one float32 scale per row (an
+ * embedding table, a bag's rows, an encoder's weights: per output, as
+ * `precision = int8` quantizes them); every other value stays float32.
+ * Stages with a `precision` option get precision = int8.  No module is
+ * loaded.  Refused (NLP_ECONFIG): a training checkpoint, a model already
+ * quantized, a language or sequence-to-sequence model (no labels), a model
+ * with no block to store int8.  A stage option named `precision` that does
+ * not take int8 (not one of nlpipe's) would make OUT fail to load.  report
+ * may be NULL. */
+int nlp_model_quantize(const char *in_path, const char *out_path, nlp_quantize_report *report,
+                       nlp_err *err);
 
 /* Portable encodings for a trainer's checkpoint state (little-endian). */
 int nlp_model_buf_put_u64(nlp_buf *b, uint64_t v);

@@ -37,6 +37,28 @@ int nlp_blas_note(char *buf, size_t n);
  * the choice as it caps the fp32 kernels.  All give the same results. */
 const char *nlp_int8_kernel(void);
 
+/* Symmetric int8 quantization, the same wherever nlpipe makes int8 values
+ * (the encoders' int8 products, `nlpipe quantize`'s model files): values
+ * whose largest magnitude is amax get the scale amax / 127 (0 when amax is
+ * 0 or not finite) and map to nlp_q127(v * inv), inv = 127 / amax. */
+static inline void nlp_q8_scale(float amax, float *scale, float *inv)
+{
+	const int fin = amax > 0.0f && amax <= 3.0e38f;
+	*scale = fin ? amax / 127.0f : 0.0f;
+	*inv = fin ? 127.0f / amax : 0.0f;
+}
+
+/* v rounded half away from zero, clamped to [-127, 127] (NaN: 127). */
+static inline int nlp_q127(float v)
+{
+	const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
+	if (!(r < 127.0f))
+		return 127;
+	if (!(r > -127.0f))
+		return -127;
+	return (int)r;
+}
+
 /* ---- Diagnostics: messages that do not stop the work (a module refused,
  * a skipped file).  The host prints them through this callback. ---- */
 typedef void (*nlp_diag_fn)(void *user, const char *msg);
