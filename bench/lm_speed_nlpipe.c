@@ -29,50 +29,6 @@
 
 #include "speed_common.h"
 
-typedef struct ids_file {
-	int B, T, n;
-	int32_t *data; /* n x (T + 1) * B */
-} ids_file;
-
-static int read_ids(ids_file *f, const char *path, int V, nlp_err *err)
-{
-	FILE *fp = fopen(path, "rb");
-	int32_t head[3];
-	size_t total;
-	int rc = NLP_OK;
-
-	memset(f, 0, sizeof *f);
-	if (!fp)
-		return nlp_err_set(err, NLP_EIO, "%s: cannot open", path);
-	if (fread(head, sizeof head[0], 3, fp) != 3 || head[0] < 1 || head[1] < 1 || head[2] < 1 ||
-	    head[0] > 4096 || head[1] > 100000 || head[2] > 100000) {
-		rc = nlp_err_set(err, NLP_EDATA, "%s: bad header", path);
-		goto out;
-	}
-	f->B = head[0];
-	f->T = head[1];
-	f->n = head[2];
-	total = (size_t)(f->T + 1) * (size_t)f->B * (size_t)f->n;
-	f->data = malloc(total * sizeof *f->data);
-	if (!f->data) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (fread(f->data, sizeof *f->data, total, fp) != total) {
-		rc = nlp_err_set(err, NLP_EDATA, "%s: truncated", path);
-		goto out;
-	}
-	for (size_t i = 0; i < total; i++)
-		if (f->data[i] < 0 || f->data[i] >= V) {
-			rc = nlp_err_set(err, NLP_EDATA, "%s: id %d outside 0..%d", path,
-			                 (int)f->data[i], V - 1);
-			goto out;
-		}
-out:
-	fclose(fp);
-	return rc;
-}
-
 /* Forward only: the mean negative log-likelihood of the window's targets. */
 static int eval_step(bench *k, const nlp_batch *b, double *nll, nlp_err *err)
 {
@@ -112,9 +68,8 @@ static int usage(const char *argv0, int ok)
 }
 
 /* Runs warm + steps windows (train or eval) and prints the line. */
-static int run(bench *k, const ids_file *f, int training, int warm, int steps, nlp_err *err)
+static int run(bench *k, const bench_ids *f, int training, int warm, int steps, nlp_err *err)
 {
-	const size_t per = (size_t)(f->T + 1) * (size_t)f->B;
 	int *len = malloc((size_t)f->B * sizeof *len), rc = NLP_OK;
 	nlp_batch b = {.B = f->B, .T = f->T, .len = len, .carry = 1, .training = training};
 	nlp_rng drop;
@@ -127,7 +82,7 @@ static int run(bench *k, const ids_file *f, int training, int warm, int steps, n
 	nlp_rng_seed(&drop, 7);
 	b.rng = &drop;
 	for (int s = 0; s < warm + steps && !rc; s++) {
-		const int32_t *at = f->data + (size_t)(s % f->n) * per;
+		const int32_t *at = bench_ids_record(f, s);
 		if (s == warm)
 			t0 = bench_now();
 		b.ids = at;
@@ -151,58 +106,36 @@ static int run(bench *k, const ids_file *f, int training, int warm, int steps, n
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *softmax = "sampled";
-	int E = 256, H = 256, V = 10000, S = 512, threads = 1, train_steps = 10, eval_steps = 10,
-	    warm = 2, opt, rc = 1;
-	ids_file f = {0};
+	const char *softmax = "sampled";
+	int S = 512, opt, rc = 1;
+	/* path, E, H, V, threads, train_steps, eval_steps, warm */
+	bench_opts o = {NULL, 256, 256, 10000, 1, 10, 10, 2};
+	bench_ids f = {0};
 	bench k = {0};
 	nlp_err err = {0};
 
-	while ((opt = getopt(argc, argv, "i:E:H:V:m:S:j:s:f:w:h")) != -1) {
+	while ((opt = getopt(argc, argv, BENCH_OPTS "m:S:h")) != -1) {
+		if (bench_option(&o, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'i':
-			path = optarg;
-			break;
-		case 'E':
-			E = atoi(optarg);
-			break;
-		case 'H':
-			H = atoi(optarg);
-			break;
-		case 'V':
-			V = atoi(optarg);
-			break;
 		case 'm':
 			softmax = optarg;
 			break;
 		case 'S':
 			S = atoi(optarg);
 			break;
-		case 'j':
-			threads = atoi(optarg);
-			break;
-		case 's':
-			train_steps = atoi(optarg);
-			break;
-		case 'f':
-			eval_steps = atoi(optarg);
-			break;
-		case 'w':
-			warm = atoi(optarg);
-			break;
 		default:
 			return usage(argv[0], opt == 'h');
 		}
 	}
-	if (!path || E < 1 || H < 1 || V < 3 || S < 1 || threads < 1 || threads > 64 ||
-	    train_steps < 0 || eval_steps < 0 || warm < 0 ||
-	    (strcmp(softmax, "full") && strcmp(softmax, "sampled")))
+	if (!bench_opts_ok(&o) || S < 1 || (strcmp(softmax, "full") && strcmp(softmax, "sampled")))
 		return usage(argv[0], 0);
 	nlp_numerics_init();
-	openblas_set_num_threads(threads);
-	if (read_ids(&f, path, V, &err) || build(&k, E, H, V, softmax, S, threads, &err) ||
-	    (train_steps && run(&k, &f, 1, warm, train_steps, &err)) ||
-	    (eval_steps && run(&k, &f, 0, warm, eval_steps, &err)))
+	openblas_set_num_threads(o.threads);
+	if (bench_read_ids(&f, o.path, o.V, &err) ||
+	    build(&k, o.E, o.H, o.V, softmax, S, o.threads, &err) ||
+	    (o.train_steps && run(&k, &f, 1, o.warm, o.train_steps, &err)) ||
+	    (o.eval_steps && run(&k, &f, 0, o.warm, o.eval_steps, &err)))
 		fprintf(stderr, "lm_speed_nlpipe: %s\n", err.msg);
 	else
 		rc = 0;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -129,4 +130,68 @@ int bench_train_step(bench *k, const nlp_batch *b, double *loss, nlp_err *err)
 	rc = nlp_optim_step(k->o, k->prm, (int)(k->n - k->first), NULL, err);
 	nlp_optim_zero_grad(k->prm, (int)(k->n - k->first));
 	return rc;
+}
+
+int bench_read_ids(bench_ids *f, const char *path, int V, nlp_err *err)
+{
+	FILE *fp = fopen(path, "rb");
+	int32_t head[3];
+	size_t total;
+	int rc = NLP_OK;
+
+	memset(f, 0, sizeof *f);
+	if (!fp)
+		return nlp_err_set(err, NLP_EIO, "%s: cannot open", path);
+	if (fread(head, sizeof head[0], 3, fp) != 3 || head[0] < 1 || head[1] < 1 || head[2] < 1 ||
+	    head[0] > 4096 || head[1] > 100000 || head[2] > 100000) {
+		rc = nlp_err_set(err, NLP_EDATA, "%s: bad header", path);
+		goto out;
+	}
+	f->B = head[0];
+	f->T = head[1];
+	f->n = head[2];
+	total = (size_t)(f->T + 1) * (size_t)f->B * (size_t)f->n;
+	f->data = malloc(total * sizeof *f->data);
+	if (!f->data) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (fread(f->data, sizeof *f->data, total, fp) != total) {
+		rc = nlp_err_set(err, NLP_EDATA, "%s: truncated", path);
+		goto out;
+	}
+	for (size_t i = 0; i < total; i++)
+		if (f->data[i] < 0 || f->data[i] >= V) {
+			rc = nlp_err_set(err, NLP_EDATA, "%s: id %d outside 0..%d", path,
+			                 (int)f->data[i], V - 1);
+			goto out;
+		}
+out:
+	fclose(fp);
+	return rc;
+}
+
+const int32_t *bench_ids_record(const bench_ids *f, int s)
+{
+	return f->data + (size_t)(s % f->n) * (size_t)(f->T + 1) * (size_t)f->B;
+}
+
+int bench_option(bench_opts *o, int opt, const char *arg)
+{
+	static const char ints[] = "EHVjsfw"; /* in the order of slot */
+	int *const slot[] = {&o->E,           &o->H,          &o->V,   &o->threads,
+	                     &o->train_steps, &o->eval_steps, &o->warm};
+	const char *at = opt ? strchr(ints, opt) : NULL;
+
+	if (opt == 'i')
+		o->path = arg;
+	else if (at)
+		*slot[at - ints] = atoi(arg);
+	return opt == 'i' || at;
+}
+
+int bench_opts_ok(const bench_opts *o)
+{
+	return o->path && o->E >= 1 && o->H >= 1 && o->V >= 3 && o->threads >= 1 &&
+	       o->threads <= 64 && o->train_steps >= 0 && o->eval_steps >= 0 && o->warm >= 0;
 }

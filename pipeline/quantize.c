@@ -91,22 +91,6 @@ static int q8_head(const nlp_model_stage *st, const unsigned char *d, size_t len
 	return NLP_OK;
 }
 
-int nlp_q8_check(nlp_model_stage *st, const unsigned char *d, size_t len, const char **why)
-{
-	q8_part *p = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *p);
-	uint32_t n_q = 0;
-	size_t fp32;
-	int rc;
-
-	if (!p)
-		return NLP_ENOMEM;
-	rc = q8_head(st, d, len, p, &n_q, &fp32, why);
-	if (!rc)
-		st->n_q8_blocks = n_q;
-	free(p);
-	return rc;
-}
-
 /* Block part of the buffer w from its scales and values at d. */
 static int q8_part_decode(const nlp_model_block *b, const unsigned char *d, float *w,
                           const char **why)
@@ -132,31 +116,50 @@ static int q8_part_decode(const nlp_model_block *b, const unsigned char *d, floa
 	return NLP_OK;
 }
 
-/* w[n_params] from a payload: the float32 values into the gaps between the
- * int8 blocks, in buffer order, and each int8 block as q * scale. */
-int nlp_q8_decode(const nlp_model_stage *st, const unsigned char *d, size_t len, float *w,
-                  const char **why)
+/* The payload's int8 blocks checked against the stage record (their count
+ * into *n_q); when w is not NULL, also w[n_params] from the payload: the
+ * float32 values into the gaps between the int8 blocks, in buffer order,
+ * and each int8 block as q * scale. */
+static int q8_read(const nlp_model_stage *st, const unsigned char *d, size_t len, float *w,
+                   uint32_t *n_q, const char **why)
 {
 	q8_part *p = malloc((st->n_blocks ? st->n_blocks : 1) * sizeof *p);
-	uint32_t n_q = 0;
 	uint64_t k = 0;
 	size_t fp;
 	int rc;
 
 	if (!p)
 		return NLP_ENOMEM;
-	rc = q8_head(st, d, len, p, &n_q, &fp, why);
-	for (uint32_t j = 0; j <= n_q && !rc; j++) {
-		const uint64_t end = j < n_q ? p[j].offset : st->n_params;
+	rc = q8_head(st, d, len, p, n_q, &fp, why);
+	for (uint32_t j = 0; w && j <= *n_q && !rc; j++) {
+		const uint64_t end = j < *n_q ? p[j].offset : st->n_params;
 		nlp_model_get_f32(w + k, d + fp, (size_t)(end - k));
 		fp += 4 * (size_t)(end - k);
-		if (j < n_q) {
+		if (j < *n_q) {
 			rc = q8_part_decode(&st->blocks[p[j].block], d + p[j].at, w + end, why);
 			k = end + p[j].count;
 		}
 	}
 	free(p);
 	return rc;
+}
+
+int nlp_q8_check(nlp_model_stage *st, const unsigned char *d, size_t len, const char **why)
+{
+	uint32_t n_q = 0;
+	int rc = q8_read(st, d, len, NULL, &n_q, why);
+
+	if (!rc)
+		st->n_q8_blocks = n_q;
+	return rc;
+}
+
+int nlp_q8_decode(const nlp_model_stage *st, const unsigned char *d, size_t len, float *w,
+                  const char **why)
+{
+	uint32_t n_q = 0;
+
+	return q8_read(st, d, len, w, &n_q, why);
 }
 
 /* One row of n values: its scale and int8 values. */

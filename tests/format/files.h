@@ -2,12 +2,15 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* tests/format/files.h - file helpers of the model tests: paths in the
  * test's scratch folder `dir` (which the test defines and fills), whole-file
- * reads and writes. */
+ * reads and writes; and a comparison of two pipelines' parameters. */
 #ifndef NLP_TEST_FILES_H
 #define NLP_TEST_FILES_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "nlpipe/nlpipe.h"
 
 static char dir[4096];
 
@@ -52,6 +55,22 @@ static inline int spew(const char *path, const void *d, size_t n)
 	if (f && fclose(f))
 		good = 0;
 	return good;
+}
+
+/* 1 when the trainable stages of a and b (built from the same INI) have
+ * bit-identical parameters, else 0. */
+static inline int same_params(nlp_pipeline *a, nlp_pipeline *b)
+{
+	for (size_t i = nlp_pipeline_text_end(a); i < nlp_pipeline_stage_count(a); i++) {
+		nlp_params pa = {0}, pb = {0};
+		nlp_pipeline_stage_class(a, i)->train->params(nlp_pipeline_stage_instance(a, i),
+		                                              &pa);
+		nlp_pipeline_stage_class(b, i)->train->params(nlp_pipeline_stage_instance(b, i),
+		                                              &pb);
+		if (pa.count != pb.count || memcmp(pa.w, pb.w, pa.count * sizeof *pa.w))
+			return 0;
+	}
+	return 1;
 }
 
 #endif

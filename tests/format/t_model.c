@@ -163,20 +163,6 @@ static int train(nlp_host *h, nlp_ini **ini, nlp_pipeline **p)
 	return rc;
 }
 
-static int same_params(nlp_pipeline *a, nlp_pipeline *b)
-{
-	for (size_t i = 1; i < 3; i++) {
-		nlp_params pa = {0}, pb = {0};
-		nlp_pipeline_stage_class(a, i)->train->params(nlp_pipeline_stage_instance(a, i),
-		                                              &pa);
-		nlp_pipeline_stage_class(b, i)->train->params(nlp_pipeline_stage_instance(b, i),
-		                                              &pb);
-		if (pa.count != pb.count || memcmp(pa.w, pb.w, pa.count * sizeof *pa.w))
-			return 0;
-	}
-	return 1;
-}
-
 /* Rewrite a model with section `which` replaced by data/len (the writer
  * makes the CRCs right, so the damage reaches the model layer). */
 static int rewrite(const char *from, const char *to, size_t which, const void *data, size_t len)

@@ -18,6 +18,7 @@
 #include "nlpipe/model.h"
 #include "nlpipe/runner.h"
 #include "tests/tap.h"
+#include "tests/format/files.h"
 
 static const char *docs[] = {
         "A wonderful, moving film!  I loved it.",
@@ -156,20 +157,6 @@ out:
 	return rc;
 }
 
-static int same_params(nlp_pipeline *a, nlp_pipeline *b)
-{
-	for (size_t i = nlp_pipeline_text_end(a); i < nlp_pipeline_stage_count(a); i++) {
-		nlp_params pa = {0}, pb = {0};
-		nlp_pipeline_stage_class(a, i)->train->params(nlp_pipeline_stage_instance(a, i),
-		                                              &pa);
-		nlp_pipeline_stage_class(b, i)->train->params(nlp_pipeline_stage_instance(b, i),
-		                                              &pb);
-		if (pa.count != pb.count || memcmp(pa.w, pb.w, pa.count * sizeof *pa.w))
-			return 0;
-	}
-	return 1;
-}
-
 /* Seeded damage inside the real stages' sections (saved state above all:
  * the embedding's vocabulary), CRCs made right, through the whole loader. */
 static void damage(const char *path, nlp_host *h, const char *title)
@@ -236,7 +223,7 @@ static void damage(const char *path, nlp_host *h, const char *title)
 	ok(bad == 0 && refused > 0, name);
 }
 
-static void one_pipeline(const char *title, const char *text, const char *dir)
+static void one_pipeline(const char *title, const char *text)
 {
 	nlp_host *h = NULL, *h2 = NULL;
 	nlp_ini *ini = NULL;
@@ -355,7 +342,6 @@ int main(void)
 {
 	/* hundreds of atomic (fsynced) writes: prefer a memory file system */
 	const char *tmp = getenv("TMPDIR");
-	char dir[4096];
 	nlp_host *h = NULL;
 	nlp_err err = {0};
 	int have;
@@ -379,21 +365,17 @@ int main(void)
 		printf("Bail out! cannot make a temporary folder: %s\n", strerror(errno));
 		return 1;
 	}
-	one_pipeline("lstm",
-	             "[pipeline]\nstages = tok, emb, enc, out\n"
-	             "[tok]\ntype = tokenizer\nstrip_markup = true\n"
-	             "[emb]\ntype = embedding\ndim = 8\n"
-	             "[enc]\ntype = lstm\nhidden = 6\nlayers = 2\nbidirectional = true\n"
-	             "pooling = attention\n"
-	             "[out]\ntype = softmax\nhidden_layers = 5\n",
-	             dir);
-	one_pipeline("gru",
-	             "[pipeline]\nstages = tok, emb, enc, out\n"
-	             "[tok]\ntype = tokenizer\n"
-	             "[emb]\ntype = embedding\ndim = 5\nmax_size = 12\n"
-	             "[enc]\ntype = gru\nhidden = 4\npooling = max\n"
-	             "[out]\ntype = sigmoid\n",
-	             dir);
+	one_pipeline("lstm", "[pipeline]\nstages = tok, emb, enc, out\n"
+	                     "[tok]\ntype = tokenizer\nstrip_markup = true\n"
+	                     "[emb]\ntype = embedding\ndim = 8\n"
+	                     "[enc]\ntype = lstm\nhidden = 6\nlayers = 2\nbidirectional = true\n"
+	                     "pooling = attention\n"
+	                     "[out]\ntype = softmax\nhidden_layers = 5\n");
+	one_pipeline("gru", "[pipeline]\nstages = tok, emb, enc, out\n"
+	                    "[tok]\ntype = tokenizer\n"
+	                    "[emb]\ntype = embedding\ndim = 5\nmax_size = 12\n"
+	                    "[enc]\ntype = gru\nhidden = 4\npooling = max\n"
+	                    "[out]\ntype = sigmoid\n");
 	rmdir(dir);
 	return done_testing();
 }
