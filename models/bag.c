@@ -37,7 +37,8 @@ typedef struct bag {
 	int ccap;
 	uint32_t *stamp_w, *stamp_b; /* last document (1-based) that counted a feature */
 	uint32_t n_docs;
-	float *nbw; /* [rows] weights, nb on, after setup or load */
+	uint32_t n_labelled; /* documents counted per class */
+	float *nbw;          /* [rows] weights, nb or idf on, after setup or load */
 
 	/* parameters: table[rows][dim] */
 	size_t V, rows;
@@ -245,6 +246,9 @@ static const nlp_option bag_options[] = {
         {"nb", NLP_OPT_ENUM, "off", 0, -1, "off|on",
          "weigh each feature by its NB log-count ratio learned from the training data"},
         {"nb_alpha", NLP_OPT_FLOAT, "1", 1e-6, 1e6, NULL, "smoothing of the NB counts"},
+        {"idf", NLP_OPT_BOOL, "false", 0, -1, NULL,
+         "weigh each feature by its inverse document frequency in the training data "
+         "(times its NB weight with nb = on)"},
         {"dropout", NLP_OPT_FLOAT, "0", 0, 0.95, NULL, "dropout rate on the output (training)"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
@@ -360,6 +364,7 @@ static int bag_create(void **self, const nlp_config *cfg, nlp_err *err)
 	        .binary = nlp_config_bool(cfg, "binary"),
 	        .nb = strcmp(nlp_config_str(cfg, "nb"), "on") == 0,
 	        .nb_alpha = nlp_config_float(cfg, "nb_alpha"),
+	        .idf = nlp_config_bool(cfg, "idf"),
 	        .dropout = (float)nlp_config_float(cfg, "dropout"),
 	};
 
@@ -469,17 +474,18 @@ static int nb_word_rows(bag *g, size_t r)
 	return NLP_OK;
 }
 
-/* Count the document's words, and with nb its features per class (once a
- * document). */
+/* Count the document's words, and with nb or idf its features per class
+ * (once a document). */
 static int observe_counts(bag *g, const nlp_tokens *t, int label)
 {
-	int counting = g->o.nb && label >= 0, rc;
+	int counting = (g->o.nb || g->o.idf) && label >= 0, rc;
 
 	if ((rc = features(g, t)))
 		return rc;
 	g->n_docs++;
 	if (counting && (rc = nb_classes(g, label)))
 		return rc;
+	g->n_labelled += counting ? 1 : 0;
 	for (size_t i = 0; i < g->n_wtok; i++) {
 		uint32_t k = g->wtok[i];
 		int32_t r;
@@ -536,13 +542,15 @@ static const uint32_t *nb_row(const bag *g, size_t f, const uint32_t *zero)
 	return zero;
 }
 
-/* NB weights from the counts: for each class c one-vs-rest
+/* Feature weights from the counts.  NB: for each class c one-vs-rest
  * r_c = log((a + n_c) / |p_c|) - log((a + n - n_c) / |q_c|) (n_c: training
  * documents of class c holding the feature, n: of any class; |p_c|, |q_c|:
- * the L1 norms over all features), the weight max_c |r_c|. */
-static int nb_weights(bag *g, nlp_err *err)
+ * the L1 norms over all features), the weight max_c |r_c|.  IDF (smoothed,
+ * as scikit-learn's): 1 + log((1 + N) / (1 + n)), N the labelled training
+ * documents.  With both, their product. */
+static int feature_weights(bag *g, nlp_err *err)
 {
-	const double a = g->o.nb_alpha, F = (double)g->rows;
+	const double a = g->o.nb_alpha, F = (double)g->rows, N = (double)g->n_labelled;
 	const int C = g->ccap;
 	uint32_t *zero = calloc((size_t)C, sizeof *zero);
 	double *S = calloc((size_t)C, sizeof *S), T = 0;
@@ -551,7 +559,7 @@ static int nb_weights(bag *g, nlp_err *err)
 	g->nbw = malloc(g->rows * sizeof *g->nbw);
 	nk_advise_huge(g->nbw, g->rows * sizeof *g->nbw); /* read at random, as the table */
 	if (!zero || !S || !g->nbw) {
-		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory for the NB weights");
+		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory for the feature weights");
 		goto out;
 	}
 	for (size_t f = 0; f < g->rows; f++) {
@@ -563,17 +571,21 @@ static int nb_weights(bag *g, nlp_err *err)
 		T += S[c];
 	for (size_t f = 0; f < g->rows; f++) {
 		const uint32_t *n = nb_row(g, f, zero);
-		double tot = 0, best = 0;
+		double tot = 0, nbw = 0, wgt = 1;
 		for (int c = 0; c < C; c++)
 			tot += n[c];
-		for (int c = 0; c < C; c++) {
+		for (int c = 0; g->o.nb && c < C; c++) {
 			double p = (a + n[c]) / (a * F + S[c]);
 			double q = (a + tot - n[c]) / (a * F + T - S[c]);
 			double r = fabs(log(p) - log(q));
-			if (r > best)
-				best = r;
+			if (r > nbw)
+				nbw = r;
 		}
-		g->nbw[f] = f > VOCAB_UNK ? (float)best : 0.0f;
+		if (g->o.nb)
+			wgt = nbw;
+		if (g->o.idf)
+			wgt *= 1.0 + log((1.0 + N) / (1.0 + tot));
+		g->nbw[f] = f > VOCAB_UNK ? (float)wgt : 0.0f;
 	}
 out:
 	free(zero);
@@ -609,12 +621,12 @@ static int bag_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 		                   "%zu words and %ld buckets: more than 2^31 rows; lower buckets "
 		                   "or max_size",
 		                   g->V, g->o.buckets);
-	if (g->o.nb && !g->nbw) {
+	if ((g->o.nb || g->o.idf) && !g->nbw) {
 		if (!g->ccap)
-			return nlp_err_set(
-			        err, NLP_EINTERNAL,
-			        "nb = on, but no labelled training document was observed");
-		if ((rc = nb_weights(g, err)))
+			return nlp_err_set(err, NLP_EINTERNAL,
+			                   "%s, but no labelled training document was observed",
+			                   g->o.nb ? "nb = on" : "idf = true");
+		if ((rc = feature_weights(g, err)))
 			return rc;
 	}
 	bag_free_counts(g);
@@ -771,7 +783,8 @@ static int bag_bwd(void *self, nlp_act *din, const nlp_act *dout, const nlp_batc
 }
 
 /* State: version, the shape options (checked on load), the vocabulary
- * (0 words before setup), then 1 and the NB weights of every row, or 0. */
+ * (0 words before setup), then 1 and the weights of every row (nb, idf or
+ * both), or 0. */
 static int bag_save(void *self, nlp_buf *out, nlp_err *err)
 {
 	bag *g = self;
@@ -830,9 +843,10 @@ static int bag_load(void *self, nlp_cursor *in, nlp_err *err)
 	    has_nb > 1)
 		goto fail;
 	rows = g->words.n + (has_buckets(g) ? (size_t)g->o.buckets : 0);
-	if (has_nb != (uint32_t)g->o.nb) {
-		rc = nlp_err_set(err, NLP_EDATA, "the saved NB weights do not match nb = %s",
-		                 g->o.nb ? "on" : "off");
+	if (has_nb != (uint32_t)(g->o.nb || g->o.idf)) {
+		rc = nlp_err_set(err, NLP_EDATA,
+		                 "the saved feature weights do not match nb = %s, idf = %s",
+		                 g->o.nb ? "on" : "off", g->o.idf ? "true" : "false");
 		goto fail;
 	}
 	if (has_nb && !(g->nbw = malloc(rows * sizeof *g->nbw)))
@@ -842,7 +856,7 @@ static int bag_load(void *self, nlp_cursor *in, nlp_err *err)
 		goto fail;
 	for (size_t i = 0; g->nbw && i < rows; i++)
 		if (!(g->nbw[i] >= 0.0f) || !isfinite(g->nbw[i])) {
-			rc = nlp_err_set(err, NLP_EDATA, "the saved NB weights are corrupt");
+			rc = nlp_err_set(err, NLP_EDATA, "the saved feature weights are corrupt");
 			goto fail;
 		}
 	g->V = g->words.n;
@@ -877,7 +891,7 @@ const nlp_stage_class nn_bag_class = {
         .struct_size = sizeof(nlp_stage_class),
         .name = "bag",
         .summary = "bag of words and hashed word/character n-grams, averaged (fastText), "
-                   "optional NB weights",
+                   "optional NB or IDF weights",
         .options = bag_options,
         .consumes = NLP_KIND_TOKENS,
         .produces = NLP_KIND_VECTOR,

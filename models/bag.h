@@ -40,6 +40,7 @@ typedef struct bag_opts {
 	int binary;      /* a feature counts once per document */
 	int nb;          /* NB log-count-ratio weights */
 	double nb_alpha; /* their smoothing */
+	int idf;         /* inverse document frequency weights (times NB's) */
 	float dropout;   /* on the output vector */
 } bag_opts;
 
@@ -57,8 +58,8 @@ static inline uint64_t bag_fnv1a(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
-/* The NB weight of each row (V + buckets of them), or NULL when nb is off
- * or before setup. */
+/* The weight of each row (V + buckets of them): NB, IDF or their product;
+ * NULL when nb and idf are off, or before setup. */
 const float *bag_weights(void *self);
 
 /* out[B][D] = sum_t s_t table[ids[t][b]] / z_b over t < len[b], ids != 0,

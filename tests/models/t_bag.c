@@ -198,6 +198,79 @@ static void test_nb(void)
 	nn_bag_class.destroy(g);
 }
 
+/* idf: each row weighs 1 + ln((1 + N) / (1 + n)), N the labelled documents,
+ * n those holding the feature (words and buckets alike); with nb too, the
+ * product of the two weights.  A state saved with idf loads only with it. */
+static void test_idf(void)
+{
+	bag_opts o = {.dim = 2, .ngrams = 2, .buckets = 97, .min_count = 1, .idf = 1};
+	const char *docs[] = {"red blue", "red green", "red blue", "gold"};
+	int32_t ids[8];
+	int out_dim;
+	void *g = make(&o), *h, *k;
+	const float *w;
+	double want_red = 1.0 + log(5.0 / 4.0), want_gold = 1.0 + log(5.0 / 2.0);
+	double want_bi = 1.0 + log(5.0 / 3.0); /* "red blue": 2 documents */
+	nlp_buf st = {0};
+	nlp_cursor c;
+	nlp_err err = {0};
+
+	for (int i = 0; i < 4; i++)
+		observe(g, docs[i], i % 2);
+	observe(g, "red red red", -1); /* unlabelled: not counted */
+	ok(ops->setup(g, 0, 2, &out_dim, &err) == NLP_OK, "idf: setup");
+	w = bag_weights(g);
+	ok(w != NULL, "idf = true: weights after setup");
+	if (!w)
+		return;
+	ids_of(g, "red", ids, 8);
+	ok(fabs(w[ids[0]] - want_red) < 1e-6, "a word in 3 of 4 documents: 1 + ln(5/4)");
+	ids_of(g, "gold", ids, 8);
+	ok(fabs(w[ids[0]] - want_gold) < 1e-6, "a word in 1 of 4: 1 + ln(5/2)");
+	is_int(ids_of(g, "red blue", ids, 8), 3, "red blue: two words and their bigram");
+	ok(fabs(w[ids[2]] - want_bi) < 1e-6, "the bigram in 2 of 4: 1 + ln(5/3)");
+	diag("weights: red %.6f gold %.6f red_blue %.6f", w[ids[0]], want_gold, w[ids[2]]);
+	ok(w[0] == 0.0f, "<pad> weighs 0");
+
+	/* with nb: the product (the NB weight taken from a table without idf) */
+	o.nb = 1;
+	o.nb_alpha = 1;
+	h = make(&o);
+	o.idf = 0;
+	k = make(&o);
+	for (int i = 0; i < 4; i++) {
+		observe(h, docs[i], i % 2);
+		observe(k, docs[i], i % 2);
+	}
+	ok(!ops->setup(h, 0, 2, &out_dim, &err) && !ops->setup(k, 0, 2, &out_dim, &err),
+	   "nb and idf, nb alone: setup");
+	ids_of(h, "gold", ids, 8);
+	ok(fabs(bag_weights(h)[ids[0]] - bag_weights(k)[ids[0]] * want_gold) < 1e-5,
+	   "nb and idf: the NB weight times the IDF weight");
+
+	/* a state with weights refuses to load without idf or nb */
+	ok(ops->save(g, &st, &err) == NLP_OK, "idf: save");
+	nn_bag_class.destroy(k);
+	o.nb = 0;
+	k = make(&o);
+	c = (nlp_cursor){st.data, st.data + st.len};
+	is_int(ops->load(k, &c, &err), NLP_EDATA,
+	       "a state with idf weights, loaded with idf = false: refused");
+	like(err.msg, "idf = false", "and the message names the option");
+	nn_bag_class.destroy(k);
+	o.idf = 1;
+	k = make(&o);
+	c = (nlp_cursor){st.data, st.data + st.len};
+	ok(ops->load(k, &c, &err) == NLP_OK && c.p == c.end, "loaded with idf = true");
+	ids_of(k, "gold", ids, 8);
+	ok(bag_weights(k) && bag_weights(k)[ids[0]] == bag_weights(g)[ids[0]],
+	   "the loaded weights are the saved ones");
+	free(st.data);
+	nn_bag_class.destroy(k);
+	nn_bag_class.destroy(h);
+	nn_bag_class.destroy(g);
+}
+
 /* L = sum(out * R) for the current table. */
 static double loss_of(void *g, nlp_batch *b, const float *R, int n, nlp_rng *rng, uint64_t seed)
 {
@@ -381,6 +454,7 @@ int main(void)
 	test_hash();
 	test_features();
 	test_nb();
+	test_idf();
 	{
 		bag_opts o = {
 		        .dim = 3, .ngrams = 2, .minn = 2, .maxn = 3, .buckets = 8, .min_count = 1};
@@ -390,6 +464,9 @@ int main(void)
 		gradcheck(&o, "NB-weighted mean");
 		o.dropout = 0.5f;
 		gradcheck(&o, "NB-weighted mean with dropout");
+		o.dropout = 0.0f;
+		o.idf = 1;
+		gradcheck(&o, "NB- and IDF-weighted mean");
 	}
 	test_roundtrip();
 	test_options();
