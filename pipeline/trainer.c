@@ -58,6 +58,9 @@ const nlp_option nlp_train_options[] = {
          "epoch had ended, and the best model so far is kept"},
         {"checkpoint_every", NLP_OPT_INT, "0", 0, 1e9, NULL,
          "also write a checkpoint every N steps (0: at the end of each epoch only)"},
+        {"keep_checkpoint", NLP_OPT_BOOL, "true", 1, 0, NULL,
+         "keep OUTPUT.ckpt when the run is done, to train on from it (false: remove it "
+         "then; a stopped run always keeps it)"},
         {"freeze_epochs", NLP_OPT_INT, "0", 0, 100000, NULL,
          "with [pipeline] init_from: only the stages not taken from that model train in "
          "the first N epochs"},
@@ -128,6 +131,7 @@ struct nlp_trainer {
 	int metric; /* 0 accuracy, 1 macro_f1, 2 loss, 3 micro_f1 (multi-label data) */
 	int bucketing;
 	int threads;
+	int keep_ckpt; /* [train] keep_checkpoint */
 	char *ckpt_path, *last_path;
 	nlp_lock *lock;    /* on the output, for the trainer's life */
 	double time_limit; /* seconds; 0: none */
@@ -1559,7 +1563,8 @@ static int start_meta(nlp_trainer *t, nlp_err *err)
 	return rc ? nlp_err_set(err, NLP_ENOMEM, "out of memory") : NLP_OK;
 }
 
-/* The run's last event: STOPPED (after a checkpoint) or DONE. */
+/* The run's last event: STOPPED (after a checkpoint) or DONE (after which
+ * the checkpoint goes unless kept). */
 static void end_run(nlp_trainer *t, int rc)
 {
 	nlp_train_event ev;
@@ -1569,6 +1574,8 @@ static void end_run(nlp_trainer *t, int rc)
 		ev.checkpoint = t->ckpt_path;
 		emit(t, &ev);
 	} else if (!rc) {
+		if (!t->keep_ckpt)
+			unlink(t->ckpt_path);
 		ev = event(t, NLP_TRAIN_DONE);
 		ev.output = t->o.output;
 		emit(t, &ev);
@@ -1730,6 +1737,7 @@ static int setup_trainer(nlp_trainer *t, nlp_err *err)
 	t->batch = nlp_config_int(tc, "batch");
 	t->patience = nlp_config_int(tc, "early_stopping");
 	t->ckpt_every = nlp_config_int(tc, "checkpoint_every");
+	t->keep_ckpt = nlp_config_bool(tc, "keep_checkpoint");
 	t->bucketing = nlp_config_bool(tc, "bucketing");
 	t->time_limit = nlp_config_float(tc, "time_limit");
 	t->threads = nlp_thread_count(nlp_config_int(tc, "threads"));

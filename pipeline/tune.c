@@ -24,8 +24,9 @@
 
 typedef struct trial {
 	char **values; /* [space count] */
-	char **sets;   /* [space count + 2]: SECTION.KEY=VALUE, then train.epochs=E and
-	                * train.refit=false (while a trial trains from its start) */
+	char **sets;   /* [space count + 3]: SECTION.KEY=VALUE, then train.epochs=E,
+	                * train.refit=false and train.keep_checkpoint=true (while a
+	                * trial trains from its start) */
 	char *model;   /* DIR/trial-NNN.nlp */
 	double metric; /* of its best epoch so far */
 	long best_epoch;
@@ -194,7 +195,7 @@ static int new_trial(nlp_tuner *t, nlp_err *err)
 	memset(tr, 0, sizeof *tr);
 	tr->rung = -1;
 	tr->values = calloc(t->np + 1, sizeof *tr->values);
-	tr->sets = calloc(t->np + 2, sizeof *tr->sets);
+	tr->sets = calloc(t->np + 3, sizeof *tr->sets);
 	len = strlen(t->dir) + 32;
 	tr->model = malloc(len);
 	if (!tr->values || !tr->sets || !tr->model)
@@ -278,8 +279,9 @@ static int run_trial(nlp_tuner *t, long i, int r, nlp_err *err)
 		 * time (the winner's pipeline file keeps [train] refit). */
 		tr->sets[t->np] = epochs;
 		tr->sets[t->np + 1] = "train.refit=false";
+		tr->sets[t->np + 2] = "train.keep_checkpoint=true"; /* the next rungs' start */
 		o.sets = (const char *const *)tr->sets;
-		o.n_sets = t->np + 2;
+		o.n_sets = t->np + 3;
 	} else {
 		o.resume = ckpt;
 		o.sets = one;
@@ -293,6 +295,7 @@ static int run_trial(nlp_tuner *t, long i, int r, nlp_err *err)
 	nlp_trainer_free(tn);
 	tr->sets[t->np] = NULL;
 	tr->sets[t->np + 1] = NULL;
+	tr->sets[t->np + 2] = NULL;
 	t->cur = -1;
 	if (rc == NLP_TRAIN_STOPPED)
 		return NLP_TUNE_STOPPED;

@@ -37,6 +37,7 @@ static const struct {
         {"threads", "trials run one at a time with the [train] threads"},
         {"time_limit", "--budget limits the search's time"},
         {"checkpoint_every", "the search keeps its trials' checkpoints itself"},
+        {"keep_checkpoint", "the search trains its trials on from their checkpoints"},
         {"refit", "trials are judged by their validation and never refit (the winner's "
                   "pipeline file keeps [train] refit)"},
 };

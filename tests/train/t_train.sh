@@ -12,7 +12,7 @@ ini="$src/examples/sentiment.ini"
 
 n=0
 failed=0
-echo "1..54"
+echo "1..57"
 
 train() { "$nlpipe" -q train --set train.threads=2 "$@" 2>"$tmp/err"; }
 
@@ -24,6 +24,11 @@ train "$ini" "$reviews" -o "$tmp/b.nlp"
 check "same data, seed and threads: byte-identical model" 'cmp -s "$tmp/a.nlp" "$tmp/b.nlp"'
 train --set train.seed=7 "$ini" "$reviews" -o "$tmp/c.nlp"
 check "another seed: another model" '! cmp -s "$tmp/a.nlp" "$tmp/c.nlp"'
+train --set train.keep_checkpoint=false "$ini" "$reviews" -o "$tmp/k.nlp"
+check "keep_checkpoint = false: train exits 0" '[ $? -eq 0 ]'
+check "keep_checkpoint = false: the model is written" '[ -s "$tmp/k.nlp" ]'
+check "keep_checkpoint = false: its checkpoint is gone once the run is done" '[ ! -e "$tmp/k.nlp.ckpt" ]'
+rm -f "$tmp/k.nlp"
 ls "$tmp" | grep -q tmp
 check "no temporary files are left" '[ $? -ne 0 ]'
 

@@ -15,7 +15,7 @@ mkdir "$tmp/work"
 TMPDIR="$tmp/work" # where the trials' models go: it must be empty after each run
 export TMPDIR
 
-echo "1..32"
+echo "1..33"
 
 # The example pipeline, small, with early stopping off (a trial promoted from
 # its checkpoint then trains exactly as a run of the rung's epochs would).
@@ -66,6 +66,10 @@ tune -q "$tmp/s.ini" "$reviews" --budget 40e -o "$tmp/again.ini" >"$tmp/board2"
 check "the same seed and epoch budget: the same BEST.ini byte for byte" 'cmp -s "$tmp/best.ini" "$tmp/again.ini"'
 check "... and the same leaderboard (but the seconds)" \
 	'[ "$(awk "{ \$NF = \"\"; print }" "$tmp/board")" = "$(awk "{ \$NF = \"\"; print }" "$tmp/board2")" ]'
+sed 's/^\[train\]$/[train]\nkeep_checkpoint = false/' "$tmp/s.ini" >"$tmp/nock.ini"
+tune -q "$tmp/nock.ini" "$reviews" --budget 40e -o "$tmp/nock-best.ini" >"$tmp/board4"
+check "[train] keep_checkpoint = false: promoted trials still train on from their checkpoints (the same leaderboard)" \
+	'grep -q "^keep_checkpoint = false" "$tmp/nock.ini" && [ "$(awk "{ \$NF = \"\"; print }" "$tmp/board")" = "$(awk "{ \$NF = \"\"; print }" "$tmp/board4")" ]'
 tune -q --seed 2 "$tmp/s.ini" "$reviews" --budget 40e -o "$tmp/seed2.ini" >"$tmp/board3"
 check "--seed 2: other configurations" \
 	'[ "$(sed -n 2p "$tmp/board" | cut -c1-60)" != "$(sed -n 2p "$tmp/board3" | cut -c1-60)" ]'
