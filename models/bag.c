@@ -474,8 +474,9 @@ static int nb_word_rows(bag *g, size_t r)
 	return NLP_OK;
 }
 
-/* Count the document's words, and with nb or idf its features per class
- * (once a document). */
+/* Count the document's words, and with nb or idf its features (once a
+ * document): per class for nb, in one column for idf alone (it needs only
+ * the document frequency). */
 static int observe_counts(bag *g, const nlp_tokens *t, int label)
 {
 	int counting = (g->o.nb || g->o.idf) && label >= 0, rc;
@@ -483,6 +484,8 @@ static int observe_counts(bag *g, const nlp_tokens *t, int label)
 	if ((rc = features(g, t)))
 		return rc;
 	g->n_docs++;
+	if (!g->o.nb)
+		label = 0;
 	if (counting && (rc = nb_classes(g, label)))
 		return rc;
 	g->n_labelled += counting ? 1 : 0;
