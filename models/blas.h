@@ -3,9 +3,10 @@
 /* models/blas.h - numeric helpers shared by the recurrent stages (internal to
  * the modules that compile them in; nothing here is exported).
  *
- * nk_gemm (cblas_sgemm) is for the weight gradients, sums over the batch
- * whose rounding may depend on OpenBLAS's kernel; every product whose rows
- * must not depend on one another is nk_gemm_rows (models/gemm.h).
+ * nk_gemm (cblas_sgemm) is for weight gradients, sums over the batch
+ * whose rounding may depend on OpenBLAS's kernel (the recurrent encoders'
+ * use nk_gemm_tn instead); every product whose rows must not depend on one
+ * another is nk_gemm_rows (models/gemm.h).
  *
  * Matrices are row-major.  nk_gemm computes
  *     C[M x N] = alpha * op(A) op(B) + beta * C

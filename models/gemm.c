@@ -213,3 +213,132 @@ void nk_gemm_rows_from(int naive, int M, const float *A, int lda, const nk_pack 
 	}
 	kernel()->run(M, N, K, A, lda, B->p, C, ldc, 0, rows);
 }
+
+/* dst [M x K] (row stride K) = the transpose of src [K x M] (row stride
+ * lds), in 32 x 32 tiles so that both sides stay in cache. */
+static void transpose(float *dst, const float *src, int K, int M, int lds)
+{
+	enum { TILE = 32 };
+	for (int k0 = 0; k0 < K; k0 += TILE)
+		for (int i0 = 0; i0 < M; i0 += TILE) {
+			const int k1 = k0 + TILE < K ? k0 + TILE : K,
+			          i1 = i0 + TILE < M ? i0 + TILE : M;
+			for (int k = k0; k < k1; k++)
+				for (int i = i0; i < i1; i++)
+					dst[(size_t)i * K + k] = src[(size_t)k * lds + i];
+		}
+}
+
+#ifdef NK_HAVE_X86
+#define NK_TN_TARGET __attribute__((target("avx512f,avx2,fma")))
+
+/* Columns [0, nc) (nc <= 32) of C's rows 0 .. R-1 += A^T B over kc rows,
+ * in registers: each element gets one FMA a row of A and B, in order (the
+ * bits of the packed kernel).  R is a constant where it is inlined (8, or 1
+ * for the rows past the last multiple of 8). */
+NK_TN_TARGET static inline __attribute__((always_inline)) void tn_tile(const int R, int kc,
+                                                                       const float *A, int lda,
+                                                                       const float *B, int ldb,
+                                                                       float *C, int ldc, int nc)
+{
+	const __mmask16 m0 = (__mmask16)(nc >= 16 ? 0xFFFFu : (1u << nc) - 1);
+	const __mmask16 m1 = (__mmask16)(nc >= 32 ? 0xFFFFu : nc > 16 ? (1u << (nc - 16)) - 1 : 0u);
+	__m512 c0[8], c1[8];
+#pragma GCC unroll 8
+	for (int r = 0; r < R; r++) {
+		c0[r] = _mm512_maskz_loadu_ps(m0, C + (size_t)r * ldc);
+		c1[r] = _mm512_maskz_loadu_ps(m1, C + (size_t)r * ldc + 16);
+	}
+	for (int k = 0; k < kc; k++, A += lda, B += ldb) {
+		const __m512 b0 = _mm512_maskz_loadu_ps(m0, B);
+		const __m512 b1 = _mm512_maskz_loadu_ps(m1, B + 16);
+#pragma GCC unroll 8
+		for (int r = 0; r < R; r++) {
+			const __m512 x = _mm512_set1_ps(A[r]);
+			c0[r] = _mm512_fmadd_ps(x, b0, c0[r]);
+			c1[r] = _mm512_fmadd_ps(x, b1, c1[r]);
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < R; r++) {
+		_mm512_mask_storeu_ps(C + (size_t)r * ldc, m0, c0[r]);
+		_mm512_mask_storeu_ps(C + (size_t)r * ldc + 16, m1, c1[r]);
+	}
+}
+
+NK_TN_TARGET static void tn_tile8(int kc, const float *A, int lda, const float *B, int ldb,
+                                  float *C, int ldc, int nc)
+{
+	tn_tile(8, kc, A, lda, B, ldb, C, ldc, nc);
+}
+
+NK_TN_TARGET static void tn_tile1(int kc, const float *A, int lda, const float *B, int ldb,
+                                  float *C, int ldc, int nc)
+{
+	tn_tile(1, kc, A, lda, B, ldb, C, ldc, nc);
+}
+
+/* One pass of nk_gemm_tn with AVX-512, reading A [kc x M] and B [kc x N]
+ * where they are (no copies). */
+static void tn_avx512(int M, int N, int kc, const float *A, int lda, const float *B, int ldb,
+                      float *C, int ldc)
+{
+	int i = 0;
+	for (; i + 8 <= M; i += 8)
+		for (int j = 0; j < N; j += 32)
+			tn_tile8(kc, A + i, lda, B + j, ldb, C + (size_t)i * ldc + j, ldc,
+			         N - j < 32 ? N - j : 32);
+	for (; i < M; i++)
+		for (int j = 0; j < N; j += 32)
+			tn_tile1(kc, A + i, lda, B + j, ldb, C + (size_t)i * ldc + j, ldc,
+			         N - j < 32 ? N - j : 32);
+}
+#endif
+
+int nk_gemm_tn(int naive, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+               float *C, int ldc, nk_tn_ws *ws)
+{
+	enum { KC = 256 }; /* the rows of A and B a pass reads: they stay in L2 */
+	if (M <= 0 || N <= 0 || K <= 0)
+		return 0;
+	if (naive) {
+		nk_gemm(1, 1, 0, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C, ldc);
+		return 0;
+	}
+#ifdef NK_HAVE_X86
+	if (!strcmp(kernel()->name, "avx512")) {
+		for (int k0 = 0; k0 < K; k0 += KC)
+			tn_avx512(M, N, K - k0 < KC ? K - k0 : KC, A + (size_t)k0 * lda, lda,
+			          B + (size_t)k0 * ldb, ldb, C, ldc);
+		return 0;
+	}
+#endif
+	const size_t need = (size_t)M * KC;
+	if (need > ws->cap) {
+		float *q = realloc(ws->at, need * sizeof *q);
+		if (!q)
+			return -1;
+		ws->at = q;
+		ws->cap = need;
+	}
+	/* Passes over k in order: each continues every chain where the last
+	 * one stored it, so the result is that of one pass over all of K. */
+	for (int k0 = 0; k0 < K; k0 += KC) {
+		const int kc = K - k0 < KC ? K - k0 : KC;
+		if (nk_pack_b(&ws->pk, 0, 0, kc, N, B + (size_t)k0 * ldb, ldb))
+			return -1;
+		transpose(ws->at, A + (size_t)k0 * lda, kc, M, lda);
+		kernel()->run(M, N, kc, ws->at, kc, ws->pk.p, C, ldc, 1, NULL);
+	}
+	return 0;
+}
+
+void nk_tn_ws_free(nk_tn_ws *ws)
+{
+	if (!ws)
+		return;
+	nk_pack_free(&ws->pk);
+	free(ws->at);
+	ws->at = NULL;
+	ws->cap = 0;
+}

@@ -13,8 +13,11 @@
  * That is what makes a document's prediction independent of its batch, of
  * `-j` and of `--shard` on every CPU, whatever OpenBLAS's kernels do (they
  * round a row differently by the number of rows in the call).  It is the
- * product of every forward pass and every input gradient; weight gradients,
- * which sum over the batch, stay with cblas_sgemm (models/blas.h).
+ * product of every forward pass and every input gradient.  The weight
+ * gradients of the recurrent encoders, sums over the batch, run on the same
+ * kernels (nk_gemm_tn): so they do not depend on OpenBLAS's kernel either,
+ * and they run at this kernel's rate where OpenBLAS's is slower (on AMD
+ * CPUs, where OpenBLAS is told to use its AVX2 kernel, half of it).
  *
  * B is packed once into column panels (the weights; reused for every row
  * and, in a recurrence, every step).  The kernel is chosen once per process
@@ -60,6 +63,23 @@ void nk_gemm_rows(int naive, int M, const float *A, int lda, const nk_pack *B, f
  * step's gates from the kept rows of its words this way. */
 void nk_gemm_rows_from(int naive, int M, const float *A, int lda, const nk_pack *B,
                        const float *const *rows, float *C, int ldc);
+
+/* C[M x N] (row stride ldc) += A^T B, with A stored [K x M] (row stride lda)
+ * and B [K x N] (row stride ldb): a weight gradient, dW += dY^T X.  Each
+ * element of C is one accumulation chain over k = 0 .. K-1 in order, started
+ * from C, as in nk_gemm_rows (A^T transposed and B packed in passes of a few
+ * hundred rows; the workspace grows to M times that and is reused).
+ * naive != 0: the reference loop.  Returns 0, or -1 when out of memory
+ * (C is then unchanged: the workspace grows before the first pass). */
+typedef struct nk_tn_ws {
+	nk_pack pk;
+	float *at;
+	size_t cap; /* floats allocated in at */
+} nk_tn_ws;
+
+int nk_gemm_tn(int naive, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+               float *C, int ldc, nk_tn_ws *ws);
+void nk_tn_ws_free(nk_tn_ws *ws);
 
 /* Name of the kernel this process uses: "avx512", "avx2", "sse2" or "c". */
 const char *nk_gemm_isa(void);

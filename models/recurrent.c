@@ -7,10 +7,11 @@
  * product (into the gates buffer; the cell adds the biases), the recurrence
  * is one product per step over the batch (in the cell kernels), and in
  * backward the input gradient is one product and the weight gradients one
- * sgemm each over all steps.  Products that make outputs or input gradients
+ * each over all steps.  Products that make outputs or input gradients
  * are nk_gemm_rows (models/gemm.h: a row never depends on another row, on
  * the CPU's OpenBLAS kernel or on the thread count); the weights are packed
- * for it once per call.
+ * for it once per call.  The weight gradients are nk_gemm_tn, on the same
+ * kernels: they do not depend on OpenBLAS's kernel either.
  * Workspaces grow when T*B or B grow and are reused otherwise: no allocation
  * per step, none per call once the largest batch has been seen.
  *
@@ -81,6 +82,7 @@ struct rec_net {
 	float *outs, *douts; /* [B*Hout] pooled output / its gradient, window order */
 	float *seq;          /* pooling none, gathered window: the output [Tin*B*Hout] */
 	nk_pack pk_x, pk_h;  /* the layer's W_ih and W_hh (or the attention W), packed */
+	nk_tn_ws tn;         /* the weight gradients' workspace (nk_gemm_tn) */
 
 	/* Batch shards run by worker threads (threads > 1): shard k holds the
 	 * documents k, k + S, ... of the batch sorted by length. */
@@ -404,6 +406,7 @@ void rec_free(rec_net *n)
 	free(n->seq);
 	nk_pack_free(&n->pk_x);
 	nk_pack_free(&n->pk_h);
+	nk_tn_ws_free(&n->tn);
 	free(n->off);
 	free(n->blocks);
 	free(n->names);
@@ -975,17 +978,20 @@ static int bwd_dir(rec_net *n, int l, int d, const float *dY, float *dX, int wan
 	/* dW_ih += dG^T X; dW_hh += dGh(t)^T h(t-1) over the steps that have a
 	 * previous step (with a start: every step, from hprev); biases;
 	 * dX (+)= dG W_ih. */
-	nk_gemm(naive, 1, 0, GH, in, (int)TB, 1.0f, n->dg, GH, X, in, 1.0f, DP(n, l, d, W_IH), in);
+	int bad =
+	        nk_gemm_tn(naive, GH, in, (int)TB, n->dg, GH, X, in, DP(n, l, d, W_IH), in, &n->tn);
 	if (st) {
 		stream_hprev(n, l, st);
-		nk_gemm(naive, 1, 0, GH, H, (int)TB, 1.0f, dgh, GH, n->hprev, H, 1.0f,
-		        DP(n, l, d, W_HH), H);
+		bad |= nk_gemm_tn(naive, GH, H, (int)TB, dgh, GH, n->hprev, H, DP(n, l, d, W_HH), H,
+		                  &n->tn);
 	} else if (T > 1) {
 		const float *dgs = d ? dgh : dgh + (size_t)B * GH;
 		const float *hp = d ? Y + (size_t)B * Ho : Y;
-		nk_gemm(naive, 1, 0, GH, H, (T - 1) * B, 1.0f, dgs, GH, hp, Ho, 1.0f,
-		        DP(n, l, d, W_HH), H);
+		bad |= nk_gemm_tn(naive, GH, H, (T - 1) * B, dgs, GH, hp, Ho, DP(n, l, d, W_HH), H,
+		                  &n->tn);
 	}
+	if (bad)
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory for the weight gradients");
 	float *gbi = DP(n, l, d, B_IH), *gbh = DP(n, l, d, B_HH);
 	for (int j = 0; j < GH; j++) {
 		gbi[j] += dbx[j];

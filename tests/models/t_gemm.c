@@ -3,8 +3,8 @@
 /* t_gemm.c - nk_gemm_rows, the row-stable product (models/gemm.h): within a
  * proven error bound of an exact (double) product for every shape, edge and
  * option; each row bit-identical however the rows are split into calls;
- * denormals flushed.  Runs the kernel the CPU (and NLPIPE_MAX_CPU_ISA)
- * selects: tests/models/t_kernels.sh runs it under every one.
+ * denormals flushed; and nk_gemm_tn, the weight gradients' C += A^T B.  Runs the kernel the CPU
+ * (and NLPIPE_MAX_CPU_ISA) selects: tests/models/t_kernels.sh runs it under every one.
  *
  *   t_gemm --corename   print OpenBLAS's core name and the kernel, then exit
  */
@@ -19,6 +19,7 @@
 #include "nlpipe/nlpipe.h"
 #include "tap.h"
 #include "t_encoders_util.h"
+#include "../../models/blas.h"
 #include "../../models/gemm.h"
 
 /* Error bound of a float dot product of K terms accumulated one after the
@@ -228,6 +229,73 @@ static void test_denormals(void)
 	nk_pack_free(&pk);
 }
 
+/* nk_gemm_tn, C += A^T B (the weight gradients): within the error bound of
+ * the exact product; passes over K give the bits of one nk_gemm_rows call
+ * on A^T (one chain per element, in order); the naive path is the
+ * reference loop. */
+static void test_tn(void)
+{
+	static const int shapes[][3] = {{1, 1, 1},     {7, 9, 3},      {33, 17, 256},
+	                                {64, 40, 257}, {37, 100, 600}, {5, 3, 0}};
+	nlp_rng r;
+	nlp_rng_seed(&r, 11);
+	nk_tn_ws ws = {0};
+	nk_pack pk = {0};
+	double worst = 0.0;
+	int same = 1, oom = 0, naive_ok = 1;
+	for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+		const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+		const int lda = M + 3, ldb = N + 2, ldc = N + 5;
+		float *A = xcalloc((size_t)K * lda + 1, sizeof *A);
+		float *B = xcalloc((size_t)K * ldb + 1, sizeof *B);
+		float *At = xcalloc((size_t)M * K + 1, sizeof *At);
+		float *C0 = xcalloc((size_t)M * ldc, sizeof *C0);
+		float *C = xcalloc((size_t)M * ldc, sizeof *C);
+		float *D = xcalloc((size_t)M * ldc, sizeof *D);
+		for (size_t i = 0; i < (size_t)K * lda; i++)
+			A[i] = nlp_rng_normal(&r);
+		for (size_t i = 0; i < (size_t)K * ldb; i++)
+			B[i] = nlp_rng_normal(&r);
+		for (size_t i = 0; i < (size_t)M * ldc; i++)
+			C0[i] = nlp_rng_normal(&r);
+		for (int i = 0; i < M; i++)
+			for (int k = 0; k < K; k++)
+				At[(size_t)i * K + k] = A[(size_t)k * lda + i];
+		/* the bound, through check(): the problem as A^T [M x K] . B */
+		prob p = {.M = M,
+		          .N = N,
+		          .K = K,
+		          .lda = K,
+		          .ldb = ldb,
+		          .ldc = ldc,
+		          .A = At,
+		          .B = B,
+		          .C0 = C0};
+		memcpy(C, C0, (size_t)M * ldc * sizeof *C);
+		oom |= nk_gemm_tn(0, M, N, K, A, lda, B, ldb, C, ldc, &ws) != 0;
+		worst = fmax(worst, check(&p, C, 1));
+		memcpy(D, C0, (size_t)M * ldc * sizeof *D);
+		oom |= nk_pack_b(&pk, 0, 0, K, N, B, ldb) != 0;
+		nk_gemm_rows(0, M, At, K, &pk, 1.0f, D, ldc);
+		same &= !memcmp(C, D, (size_t)M * ldc * sizeof *C);
+		memcpy(C, C0, (size_t)M * ldc * sizeof *C);
+		memcpy(D, C0, (size_t)M * ldc * sizeof *D);
+		oom |= nk_gemm_tn(1, M, N, K, A, lda, B, ldb, C, ldc, &ws) != 0;
+		nk_gemm_ref(1, 0, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, D, ldc);
+		naive_ok &= !memcmp(C, D, (size_t)M * ldc * sizeof *C);
+		free(A), free(B), free(At), free(C0), free(C), free(D);
+	}
+	ok(!oom && worst <= 1.0,
+	   "nk_gemm_tn: C += A^T B within the float dot-product error bound of the exact "
+	   "product, K across several passes, padding untouched");
+	diag("worst error %.3g of the bound", worst);
+	ok(!oom && same, "nk_gemm_tn: the bits of one nk_gemm_rows over A^T (one chain per "
+	                 "element, k in order, however K is cut into passes)");
+	ok(!oom && naive_ok, "nk_gemm_tn naive: the reference loop's bits");
+	nk_tn_ws_free(&ws);
+	nk_pack_free(&pk);
+}
+
 static void test_isa(void)
 {
 	const char *cap = getenv("NLPIPE_MAX_CPU_ISA");
@@ -250,6 +318,7 @@ int main(int argc, char **argv)
 	test_rows();
 	test_from();
 	test_denormals();
+	test_tn();
 	test_isa();
 	return done_testing();
 }
