@@ -7,15 +7,21 @@
  * (-p rows: the fp32 row-stable product, models/gemm.h; -p bf16: the bf16
  * one, models/gemm_bf16.h, where the CPU has AVX512_BF16; -p int8: the int8
  * one, models/gemm_int8.h, its rows quantized in each call as the encoders'
- * states are; GOP/s counted like flops).  Not a test.
+ * states are; GOP/s counted like flops).  And the machine's peaks the
+ * products are judged against (-p fma: fp32 multiply-adds at the width of
+ * the kernel nlpipe uses, AVX-512 or AVX2; -p vnni: int8 dot products,
+ * vpdpbusd, where the CPU has AVX512_VNNI): independent chains in registers
+ * on each of -j threads, nothing read from memory.  Not a test.
  *
- *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds] [-p sgemm|rows|bf16|int8]
+ *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds]
+ *                    [-p sgemm|rows|bf16|int8|fma|vnni]
  *
  * Prints "PRODUCT M K N THREADS GFLOPS" (the median of 5 timings).
  */
 #include "config.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +42,89 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-enum { P_SGEMM, P_ROWS, P_BF16, P_INT8 };
+enum { P_SGEMM, P_ROWS, P_BF16, P_INT8, P_FMA, P_VNNI };
+
+/* ---- Peaks: 12 independent multiply-add chains, 2 flops (or int8 ops)
+ * a lane each, looped n times; the result is returned so that nothing is
+ * optimised away. ---- */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PEAK_BODY(T, FMA, SET1, ADD, SUM)                                                          \
+	T a0 = SET1(x), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,    \
+	  a9 = a0, a10 = a0, a11 = a0;                                                             \
+	const T m = SET1(y), k = SET1(z);                                                          \
+	for (long i = 0; i < n; i++) {                                                             \
+		a0 = FMA(a0, m, k), a1 = FMA(a1, m, k), a2 = FMA(a2, m, k);                        \
+		a3 = FMA(a3, m, k), a4 = FMA(a4, m, k), a5 = FMA(a5, m, k);                        \
+		a6 = FMA(a6, m, k), a7 = FMA(a7, m, k), a8 = FMA(a8, m, k);                        \
+		a9 = FMA(a9, m, k), a10 = FMA(a10, m, k), a11 = FMA(a11, m, k);                    \
+	}                                                                                          \
+	a0 = ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7)));                    \
+	a0 = ADD(a0, ADD(ADD(a8, a9), ADD(a10, a11)));                                             \
+	return SUM(a0)
+
+static float sum512(__m512 v) __attribute__((target("avx512f")));
+static float sum512(__m512 v)
+{
+	return _mm512_reduce_add_ps(v);
+}
+
+__attribute__((target("avx512f"))) static float peak_fma512(long n, float x, float y, float z)
+{
+	PEAK_BODY(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_add_ps, sum512);
+}
+
+static float sum256(__m256 v) __attribute__((target("avx2,fma")));
+static float sum256(__m256 v)
+{
+	float t[8];
+	_mm256_storeu_ps(t, v);
+	return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+
+__attribute__((target("avx2,fma"))) static float peak_fma256(long n, float x, float y, float z)
+{
+	PEAK_BODY(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_add_ps, sum256);
+}
+
+#define VNNI_SET1(v)  _mm512_set1_epi32((int)(v))
+#define VNNI(a, b, c) _mm512_dpbusd_epi32((a), (b), (c))
+#define VNNI_SUM(v)   (float)_mm512_reduce_add_epi32(v)
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static float peak_vnni(long n, int x, int y,
+                                                                              int z)
+{
+	PEAK_BODY(__m512i, VNNI, VNNI_SET1, _mm512_add_epi32, VNNI_SUM);
+}
+#endif
+
+/* Lanes of a peak loop's vector, and its flops (int8: ops) a lane and
+ * step; 0 when this CPU (or NLPIPE_MAX_CPU_ISA) has no such loop. */
+static int peak_lanes(int which)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	const char *isa = nk_gemm_isa();
+	if (which == P_FMA)
+		return !strcmp(isa, "avx512") ? 16 : !strcmp(isa, "avx2") ? 8 : 0;
+	if (which == P_VNNI && !strcmp(nk_int8_isa(), "avx512-vnni"))
+		return 64; /* 4 int8 products a 32-bit lane */
+#endif
+	(void)which;
+	return 0;
+}
+
+static float peak_run(int which, long n)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	const int lanes = peak_lanes(which);
+	if (which == P_VNNI)
+		return peak_vnni(n, 1, 0x01010101, 0x01010101);
+	return lanes == 16 ? peak_fma512(n, 1.0f, 0.999f, 1e-3f)
+	                   : peak_fma256(n, 1.0f, 0.999f, 1e-3f);
+#else
+	(void)which, (void)n;
+	return 0;
+#endif
+}
 
 typedef struct prod {
 	int which, M, K, N;
@@ -64,6 +152,55 @@ static void run(prod *p, int reps)
 	}
 }
 
+static int cmp(const void *a, const void *b);
+
+typedef struct peak_job {
+	int which;
+	long n;
+	float sink;
+} peak_job;
+
+static void *peak_thread(void *arg)
+{
+	peak_job *j = arg;
+	j->sink = peak_run(j->which, j->n);
+	return NULL;
+}
+
+/* GFLOP/s (GOP/s) of the peak loop on `threads` threads at once, the best
+ * of 5 timings of about secs / 5 each (a peak: anything else running, or a
+ * clock still rising, only lowers a timing); or -1. */
+static double peak_rate(int which, int threads, double secs)
+{
+	const double per = 2.0 * peak_lanes(which) * 12; /* a step of the loop */
+	double rate[5];
+	long n = 1 << 16;
+	peak_job jobs[64];
+	pthread_t tid[64];
+
+	for (;;) { /* calibrate on one thread */
+		double t0 = now();
+		jobs[0] = (peak_job){which, n, 0};
+		peak_thread(&jobs[0]);
+		if (now() - t0 > secs / 5 || n > (1L << 40))
+			break;
+		n *= 2;
+	}
+	for (int k = 0; k < 5; k++) {
+		double t0 = now();
+		for (int t = 0; t < threads; t++) {
+			jobs[t] = (peak_job){which, n, 0};
+			if (pthread_create(&tid[t], NULL, peak_thread, &jobs[t]))
+				return -1;
+		}
+		for (int t = 0; t < threads; t++)
+			pthread_join(tid[t], NULL);
+		rate[k] = per * (double)n * threads / (now() - t0) * 1e-9;
+	}
+	qsort(rate, 5, sizeof rate[0], cmp);
+	return jobs[0].sink == 12345.0f ? 0 : rate[4]; /* sink: keep the loops */
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -73,7 +210,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static const char *names[] = {"sgemm", "rows", "bf16", "int8"};
+	static const char *names[] = {"sgemm", "rows", "bf16", "int8", "fma", "vnni"};
 	int M = 32, K = 256, N = 512, threads = 1, opt, reps, rc = 1;
 	double secs = 0.2, rate[5];
 	float *a = NULL, *b = NULL, *c = NULL;
@@ -98,18 +235,19 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			p.which = -1;
-			for (int i = 0; i < 4; i++)
+			for (int i = 0; i < 6; i++)
 				if (!strcmp(optarg, names[i]))
 					p.which = i;
 			if (p.which < 0) {
-				fprintf(stderr, "sgemm_rate: -p takes sgemm, rows, bf16 or int8\n");
+				fprintf(stderr, "sgemm_rate: -p takes sgemm, rows, bf16, int8, fma "
+				                "or vnni\n");
 				return 1;
 			}
 			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s -m M -k K -n N [-j threads] [-t seconds] "
-			        "[-p sgemm|rows|bf16|int8]\n",
+			        "[-p sgemm|rows|bf16|int8|fma|vnni]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -119,6 +257,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nlp_numerics_init();
+	if (p.which == P_FMA || p.which == P_VNNI) {
+		double r = peak_lanes(p.which) ? peak_rate(p.which, threads, secs) : -1;
+		if (r < 0) {
+			fprintf(stderr,
+			        "sgemm_rate: no %s peak loop for this CPU (kernel %s, int8 %s)\n",
+			        names[p.which], nk_gemm_isa(), nk_int8_isa());
+			return 1;
+		}
+		printf("%s 0 0 0 %d %.2f\n", names[p.which], threads, r);
+		return 0;
+	}
 	openblas_set_num_threads(threads);
 	a = malloc(sizeof *a * (size_t)M * K);
 	b = malloc(sizeof *b * (size_t)K * N);

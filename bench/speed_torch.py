@@ -15,7 +15,11 @@ the rest with torch.optim.Adam): the same lazy Adam nlpipe applies to its
 table, and faster here than a dense update of the 20,000-row table (--dense
 gives the dense nn.Embedding with one torch.optim.Adam, for comparison).
 
-Prints the same lines as bench/speed_nlpipe:
+--threads sets PyTorch's own (ATen) threads; OpenBLAS, which does its matrix
+products, keeps its own count, read from OPENBLAS_NUM_THREADS when it loads
+(bench/speed sets it).  Prints both, then the same lines as
+bench/speed_nlpipe:
+  threads ATEN OPENBLAS
   train TOKENS_PER_S SECONDS STEPS FIRST_LOSS LAST_LOSS
   infer TOKENS_PER_S SECONDS STEPS
 """
@@ -42,6 +46,23 @@ a = ap.parse_args()
 
 torch.set_num_threads(a.threads)
 torch.set_flush_denormal(True)
+
+
+def blas_threads():
+    """OpenBLAS's own thread count in this process (OPENBLAS_NUM_THREADS,
+    read when it loaded), or 0 when it cannot be asked."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libopenblasp-r0.3.21.so", "libblas.so.3"):
+        try:
+            f = ctypes.CDLL(name).openblas_get_num_threads
+        except (OSError, AttributeError):
+            continue
+        f.restype = ctypes.c_int
+        return f()
+    return 0
+
+
+print("threads %d %d" % (torch.get_num_threads(), blas_threads()))
 torch.manual_seed(1)
 
 raw = np.fromfile(a.ids, dtype="<i4")
