@@ -313,14 +313,8 @@ int nk_gemm_tn(int naive, int M, int N, int K, const float *A, int lda, const fl
 		return 0;
 	}
 #endif
-	const size_t need = (size_t)M * KC;
-	if (need > ws->cap) {
-		float *q = realloc(ws->at, need * sizeof *q);
-		if (!q)
-			return -1;
-		ws->at = q;
-		ws->cap = need;
-	}
+	if (nlp_grow_exact(&ws->at, &ws->cap, (size_t)M * KC, sizeof *ws->at))
+		return -1;
 	/* Passes over k in order: each continues every chain where the last
 	 * one stored it, so the result is that of one pass over all of K. */
 	for (int k0 = 0; k0 < K; k0 += KC) {
