@@ -10,11 +10,12 @@
  * states are; GOP/s counted like flops).  And the machine's peaks the
  * products are judged against (-p fma: fp32 multiply-adds at the width of
  * the kernel nlpipe uses, AVX-512 or AVX2; -p vnni: int8 dot products,
- * vpdpbusd, where the CPU has AVX512_VNNI): independent chains in registers
+ * vpdpbusd, where the CPU has AVX512_VNNI; -p dpbf16: bf16 pair products,
+ * vdpbf16ps, where it has AVX512_BF16): independent chains in registers
  * on each of -j threads, nothing read from memory.  Not a test.
  *
  *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds]
- *                    [-p sgemm|rows|bf16|int8|fma|vnni]
+ *                    [-p sgemm|rows|bf16|int8|fma|vnni|dpbf16]
  *
  * Prints "PRODUCT M K N THREADS GFLOPS" (the median of 5 timings).
  */
@@ -42,7 +43,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-enum { P_SGEMM, P_ROWS, P_BF16, P_INT8, P_FMA, P_VNNI };
+enum { P_SGEMM, P_ROWS, P_BF16, P_INT8, P_FMA, P_VNNI, P_DPBF16 };
 
 /* ---- Peaks: 12 independent multiply-add chains, 2 flops (or int8 ops)
  * a lane each, looped n times; the result is returned so that nothing is
@@ -95,6 +96,27 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static float peak_vnni(lo
 {
 	PEAK_BODY(__m512i, VNNI, VNNI_SET1, _mm512_add_epi32, VNNI_SUM);
 }
+
+/* bf16 pairs (vdpbf16ps): two products a 32-bit lane, added to a float. */
+#define BF16_SET1(v)  ((__m512bh)_mm512_set1_epi32((int)(v)))
+#define BF16(a, b, c) _mm512_dpbf16_ps((a), (b), (c))
+__attribute__((target("avx512f,avx512bf16"))) static float peak_dpbf16(long n, float x, uint32_t y,
+                                                                       uint32_t z)
+{
+	__m512 a0 = _mm512_set1_ps(x), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+	       a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+	const __m512bh m = BF16_SET1(y), k = BF16_SET1(z);
+	for (long i = 0; i < n; i++) {
+		a0 = BF16(a0, m, k), a1 = BF16(a1, m, k), a2 = BF16(a2, m, k);
+		a3 = BF16(a3, m, k), a4 = BF16(a4, m, k), a5 = BF16(a5, m, k);
+		a6 = BF16(a6, m, k), a7 = BF16(a7, m, k), a8 = BF16(a8, m, k);
+		a9 = BF16(a9, m, k), a10 = BF16(a10, m, k), a11 = BF16(a11, m, k);
+	}
+	a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+	                   _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+	a0 = _mm512_add_ps(a0, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+	return sum512(a0);
+}
 #endif
 
 /* Lanes of a peak loop's vector, and its flops (int8: ops) a lane and
@@ -107,6 +129,8 @@ static int peak_lanes(int which)
 		return !strcmp(isa, "avx512") ? 16 : !strcmp(isa, "avx2") ? 8 : 0;
 	if (which == P_VNNI && !strcmp(nk_int8_isa(), "avx512-vnni"))
 		return 64; /* 4 int8 products a 32-bit lane */
+	if (which == P_DPBF16 && nk_bf16_available())
+		return 32; /* 2 bf16 products a 32-bit lane */
 #endif
 	(void)which;
 	return 0;
@@ -118,6 +142,8 @@ static float peak_run(int which, long n)
 	const int lanes = peak_lanes(which);
 	if (which == P_VNNI)
 		return peak_vnni(n, 1, 0x01010101, 0x01010101);
+	if (which == P_DPBF16) /* bf16 pairs (1, 1) times (0.999, 0.999)-ish */
+		return peak_dpbf16(n, 1.0f, 0x3f803f80u, 0x3f7f3f7fu);
 	return lanes == 16 ? peak_fma512(n, 1.0f, 0.999f, 1e-3f)
 	                   : peak_fma256(n, 1.0f, 0.999f, 1e-3f);
 #else
@@ -210,7 +236,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static const char *names[] = {"sgemm", "rows", "bf16", "int8", "fma", "vnni"};
+	static const char *names[] = {"sgemm", "rows", "bf16", "int8", "fma", "vnni", "dpbf16"};
 	int M = 32, K = 256, N = 512, threads = 1, opt, reps, rc = 1;
 	double secs = 0.2, rate[5];
 	float *a = NULL, *b = NULL, *c = NULL;
@@ -235,19 +261,20 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			p.which = -1;
-			for (int i = 0; i < 6; i++)
+			for (int i = 0; i < 7; i++)
 				if (!strcmp(optarg, names[i]))
 					p.which = i;
 			if (p.which < 0) {
-				fprintf(stderr, "sgemm_rate: -p takes sgemm, rows, bf16, int8, fma "
-				                "or vnni\n");
+				fprintf(stderr,
+				        "sgemm_rate: -p takes sgemm, rows, bf16, int8, fma, "
+				        "vnni or dpbf16\n");
 				return 1;
 			}
 			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s -m M -k K -n N [-j threads] [-t seconds] "
-			        "[-p sgemm|rows|bf16|int8|fma|vnni]\n",
+			        "[-p sgemm|rows|bf16|int8|fma|vnni|dpbf16]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -257,7 +284,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nlp_numerics_init();
-	if (p.which == P_FMA || p.which == P_VNNI) {
+	if (p.which == P_FMA || p.which == P_VNNI || p.which == P_DPBF16) {
 		double r = peak_lanes(p.which) ? peak_rate(p.which, threads, secs) : -1;
 		if (r < 0) {
 			fprintf(stderr,

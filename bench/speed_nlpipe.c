@@ -9,7 +9,7 @@
  *
  *   bench/speed_nlpipe -i IDS [-c lstm|gru|rnn] [-b] [-E 128] [-H 128]
  *       [-V 20000] [-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L]
- *       [-p fp32|int8]
+ *       [-p fp32|bf16|int8]
  *
  * IDS: little-endian int32: B, T, number of batches, then per batch B labels
  * followed by T*B token ids (time-major, in [2, V)).  Every document is T
@@ -26,6 +26,8 @@
  *
  * -p int8: the encoder's `precision = int8` (its recurrent products in int8
  * on a fixed pipeline: with -L only; training is fp32 either way).
+ * -p bf16: `precision = bf16`, training and inference (the encoder's
+ * products in bf16 where the CPU has AVX512_BF16, else fp32).
  *
  * Prints one line a measurement:
  *   train TOKENS_PER_S SECONDS STEPS FIRST_LOSS LAST_LOSS
@@ -95,14 +97,14 @@ int main(int argc, char **argv)
 			fprintf(stderr,
 			        "usage: %s -i IDS [-c lstm|gru|rnn] [-b] [-E n] [-H n] [-V n] "
 			        "[-j threads] [-s train_steps] [-f infer_steps] [-w warmup] [-L] "
-			        "[-p fp32|int8]\n",
+			        "[-p fp32|bf16|int8]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
 	}
 	if (!bench_opts_ok(&o) ||
 	    (strcmp(cell, "lstm") && strcmp(cell, "gru") && strcmp(cell, "rnn")) ||
-	    (strcmp(precision, "fp32") && strcmp(precision, "int8"))) {
+	    (strcmp(precision, "fp32") && strcmp(precision, "bf16") && strcmp(precision, "int8"))) {
 		fprintf(stderr, "speed_nlpipe: bad arguments (-h for help)\n");
 		return 1;
 	}

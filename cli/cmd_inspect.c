@@ -197,6 +197,13 @@ static void print_stages(const nlp_model *m, FILE *out)
 		if (prec && !strcmp(prec, "int8"))
 			fprintf(out, "      precision: int8 when predicting (kernel here: %s)\n",
 			        nlp_int8_kernel());
+		else if (prec && !strcmp(prec, "bf16"))
+			fprintf(out,
+			        "      precision: bf16, training and predicting (kernel here: "
+			        "%s)\n",
+			        strcmp(nlp_bf16_kernel(), "none")
+			                ? nlp_bf16_kernel()
+			                : "none: this CPU runs it at fp32");
 		else if (prec)
 			fprintf(out, "      precision: %s\n", prec);
 	}

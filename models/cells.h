@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm_bf16.h"
 #include "gemm_int8.h"
 
 enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
@@ -123,10 +124,12 @@ static inline void rec_stop_grad(float *dh, float *dc, const rec_start *st, int 
 		}
 }
 
-/* W_hh as the cells' forward multiplies by it: packed for the row-stable
- * fp32 product, or (precision = int8 at inference, models/recurrent.c)
- * quantized for the int8 one of models/gemm_int8.h, whose workspace holds
- * the B rows of a step already (nk_rows8_reserve).
+/* W_hh as the cells multiply by it: packed for the row-stable fp32
+ * product, or (precision = int8 at inference, models/recurrent.c) quantized
+ * for the int8 one of models/gemm_int8.h, or (precision = bf16) packed for
+ * the bf16 one of models/gemm_bf16.h; the int8 and bf16 workspaces hold the
+ * B rows of a step already (nk_rows8_reserve, nk_rows16_reserve).  The
+ * forward multiplies by W_hh^T (packed transposed), the backward by W_hh.
  *
  * xrows: where the steps' input products x W_ih^T are.  NULL: in gates
  * (the cells' usual input).  Else (the lookup forward, models/recurrent.c)
@@ -136,9 +139,11 @@ static inline void rec_stop_grad(float *dh, float *dc, const rec_start *st, int 
  * operations in the same order as from gates (the same bits, no copy). */
 typedef struct rec_whh {
 	const nk_pack *f;          /* borrowed */
-	const nk_pack8 *q;         /* borrowed; NULL: the fp32 product */
+	const nk_pack8 *q;         /* borrowed; NULL: not the int8 product */
 	nk_rows8 *ws;              /* borrowed: the int8 product's workspace */
 	const float *const *xrows; /* borrowed; NULL: x W_ih^T is in gates */
+	const nk_pack16 *h;        /* borrowed; NULL: not the bf16 product */
+	nk_rows16 *ws16;           /* borrowed: the bf16 product's workspace */
 } rec_whh;
 
 /* The input rows of step t [B] (rec_whh's xrows), or NULL: in gates. */
@@ -153,7 +158,16 @@ static inline void rec_whh_product(const rec_whh *w, int naive, int nt, const fl
                                    float beta, const float *const *xr, float *G, int ldg)
 {
 	int rc = 0;
-	if (w->q && xr)
+	if (w->h) { /* bf16: the chains start from the rows as from a copy */
+		for (int b = 0; xr && b < nt; b++) {
+			float *g = G + (size_t)b * ldg;
+			if (xr[b])
+				memcpy(g, xr[b], (size_t)w->h->N * sizeof *g);
+			else
+				memset(g, 0, (size_t)w->h->N * sizeof *g);
+		}
+		rc = nk_gemm16_rows(nt, hp, ldh, w->h, xr ? 1.0f : beta, G, ldg, w->ws16);
+	} else if (w->q && xr)
 		rc = nk_gemm8_rows_from(naive, nt, hp, ldh, w->q, xr, G, ldg, w->ws);
 	else if (w->q)
 		rc = nk_gemm8_rows(naive, nt, hp, ldh, w->q, beta, G, ldg, w->ws);
@@ -181,7 +195,7 @@ void rnn_forward(float *y, float *pre, const rec_whh *w_hh, const float *bias, c
  *   y     [T x B x ldy] the forward output
  */
 void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
-                  const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
+                  const rec_whh *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
                   int relu, const rec_start *st, int naive);
 
 /* lstm_forward
@@ -200,7 +214,7 @@ void lstm_forward(float *y, float *gates, float *c, float *tc, const rec_whh *w_
  *   dy    [T x B x ldy] in
  */
 void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
-                   const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
+                   const float *c, const float *tc, const rec_whh *w_hh, const int *len, int T,
                    int B, int H, int ldy, int reverse, const rec_start *st, int naive);
 
 /* gru_forward
@@ -220,7 +234,7 @@ void gru_forward(float *y, float *gates, float *hn, float *gh, const rec_whh *w_
  *   dh    [B x H]       scratch
  */
 void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
-                  const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
+                  const float *y, const float *gates, const float *hn, const rec_whh *w_hh,
                   const int *len, int T, int B, int H, int ldy, int reverse, const rec_start *st,
                   int naive);
 

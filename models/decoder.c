@@ -704,7 +704,7 @@ static void step_cell(dec *d, int B, int carry)
 		rec_start st = {d->ph + at, d->o.cell == REC_LSTM ? d->pc + at : NULL, NULL,
 		                d->shs};
 		const rec_start *sp = carry ? &st : NULL;
-		const rec_whh whh = {&d->pk_hh[l], NULL, NULL, NULL}; /* fp32 */
+		const rec_whh whh = {.f = &d->pk_hh[l]}; /* fp32 */
 		nk_gemm_rows(nv, B, x, l ? H : d->E, &d->pk_ih[l], 0.0f, d->sg, GH);
 		if (d->o.cell == REC_LSTM)
 			lstm_forward(y, d->sg, d->kc + at, d->stc, &whh, bs, d->ones, 1, B, H, H, 0,

@@ -25,6 +25,7 @@ typedef struct rnn_stage {
 	rec_net *net;
 	int in_T;    /* steps of the last forward's input */
 	int int8;    /* precision = int8 */
+	int bf16;    /* precision = bf16 */
 	int fixed;   /* the host offered a lookup: the pipeline only predicts */
 	int int8_on; /* the net runs int8 (rec_set_int8) */
 } rnn_stage;
@@ -54,14 +55,17 @@ typedef struct rnn_stage {
 	 "projection, made once, in tables of at most this many MiB " \
 	 "(vocabulary x gates x hidden x directions x 4 bytes; same results, " \
 	 "fewer products; 0: off)"}, \
-	{"precision", NLP_OPT_ENUM, "fp32", 0, 0, "fp32|int8", \
-	 "arithmetic of a model opened for prediction (predict, eval; after an " \
-	 "embedding): int8 runs the recurrent products, and the input products of " \
+	{"precision", NLP_OPT_ENUM, "fp32", 0, 0, "fp32|bf16|int8", \
+	 "arithmetic of the matrix products.  bf16 (training and prediction): " \
+	 "the products of the forward and of the input gradients round both " \
+	 "operands to bfloat16 and add in fp32 (AVX512-BF16; weights, their " \
+	 "gradients and the cells stay fp32; a CPU without it runs fp32).  " \
+	 "int8 (a model opened for prediction: predict, eval; after an " \
+	 "embedding): the recurrent products, and the input products of " \
 	 "layers > 0, on weights quantized per column and states quantized per row " \
 	 "(fast with AVX512-VNNI; slower kernels elsewhere give the same results; " \
 	 "nlpipe inspect --check names it): outputs within the quantization error " \
-	 "of fp32's. " \
-	 "Training always runs fp32; the value is kept in the model"}
+	 "of fp32's; training runs fp32.  The value is kept in the model"}
 /* clang-format on */
 
 static const nlp_option rnn_options[] = {
@@ -123,6 +127,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->threads = (int)nlp_config_int(cfg, "threads");
 	c->lookup_mb = (long)nlp_config_int(cfg, "lookup_mb");
 	s->int8 = strcmp(nlp_config_str(cfg, "precision"), "int8") == 0;
+	s->bf16 = strcmp(nlp_config_str(cfg, "precision"), "bf16") == 0;
 	if (cell == REC_LSTM)
 		c->forget_bias = (float)nlp_config_float(cfg, "forget_bias");
 	*self = s;
@@ -167,6 +172,8 @@ static int rnn_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 	int rc = rec_new(&s->net, &s->c, err);
 	if (rc != NLP_OK)
 		return rc;
+	if (s->bf16) /* where the CPU has it */
+		(void)rec_set_bf16(s->net, 1);
 	*out_dim = rec_out_dim(s->net);
 	return NLP_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlpipe/nlpipe.h"
 #include "blas.h"
 #include "gemm.h"
 #include "gemm_bf16.h"
@@ -84,6 +85,12 @@ void nk_rows16_free(nk_rows16 *r)
 	r->cap = 0;
 }
 
+int nk_rows16_reserve(nk_rows16 *r, int M, int K)
+{
+	const size_t K2 = (size_t)(K > 0 ? K + 1 : 0) / 2;
+	return nlp_grow_exact(&r->p, &r->cap, (size_t)(M > 0 ? M : 0) * K2, sizeof *r->p) ? -1 : 0;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(NLP_NO_SIMD)
 #include <immintrin.h>
 #define NK16_TARGET __attribute__((target("avx512f,avx512bf16")))
@@ -133,6 +140,28 @@ tile16(const int rows, int K2, const uint32_t *restrict A2, const uint32_t *rest
 	}
 }
 
+/* Row a [K] as K2 bf16 pairs in d (the last one zero-padded when K is odd):
+ * the hardware conversion (vcvtne2ps2bf16, round to nearest even, denormals
+ * to zero), the bits of nk_bf16_round, 32 elements at a time. */
+NK16_TARGET static void round_row(const float *a, int K, uint32_t *d)
+{
+	int k = 0;
+	for (; k + 32 <= K; k += 32) {
+		const __m512bh v =
+		        _mm512_cvtne2ps_pbh(_mm512_loadu_ps(a + k + 16), _mm512_loadu_ps(a + k));
+		_mm512_storeu_si512(d + k / 2, (__m512i)v);
+	}
+	if (k < K) {
+		const int left = K - k, lo = left < 16 ? left : 16, hi = left - lo;
+		const __mmask16 mlo = (__mmask16)((1u << lo) - 1u),
+		                mhi = (__mmask16)((1u << hi) - 1u);
+		const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(mhi, a + k + 16),
+		                                       _mm512_maskz_loadu_ps(mlo, a + k));
+		const __mmask16 words = (__mmask16)((1u << ((left + 1) / 2)) - 1u);
+		_mm512_mask_storeu_epi32(d + k / 2, words, (__m512i)v);
+	}
+}
+
 NK16_TARGET static void run16(int M, int N, int K2, const uint32_t *A2, const uint32_t *p, float *C,
                               int ldc, int beta)
 {
@@ -165,10 +194,15 @@ NK16_TARGET static void run16(int M, int N, int K2, const uint32_t *A2, const ui
 	}
 }
 
+/* libnlpipe chooses (nlp_bf16_kernel: `nlpipe inspect` says the same),
+ * once per process like the fp32 kernel (every step's product asks). */
 int nk_bf16_available(void)
 {
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512bf16") && !strcmp(nk_gemm_isa(), "avx512");
+	static int avail = -1; /* racing first calls store the same value */
+	if (avail < 0)
+		avail = !strcmp(nlp_bf16_kernel(), "avx512-bf16") &&
+		        !strcmp(nk_gemm_isa(), "avx512");
+	return avail;
 }
 #else
 int nk_bf16_available(void)
@@ -193,14 +227,15 @@ int nk_gemm16_rows(int M, const float *A, int lda, const nk_pack16 *B, float bet
 	}
 	if (nlp_grow_exact(&ws->p, &ws->cap, (size_t)M * K2, sizeof *ws->p))
 		return -1;
-	for (int i = 0; i < M; i++) {
-		const float *a = A + (size_t)i * lda;
-		uint32_t *d = ws->p + (size_t)i * K2;
-		for (int k = 0; k < K2; k++)
-			d[k] = pair(a[2 * k], 2 * k + 1 < K ? a[2 * k + 1] : 0.0f);
-	}
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(NLP_NO_SIMD)
+	for (int i = 0; i < M; i++)
+		round_row(A + (size_t)i * lda, K, ws->p + (size_t)i * K2);
 	run16(M, N, K2, ws->p, B->p, C, ldc, beta != 0.0f);
+#else
+	(void)A;
+	(void)lda;
+	(void)C;
+	(void)ldc;
 #endif
 	return 0;
 }

@@ -52,6 +52,10 @@ typedef struct nk_rows16 {
 } nk_rows16;
 
 void nk_rows16_free(nk_rows16 *r);
+/* Room in r for the rows of a product of M rows of K: after it, nk_gemm16_rows
+ * with at most that many rows and K cannot run out of memory.  Returns 0, or
+ * -1 when out of memory. */
+int nk_rows16_reserve(nk_rows16 *r, int M, int K);
 
 /* C[M x N] (row stride ldc) = beta * C + A[M x K] (row stride lda) . B.
  * Needs nk_bf16_available(); returns 0, or -1 when out of memory (for the

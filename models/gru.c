@@ -114,7 +114,7 @@ static inline const float *gru_prev_h(const float *y, int ldy, const rec_start *
 
 NK_CLONES
 void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, const float *dy,
-                  const float *y, const float *gates, const float *hn, const nk_pack *w_hh,
+                  const float *y, const float *gates, const float *hn, const rec_whh *w_hh,
                   const int *len, int T, int B, int H, int ldy, int reverse, const rec_start *st,
                   int naive)
 {
@@ -146,7 +146,7 @@ void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, con
 				gru_backward_row(dx, dhh, dbx, dbh, dhr, g, hr, dyr, NULL, H, 0);
 		}
 		if (s > 0) {
-			nk_gemm_rows(naive, nt, DH, GH, w_hh, 1.0f, dh, H);
+			rec_whh_product(w_hh, naive, nt, DH, GH, 1.0f, NULL, dh, H);
 			rec_stop_grad(dh, NULL, st, t, B, nt, H);
 		}
 	}

@@ -47,6 +47,7 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_encoders_carry \
 	tests/models/t_encoders_lookup \
 	tests/models/t_encoders_int8 \
+	tests/models/t_encoders_bf16 \
 	tests/models/t_encoders_learn \
 	tests/models/t_decoder
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
@@ -92,6 +93,10 @@ tests_models_t_encoders_lookup_LDADD = $(NLP_ENCODER_LIBS)
 tests_models_t_encoders_int8_SOURCES = tests/models/t_encoders_int8.c
 tests_models_t_encoders_int8_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
 tests_models_t_encoders_int8_LDADD = $(NLP_ENCODER_LIBS)
+
+tests_models_t_encoders_bf16_SOURCES = tests/models/t_encoders_bf16.c
+tests_models_t_encoders_bf16_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests
+tests_models_t_encoders_bf16_LDADD = $(NLP_ENCODER_LIBS)
 
 tests_models_t_encoders_learn_SOURCES = tests/models/t_encoders_learn.c
 tests_models_t_encoders_learn_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests

@@ -117,7 +117,7 @@ NK_INLINE void lstm_backward_row(float *restrict d, float *restrict db, const fl
 
 NK_CLONES
 void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, const float *gates,
-                   const float *c, const float *tc, const nk_pack *w_hh, const int *len, int T,
+                   const float *c, const float *tc, const rec_whh *w_hh, const int *len, int T,
                    int B, int H, int ldy, int reverse, const rec_start *st, int naive)
 {
 	const int GH = 4 * H;
@@ -148,7 +148,7 @@ void lstm_backward(float *dg, float *db, float *dh, float *dc, const float *dy, 
 				lstm_backward_row(d, db, dhr, dcr, g, tr, dyr, NULL, H, 0);
 		}
 		if (s > 0) {
-			nk_gemm_rows(naive, nt, DG, GH, w_hh, 0.0f, dh, H);
+			rec_whh_product(w_hh, naive, nt, DG, GH, 0.0f, NULL, dh, H);
 			rec_stop_grad(dh, dc, st, t, B, nt, H);
 		}
 	}

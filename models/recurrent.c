@@ -135,6 +135,12 @@ struct rec_net {
 	nk_pack8 *q8; /* [L * dirs * 2], or NULL; a shard's are its parent's (borrowed) */
 	nk_rows8 ws8; /* the quantized rows of the int8 products */
 
+	/* precision = bf16 (rec_set_bf16): the products' weights packed as
+	 * bf16 pairs (made by each call, as pk_x and pk_h), and their rows. */
+	int bf16;
+	nk_pack16 p16_x, p16_h;
+	nk_rows16 ws16;
+
 	/* The last forward. */
 	const float *x0; /* layer 0 input (x or xs) */
 	int T, Tin, B, gathered, permuted, trained, dropped;
@@ -203,6 +209,22 @@ void rec_set_int8(rec_net *n, int on)
 const char *rec_int8_kernel(void)
 {
 	return nk_int8_isa();
+}
+
+int rec_bf16_available(void)
+{
+	return nk_bf16_available();
+}
+
+int rec_set_bf16(rec_net *n, int on)
+{
+	on = on && nk_bf16_available();
+	if (on != n->bf16)
+		rec_lookup_forget(n);
+	n->bf16 = on;
+	for (int k = 0; k < n->n_shards; k++)
+		n->shard[k]->bf16 = on;
+	return on;
 }
 
 /* The quantized weights of rec_set_int8, when they are not made yet. */
@@ -406,6 +428,9 @@ void rec_free(rec_net *n)
 	free(n->seq);
 	nk_pack_free(&n->pk_x);
 	nk_pack_free(&n->pk_h);
+	nk_pack16_free(&n->p16_x);
+	nk_pack16_free(&n->p16_h);
+	nk_rows16_free(&n->ws16);
 	nk_tn_ws_free(&n->tn);
 	free(n->off);
 	free(n->blocks);
@@ -680,21 +705,29 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 	const int lookup = l == 0 && n->lk_ids;
 	/* int8: W_hh, and W_ih above layer 0, quantized (rec_set_int8) */
 	const nk_pack8 *q = n->int8 ? n->q8 + ((size_t)l * n->dirs + d) * 2 : NULL;
-	const int qx = q && l > 0;
+	const int qx = q && l > 0, h16 = !q && n->bf16;
 	/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
-	if ((!lookup && !qx && nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in)) ||
+	if ((!lookup && !qx && !h16 &&
+	     nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in)) ||
 	    (!q && nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H)) ||
-	    (q && nk_rows8_reserve(&n->ws8, qx ? Tw * B : B, qx ? in : H)))
+	    (q && nk_rows8_reserve(&n->ws8, qx ? Tw * B : B, qx ? in : H)) ||
+	    (h16 && !lookup && nk_pack16_b(&n->p16_x, 1, in, GH, P(n, l, d, W_IH), in)) ||
+	    (h16 &&
+	     (nk_pack16_b(&n->p16_h, 1, H, GH, P(n, l, d, W_HH), H) ||
+	      nk_rows16_reserve(&n->ws16, lookup ? B : Tw * B, lookup ? H : (in > H ? in : H)))))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	/* the biases are added by the cell's activation loop; the lookup's
 	 * rows by the cell too (xrows) */
 	const float *const *xrows = lookup ? lookup_rows(n, d) : NULL;
 	if (!lookup && qx) /* cannot fail: ws8 holds the rows (reserved above) */
 		(void)nk_gemm8_rows(naive, Tw * B, X, in, &q[1], 0.0f, G, GH, &n->ws8);
+	else if (!lookup && h16) /* cannot fail: likewise ws16 */
+		(void)nk_gemm16_rows(Tw * B, X, in, &n->p16_x, 0.0f, G, GH, &n->ws16);
 	else if (!lookup)
 		nk_gemm_rows(naive, Tw * B, X, in, &n->pk_x, 0.0f, G, GH);
 	float *Y = n->y[l] + (size_t)d * H;
-	const rec_whh wh = {&n->pk_h, q, &n->ws8, xrows}, *whh = &wh;
+	const rec_whh wh = {&n->pk_h, q, &n->ws8, xrows, h16 ? &n->p16_h : NULL, &n->ws16},
+	              *whh = &wh;
 	switch (n->c.cell) {
 	case REC_LSTM:
 		lstm_forward(Y, G, n->cs[l * n->dirs + d], n->tcs[l * n->dirs + d], whh, n->bsum,
@@ -951,10 +984,15 @@ static int bwd_dir(rec_net *n, int l, int d, const float *dY, float *dX, int wan
 	const int T = n->T, B = n->B, ld = l * n->dirs + d, *lens = n->lens;
 	const size_t TB = (size_t)T * B;
 	const float *X = layer_x(n, l), *Y = n->y[l] + (size_t)d * H;
-	const nk_pack *whh = &n->pk_h;
+	const int h16 = n->bf16;
+	const rec_whh wh = {.f = &n->pk_h, .h = h16 ? &n->p16_h : NULL, .ws16 = &n->ws16},
+	              *whh = &wh;
 	/* dh W_hh and dG W_ih: packed as they are */
-	if (nk_pack_b(&n->pk_h, naive, 0, GH, H, P(n, l, d, W_HH), H) ||
-	    (want_dx && nk_pack_b(&n->pk_x, naive, 0, GH, in, P(n, l, d, W_IH), in)))
+	if ((!h16 && nk_pack_b(&n->pk_h, naive, 0, GH, H, P(n, l, d, W_HH), H)) ||
+	    (!h16 && want_dx && nk_pack_b(&n->pk_x, naive, 0, GH, in, P(n, l, d, W_IH), in)) ||
+	    (h16 && (nk_pack16_b(&n->p16_h, 0, GH, H, P(n, l, d, W_HH), H) ||
+	             nk_rows16_reserve(&n->ws16, want_dx ? (int)TB : B, GH))) ||
+	    (h16 && want_dx && nk_pack16_b(&n->p16_x, 0, GH, in, P(n, l, d, W_IH), in)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	float *dgh = n->dg, *dbx = n->bsum, *dbh = n->bsum;
 	memset(n->bsum, 0, (size_t)GH * sizeof(float));
@@ -997,7 +1035,10 @@ static int bwd_dir(rec_net *n, int l, int d, const float *dY, float *dX, int wan
 		gbi[j] += dbx[j];
 		gbh[j] += dbh[j];
 	}
-	if (want_dx) /* no input gradient wanted: skip its product */
+	if (want_dx && h16) /* cannot fail: ws16 holds the rows (reserved above) */
+		(void)nk_gemm16_rows((int)TB, n->dg, GH, &n->p16_x, d ? 1.0f : 0.0f, dX, in,
+		                     &n->ws16);
+	else if (want_dx) /* no input gradient wanted: skip its product */
 		nk_gemm_rows(naive, (int)TB, n->dg, GH, &n->pk_x, d ? 1.0f : 0.0f, dX, in);
 	return NLP_OK;
 }
@@ -1241,6 +1282,7 @@ static int make_shards(rec_net *n, int S, nlp_err *err)
 		s->shared_w = 1;
 		s->int8 = n->int8;
 		s->q8 = n->q8;
+		s->bf16 = n->bf16;
 		n->shard[n->n_shards++] = s;
 	}
 	return NLP_OK;
@@ -1492,9 +1534,14 @@ static int lookup_make(rec_net *n, const float *table, const int32_t *ids, int T
 		memcpy(n->lk_x + (size_t)i * in, table + (size_t)n->lk_new[i] * in,
 		       (size_t)in * sizeof(float));
 	for (int d = 0; d < n->dirs; d++) {
-		if (nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, 0, d, W_IH), in))
+		/* the plain forward's product of each row (bf16: its bf16 one) */
+		if (n->bf16 ? nk_pack16_b(&n->p16_x, 1, in, GH, P(n, 0, d, W_IH), in) ||
+		                      nk_gemm16_rows(m, n->lk_x, in, &n->p16_x, 0.0f, n->lk_y, GH,
+		                                     &n->ws16)
+		            : nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, 0, d, W_IH), in))
 			goto oom;
-		nk_gemm_rows(naive, m, n->lk_x, in, &n->pk_x, 0.0f, n->lk_y, GH);
+		if (!n->bf16)
+			nk_gemm_rows(naive, m, n->lk_x, in, &n->pk_x, 0.0f, n->lk_y, GH);
 		for (int i = 0; i < m; i++)
 			memcpy(n->lk[d] + (size_t)n->lk_new[i] * GH, n->lk_y + (size_t)i * GH,
 			       (size_t)GH * sizeof(float));

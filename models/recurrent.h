@@ -110,6 +110,20 @@ void rec_set_int8(rec_net *n, int on);
 /* The int8 product's kernel here: "avx512-vnni" or "c" (same results). */
 const char *rec_int8_kernel(void);
 
+/* precision = bf16 (training and inference; on = 1): every product of the
+ * forwards and of the input gradients (x W_ih^T and the lookup's kept rows,
+ * h W_hh^T, dG W_hh, dG W_ih) rounds both operands to bfloat16 and
+ * accumulates in fp32 (models/gemm_bf16.h); the weights, their gradients
+ * (nk_gemm_tn) and the cells' arithmetic stay fp32.  Outputs stay
+ * independent of the batch, the threads and the shards, and the lookup
+ * forward gives the plain forward's bits.  Needs rec_bf16_available(): else
+ * the net stays fp32.  Returns whether bf16 is now on; a change drops the
+ * lookup's kept rows. */
+int rec_set_bf16(rec_net *n, int on);
+/* 1 when this process can run the bf16 products (AVX512_BF16, and
+ * NLPIPE_MAX_CPU_ISA allows avx512). */
+int rec_bf16_available(void);
+
 /* Backward of the last training forward, given dout [B x out_dim] (pooling
  * none: [T x B x out_dim], ignored past each length): adds parameter
  * gradients into the gradient buffer and sets *dx to the gradient with respect to x [T x B x In]

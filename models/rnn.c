@@ -50,7 +50,7 @@ void rnn_forward(float *y, float *pre, const rec_whh *w_hh, const float *bias, c
 
 NK_CLONES
 void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const float *y,
-                  const nk_pack *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
+                  const rec_whh *w_hh, const int *len, int T, int B, int H, int ldy, int reverse,
                   int relu, const rec_start *st, int naive)
 {
 	memset(dh, 0, (size_t)B * H * sizeof *dh);
@@ -80,7 +80,7 @@ void rnn_backward(float *dpre, float *db, float *dh, const float *dy, const floa
 				dbr[j] += d[j];
 		}
 		if (s > 0) {
-			nk_gemm_rows(naive, nt, DP, H, w_hh, 0.0f, dh, H);
+			rec_whh_product(w_hh, naive, nt, DP, H, 0.0f, NULL, dh, H);
 			rec_stop_grad(dh, NULL, st, t, B, nt, H);
 		}
 	}

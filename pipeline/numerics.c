@@ -116,3 +116,17 @@ const char *nlp_int8_kernel(void)
 	(void)first;
 	return "c";
 }
+
+const char *nlp_bf16_kernel(void)
+{
+	const char *cap = getenv("NLPIPE_MAX_CPU_ISA");
+	if (cap && strcmp(cap, "avx512") != 0)
+		return "none";
+#if defined(__x86_64__) && defined(__GNUC__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+	    __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16"))
+		return "avx512-bf16";
+#endif
+	return "none";
+}

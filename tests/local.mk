@@ -97,6 +97,8 @@ EXTRA_DIST += tests/train/t_emptydoc.sh
 # The encoders' precision = int8 at inference: predict and eval end to end.
 TESTS += tests/train/t_int8.sh
 EXTRA_DIST += tests/train/t_int8.sh
+TESTS += tests/train/t_bf16.sh
+EXTRA_DIST += tests/train/t_bf16.sh
 # nlpipe quantize: int8 model files end to end.
 TESTS += tests/train/t_quantize.sh
 EXTRA_DIST += tests/train/t_quantize.sh

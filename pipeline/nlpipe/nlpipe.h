@@ -37,6 +37,12 @@ int nlp_blas_note(char *buf, size_t n);
  * the choice as it caps the fp32 kernels.  All give the same results. */
 const char *nlp_int8_kernel(void);
 
+/* The kernel of the recurrent encoders' bf16 products (`precision = bf16`)
+ * on this CPU: "avx512-bf16" when it has AVX512_BF16 (with AVX512F, AVX2,
+ * FMA) and NLPIPE_MAX_CPU_ISA does not cap the kernels below avx512, else
+ * "none": such a CPU runs those encoders at fp32. */
+const char *nlp_bf16_kernel(void);
+
 /* Symmetric int8 quantization, the same wherever nlpipe makes int8 values
  * (the encoders' int8 products, `nlpipe quantize`'s model files): values
  * whose largest magnitude is amax get the scale amax / 127 (0 when amax is

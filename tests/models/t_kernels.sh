@@ -9,7 +9,7 @@
 # CPU lacks the instructions for, or that OpenBLAS does not honour, is
 # skipped with the reason.
 top=${NLP_TOP_BUILDDIR:-$(pwd)}
-progs="t_gemm t_gemm_bf16 t_gemm_int8 t_encoders_int8 t_encoders t_encoders_ref t_encoders_grad t_encoders_carry t_encoders_lookup t_head t_head_pipeline t_next_token t_decoder"
+progs="t_gemm t_gemm_bf16 t_gemm_int8 t_encoders_int8 t_encoders_bf16 t_encoders t_encoders_ref t_encoders_grad t_encoders_carry t_encoders_lookup t_head t_head_pipeline t_next_token t_decoder"
 
 # core type: the CPU flags (as /proc/cpuinfo names them) that it needs
 coretypes="Prescott:pni Core2:ssse3 Nehalem:sse4_2 Sandybridge:avx Haswell:avx2,fma Zen:avx2,fma
