@@ -52,7 +52,7 @@ NLP_ENCODER_TESTS = \
 	tests/models/t_decoder
 check_PROGRAMS += $(NLP_ENCODER_TESTS)
 TESTS += $(NLP_ENCODER_TESTS)
-noinst_HEADERS += tests/models/t_encoders_util.h
+noinst_HEADERS += tests/models/t_encoders_util.h tests/models/t_encoders_fixtures.h
 
 tests_models_t_gemm_SOURCES = tests/models/t_gemm.c
 tests_models_t_gemm_CFLAGS = $(NLP_ENCODER_CFLAGS) -I$(top_srcdir)/tests

@@ -99,6 +99,8 @@ TESTS += tests/train/t_int8.sh
 EXTRA_DIST += tests/train/t_int8.sh
 TESTS += tests/train/t_bf16.sh
 EXTRA_DIST += tests/train/t_bf16.sh
+# What those two share (setup, checks against fp32), sourced by both.
+EXTRA_DIST += tests/train/precision.sh
 # nlpipe quantize: int8 model files end to end.
 TESTS += tests/train/t_quantize.sh
 EXTRA_DIST += tests/train/t_quantize.sh

@@ -18,9 +18,10 @@
  *  - one step on x and parameters that are bf16 already: the outputs and
  *    the weight gradients are fp32's up to the summation order (the weight
  *    gradients stay fp32), dx is not (the backward's dG W_ih is bf16);
- *  - against PyTorch (tests/ref/encoders.txt, as t_encoders_ref.c reads
- *    it): out, the parameter gradients and dx within REF_ABS + REF_REL
- *    |torch| elementwise (one case on a relu kink: against the control).
+ *  - against PyTorch (tests/ref/encoders.txt, read as t_encoders_ref.c
+ *    reads it: t_encoders_fixtures.h): out, the parameter gradients and dx
+ *    within REF_ABS + REF_REL |torch| elementwise (one case on a relu kink:
+ *    against the control).
  * Without AVX512_BF16 (or under NLPIPE_MAX_CPU_ISA below avx512) the net
  * must stay fp32 (rec_set_bf16 returns 0, the outputs are fp32's bits:
  * "Bail out!" otherwise) and the rest is skipped.
@@ -35,7 +36,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "t_encoders_util.h"
+#include "t_encoders_fixtures.h"
 #include "../../models/gemm_bf16.h"
 
 enum { E = 12, HID = 32, V = 50, T = 30, B = 17 };
@@ -96,60 +97,14 @@ enum { E = 12, HID = 32, V = 50, T = 30, B = 17 };
 #define REF_REL  5e-3
 #define REF_KINK 10.0
 
-static const int cells[] = {REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU};
-
-static rec_net *make(int cell, int layers, int bi, int pool, int threads)
-{
-	rec_config c = make_config(cell, E, HID, layers, bi, pool);
-	c.threads = threads;
-	c.lookup_mb = 1;
-	rec_net *n = must_new(&c);
-	nlp_rng r;
-	nlp_rng_seed(&r, 11 + (uint64_t)cell);
-	rec_init_params(n, &r);
-	return n;
-}
-
-/* ids [T x B] with lengths len (document 0 the longest), x their rows of
- * table [V x E] (zeros past the lengths). */
-static void make_batch(int32_t *ids, int *len, float *x, const float *table, nlp_rng *r)
-{
-	for (int b = 0; b < B; b++)
-		len[b] = b == 0 ? T : 1 + (int)(nlp_rng_uniform(r) * T);
-	for (int t = 0; t < T; t++)
-		for (int b = 0; b < B; b++) {
-			const int32_t id =
-			        t < len[b] ? 1 + (int32_t)(nlp_rng_uniform(r) * (V - 1)) : 0;
-			ids[t * B + b] = id;
-			memcpy(x + ((size_t)t * B + b) * E, table + (size_t)id * E, E * sizeof *x);
-		}
-}
-
-/* Inference forward of documents b0 .. b0 + nb - 1 of x; out [nb x out_dim]. */
-static int forward(rec_net *n, float *out, const float *x, const int *len, int b0, int nb)
-{
-	nlp_err err = {0};
-	const float *o = NULL;
-	float *xb = xcalloc((size_t)T * nb * E, sizeof *xb);
-	for (int t = 0; t < T; t++)
-		memcpy(xb + (size_t)t * nb * E, x + ((size_t)t * B + b0) * E,
-		       (size_t)nb * E * sizeof *xb);
-	int rc = rec_forward(n, &o, xb, T, nb, len + b0, 0, NULL, &err);
-	if (rc)
-		diag("forward: %s", err.msg);
-	else
-		memcpy(out, o, out_count(n, 1, nb) * sizeof *out);
-	free(xb);
-	return rc;
-}
-
 /* The whole batch by rec_forward_lookup; nonzero when it fails or declines. */
-static int lookup(rec_net *n, float *out, const float *table, const int32_t *ids, const int *len)
+static int lookup(rec_net *n, float *out, const id_batch *bt)
 {
 	nlp_err err = {0};
 	const float *o = NULL;
 	int taken = 0;
-	int rc = rec_forward_lookup(n, &o, table, V, E, ids, T, B, len, 0, NULL, &taken, &err);
+	int rc = rec_forward_lookup(n, &o, bt->table, V, E, bt->ids, T, B, bt->len, 0, NULL, &taken,
+	                            &err);
 	if (rc)
 		diag("lookup: %s", err.msg);
 	else if (!taken)
@@ -170,30 +125,23 @@ static int same_bits(const float *a, const float *b, size_t cnt, const char *wha
 	return 1;
 }
 
-static void check_config(int cell, int bi, int layers, int pool, const float *table, nlp_rng *r)
+static void check_config(rec_net *n, const id_batch *bt, const char *cfg, nlp_rng *r)
 {
-	int32_t ids[T * B];
-	int len[B];
-	float *x = xcalloc((size_t)T * B * E, sizeof *x);
-	rec_net *n = make(cell, layers, bi, pool, 2);
-	const size_t cnt = out_count(n, 1, B), one = cnt / B;
+	(void)r; /* draws nothing but the batch */
+	const size_t cnt = out_count(n, 1, B);
 	float *f32 = xcalloc(cnt, sizeof *f32), *q = xcalloc(cnt, sizeof *q);
 	float *q1 = xcalloc(cnt, sizeof *q1), *lo = xcalloc(cnt, sizeof *lo);
 	float *back = xcalloc(cnt, sizeof *back), *lback = xcalloc(cnt, sizeof *lback);
 	int bad = 0, on, off;
-	make_batch(ids, len, x, table, r);
-	bad |= forward(n, f32, x, len, 0, B);
-	bad |= lookup(n, lo, table, ids, len); /* keeps fp32 rows: bf16 must drop them */
+	bad |= id_batch_forward(n, f32, bt, 0, B);
+	bad |= lookup(n, lo, bt); /* keeps fp32 rows: bf16 must drop them */
 	on = rec_set_bf16(n, 1);
-	bad |= forward(n, q, x, len, 0, B);
-	for (int b = 0; b < B && !bad; b++) /* alone, unsharded */
-		bad |= forward(n, q1 + (size_t)b * one, x, len, b, 1);
-	bad |= lookup(n, lo, table, ids, len);
+	bad |= id_batch_forward(n, q, bt, 0, B);
+	bad = bad || id_batch_forward_alone(n, q1, bt); /* alone, unsharded */
+	bad |= lookup(n, lo, bt);
 	const double d = bad ? INFINITY : max_abs_diff(f32, q, cnt);
 	char name[240];
-	snprintf(name, sizeof name, "%s, %s, %d layer%s, pooling %s: bf16 within %g of fp32 (%.3g)",
-	         cell_names[cell], bi ? "bidirectional" : "one direction", layers,
-	         layers > 1 ? "s" : "", pool_names[pool], TOL, d);
+	snprintf(name, sizeof name, "%s: bf16 within %g of fp32 (%.3g)", cfg, TOL, d);
 	if (!ok(on == 1 && !bad && d <= TOL && d > 0.0, name))
 		diag("rec_set_bf16(1) returned %d (want 1), largest difference %.3g (want in (0, "
 		     "%g])",
@@ -203,14 +151,13 @@ static void check_config(int cell, int bi, int layers, int pool, const float *ta
 	ok(!bad && same_bits(lo, q, cnt, "lookup"),
 	   "... the same bits by lookup (the fp32 rows kept before dropped)");
 	off = rec_set_bf16(n, 0);
-	bad |= forward(n, back, x, len, 0, B);
-	bad |= lookup(n, lback, table, ids, len);
+	bad |= id_batch_forward(n, back, bt, 0, B);
+	bad |= lookup(n, lback, bt);
 	if (!ok(off == 0 && !bad && same_bits(back, f32, cnt, "fp32 again") &&
 	                same_bits(lback, f32, cnt, "fp32 again by lookup"),
 	        "... fp32's bits again after rec_set_bf16(0), by lookup or not"))
 		diag("rec_set_bf16(0) returned %d (want 0)", off);
-	free(x), free(f32), free(q), free(q1), free(lo), free(back), free(lback);
-	rec_free(n);
+	free(f32), free(q), free(q1), free(lo), free(back), free(lback);
 }
 
 /* ||a - b|| / ||b||; INFINITY when b is zero or a has a NaN. */
@@ -271,13 +218,11 @@ static int control_step(rec_net *n, float *g, float *dx, const float *x, const i
 	return rc;
 }
 
-static void check_backward(int cell, int bi, int layers, int pool, const float *table, nlp_rng *r)
+static void check_backward(rec_net *n, const id_batch *bt, const char *cfg, nlp_rng *r)
 {
-	int32_t ids[T * B];
-	int len[B];
 	const size_t nx = (size_t)T * B * E;
-	float *x = xcalloc(nx, sizeof *x);
-	rec_net *n = make(cell, layers, bi, pool, 2);
+	const float *x = bt->x;
+	const int *len = bt->len;
 	nlp_params p;
 	rec_params(n, &p);
 	const size_t cnt = out_count(n, 1, B), np = p.count;
@@ -287,7 +232,6 @@ static void check_backward(int cell, int bi, int layers, int pool, const float *
 	float *x32 = xcalloc(nx, sizeof *x32), *x16 = xcalloc(nx, sizeof *x16);
 	float *xb = xcalloc(nx, sizeof *xb), *xc = xcalloc(nx, sizeof *xc);
 	int bad = 0, pad_ok = 1;
-	make_batch(ids, len, x, table, r);
 	for (size_t i = 0; i < cnt; i++)
 		dout[i] = nlp_rng_normal(r);
 	bad |= train_step(n, g32, x32, x, len, dout);
@@ -306,10 +250,8 @@ static void check_backward(int cell, int bi, int layers, int pool, const float *
 	const double tx = fmin(fmax(GTOL, KINKS * rel_norm(xc, x32, nx)), KINKS_MAX);
 	char name[240];
 	snprintf(name, sizeof name,
-	         "%s, %s, %d layer%s, pooling %s: bf16 parameter gradients within %.3g of fp32's "
-	         "(%.3g, relative in norm)",
-	         cell_names[cell], bi ? "bidirectional" : "one direction", layers,
-	         layers > 1 ? "s" : "", pool_names[pool], tg, eg);
+	         "%s: bf16 parameter gradients within %.3g of fp32's (%.3g, relative in norm)", cfg,
+	         tg, eg);
 	if (!ok(!bad && eg <= tg && eg > 0.0, name))
 		diag("got ||g16 - g32|| / ||g32|| = %.3g, want in (0, %.3g]", eg, tg);
 	snprintf(name, sizeof name, "... dx within %.3g of fp32's (%.3g), zero at padding", tx, ex);
@@ -318,9 +260,8 @@ static void check_backward(int cell, int bi, int layers, int pool, const float *
 		     ex, tx, pad_ok);
 	ok(!bad && same_bits(gb, g32, np, "gradients") && same_bits(xb, x32, nx, "dx"),
 	   "... fp32's gradient bits again after rec_set_bf16(0)");
-	free(x), free(dout), free(g32), free(g16), free(gb), free(gc);
+	free(dout), free(g32), free(g16), free(gb), free(gc);
 	free(x32), free(x16), free(xb), free(xc);
-	rec_free(n);
 }
 
 /* One step (T = 1, from h = 0) of one layer on x and parameters that are
@@ -333,7 +274,7 @@ static void check_one_step(int cell, int bi, const float *table, nlp_rng *r)
 	int32_t ids[B];
 	int len[B];
 	float x[B * E];
-	rec_net *n = make(cell, 1, bi, REC_POOL_LAST, 2);
+	rec_net *n = make_net(cell, E, HID, 1, bi, REC_POOL_LAST, 2);
 	nlp_params p;
 	rec_params(n, &p);
 	const size_t cnt = out_count(n, 1, B), np = p.count;
@@ -383,122 +324,78 @@ static void check_one_step(int cell, int bi, const float *table, nlp_rng *r)
 	rec_free(n);
 }
 
-/* ---- Against PyTorch (the fixtures of t_encoders_ref.c) ---- */
-
-typedef struct arr {
-	char name[32];
-	size_t n;
-	float *v;
-} arr;
-
-static int read_arr(FILE *f, arr *a, const char *want)
-{
-	if (fscanf(f, "%31s %zu", a->name, &a->n) != 2 || strcmp(a->name, want) != 0)
-		return -1;
-	a->v = xcalloc(a->n, sizeof *a->v);
-	for (size_t i = 0; i < a->n; i++) {
-		double d;
-		if (fscanf(f, "%lf", &d) != 1)
-			return -1;
-		a->v[i] = (float)d;
-	}
-	return 0;
-}
-
-static int name_index(const char *s, const char *const *names, int count)
-{
-	for (int i = 0; i < count; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
-}
-
-/* Worst violation ratio: max over i of |a - b| / (REF_ABS + REF_REL |b|). */
-static double worst(const float *a, const float *b, size_t n, double *maxdiff)
-{
-	double w = 0.0;
-	*maxdiff = 0.0;
-	for (size_t i = 0; i < n; i++) {
-		const double d = fabs((double)a[i] - (double)b[i]);
-		if (!(d == d))
-			return INFINITY;
-		const double q = d / (REF_ABS + REF_REL * fabs((double)b[i]));
-		w = q > w ? q : w;
-		*maxdiff = d > *maxdiff ? d : *maxdiff;
-	}
-	return w;
-}
+/* ---- Against PyTorch (the fixtures of t_encoders_ref.c: t_encoders_fixtures.h) ---- */
 
 /* A fixture's training step: out, the parameter gradients and dx, copied
  * into o, g, d (allocated here).  bf16: at precision bf16; else the control
  * (fp32 on the parameters and x rounded to bf16). */
-static int ref_run(const rec_config *c, int bf16, const arr *a, int Tn, int Bn, const int *len,
-                   float **o, float **g, float **d, nlp_err *err)
+static int ref_run(const rec_config *c, int bf16, const fixture *fc, const int *len, float **o,
+                   float **g, float **d, nlp_err *err)
 {
 	rec_net *n = must_new(c);
 	nlp_params p;
 	rec_params(n, &p);
 	const float *ro = NULL, *rd = NULL;
-	float *x = xcalloc(a[2].n, sizeof *x);
+	float *x = xcalloc(fc->x.n, sizeof *x);
 	int rc = NLP_OK;
 	*o = *g = *d = NULL;
 	if (bf16 && rec_set_bf16(n, 1) != 1)
 		rc = nlp_err_set(err, NLP_EINTERNAL, "rec_set_bf16(1) did not turn bf16 on");
-	else if (p.count != a[1].n)
+	else if (p.count != fc->params.n)
 		rc = nlp_err_set(err, NLP_EINTERNAL, "%zu parameters, PyTorch has %zu", p.count,
-		                 a[1].n);
+		                 fc->params.n);
 	if (rc)
 		goto out;
-	memcpy(p.w, a[1].v, p.count * sizeof *p.w);
+	memcpy(p.w, fc->params.v, p.count * sizeof *p.w);
 	memset(p.g, 0, p.count * sizeof *p.g);
-	memcpy(x, a[2].v, a[2].n * sizeof *x);
+	memcpy(x, fc->x.v, fc->x.n * sizeof *x);
 	if (!bf16) {
 		round_bf16(p.w, p.count);
-		round_bf16(x, a[2].n);
+		round_bf16(x, fc->x.n);
 	}
-	rc = rec_forward(n, &ro, x, Tn, Bn, len, 1, NULL, err);
-	rc = rc ? rc : rec_backward(n, &rd, a[4].v, err);
+	rc = rec_forward(n, &ro, x, fc->steps, fc->docs, len, 1, NULL, err);
+	rc = rc ? rc : rec_backward(n, &rd, fc->dout.v, err);
 	if (rc)
 		goto out;
-	*o = xcalloc(a[3].n, sizeof **o);
+	*o = xcalloc(fc->out.n, sizeof **o);
 	*g = xcalloc(p.count, sizeof **g);
-	*d = xcalloc(a[6].n, sizeof **d);
-	memcpy(*o, ro, a[3].n * sizeof **o);
+	*d = xcalloc(fc->dx.n, sizeof **d);
+	memcpy(*o, ro, fc->out.n * sizeof **o);
 	memcpy(*g, p.g, p.count * sizeof **g);
-	memcpy(*d, rd, a[6].n * sizeof **d);
+	memcpy(*d, rd, fc->dx.n * sizeof **d);
 out:
 	free(x);
 	rec_free(n);
 	return rc;
 }
 
-/* One fixture case in bf16 (a: lens, params, x, out, dout, grad, dx): 4
- * tests.  The gradients of a case whose control is off PyTorch's by more
- * than REF_KINK tolerances (a relu's pre-activation within bf16's rounding
- * of 0) are compared with the control's instead; *kinks counts them.
- * Returns the worst ratio to the tolerance. */
-static double check_ref_case(const char *cs, int bi, int layers, const char *ps, int in, int H,
-                             int Tn, int Bn, int A, const arr *a, int *kinks)
+/* One fixture case in bf16: 4 tests.  The gradients of a case whose control
+ * is off PyTorch's by more than REF_KINK tolerances (a relu's pre-activation
+ * within bf16's rounding of 0) are compared with the control's instead;
+ * *kinks counts them.  Returns the worst ratio to the tolerance. */
+static double check_ref_case(const fixture *fc, int *kinks)
 {
 	int len[64];
-	const int cell = name_index(cs, cell_names, 4), pool = name_index(ps, pool_names, 4);
+	const int cell = name_index(fc->cell, cell_names, 4);
+	const int pool = name_index(fc->pool, pool_names, 4), Bn = fc->docs;
 	char name[200], msg[300];
 	double overall = 0.0, md;
 	float *o = NULL, *g = NULL, *d = NULL, *co = NULL, *cg = NULL, *cd = NULL;
 	nlp_err err = {0};
-	snprintf(name, sizeof name, "PyTorch %s bi=%d layers=%d pool=%s", cs, bi, layers, ps);
-	if (cell < 0 || pool < 0 || Bn > 64 || a[0].n != (size_t)Bn) {
+	snprintf(name, sizeof name, "PyTorch %s bi=%d layers=%d pool=%s", fc->cell, fc->bi,
+	         fc->layers, fc->pool);
+	if (cell < 0 || pool < 0 || Bn > 64 || fc->lens.n != (size_t)Bn) {
 		ok(0, name);
 		diag("bad fixture case");
 		skip(3, "bad fixture case");
 		return INFINITY;
 	}
 	for (int b = 0; b < Bn; b++)
-		len[b] = (int)a[0].v[b];
-	rec_config c = make_config(cell, in, H, layers, bi, pool);
-	c.att_dim = A;
-	const int rc = ref_run(&c, 1, a, Tn, Bn, len, &o, &g, &d, &err) ||
-	               ref_run(&c, 0, a, Tn, Bn, len, &co, &cg, &cd, &err);
+		len[b] = (int)fc->lens.v[b];
+	rec_config c = make_config(cell, fc->in, fc->hidden, fc->layers, fc->bi, pool);
+	c.att_dim = fc->att_dim;
+	const int rc = ref_run(&c, 1, fc, len, &o, &g, &d, &err) ||
+	               ref_run(&c, 0, fc, len, &co, &cg, &cd, &err);
 	snprintf(msg, sizeof msg, "%s: forward and backward run in bf16", name);
 	if (!ok(!rc, msg)) {
 		diag("%s", err.msg);
@@ -506,18 +403,19 @@ static double check_ref_case(const char *cs, int bi, int layers, const char *ps,
 		overall = INFINITY;
 		goto out;
 	}
-	const int kink = worst(cg, a[5].v, a[5].n, &md) > REF_KINK ||
-	                 worst(cd, a[6].v, a[6].n, &md) > REF_KINK;
+	const int kink = worst(cg, fc->grad.v, fc->grad.n, REF_ABS, REF_REL, &md) > REF_KINK ||
+	                 worst(cd, fc->dx.v, fc->dx.n, REF_ABS, REF_REL, &md) > REF_KINK;
 	if (kink)
 		diag("%s sits on a relu kink: its gradients are compared with the control's", name);
 	*kinks += kink;
 	static const char *const what[] = {"output", "parameter gradients", "input gradient"};
 	const float *got[] = {o, g, d};
-	const float *want[] = {a[3].v, kink ? cg : a[5].v, kink ? cd : a[6].v};
-	const size_t cnt[] = {a[3].n, a[5].n, a[6].n};
+	const float *want[] = {fc->out.v, kink ? cg : fc->grad.v, kink ? cd : fc->dx.v};
+	const size_t cnt[] = {fc->out.n, fc->grad.n, fc->dx.n};
 	for (int k = 0; k < 3; k++) {
 		const int twice = k && kink; /* bf16 and the control both err */
-		const double w = worst(got[k], want[k], cnt[k], &md) / (twice ? 2.0 : 1.0);
+		const double w =
+		        worst(got[k], want[k], cnt[k], REF_ABS, REF_REL, &md) / (twice ? 2.0 : 1.0);
 		overall = w > overall ? w : overall;
 		snprintf(msg, sizeof msg,
 		         "%s: %s within %s%g + %g |%s|%s (max diff %.2g, %.2f of it)", name,
@@ -532,43 +430,15 @@ out:
 
 static void check_ref(void)
 {
-	const char *top = getenv("NLP_TOP_SRCDIR");
-	char path[4096], line[512];
+	FILE *f = fixtures_open();
+	fixture fc;
 	int cases = 0, kinks = 0;
 	double overall = 0.0;
-	snprintf(path, sizeof path, "%s/tests/ref/encoders.txt", top ? top : ".");
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("Bail out! cannot open %s (set NLP_TOP_SRCDIR)\n", path);
-		exit(1);
-	}
-	while (fgets(line, sizeof line, f)) {
-		static const char *const names[] = {"lens", "params", "x", "out",
-		                                    "dout", "grad",   "dx"};
-		char cs[32], ps[32];
-		int bi, layers, in, H, Tn, Bn, A, bad = 0;
-		arr a[7];
-		if (strncmp(line, "case ", 5) != 0)
-			continue;
-		if (sscanf(line, "case %31s %d %d %31s %d %d %d %d %d", cs, &bi, &layers, ps, &in,
-		           &H, &Tn, &Bn, &A) != 9) {
-			ok(0, "fixture case line parses");
-			break;
-		}
-		memset(a, 0, sizeof a);
-		for (int k = 0; k < 7 && !bad; k++)
-			bad = read_arr(f, &a[k], names[k]);
-		if (bad) {
-			ok(0, "fixture arrays parse");
-			for (int k = 0; k < 7; k++)
-				free(a[k].v);
-			break;
-		}
+	while (fixture_read(f, &fc) > 0) {
 		cases++;
-		const double w = check_ref_case(cs, bi, layers, ps, in, H, Tn, Bn, A, a, &kinks);
+		const double w = check_ref_case(&fc, &kinks);
 		overall = w > overall ? w : overall;
-		for (int k = 0; k < 7; k++)
-			free(a[k].v);
+		fixture_free(&fc);
 	}
 	fclose(f);
 	is_int(cases, 16, "all 16 PyTorch fixture cases read");
@@ -582,23 +452,21 @@ static void check_ref(void)
  * bits); then skip the rest. */
 static void check_unavailable(const float *table, nlp_rng *r)
 {
-	int32_t ids[T * B];
-	int len[B];
-	float *x = xcalloc((size_t)T * B * E, sizeof *x);
-	rec_net *n = make(REC_LSTM, 2, 1, REC_POOL_MEAN, 2);
+	id_batch bt = id_batch_new(table, V, E, T, B, r);
+	rec_net *n = make_net(REC_LSTM, E, HID, 2, 1, REC_POOL_MEAN, 2);
 	const size_t cnt = out_count(n, 1, B);
 	float *f32 = xcalloc(cnt, sizeof *f32), *q = xcalloc(cnt, sizeof *q);
-	make_batch(ids, len, x, table, r);
-	int bad = forward(n, f32, x, len, 0, B);
+	int bad = id_batch_forward(n, f32, &bt, 0, B);
 	const int on = rec_set_bf16(n, 1);
-	bad |= forward(n, q, x, len, 0, B);
+	bad |= id_batch_forward(n, q, &bt, 0, B);
 	if (on != 0 || bad || memcmp(f32, q, cnt * sizeof *q)) {
 		printf("Bail out! without bf16, rec_set_bf16(1) returned %d (want 0) and the "
 		       "forward %s\n",
 		       on, bad ? "failed" : "gave other bits than fp32");
 		exit(1);
 	}
-	free(x), free(f32), free(q);
+	free(f32), free(q);
+	id_batch_free(&bt);
 	rec_free(n);
 	skip_all("no AVX512_BF16 here (or NLPIPE_MAX_CPU_ISA below avx512)");
 }
@@ -608,27 +476,15 @@ int main(void)
 	float table[V * E];
 	nlp_rng r;
 	nlp_rng_seed(&r, 4);
-	for (int i = 0; i < V * E; i++)
-		table[i] = i < E ? 0.0f : nlp_rng_normal(&r);
+	random_table(table, V, E, &r);
 	if (!rec_bf16_available())
 		check_unavailable(table, &r);
-	plan(4 * 2 * 2 * 2 * (4 + 3) + 4 * 2 + 16 * 4 + 2);
-	for (int c = 0; c < 4; c++)
+	plan(EACH_CONFIG * (4 + 3) + 4 * 2 + 16 * 4 + 2);
+	each_config(check_config, table, V, E, HID, T, B, &r);
+	each_config(check_backward, table, V, E, HID, T, B, &r);
+	for (int cell = REC_RNN_TANH; cell <= REC_GRU; cell++)
 		for (int bi = 0; bi < 2; bi++)
-			for (int layers = 1; layers <= 2; layers++)
-				for (int p = 0; p < 2; p++)
-					check_config(cells[c], bi, layers,
-					             p ? REC_POOL_MEAN : REC_POOL_LAST, table, &r);
-	for (int c = 0; c < 4; c++)
-		for (int bi = 0; bi < 2; bi++)
-			for (int layers = 1; layers <= 2; layers++)
-				for (int p = 0; p < 2; p++)
-					check_backward(cells[c], bi, layers,
-					               p ? REC_POOL_MEAN : REC_POOL_LAST, table,
-					               &r);
-	for (int c = 0; c < 4; c++)
-		for (int bi = 0; bi < 2; bi++)
-			check_one_step(cells[c], bi, table, &r);
+			check_one_step(cell, bi, table, &r);
 	check_ref();
 	return done_testing();
 }

@@ -21,147 +21,65 @@
 #include <string.h>
 
 #include "tap.h"
-#include "t_encoders_util.h"
+#include "t_encoders_fixtures.h"
 
 #define TOL_ABS 1e-6
 #define TOL_REL 1e-6
 
-typedef struct arr {
-	char name[32];
-	size_t n;
-	float *v;
-} arr;
-
-static int read_arr(FILE *f, arr *a, const char *want)
-{
-	if (fscanf(f, "%31s %zu", a->name, &a->n) != 2 || strcmp(a->name, want) != 0)
-		return -1;
-	a->v = xcalloc(a->n, sizeof *a->v);
-	for (size_t i = 0; i < a->n; i++) {
-		double d;
-		if (fscanf(f, "%lf", &d) != 1)
-			return -1;
-		a->v[i] = (float)d;
-	}
-	return 0;
-}
-
-static int cell_index(const char *s)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, cell_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-static int pool_index(const char *s)
-{
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, pool_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-/* Worst violation ratio: max over i of |a - b| / (TOL_ABS + TOL_REL |b|). */
-static double worst(const float *a, const float *b, size_t n, double *maxdiff)
-{
-	double w = 0.0;
-	*maxdiff = 0.0;
-	for (size_t i = 0; i < n; i++) {
-		double d = fabs((double)a[i] - (double)b[i]);
-		if (!(d == d))
-			return INFINITY;
-		double r = d / (TOL_ABS + TOL_REL * fabs((double)b[i]));
-		if (r > w)
-			w = r;
-		if (d > *maxdiff)
-			*maxdiff = d;
-	}
-	return w;
-}
-
 int main(void)
 {
-	const char *top = getenv("NLP_TOP_SRCDIR");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/tests/ref/encoders.txt", top ? top : ".");
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		printf("Bail out! cannot open %s (set NLP_TOP_SRCDIR)\n", path);
-		return 1;
-	}
-	char line[512];
+	FILE *f = fixtures_open();
+	fixture fc;
 	int cases = 0;
 	double overall = 0.0;
-	while (fgets(line, sizeof line, f)) {
-		char cs[32], ps[32];
-		int bi, layers, in, H, T, B, A;
-		if (strncmp(line, "case ", 5) != 0)
-			continue;
-		if (sscanf(line, "case %31s %d %d %31s %d %d %d %d %d", cs, &bi, &layers, ps, &in,
-		           &H, &T, &B, &A) != 9) {
-			ok(0, "fixture case line parses");
-			break;
-		}
-		arr lens, params, x, out, dout, grad, dx;
-		if (read_arr(f, &lens, "lens") || read_arr(f, &params, "params") ||
-		    read_arr(f, &x, "x") || read_arr(f, &out, "out") ||
-		    read_arr(f, &dout, "dout") || read_arr(f, &grad, "grad") ||
-		    read_arr(f, &dx, "dx")) {
-			ok(0, "fixture arrays parse");
-			break;
-		}
+	while (fixture_read(f, &fc) > 0) {
+		const int T = fc.steps, B = fc.docs;
 		cases++;
 		int len[64];
 		for (int b = 0; b < B; b++)
-			len[b] = (int)lens.v[b];
-		rec_config c = make_config(cell_index(cs), in, H, layers, bi, pool_index(ps));
-		c.att_dim = A;
+			len[b] = (int)fc.lens.v[b];
+		rec_config c = make_config(name_index(fc.cell, cell_names, 4), fc.in, fc.hidden,
+		                           fc.layers, fc.bi, name_index(fc.pool, pool_names, 4));
+		c.att_dim = fc.att_dim;
 		for (int naive = 0; naive <= 1; naive++) {
 			rec_net *n = must_new(&c);
 			rec_set_naive(n, naive);
 			nlp_params p;
 			rec_params(n, &p);
 			char name[160];
-			snprintf(name, sizeof name, "%s bi=%d layers=%d pool=%s %s", cs, bi, layers,
-			         ps, naive ? "naive" : "blas");
-			if (!is_int((long long)p.count, (long long)params.n,
+			snprintf(name, sizeof name, "%s bi=%d layers=%d pool=%s %s", fc.cell, fc.bi,
+			         fc.layers, fc.pool, naive ? "naive" : "blas");
+			if (!is_int((long long)p.count, (long long)fc.params.n,
 			            "parameter count matches PyTorch")) {
 				rec_free(n);
 				continue;
 			}
-			memcpy(p.w, params.v, p.count * sizeof(float));
+			memcpy(p.w, fc.params.v, p.count * sizeof(float));
 			memset(p.g, 0, p.count * sizeof(float));
 			const float *o, *d;
 			nlp_err err = {0};
-			int rc = rec_forward(n, &o, x.v, T, B, len, 1, NULL, &err);
-			rc = rc ? rc : rec_backward(n, &d, dout.v, &err);
+			int rc = rec_forward(n, &o, fc.x.v, T, B, len, 1, NULL, &err);
+			rc = rc ? rc : rec_backward(n, &d, fc.dout.v, &err);
 			if (!ok(rc == NLP_OK, "forward and backward run"))
 				diag("%s", err.msg);
 			double md, w;
 			char msg[256];
-			w = worst(o, out.v, out.n, &md);
+			w = worst(o, fc.out.v, fc.out.n, TOL_ABS, TOL_REL, &md);
 			overall = w > overall ? w : overall;
 			snprintf(msg, sizeof msg, "%s: output (max diff %.2g)", name, md);
 			ok(w <= 1.0, msg);
-			w = worst(p.g, grad.v, grad.n, &md);
+			w = worst(p.g, fc.grad.v, fc.grad.n, TOL_ABS, TOL_REL, &md);
 			overall = w > overall ? w : overall;
 			snprintf(msg, sizeof msg, "%s: parameter gradients (max diff %.2g)", name,
 			         md);
 			ok(w <= 1.0, msg);
-			w = worst(d, dx.v, dx.n, &md);
+			w = worst(d, fc.dx.v, fc.dx.n, TOL_ABS, TOL_REL, &md);
 			overall = w > overall ? w : overall;
 			snprintf(msg, sizeof msg, "%s: input gradient (max diff %.2g)", name, md);
 			ok(w <= 1.0, msg);
 			rec_free(n);
 		}
-		free(lens.v);
-		free(params.v);
-		free(x.v);
-		free(out.v);
-		free(dout.v);
-		free(grad.v);
-		free(dx.v);
+		fixture_free(&fc);
 	}
 	fclose(f);
 	is_int(cases, 16, "all 16 fixture cases read");

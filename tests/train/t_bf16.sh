@@ -14,21 +14,9 @@
 # diverge from the first step on 40 reviews); inspect names the kernel.
 src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
-tap_setup bf16
-reviews="$src/examples/reviews"
+. "$src/tests/train/precision.sh"
+precision_setup bf16
 echo "1..16"
-
-sed -e 's/^type = lstm/type = gru/' -e 's/^bidirectional = true/layers = 2/' \
-	-e 's/^pooling = max/pooling = mean/' -e 's/^epochs = 6/epochs = 3/' \
-	"$src/examples/sentiment.ini" >"$tmp/gru.ini"
-
-train() { "$nlpipe" -q train --set train.threads=2 "$@" 2>"$tmp/err"; }
-pred() { "$nlpipe" -q predict --probs "$@" "$reviews" 2>"$tmp/err"; }
-acc() { sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$1" | head -1; }
-samepar() { # samepar A B: the same embedding and encoder parameters
-	"$top/tests/train/paramcmp" "$1" encode "$2" encode >/dev/null &&
-		"$top/tests/train/paramcmp" "$1" embed "$2" embed >/dev/null
-}
 
 check_run "nlpipe check takes precision = bf16" 0 "" \
 	"$nlpipe" check --set encode.precision=bf16 "$src/examples/sentiment.ini"
@@ -57,35 +45,20 @@ fi
 pass "inspect --check names the bf16 kernel"
 
 for name in sentiment gru; do
-	case $name in
-	sentiment) ini="$src/examples/sentiment.ini" ;;
-	*) ini="$tmp/$name.ini" ;;
-	esac
+	ini=$(model_ini "$name")
 	train "$ini" "$reviews" -o "$tmp/f32.nlp"
 	train --set encode.precision=bf16 "$ini" "$reviews" -o "$tmp/b16.nlp"
 	train --set encode.precision=bf16 "$ini" "$reviews" -o "$tmp/b16again.nlp"
 	check "$name: trains at bf16" '[ -s "$tmp/b16.nlp" ] && ! samepar "$tmp/f32.nlp" "$tmp/b16.nlp"'
 	samepar "$tmp/b16.nlp" "$tmp/b16again.nlp"
 	ok $? "$name: trained twice at bf16, the same parameters"
-	pred "$tmp/f32.nlp" >"$tmp/f32.tsv"
-	pred -j 1 "$tmp/b16.nlp" >"$tmp/b16.tsv"
-	pred -j 2 --batch 5 "$tmp/b16.nlp" >"$tmp/b16b.tsv"
+	predict_pair "$tmp/f32.nlp" "$tmp/b16.nlp"
 	check "$name: bf16 predicts every document; -j 2 and batches of 5: the same bytes" \
 		'[ -s "$tmp/b16.tsv" ] && [ $(wc -l <"$tmp/b16.tsv") -eq $(wc -l <"$tmp/f32.tsv") ] &&
 		 cmp -s "$tmp/b16.tsv" "$tmp/b16b.tsv"'
-	same=$(paste "$tmp/f32.tsv" "$tmp/b16.tsv" | awk -F'\t' -v h=$(head -1 "$tmp/f32.tsv" |
-		awk -F'\t' '{print NF}') '$2 == $(h + 2) {s++} END {print s + 0}')
-	total=$(wc -l <"$tmp/f32.tsv")
-	echo "# $name: $same of $total labels the same as the fp32 model's"
-	check "$name: labels the same for >= 90 % of the documents" \
-		'[ $((same * 100)) -ge $((total * 90)) ]'
-	"$nlpipe" -q eval --json "$tmp/f32.nlp" "$reviews" >"$tmp/e32.json" 2>"$tmp/err"
-	"$nlpipe" -q eval --json "$tmp/b16.nlp" "$reviews" >"$tmp/e16.json" 2>"$tmp/err"
-	a32=$(acc "$tmp/e32.json")
-	a16=$(acc "$tmp/e16.json")
-	echo "# $name: accuracy fp32 $a32, bf16 $a16"
-	check "$name: eval accuracy within 5 points" \
-		'[ -n "$a32" ] && [ -n "$a16" ] &&
-		 awk -v a="$a32" -v b="$a16" "BEGIN {d = a - b; exit !(d < 0.05 && d > -0.05)}"'
+	check_labels "$name: labels the same for >= 90 % of the documents" \
+		"$tmp/f32.tsv" "$tmp/b16.tsv" 90
+	check_accuracy "$name: eval accuracy within 5 points" "$tmp/f32.nlp" "$tmp/b16.nlp" \
+		"$reviews" 0.05
 done
 tap_done
