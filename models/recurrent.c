@@ -709,7 +709,7 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 	/* X W_ih^T, the recurrence's h W_hh^T: packed transposed */
 	if ((!lookup && !qx && !h16 &&
 	     nk_pack_b(&n->pk_x, naive, 1, in, GH, P(n, l, d, W_IH), in)) ||
-	    (!q && nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H)) ||
+	    (!q && !h16 && nk_pack_b(&n->pk_h, naive, 1, H, GH, P(n, l, d, W_HH), H)) ||
 	    (q && nk_rows8_reserve(&n->ws8, qx ? Tw * B : B, qx ? in : H)) ||
 	    (h16 && !lookup && nk_pack16_b(&n->p16_x, 1, in, GH, P(n, l, d, W_IH), in)) ||
 	    (h16 &&
