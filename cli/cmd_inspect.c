@@ -225,10 +225,17 @@ static void print_text(const nlp_model *m, FILE *out)
 		fputs(", written by ", out);
 		put_text(out, m->writer);
 	}
-	fprintf(out, "\nkind:        %s\n",
-	        m->flags & NLP_MODEL_CHECKPOINT
-	                ? "training checkpoint (continue with nlpipe train --resume)"
-	                : "trained model");
+	if (m->n_members)
+		fprintf(out,
+		        "\nkind:        ensemble of %zu trained models ([train] ensemble: a "
+		        "prediction averages their probabilities); each has the stages and "
+		        "sizes below\n",
+		        m->n_members + 1);
+	else
+		fprintf(out, "\nkind:        %s\n",
+		        m->flags & NLP_MODEL_CHECKPOINT
+		                ? "training checkpoint (continue with nlpipe train --resume)"
+		                : "trained model");
 	if (m->n_labels == 0 && m->n_stages &&
 	    !strcmp(m->stages[m->n_stages - 1].class_name, "decoder"))
 		fputs("labels:      none (a sequence-to-sequence model: it writes a target text)",
@@ -312,9 +319,9 @@ static void print_json(const nlp_model *m, FILE *out, int checked)
 	fprintf(out, ",\"format_version\":%u,\"bytes\":%llu,\"writer\":", m->version,
 	        (unsigned long long)m->size);
 	nlp_json_fputs(out, m->writer);
-	fprintf(out, ",\"checkpoint\":%s,\"quantized\":%s,\"labels\":[",
+	fprintf(out, ",\"checkpoint\":%s,\"quantized\":%s,\"members\":%zu,\"labels\":[",
 	        m->flags & NLP_MODEL_CHECKPOINT ? "true" : "false",
-	        nlp_model_is_quantized(m) ? "true" : "false");
+	        nlp_model_is_quantized(m) ? "true" : "false", m->n_members + 1);
 	for (size_t i = 0; i < m->n_labels; i++) {
 		fputs(i ? "," : "", out);
 		nlp_json_fputs(out, m->labels[i]);

@@ -105,6 +105,12 @@ static void print_epoch(const nlp_train_event *ev)
 /* Interrupted: where the checkpoint is and the command that goes on. */
 static void print_stopped(const train_view *v, const nlp_train_event *ev)
 {
+	if (ev->members) {
+		cli_error("interrupted in member %d of %d of the ensemble, at epoch %ld; an "
+		          "ensemble is not resumed: train it again",
+		          ev->member, ev->members, ev->epoch);
+		return;
+	}
 	cli_error("interrupted at epoch %ld, step %ld; checkpoint written to %s", ev->epoch,
 	          ev->step, ev->checkpoint);
 	fprintf(stderr, "nlpipe: resume with: nlpipe train --resume %s %s", ev->checkpoint,
@@ -117,6 +123,21 @@ static void print_stopped(const train_view *v, const nlp_train_event *ev)
 /* The last line of a run: which model was kept, and why. */
 static void print_done(const nlp_train_event *ev)
 {
+	if (ev->members && !ev->member) {
+		cli_info("ensemble of %d members written to %s", ev->members, ev->output);
+		return;
+	}
+	if (ev->member) { /* one member: kept for the ensemble */
+		if (ev->refit == 2)
+			cli_info("member %d of %d: refit for %ld epoch%s (validation %s %.4f at "
+			         "that epoch in the first run)",
+			         ev->member, ev->members, ev->best_epoch,
+			         ev->best_epoch == 1 ? "" : "s", ev->metric, ev->best);
+		else
+			cli_info("member %d of %d: the model of epoch %ld (validation %s %.4f)",
+			         ev->member, ev->members, ev->best_epoch, ev->metric, ev->best);
+		return;
+	}
 	if (ev->refit == 2)
 		cli_info("refit on all %zu documents for %ld epoch%s (validation %s %.4f at epoch "
 		         "%ld in the first run, %zu documents held out) written to %s",
@@ -210,6 +231,9 @@ static int on_event(void *user, const nlp_train_event *ev)
 		break;
 	case NLP_TRAIN_DONE:
 		print_done(ev);
+		break;
+	case NLP_TRAIN_MEMBER:
+		cli_info("ensemble member %d of %d (seed %ld)", ev->member, ev->members, ev->seed);
 		break;
 	case NLP_TRAIN_REFIT:
 		cli_info("best epoch %ld (validation %s %.4f); [train] refit: training again from "

@@ -32,11 +32,20 @@ typedef struct chunk {
 	size_t n;
 } chunk;
 
+/* One member of the model (the model itself, or one of an ensemble's):
+ * its pipeline and the workers of its text stages. */
+typedef struct member {
+	nlp_pipeline *p; /* the member model's */
+	nlp_pool *pool;
+} member;
+
 struct nlp_classifier {
 	nlp_host *host;
 	nlp_model *model;
-	nlp_pipeline *p; /* the model's */
-	nlp_pool *pool;
+	nlp_pipeline *p; /* the model's (member 0's) */
+	member *mem;     /* [n_mem]: the model, then an ensemble's other members */
+	size_t n_mem;
+	float *sum; /* [CHUNK * C] an ensemble's probabilities, summed */
 	nlp_batch_buf rb;
 	nlp_rng rng;
 	chunk *ch;
@@ -79,9 +88,9 @@ int nlp_in_shard(const char *name, long index, long count)
  * batch documents and batch * BATCH_STEPS token slots, longest first: memory
  * follows that budget, little padding is computed, and results do not
  * depend on the batching. */
-static int run_network(nlp_classifier *c, chunk *ch, size_t k, nlp_err *err)
+static int run_network(nlp_classifier *c, nlp_pipeline *p, chunk *ch, size_t k, nlp_err *err)
 {
-	const size_t first = nlp_pipeline_text_end(c->p), C = (size_t)c->C;
+	const size_t first = nlp_pipeline_text_end(p), C = (size_t)c->C;
 	const size_t budget = (size_t)c->batch * BATCH_STEPS;
 
 	nlp_sort_by_length(ch->idx, k, ch->docs, 1);
@@ -98,7 +107,7 @@ static int run_network(nlp_classifier *c, chunk *ch, size_t k, nlp_err *err)
 			return rc;
 		c->rb.b.training = 0;
 		c->rb.b.rng = &c->rng;
-		rc = nlp_batch_forward(c->p, first, &c->rb, &scores, err);
+		rc = nlp_batch_forward(p, first, &c->rb, &scores, err);
 		if (rc)
 			return rc;
 		if (scores.D != c->C)
@@ -111,13 +120,20 @@ static int run_network(nlp_classifier *c, chunk *ch, size_t k, nlp_err *err)
 	return NLP_OK;
 }
 
-/* Text stages and network over ch->jobs[0..n); each job's result (ids or
- * its failure) stays in the job, probabilities in ch->probs. */
-static int classify_chunk(nlp_classifier *c, chunk *ch, nlp_err *err)
+/* Member m's text stages and network over ch->jobs[0..n); each job's
+ * result (ids or its failure) stays in the job, probabilities in
+ * ch->probs. */
+static int member_chunk(nlp_classifier *c, const member *m, chunk *ch, nlp_err *err)
 {
 	size_t k = 0;
 
-	nlp_pool_run(c->pool, ch->jobs, ch->n, 1);
+	for (size_t i = 0; i < ch->n; i++) { /* an earlier member's ids */
+		free(ch->jobs[i].ids);
+		free(ch->jobs[i].streams);
+		ch->jobs[i].ids = NULL;
+		ch->jobs[i].streams = NULL;
+	}
+	nlp_pool_run(m->pool, ch->jobs, ch->n, 1);
 	for (size_t i = 0; i < ch->n; i++) {
 		nlp_text_job *j = &ch->jobs[i];
 		if (j->rc == NLP_ENOMEM)
@@ -126,7 +142,24 @@ static int classify_chunk(nlp_classifier *c, chunk *ch, nlp_err *err)
 		if (!j->rc) /* no ids left: the empty input, like a trained stage's */
 			ch->idx[k++] = i;
 	}
-	return run_network(c, ch, k, err);
+	return run_network(c, m->p, ch, k, err);
+}
+
+/* ch->probs of every member, averaged (an ensemble's members have the
+ * same text stages, so a document fails or is empty in all of them). */
+static int classify_chunk(nlp_classifier *c, chunk *ch, nlp_err *err)
+{
+	const size_t C = (size_t)c->C, n = ch->n * C;
+	int rc = NLP_OK;
+
+	for (size_t m = 0; m < c->n_mem && !rc; m++) {
+		if (!(rc = member_chunk(c, &c->mem[m], ch, err)) && c->n_mem > 1)
+			for (size_t i = 0; i < n; i++)
+				c->sum[i] = (m ? c->sum[i] : 0.f) + ch->probs[i];
+	}
+	for (size_t i = 0; i < n && !rc && c->n_mem > 1; i++)
+		ch->probs[i] = c->sum[i] / (float)c->n_mem;
+	return rc;
 }
 
 /* Why job i was not classified, or NULL. */
@@ -312,6 +345,27 @@ const float *nlp_classifier_thresholds(const nlp_classifier *c)
 	return nlp_pipeline_head_thresholds(c->p);
 }
 
+/* A member for the model and each of an ensemble's other members: its
+ * text stages' workers, and its encoders set to only predict (they may
+ * then look words up: the same bits). */
+static int open_members(nlp_classifier *c, int threads, nlp_err *err)
+{
+	const size_t n = 1 + c->model->n_members;
+	int rc = NLP_OK;
+
+	c->mem = calloc(n, sizeof *c->mem);
+	if (!c->mem || (n > 1 && !(c->sum = malloc((size_t)CHUNK * (size_t)c->C * sizeof(float)))))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t m = 0; m < n && !rc; m++, c->n_mem++) {
+		member *e = &c->mem[m];
+		e->p = m ? c->model->members[m - 1]->pipeline : c->p;
+		rc = nlp_pool_new(&e->pool, e->p, threads, nlp_pipeline_text_end(e->p) + 1, err);
+		if (!rc)
+			rc = nlp_pipeline_set_fixed(e->p, 1, err);
+	}
+	return rc;
+}
+
 int nlp_classifier_open(nlp_classifier **out, const char *model_path,
                         const nlp_classifier_opts *opts, nlp_err *err)
 {
@@ -357,9 +411,7 @@ int nlp_classifier_open(nlp_classifier **out, const char *model_path,
 	if (!rc && !(c->ch->probs = malloc((size_t)CHUNK * (size_t)c->C * sizeof(float))))
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (!rc)
-		rc = nlp_pool_new(&c->pool, c->p, threads, nlp_pipeline_text_end(c->p) + 1, err);
-	if (!rc) /* only predicts: encoders may look words up (same bits) */
-		rc = nlp_pipeline_set_fixed(c->p, 1, err);
+		rc = open_members(c, threads, err);
 	if (rc) {
 		nlp_classifier_close(c);
 		return rc;
@@ -377,7 +429,10 @@ void nlp_classifier_close(nlp_classifier *c)
 		free(c->ch->probs);
 		free(c->ch);
 	}
-	nlp_pool_free(c->pool);
+	for (size_t m = 0; m < c->n_mem; m++)
+		nlp_pool_free(c->mem[m].pool);
+	free(c->mem);
+	free(c->sum);
 	nlp_batch_buf_free(&c->rb);
 	nlp_model_free(c->model);
 	nlp_host_free(c->host);

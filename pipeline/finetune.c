@@ -179,6 +179,12 @@ static int load_source(nlp_finetune *f, nlp_err *err)
 		                   "quantize) holds int8 parameters: start from the fp32 model "
 		                   "it was made from",
 		                   where, f->source);
+	if (f->m->n_members)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [pipeline] init_from = %s: an ensemble of %zu models "
+		                   "([train] ensemble): start from one model (trained with "
+		                   "ensemble = 1)",
+		                   where, f->source, f->m->n_members + 1);
 	return match_stages(f, err);
 }
 

@@ -29,6 +29,8 @@ libnlpipe_la_SOURCES = \
 	pipeline/spill.h \
 	pipeline/spill.c \
 	pipeline/trainer.c \
+	pipeline/ensemble.h \
+	pipeline/ensemble.c \
 	pipeline/finetune.h \
 	pipeline/finetune.c \
 	pipeline/lm.c \

@@ -752,6 +752,26 @@ static int graph_record(nlp_buf *b, const nlp_pipeline *p)
 	return rc ? NLP_ENOMEM : NLP_OK;
 }
 
+/* The META section: the count, then each key and value. */
+static int meta_section(nlp_model_writer *w, const char *path, const nlp_model_meta *meta,
+                        nlp_err *err)
+{
+	nlp_buf b = {0};
+	int rc = nlp_buf_put_u32(&b, meta ? (uint32_t)meta->n : 0);
+
+	for (size_t i = 0; meta && i < meta->n && !rc; i++) {
+		rc = nlp_buf_put_str(&b, meta->kv[i].key);
+		if (!rc)
+			rc = nlp_buf_put_str(&b, meta->kv[i].value);
+	}
+	if (rc)
+		rc = nlp_err_set(err, rc, "%s: out of memory", path);
+	else
+		rc = nlp_model_writer_add(w, NLP_SEC_META, NLP_MODEL_NO_STAGE, b.data, b.len, err);
+	free(b.data);
+	return rc;
+}
+
 int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *labels,
                    size_t n_labels, const nlp_model_meta *meta, const nlp_buf *checkpoint,
                    nlp_err *err)
@@ -842,18 +862,7 @@ int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *l
 	if ((rc = nlp_model_writer_add(w, NLP_SEC_LABELS, NLP_MODEL_NO_STAGE, b.data, b.len, err)))
 		goto out;
 
-	b.len = 0;
-	rc = nlp_buf_put_u32(&b, meta ? (uint32_t)meta->n : 0);
-	for (size_t i = 0; meta && i < meta->n && !rc; i++) {
-		rc = nlp_buf_put_str(&b, meta->kv[i].key);
-		if (!rc)
-			rc = nlp_buf_put_str(&b, meta->kv[i].value);
-	}
-	if (rc) {
-		rc = nlp_err_set(err, rc, "%s: out of memory", path);
-		goto out;
-	}
-	if ((rc = nlp_model_writer_add(w, NLP_SEC_META, NLP_MODEL_NO_STAGE, b.data, b.len, err)))
+	if ((rc = meta_section(w, path, meta, err)))
 		goto out;
 
 	for (size_t i = 0; i < n; i++) {
@@ -955,6 +964,9 @@ void nlp_model_free(nlp_model *m)
 	free(m->ini_text);
 	free(m->path);
 	nlp_model_reader_free(m->reader_);
+	for (size_t k = 0; k < m->n_members; k++)
+		nlp_model_free(m->members[k]);
+	free(m->members);
 	free(m);
 }
 
@@ -1136,6 +1148,12 @@ static int count_sections(nlp_model *m, size_t *n_stages, nlp_err *err)
 			                   m->path, s->type);
 		if (s->type == NLP_SEC_STAGE)
 			(*n_stages)++;
+		if (s->type == NLP_SEC_MEMBER &&
+		    (m->version < 4 || (m->flags & NLP_MODEL_CHECKPOINT)))
+			return nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s: an ensemble member in a %s: the file is damaged", m->path,
+			        m->version < 4 ? "file of version < 4" : "training checkpoint");
 	}
 	if (!seen_pipeline || !seen_labels || !*n_stages)
 		return nlp_err_set(err, NLP_EDATA,
@@ -1273,6 +1291,75 @@ static int chain_graph(nlp_model *m, nlp_err *err)
 	return NLP_OK;
 }
 
+static int model_decode(nlp_model *m, nlp_err *err);
+
+/* A MEMBER section: member k (stage field) of an ensemble, a model file of
+ * its own, decoded as one, with the same labels as the file. */
+static int decode_member(nlp_model *m, const nlp_model_section *s, nlp_err *err)
+{
+	nlp_model *k = calloc(1, sizeof *k), **grown;
+	int rc;
+
+	if (!k || asprintf(&k->path, "%s (ensemble member %u)", m->path, s->stage) < 0) {
+		free(k);
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+	}
+	if (s->stage != m->n_members + 1 || m->n_members + 1 >= NLP_ENSEMBLE_MAX) {
+		rc = nlp_err_set(err, NLP_EDATA,
+		                 "%s: ensemble member %u out of order or too many: the file is "
+		                 "damaged",
+		                 m->path, s->stage);
+		goto out;
+	}
+	if ((rc = nlp_model_reader_open_mem(&k->reader_, k->path, s->data, s->len, err)))
+		goto out;
+	k->version = nlp_model_reader_version(k->reader_);
+	k->flags = nlp_model_reader_flags(k->reader_);
+	k->size = nlp_model_reader_size(k->reader_);
+	if ((rc = model_decode(k, err)))
+		goto out;
+	if (k->n_members || (k->flags & NLP_MODEL_CHECKPOINT)) {
+		rc = nlp_err_set(err, NLP_EDATA, "%s: %s: the file is damaged", k->path,
+		                 k->n_members ? "an ensemble inside an ensemble"
+		                              : "a training checkpoint");
+		goto out;
+	}
+	grown = realloc(m->members, (m->n_members + 1) * sizeof *grown);
+	if (!grown) {
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
+		goto out;
+	}
+	m->members = grown;
+	m->members[m->n_members++] = k;
+	k = NULL;
+out:
+	nlp_model_free(k);
+	return rc;
+}
+
+/* a and b have the same labels in the same order. */
+static int same_labels(const nlp_model *a, const nlp_model *b)
+{
+	int same = a->n_labels == b->n_labels;
+
+	for (size_t i = 0; same && i < a->n_labels; i++)
+		same = !strcmp(a->labels[i], b->labels[i]);
+	return same;
+}
+
+/* Every member has the file's labels, in its order. */
+static int members_labels(const nlp_model *m, nlp_err *err)
+{
+	for (size_t k = 0; k < m->n_members; k++)
+		if (!same_labels(m, m->members[k]))
+			return nlp_err_set(
+			        err, NLP_EDATA,
+			        "%s: the labels differ from the ensemble's first member's: "
+			        "the file is damaged",
+			        m->members[k]->path);
+	return NLP_OK;
+}
+
 static int model_decode(nlp_model *m, nlp_err *err)
 {
 	nlp_model_reader *r = m->reader_;
@@ -1313,12 +1400,17 @@ static int model_decode(nlp_model *m, nlp_err *err)
 		case NLP_SEC_GRAPH:
 			rc = decode_graph(m, &c, err);
 			break;
+		case NLP_SEC_MEMBER:
+			rc = decode_member(m, s, err);
+			break;
 		default:
 			break; /* STATE and PARAMS below; unknown types are skipped */
 		}
 	}
 	if (!rc)
 		rc = chain_graph(m, err);
+	if (!rc)
+		rc = members_labels(m, err);
 	return rc ? rc : check_saved(m, err);
 }
 
@@ -1634,6 +1726,9 @@ int nlp_model_build(nlp_model *m, nlp_host *h, nlp_err *err)
 		if ((rc = nlp_lm_setup(p, nlp_pipeline_text_end(p), &tied, &eos, &unk, err)))
 			goto out;
 	}
+	for (size_t k = 0; k < m->n_members; k++)
+		if ((rc = nlp_model_build(m->members[k], h, err)))
+			goto out;
 	m->pipeline = p;
 	m->ini = ini;
 	p = NULL;
@@ -1663,6 +1758,80 @@ int nlp_model_load(nlp_model **out, const char *path, nlp_host *h, nlp_err *err)
 	}
 	*out = m;
 	return NLP_OK;
+}
+
+/* The ensemble's writer: member 0's sections but its metadata (and no
+ * checkpoint), that metadata with "ensemble" = note, then the members. */
+static int ensemble_write(nlp_model_writer *w, const char *path, nlp_model *const *ms, size_t n,
+                          const char *note, nlp_err *err)
+{
+	const nlp_model_reader *r = ms[0]->reader_;
+	nlp_model_meta meta = {0};
+	int rc = NLP_OK;
+
+	for (size_t i = 0; i < ms[0]->meta.n && !rc; i++)
+		rc = nlp_model_meta_set(&meta, ms[0]->meta.kv[i].key, ms[0]->meta.kv[i].value);
+	if (rc || (rc = nlp_model_meta_set(&meta, "ensemble", note)))
+		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+	for (size_t i = 0; i < nlp_model_reader_count(r) && !rc; i++) {
+		const nlp_model_section *s = nlp_model_reader_section(r, i);
+		if (s->type == NLP_SEC_META)
+			rc = meta_section(w, path, &meta, err);
+		else if (s->type != NLP_SEC_CHECKPOINT)
+			rc = nlp_model_writer_add(w, s->type, s->stage, s->data, s->len, err);
+	}
+	if (!rc && !nlp_model_reader_find(r, NLP_SEC_META, NLP_MODEL_NO_STAGE))
+		rc = meta_section(w, path, &meta, err);
+	for (size_t k = 1; k < n && !rc; k++)
+		rc = nlp_model_writer_add(w, NLP_SEC_MEMBER, (uint32_t)k, ms[k]->reader_->data,
+		                          ms[k]->reader_->len, err);
+	nlp_model_meta_free(&meta);
+	return rc;
+}
+
+int nlp_model_save_ensemble(const char *path, const char *const *member_paths, size_t n,
+                            const char *note, nlp_err *err)
+{
+	nlp_model **ms = calloc(n ? n : 1, sizeof *ms);
+	nlp_model_writer *w = NULL;
+	int rc = NLP_OK;
+
+	if (!ms)
+		return nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", path);
+	if (n < 2 || n > NLP_ENSEMBLE_MAX)
+		rc = nlp_err_set(err, NLP_ECONFIG, "%s: an ensemble has 2 to %d members, not %zu",
+		                 path, NLP_ENSEMBLE_MAX, n);
+	for (size_t k = 0; k < n && !rc; k++) {
+		if ((rc = nlp_model_read(&ms[k], member_paths[k], err)))
+			break;
+		if ((ms[k]->flags & NLP_MODEL_CHECKPOINT) || ms[k]->n_members ||
+		    nlp_model_is_quantized(ms[k]))
+			rc = nlp_err_set(err, NLP_ECONFIG,
+			                 "%s: is %s: an ensemble's members are trained models",
+			                 member_paths[k],
+			                 ms[k]->n_members ? "an ensemble"
+			                 : (ms[k]->flags & NLP_MODEL_CHECKPOINT)
+			                         ? "a training checkpoint"
+			                         : "quantized");
+	}
+	for (size_t k = 1; k < n && !rc; k++)
+		if (!same_labels(ms[0], ms[k]))
+			rc = nlp_err_set(
+			        err, NLP_ECONFIG,
+			        "%s: its labels are not those of %s (the same labels in the "
+			        "same order): the models cannot be ensembled",
+			        member_paths[k], member_paths[0]);
+	if (!rc && !(rc = nlp_model_writer_open(&w, path, 0, err)) &&
+	    !(rc = nlp_model_writer_set_version(w, 4, err)) &&
+	    !(rc = ensemble_write(w, path, ms, n, note, err))) {
+		rc = nlp_model_writer_commit(w, err);
+		w = NULL;
+	}
+	nlp_model_writer_abort(w);
+	for (size_t k = 0; k < n; k++)
+		nlp_model_free(ms[k]);
+	free(ms);
+	return rc;
 }
 
 int nlp_model_is_quantized(const nlp_model *m)

@@ -301,6 +301,11 @@ static int quantizable(const nlp_model *m, nlp_err *err)
 		                   "%s is already quantized: quantize the fp32 model it was made "
 		                   "from",
 		                   m->path);
+	if (m->n_members)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s is an ensemble of %zu models ([train] ensemble): nlpipe "
+		                   "quantizes one model; train with ensemble = 1 to quantize",
+		                   m->path, m->n_members + 1);
 	if (m->n_labels == 0)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "%s is a language or sequence-to-sequence model: nlpipe "

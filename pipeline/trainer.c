@@ -22,6 +22,7 @@
 #include "nlpipe/optim.h"
 #include "nlpipe/trainer.h"
 #include "pipeline/dataset.h"
+#include "pipeline/ensemble.h"
 #include "pipeline/finetune.h"
 #include "pipeline/internal.h"
 
@@ -76,6 +77,9 @@ const nlp_option nlp_train_options[] = {
         {"refit", NLP_OPT_BOOL, "false", 1, 0, NULL,
          "once the validation has picked the best epoch E, train again from the start on "
          "every document (the validation ones too) for E epochs at the first run's rates"},
+        {"ensemble", NLP_OPT_INT, "1", 1, NLP_ENSEMBLE_MAX, NULL,
+         "train this many models, each a whole run (its refit too) with seeds seed, seed + "
+         "1, ..., into one model file whose prediction averages their probabilities"},
         {NULL, NLP_OPT_END, NULL, 0, 0, NULL, NULL},
 };
 
@@ -156,6 +160,9 @@ struct nlp_trainer {
 	const char **all_data; /* phase 2 with validation_data: the data paths and it */
 	char **known;          /* phase 2: the first run's labels (borrowed), or NULL */
 	size_t n_known;
+	/* [train] ensemble > 1: this trainer trains the members (ensemble.c) */
+	long members;
+	char *pipeline_path;
 };
 
 /* ---- events ---- */
@@ -1642,6 +1649,11 @@ int nlp_train(nlp_trainer *t, nlp_train_fn fn, void *user, nlp_err *err)
 	t->ran = 1;
 	t->fn = fn;
 	t->user = user;
+	if (t->members > 1)
+		return nlp_ensemble_train(&(nlp_ensemble_run){t->host, t->pipeline_path, &t->o,
+		                                              nlp_config_int(t->tc, "seed"),
+		                                              t->members, fn, user},
+		                          err);
 	rc = run(t, NULL, err);
 	/* Nothing held out (a tiny split): every document trained already. */
 	if (!rc && t->phase == 1 && t->val.n > 0)
@@ -1827,6 +1839,38 @@ static int setup_refit(nlp_trainer *t, nlp_err *err)
 	return NLP_OK;
 }
 
+/* [train] ensemble: how many members, and where they cannot be. */
+static int setup_ensemble(nlp_trainer *t, const char *pipeline_path, nlp_err *err)
+{
+	char where[400];
+
+	t->members = nlp_config_int(t->tc, "ensemble");
+	if (t->members < 2)
+		return NLP_OK;
+	nlp_key_where(t->resumed ? t->resumed->ini : t->ini, "train", "ensemble", where,
+	              sizeof where);
+	if (t->resumed)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [train] ensemble = %ld: a checkpoint is one model; an "
+		                   "ensemble trains from its pipeline file: leave ensemble out of "
+		                   "--set when resuming",
+		                   where, t->members);
+	if (t->lm || t->s2s)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [train] ensemble = %ld: only classifiers are ensembled, "
+		                   "not %s: set ensemble = 1",
+		                   where, t->members,
+		                   t->lm ? "a language model" : "a sequence-to-sequence model");
+	if (t->o.keep_last)
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [train] ensemble = %ld: the members' last epochs are not "
+		                   "kept (--keep-last): drop that option or set ensemble = 1",
+		                   where, t->members);
+	if (!(t->pipeline_path = strdup(pipeline_path)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	return NLP_OK;
+}
+
 /* The refit's trainer: a pipeline built again from the first run's
  * pipeline file (with its overrides), the same settings, phase 2.  A
  * first run resumed from its checkpoint gets [pipeline] init_from back
@@ -1997,6 +2041,8 @@ int nlp_trainer_new(nlp_trainer **out, nlp_host *h, const char *pipeline_path,
 	if (!rc)
 		rc = setup_refit(t, err);
 	if (!rc)
+		rc = setup_ensemble(t, pipeline_path, err);
+	if (!rc)
 		rc = nlp_finetune_new(&t->ft, h, t->p, t->tc, t->resumed, err);
 out:
 	if (rc)
@@ -2029,6 +2075,7 @@ void nlp_trainer_free(nlp_trainer *t)
 	free(t->ckpt_path);
 	free(t->last_path);
 	free(t->all_data);
+	free(t->pipeline_path);
 	nlp_unlock_output(t->lock);
 	nlp_config_destroy(t->tc);
 	nlp_finetune_free(t->ft);

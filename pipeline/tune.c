@@ -24,9 +24,10 @@
 
 typedef struct trial {
 	char **values; /* [space count] */
-	char **sets;   /* [space count + 3]: SECTION.KEY=VALUE, then train.epochs=E,
-	                * train.refit=false and train.keep_checkpoint=true (while a
-	                * trial trains from its start) */
+	char **sets;   /* [space count + 4]: SECTION.KEY=VALUE, then train.epochs=E,
+	                * train.refit=false, train.ensemble=1 and
+	                * train.keep_checkpoint=true (while a trial trains from its
+	                * start) */
 	char *model;   /* DIR/trial-NNN.nlp */
 	double metric; /* of its best epoch so far */
 	long best_epoch;
@@ -195,7 +196,7 @@ static int new_trial(nlp_tuner *t, nlp_err *err)
 	memset(tr, 0, sizeof *tr);
 	tr->rung = -1;
 	tr->values = calloc(t->np + 1, sizeof *tr->values);
-	tr->sets = calloc(t->np + 3, sizeof *tr->sets);
+	tr->sets = calloc(t->np + 4, sizeof *tr->sets);
 	len = strlen(t->dir) + 32;
 	tr->model = malloc(len);
 	if (!tr->values || !tr->sets || !tr->model)
@@ -275,13 +276,15 @@ static int run_trial(nlp_tuner *t, long i, int r, nlp_err *err)
 	o.reader = t->o.reader;
 	o.progress_every = 10;
 	if (r == 0) {
-		/* A trial is judged by its validation; a refit would only cost
-		 * time (the winner's pipeline file keeps [train] refit). */
+		/* A trial is judged by its validation; a refit or other members
+		 * would only cost time (the winner's pipeline file keeps [train]
+		 * refit and ensemble). */
 		tr->sets[t->np] = epochs;
 		tr->sets[t->np + 1] = "train.refit=false";
-		tr->sets[t->np + 2] = "train.keep_checkpoint=true"; /* the next rungs' start */
+		tr->sets[t->np + 2] = "train.ensemble=1";
+		tr->sets[t->np + 3] = "train.keep_checkpoint=true"; /* the next rungs' start */
 		o.sets = (const char *const *)tr->sets;
-		o.n_sets = t->np + 3;
+		o.n_sets = t->np + 4;
 	} else {
 		o.resume = ckpt;
 		o.sets = one;
@@ -296,6 +299,7 @@ static int run_trial(nlp_tuner *t, long i, int r, nlp_err *err)
 	tr->sets[t->np] = NULL;
 	tr->sets[t->np + 1] = NULL;
 	tr->sets[t->np + 2] = NULL;
+	tr->sets[t->np + 3] = NULL;
 	t->cur = -1;
 	if (rc == NLP_TRAIN_STOPPED)
 		return NLP_TUNE_STOPPED;

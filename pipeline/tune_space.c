@@ -40,6 +40,8 @@ static const struct {
         {"keep_checkpoint", "the search trains its trials on from their checkpoints"},
         {"refit", "trials are judged by their validation and never refit (the winner's "
                   "pipeline file keeps [train] refit)"},
+        {"ensemble", "trials are single models (the winner's pipeline file keeps [train] "
+                     "ensemble)"},
 };
 
 void nlp_tune_space_free(nlp_tune_space *s)

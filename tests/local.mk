@@ -98,6 +98,8 @@ EXTRA_DIST += tests/train/t_emptydoc.sh
 TESTS += tests/train/t_int8.sh
 EXTRA_DIST += tests/train/t_int8.sh
 TESTS += tests/train/t_bf16.sh
+TESTS += tests/train/t_ensemble.sh
+EXTRA_DIST += tests/train/t_ensemble.sh
 EXTRA_DIST += tests/train/t_bf16.sh
 # What those two share (setup, checks against fp32), sourced by both.
 EXTRA_DIST += tests/train/precision.sh
@@ -145,7 +147,7 @@ tests_train_t_trainer_LDADD = libnlpipe.la
 # (t_refit.sh); both phases' events, the replayed schedule, resume in either
 # phase (t_refit_api.c).
 TESTS += tests/train/t_refit.sh
-EXTRA_DIST += tests/train/t_refit.sh
+EXTRA_DIST += tests/train/t_refit.sh tests/train/small-bag.ini
 check_PROGRAMS += tests/train/t_refit_api
 TESTS += tests/train/t_refit_api
 tests_train_t_refit_api_SOURCES = tests/train/t_refit_api.c tests/train/trainer_util.c \
@@ -191,5 +193,10 @@ tests_train_t_s2s_scores_LDADD = libnlpipe.la -lm
 check_PROGRAMS += tests/train/t_lm_stream
 TESTS += tests/train/t_lm_stream
 tests_train_t_lm_stream_LDADD = libnlpipe.la -lm
+# Ensembles in the model file (format version 4, MEMBER sections):
+# nlp_model_save_ensemble and nlp_model_read, refusals and damage.
+check_PROGRAMS += tests/format/t_ensemble
+TESTS += tests/format/t_ensemble
+tests_format_t_ensemble_LDADD = libnlpipe.la
 # A subset of commands under valgrind: run by .ci/run, not by make check (slow).
 EXTRA_DIST += tests/valgrind/t_valgrind.sh

@@ -44,8 +44,9 @@ extern "C" {
 /* The newest format version this nlpipe reads (and the container writes);
  * nlp_model_save writes version 1, which older nlpipe reads, unless the
  * pipeline has branches (version 2: a GRAPH section, `input` keys);
- * nlp_model_quantize writes version 3 (PARAMS_Q8 sections). */
-#define NLP_MODEL_FORMAT_VERSION 3u
+ * nlp_model_quantize writes version 3 (PARAMS_Q8 sections);
+ * nlp_model_save_ensemble version 4 (MEMBER sections). */
+#define NLP_MODEL_FORMAT_VERSION 4u
 #define NLP_MODEL_HEADER_SIZE    64u
 #define NLP_MODEL_NO_STAGE       0xffffffffu /* section not tied to a stage */
 
@@ -63,9 +64,15 @@ enum nlp_model_section_type {
 	NLP_SEC_META = 7,       /* u32 count, then count (key str, value str) pairs */
 	NLP_SEC_CHECKPOINT = 8, /* opaque trainer state (optimizer, RNG, position) */
 	NLP_SEC_GRAPH = 9,      /* version 2: u32 stages, then per stage u32 count + inputs */
-	NLP_SEC_PARAMS_Q8 = 10  /* version 3: per trainable stage, instead of PARAMS: some
+	NLP_SEC_PARAMS_Q8 = 10, /* version 3: per trainable stage, instead of PARAMS: some
 	                         * blocks int8 with one float32 scale per row */
+	NLP_SEC_MEMBER = 11     /* version 4: member k >= 1 of an ensemble (stage = k, in
+	                         * order): a complete model file of its own; the file's
+	                         * other sections are member 0 */
 };
+
+/* The most members an ensemble has ([train] ensemble). */
+#define NLP_ENSEMBLE_MAX 64
 
 /* A section as the reader hands it out.  data points into the reader's
  * copy of the file and lives as long as the reader. */
@@ -197,6 +204,13 @@ typedef struct nlp_model {
 	nlp_ini *ini;
 
 	struct nlp_model_reader *reader_; /* private: the file, until built */
+
+	/* An ensemble (format version 4): its members 1 .. n_members, each a
+	 * model of its own with the same labels (built with this one by
+	 * nlp_model_build); the model itself is member 0.  A classifier
+	 * averages the members' probabilities.  NULL and 0 otherwise. */
+	struct nlp_model **members;
+	size_t n_members;
 } nlp_model;
 
 /* Write a trained pipeline to path, atomically.  labels are the classes in
@@ -208,6 +222,14 @@ typedef struct nlp_model {
 int nlp_model_save(const char *path, const nlp_pipeline *p, const char *const *labels,
                    size_t n_labels, const nlp_model_meta *meta, const nlp_buf *checkpoint,
                    nlp_err *err);
+
+/* Write the ensemble of the models in member_paths[0 .. n) (2 <= n <=
+ * NLP_ENSEMBLE_MAX; each a trained classifier, not a checkpoint, with the
+ * same labels in the same order) to path, atomically: member 0's sections,
+ * its metadata with the key "ensemble" set to note, then each other member's
+ * file as a MEMBER section (format version 4). */
+int nlp_model_save_ensemble(const char *path, const char *const *member_paths, size_t n,
+                            const char *note, nlp_err *err);
 
 /* Read and check a model file without loading modules. */
 int nlp_model_read(nlp_model **out, const char *path, nlp_err *err);

@@ -114,7 +114,11 @@ typedef enum nlp_train_event_kind {
 	/* [train] refit = true: the first run has picked the epoch; the
 	 * model now trains again, from its start, on all the documents
 	 * (DATA, START, the epochs' events and DONE follow, with refit 2) */
-	NLP_TRAIN_REFIT
+	NLP_TRAIN_REFIT,
+	/* [train] ensemble = K > 1: member `member` of `members` starts, with
+	 * seed `seed`; its events follow (each with member and members set),
+	 * and the ensemble's DONE (member 0) ends the run */
+	NLP_TRAIN_MEMBER
 } nlp_train_event_kind;
 
 typedef struct nlp_train_event {
@@ -186,6 +190,11 @@ typedef struct nlp_train_event {
 	 * trained on and held out; documents is then what the refit trains on. */
 	int refit;
 	size_t first_documents, first_validation_documents;
+	/* [train] ensemble = K > 1: members is K on every event; member is the
+	 * member (1-based) whose run sent it, 0 on the ensemble's DONE (output:
+	 * the ensemble's file); MEMBER: its seed. */
+	int member, members;
+	long seed;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

@@ -20,28 +20,7 @@ n=0
 failed=0
 echo "1..22"
 
-cat >"$tmp/bag.ini" <<'INI'
-[pipeline]
-stages = tokenize, bag, classify
-[tokenize]
-type = tokenizer
-[bag]
-type = bag
-dim = 8
-ngrams = 2
-buckets = 4096
-nb = on
-[classify]
-type = softmax
-[train]
-epochs = 12
-batch = 16
-threads = 1
-learning_rate = 0.003
-validation = 0.2
-early_stopping = 3
-seed = 2
-INI
+cp "$src/tests/train/small-bag.ini" "$tmp/bag.ini"
 train() { "$nlpipe" train "$@" 2>"$tmp/err"; }
 meta() { "$nlpipe" inspect "$1" | sed -n "s/^ *$2 = //p" | head -n 1; }
 same() { "$paramcmp" "$1" bag "$2" bag >/dev/null && "$paramcmp" "$1" classify "$2" classify >/dev/null; }
