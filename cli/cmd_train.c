@@ -38,7 +38,8 @@ static const char usage[] =
         "  -h, --help               this text\n\n" DATA_USAGE
         "\nCheckpoints go to MODEL.ckpt at the end of every epoch (and every\n"
         "checkpoint_every steps).  On SIGINT or SIGTERM the current step finishes, a\n"
-        "checkpoint is written and the command says how to resume (exit status 130).\n";
+        "checkpoint is written and the command says how to resume (exit status 130);\n"
+        "an ensemble ([train] ensemble) is not resumed: it stops and keeps nothing.\n";
 
 /* What the event printer needs. */
 typedef struct train_view {
@@ -106,9 +107,9 @@ static void print_epoch(const nlp_train_event *ev)
 static void print_stopped(const train_view *v, const nlp_train_event *ev)
 {
 	if (ev->members) {
-		cli_error("interrupted in member %d of %d of the ensemble, at epoch %ld; an "
-		          "ensemble is not resumed: train it again",
-		          ev->member, ev->members, ev->epoch);
+		cli_error("interrupted in member %d of %d of the ensemble; an ensemble is not "
+		          "resumed and nothing was kept: train it again",
+		          ev->member, ev->members);
 		return;
 	}
 	cli_error("interrupted at epoch %ld, step %ld; checkpoint written to %s", ev->epoch,
@@ -133,9 +134,13 @@ static void print_done(const nlp_train_event *ev)
 			         "that epoch in the first run)",
 			         ev->member, ev->members, ev->best_epoch,
 			         ev->best_epoch == 1 ? "" : "s", ev->metric, ev->best);
-		else
+		else if (ev->validation_documents)
 			cli_info("member %d of %d: the model of epoch %ld (validation %s %.4f)",
 			         ev->member, ev->members, ev->best_epoch, ev->metric, ev->best);
+		else
+			cli_info("member %d of %d: the model of epoch %ld, the last (no validation "
+			         "documents)",
+			         ev->member, ev->members, ev->best_epoch);
 		return;
 	}
 	if (ev->refit == 2)

@@ -345,6 +345,28 @@ const float *nlp_classifier_thresholds(const nlp_classifier *c)
 	return nlp_pipeline_head_thresholds(c->p);
 }
 
+/* A multi-label ensemble compares its averaged probabilities with the mean
+ * of the thresholds its members tuned (member 0's head holds them). */
+static int mean_thresholds(nlp_classifier *c, nlp_err *err)
+{
+	const float *th = nlp_pipeline_head_thresholds(c->p);
+	float *mean;
+	int rc;
+
+	if (!th || c->n_mem < 2)
+		return NLP_OK;
+	if (!(mean = calloc((size_t)c->C, sizeof *mean)))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
+	for (size_t m = 0; m < c->n_mem; m++) {
+		const float *t = nlp_pipeline_head_thresholds(c->mem[m].p);
+		for (int j = 0; t && j < c->C; j++)
+			mean[j] += t[j] / (float)c->n_mem;
+	}
+	rc = nlp_pipeline_head_set_thresholds(c->p, mean, c->C, err);
+	free(mean);
+	return rc;
+}
+
 /* A member for the model and each of an ensemble's other members: its
  * text stages' workers, and its encoders set to only predict (they may
  * then look words up: the same bits). */
@@ -363,7 +385,7 @@ static int open_members(nlp_classifier *c, int threads, nlp_err *err)
 		if (!rc)
 			rc = nlp_pipeline_set_fixed(e->p, 1, err);
 	}
-	return rc;
+	return rc ? rc : mean_thresholds(c, err);
 }
 
 int nlp_classifier_open(nlp_classifier **out, const char *model_path,

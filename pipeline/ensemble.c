@@ -65,16 +65,20 @@ static int train_member(const nlp_ensemble_run *run, int k, const char *path, nl
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	ev.seed = (run->seed + k) % 2147483648L;
 	snprintf(seed, sizeof seed, "train.seed=%ld", ev.seed);
-	memcpy(sets, o->sets, o->n_sets * sizeof *sets);
+	if (o->n_sets)
+		memcpy(sets, o->sets, o->n_sets * sizeof *sets);
 	sets[o->n_sets] = "train.ensemble=1";
 	sets[o->n_sets + 1] = "train.keep_checkpoint=false";
 	sets[o->n_sets + 2] = seed;
 	mo.sets = sets;
 	mo.n_sets = o->n_sets + 3;
 	mo.output = path;
-	if (run->fn && run->fn(run->user, &ev))
+	if (run->fn && run->fn(run->user, &ev)) {
+		ev.kind = NLP_TRAIN_STOPPED_EVENT; /* asked before the member started */
+		ev.output = NULL;
+		run->fn(run->user, &ev);
 		rc = NLP_TRAIN_STOPPED;
-	else if (!(rc = nlp_trainer_new(&t, run->host, run->pipeline_path, &mo, err)))
+	} else if (!(rc = nlp_trainer_new(&t, run->host, run->pipeline_path, &mo, err)))
 		rc = nlp_train(t, relay_event, &r, err);
 	nlp_trainer_free(t);
 	free(sets);
@@ -103,8 +107,17 @@ int nlp_ensemble_train(const nlp_ensemble_run *run, nlp_err *err)
 	snprintf(note, sizeof note,
 	         "%d members, seeds %ld to %ld; a prediction averages their probabilities", K,
 	         run->seed, (run->seed + K - 1) % 2147483648L);
-	if (!rc)
-		rc = nlp_model_save_ensemble(out, (const char *const *)paths, (size_t)K, note, err);
+	if (!rc &&
+	    (rc = nlp_model_save_ensemble(out, (const char *const *)paths, (size_t)K, note, err))) {
+		/* every member trained: keep them for another try, and say where */
+		char msg[sizeof err->msg];
+		snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+		nlp_err_set(err, rc,
+		            "%s; the %d trained members are kept as %s .. %s (nlpipe predict "
+		            "takes each; free the space and train again)",
+		            msg, K, paths[0], paths[K - 1]);
+		made = 0;
+	}
 	for (int k = 0; k < made; k++)
 		remove_member(paths[k]);
 	if (!rc && run->fn) {

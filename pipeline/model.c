@@ -1293,6 +1293,15 @@ static int chain_graph(nlp_model *m, nlp_err *err)
 
 static int model_decode(nlp_model *m, nlp_err *err);
 
+/* r has a section of that type. */
+static int has_type(const nlp_model_reader *r, uint32_t type)
+{
+	for (size_t i = 0; i < r->n_sec; i++)
+		if (r->sec[i].type == type)
+			return 1;
+	return 0;
+}
+
 /* A MEMBER section: member k (stage field) of an ensemble, a model file of
  * its own, decoded as one, with the same labels as the file. */
 static int decode_member(nlp_model *m, const nlp_model_section *s, nlp_err *err)
@@ -1316,14 +1325,16 @@ static int decode_member(nlp_model *m, const nlp_model_section *s, nlp_err *err)
 	k->version = nlp_model_reader_version(k->reader_);
 	k->flags = nlp_model_reader_flags(k->reader_);
 	k->size = nlp_model_reader_size(k->reader_);
-	if ((rc = model_decode(k, err)))
-		goto out;
-	if (k->n_members || (k->flags & NLP_MODEL_CHECKPOINT)) {
+	/* checked before decoding it: nesting would cost memory and time */
+	if (has_type(k->reader_, NLP_SEC_MEMBER) || (k->flags & NLP_MODEL_CHECKPOINT)) {
 		rc = nlp_err_set(err, NLP_EDATA, "%s: %s: the file is damaged", k->path,
-		                 k->n_members ? "an ensemble inside an ensemble"
-		                              : "a training checkpoint");
+		                 k->flags & NLP_MODEL_CHECKPOINT
+		                         ? "a training checkpoint"
+		                         : "an ensemble inside an ensemble");
 		goto out;
 	}
+	if ((rc = model_decode(k, err)))
+		goto out;
 	grown = realloc(m->members, (m->n_members + 1) * sizeof *grown);
 	if (!grown) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "%s: out of memory", m->path);
