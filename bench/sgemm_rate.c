@@ -7,7 +7,8 @@
  * (-p rows: the fp32 row-stable product, models/gemm.h; -p bf16: the bf16
  * one, models/gemm_bf16.h, where the CPU has AVX512_BF16; -p int8: the int8
  * one, models/gemm_int8.h, its rows quantized in each call as the encoders'
- * states are; GOP/s counted like flops).  And the machine's peaks the
+ * states are; GOP/s counted like flops; -p tn: the weight gradients'
+ * product, C [M x N] += A^T B with A [K x M] and B [K x N], models/gemm.h).  And the machine's peaks the
  * products are judged against (-p fma: fp32 multiply-adds at the width of
  * the kernel nlpipe uses, AVX-512 or AVX2; -p vnni: int8 dot products,
  * vpdpbusd, where the CPU has AVX512_VNNI; -p dpbf16: bf16 pair products,
@@ -15,7 +16,7 @@
  * on each of -j threads, nothing read from memory.  Not a test.
  *
  *   bench/sgemm_rate -m M -k K -n N [-j threads] [-t seconds]
- *                    [-p sgemm|rows|bf16|int8|fma|vnni|dpbf16]
+ *                    [-p sgemm|rows|bf16|int8|fma|vnni|dpbf16|tn]
  *
  * Prints "PRODUCT M K N THREADS GFLOPS" (the median of 5 timings).
  */
@@ -43,7 +44,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-enum { P_SGEMM, P_ROWS, P_BF16, P_INT8, P_FMA, P_VNNI, P_DPBF16 };
+enum { P_SGEMM, P_ROWS, P_BF16, P_INT8, P_FMA, P_VNNI, P_DPBF16, P_TN };
 
 /* ---- Peaks: 12 independent multiply-add chains, 2 flops (or int8 ops)
  * a lane each, looped n times; the result is returned so that nothing is
@@ -161,6 +162,7 @@ typedef struct prod {
 	nk_rows16 ws;
 	nk_pack8 pk8;
 	nk_rows8 ws8;
+	nk_tn_ws tn;
 } prod;
 
 static void run(prod *p, int reps)
@@ -173,6 +175,9 @@ static void run(prod *p, int reps)
 			nk_gemm_rows(0, p->M, p->a, p->K, &p->pk, 0.0f, p->c, p->N);
 		else if (p->which == P_BF16)
 			nk_gemm16_rows(p->M, p->a, p->K, &p->pk16, 0.0f, p->c, p->N, &p->ws);
+		else if (p->which == P_TN) /* a [K x M], b [K x N] */
+			(void)nk_gemm_tn(0, p->M, p->N, p->K, p->a, p->M, p->b, p->N, p->c, p->N,
+			                 &p->tn);
 		else
 			nk_gemm8_rows(0, p->M, p->a, p->K, &p->pk8, 0.0f, p->c, p->N, &p->ws8);
 	}
@@ -236,7 +241,7 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	static const char *names[] = {"sgemm", "rows", "bf16", "int8", "fma", "vnni", "dpbf16"};
+	static const char *names[] = {"sgemm", "rows", "bf16", "int8", "fma", "vnni", "dpbf16", "tn"};
 	int M = 32, K = 256, N = 512, threads = 1, opt, reps, rc = 1;
 	double secs = 0.2, rate[5];
 	float *a = NULL, *b = NULL, *c = NULL;
@@ -261,20 +266,20 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			p.which = -1;
-			for (int i = 0; i < 7; i++)
+			for (int i = 0; i < 8; i++)
 				if (!strcmp(optarg, names[i]))
 					p.which = i;
 			if (p.which < 0) {
 				fprintf(stderr,
 				        "sgemm_rate: -p takes sgemm, rows, bf16, int8, fma, "
-				        "vnni or dpbf16\n");
+				        "vnni, dpbf16 or tn\n");
 				return 1;
 			}
 			break;
 		default:
 			fprintf(stderr,
 			        "usage: %s -m M -k K -n N [-j threads] [-t seconds] "
-			        "[-p sgemm|rows|bf16|int8|fma|vnni|dpbf16]\n",
+			        "[-p sgemm|rows|bf16|int8|fma|vnni|dpbf16|tn]\n",
 			        argv[0]);
 			return opt == 'h' ? 0 : 1;
 		}
@@ -298,7 +303,7 @@ int main(int argc, char **argv)
 	openblas_set_num_threads(threads);
 	a = malloc(sizeof *a * (size_t)M * K);
 	b = malloc(sizeof *b * (size_t)K * N);
-	c = malloc(sizeof *c * (size_t)M * N);
+	c = calloc((size_t)M * N, sizeof *c);
 	if (!a || !b || !c) {
 		fprintf(stderr, "sgemm_rate: out of memory\n");
 		goto out;
@@ -344,6 +349,7 @@ out:
 	nk_rows16_free(&p.ws);
 	nk_pack8_free(&p.pk8);
 	nk_rows8_free(&p.ws8);
+	nk_tn_ws_free(&p.tn);
 	free(a);
 	free(b);
 	free(c);

@@ -231,12 +231,14 @@ static void test_denormals(void)
 
 /* nk_gemm_tn, C += A^T B (the weight gradients): within the error bound of
  * the exact product; passes over K give the bits of one nk_gemm_rows call
- * on A^T (one chain per element, in order); the naive path is the
- * reference loop. */
+ * on A^T (one chain per element, in order), with either tile shape (8 x 32
+ * below 256 columns, 6 x 64 from 256) and their edges; the naive path is
+ * the reference loop. */
 static void test_tn(void)
 {
 	static const int shapes[][3] = {{1, 1, 1},     {7, 9, 3},      {33, 17, 256},
-	                                {64, 40, 257}, {37, 100, 600}, {5, 3, 0}};
+	                                {64, 40, 257}, {37, 100, 600}, {5, 3, 0},
+	                                {13, 300, 70}, {20, 256, 300}, {6, 512, 5}};
 	nlp_rng r;
 	nlp_rng_seed(&r, 11);
 	nk_tn_ws ws = {0};
