@@ -11,7 +11,8 @@ EXTRA_DIST += bench/accuracy bench/linear_peers.py
 # Speed against PyTorch and fastText (issue 6): a script, not a test.
 # Its helpers are built on demand (bench/speed runs
 # `make bench/speed_nlpipe bench/sgemm_rate`), not by `make` or `make check`.
-EXTRA_PROGRAMS = bench/speed_nlpipe bench/sgemm_rate bench/lm_speed_nlpipe bench/lm_compare_nlpipe
+EXTRA_PROGRAMS = bench/speed_nlpipe bench/sgemm_rate bench/lm_speed_nlpipe bench/lm_compare_nlpipe \
+	bench/pool_latency
 bench_speed_nlpipe_SOURCES = bench/speed_nlpipe.c bench/speed_common.c bench/speed_common.h
 bench_speed_nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 bench_speed_nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
@@ -25,7 +26,11 @@ bench_lm_compare_nlpipe_SOURCES = bench/lm_compare_nlpipe.c bench/speed_common.c
 	bench/speed_common.h
 bench_lm_compare_nlpipe_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 bench_lm_compare_nlpipe_LDADD = libnlpipe.la $(OPENBLAS_LIBS) -lm
-CLEANFILES += bench/speed_nlpipe bench/sgemm_rate bench/lm_speed_nlpipe bench/lm_compare_nlpipe
+# What one nlp_parallel job costs (the worker pool's wake-up): make bench/pool_latency.
+bench_pool_latency_SOURCES = bench/pool_latency.c
+bench_pool_latency_LDADD = libnlpipe.la
+CLEANFILES += bench/speed_nlpipe bench/sgemm_rate bench/lm_speed_nlpipe bench/lm_compare_nlpipe \
+	bench/pool_latency
 EXTRA_DIST += bench/speed bench/speed_torch.py
 # The language model (issue 11/15): bench/lm_speed builds bench/lm_speed_nlpipe
 # on demand; bench/lm_speed_torch.py is PyTorch's side.

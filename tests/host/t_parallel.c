@@ -2,7 +2,8 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* t_parallel.c - nlp_parallel, the process's worker pool: every part runs
  * once, for any part count (beyond the pool's size too); a part calling it
- * again, and two threads calling it at once, finish; the caller's
+ * again, and two threads calling it at once, finish; jobs back to back
+ * (the workers spinning) and far apart (asleep) run; the caller's
  * flush-to-zero reaches the workers; a forked child can use it. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -91,6 +92,15 @@ static void test_parts(void)
 		good &= run(&j, 2 + r % 3, 0);
 	ok(good, "2,000 jobs in a row on the kept workers");
 
+	/* Jobs far enough apart (2 ms) that the workers stop spinning and
+	 * sleep on the condition variable between them: each is still run. */
+	good = 1;
+	for (int r = 0; r < 30; r++) {
+		good &= run(&j, 2 + r % 3, 0);
+		usleep(2000);
+	}
+	ok(good, "30 jobs 2 ms apart: workers woken from sleep run every part");
+
 	ok(run(&j, 8, 5) && atomic_load(&j.inner) == 8 * 5,
 	   "a part calling nlp_parallel runs its inner parts (8 x 5)");
 }
@@ -140,7 +150,7 @@ static void test_fork(void)
 
 int main(void)
 {
-	plan(7);
+	plan(8);
 	test_parts();
 	test_concurrent();
 	test_ftz();
