@@ -478,7 +478,7 @@ static int emb_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_er
 	e->V = (int)e->words.n;
 	n = (size_t)e->V * (size_t)e->dim;
 	e->w = calloc(n, sizeof *e->w);
-	e->g = calloc(n, sizeof *e->g);
+	e->g = nlp_zeros(n);
 	e->touched = malloc((size_t)e->V * sizeof *e->touched);
 	e->mark = calloc((size_t)e->V, 1);
 	e->found = calloc((size_t)e->V, 1);

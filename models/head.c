@@ -360,7 +360,7 @@ static int head_setup(void *self, int in_dim, int n_classes, int *out_dim, nlp_e
 	}
 	h->count = off;
 	h->w = calloc(off, sizeof *h->w);
-	h->g = calloc(off, sizeof *h->g);
+	h->g = nlp_zeros(off);
 	h->thresholds = malloc((size_t)n_classes * sizeof *h->thresholds);
 	if (!h->w || !h->g || !h->thresholds) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory");

@@ -343,7 +343,7 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	}
 	n->count = off;
 	n->w = calloc(off, sizeof *n->w);
-	n->g = calloc(off, sizeof *n->g);
+	n->g = nlp_zeros(off);
 	if (!n->w || !n->g) {
 		rc = nlp_err_set(err, NLP_ENOMEM, "out of memory for %zu parameters", off);
 		goto out;

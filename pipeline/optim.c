@@ -164,9 +164,9 @@ int nlp_optim_new(nlp_optim **out, const nlp_optim_config *cfg, const nlp_params
 		size_t c = p[i].count;
 		o->count[i] = c;
 		o->scale[i] = 1.0;
-		if (moment && !(o->m[i] = calloc(c ? c : 1, sizeof(float))))
+		if (moment && !(o->m[i] = nlp_zeros(c)))
 			goto nomem;
-		if (adam && !(o->v[i] = calloc(c ? c : 1, sizeof(float))))
+		if (adam && !(o->v[i] = nlp_zeros(c)))
 			goto nomem;
 	}
 	*out = o;

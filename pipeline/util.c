@@ -110,6 +110,19 @@ int nlp_grow_exact(void *pp, size_t *cap, size_t n, size_t elem)
 	return regrow(pp, cap, n ? n : 1, elem);
 }
 
+float *nlp_zeros(size_t count)
+{
+	size_t n = count ? count : 1;
+	float *p = calloc(n, sizeof *p);
+	volatile float *page = p; /* volatile: the compiler must not drop the writes */
+
+	for (size_t i = 0; p && i < n; i += 4096 / sizeof *p)
+		page[i] = 0.0f;
+	if (p)
+		page[n - 1] = 0.0f; /* the last page, when p does not start one */
+	return p;
+}
+
 int nlp_tokens_push(nlp_tokens *t, const char *s, size_t len)
 {
 	size_t ncap = t->ncap;

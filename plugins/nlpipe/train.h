@@ -67,6 +67,14 @@ void nlp_parallel(int S, void (*fn)(void *arg, int k, int S), void *arg);
 int nlp_grow(void *pp, size_t *cap, size_t n, size_t elem);
 int nlp_grow_exact(void *pp, size_t *cap, size_t n, size_t elem);
 
+/* count floats (at least 1), zero, their pages mapped now: for a buffer that
+ * is added into before it is first written (a gradient, an optimizer
+ * moment).  calloc maps a large buffer's pages lazily, to the shared zero
+ * page on a read; the write that follows faults again and, while other
+ * threads run, flushes their cores' TLBs (6 % of an RNN training step on two
+ * threads).  free() it; NULL when out of memory. */
+float *nlp_zeros(size_t count);
+
 /* A batch as every trainable stage sees it. */
 typedef struct nlp_batch {
 	int B;                /* documents */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -203,10 +204,39 @@ static void test_grow(void)
 	free(w);
 }
 
+/* nlp_zeros: zeros, and every page of a large buffer resident at once
+ * (mincore), where a plain calloc leaves them unmapped. */
+static void test_zeros(void)
+{
+	const size_t n = (size_t)3 << 20; /* 12 MiB: far above malloc's mmap threshold */
+	const long page = sysconf(_SC_PAGESIZE);
+	float *z = nlp_zeros(0), *big = nlp_zeros(n);
+	int zero = big != NULL, resident = 0;
+
+	ok(z != NULL, "nlp_zeros(0) gives a buffer that free() takes");
+	free(z);
+	if (big) {
+		uintptr_t lo = (uintptr_t)big & ~(uintptr_t)(page - 1);
+		uintptr_t hi = (uintptr_t)(big + n);
+		size_t pages = (hi - lo + (size_t)page - 1) / (size_t)page;
+		unsigned char *vec = malloc(pages);
+		resident = vec && mincore((void *)lo, hi - lo, vec) == 0;
+		for (size_t i = 0; resident && i < pages; i++)
+			resident &= vec[i] & 1;
+		free(vec);
+	}
+	ok(resident, "every page of it is resident before it is read or written");
+	for (size_t i = 0; big && i < n; i += 997)
+		zero &= big[i] == 0.0f;
+	ok(zero && big && big[n - 1] == 0.0f, "nlp_zeros of 3M floats: all zero");
+	free(big);
+}
+
 int main(void)
 {
 	test_json();
 	test_atomic();
 	test_grow();
+	test_zeros();
 	return done_testing();
 }
