@@ -3,29 +3,64 @@
 /* models/dense.c - dense layers and activations (see dense.h). */
 #include "config.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
+#include "blas.h"
 #include "dense.h"
+
+void dense_ws_free(dense_ws *ws)
+{
+	nk_pack_free(&ws->pk);
+	for (int k = 0; k < DENSE_MAX_PARTS; k++)
+		nk_tn_ws_free(&ws->tn[k]);
+}
 
 /* out[B][NO] = in[B][NI] . w[NO][NI]^T + bias[NO] */
 int dense_forward(float *out, const float *in, const float *w, const float *bias, int B, int NI,
-                  int NO, nk_pack *pk)
+                  int NO, dense_ws *ws)
 {
 	for (int b = 0; b < B; b++)
 		memcpy(out + (size_t)b * NO, bias, (size_t)NO * sizeof *out);
 	if (B <= 0 || NO <= 0 || NI <= 0)
 		return 0;
-	if (nk_pack_b(pk, 0, 1, NI, NO, w, NI))
+	if (nk_pack_b(&ws->pk, 0, 1, NI, NO, w, NI))
 		return -1;
-	nk_gemm_rows(0, B, in, NI, pk, 1.0f, out, NO);
+	nk_gemm_rows(0, B, in, NI, &ws->pk, 1.0f, out, NO);
 	return 0;
+}
+
+/* Multiply-adds a thread below which the backward stays on one thread (a
+ * classifier's head: a few thousand; a sampled softmax: 10^8). */
+#define DENSE_MIN_WORK (1L << 22)
+
+typedef struct backward_job {
+	float *din, *dw;
+	const float *dout, *in;
+	int B, NI, NO;
+	dense_ws *ws;
+	int rc[DENSE_MAX_PARTS];
+} backward_job;
+
+/* Part k of S: rows [NO k / S, NO (k + 1) / S) of dw, rows [B k / S,
+ * B (k + 1) / S) of din. */
+static void backward_part(void *arg, int k, int S)
+{
+	backward_job *j = arg;
+	const int o0 = (int)((long)j->NO * k / S), o1 = (int)((long)j->NO * (k + 1) / S);
+	const int b0 = (int)((long)j->B * k / S), b1 = (int)((long)j->B * (k + 1) / S);
+
+	if (o1 > o0 && nk_gemm_tn(0, o1 - o0, j->NI, j->B, j->dout + o0, j->NO, j->in, j->NI,
+	                          j->dw + (size_t)o0 * j->NI, j->NI, &j->ws->tn[k]))
+		j->rc[k] = -1;
+	if (j->din && b1 > b0)
+		nk_gemm_rows(0, b1 - b0, j->dout + (size_t)b0 * j->NO, j->NO, &j->ws->pk, 0.0f,
+		             j->din + (size_t)b0 * j->NI, j->NI);
 }
 
 /* dout[B][NO], in[B][NI], w[NO][NI] -> din[B][NI] (=), dw[NO][NI] (+=), dbias[NO] (+=) */
 int dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
-                   const float *w, int B, int NI, int NO, nk_pack *pk)
+                   const float *w, int B, int NI, int NO, dense_ws *ws)
 {
 	if (B <= 0 || NO <= 0)
 		return 0;
@@ -36,13 +71,21 @@ int dense_backward(float *din, float *dw, float *dbias, const float *dout, const
 	}
 	if (NI <= 0)
 		return 0;
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, NO, NI, B, 1.0f, dout, NO, in, NI,
-	            1.0f, dw, NI);
-	if (!din)
-		return 0;
-	if (nk_pack_b(pk, 0, 0, NO, NI, w, NI))
+	if (din && nk_pack_b(&ws->pk, 0, 0, NO, NI, w, NI))
 		return -1;
-	nk_gemm_rows(0, B, dout, NO, pk, 0.0f, din, NI);
+	backward_job j = {
+	        .din = din, .dw = dw, .dout = dout, .in = in, .B = B, .NI = NI, .NO = NO, .ws = ws};
+	const long work = (long)B * NI * NO * (din ? 2 : 1);
+	int S = nk_blas_threads(0);
+	S = S > DENSE_MAX_PARTS ? DENSE_MAX_PARTS : S;
+	S = S > B ? B : S;
+	S = S > NO ? NO : S;
+	while (S > 1 && work / S < DENSE_MIN_WORK)
+		S--;
+	nk_parallel(S, backward_part, &j);
+	for (int k = 0; k < S; k++)
+		if (j.rc[k])
+			return -1;
 	return 0;
 }
 

@@ -50,7 +50,7 @@ typedef struct head {
 	int cap_B;
 	float *xd, *mask, *probs, *dz, *g0, *g1, *din, *tgt, *wts;
 	size_t act_off[HEAD_MAX_LAYERS];
-	nk_pack pk; /* a layer's weights, packed for nk_gemm_rows */
+	dense_ws dws; /* a layer's weights packed, the gradient's workspaces */
 
 	/* the last forward */
 	int B;
@@ -173,7 +173,7 @@ static void head_destroy(void *self)
 	free(h->w);
 	free(h->g);
 	free(h->ws);
-	nk_pack_free(&h->pk);
+	dense_ws_free(&h->dws);
 	free(h);
 }
 
@@ -467,7 +467,7 @@ static int head_forward(void *self, nlp_act *out, const nlp_act *in, const nlp_b
 	for (int l = 0; l < h->L; l++) {
 		float *y = h->ws + h->act_off[l];
 		if (dense_forward(y, x, h->w + h->w_off[l], h->w + h->b_off[l], B, h->dims[l],
-		                  h->dims[l + 1], &h->pk))
+		                  h->dims[l + 1], &h->dws))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (l < h->L - 1)
 			act_forward(y, y, B * h->dims[l + 1], h->act);
@@ -567,7 +567,7 @@ static int head_backward(void *self, nlp_act *din, const nlp_act *dout, const nl
 		const float *x = l == 0 ? h->x0 : h->ws + h->act_off[l - 1];
 		float *dx = l == 0 ? h->din : (d == h->g0 ? h->g1 : h->g0);
 		if (dense_backward(dx, h->g + h->w_off[l], h->g + h->b_off[l], d, x,
-		                   h->w + h->w_off[l], B, h->dims[l], h->dims[l + 1], &h->pk))
+		                   h->w + h->w_off[l], B, h->dims[l], h->dims[l + 1], &h->dws))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (l > 0)
 			act_backward(dx, dx, h->ws + h->act_off[l - 1], B * h->dims[l], h->act);

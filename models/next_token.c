@@ -54,6 +54,7 @@ typedef struct ntk {
 	size_t cap_xd, cap_mask, cap_din, cap_probs, cap_nll, cap_tgt, cap_zs, cap_dzt, cap_lqt;
 	size_t cap_sid, cap_lq, cap_ws, cap_bs, cap_gws, cap_gbs, cap_slot;
 	nk_pack pk, pkx; /* packed W (or sampled rows); packed input */
+	dense_ws dws;    /* the sampled backward's workspaces */
 	float *gbuf[64]; /* weight_grad_part's buffer of each part */
 	size_t cap_gbuf[64];
 	int n_gbuf;
@@ -108,6 +109,7 @@ static void ntk_destroy(void *self)
 	free(h->slot);
 	nk_pack_free(&h->pk);
 	nk_pack_free(&h->pkx);
+	dense_ws_free(&h->dws);
 	for (int k = 0; k < 64; k++)
 		free(h->gbuf[k]);
 	free(h);
@@ -462,11 +464,44 @@ static double sampled_row(float *z, float *dzt, float zt, const float *lq, int S
 	return lse - zt;
 }
 
+typedef struct sampled_job {
+	ntk *h;
+	double tries, scale;
+} sampled_job;
+
+/* Rows [N k / P, N (k + 1) / P) of the sampled softmax: each row's loss in
+ * nll, its gradients in zs and dzt (a row's bits do not depend on the
+ * split). */
+static void sampled_rows_part(void *arg, int k, int P)
+{
+	const sampled_job *j = arg;
+	ntk *h = j->h;
+	const int H = h->H, S = h->S;
+	const int r0 = (int)((long)h->N * k / P), r1 = (int)((long)h->N * (k + 1) / P);
+	for (int i = r0; i < r1; i++) {
+		float *z = h->zs + (size_t)i * S;
+		const int32_t y = h->tgt[i];
+		h->dzt[i] = 0.0f;
+		h->nll[i] = 0.0;
+		if (y < 0) {
+			memset(z, 0, (size_t)S * sizeof *z);
+			continue;
+		}
+		const float *x = h->x + (size_t)i * H, *w = h->W + (size_t)y * H;
+		double zt = h->pw[y];
+		for (int c = 0; c < H; c++)
+			zt += (double)x[c] * w[c];
+		zt -= log_count(y, h->V, j->tries);
+		const int own = j->tries > 0.0 ? h->slot[y] : y;
+		h->nll[i] = sampled_row(z, &h->dzt[i], (float)zt, h->lq, S, own, j->scale);
+	}
+}
+
 /* The sampled softmax of the last forward: loss, and its gradients for
  * backward (zs, dzt). */
 static int sampled_loss(ntk *h, double *loss, nlp_rng *rng, nlp_err *err)
 {
-	const int H = h->H, V = h->V;
+	const int H = h->H;
 	if (!rng)
 		return nlp_err_set(err, NLP_EINTERNAL, "the sampled softmax needs an RNG");
 	const double tries = draw_ids(h, rng);
@@ -479,28 +514,17 @@ static int sampled_loss(ntk *h, double *loss, nlp_rng *rng, nlp_err *err)
 	if (nk_pack_b(&h->pk, 0, 1, H, S, h->ws, H))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	rows_product(h, h->zs, h->x, h->bs, &h->pk, h->N, H, S, NULL);
-	const double scale = h->n_valid ? 1.0 / h->n_valid : 0.0;
-	double total = 0.0;
-	for (int i = 0; i < h->N; i++) {
-		float *z = h->zs + (size_t)i * S;
-		const int32_t y = h->tgt[i];
-		h->dzt[i] = 0.0f;
-		if (y < 0) {
-			memset(z, 0, (size_t)S * sizeof *z);
-			continue;
-		}
-		const float *x = h->x + (size_t)i * H, *w = h->W + (size_t)y * H;
-		double zt = h->pw[y];
-		for (int k = 0; k < H; k++)
-			zt += (double)x[k] * w[k];
-		zt -= log_count(y, V, tries);
-		const int own = tries > 0.0 ? h->slot[y] : y;
-		total += sampled_row(z, &h->dzt[i], (float)zt, h->lq, S, own, scale);
-	}
+	sampled_job job = {h, tries, h->n_valid ? 1.0 / h->n_valid : 0.0};
+	int P = nk_blas_threads(0);
+	P = P > h->N / NTK_MIN_ROWS ? h->N / NTK_MIN_ROWS : P;
+	nk_parallel(P, sampled_rows_part, &job);
+	double total = 0.0; /* in row order: the same for any split */
+	for (int i = 0; i < h->N; i++)
+		total += h->nll[i];
 	if (tries > 0.0)
 		for (int j = 0; j < S; j++)
 			h->slot[h->sid[j]] = -1;
-	*loss = total * scale;
+	*loss = total * job.scale;
 	return NLP_OK;
 }
 
@@ -535,7 +559,7 @@ static int sampled_backward(ntk *h)
 	const int H = h->H, S = h->S;
 	memset(h->gws, 0, (size_t)S * H * sizeof(float));
 	memset(h->gbs, 0, (size_t)S * sizeof(float));
-	if (dense_backward(h->din, h->gws, h->gbs, h->zs, h->x, h->ws, h->N, H, S, &h->pk))
+	if (dense_backward(h->din, h->gws, h->gbs, h->zs, h->x, h->ws, h->N, H, S, &h->dws))
 		return NLP_ENOMEM;
 	for (int j = 0; j < S; j++) {
 		float *g = h->gW + (size_t)h->sid[j] * H;

@@ -11,6 +11,7 @@
 
 #include <nlpipe/train.h>
 
+#include "models/blas.h"
 #include "models/dense.h"
 #include "models/head.h"
 #include "ref/layers_fixture.h"
@@ -58,12 +59,12 @@ static void test_dense_blas(void)
 		fill(w, NO * NI, &r, 1);
 		fill(bias, NO, &r, 1);
 		fill(d, B * NO, &r, 1);
-		nk_pack pk = {0};
-		dense_forward(y1, x, w, bias, B, NI, NO, &pk);
+		dense_ws ws = {0};
+		dense_forward(y1, x, w, bias, B, NI, NO, &ws);
 		dense_forward_naive(y2, x, w, bias, B, NI, NO);
 		/* accumulate twice: += semantics */
 		for (int k = 0; k < 2; k++) {
-			dense_backward(dx1, dw1, db1, d, x, w, B, NI, NO, &pk);
+			dense_backward(dx1, dw1, db1, d, x, w, B, NI, NO, &ws);
 			dense_backward_naive(dx2, dw2, db2, d, x, w, B, NI, NO);
 		}
 		snprintf(what, sizeof what, "dense %dx%d->%d: forward BLAS = naive", B, NI, NO);
@@ -85,8 +86,67 @@ static void test_dense_blas(void)
 		close_to(db1, ref, NO, 1e-5, 1e-5, what);
 		free(x), free(w), free(bias), free(d), free(y1), free(y2), free(dx1), free(dx2);
 		free(dw1), free(dw2), free(db1), free(db2), free(ref);
-		nk_pack_free(&pk);
+		dense_ws_free(&ws);
 	}
+}
+
+/* The backward's split over threads (rows of dw and of din) gives the same
+ * bits as one thread, at a size where it splits; and dw is within the
+ * error bound of a float sum of B products, B u sum_b |dout x| (u = 2^-24),
+ * of the exact one (the naive loop's double sum). */
+static void test_dense_threads(void)
+{
+	enum { B = 301, NI = 96, NO = 200 };
+	nlp_rng r;
+	float *x = malloc(sizeof(float) * B * NI), *w = malloc(sizeof(float) * NO * NI);
+	float *d = malloc(sizeof(float) * B * NO), *db = calloc(NO, sizeof(float));
+	float *dx[2], *dw[2];
+	const int blas = nk_blas_threads(0);
+
+	nlp_rng_seed(&r, 5);
+	fill(x, B * NI, &r, 1);
+	fill(w, NO * NI, &r, 1);
+	fill(d, B * NO, &r, 1);
+	for (int t = 0; t < 2; t++) {
+		dense_ws ws = {0};
+		dx[t] = malloc(sizeof(float) * B * NI);
+		dw[t] = calloc((size_t)NO * NI, sizeof(float));
+		nk_blas_threads(t ? 3 : 1);
+		ok(dense_backward(dx[t], dw[t], db, d, x, w, B, NI, NO, &ws) == 0,
+		   t ? "dense 301x96->200 backward on 3 threads"
+		     : "dense 301x96->200 backward on 1 thread");
+		dense_ws_free(&ws);
+	}
+	nk_blas_threads(blas);
+	float *ref = calloc((size_t)NO * NI, sizeof(float)), *rdx = malloc(sizeof(float) * B * NI);
+	float *rdb = calloc(NO, sizeof(float));
+	int worst = 0;
+	double worst_ratio = 0;
+	dense_backward_naive(rdx, ref, rdb, d, x, w, B, NI, NO);
+	for (int o = 0; o < NO; o++)
+		for (int i = 0; i < NI; i++) {
+			double mag = 0;
+			for (int b = 0; b < B; b++)
+				mag += fabs((double)d[(size_t)b * NO + o] * x[(size_t)b * NI + i]);
+			const double e =
+			        fabs((double)dw[0][(size_t)o * NI + i] - ref[(size_t)o * NI + i]);
+			const double bound =
+			        B * ldexp(mag, -24) + 1e-6 * fabs(ref[(size_t)o * NI + i]);
+			if (e / bound > worst_ratio) {
+				worst_ratio = e / bound;
+				worst = o * NI + i;
+			}
+		}
+	ok(worst_ratio <= 1.0, "dense 301x96->200 backward: dw within the float-sum bound");
+	diag("worst dw error / bound %.3g (element %d)", worst_ratio, worst);
+	free(ref), free(rdx), free(rdb);
+	ok(!memcmp(dw[0], dw[1], sizeof(float) * NO * NI),
+	   "dense backward: dw on 3 threads = on 1, to the bit");
+	ok(!memcmp(dx[0], dx[1], sizeof(float) * B * NI),
+	   "dense backward: dx on 3 threads = on 1, to the bit");
+	for (int t = 0; t < 2; t++)
+		free(dx[t]), free(dw[t]);
+	free(x), free(w), free(d), free(db);
 }
 
 /* ---- losses against PyTorch ---- */
@@ -493,6 +553,7 @@ int main(void)
 	nlp_numerics_init();
 	fx_load();
 	test_dense_blas();
+	test_dense_threads();
 	test_xent_fixtures();
 	test_case("softmax0", 0, 0);
 	test_case("softmax2", 0, 0);
