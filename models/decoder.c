@@ -15,6 +15,7 @@
 #include "blas.h"
 #include "cells.h"
 #include "decoder.h"
+#include "dense.h"
 #include "dropout.h"
 #include "recurrent.h"
 #include "vocab.h"
@@ -59,6 +60,7 @@ typedef struct dec {
 	 * products: a row's result does not depend on the others), by every
 	 * forward that does not carry */
 	nk_pack pk_wa, pk_w1, pk_w2, pk_wc, pk_wo;
+	dense_ws dws; /* the linear layers' backward */
 
 	/* decoding step by step (one step a forward, without training): the
 	 * cell's weights packed and combined biases (by the first step), the
@@ -130,6 +132,7 @@ static void dec_destroy(void *self)
 	nk_pack *pk[] = {&d->pk_wa, &d->pk_w1, &d->pk_w2, &d->pk_wc, &d->pk_wo};
 	for (size_t i = 0; i < sizeof pk / sizeof *pk; i++)
 		nk_pack_free(pk[i]);
+	dense_ws_free(&d->dws);
 	for (int l = 0; l < 16; l++) {
 		nk_pack_free(&d->pk_ih[l]);
 		nk_pack_free(&d->pk_hh[l]);
@@ -419,15 +422,20 @@ static int dec_pack(dec *d)
 }
 
 /* Given dout[M x N]: dw[N x K] += dout^T . in, dbias[N] += column sums
- * (when not NULL), din[M x K] = dout . w (+= when acc; skipped when NULL). */
-static void linear_backward(const dec *d, float *din, float *dw, float *dbias, const float *dout,
-                            const float *in, const float *w, int M, int K, int N, int acc)
+ * (when not NULL), din[M x K] = dout . w (+= when acc; skipped when NULL):
+ * dense_backward, or in naive mode the reference loops.  Returns 0, or -1
+ * when out of memory. */
+static int linear_backward(dec *d, float *din, float *dw, float *dbias, const float *dout,
+                           const float *in, const float *w, int M, int K, int N, int acc)
 {
-	nk_gemm(d->naive, 1, 0, N, K, M, 1.0f, dout, N, in, K, 1.0f, dw, K);
+	if (!d->naive)
+		return dense_backward(din, dw, dbias, dout, in, w, M, K, N, acc, &d->dws);
+	nk_gemm(1, 1, 0, N, K, M, 1.0f, dout, N, in, K, 1.0f, dw, K);
 	if (dbias)
 		nk_colsum_add(dbias, dout, M, N, N);
 	if (din)
-		nk_gemm(d->naive, 0, 0, M, K, N, 1.0f, dout, N, w, K, acc ? 1.0f : 0.0f, din, K);
+		nk_gemm(1, 0, 0, M, K, N, 1.0f, dout, N, w, K, acc ? 1.0f : 0.0f, din, K);
+	return 0;
 }
 
 /* attention_forward
@@ -833,8 +841,8 @@ static int dec_loss(void *self, double *loss, const nlp_batch *b, nlp_err *err)
 
 /* attention_backward: given dc (cat's columns [0, D), rows [U x B]): de
  * [T x B x D] (overwritten), dhs [U x B x H] added to, parameter gradients
- * added. */
-static void attention_backward(dec *d)
+ * added.  Returns 0, or -1 when out of memory. */
+static int attention_backward(dec *d)
 {
 	const int T = d->T, U = d->U, B = d->B, D = d->D, H = d->H, A = d->A, N = U * B;
 	const int ldc = D + H;
@@ -887,14 +895,14 @@ static void attention_backward(dec *d)
 		}
 	}
 	if (d->o.att == DEC_ATT_MULTIPLICATIVE)
-		linear_backward(d, d->dhs, d->pg + d->off_wa, NULL, d->dq, d->hs, d->pw + d->off_wa,
-		                N, H, D, 1);
-	if (d->o.att == DEC_ATT_ADDITIVE) {
-		linear_backward(d, d->de, d->pg + d->off_w1, NULL, d->dk1, enc, d->pw + d->off_w1,
-		                T * B, D, A, 1);
-		linear_backward(d, d->dhs, d->pg + d->off_w2, NULL, d->dk2, d->hs,
-		                d->pw + d->off_w2, N, H, A, 1);
-	}
+		return linear_backward(d, d->dhs, d->pg + d->off_wa, NULL, d->dq, d->hs,
+		                       d->pw + d->off_wa, N, H, D, 1);
+	if (d->o.att == DEC_ATT_ADDITIVE)
+		return linear_backward(d, d->de, d->pg + d->off_w1, NULL, d->dk1, enc,
+		                       d->pw + d->off_w1, T * B, D, A, 1) ||
+		       linear_backward(d, d->dhs, d->pg + d->off_w2, NULL, d->dk2, d->hs,
+		                       d->pw + d->off_w2, N, H, A, 1);
+	return 0;
 }
 
 /* The gradient of the mean cross-entropy with respect to the logits, in
@@ -932,8 +940,9 @@ static int dec_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp
 	d->have_loss = 0;
 	logits_grad(d);
 	/* od = the projection after dropout; ot reused for its gradient */
-	linear_backward(d, d->ot, d->pg + d->off_wo, d->pg + d->off_bo, d->probs, d->od,
-	                d->pw + d->off_wo, N, E, d->V, 0);
+	if (linear_backward(d, d->ot, d->pg + d->off_wo, d->pg + d->off_bo, d->probs, d->od,
+	                    d->pw + d->off_wo, N, E, d->V, 0))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if (d->dropped)
 		dropout_backward(d->ot, d->ot, d->mask, N * E);
 	/* tanh: the forward output is od / mask; recompute from cat */
@@ -942,12 +951,14 @@ static int dec_backward(void *self, nlp_act *din, const nlp_act *dout, const nlp
 		const float o = nk_tanh(d->od[i]);
 		d->ot[i] *= 1.0f - o * o;
 	}
-	linear_backward(d, d->dcat, d->pg + d->off_wc, d->pg + d->off_bc, d->ot, d->cat,
-	                d->pw + d->off_wc, N, D + H, E, 0);
+	if (linear_backward(d, d->dcat, d->pg + d->off_wc, d->pg + d->off_bc, d->ot, d->cat,
+	                    d->pw + d->off_wc, N, D + H, E, 0))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	for (int i = 0; i < N; i++)
 		memcpy(d->dhs + (size_t)i * H, d->dcat + (size_t)i * (D + H) + D,
 		       (size_t)H * sizeof *d->dhs);
-	attention_backward(d);
+	if (attention_backward(d))
+		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	if ((rc = rec_backward(d->rnn, &dx, d->dhs, err)))
 		return rc;
 	rec_params(d->rnn, &rp);

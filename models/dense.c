@@ -37,7 +37,7 @@ int dense_forward(float *out, const float *in, const float *w, const float *bias
 typedef struct backward_job {
 	float *din, *dw;
 	const float *dout, *in;
-	int B, NI, NO;
+	int B, NI, NO, acc;
 	dense_ws *ws;
 	int rc[DENSE_MAX_PARTS];
 } backward_job;
@@ -54,17 +54,18 @@ static void backward_part(void *arg, int k, int S)
 	                          j->dw + (size_t)o0 * j->NI, j->NI, &j->ws->tn[k]))
 		j->rc[k] = -1;
 	if (j->din && b1 > b0)
-		nk_gemm_rows(0, b1 - b0, j->dout + (size_t)b0 * j->NO, j->NO, &j->ws->pk, 0.0f,
-		             j->din + (size_t)b0 * j->NI, j->NI);
+		nk_gemm_rows(0, b1 - b0, j->dout + (size_t)b0 * j->NO, j->NO, &j->ws->pk,
+		             j->acc ? 1.0f : 0.0f, j->din + (size_t)b0 * j->NI, j->NI);
 }
 
-/* dout[B][NO], in[B][NI], w[NO][NI] -> din[B][NI] (=), dw[NO][NI] (+=), dbias[NO] (+=) */
+/* dout[B][NO], in[B][NI], w[NO][NI] -> din[B][NI] (= or +=), dw[NO][NI] (+=),
+ * dbias[NO] (+=) */
 int dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
-                   const float *w, int B, int NI, int NO, dense_ws *ws)
+                   const float *w, int B, int NI, int NO, int acc, dense_ws *ws)
 {
 	if (B <= 0 || NO <= 0)
 		return 0;
-	for (int b = 0; b < B; b++) {
+	for (int b = 0; dbias && b < B; b++) {
 		const float *d = dout + (size_t)b * NO;
 		for (int o = 0; o < NO; o++)
 			dbias[o] += d[o];
@@ -73,8 +74,7 @@ int dense_backward(float *din, float *dw, float *dbias, const float *dout, const
 		return 0;
 	if (din && nk_pack_b(&ws->pk, 0, 0, NO, NI, w, NI))
 		return -1;
-	backward_job j = {
-	        .din = din, .dw = dw, .dout = dout, .in = in, .B = B, .NI = NI, .NO = NO, .ws = ws};
+	backward_job j = {din, dw, dout, in, B, NI, NO, acc, ws, {0}};
 	const long work = (long)B * NI * NO * (din ? 2 : 1);
 	int S = nk_blas_threads(0);
 	S = S > DENSE_MAX_PARTS ? DENSE_MAX_PARTS : S;

@@ -32,13 +32,13 @@ int dense_forward(float *out, const float *in, const float *w, const float *bias
                   int NO, dense_ws *ws);
 
 /* Given dout[B][NO]: dw[NO][NI] += dout^T . in (nk_gemm_tn: each element one
- * chain over b in order, whatever OpenBLAS's kernel), dbias[NO] += sum_b dout,
- * din[B][NI] = dout . w (overwritten, nk_gemm_rows; skipped when din is
- * NULL).  Large products are split over the threads OpenBLAS is set to (rows
- * of dw and of din: the same bits for any split).  Returns 0, or -1 when out
- * of memory. */
+ * chain over b in order, whatever OpenBLAS's kernel), dbias[NO] += sum_b dout
+ * (skipped when NULL), din[B][NI] = dout . w (nk_gemm_rows; overwritten, or
+ * added to when acc; skipped when din is NULL).  Large products are split
+ * over the threads OpenBLAS is set to (rows of dw and of din: the same bits
+ * for any split).  Returns 0, or -1 when out of memory. */
 int dense_backward(float *din, float *dw, float *dbias, const float *dout, const float *in,
-                   const float *w, int B, int NI, int NO, dense_ws *ws);
+                   const float *w, int B, int NI, int NO, int acc, dense_ws *ws);
 
 /* The naive (loop) versions of the two, to test the BLAS ones against. */
 void dense_forward_naive(float *out, const float *in, const float *w, const float *bias, int B,

@@ -567,7 +567,7 @@ static int head_backward(void *self, nlp_act *din, const nlp_act *dout, const nl
 		const float *x = l == 0 ? h->x0 : h->ws + h->act_off[l - 1];
 		float *dx = l == 0 ? h->din : (d == h->g0 ? h->g1 : h->g0);
 		if (dense_backward(dx, h->g + h->w_off[l], h->g + h->b_off[l], d, x,
-		                   h->w + h->w_off[l], B, h->dims[l], h->dims[l + 1], &h->dws))
+		                   h->w + h->w_off[l], B, h->dims[l], h->dims[l + 1], 0, &h->dws))
 			return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 		if (l > 0)
 			act_backward(dx, dx, h->ws + h->act_off[l - 1], B * h->dims[l], h->act);

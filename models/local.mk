@@ -7,15 +7,17 @@
 
 # ---- The recurrent encoders ----
 
-# The matrix products (nk_gemm_rows, models/gemm.h; the sgemm wrapper), one
-# copy in each of the nn and rnn modules.
+# The matrix products (nk_gemm_rows, models/gemm.h; the sgemm wrapper) and
+# the dense layer built on them (models/dense.h), one copy in each of the nn
+# and rnn modules.
 noinst_LTLIBRARIES += models/libnkblas.la
 models_libnkblas_la_SOURCES = \
 	models/blas.c models/blas.h \
 	models/gemm.c models/gemm.h models/gemm_kernel.h \
 	models/gemm_bf16.c models/gemm_bf16.h \
 	models/gemm_int8.c models/gemm_int8.h \
-	models/softmax.c
+	models/softmax.c \
+	models/dense.c models/dense.h
 models_libnkblas_la_CFLAGS = $(AM_CFLAGS) $(OPENBLAS_CFLAGS)
 models_libnkblas_la_LIBADD = $(PTHREAD_LIBS)
 
@@ -123,7 +125,6 @@ noinst_LTLIBRARIES += models/libnnlayers.la
 models_libnnlayers_la_SOURCES = \
 	plugins/strtab.c plugins/strtab.h \
 	models/vocab.c models/vocab.h \
-	models/dense.c models/dense.h \
 	models/dropout.c models/dropout.h \
 	models/embedding.c models/embedding.h \
 	models/bag.c models/bag.h \

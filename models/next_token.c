@@ -559,7 +559,7 @@ static int sampled_backward(ntk *h)
 	const int H = h->H, S = h->S;
 	memset(h->gws, 0, (size_t)S * H * sizeof(float));
 	memset(h->gbs, 0, (size_t)S * sizeof(float));
-	if (dense_backward(h->din, h->gws, h->gbs, h->zs, h->x, h->ws, h->N, H, S, &h->dws))
+	if (dense_backward(h->din, h->gws, h->gbs, h->zs, h->x, h->ws, h->N, H, S, 0, &h->dws))
 		return NLP_ENOMEM;
 	for (int j = 0; j < S; j++) {
 		float *g = h->gW + (size_t)h->sid[j] * H;

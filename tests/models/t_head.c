@@ -64,7 +64,7 @@ static void test_dense_blas(void)
 		dense_forward_naive(y2, x, w, bias, B, NI, NO);
 		/* accumulate twice: += semantics */
 		for (int k = 0; k < 2; k++) {
-			dense_backward(dx1, dw1, db1, d, x, w, B, NI, NO, &ws);
+			dense_backward(dx1, dw1, db1, d, x, w, B, NI, NO, 0, &ws);
 			dense_backward_naive(dx2, dw2, db2, d, x, w, B, NI, NO);
 		}
 		snprintf(what, sizeof what, "dense %dx%d->%d: forward BLAS = naive", B, NI, NO);
@@ -112,7 +112,7 @@ static void test_dense_threads(void)
 		dx[t] = malloc(sizeof(float) * B * NI);
 		dw[t] = calloc((size_t)NO * NI, sizeof(float));
 		nk_blas_threads(t ? 3 : 1);
-		ok(dense_backward(dx[t], dw[t], db, d, x, w, B, NI, NO, &ws) == 0,
+		ok(dense_backward(dx[t], dw[t], db, d, x, w, B, NI, NO, 0, &ws) == 0,
 		   t ? "dense 301x96->200 backward on 3 threads"
 		     : "dense 301x96->200 backward on 1 thread");
 		dense_ws_free(&ws);
