@@ -323,13 +323,19 @@ static void rows_part(void *arg, int k, int S)
 /* Rows per thread below which one thread does it all. */
 #define NTK_MIN_ROWS 64
 
+/* Threads for a loop over M rows: as many as OpenBLAS is set to, at least
+ * NTK_MIN_ROWS rows each. */
+static int row_threads(int M)
+{
+	const int S = nk_blas_threads(0);
+	return S > M / NTK_MIN_ROWS ? M / NTK_MIN_ROWS : S;
+}
+
 static void rows_product(ntk *h, float *C, const float *A, const float *bias, const nk_pack *pk,
                          int M, int K, int N, const int *len)
 {
 	rows_job j = {h, A, bias, pk, C, M, N, K, len};
-	int S = nk_blas_threads(0);
-	S = S > M / NTK_MIN_ROWS ? M / NTK_MIN_ROWS : S;
-	nk_parallel(S, rows_part, &j);
+	nk_parallel(row_threads(M), rows_part, &j);
 }
 
 /* The targets of the batch's rows (-1: none), checked. */
@@ -515,9 +521,7 @@ static int sampled_loss(ntk *h, double *loss, nlp_rng *rng, nlp_err *err)
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	rows_product(h, h->zs, h->x, h->bs, &h->pk, h->N, H, S, NULL);
 	sampled_job job = {h, tries, h->n_valid ? 1.0 / h->n_valid : 0.0};
-	int P = nk_blas_threads(0);
-	P = P > h->N / NTK_MIN_ROWS ? h->N / NTK_MIN_ROWS : P;
-	nk_parallel(P, sampled_rows_part, &job);
+	nk_parallel(row_threads(h->N), sampled_rows_part, &job);
 	double total = 0.0; /* in row order: the same for any split */
 	for (int i = 0; i < h->N; i++)
 		total += h->nll[i];
