@@ -39,14 +39,14 @@ static void print_train(const nlp_config *c)
 static void print_finetune(const nlp_finetune *f, const nlp_pipeline *p)
 {
 	const size_t first = nlp_pipeline_text_end(p), n = nlp_pipeline_stage_count(p);
-	const long freeze = nlp_finetune_freeze_epochs(f);
 
-	printf("\n; fine-tuning\n");
+	printf("\n; fine-tuning%s\n", nlp_finetune_gradual(f) ? " (unfreeze = gradual)" : "");
 	if (*nlp_finetune_source(f))
 		printf(";   init_from = %s (it loads)\n", nlp_finetune_source(f));
 	for (size_t i = first; i < n; i++) {
 		const double s = nlp_pipeline_stage_lr_scale(p, i);
 		const int from = nlp_finetune_from_model(f, i);
+		const long freeze = nlp_finetune_frozen_epochs(f, i);
 		printf(";   [%s] %s", nlp_pipeline_stage_name(p, i),
 		       from ? "starts from the model" : "trains from scratch");
 		if (from && freeze == 1)

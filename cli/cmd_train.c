@@ -202,9 +202,12 @@ static int on_event(void *user, const nlp_train_event *ev)
 			         ev->documents, ev->validation_documents, ev->classes, ev->threads,
 			         ev->refit ? "; the validation picks the epochs of the refit" : "");
 		if (ev->init_from && *ev->init_from)
-			cli_info("stages from %s: %s (frozen in the first %ld epochs); the "
+			cli_info("stages from %s: %s (frozen in the first %ld epochs%s); the "
 			         "others train from scratch",
-			         ev->init_from, ev->init_stages, ev->freeze_epochs);
+			         ev->init_from, ev->init_stages, ev->freeze_epochs,
+			         ev->unfreeze_gradual ? ", then unfrozen one per epoch from the "
+			                                "head down"
+			                              : "");
 		if (!cli_quiet) {
 			char note[320];
 			if (nlp_blas_note(note, sizeof note))

@@ -2,7 +2,8 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* pipeline/finetune.c - fine-tuning (nlpipe/finetune.h, pipeline/finetune.h):
  * stages that start from another model's ([pipeline] init_from), frozen for
- * the first epochs ([train] freeze_epochs), per-stage learning-rate scales
+ * the first epochs ([train] freeze_epochs), then all at once or one per epoch
+ * from the top ([train] unfreeze), per-stage learning-rate scales
  * (lr_scale). */
 #include "config.h"
 
@@ -24,6 +25,7 @@ struct nlp_finetune {
 	size_t *src;         /* [n] its index in MODEL */
 	char *stages;        /* their names, ", "-separated */
 	long freeze;         /* [train] freeze_epochs */
+	int gradual;         /* [train] unfreeze = gradual */
 };
 
 void nlp_finetune_free(nlp_finetune *f)
@@ -56,6 +58,24 @@ const char *nlp_finetune_stages(const nlp_finetune *f)
 long nlp_finetune_freeze_epochs(const nlp_finetune *f)
 {
 	return f->freeze;
+}
+
+int nlp_finetune_gradual(const nlp_finetune *f)
+{
+	return f->gradual;
+}
+
+/* freeze_epochs, and with unfreeze = gradual one epoch more for each stage
+ * from MODEL after stage i (the one nearest the head is unfrozen first). */
+long nlp_finetune_frozen_epochs(const nlp_finetune *f, size_t i)
+{
+	long k = f->freeze;
+
+	if (i >= f->n || !f->from[i])
+		return 0;
+	for (size_t j = i + 1; f->gradual && j < f->n; j++)
+		k += f->from[j];
+	return k;
 }
 
 const unsigned char *nlp_finetune_skip(const nlp_finetune *f)
@@ -188,16 +208,25 @@ static int load_source(nlp_finetune *f, nlp_err *err)
 	return match_stages(f, err);
 }
 
-/* freeze_epochs needs stages from a model and a stage that is not. */
+/* freeze_epochs and unfreeze = gradual need stages from a model, and
+ * freeze_epochs a stage that is not. */
 static int check_freeze(nlp_finetune *f, const nlp_ini *ini, nlp_err *err)
 {
 	size_t from = 0, first = nlp_pipeline_text_end(f->p);
 	char where[400];
 
-	if (f->freeze <= 0)
+	if (f->freeze <= 0 && !f->gradual)
 		return NLP_OK;
 	for (size_t i = first; i < f->n; i++)
 		from += f->from[i];
+	if (!from && f->freeze <= 0) {
+		nlp_key_where(ini, "train", "unfreeze", where, sizeof where);
+		return nlp_err_set(err, NLP_ECONFIG,
+		                   "%s: [train] unfreeze = gradual: no stage to unfreeze without "
+		                   "[pipeline] init_from (a model to start from): set init_from, "
+		                   "or remove unfreeze",
+		                   where);
+	}
 	nlp_key_where(ini, "train", "freeze_epochs", where, sizeof where);
 	if (!from)
 		return nlp_err_set(err, NLP_ECONFIG,
@@ -205,7 +234,7 @@ static int check_freeze(nlp_finetune *f, const nlp_ini *ini, nlp_err *err)
 		                   "[pipeline] init_from (a model to start from): set init_from, "
 		                   "or remove freeze_epochs",
 		                   where, f->freeze);
-	if (from == f->n - first)
+	if (f->freeze > 0 && from == f->n - first)
 		return nlp_err_set(err, NLP_ECONFIG,
 		                   "%s: [train] freeze_epochs = %ld: every trainable stage comes "
 		                   "from %s, so nothing would train in those epochs: rename a "
@@ -427,6 +456,7 @@ int nlp_finetune_new(nlp_finetune **out, nlp_host *h, nlp_pipeline *p, const nlp
 	f->p = p;
 	f->n = nlp_pipeline_stage_count(p);
 	f->freeze = nlp_config_int(train, "freeze_epochs");
+	f->gradual = !strcmp(nlp_config_str(train, "unfreeze"), "gradual");
 	f->from = calloc(f->n + 1, 1);
 	f->src = calloc(f->n + 1, sizeof *f->src);
 	if (!f->from || !f->src)
@@ -465,7 +495,7 @@ int nlp_finetune_set_rates(nlp_finetune *f, nlp_optim *o, size_t first, long epo
 
 	for (size_t i = first; i < f->n && !rc; i++) {
 		double s = nlp_pipeline_stage_lr_scale(f->p, i);
-		if (f->from[i] && epoch < f->freeze)
+		if (epoch < nlp_finetune_frozen_epochs(f, i))
 			s = 0;
 		rc = nlp_optim_set_scale(o, (int)(i - first), s, err);
 		nlp_pipeline_set_frozen(f->p, i, s == 0);

@@ -31,7 +31,7 @@ int nlp_finetune_take_params(nlp_finetune *f, nlp_err *err);
 int nlp_finetune_meta(const nlp_finetune *f, nlp_model_meta *meta, nlp_err *err);
 /* The learning-rate scales of the trainable stages [first, count) for the
  * epoch (0-based): lr_scale, 0 for the stages from MODEL while epoch <
- * freeze_epochs; a stage with 0 is marked frozen in the pipeline (the
+ * nlp_finetune_frozen_epochs; a stage with 0 is marked frozen in the pipeline (the
  * backward pass skips what no gradient needs to reach). */
 int nlp_finetune_set_rates(nlp_finetune *f, nlp_optim *o, size_t first, long epoch, nlp_err *err);
 

@@ -65,6 +65,9 @@ const nlp_option nlp_train_options[] = {
         {"freeze_epochs", NLP_OPT_INT, "0", 0, 100000, NULL,
          "with [pipeline] init_from: only the stages not taken from that model train in "
          "the first N epochs"},
+        {"unfreeze", NLP_OPT_ENUM, "all", 1, 0, "all|gradual",
+         "with [pipeline] init_from: after freeze_epochs, the stages from that model start "
+         "to train all at once, or one per epoch from the one nearest the head down (gradual)"},
         {"lr_decay", NLP_OPT_FLOAT, "1", 1, 1000, NULL,
          "divide the learning rate by this after each epoch from lr_decay_start on "
          "(Zaremba et al.; 1: off)"},
@@ -218,6 +221,7 @@ static nlp_train_event event(const nlp_trainer *t, nlp_train_event_kind kind)
 	ev.init_from = nlp_finetune_source(t->ft);
 	ev.init_stages = nlp_finetune_stages(t->ft);
 	ev.freeze_epochs = nlp_finetune_freeze_epochs(t->ft);
+	ev.unfreeze_gradual = nlp_finetune_gradual(t->ft);
 	ev.lm = t->lm;
 	ev.s2s = t->s2s;
 	if (t->s2s && t->opt && nlp_s2s_own_vocab(t->p))

@@ -13,6 +13,9 @@
  *  - [train] freeze_epochs = N: only the stages that did not come from MODEL
  *    train in the first N epochs (the others get no update and their
  *    optimizer state stays as it is); then all do.
+ *  - [train] unfreeze = gradual: after those N epochs the stages from MODEL
+ *    start to train one per epoch, the one nearest the head first (ULMFiT's
+ *    gradual unfreezing); unfreeze = all (the default) starts them together.
  *  - lr_scale = F in a trainable stage's section: its learning rate is
  *    [train] learning_rate times F (0 freezes it); see
  *    nlp_pipeline_stage_lr_scale.
@@ -34,8 +37,8 @@ typedef struct nlp_finetune nlp_finetune;
 
 /* The fine-tuning settings of p (built for training) and train (its [train]
  * section, with nlp_train_options), checked: MODEL loads with h, some stage
- * of p matches one of MODEL's, and freeze_epochs > 0 only with init_from
- * (NLP_ECONFIG otherwise, naming the file, line and key).  resumed: the
+ * of p matches one of MODEL's, and freeze_epochs > 0 and unfreeze = gradual
+ * only with init_from (NLP_ECONFIG otherwise, naming the file, line and key).  resumed: the
  * checkpoint being resumed, or NULL: its metadata says which stages came
  * from a model (init_from is not read again).  p and h are borrowed and must
  * outlive *out. */
@@ -52,6 +55,12 @@ int nlp_finetune_from_model(const nlp_finetune *f, size_t i);
 const char *nlp_finetune_stages(const nlp_finetune *f);
 /* [train] freeze_epochs. */
 long nlp_finetune_freeze_epochs(const nlp_finetune *f);
+/* 1 with [train] unfreeze = gradual. */
+int nlp_finetune_gradual(const nlp_finetune *f);
+/* The epochs stage i of p stays frozen: 0 for a stage not from MODEL,
+ * freeze_epochs, and with unfreeze = gradual one more for each stage from
+ * MODEL that comes after it in p. */
+long nlp_finetune_frozen_epochs(const nlp_finetune *f, size_t i);
 
 #ifdef __cplusplus
 }

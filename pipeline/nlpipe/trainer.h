@@ -195,6 +195,10 @@ typedef struct nlp_train_event {
 	 * the ensemble's file); MEMBER: its seed. */
 	int member, members;
 	long seed;
+	/* START and later, with init_from: 1 with [train] unfreeze = gradual
+	 * (after freeze_epochs its stages start to train one per epoch, the one
+	 * nearest the head first). */
+	int unfreeze_gradual;
 } nlp_train_event;
 
 /* Called for every event; return 0 to go on, non-zero to ask the trainer to

@@ -5,14 +5,15 @@
 # corpus: init_from copies a model's stages exactly (parameters and
 # vocabulary, compared byte for byte by paramcmp), freeze_epochs keeps them
 # while the new head trains, lr_scale = 0 keeps a stage, a resumed run does
-# not apply init_from again, every error names what is wrong, and nlpipe
+# not apply init_from again, unfreeze = gradual unfreezes one stage an
+# epoch from the head down, every error names what is wrong, and nlpipe
 # check shows it all.
 src=${NLP_TOP_SRCDIR:-$(pwd)}
 . "$src/tests/tap.sh"
 tap_setup finetune
 paramcmp="$top/tests/train/paramcmp"
 reviews="$src/examples/reviews"
-echo "1..32"
+echo "1..39"
 
 # Two halves of the corpus (the fine-tuning half has words the first has
 # not seen), and three labels.
@@ -105,6 +106,29 @@ train --set encode.lr_scale=0 --set train.epochs=1 "$tmp/base.ini" "$tmp/a" -o "
 train --set encode.lr_scale=0 --set train.epochs=2 "$tmp/base.ini" "$tmp/a" -o "$tmp/s2.nlp"
 check "lr_scale = 0 from scratch: 1 and 2 epochs leave [encode] at its start" \
 	'same "$tmp/s1.nlp" encode "$tmp/s2.nlp" encode && ! same "$tmp/s1.nlp" embed "$tmp/s2.nlp" embed'
+
+# unfreeze = gradual: after freeze_epochs, [encode] (nearest the head)
+# trains from epoch 2, [embed] from epoch 3.
+"$nlpipe" train --set train.unfreeze=gradual --set train.epochs=2 "$tmp/ft.ini" "$tmp/b" \
+	-o "$tmp/g2.nlp" >"$tmp/out" 2>&1
+check "gradual: the summary says so" \
+	'grep -q "(frozen in the first 1 epochs, then unfrozen one per epoch from the head down)" "$tmp/out"'
+check "gradual, epoch 2: [encode] trains, [embed] is still the model's" \
+	'! same "$tmp/base.nlp" encode "$tmp/g2.nlp" encode && same "$tmp/base.nlp" embed "$tmp/g2.nlp" embed'
+train --set train.unfreeze=gradual --set train.epochs=3 "$tmp/ft.ini" "$tmp/b" -o "$tmp/g3.nlp"
+check "gradual, epoch 3: [embed] trains too" '! same "$tmp/base.nlp" embed "$tmp/g3.nlp" embed'
+train --set train.unfreeze=gradual --resume "$tmp/g2.nlp.ckpt" \
+	--set train.epochs=3 "$tmp/ft.ini" "$tmp/b" -o "$tmp/g2.nlp"
+check "gradual, resumed after epoch 2: byte-identical to the run of 3 epochs" \
+	'cmp -s "$tmp/g2.nlp" "$tmp/g3.nlp"'
+check_run "check: gradual unfreezing, each stage's frozen epochs" 0 \
+	"[embed] starts from the model, frozen in epochs 1-2" \
+	"$nlpipe" check --set train.unfreeze=gradual "$tmp/ft.ini"
+check "check: [encode] frozen in epoch 1 only" \
+	'grep -q "\[encode\] starts from the model, frozen in epoch 1\$" "$tmp/out"'
+check_run "unfreeze = gradual without init_from is an error naming the key" 1 \
+	"--set train.unfreeze: [train] unfreeze = gradual: no stage to unfreeze without [pipeline] init_from" \
+	"$nlpipe" -q train --set train.unfreeze=gradual "$tmp/base.ini" "$tmp/a" -o "$tmp/x.nlp"
 
 # Resume: the run stopped after its first (frozen) epoch goes on to the
 # bytes of a run that never stopped, without the model it started from.
