@@ -46,8 +46,22 @@
 
 enum rec_cell { REC_RNN_TANH, REC_RNN_RELU, REC_LSTM, REC_GRU };
 /* REC_POOL_NONE: no pooling, the last layer's output sequence itself
- * (models/recurrent.c; pool_forward is not called). */
-enum rec_pool { REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION, REC_POOL_NONE };
+ * (models/recurrent.c; pool_forward is not called).  REC_POOL_CONCAT: last,
+ * max and mean side by side (ULMFiT's concat pooling), 3 x the width. */
+enum rec_pool {
+	REC_POOL_LAST,
+	REC_POOL_MEAN,
+	REC_POOL_MAX,
+	REC_POOL_ATTENTION,
+	REC_POOL_NONE,
+	REC_POOL_CONCAT
+};
+
+/* The pooled output's width for pooling pool over outputs D wide. */
+static inline int rec_pool_width(int pool, int D)
+{
+	return pool == REC_POOL_CONCAT ? 3 * D : D;
+}
 
 /* ---- Cells: one direction of one layer over a whole batch ---- */
 
@@ -241,8 +255,10 @@ void gru_backward(float *dgx, float *dgh, float *dbx, float *dbh, float *dh, con
 /* ---- Pooling over the last layer's output (models/attention.c) ---- */
 
 /* pool_forward
- *   out   [B x D]       pooled vector per document (zero when len[b] == 0)
- *   arg   [B x D]       MAX: the step of each maximum (saved for backward)
+ *   out   [B x P]       pooled vector per document (zero when len[b] == 0);
+ *                       P = rec_pool_width(pool, D): D, or for CONCAT 3 D,
+ *                       a row [last | max | mean]
+ *   arg   [B x D]       MAX, CONCAT: the step of each maximum (saved for backward)
  *   u     [T x B x A]   ATTENTION: tanh(W y + b) (saved)
  *   alpha [T x B]       ATTENTION: the weights (saved; zero at padding)
  *   y     [T x B x D]   with D = dirs * H; LAST takes the forward direction's
@@ -257,7 +273,8 @@ void pool_forward(float *out, int *arg, float *u, float *alpha, const float *y, 
  *   dy    [T x B x D]   out: gradient with respect to y (overwritten; zero at padding)
  *   dw, dbias, dv       out: gradients added (ATTENTION)
  *   du    [T x B x A]   scratch (ATTENTION)
- *   dout  [B x D]       in
+ *   dout  [B x P]       in (CONCAT: the parts' gradients added into dy in the
+ *                       order last, max, mean)
  */
 void pool_backward(float *dy, float *dw, float *dbias, float *dv, float *du, const float *dout,
                    const int *arg, const float *u, const float *alpha, const float *y,

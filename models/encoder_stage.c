@@ -3,7 +3,8 @@
 /* models/encoder_stage.c - the stage classes rnn, lstm and gru (registered
  * by the rnn module, plugins/rnn.c; models/recurrent.c does the work).  Each
  * consumes a sequence batch (T x B x D, from the embedding or another
- * encoder) and produces one vector per document (B x hidden * directions),
+ * encoder) and produces one vector per document (B x hidden * directions;
+ * `pooling = concat`: 3 x that, the last, max and mean side by side),
  * or with `pooling = none` the sequence of the last layer's outputs
  * (T x B x hidden * directions; produces_for says which).  In a language
  * model the batch's carry and reset say where each stream's state comes from
@@ -38,9 +39,10 @@ typedef struct rnn_stage {
 	 "also run a reverse direction (from each document's last real token)"}, \
 	{"dropout", NLP_OPT_FLOAT, "0", 0, 0.95, NULL, \
 	 "dropout between layers while training (inverted; off at inference)"}, \
-	{"pooling", NLP_OPT_ENUM, "last", 0, 0, "last|mean|max|attention|none", \
+	{"pooling", NLP_OPT_ENUM, "last", 0, 0, "last|mean|max|attention|none|concat", \
 	 "how the output sequence becomes one vector per document " \
-	 "(none: the sequence itself, for a stage that reads every step)"}, \
+	 "(none: the sequence itself, for a stage that reads every step; concat: last, max " \
+	 "and mean side by side, 3x as wide)"}, \
 	{"attention_dim", NLP_OPT_INT, "0", 0, 65536, NULL, \
 	 "attention pooling width (0: the output width)"}, \
 	{"max_tokens", NLP_OPT_INT, "0", 0, 1e9, NULL, \
@@ -94,12 +96,12 @@ static int enum_index(const char *v, const char *const *names, int n)
 	return 0;
 }
 
-static const char *const pool_names[] = {"last", "mean", "max", "attention", "none"};
+static const char *const pool_names[] = {"last", "mean", "max", "attention", "none", "concat"};
 
 /* pooling = none: the output sequence itself, else one vector per document. */
 static nlp_kind rnn_produces_for(const nlp_config *cfg)
 {
-	return enum_index(nlp_config_str(cfg, "pooling"), pool_names, 5) == REC_POOL_NONE
+	return enum_index(nlp_config_str(cfg, "pooling"), pool_names, 6) == REC_POOL_NONE
 	               ? NLP_KIND_SEQUENCE
 	               : NLP_KIND_VECTOR;
 }
@@ -120,7 +122,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->layers = (int)nlp_config_int(cfg, "layers");
 	c->bidirectional = nlp_config_bool(cfg, "bidirectional");
 	c->dropout = (float)nlp_config_float(cfg, "dropout");
-	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pool_names, 5);
+	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pool_names, 6);
 	c->att_dim = (int)nlp_config_int(cfg, "attention_dim");
 	c->max_tokens = (int)nlp_config_int(cfg, "max_tokens");
 	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);

@@ -47,7 +47,7 @@ enum { W_IH, W_HH, B_IH, B_HH };
 
 struct rec_net {
 	rec_config c;
-	int G, H, dirs, Hout, A, L;
+	int G, H, dirs, Hout, Po, A, L; /* Po: the pooled output's width */
 	size_t count;
 	float *w, *g;
 	size_t *off; /* [L * dirs * 4]: w_ih, w_hh, b_ih, b_hh */
@@ -79,7 +79,7 @@ struct rec_net {
 	int *lens;           /* [B] window lengths, non-increasing */
 	int *src;            /* [TB] source row (t * B + b) of each window row, -1: none */
 	int *perm;           /* [B] window document i is the batch's document perm[i] */
-	float *outs, *douts; /* [B*Hout] pooled output / its gradient, window order */
+	float *outs, *douts; /* [B*Po] pooled output / its gradient, window order */
 	float *seq;          /* pooling none, gathered window: the output [Tin*B*Hout] */
 	nk_pack pk_x, pk_h;  /* the layer's W_ih and W_hh (or the attention W), packed */
 	nk_tn_ws tn;         /* the weight gradients' workspace (nk_gemm_tn) */
@@ -93,9 +93,9 @@ struct rec_net {
 	int *slen;    /* [B] their lengths */
 	int shared_w; /* a shard: w belongs to the parent */
 	float *xin;   /* a shard: its input rows [T x Bk x in] */
-	float *dxin;  /* a shard: its output gradient rows [Bk x Hout] */
+	float *dxin;  /* a shard: its output gradient rows [Bk x Po] */
 	int *sperm;   /* [B] the batch sorted by length, longest first */
-	float *sout;  /* [B x Hout] output of a sharded forward */
+	float *sout;  /* [B x Po] output of a sharded forward */
 	float *sdx;   /* [T x B x in] input gradient of a sharded backward */
 	size_t cap_xin, cap_dxin, cap_rows, cap_slen, cap_sperm, cap_sout, cap_sdx;
 	nlp_rng rng; /* a shard: its dropout stream */
@@ -158,7 +158,7 @@ const rec_config *rec_get_config(const rec_net *n)
 
 int rec_out_dim(const rec_net *n)
 {
-	return n->Hout;
+	return n->Po; /* Hout with pooling none */
 }
 
 void rec_set_naive(rec_net *n, int naive)
@@ -281,6 +281,7 @@ int rec_new(rec_net **out, const rec_config *c, nlp_err *err)
 	n->H = c->hidden;
 	n->dirs = c->bidirectional ? 2 : 1;
 	n->Hout = n->H * n->dirs;
+	n->Po = rec_pool_width(c->pool, n->Hout);
 	n->L = c->layers;
 	n->A = c->pool == REC_POOL_ATTENTION ? (c->att_dim > 0 ? c->att_dim : n->Hout) : 0;
 	const int GH = n->G * n->H, nld = n->L * n->dirs;
@@ -541,7 +542,7 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 	bad |= regrow(&n->dc, b * H, sizeof(float));
 	bad |= regrow(&n->dya, tb * maxz(Ho, in), sizeof(float));
 	bad |= regrow(&n->dyb, tb * maxz(Ho, in), sizeof(float));
-	bad |= regrow(&n->out, b * Ho, sizeof(float));
+	bad |= regrow(&n->out, b * n->Po, sizeof(float));
 	bad |= regrow(&n->arg, b * Ho, sizeof(int));
 	if (A > 0) {
 		bad |= regrow(&n->u, tb * A, sizeof(float));
@@ -552,8 +553,8 @@ static int ensure(rec_net *n, int T, int B, int Tin, nlp_err *err)
 	bad |= regrow(&n->src, tb, sizeof(int));
 	bad |= regrow(&n->lk_rows, tb, sizeof(*n->lk_rows));
 	bad |= regrow(&n->perm, b, sizeof(int));
-	bad |= regrow(&n->outs, b * Ho, sizeof(float));
-	bad |= regrow(&n->douts, b * Ho, sizeof(float));
+	bad |= regrow(&n->outs, b * n->Po, sizeof(float));
+	bad |= regrow(&n->douts, b * n->Po, sizeof(float));
 	bad |= regrow(&n->dx, tin * in, sizeof(float));
 	if (n->c.pool == REC_POOL_NONE)
 		bad |= regrow(&n->seq, tin * Ho, sizeof(float));
@@ -745,10 +746,10 @@ static int fwd_dir(rec_net *n, int l, int d, const rec_start *st, nlp_err *err)
 	return NLP_OK;
 }
 
-/* The pooled output [B x Hout] of the last forward, in the batch's order. */
+/* The pooled output [B x Po] of the last forward, in the batch's order. */
 static int fwd_pool(rec_net *n, nlp_err *err)
 {
-	const int Ho = n->Hout, B = n->B, naive = n->c.naive;
+	const int Ho = n->Hout, Po = n->Po, B = n->B, naive = n->c.naive;
 	const float *wa = n->w + n->off_att;
 	float *po = n->permuted ? n->outs : n->out;
 	if (n->c.pool == REC_POOL_ATTENTION && nk_pack_b(&n->pk_x, naive, 1, Ho, n->A, wa, Ho))
@@ -758,8 +759,8 @@ static int fwd_pool(rec_net *n, nlp_err *err)
 	             naive);
 	if (n->permuted)
 		for (int b = 0; b < B; b++)
-			memcpy(n->out + (size_t)n->perm[b] * Ho, po + (size_t)b * Ho,
-			       (size_t)Ho * sizeof(float));
+			memcpy(n->out + (size_t)n->perm[b] * Po, po + (size_t)b * Po,
+			       (size_t)Po * sizeof(float));
 	return NLP_OK;
 }
 
@@ -1058,8 +1059,9 @@ static int bwd_one(rec_net *n, const float **dxo, const float *dout, nlp_err *er
 	} else {
 		if (n->permuted) {
 			for (int b = 0; b < B; b++)
-				memcpy(n->douts + (size_t)b * Ho, dout + (size_t)n->perm[b] * Ho,
-				       (size_t)Ho * sizeof(float));
+				memcpy(n->douts + (size_t)b * n->Po,
+				       dout + (size_t)n->perm[b] * n->Po,
+				       (size_t)n->Po * sizeof(float));
 			dout = n->douts;
 		}
 		if (n->c.pool == REC_POOL_ATTENTION &&
@@ -1151,12 +1153,12 @@ static void shard_fill(const shard_job *j)
 		}
 }
 
-/* The shard's output rows into the parent's n->sout [B x Ho], or with
- * pooling none [T x B x Ho] (zero past each length). */
+/* The shard's output rows into the parent's n->sout [B x Po], or with
+ * pooling none [T x B x Hout] (zero past each length). */
 static void shard_out(const shard_job *j, const float *o)
 {
 	const rec_net *n = j->n;
-	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE, T = none ? j->T : 1;
+	const int Ho = rec_out_dim(n), none = n->c.pool == REC_POOL_NONE, T = none ? j->T : 1;
 	for (int i = 0; i < j->Bk; i++) {
 		const int b = n->rows[j->r + i], steps = none ? n->slen[j->r + i] : 1;
 		for (int t = 0; t < T; t++) {
@@ -1181,12 +1183,12 @@ static void shard_forward_part(void *arg, int k, int S)
 		shard_out(j, *j->out);
 }
 
-/* The shard's rows of the output gradient [Tk x Bk x Ho] (pooling none:
- * zero past each length). */
+/* The shard's rows of the output gradient [Tk x Bk x Ho] (Ho: the output's
+ * width; pooling none: zero past each length). */
 static void shard_dout(const shard_job *j)
 {
 	const rec_net *n = j->n;
-	const int Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
+	const int Ho = rec_out_dim(n), none = n->c.pool == REC_POOL_NONE;
 	for (int t = 0; t < j->Tk; t++)
 		for (int i = 0; i < j->Bk; i++) {
 			float *d = j->s->dxin + ((size_t)t * j->Bk + i) * Ho;
@@ -1332,7 +1334,7 @@ static int shard_deal(rec_net *n, shard_job *jobs, const float **souts, int S, c
                       int T, int B, const int *len, int fixed, int carry, const uint8_t *reset,
                       int training, nlp_rng *rng, nlp_err *err)
 {
-	const int in = n->c.in, Ho = n->Hout, none = n->c.pool == REC_POOL_NONE;
+	const int in = n->c.in, Ho = rec_out_dim(n), none = n->c.pool == REC_POOL_NONE;
 	for (int b = 0; b < B; b++) {
 		int i = b;
 		while (!fixed && i > 0 && len[n->sperm[i - 1]] < len[b]) {
@@ -1411,9 +1413,9 @@ int rec_forward_stream(rec_net *n, const float **out, const float *x, int T, int
 	    nlp_grow_exact(&n->slen, &n->cap_slen, (size_t)B, sizeof(int)) ||
 	    nlp_grow_exact(&n->sperm, &n->cap_sperm, (size_t)B, sizeof(int)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
-	/* the output: sout [B x Ho], or with pooling none [T x B x Ho] */
+	/* the output: sout [B x Po], or with pooling none [T x B x Hout] */
 	const size_t rows = (size_t)(n->c.pool == REC_POOL_NONE ? T : 1) * B;
-	if (nlp_grow_exact(&n->sout, &n->cap_sout, rows * n->Hout, sizeof(float)))
+	if (nlp_grow_exact(&n->sout, &n->cap_sout, rows * rec_out_dim(n), sizeof(float)))
 		return nlp_err_set(err, NLP_ENOMEM, "out of memory");
 	shard_job jobs[64];
 	const float *souts[64];

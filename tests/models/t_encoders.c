@@ -105,16 +105,17 @@ static void test_naive_vs_blas(void)
 	for (int cell = 0; cell < 4; cell++)
 		for (int bi = 0; bi <= 1; bi++)
 			for (int layers = 1; layers <= 2; layers++)
-				for (int pool = 0; pool < 4; pool++) {
+				for (int k_pool = 0; k_pool < N_VECTOR_POOLS; k_pool++) {
+					const int pool = vector_pools[k_pool];
 					rec_config c = make_config(cell, IN, H, layers, bi, pool);
 					c.dropout = 0.25f;
 					rec_net *n[2];
 					float *grad[2], *dxs[2], *outs[2];
 					nlp_rng r;
 					nlp_rng_seed(&r, 5);
-					float x[T * B * IN], dout[B * 2 * H];
+					float x[T * B * IN], dout[B * 6 * H]; /* concat: 3 x 2H */
 					fill_input(x, T, B, IN, len, &r);
-					for (int i = 0; i < B * 2 * H; i++)
+					for (int i = 0; i < B * 6 * H; i++)
 						dout[i] = nlp_rng_normal(&r);
 					for (int k = 0; k < 2; k++) {
 						n[k] = must_new(&c);
@@ -167,6 +168,68 @@ static void test_naive_vs_blas(void)
 	diag("BLAS vs naive: worst relative difference %.2g (tolerance 1e-5)", worst);
 }
 
+/* pooling = concat is last, max and mean side by side: its output rows are
+ * those of the three poolings (same weights) to the bit, and its input
+ * gradient is the sum of theirs for the three parts of the output gradient
+ * (to rounding: the sum is taken before the recurrence's backward). */
+static void test_concat(void)
+{
+	enum { IN = 4, H = 5, T = 7, B = 6, D = 2 * H };
+	const int len[B] = {7, 3, 0, 5, 1, 7};
+	const int parts[3] = {REC_POOL_LAST, REC_POOL_MAX, REC_POOL_MEAN};
+	float x[T * B * IN], dout[B * 3 * D], dsum[T * B * IN] = {0};
+	int bad_out = 0;
+	double wdx = 0.0;
+	nlp_rng r;
+	nlp_rng_seed(&r, 41);
+	fill_input(x, T, B, IN, len, &r);
+	for (int i = 0; i < B * 3 * D; i++)
+		dout[i] = nlp_rng_normal(&r);
+	for (int cell = 0; cell < 4; cell++) {
+		rec_config c = make_config(cell, IN, H, 2, 1, REC_POOL_CONCAT);
+		rec_net *cat = must_new(&c);
+		const float *oc, *dc;
+		nlp_err err = {0};
+		nlp_rng_seed(&r, 42);
+		rec_init_params(cat, &r);
+		if (rec_out_dim(cat) != 3 * D ||
+		    rec_forward(cat, &oc, x, T, B, len, 1, NULL, &err) ||
+		    rec_backward(cat, &dc, dout, &err)) {
+			printf("Bail out! concat: width %d, %s\n", rec_out_dim(cat), err.msg);
+			exit(1);
+		}
+		memset(dsum, 0, sizeof dsum);
+		for (int k = 0; k < 3; k++) {
+			c.pool = parts[k];
+			rec_net *n = must_new(&c);
+			const float *o, *d;
+			float dpart[B * D];
+			nlp_rng_seed(&r, 42);
+			rec_init_params(n, &r);
+			for (int b = 0; b < B; b++)
+				memcpy(dpart + b * D, dout + b * 3 * D + k * D, D * sizeof(float));
+			if (rec_forward(n, &o, x, T, B, len, 1, NULL, &err) ||
+			    rec_backward(n, &d, dpart, &err)) {
+				printf("Bail out! %s\n", err.msg);
+				exit(1);
+			}
+			for (int b = 0; b < B; b++)
+				bad_out += memcmp(o + b * D, oc + b * 3 * D + k * D,
+				                  D * sizeof(float)) != 0;
+			for (int i = 0; i < T * B * IN; i++)
+				dsum[i] += d[i];
+			rec_free(n);
+		}
+		wdx = fmax(wdx, rel_diff(dc, dsum, (size_t)T * B * IN));
+		rec_free(cat);
+	}
+	is_int(bad_out, 0,
+	       "concat pooling: its rows are the last, max and mean poolings' outputs, "
+	       "bit for bit (every cell, bidirectional, 2 layers)");
+	ok(wdx < 1e-5, "concat pooling: its input gradient is the sum of the three poolings'");
+	diag("concat vs the sum of the parts: input gradient relative difference %.2g", wdx);
+}
+
 /* Run one document alone (B = 1, T = its length) and return its output and
  * input gradient for a given output gradient. */
 static void run_alone(rec_net *n, const float *xdoc, int L, int in, const float *dout, float *out,
@@ -192,7 +255,8 @@ static void test_padding(int IN, int H)
 	char what[200];
 	for (int cell = 0; cell < 4; cell++)
 		for (int bi = 0; bi <= 1; bi++)
-			for (int pool = 0; pool < 4; pool++) {
+			for (int k_pool = 0; k_pool < N_VECTOR_POOLS; k_pool++) {
+				const int pool = vector_pools[k_pool];
 				rec_config c = make_config(cell, IN, H, 2, bi, pool);
 				rec_net *n = must_new(&c);
 				nlp_rng r;
@@ -457,14 +521,17 @@ static void test_threads(int IN, int H)
 	len[3] = T;
 	int same_out = 1, same_dx = 1, runs_equal = 1;
 	double gdiff = 0.0;
-	/* every cell, then an LSTM with pooling none (output [T x B x 2H]) */
+	/* every cell, then an LSTM with pooling none (output [T x B x 2H]);
+	 * W: the output's width (concat: 3 x 2H) */
 	for (int cfg = 0; cfg < 5; cfg++) {
 		const int cell = cfg < 4 ? cfg : REC_LSTM, none = cfg == 4;
 		const size_t rows = (size_t)(none ? T : 1) * B;
-		rec_config c = make_config(cell, IN, H, 2, 1,
-		                           none              ? REC_POOL_NONE
-		                           : cell == REC_GRU ? REC_POOL_ATTENTION
-		                                             : REC_POOL_LAST);
+		const int pool = none                   ? REC_POOL_NONE
+		                 : cell == REC_GRU      ? REC_POOL_ATTENTION
+		                 : cell == REC_RNN_RELU ? REC_POOL_CONCAT
+		                                        : REC_POOL_LAST;
+		const int W = pool == REC_POOL_CONCAT ? 6 * H : 2 * H;
+		rec_config c = make_config(cell, IN, H, 2, 1, pool);
 		c.max_tokens = cell == REC_LSTM ? 7 : 0;
 		c.truncate = REC_TRUNC_HEAD_TAIL;
 		c.threads = 1;
@@ -480,16 +547,16 @@ static void test_threads(int IN, int H)
 		memcpy(p2.w, p1.w, p1.count * sizeof(float));
 		memcpy(p3.w, p1.w, p1.count * sizeof(float));
 		float *x = xcalloc((size_t)T * B * IN, sizeof(float));
-		float *dout = xcalloc(rows * 2 * H, sizeof(float));
-		float *o1 = xcalloc(rows * 2 * H, sizeof(float));
+		float *dout = xcalloc(rows * W, sizeof(float));
+		float *o1 = xcalloc(rows * W, sizeof(float));
 		float *d1 = xcalloc((size_t)T * B * IN, sizeof(float));
 		fill_input(x, T, B, IN, len, &r);
-		for (size_t i = 0; i < rows * 2 * H; i++)
+		for (size_t i = 0; i < rows * W; i++)
 			dout[i] = nlp_rng_normal(&r);
 		const float *o, *d;
 		nlp_err err = {0};
 		rec_forward(one, &o, x, T, B, len, 1, NULL, &err);
-		memcpy(o1, o, rows * 2 * H * sizeof(float));
+		memcpy(o1, o, rows * W * sizeof(float));
 		rec_backward(one, &d, dout, &err);
 		memcpy(d1, d, (size_t)T * B * IN * sizeof(float));
 		for (int k = 0; k < 2; k++) {
@@ -499,7 +566,7 @@ static void test_threads(int IN, int H)
 				same_out = 0;
 				continue;
 			}
-			same_out &= memcmp(o, o1, rows * 2 * H * sizeof(float)) == 0;
+			same_out &= memcmp(o, o1, rows * W * sizeof(float)) == 0;
 			if (rec_backward(s, &d, dout, &err) != NLP_OK) {
 				diag("%s", err.msg);
 				same_dx = 0;
@@ -519,7 +586,7 @@ static void test_threads(int IN, int H)
 	}
 	snprintf(what, sizeof what,
 	         "3 threads: outputs bit-identical to 1 thread (in %d, hidden %d; pooling last, "
-	         "attention, none)",
+	         "attention, concat, none)",
 	         IN, H);
 	ok(same_out, what);
 	snprintf(what, sizeof what,
@@ -711,6 +778,7 @@ int main(void)
 	test_gemm();
 	test_activations();
 	test_naive_vs_blas();
+	test_concat();
 	test_padding(4, 6);
 	test_padding(33, 40);
 	test_determinism();

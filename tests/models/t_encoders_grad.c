@@ -2,8 +2,8 @@
  * Copyright (c) 2026, the nlpipe authors */
 /* t_encoders_grad.c - finite-difference gradient check of the recurrent
  * encoders: every cell (rnn tanh, rnn relu, lstm, gru) x {uni, bi} x {1, 2
- * layers} x every pooling (last, mean, max, attention, none: the loss then
- * weighs every step of the output sequence), on tiny shapes, with
+ * layers} x every pooling (last, mean, max, attention, concat, and none: the
+ * loss then weighs every step of the output sequence), on tiny shapes, with
  * padding (one document of length 0 included), dropout between layers (the
  * RNG is re-seeded before each forward so the mask is fixed), and a case with
  * truncation (max_tokens) for each truncate mode.
@@ -153,7 +153,7 @@ int main(void)
 	for (int cell = 0; cell < 4; cell++)
 		for (int bi = 0; bi <= 1; bi++)
 			for (int layers = 1; layers <= 2; layers++)
-				for (int pool = 0; pool <= REC_POOL_NONE; pool++) {
+				for (int pool = 0; pool <= REC_POOL_CONCAT; pool++) {
 					rec_config c = make_config(cell, IN, HID, layers, bi, pool);
 					c.att_dim = 2;
 					c.forget_bias = cell == REC_LSTM ? 0.5f : 0.0f;

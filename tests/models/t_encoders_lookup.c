@@ -228,7 +228,7 @@ int main(void)
 	for (size_t c = 0; c < sizeof cells / sizeof *cells; c++)
 		for (int bi = 0; bi <= 1; bi++)
 			for (int layers = 1; layers <= 2; layers++)
-				for (int pool = 0; pool <= REC_POOL_NONE; pool++)
+				for (int pool = 0; pool <= REC_POOL_CONCAT; pool++)
 					check_config(cells[c], bi, layers, pool, table);
 	check_naive(table);
 	check_declines(table);

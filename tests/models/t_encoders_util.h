@@ -20,7 +20,11 @@ static inline size_t out_count(const rec_net *n, int T, int B)
 }
 
 static const char *const cell_names[] = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
-static const char *const pool_names[] = {"last", "mean", "max", "attention", "none"};
+static const char *const pool_names[] = {"last", "mean", "max", "attention", "none", "concat"};
+/* The poolings to one vector per document (all but none). */
+static const int vector_pools[] = {REC_POOL_LAST, REC_POOL_MEAN, REC_POOL_MAX, REC_POOL_ATTENTION,
+                                   REC_POOL_CONCAT};
+enum { N_VECTOR_POOLS = sizeof vector_pools / sizeof vector_pools[0] };
 
 static inline rec_config make_config(int cell, int in, int hidden, int layers, int bi, int pool)
 {
