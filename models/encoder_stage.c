@@ -96,12 +96,14 @@ static int enum_index(const char *v, const char *const *names, int n)
 	return 0;
 }
 
+/* in the order of enum rec_pool (models/cells.h) */
 static const char *const pool_names[] = {"last", "mean", "max", "attention", "none", "concat"};
+enum { N_POOLS = sizeof pool_names / sizeof pool_names[0] };
 
 /* pooling = none: the output sequence itself, else one vector per document. */
 static nlp_kind rnn_produces_for(const nlp_config *cfg)
 {
-	return enum_index(nlp_config_str(cfg, "pooling"), pool_names, 6) == REC_POOL_NONE
+	return enum_index(nlp_config_str(cfg, "pooling"), pool_names, N_POOLS) == REC_POOL_NONE
 	               ? NLP_KIND_SEQUENCE
 	               : NLP_KIND_VECTOR;
 }
@@ -122,7 +124,7 @@ static int create_cell(void **self, const nlp_config *cfg, int cell, nlp_err *er
 	c->layers = (int)nlp_config_int(cfg, "layers");
 	c->bidirectional = nlp_config_bool(cfg, "bidirectional");
 	c->dropout = (float)nlp_config_float(cfg, "dropout");
-	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pool_names, 6);
+	c->pool = enum_index(nlp_config_str(cfg, "pooling"), pool_names, N_POOLS);
 	c->att_dim = (int)nlp_config_int(cfg, "attention_dim");
 	c->max_tokens = (int)nlp_config_int(cfg, "max_tokens");
 	c->truncate = enum_index(nlp_config_str(cfg, "truncate"), truncs, 3);
