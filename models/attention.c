@@ -21,7 +21,7 @@
 
 /* The three simple poolings of y [T x B x D] into rows of out with stride
  * ld (out [B x ld], D columns from out's first). */
-static void pool_last(float *out, int ld, const float *y, const int *len, int B, int D, int H)
+NK_INLINE void pool_last(float *out, int ld, const float *y, const int *len, int B, int D, int H)
 {
 	for (int b = 0; b < B; b++) {
 		if (len[b] <= 0)
@@ -34,7 +34,8 @@ static void pool_last(float *out, int ld, const float *y, const int *len, int B,
 	}
 }
 
-static void pool_mean(float *out, int ld, const float *y, const int *len, int B, int D)
+NK_INLINE void pool_mean(float *restrict out, int ld, const float *restrict y, const int *len,
+                         int B, int D)
 {
 	for (int b = 0; b < B; b++) {
 		float *o = out + (size_t)b * ld;
@@ -51,7 +52,8 @@ static void pool_mean(float *out, int ld, const float *y, const int *len, int B,
 	}
 }
 
-static void pool_max(float *out, int ld, int *arg, const float *y, const int *len, int B, int D)
+NK_INLINE void pool_max(float *restrict out, int ld, int *restrict arg, const float *restrict y,
+                        const int *len, int B, int D)
 {
 	for (int b = 0; b < B; b++) {
 		float *o = out + (size_t)b * ld;
@@ -65,11 +67,12 @@ static void pool_max(float *out, int ld, int *arg, const float *y, const int *le
 			a[j] = 0;
 		for (int t = 1; t < len[b]; t++) {
 			const float *yr = y + ((size_t)t * B + b) * D;
+			/* branch-free, so that it vectorizes: the first maximum
+			 * wins, a NaN never replaces a number (as with a branch) */
 			for (int j = 0; j < D; j++) {
-				if (yr[j] > o[j]) {
-					o[j] = yr[j];
-					a[j] = t;
-				}
+				const int gt = yr[j] > o[j];
+				o[j] = gt ? yr[j] : o[j];
+				a[j] = gt ? t : a[j];
 			}
 		}
 	}
